@@ -1,0 +1,200 @@
+// Package bot is Quorum's Matrix side: login, end-to-end encryption, sync,
+// and sending. It turns Matrix events into calls on the assembly's rules
+// (package commands) and delivers what the rules queue in the outbox.
+//
+// Reliability rests on three things, all in the one SQLite file:
+//   - the sync token is saved only after a response was fully processed
+//     (syncStore), so a crash replays rather than skips events;
+//   - every event is applied together with the record that it was handled
+//     (commands), so a replay changes nothing twice;
+//   - every message is queued in the same transaction and sent with a
+//     transaction ID derived from its queue position, so a resend after a
+//     crash is dropped by the homeserver instead of posted twice.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/config"
+	"quorum/store"
+)
+
+// Options are what tests and the sandbox may change; the zero value is what
+// `quorum run` uses.
+type Options struct {
+	// Clock replaces the system clock for the rules.
+	Clock commands.Clock
+}
+
+// Bot is one running Quorum.
+type Bot struct {
+	cfg    *config.Config
+	log    zerolog.Logger
+	clock  commands.Clock
+	st     *store.Store
+	cli    *mautrix.Client
+	crypto *cryptohelper.CryptoHelper
+	asm    *commands.Assembly
+	syncer *syncer
+
+	wakeSender    chan struct{}
+	wakeScheduler chan struct{}
+	ready         chan struct{}
+	readyOnce     sync.Once
+
+	// warnedSessions remembers megolm sessions the bot already said it cannot
+	// decrypt, so that one missing key gives one message.
+	warnedMu       sync.Mutex
+	warnedSessions map[id.SessionID]bool
+}
+
+// New opens the database. Run does the rest.
+func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Options) (*Bot, error) {
+	st, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = commands.SystemClock{}
+	}
+	return &Bot{
+		cfg:            cfg,
+		log:            log,
+		clock:          clock,
+		st:             st,
+		wakeSender:     make(chan struct{}, 1),
+		wakeScheduler:  make(chan struct{}, 1),
+		ready:          make(chan struct{}),
+		warnedSessions: map[id.SessionID]bool{},
+	}, nil
+}
+
+// Ready is closed once the bot has caught up with everything that happened
+// while it was down and is answering.
+func (b *Bot) Ready() <-chan struct{} { return b.ready }
+
+// Client is the bot's Matrix client, valid once Ready (the sandbox and the
+// tests use it to know the bot's device and token).
+func (b *Bot) Client() *mautrix.Client { return b.cli }
+
+// Run logs in, sets up encryption and runs until ctx is done. It returns nil
+// on a clean stop.
+func (b *Bot) Run(ctx context.Context) error {
+	defer b.st.Close()
+	if err := b.login(ctx); err != nil {
+		return err
+	}
+	defer b.crypto.Close()
+	if err := b.ensureCrossSigning(ctx); err != nil {
+		// The bot still works for clients that share keys with unverified
+		// devices; say how to fix it rather than refuse to start.
+		b.log.Warn().Err(err).Msg("Could not set up cross-signing; clients that only talk to verified devices will not see the bot's messages")
+	}
+	asm, err := commands.New(&commands.Env{
+		Store:  b.st,
+		Config: b.cfg,
+		Clock:  b.clock,
+		Rooms:  roomState{b.cli},
+		Bot:    b.cli.UserID,
+	}, b.log.With().Str("component", "rules").Logger())
+	if err != nil {
+		return err
+	}
+	b.asm = asm
+	b.register()
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.sendLoop(ctx) }()
+	go func() { defer wg.Done(); b.scheduleLoop(ctx) }()
+	err = b.syncLoop(ctx)
+	wg.Wait()
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+		b.log.Info().Msg("Stopped")
+		return nil
+	}
+	return err
+}
+
+// syncLoop syncs until ctx is done, restarting after fatal sync errors with
+// backoff (a homeserver restart must not stop the bot).
+func (b *Bot) syncLoop(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		err := b.cli.SyncWithContext(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, mautrix.MUnknownToken) {
+			return fmt.Errorf("the homeserver no longer accepts the bot's login (was its device deleted?): %w", err)
+		}
+		b.log.Warn().Err(err).Dur("retry_in", backoff).Msg("Sync stopped; restarting")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
+}
+
+func (b *Bot) markReady() {
+	b.readyOnce.Do(func() {
+		close(b.ready)
+		b.log.Info().Stringer("user_id", b.cli.UserID).Stringer("device_id", b.cli.DeviceID).Msg("Ready")
+		b.wake()
+	})
+}
+
+// wake nudges the sender and the scheduler after something changed.
+func (b *Bot) wake() {
+	for _, ch := range []chan struct{}{b.wakeSender, b.wakeScheduler} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// scheduleLoop runs due work (motion deadlines, reminders) once the bot has
+// caught up, so that votes cast before a deadline while the bot was down are
+// counted before the motion closes.
+func (b *Bot) scheduleLoop(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-b.ready:
+	}
+	for {
+		next := b.asm.RunDue(ctx)
+		b.signalSender()
+		wait := time.Minute
+		if !next.IsZero() {
+			wait = min(max(next.Sub(b.clock.Now()), 10*time.Millisecond), time.Minute)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.wakeScheduler:
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (b *Bot) signalSender() {
+	select {
+	case b.wakeSender <- struct{}{}:
+	default:
+	}
+}

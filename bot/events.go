@@ -1,0 +1,268 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// guard wraps a handler so that no event, however malformed, can crash the
+// bot or stop the sync. Handler errors are logged without event content.
+func (b *Bot) guard(fn func(ctx context.Context, evt *event.Event) error) mautrix.EventHandler {
+	return func(ctx context.Context, evt *event.Event) {
+		defer func() {
+			if r := recover(); r != nil {
+				b.log.Error().Str("panic", fmt.Sprint(r)).Str("stack", string(debug.Stack())).
+					Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).Msg("Handler panicked; event skipped")
+			}
+		}()
+		if err := fn(ctx, evt); err != nil {
+			b.log.Error().Err(err).Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).
+				Str("type", evt.Type.Type).Msg("Handling event failed")
+		}
+		b.wake()
+	}
+}
+
+// fresh says whether evt is something to act on: from someone else, in a
+// room the bot is in, and not from before the bot joined.
+func (b *Bot) fresh(ctx context.Context, evt *event.Event) (bool, error) {
+	if evt.Sender == b.cli.UserID || evt.RoomID == "" {
+		return false, nil
+	}
+	if evt.Mautrix.EventSource&event.SourceTimeline == 0 && evt.Mautrix.EventSource&event.SourceDecrypted == 0 {
+		return false, nil
+	}
+	joined, ok, err := b.st.Rooms().JoinedAt(ctx, evt.RoomID)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		// A room the database does not know (the database was reset while
+		// the bot stayed in the room): start from now, never replay history.
+		if !b.cli.StateStore.IsInRoom(ctx, evt.RoomID, b.cli.UserID) {
+			return false, nil
+		}
+		b.log.Info().Stringer("room_id", evt.RoomID).Msg("Found a room missing from the database; handling events from now on")
+		return false, b.st.Rooms().Joined(ctx, evt.RoomID, b.clock.Now())
+	}
+	return !eventTime(evt).Before(joined), nil
+}
+
+// encryptedRoom reports whether room is encrypted; in an unencrypted room
+// (when encryption is required) it says so once and reports false.
+func (b *Bot) encryptedRoom(ctx context.Context, room id.RoomID) (bool, error) {
+	enc, err := b.cli.StateStore.IsEncrypted(ctx, room)
+	if err != nil || enc || !b.cfg.RequireEncryption {
+		return enc || !b.cfg.RequireEncryption, err
+	}
+	first, err := b.st.Rooms().MarkWarnedUnencrypted(ctx, room)
+	if err != nil || !first {
+		return false, err
+	}
+	m := msg.F("I only work in encrypted rooms: what is said here can be read by the homeserver's admins. " +
+		"Turn on encryption in the room settings (Security & Privacy), then send `!help`.")
+	m.Plaintext = true
+	_, err = b.st.Outbox().Add(ctx, store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(m)}, b.clock.Now())
+	b.log.Info().Stringer("room_id", room).Msg("Room is not encrypted; told it once and ignoring it")
+	return false, err
+}
+
+func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
+	ok, err := b.fresh(ctx, evt)
+	if err != nil || !ok {
+		return err
+	}
+	content := evt.Content.AsMessage()
+	// Notices are other bots talking; edits of a command are not a new command.
+	if content.MsgType != event.MsgText || content.RelatesTo.GetReplaceID() != "" {
+		return nil
+	}
+	content.RemoveReplyFallback()
+	body := strings.ToValidUTF8(content.Body, "\uFFFD")
+	if !b.asm.IsCommand(body) {
+		return nil
+	}
+	if ok, err := b.encryptedRoom(ctx, evt.RoomID); err != nil || !ok {
+		return err
+	}
+	dmUser, _, err := b.st.DMs().User(ctx, evt.RoomID)
+	if err != nil {
+		return err
+	}
+	_, err = b.asm.HandleMessage(ctx, commands.Message{
+		Room:   evt.RoomID,
+		Sender: evt.Sender,
+		Event:  evt.ID,
+		Time:   eventTime(evt),
+		Body:   body,
+		InDM:   dmUser == evt.Sender,
+	})
+	return err
+}
+
+func (b *Bot) onReaction(ctx context.Context, evt *event.Event) error {
+	ok, err := b.fresh(ctx, evt)
+	if err != nil || !ok {
+		return err
+	}
+	rel := evt.Content.AsReaction().RelatesTo
+	if rel.Type != event.RelAnnotation || rel.EventID == "" || rel.Key == "" {
+		return nil
+	}
+	return b.asm.HandleReaction(ctx, commands.Reaction{
+		Room:   evt.RoomID,
+		Sender: evt.Sender,
+		Event:  evt.ID,
+		Target: rel.EventID,
+		Key:    strings.ToValidUTF8(rel.Key, ""),
+		Time:   eventTime(evt),
+	})
+}
+
+func (b *Bot) onRedaction(ctx context.Context, evt *event.Event) error {
+	ok, err := b.fresh(ctx, evt)
+	if err != nil || !ok {
+		return err
+	}
+	target := evt.Redacts
+	if target == "" {
+		target = evt.Content.AsRedaction().Redacts
+	}
+	if target == "" {
+		return nil
+	}
+	return b.asm.HandleRedaction(ctx, commands.Redaction{
+		Room:    evt.RoomID,
+		Sender:  evt.Sender,
+		Event:   evt.ID,
+		Redacts: target,
+		Time:    eventTime(evt),
+	})
+}
+
+func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
+	member := evt.Content.AsMember()
+	target := id.UserID(evt.GetStateKey())
+	if target == b.cli.UserID {
+		return b.onOwnMembership(ctx, evt, member.Membership)
+	}
+	ok, err := b.fresh(ctx, evt)
+	if err != nil || !ok || evt.Mautrix.EventSource&event.SourceTimeline == 0 {
+		return err
+	}
+	switch member.Membership {
+	case event.MembershipLeave, event.MembershipBan:
+		if user, isDM, err := b.st.DMs().User(ctx, evt.RoomID); err != nil {
+			return err
+		} else if isDM && user == target {
+			// The member left their direct room: forget it (the next DM
+			// makes a new one) and leave too.
+			if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {
+				return err
+			}
+			_, err = b.cli.LeaveRoom(ctx, evt.RoomID)
+			return err
+		}
+		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, eventTime(evt))
+	}
+	return nil
+}
+
+func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership event.Membership) error {
+	switch membership {
+	case event.MembershipInvite:
+		if evt.Mautrix.EventSource&event.SourceInvite == 0 {
+			return nil
+		}
+		return b.onInvite(ctx, evt)
+	case event.MembershipJoin:
+		if evt.Mautrix.EventSource&event.SourceTimeline == 0 {
+			return nil
+		}
+		// The join event's own timestamp is where this room's history for
+		// the bot begins.
+		if prev := evt.Unsigned.PrevContent; prev != nil {
+			_ = prev.ParseRaw(event.StateMember)
+			if prev.AsMember().Membership == event.MembershipJoin {
+				return nil // a profile change, not a join
+			}
+		}
+		if err := b.st.Rooms().Joined(ctx, evt.RoomID, eventTime(evt)); err != nil {
+			return err
+		}
+		if _, isDM, err := b.st.DMs().User(ctx, evt.RoomID); err != nil || isDM {
+			return err
+		}
+		_, err := b.encryptedRoom(ctx, evt.RoomID)
+		return err
+	case event.MembershipLeave, event.MembershipBan:
+		if evt.Mautrix.EventSource&(event.SourceTimeline|event.SourceLeave) == 0 {
+			return nil
+		}
+		b.log.Info().Stringer("room_id", evt.RoomID).Msg("Left room")
+		if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {
+			return err
+		}
+		return b.st.Rooms().Left(ctx, evt.RoomID)
+	}
+	return nil
+}
+
+// onInvite accepts invites from allowed inviters and rejects the others.
+func (b *Bot) onInvite(ctx context.Context, evt *event.Event) error {
+	if !b.cfg.InviterAllowed(evt.Sender) {
+		b.log.Info().Stringer("room_id", evt.RoomID).Stringer("inviter", evt.Sender).Msg("Rejecting invite from someone not in allowed_inviters")
+		_, err := b.cli.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: "This Quorum bot only accepts invites from its operators' allowed inviters."})
+		return err
+	}
+	if _, err := b.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
+		return fmt.Errorf("join after invite: %w", err)
+	}
+	b.log.Info().Stringer("room_id", evt.RoomID).Stringer("inviter", evt.Sender).Msg("Joined room")
+	// Until the join event arrives, the local time is the best guess of
+	// where the room's history for the bot begins.
+	if _, known, err := b.st.Rooms().JoinedAt(ctx, evt.RoomID); err != nil || known {
+		return err
+	}
+	return b.st.Rooms().Joined(ctx, evt.RoomID, b.clock.Now().Add(-time.Second))
+}
+
+// onUndecryptable says in the room, once per megolm session, that a message
+// could not be decrypted, with a hint, instead of staying silent.
+func (b *Bot) onUndecryptable(evt *event.Event, err error) {
+	ctx := context.Background()
+	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok {
+		return
+	}
+	session := evt.Content.AsEncrypted().SessionID
+	b.warnedMu.Lock()
+	seen := b.warnedSessions[session]
+	b.warnedSessions[session] = true
+	b.warnedMu.Unlock()
+	if seen {
+		return
+	}
+	b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
+	m := msg.F("I couldn't decrypt a message from %s, so I can't act on it. "+
+		"If your client only shares keys with verified devices, verify me (see my profile) or turn that setting off; then send it again.", evt.Sender.String())
+	m.ReplyTo = evt.ID
+	_, qerr := b.st.Outbox().Add(ctx, store.Outgoing{Room: evt.RoomID, Kind: commands.KindMessage, Payload: msg.Marshal(m.Mention(evt.Sender))}, b.clock.Now())
+	if qerr != nil {
+		b.log.Error().Err(qerr).Msg("Could not queue the decryption notice")
+	}
+	b.wake()
+}
+
+// eventTime is the event's origin_server_ts.
+func eventTime(evt *event.Event) time.Time { return time.UnixMilli(evt.Timestamp) }

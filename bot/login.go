@@ -1,0 +1,172 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// PickleKeyPath is where a generated pickle key is kept: beside the database,
+// because the crypto store in the database is useless without it.
+func PickleKeyPath(database string) string { return database + ".pickle-key" }
+
+// RecoveryKeyPath is where the cross-signing recovery key is kept.
+func RecoveryKeyPath(database string) string { return database + ".recovery-key" }
+
+// pickleKey returns the configured pickle key, or the one generated on first
+// start (created with mode 0600 and announced once).
+func (b *Bot) pickleKey() ([]byte, error) {
+	if b.cfg.PickleKey != "" {
+		return []byte(b.cfg.PickleKey), nil
+	}
+	path := PickleKeyPath(b.cfg.Database)
+	data, err := os.ReadFile(path)
+	if err == nil {
+		key := strings.TrimSpace(string(data))
+		if key == "" {
+			return nil, fmt.Errorf("pickle key file %s is empty; restore it from your backup", path)
+		}
+		return []byte(key), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read pickle key: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	key := base64.RawStdEncoding.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("write pickle key: %w", err)
+	}
+	if _, err := f.WriteString(key + "\n"); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("write pickle key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("write pickle key: %w", err)
+	}
+	b.log.Warn().Str("path", path).Msg("Generated the key that encrypts the bot's crypto store; back it up together with the database")
+	return []byte(key), nil
+}
+
+// login makes the client and its crypto helper. With a password the helper
+// logs in, reusing the device ID stored in the crypto store, so the bot keeps
+// one device for life; with an access token the token's device is used.
+func (b *Bot) login(ctx context.Context) error {
+	cli, err := mautrix.NewClient(b.cfg.Homeserver, id.UserID(b.cfg.UserID), b.cfg.AccessToken)
+	if err != nil {
+		return fmt.Errorf("create client: %w", err)
+	}
+	// mautrix logs request bodies at debug level, which would put message
+	// content and keys in the log: keep its logger at the operator's level.
+	cli.Log = b.log.With().Str("component", "matrix").Logger()
+	b.cli = cli
+	b.syncer = newSyncer(b)
+	cli.Syncer = b.syncer
+	cli.Store = &syncStore{st: b.st}
+
+	key, err := b.pickleKey()
+	if err != nil {
+		return err
+	}
+	helper, err := cryptohelper.NewCryptoHelper(cli, key, b.st.DB)
+	if err != nil {
+		return fmt.Errorf("set up encryption: %w", err)
+	}
+	token, err := b.resumeSession(ctx)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		localpart, _, _ := cli.UserID.Parse()
+		helper.LoginAs = &mautrix.ReqLogin{
+			Type:                     mautrix.AuthTypePassword,
+			Identifier:               mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: localpart},
+			Password:                 b.cfg.Password,
+			InitialDeviceDisplayName: b.cfg.DisplayName,
+		}
+	}
+	helper.DecryptErrorCallback = b.onUndecryptable
+	if err := helper.Init(ctx); err != nil {
+		if strings.Contains(err.Error(), "not marked as shared, but there are keys on the server") {
+			return fmt.Errorf("set up encryption: the database was lost or replaced but the bot's device still exists on the homeserver; restore the database and pickle key from backup, or log the device %s out and start again: %w", cli.DeviceID, err)
+		}
+		return fmt.Errorf("set up encryption: %w", err)
+	}
+	cli.Crypto = helper
+	b.crypto = helper
+	if b.cfg.AccessToken == "" {
+		if err := b.st.Meta().Set(ctx, "access_token", cli.AccessToken); err != nil {
+			return err
+		}
+	}
+	b.log.Info().Stringer("user_id", cli.UserID).Stringer("device_id", cli.DeviceID).Msg("Logged in")
+	b.setDisplayName(ctx)
+	return nil
+}
+
+// resumeSession picks the access token to use: the configured one, or the
+// one from the bot's last login. Reusing the session (rather than logging in
+// with the password on every start) matters beyond saving a request: the
+// homeserver deduplicates a resent event by transaction ID per session, which
+// is what makes a resend after a crash harmless. It returns "" when the bot
+// must log in with its password.
+func (b *Bot) resumeSession(ctx context.Context) (string, error) {
+	token := b.cfg.AccessToken
+	if token == "" {
+		var err error
+		if token, err = b.st.Meta().Get(ctx, "access_token"); err != nil || token == "" {
+			return "", err
+		}
+	}
+	b.cli.AccessToken = token
+	whoami, err := b.cli.Whoami(ctx)
+	if errors.Is(err, mautrix.MUnknownToken) && b.cfg.AccessToken == "" {
+		b.log.Info().Msg("Stored session expired; logging in again with the password (same device)")
+		b.cli.AccessToken = ""
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("check access token: %w", err)
+	}
+	if whoami.UserID != b.cli.UserID {
+		return "", fmt.Errorf("access token belongs to %s, not user_id %s", whoami.UserID, b.cli.UserID)
+	}
+	b.cli.DeviceID = whoami.DeviceID
+	return token, nil
+}
+
+func (b *Bot) setDisplayName(ctx context.Context) {
+	if b.cfg.DisplayName == "" {
+		return
+	}
+	profile, err := b.cli.GetOwnDisplayName(ctx)
+	if err == nil && profile.DisplayName == b.cfg.DisplayName {
+		return
+	}
+	if err := b.cli.SetDisplayName(ctx, b.cfg.DisplayName); err != nil {
+		b.log.Warn().Err(err).Msg("Could not set display name")
+	}
+}
+
+// register connects the event handlers. Decrypted events are re-dispatched
+// by the crypto helper to the same handlers.
+func (b *Bot) register() {
+	s := b.syncer
+	s.OnSync(b.catchUp)
+	s.OnEvent(b.guard(b.onOwnEcho))
+	s.OnEventType(event.EventMessage, b.guard(b.onMessage))
+	s.OnEventType(event.EventReaction, b.guard(b.onReaction))
+	s.OnEventType(event.EventRedaction, b.guard(b.onRedaction))
+	s.OnEventType(event.StateMember, b.guard(b.onMember))
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"quorum/bot"
+	"quorum/config"
+)
+
+func runCommand() *cobra.Command {
+	var path string
+	var jsonLogs bool
+	cmd := &cobra.Command{
+		Use:   "run --config FILE",
+		Short: "Run the bot",
+		Long: "Run the bot with the configuration in FILE (see config.example.yaml).\n" +
+			"Every key can also be set in the environment: QUORUM_PASSWORD, QUORUM_HOMESERVER, ...",
+		Example: "  quorum run --config /etc/quorum/config.yaml\n  QUORUM_PASSWORD=... quorum run --config config.yaml --log-json",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return usageError{errors.New("missing --config FILE; for example: quorum run --config config.yaml")}
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			if jsonLogs {
+				cfg.LogFormat = "json"
+			}
+			log := newLogger(cmd.ErrOrStderr(), cfg)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			b, err := bot.New(ctx, cfg, log, bot.Options{})
+			if err != nil {
+				return err
+			}
+			return b.Run(ctx)
+		},
+	}
+	cmd.Flags().StringVarP(&path, "config", "c", "", "configuration file (YAML)")
+	cmd.Flags().BoolVar(&jsonLogs, "log-json", false, "log JSON lines instead of human-readable text")
+	return cmd
+}
+
+// newLogger logs at the configured level (info by default: mautrix logs
+// request bodies at debug and trace, which would leak content and keys).
+func newLogger(w io.Writer, cfg *config.Config) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	if cfg.LogFormat != "json" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}

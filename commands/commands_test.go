@@ -1,0 +1,123 @@
+package commands
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	prefixes := []string{"!", "/"}
+	for _, tc := range []struct {
+		body, name, args string
+		ok               bool
+	}{
+		{"!help", "help", "", true},
+		{"  /help motion ", "help", "motion", true},
+		{"!Motion --closes 48h Pay the rent\nsecond line", "motion", "--closes 48h Pay the rent\nsecond line", true},
+		{"!", "", "", false},
+		{"! help", "", "", false},
+		{"!!help", "", "", false},
+		{"hello !help", "", "", false},
+		{"!-x", "", "", false},
+		{"!héllo", "", "", false},
+		{"!" + strings.Repeat("a", 33), "", "", false},
+	} {
+		name, args, ok := Parse(tc.body, prefixes)
+		if name != tc.name || args != tc.args || ok != tc.ok {
+			t.Errorf("Parse(%q) = %q, %q, %v; want %q, %q, %v", tc.body, name, args, ok, tc.name, tc.args, tc.ok)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"!help", "/motion --closes 48h x", "!", "!\x00", "!vote 1 yes"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		name, args, ok := Parse(body, []string{"!", "/"})
+		if !ok {
+			return
+		}
+		if !isWord(name) || name != strings.ToLower(name) {
+			t.Fatalf("bad name %q", name)
+		}
+		if !strings.Contains(strings.ToLower(body), name) || !strings.Contains(body, args) {
+			t.Fatalf("parts not from body: %q %q", name, args)
+		}
+	})
+}
+
+func TestRegistry(t *testing.T) {
+	noop := func(context.Context, *Request) error { return nil }
+	_, err := NewRegistry(&Command{Name: "a", Handler: noop}, &Command{Name: "b", Aliases: []string{"a"}, Handler: noop})
+	if err == nil {
+		t.Fatal("duplicate alias accepted")
+	}
+	reg, err := NewRegistry(&Command{Name: "motion", Aliases: []string{"m"}, Handler: noop}, &Command{Name: "motions", Handler: noop}, &Command{Name: "help", Handler: noop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := reg.Lookup("M"); !ok || c.Name != "motion" {
+		t.Errorf("alias lookup failed: %v %v", c, ok)
+	}
+	for _, tc := range []struct{ typed, want string }{
+		{"motoin", "motion"},
+		{"helpp", "help"},
+		{"hlp", "help"},
+		{"mot", "motion"},
+		{"xyzzy", ""},
+		{"z", ""},
+	} {
+		got, ok := reg.Suggest(tc.typed)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("Suggest(%q) = %q, %v; want %q", tc.typed, got, ok, tc.want)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	body := h.reply("@ana:test", "!help")
+	for _, c := range h.a.Registry().All() {
+		if !strings.Contains(body, "!"+c.Usage) {
+			t.Errorf("help lacks %q:\n%s", c.Usage, body)
+		}
+	}
+	if got := h.reply("@ana:test", "/help help"); !strings.Contains(got, "/help motion") {
+		t.Errorf("help help should show examples with the user's prefix:\n%s", got)
+	}
+	if got := h.reply("@ana:test", "!help nosuch"); !strings.Contains(got, "I don't know `!nosuch`") {
+		t.Errorf("help of unknown command: %s", got)
+	}
+}
+
+func TestUnknownCommandSuggests(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	if got := h.reply("@ana:test", "!hlep"); !strings.Contains(got, "Did you mean `!help`?") {
+		t.Errorf("got %q", got)
+	}
+	if got := h.reply("@ana:test", "!frobnicate"); strings.Contains(got, "Did you mean") {
+		t.Errorf("suggested for a word far from any command: %q", got)
+	}
+}
+
+func TestCommandHandledOnce(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	evt := h.send("@ana:test", "!help")
+	h.sendAs("@ana:test", evt, "!help") // a redelivery of the same event
+	if out := h.drain(); len(out) != 1 {
+		t.Fatalf("redelivered command answered %d times", len(out))
+	}
+}
+
+func TestNotACommand(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	ok, err := h.a.HandleMessage(context.Background(), Message{Room: testRoom, Sender: "@ana:test", Event: "$x", Body: "hello !help"})
+	if err != nil || ok {
+		t.Fatalf("plain text treated as command: %v %v", ok, err)
+	}
+	if out := h.drain(); len(out) != 0 {
+		t.Fatalf("plain text answered: %+v", out)
+	}
+}

@@ -1,0 +1,226 @@
+// Package msg is what the bot says: a message with a plain body and HTML,
+// the members it mentions, machine-readable quorum.* fields, and where it
+// goes (a reply, an anchor). The rules in package commands build messages;
+// package bot turns them into Matrix events.
+//
+// Messages are written with F, a tiny template language: the format string
+// may use **bold**, `code` and newlines; arguments are always literal text.
+// Untrusted text (a motion's wording, a display name) is therefore never
+// parsed as markup: in HTML it is escaped, in both bodies "@room" is broken
+// so that quoting a member never pings the whole room.
+package msg
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"strings"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Message is an m.notice the bot sends. It is stored as JSON in the outbox,
+// so its fields are a stable encoding, not just an in-memory value.
+type Message struct {
+	Body     string         `json:"body"`
+	HTML     string         `json:"html,omitempty"`
+	Mentions []id.UserID    `json:"mentions,omitempty"`
+	Fields   map[string]any `json:"fields,omitempty"` // quorum.* content fields
+	// ReplyTo makes the message a rich reply to that event.
+	ReplyTo id.EventID `json:"reply_to,omitempty"`
+	// ReplyToAnchor makes it a reply to the message that stands for an
+	// anchor (a motion's notice), looked up when it is sent.
+	ReplyToAnchor *Anchor `json:"reply_to_anchor,omitempty"`
+	// Anchor records the sent event as standing for something.
+	Anchor *Anchor `json:"anchor,omitempty"`
+	// Edit makes the message replace the anchor's message (m.replace).
+	Edit *Anchor `json:"edit,omitempty"`
+	// Plaintext lets the message go to an unencrypted room. Only the notice
+	// that the bot needs encryption has it: everything else is refused
+	// rather than sent in the clear.
+	Plaintext bool `json:"plaintext,omitempty"`
+}
+
+// Anchor names a thing in the bot's state that a message stands for.
+type Anchor struct {
+	Kind string `json:"kind"`
+	Ref  int64  `json:"ref"`
+}
+
+// File is an attachment the bot sends encrypted.
+type File struct {
+	Name     string     `json:"name"`
+	MimeType string     `json:"mime_type"`
+	Data     []byte     `json:"data"`
+	Caption  string     `json:"caption,omitempty"`
+	ReplyTo  id.EventID `json:"reply_to,omitempty"`
+}
+
+// PowerLevel asks the bot to set a member's power level in a room.
+type PowerLevel struct {
+	User  id.UserID `json:"user"`
+	Level int       `json:"level"`
+	// Reason is said in the room if the bot lacks the power to do it.
+	Reason string `json:"reason"`
+}
+
+// Raw is a string inserted into a message as markup, unescaped. Only the
+// bot's own code makes Raw values (a mention pill), never user input.
+type Raw struct{ Body, HTML string }
+
+// F formats a message. See the package comment for the syntax.
+func F(format string, args ...any) Message {
+	var m Message
+	m.Body, m.HTML = render(format, args)
+	return m
+}
+
+// Append adds a formatted line (after a newline) to m.
+func (m Message) Append(format string, args ...any) Message {
+	body, htm := render(format, args)
+	if m.Body != "" {
+		m.Body += "\n"
+		m.HTML += "<br>"
+	}
+	m.Body += body
+	m.HTML += htm
+	return m
+}
+
+// With sets a machine-readable content field.
+func (m Message) With(key string, value any) Message {
+	if m.Fields == nil {
+		m.Fields = map[string]any{}
+	}
+	m.Fields[key] = value
+	return m
+}
+
+// Mention adds user to the message's m.mentions.
+func (m Message) Mention(users ...id.UserID) Message {
+	for _, u := range users {
+		if !containsUser(m.Mentions, u) {
+			m.Mentions = append(m.Mentions, u)
+		}
+	}
+	return m
+}
+
+func containsUser(list []id.UserID, u id.UserID) bool {
+	for _, x := range list {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}
+
+// Pill links to a user the way clients show mentions. It does not add the
+// user to m.mentions: call Mention for that, so only intended people are
+// notified.
+func Pill(user id.UserID) Raw {
+	return Raw{
+		Body: user.String(),
+		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(user.URI().MatrixToURL()), html.EscapeString(user.String())),
+	}
+}
+
+// Safe breaks "@room" (any case) in untrusted text so that it never
+// notifies a room. A word joiner after the @ keeps it readable.
+func Safe(s string) string {
+	lower := strings.ToLower(s)
+	if !strings.Contains(lower, "@room") {
+		return s
+	}
+	if len(lower) != len(s) {
+		// Lower-casing changed byte offsets (rare scripts): break every @,
+		// which is always safe.
+		return strings.ReplaceAll(s, "@", "@\u2060")
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, "@room")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+1])
+		b.WriteString("\u2060")
+		s, lower = s[i+1:], lower[i+1:]
+	}
+}
+
+// render expands format: markup comes only from format, text only from args.
+func render(format string, args []any) (body, htm string) {
+	var b, h strings.Builder
+	bold, code := false, false
+	argi := 0
+	literal := func(s string) {
+		b.WriteString(s)
+		h.WriteString(html.EscapeString(s))
+	}
+	for len(format) > 0 {
+		i := strings.IndexAny(format, "*`\n%")
+		if i < 0 {
+			literal(format)
+			break
+		}
+		literal(format[:i])
+		c := format[i]
+		format = format[i+1:]
+		switch {
+		case c == '*' && strings.HasPrefix(format, "*") && !code:
+			format = format[1:]
+			bold = !bold
+			h.WriteString(map[bool]string{true: "<strong>", false: "</strong>"}[bold])
+		case c == '*':
+			literal("*")
+		case c == '`':
+			code = !code
+			h.WriteString(map[bool]string{true: "<code>", false: "</code>"}[code])
+			b.WriteByte('`')
+		case c == '\n':
+			b.WriteByte('\n')
+			h.WriteString("<br>")
+		case c == '%' && format == "":
+			literal("%")
+		case c == '%':
+			verb := format[0]
+			format = format[1:]
+			if verb == '%' {
+				literal("%")
+				continue
+			}
+			var arg any = "%!(MISSING)"
+			if argi < len(args) {
+				arg = args[argi]
+				argi++
+			}
+			if raw, ok := arg.(Raw); ok {
+				b.WriteString(raw.Body)
+				h.WriteString(raw.HTML)
+				continue
+			}
+			text := Safe(fmt.Sprintf("%"+string(verb), arg))
+			b.WriteString(text)
+			h.WriteString(strings.ReplaceAll(html.EscapeString(text), "\n", "<br>"))
+		}
+	}
+	if bold {
+		h.WriteString("</strong>")
+	}
+	if code {
+		h.WriteString("</code>")
+	}
+	return b.String(), h.String()
+}
+
+// Marshal encodes v for the outbox.
+func Marshal(v any) json.RawMessage {
+	data, err := json.Marshal(v)
+	if err != nil {
+		// Only the bot's own types are marshalled; failing here is a bug.
+		panic(fmt.Errorf("msg: marshal %T: %w", v, err))
+	}
+	return data
+}
