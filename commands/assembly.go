@@ -287,4 +287,3 @@ func (a *Assembly) inTx(ctx context.Context, fn func(ctx context.Context, fx *Ef
 		return fx.flush(ctx, a.env.Store, a.env.Clock.Now())
 	})
 }
-

@@ -1,0 +1,168 @@
+package timespec
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDuration(t *testing.T) {
+	const day = 24 * time.Hour
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+	}{
+		{"90m", 90 * time.Minute},
+		{"48h", 48 * time.Hour},
+		{"3d", 3 * day},
+		{"2w", 14 * day},
+		{"1d12h", 36 * time.Hour},
+		{"2h30m", 150 * time.Minute},
+		{"2h 30m", 150 * time.Minute},
+		{"90 minutes", 90 * time.Minute},
+		{"2 weeks", 14 * day},
+		{"1 day", day},
+		{"1 day 4h", 28 * time.Hour},
+		{"1 day and 12 hours", 36 * time.Hour},
+		{"a day", day},
+		{"an hour", time.Hour},
+		{"two hours", 2 * time.Hour},
+		{"twelve weeks", 84 * day},
+		{"90d", 90 * day},
+		{"  3D  ", 3 * day},
+		{"1W2D3H4M", 9*day + 3*time.Hour + 4*time.Minute},
+		{"5 hrs", 5 * time.Hour},
+		{"10 mins", 10 * time.Minute},
+		{"1h0m", time.Hour},
+		{"3653d", MaxDuration},
+		{"1m", time.Minute},
+	} {
+		got, err := Duration(tc.in)
+		if err != nil {
+			t.Errorf("Duration(%q): %v", tc.in, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("Duration(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestDurationRejected(t *testing.T) {
+	for _, tc := range []struct {
+		in, msg string // msg: a part of the message
+		kind    error
+	}{
+		{"", "Tell me a duration", nil},
+		{"   ", "Tell me a duration", nil},
+		{"-3h", "must be positive", nil},
+		{"+3h", "couldn't read", nil},
+		{"0m", "no time at all", nil},
+		{"0d 0h", "no time at all", nil},
+		{"3654d", "10 years", ErrTooFar},
+		{"99999999d", "10 years", ErrTooFar},
+		{"9999999w", "10 years", ErrTooFar},
+		{"99999999999999999999h", "10 years", ErrTooFar},
+		{"1.5h", "fractions", nil},
+		{"1,5h", "fractions", nil},
+		{"30s", "smallest unit is minutes", nil},
+		{"3 months", "Months vary", nil},
+		{"1mo", "Months vary", nil},
+		{"1y", "Years vary", nil},
+		{"90", "needs a unit", nil},
+		{"2h30", "couldn't read", nil},
+		{"2h 3d", "largest first", nil},
+		{"1h1h", "largest first", nil},
+		{"3 bananas", "couldn't read", nil},
+		{"3d junk", "couldn't read", nil},
+		{"and 3d", "couldn't read", nil},
+		{"3d and", "couldn't read", nil},
+		{"3d and and 2h", "couldn't read", nil},
+		{"friday", "couldn't read", nil},
+		{"in 3 days", "couldn't read", nil},
+		{"３d", "couldn't read", nil}, // fullwidth digit
+		{"3 d\x00", "characters that aren't text", nil},
+		{strings.Repeat("1d", 60), "too long to be a duration", nil},
+		{"\xff3d", "characters that aren't text", nil},
+	} {
+		_, err := Duration(tc.in)
+		if err == nil {
+			t.Errorf("Duration(%q) succeeded", tc.in)
+			continue
+		}
+		e := friendly(t, tc.in, err)
+		if !strings.Contains(e.Error(), tc.msg) {
+			t.Errorf("Duration(%q): message %q does not contain %q", tc.in, e.Error(), tc.msg)
+		}
+		if tc.kind != nil && !errors.Is(err, tc.kind) {
+			t.Errorf("Duration(%q): %v is not %v", tc.in, err, tc.kind)
+		}
+	}
+}
+
+func TestDurationErrorExample(t *testing.T) {
+	_, err := Duration("3 bananas")
+	want := `I couldn't read "3 bananas" as a duration. Try "90m", "48h", "3d" or "2w".`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+func TestRemaining(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Hour, "less than a minute"},
+		{0, "less than a minute"},
+		{59 * time.Second, "less than a minute"},
+		{time.Minute, "1m"},
+		{45*time.Minute + 59*time.Second, "45m"},
+		{time.Hour, "1h"},
+		{2*time.Hour + 10*time.Minute, "2h 10m"},
+		{23*time.Hour + 59*time.Minute, "23h 59m"},
+		{24 * time.Hour, "1 day"},
+		{28*time.Hour + 30*time.Minute, "1 day 4h"},
+		{71 * time.Hour, "2 days 23h"},
+		{72 * time.Hour, "3 days"},
+		{90*24*time.Hour + 5*time.Hour, "90 days"},
+	} {
+		if got := Remaining(tc.d); got != tc.want {
+			t.Errorf("Remaining(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+// Remaining's output reads back as a duration no longer than the original.
+func TestRemainingReadsBack(t *testing.T) {
+	for d := time.Minute; d < 30*24*time.Hour; d = d*3/2 + 7*time.Second {
+		s := Remaining(d)
+		got, err := Duration(s)
+		if err != nil {
+			t.Fatalf("Duration(Remaining(%v) = %q): %v", d, s, err)
+		}
+		if got > d || got <= 0 {
+			t.Errorf("Duration(Remaining(%v) = %q) = %v", d, s, got)
+		}
+	}
+}
+
+func TestHuman(t *testing.T) {
+	fri := time.Date(2026, 12, 4, 18, 0, 0, 0, berlin)
+	for _, tc := range []struct {
+		t    time.Time
+		loc  *time.Location
+		want string
+	}{
+		{fri, berlin, "Fri 4 Dec 18:00"},
+		{fri, nil, "Fri 4 Dec 18:00"},
+		{fri, newYork, "Fri 4 Dec 12:00"},
+		{fri, time.UTC, "Fri 4 Dec 17:00"},
+		{time.Date(2027, 1, 1, 9, 5, 0, 0, time.UTC), time.UTC, "Fri 1 Jan 09:05"},
+	} {
+		if got := Human(tc.t, tc.loc); got != tc.want {
+			t.Errorf("Human(%v, %v) = %q, want %q", tc.t, tc.loc, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+func TestCanonical(t *testing.T) {
+	type inner struct {
+		Z int    `json:"z"`
+		A string `json:"a"`
+	}
+	for _, tc := range []struct {
+		name string
+		in   any
+		want string
+	}{
+		{"map keys sorted", map[string]int{"b": 2, "a": 1, "c": 3, "aa": 0}, `{"a":1,"aa":0,"b":2,"c":3}`},
+		{"struct fields sorted", inner{Z: 1, A: "x"}, `{"a":"x","z":1}`},
+		{"nested", map[string]any{"z": []any{map[string]any{"y": 1, "x": nil}, true}, "a": inner{}}, `{"a":{"a":"","z":0},"z":[{"x":null,"y":1},true]}`},
+		{"raw message re-parsed", json.RawMessage(" {\n \"b\" : [1, 2],\n \"a\" : {\"d\":1,\"c\":2} }"), `{"a":{"c":2,"d":1},"b":[1,2]}`},
+		{"utf-16 key order", map[string]int{"\uE000": 1, "😀": 2, "z": 3}, "{\"z\":3,\"😀\":2,\"\uE000\":1}"},
+		{"no html escaping", "<b>&</b>", `"<b>&</b>"`},
+		{"controls escaped", "a\nb\tc\x01\x1f\"\\", `"a\nb\tc\u0001\u001f\"\\"`},
+		{"line separators raw", "a\u2028b", "\"a\u2028b\""},
+		{"invalid utf-8 replaced", "a\xffb", "\"a\uFFFDb\""},
+		{"integer kept exactly", json.RawMessage(`12345678901234567890123`), `12345678901234567890123`},
+		{"int64", int64(-9007199254740993), `-9007199254740993`},
+		{"float integral", json.RawMessage(`1.0`), `1`},
+		{"exponent", json.RawMessage(`1e2`), `100`},
+		{"negative zero", json.RawMessage(`-0.0`), `0`},
+		{"negative zero int", json.RawMessage(`-0`), `0`},
+		{"large float", 1e21, `1e+21`},
+		{"small float", 1e-7, `1e-7`},
+		{"fraction", 0.000001, `0.000001`},
+		{"ordinary float", 3.25, `3.25`},
+		{"nil", nil, `null`},
+		{"empty object", map[string]any{}, `{}`},
+		{"empty array", []int{}, `[]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Canonical(tc.in)
+			if err != nil {
+				t.Fatalf("Canonical: %v", err)
+			}
+			if string(got) != tc.want {
+				t.Fatalf("Canonical\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCanonicalStable(t *testing.T) {
+	// Maps iterate in random order: build the same value many times.
+	var first []byte
+	for i := range 50 {
+		m := map[string]any{}
+		for _, k := range []string{"motion", "for", "against", "abstain", "quorum", "voters", "notes"} {
+			m[k] = map[string]any{"k": k, "n": i % 1, "list": []string{k, "x"}}
+		}
+		got, err := Canonical(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = got
+		} else if !bytes.Equal(got, first) {
+			t.Fatalf("Canonical changed between runs:\n%s\n%s", first, got)
+		}
+		again, err := Canonical(json.RawMessage(got))
+		if err != nil || !bytes.Equal(again, got) {
+			t.Fatalf("Canonical is not idempotent: %s -> %s (%v)", got, again, err)
+		}
+	}
+}
+
+func TestCanonicalRejects(t *testing.T) {
+	for _, in := range []any{
+		json.RawMessage(`{"a":`),
+		json.RawMessage(`1e400`),
+		make(chan int),
+	} {
+		if got, err := Canonical(in); err == nil {
+			t.Errorf("Canonical(%v) = %s, want an error", in, got)
+		}
+	}
+}
+
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[1.0,-0,"x\u0000"]}`, `"\ud800"`, `1e-7`, `[{"":{}}]`, `123456789012345678901234567890`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			return
+		}
+		c, err := Canonical(json.RawMessage(in))
+		if err != nil {
+			return // numbers beyond float64 are refused, which is fine
+		}
+		if !json.Valid(c) {
+			t.Fatalf("Canonical(%q) = %q, not JSON", in, c)
+		}
+		if bytes.ContainsAny(c, "\n\r") {
+			t.Fatalf("Canonical(%q) = %q spans lines", in, c)
+		}
+		again, err := Canonical(json.RawMessage(c))
+		if err != nil || !bytes.Equal(again, c) {
+			t.Fatalf("not idempotent: %q -> %q -> %q (%v)", in, c, again, err)
+		}
+	})
+}

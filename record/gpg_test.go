@@ -1,0 +1,258 @@
+package record
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// gnupg runs the real GnuPG in a throw-away home directory, because the
+// promise of this package is that members can check minutes and restore
+// backups with plain gpg, without the bot.
+type gnupg struct {
+	t    *testing.T
+	home string
+}
+
+// newGPG fails, and never skips, when gpg is missing: CI installs GnuPG 2.2
+// (package gnupg), and a skipped interop test would let that promise break
+// unnoticed.
+func newGPG(t *testing.T) *gnupg {
+	t.Helper()
+	if _, err := exec.LookPath("gpg"); err != nil {
+		t.Fatalf("gpg is required for the interop tests (CI installs GnuPG 2.2; install package gnupg): %v", err)
+	}
+	home := t.TempDir()
+	if err := os.Chmod(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	g := &gnupg{t: t, home: home}
+	t.Cleanup(func() {
+		// Stop the gpg-agent this home started, and only that one.
+		_ = exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
+	})
+	return g
+}
+
+// run runs gpg with args and returns stdout, stderr (including --status-fd 2
+// lines) and the error from a non-zero exit.
+func (g *gnupg) run(stdin []byte, args ...string) (stdout, stderr []byte, err error) {
+	g.t.Helper()
+	cmd := exec.Command("gpg", append([]string{"--homedir", g.home, "--batch", "--no-tty", "--status-fd", "2"}, args...)...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	return out.Bytes(), errb.Bytes(), err
+}
+
+// must runs gpg and fails the test on a non-zero exit.
+func (g *gnupg) must(stdin []byte, args ...string) (stdout, stderr []byte) {
+	g.t.Helper()
+	out, errb, err := g.run(stdin, args...)
+	if err != nil {
+		g.t.Fatalf("gpg %s: %v\n%s", strings.Join(args, " "), err, errb)
+	}
+	return out, errb
+}
+
+func (g *gnupg) importSecret(tk testKey) {
+	g.t.Helper()
+	g.must(tk.priv, "--pinentry-mode", "loopback", "--passphrase", tk.passphrase, "--import")
+}
+
+func (g *gnupg) file(name string, data []byte) string {
+	g.t.Helper()
+	p := filepath.Join(g.t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		g.t.Fatal(err)
+	}
+	return p
+}
+
+func noSpaces(fp string) string { return strings.ReplaceAll(fp, " ", "") }
+
+// TestGPGReadsKey checks the key's algorithms as GnuPG 2.2 sees them.
+func TestGPGReadsKey(t *testing.T) {
+	g := newGPG(t)
+	tk := fixtureKey(t, "Assembly")
+	g.must(tk.pub, "--import")
+	out, _ := g.must(nil, "--with-colons", "--fixed-list-mode", "--list-keys", noSpaces(tk.key.Fingerprint()))
+	// pub: validity, length 255, algorithm 22 (EdDSA), ..., capabilities,
+	// ..., curve ed25519; sub: algorithm 18 (ECDH), curve cv25519, usage e.
+	lines := string(out)
+	for _, re := range []string{
+		`(?m)^pub:[^:]*:255:22:[0-9A-F]{16}:[0-9]+:::[^:]*:::[a-zA-Z]*s[a-zA-Z]*:::::ed25519:`,
+		`(?m)^sub:[^:]*:255:18:[0-9A-F]{16}:[0-9]+:::[^:]*:::e:::::cv25519:`,
+		`(?m)^fpr:::::::::` + noSpaces(tk.key.Fingerprint()) + `:$`,
+		`(?m)^uid:.*:Quorum Assembly <assembly@example\.org>:`,
+	} {
+		if !regexp.MustCompile(re).MatchString(lines) {
+			t.Errorf("gpg --list-keys does not match %s:\n%s", re, lines)
+		}
+	}
+
+	// The secret key imports into gpg with the protection gpg 2.2 reads
+	// (gpg checks the passphrase on first use, not on import).
+	g.importSecret(tk)
+	out, _ = g.must(nil, "--with-colons", "--list-secret-keys")
+	if !bytes.Contains(out, []byte("sec:")) || !bytes.Contains(out, []byte("ssb:")) {
+		t.Errorf("secret key and subkey not imported:\n%s", out)
+	}
+	out, _ = g.must(tk.priv, "--list-packets")
+	for _, want := range []string{"version 4, algo 22", "version 4, algo 18", "iter+salt S2K, algo: 9, SHA1 protection, hash: 8"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("gpg --list-packets of the private key lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestGPGVerifiesMinutes(t *testing.T) {
+	g := newGPG(t)
+	signed, _, tk := signedMinutes(t)
+	g.must(tk.pub, "--import")
+	keyID := noSpaces(tk.key.Fingerprint())[24:]
+
+	for name, doc := range map[string][]byte{
+		"as signed": signed,
+		"CRLF":      bytes.ReplaceAll(signed, []byte("\n"), []byte("\r\n")),
+	} {
+		_, status := g.must(nil, "--verify", g.file("minutes.md.asc", doc))
+		for _, want := range []string{"[GNUPG:] GOODSIG " + keyID, "[GNUPG:] VALIDSIG " + noSpaces(tk.key.Fingerprint())} {
+			if !bytes.Contains(status, []byte(want)) {
+				t.Errorf("%s: gpg --verify does not report %q:\n%s", name, want, status)
+			}
+		}
+	}
+
+	tampered := bytes.Replace(signed, []byte(`"for":27,`), []byte(`"for":28,`), 1)
+	if bytes.Equal(tampered, signed) {
+		t.Fatal("tampering changed nothing")
+	}
+	_, status, err := g.run(nil, "--verify", g.file("tampered.md.asc", tampered))
+	if err == nil || !bytes.Contains(status, []byte("[GNUPG:] BADSIG "+keyID)) {
+		t.Errorf("gpg --verify of tampered minutes: %v\n%s", err, status)
+	}
+
+	// And the other way: minutes clear-signed by gpg with the same key pass
+	// VerifyMinutes.
+	g.importSecret(tk)
+	doc := RenderMinutes(testMinutes(buildChain(t, 4)), describeForTest)
+	gpgSigned, _ := g.must(doc, "--pinentry-mode", "loopback", "--passphrase", tk.passphrase,
+		"--local-user", noSpaces(tk.key.Fingerprint()), "--clearsign")
+	r, err := VerifyMinutes(gpgSigned, tk.pub)
+	if err != nil {
+		t.Fatalf("VerifyMinutes of minutes signed by gpg: %v\n%s", err, gpgSigned)
+	}
+	if r.Entries != 4 {
+		t.Errorf("report of gpg-signed minutes: %+v", r)
+	}
+}
+
+func TestGPGDecryptsExport(t *testing.T) {
+	g := newGPG(t)
+	alice, bob := fixtureKey(t, "Alice"), fixtureKey(t, "Bob")
+	recipients, err := ReadPublicKeys(alice.pub, bob.pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := bytes.Repeat([]byte("SQLite format 3\x00\x01\x02\xff"), 20000)
+	var sealed bytes.Buffer
+	if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, "quorum-2026-03.db"); err != nil {
+		t.Fatal(err)
+	}
+	sealedPath := g.file("quorum.db.gpg", sealed.Bytes())
+
+	g.importSecret(alice) // only Alice's secret key: Bob's part must not be needed
+	outPath := filepath.Join(t.TempDir(), "restored.db")
+	if _, status, err := g.run(nil, "--pinentry-mode", "loopback", "--passphrase", "wrong", "--output", outPath, "--decrypt", sealedPath); err == nil || !bytes.Contains(status, []byte("Bad passphrase")) {
+		t.Fatalf("gpg --decrypt with a wrong passphrase: %v\n%s", err, status)
+	}
+	_, status := g.must(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
+	got, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, plain) {
+		t.Fatalf("gpg --decrypt gave %d bytes, not the %d encrypted", len(got), len(plain))
+	}
+	for _, want := range []string{
+		"[GNUPG:] ENC_TO " + encryptionKeyID(t, alice) + " 18 0",
+		"[GNUPG:] ENC_TO " + encryptionKeyID(t, bob) + " 18 0",
+		"[GNUPG:] DECRYPTION_OKAY",
+		"[GNUPG:] GOODMDC",
+		"[GNUPG:] PLAINTEXT 62 0 quorum-2026-03.db",
+	} {
+		if !bytes.Contains(status, []byte(want)) {
+			t.Errorf("gpg --decrypt status lacks %q:\n%s", want, status)
+		}
+	}
+
+	// And the other way: a backup made with gpg --encrypt (compressed, as
+	// gpg does by default) decrypts here.
+	g.must(alice.pub, "--import")
+	gpgSealed, _ := g.must(plain, "--trust-model", "always", "--recipient", noSpaces(alice.key.Fingerprint()), "--encrypt")
+	var restored bytes.Buffer
+	if err := Decrypt(&restored, bytes.NewReader(gpgSealed), alice.priv, alice.passphrase); err != nil {
+		t.Fatalf("Decrypt of gpg --encrypt output: %v", err)
+	}
+	if !bytes.Equal(restored.Bytes(), plain) {
+		t.Fatal("Decrypt of gpg --encrypt output differs from the input")
+	}
+}
+
+// TestGPGDelegateKeys encrypts exports to keys made by gpg itself, as
+// delegates will bring them, and checks gpg decrypts them.
+func TestGPGDelegateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gen  [][]string
+	}{
+		{"gpg default (ed25519/cv25519)", [][]string{{"--quick-gen-key", "Delegate <delegate@example.org>", "future-default", "default", "never"}}},
+		{"rsa", [][]string{
+			{"--quick-gen-key", "Delegate <delegate@example.org>", "rsa2048", "sign,cert", "never"},
+			{"--quick-add-key", "FPR", "rsa2048", "encr", "never"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGPG(t)
+			var fpr string
+			for _, args := range tc.gen {
+				args = append([]string{"--passphrase", "", "--pinentry-mode", "loopback"}, args...)
+				for i, a := range args {
+					if a == "FPR" {
+						args[i] = fpr
+					}
+				}
+				g.must(nil, args...)
+				if fpr == "" {
+					out, _ := g.must(nil, "--with-colons", "--list-keys", "delegate@example.org")
+					m := regexp.MustCompile(`(?m)^fpr:::::::::([0-9A-F]{40}):`).FindSubmatch(out)
+					if m == nil {
+						t.Fatalf("no fingerprint in:\n%s", out)
+					}
+					fpr = string(m[1])
+				}
+			}
+			pub, _ := g.must(nil, "--armor", "--export", fpr)
+			recipients, err := ReadPublicKeys(pub, fixtureKey(t, "Alice").pub)
+			if err != nil {
+				t.Fatalf("ReadPublicKeys(gpg key): %v", err)
+			}
+			plain := []byte(fmt.Sprintf("backup for %s\n", tc.name))
+			var sealed bytes.Buffer
+			if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, "q.db"); err != nil {
+				t.Fatalf("Encrypt to a gpg key: %v", err)
+			}
+			out, _ := g.must(sealed.Bytes(), "--decrypt")
+			if !bytes.Equal(out, plain) {
+				t.Fatalf("gpg --decrypt = %q, want %q", out, plain)
+			}
+		})
+	}
+}

@@ -1,0 +1,366 @@
+package record
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+)
+
+func testMinutes(entries []Entry) Minutes {
+	return Minutes{
+		Room:      "Night shift assembly",
+		From:      chainStart.Add(-24 * time.Hour),
+		To:        chainStart.Add(30 * 24 * time.Hour),
+		Entries:   entries,
+		Generated: chainStart.Add(31 * 24 * time.Hour),
+	}
+}
+
+// signedMinutes renders and signs minutes of a 10-entry chain with the
+// Assembly key.
+func signedMinutes(t testing.TB) (signed []byte, entries []Entry, tk testKey) {
+	t.Helper()
+	tk = fixtureKey(t, "Assembly")
+	entries = buildChain(t, 10)
+	signed, err := tk.key.ClearSign(RenderMinutes(testMinutes(entries), describeForTest))
+	if err != nil {
+		t.Fatalf("ClearSign: %v", err)
+	}
+	return signed, entries, tk
+}
+
+func TestMinutesRoundTrip(t *testing.T) {
+	signed, entries, tk := signedMinutes(t)
+	r, err := VerifyMinutes(signed, tk.pub)
+	if err != nil {
+		t.Fatalf("VerifyMinutes: %v\n%s", err, signed)
+	}
+	m := testMinutes(entries)
+	if r.Entries != 10 || r.FirstSeq != 1 || r.LastSeq != 10 {
+		t.Errorf("report counts: %d entries, seq %d to %d; want 10, 1 to 10", r.Entries, r.FirstSeq, r.LastSeq)
+	}
+	if r.Head != entries[9].Hash || r.Continues != "" {
+		t.Errorf("report head %q continues %q; want %q and empty", r.Head, r.Continues, entries[9].Hash)
+	}
+	if r.Room != m.Room || !r.From.Equal(m.From) || !r.To.Equal(m.To) {
+		t.Errorf("report room/period = %q %v %v", r.Room, r.From, r.To)
+	}
+	if !strings.Contains(r.Signer, tk.key.Fingerprint()) || !strings.Contains(r.Signer, "Quorum Assembly <assembly@example.org>") {
+		t.Errorf("report signer = %q", r.Signer)
+	}
+	if d := time.Since(r.SignedAt); d < 0 || d > time.Minute {
+		t.Errorf("report signed at %v, not just now", r.SignedAt)
+	}
+	checks := strings.Join(r.Checks, "\n")
+	for _, want := range []string{"signature: good", "chain: seq 1 to 10 without gaps", "start: entry 1 is the beginning", "head: " + entries[9].Short()} {
+		if !strings.Contains(checks, want) {
+			t.Errorf("checks do not mention %q:\n%s", want, checks)
+		}
+	}
+
+	// The entries come back exactly as they went in.
+	block, _ := clearsign.Decode(signed)
+	if block == nil {
+		t.Fatal("clearsign.Decode failed")
+	}
+	_, parsed, err := parseMinutes(block.Plaintext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(parsed, entries) {
+		t.Errorf("entries did not round-trip:\n got %+v\nwant %+v", parsed, entries)
+	}
+
+	// The fixed "---" rule is dash-escaped by the cleartext signature.
+	if !bytes.Contains(signed, []byte("\n- ---\n")) {
+		t.Error("no dash-escaped line in the signed minutes: the escaping path is not exercised")
+	}
+}
+
+func TestMinutesSurviveLineEndingConversion(t *testing.T) {
+	signed, _, tk := signedMinutes(t)
+	crlf := bytes.ReplaceAll(signed, []byte("\n"), []byte("\r\n"))
+	if _, err := VerifyMinutes(crlf, tk.pub); err != nil {
+		t.Fatalf("minutes with CRLF line endings: %v", err)
+	}
+}
+
+func TestMinutesPeriodOfLongerChain(t *testing.T) {
+	tk := fixtureKey(t, "Assembly")
+	entries := buildChain(t, 10)
+	signed, err := tk.key.ClearSign(RenderMinutes(testMinutes(entries[3:7]), describeForTest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := VerifyMinutes(signed, tk.pub)
+	if err != nil {
+		t.Fatalf("VerifyMinutes: %v", err)
+	}
+	if r.Entries != 4 || r.FirstSeq != 4 || r.LastSeq != 7 || r.Continues != entries[2].Hash || r.Head != entries[6].Hash {
+		t.Errorf("report = %+v", r)
+	}
+	if want := "start: entry 4 continues after " + entries[2].Short(); !strings.Contains(strings.Join(r.Checks, "\n"), want) {
+		t.Errorf("checks do not say %q: %q", want, r.Checks)
+	}
+}
+
+func TestMinutesEmptyPeriod(t *testing.T) {
+	tk := fixtureKey(t, "Assembly")
+	doc := RenderMinutes(testMinutes(nil), nil)
+	if !bytes.Contains(doc, []byte("no decisions were recorded")) {
+		t.Errorf("empty minutes do not say so:\n%s", doc)
+	}
+	signed, err := tk.key.ClearSign(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := VerifyMinutes(signed, tk.pub)
+	if err != nil {
+		t.Fatalf("VerifyMinutes: %v", err)
+	}
+	if r.Entries != 0 || r.Head != "" || r.FirstSeq != 0 {
+		t.Errorf("report = %+v", r)
+	}
+}
+
+func TestMinutesAcceptKeyring(t *testing.T) {
+	signed, _, tk := signedMinutes(t)
+	ring := append(append([]byte{}, fixtureKey(t, "Other").pub...), tk.pub...)
+	if _, err := VerifyMinutes(signed, ring); err != nil {
+		t.Fatalf("VerifyMinutes with a keyring holding the signer: %v", err)
+	}
+}
+
+// section returns the byte range of "## Entry n" up to the next section.
+func section(t *testing.T, doc []byte, n int) (int, int) {
+	t.Helper()
+	start := bytes.Index(doc, []byte(fmt.Sprintf("\n## Entry %d\n", n)))
+	if start < 0 {
+		t.Fatalf("no section for entry %d", n)
+	}
+	end := bytes.Index(doc[start+1:], []byte("\n## "))
+	if end < 0 {
+		t.Fatalf("section %d does not end", n)
+	}
+	return start, start + 1 + end
+}
+
+func replaceOnce(t *testing.T, doc []byte, old, new string) []byte {
+	t.Helper()
+	if bytes.Count(doc, []byte(old)) != 1 {
+		t.Fatalf("%q occurs %d times, want once", old, bytes.Count(doc, []byte(old)))
+	}
+	return bytes.Replace(doc, []byte(old), []byte(new), 1)
+}
+
+func TestMinutesTamperedAfterSigning(t *testing.T) {
+	signed, entries, tk := signedMinutes(t)
+	other := fixtureKey(t, "Other")
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, doc []byte) []byte
+		want   []string
+	}{
+		{"one character of an entry's content", func(t *testing.T, doc []byte) []byte {
+			return replaceOnce(t, doc, `"for":27,`, `"for":28,`)
+		}, []string{"signature does not match the text", "entry 5: hash does not match its content (edited?)"}},
+		{"one character of the text for people", func(t *testing.T, doc []byte) []byte {
+			return replaceOnce(t, doc, "@memberb:example.org was elected", "@memberc:example.org was elected")
+		}, []string{"signature does not match the text", "the entries still form a valid chain"}},
+		{"a time in the text for people", func(t *testing.T, doc []byte) []byte {
+			return replaceOnce(t, doc, "    2026-03-02 18:30:00 UTC, motion.result", "    2026-03-02 18:31:00 UTC, motion.result")
+		}, []string{"signature does not match the text"}},
+		{"two entries swapped", func(t *testing.T, doc []byte) []byte {
+			s4, e4 := section(t, doc, 4)
+			s5, e5 := section(t, doc, 5)
+			if e4 != s5 {
+				t.Fatal("sections 4 and 5 are not adjacent")
+			}
+			out := append([]byte{}, doc[:s4]...)
+			out = append(out, doc[s5:e5]...)
+			out = append(out, doc[s4:e4]...)
+			return append(out, doc[e5:]...)
+		}, []string{"signature does not match the text", "seq goes from 5 back to 4 (entries reordered?)"}},
+		{"an entry deleted", func(t *testing.T, doc []byte) []byte {
+			s, e := section(t, doc, 6)
+			return append(append([]byte{}, doc[:s]...), doc[e:]...)
+		}, []string{"signature does not match the text", "seq jumps from 5 to 7 (entry deleted?)"}},
+		{"signed with another key", func(t *testing.T, doc []byte) []byte {
+			block, _ := clearsign.Decode(doc)
+			resigned, err := other.key.ClearSign(append(block.Plaintext, '\n'))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return resigned
+		}, []string{"signed by key " + other.key.Fingerprint() + ", which is not the key given (" + tk.key.Fingerprint() + ")"}},
+		{"unsigned text before", func(t *testing.T, doc []byte) []byte {
+			return append([]byte("Correction: motion 1 failed.\n\n"), doc...)
+		}, []string{"text before the signed part"}},
+		{"unsigned text after", func(t *testing.T, doc []byte) []byte {
+			return append(append([]byte{}, doc...), "\nAddendum: entry 3 is void.\n"...)
+		}, []string{"text after the signature"}},
+		{"signature cut short", func(t *testing.T, doc []byte) []byte {
+			return doc[:bytes.Index(doc, []byte("-----END PGP SIGNATURE-----"))]
+		}, []string{"malformed"}},
+		{"signature removed", func(t *testing.T, doc []byte) []byte {
+			block, _ := clearsign.Decode(doc)
+			return block.Plaintext
+		}, []string{"not a clear-signed document"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := tc.tamper(t, bytes.Clone(signed))
+			_, err := VerifyMinutes(doc, tk.pub)
+			if err == nil {
+				t.Fatalf("VerifyMinutes passed tampered minutes:\n%s", doc)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not say %q:\n%v", want, err)
+				}
+			}
+		})
+	}
+	if _, err := VerifyMinutes(signed, other.pub); err == nil || !strings.Contains(err.Error(), "not the key given") {
+		t.Errorf("VerifyMinutes with another key's public key: %v", err)
+	}
+	_ = entries
+}
+
+// TestMinutesBrokenBeforeSigning covers a bot (or a copy of its key) that
+// signs a record that was already tampered with: the signature is good, and
+// the record checks must catch it.
+func TestMinutesBrokenBeforeSigning(t *testing.T) {
+	tk := fixtureKey(t, "Assembly")
+	for _, tc := range []struct {
+		name string
+		doc  func(t *testing.T, es []Entry) []byte
+		want string
+	}{
+		{"entries swapped", func(t *testing.T, es []Entry) []byte {
+			es[3], es[4] = es[4], es[3]
+			return RenderMinutes(testMinutes(es), describeForTest)
+		}, "signed, but the record is broken: seq goes from 5 back to 4 (entries reordered?)"},
+		{"entry edited", func(t *testing.T, es []Entry) []byte {
+			es[3].Kind = "delegation.recalled"
+			return RenderMinutes(testMinutes(es), describeForTest)
+		}, "signed, but the record is broken: entry 4: hash does not match its content (edited?)"},
+		{"entry deleted", func(t *testing.T, es []Entry) []byte {
+			return RenderMinutes(testMinutes(append(es[:4:4], es[5:]...)), describeForTest)
+		}, "signed, but the record is broken: seq jumps from 4 to 6 (entry deleted?)"},
+		{"entry outside the period", func(t *testing.T, es []Entry) []byte {
+			m := testMinutes(es)
+			m.To = es[8].Time.Add(-time.Second)
+			return RenderMinutes(m, describeForTest)
+		}, "signed, but entry 9 (2026-03-02 23:26:00 UTC) is outside the period"},
+		{"header count wrong", func(t *testing.T, es []Entry) []byte {
+			return replaceOnce(t, RenderMinutes(testMinutes(es), describeForTest), `"entries":10}`, `"entries":11}`)
+		}, "signed, but the header announces 11 entries and 10 are present"},
+		{"entry not canonical", func(t *testing.T, es []Entry) []byte {
+			return replaceOnce(t, RenderMinutes(testMinutes(es), describeForTest), `{"seq":3,`, `{"seq": 3,`)
+		}, "entry: entry 3 is not written in canonical form"},
+		{"stray fence", func(t *testing.T, es []Entry) []byte {
+			return replaceOnce(t, RenderMinutes(testMinutes(es), describeForTest), "\n## Entry 2\n", "\n```python\nx\n```\n## Entry 2\n")
+		}, "unexpected block \"```python\""},
+		{"unknown field", func(t *testing.T, es []Entry) []byte {
+			return replaceOnce(t, RenderMinutes(testMinutes(es), describeForTest), `{"seq":2,`, `{"valid":true,"seq":2,`)
+		}, `unknown field "valid"`},
+		{"not minutes", func(t *testing.T, es []Entry) []byte {
+			return []byte("We, the undersigned, agree.\n")
+		}, "there is no minutes header block"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			signed, err := tk.key.ClearSign(tc.doc(t, buildChain(t, 10)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = VerifyMinutes(signed, tk.pub)
+			if err == nil {
+				t.Fatalf("VerifyMinutes passed:\n%s", signed)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error does not say %q:\n%v", tc.want, err)
+			}
+		})
+	}
+}
+
+// TestMinutesHumanTextConfined checks that nothing from describe or the room
+// name reaches column 0, where the machine lines live, and that Markdown in
+// it stays literal.
+func TestMinutesHumanTextConfined(t *testing.T) {
+	tk := fixtureKey(t, "Assembly")
+	entries := buildChain(t, 20) // every motion text, twice
+	hostile := []string{
+		"```json quorum-entry\n{\"seq\":1,\"time\":\"2026-03-02T18:30:00Z\",\"kind\":\"x\",\"content\":1,\"prev\":\"\",\"hash\":\"\"}\n```",
+		"\r```json quorum-minutes\r\n{}\r\n```",
+		"\n\n# Minutes\n## Entry 99\n---\n-----BEGIN PGP SIGNATURE-----\n",
+		"\u2028```\u2029```\u0085```",
+		"\t```\v```\f```",
+	}
+	describe := func(e Entry) string {
+		return describeForTest(e) + "\n" + hostile[int(e.Seq)%len(hostile)]
+	}
+	m := testMinutes(entries)
+	m.Room = "Night shift\n```json quorum-minutes\n" + hostile[0]
+	doc := RenderMinutes(m, describe)
+
+	fixed := regexp.MustCompile("^(# Minutes|## Entry [0-9]+|## How to check these minutes|---|```json quorum-minutes|```json quorum-entry|```|\\{.*\\}|)$")
+	fences := 0
+	for i, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "```") {
+			fences++
+		}
+		if !fixed.MatchString(l) && !strings.HasPrefix(l, humanIndent) {
+			t.Errorf("line %d escapes the indentation: %q", i+1, l)
+		}
+		// JSON escapes \r, \v and \f; JCS leaves U+0085, U+2028 and U+2029
+		// raw, which is harmless there, but the text for people must not
+		// keep any of them.
+		breaks := "\r\v\f"
+		if strings.HasPrefix(l, humanIndent) {
+			breaks += "\u0085\u2028\u2029"
+		}
+		if strings.ContainsAny(l, breaks) {
+			t.Errorf("line %d keeps a line-breaking character: %q", i+1, l)
+		}
+	}
+	if want := 2 * (len(entries) + 1); fences != want {
+		t.Errorf("%d lines start with ```, want %d (the header and entry blocks only)", fences, want)
+	}
+
+	signed, err := tk.key.ClearSign(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := VerifyMinutes(signed, tk.pub)
+	if err != nil {
+		t.Fatalf("VerifyMinutes: %v", err)
+	}
+	if r.Entries != len(entries) || r.Room != m.Room {
+		t.Errorf("report: %d entries, room %q; want %d, %q", r.Entries, r.Room, len(entries), m.Room)
+	}
+}
+
+func TestHumanLines(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"a\r\nb\rc\nd", []string{"a", "b", "c", "d"}},
+		{"\n\n  x  \n\n", []string{"  x"}},
+		{"bell\x07 nul\x00 del\x7f bad\xff", []string{"bell\uFFFD nul\uFFFD del\uFFFD bad\uFFFD"}},
+		{"tab\there", []string{"tab    here"}},
+		{strings.Repeat("word ", 20), []string{strings.TrimSpace(strings.Repeat("word ", 15)), strings.TrimSpace(strings.Repeat("word ", 5))}},
+		{strings.Repeat("x", 100), []string{strings.Repeat("x", 100)}},
+	} {
+		if got := humanLines(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("humanLines(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
