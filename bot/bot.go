@@ -157,6 +157,10 @@ func (b *Bot) markReady() {
 	})
 }
 
+// Wake makes the bot look at its schedule and outbox now (after a test
+// moved its clock, for instance).
+func (b *Bot) Wake() { b.wake() }
+
 // wake nudges the sender and the scheduler after something changed.
 func (b *Bot) wake() {
 	for _, ch := range []chan struct{}{b.wakeSender, b.wakeScheduler} {
