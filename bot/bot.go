@@ -60,6 +60,9 @@ type Bot struct {
 
 // New opens the database. Run does the rest.
 func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Options) (*Bot, error) {
+	if err := commands.CheckConfig(cfg); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		return nil, err

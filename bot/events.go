@@ -192,17 +192,21 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 		}
 		// The join event's own timestamp is where this room's history for
 		// the bot begins.
-		if prev := evt.Unsigned.PrevContent; prev != nil {
-			_ = prev.ParseRaw(event.StateMember)
-			if prev.AsMember().Membership == event.MembershipJoin {
-				return nil // a profile change, not a join
-			}
+		var prev event.Membership
+		if pc := evt.Unsigned.PrevContent; pc != nil {
+			_ = pc.ParseRaw(event.StateMember)
+			prev = pc.AsMember().Membership
+		}
+		if prev == event.MembershipJoin {
+			return nil // a profile change, not a join
 		}
 		if err := b.st.Rooms().Joined(ctx, evt.RoomID, eventTime(evt)); err != nil {
 			return err
 		}
-		if _, isDM, err := b.st.DMs().User(ctx, evt.RoomID); err != nil || isDM {
-			return err
+		if prev != event.MembershipInvite {
+			// A room the bot created itself (a direct room): its encryption
+			// event comes after the creator's join, and it is encrypted.
+			return nil
 		}
 		_, err := b.encryptedRoom(ctx, evt.RoomID)
 		return err

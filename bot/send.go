@@ -195,11 +195,12 @@ func (b *Bot) content(ctx context.Context, m msg.Message) (map[string]any, error
 		if !ok {
 			return nil, fmt.Errorf("message to edit (%s %d) not sent yet", m.Edit.Kind, m.Edit.Ref)
 		}
-		out["m.new_content"] = fields(out)
+		newContent := fields(out)
 		out, err = toMap(c)
 		if err != nil {
 			return nil, err
 		}
+		out["m.new_content"] = newContent
 		out["body"] = "* " + m.Body
 		out["formatted_body"] = "* " + m.HTML
 		out["m.relates_to"] = map[string]any{"rel_type": event.RelReplace, "event_id": orig}

@@ -100,8 +100,10 @@ func New(env *Env, log zerolog.Logger) (*Assembly, error) {
 // allFeatures lists every feature. A new feature is a new file in this
 // package and one line here.
 func (a *Assembly) allFeatures() []feature {
+	motions := &motions{a: a, kinds: map[string]motionKind{}}
 	return []feature{
 		&helpFeature{a: a},
+		motions,
 	}
 }
 

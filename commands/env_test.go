@@ -123,10 +123,12 @@ func (h *harness) sendAs(sender id.UserID, evt id.EventID, body string) {
 	}
 }
 
-// sent is one outbox entry, decoded.
+// sent is one outbox entry, decoded, as if delivered: EventID is the ID it
+// was given.
 type sent struct {
 	store.Outgoing
-	Msg msg.Message
+	Msg     msg.Message
+	EventID id.EventID
 }
 
 // drain empties the outbox and returns what was in it, decoded.
@@ -139,10 +141,17 @@ func (h *harness) drain() []sent {
 	}
 	var out []sent
 	for _, o := range list {
-		s := sent{Outgoing: *o}
+		s := sent{Outgoing: *o, EventID: h.nextEvent()}
 		if o.Kind == KindMessage {
 			if err := json.Unmarshal(o.Payload, &s.Msg); err != nil {
 				h.t.Fatal(err)
+			}
+			// Deliver it the way package bot does: anchored messages are
+			// recorded under their new event ID.
+			if a := s.Msg.Anchor; a != nil {
+				if err := h.env.Store.Anchors().Put(ctx, s.EventID, o.Room, store.Anchor(*a)); err != nil {
+					h.t.Fatal(err)
+				}
 			}
 		}
 		out = append(out, s)
@@ -165,4 +174,30 @@ func (h *harness) reply(sender id.UserID, body string) string {
 		h.t.Fatalf("%q: reply is to %q, want %q", body, out[0].Msg.ReplyTo, evt)
 	}
 	return out[0].Msg.Body
+}
+
+// react handles a reaction from sender on target and returns its event ID.
+func (h *harness) react(sender id.UserID, target id.EventID, key string) id.EventID {
+	h.t.Helper()
+	evt := h.nextEvent()
+	err := h.a.HandleReaction(context.Background(), Reaction{Room: testRoom, Sender: sender, Event: evt, Target: target, Key: key, Time: h.clock.Now()})
+	if err != nil {
+		h.t.Fatalf("reaction %q: %v", key, err)
+	}
+	return evt
+}
+
+// redact handles a redaction by sender of target.
+func (h *harness) redact(sender id.UserID, target id.EventID) {
+	h.t.Helper()
+	err := h.a.HandleRedaction(context.Background(), Redaction{Room: testRoom, Sender: sender, Event: h.nextEvent(), Redacts: target, Time: h.clock.Now()})
+	if err != nil {
+		h.t.Fatalf("redaction: %v", err)
+	}
+}
+
+// due runs the scheduler once.
+func (h *harness) due() time.Time {
+	h.t.Helper()
+	return h.a.RunDue(context.Background())
 }

@@ -150,6 +150,10 @@ func errorf(format string, args ...any) *Error {
 	return &Error{msg: fmt.Sprintf(format, args...)}
 }
 
+// Invalid makes an Error for a value that other packages validate (the
+// motion defaults are checked by the rules that use them).
+func Invalid(format string, args ...any) *Error { return errorf(format, args...) }
+
 // EnvName is the environment variable that overrides key ("motions.closes"
 // becomes QUORUM_MOTIONS_CLOSES).
 func EnvName(key string) string {

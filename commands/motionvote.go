@@ -1,0 +1,398 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// ballot is one act of voting, however it arrived.
+type ballot struct {
+	motion   *store.Motion
+	voter    id.UserID
+	choice   Choice
+	event    id.EventID
+	at       time.Time
+	reaction bool
+}
+
+// cast applies a ballot by the rules: only the electorate, only while the
+// motion is open and before its deadline. A refused ballot changes nothing
+// and its voter is told why, privately, once per motion. It returns the
+// refusal (empty if counted) so a text vote can be answered directly.
+func (f *motions) cast(ctx context.Context, fx *Effects, b ballot) (string, error) {
+	m := b.motion
+	st := f.a.env.Store
+	var refusal string
+	switch {
+	case m.Status == store.MotionAwaitingSecond:
+		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
+	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
+		refusal = fmt.Sprintf("Motion #%d is closed, so your vote was not counted.", m.Number)
+	default:
+		in, err := st.Motions().InElectorate(ctx, m.ID, b.voter)
+		if err != nil {
+			return "", err
+		}
+		if !in {
+			refusal = fmt.Sprintf("Your vote on motion #%d was not counted: only the members of the room when it opened can vote on it.", m.Number)
+		}
+	}
+	if refusal != "" {
+		return refusal, f.tellOnce(ctx, fx, m, b.voter, refusal)
+	}
+	ch, err := st.Votes().Cast(ctx, store.Act{Motion: m.ID, Voter: b.voter, Choice: string(b.choice), Event: b.event, Time: b.at})
+	if err != nil {
+		return "", err
+	}
+	return "", f.changed(ctx, fx, m.ID, ch)
+}
+
+// tellOnce DMs a voter why their vote did not count, at most once a motion.
+func (f *motions) tellOnce(ctx context.Context, fx *Effects, m *store.Motion, user id.UserID, why string) error {
+	first, err := f.a.env.Store.Motions().TellOnce(ctx, m.ID, user)
+	if err != nil || !first {
+		return err
+	}
+	fx.DM(user, msg.F("%s", why))
+	return nil
+}
+
+// changed follows up a change of someone's vote: schedule the notice's
+// edit, and close the motion once the whole electorate has voted.
+func (f *motions) changed(ctx context.Context, fx *Effects, motionID int64, ch store.Change) error {
+	if ch.Before == ch.After {
+		return nil
+	}
+	st := f.a.env.Store
+	m, _, err := st.Motions().Get(ctx, motionID)
+	if err != nil {
+		return err
+	}
+	now := f.a.env.Clock.Now()
+	if err := st.Motions().ScheduleEdit(ctx, m.ID, latest(now, m.EditedAt.Add(editInterval))); err != nil {
+		return err
+	}
+	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if m.Yes+m.No+m.Abstain >= electorate {
+		return f.decide(ctx, fx, m, now, "everyone has voted")
+	}
+	return nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// react is a reaction on a motion's notice.
+func (f *motions) react(ctx context.Context, fx *Effects, ref int64, rx Reaction) error {
+	m, ok, err := f.a.env.Store.Motions().Get(ctx, ref)
+	if err != nil || !ok {
+		return err
+	}
+	choice, isVote := f.choices()[NormalizeKey(rx.Key)]
+	if !isVote {
+		return nil // an unknown emoji is not a vote and changes nothing
+	}
+	_, err = f.cast(ctx, fx, ballot{motion: m, voter: rx.Sender, choice: choice, event: rx.Event, at: rx.Time, reaction: true})
+	return err
+}
+
+func (f *motions) choices() map[string]Choice {
+	c := f.a.env.Config.Motions
+	return choiceKeys(c.Yes, c.No, c.Abstain)
+}
+
+// redaction withdraws the vote of a redacted reaction or !vote, while the
+// motion is open and before its deadline; afterwards the result stands.
+func (f *motions) redaction(ctx context.Context, fx *Effects, rd Redaction) (bool, error) {
+	st := f.a.env.Store
+	act, found, err := st.Votes().Act(ctx, rd.Redacts)
+	if err != nil || !found {
+		return false, err
+	}
+	m, _, err := st.Motions().Get(ctx, act.Motion)
+	if err != nil {
+		return true, err
+	}
+	if m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
+		return true, nil
+	}
+	ch, _, err := st.Votes().Withdraw(ctx, rd.Redacts)
+	if err != nil {
+		return true, err
+	}
+	return true, f.changed(ctx, fx, m.ID, ch)
+}
+
+func (f *motions) vote(ctx context.Context, r *Request) error {
+	words := strings.Fields(r.Args)
+	usage := func() error {
+		return Errorf("Say which motion and how you vote, for example `%s`.", r.Cmd("vote 3 yes"))
+	}
+	if len(words) != 2 {
+		return usage()
+	}
+	n, ok := motionNumber(words[0])
+	choice, ok2 := ParseChoice(words[1])
+	if !ok || !ok2 {
+		return usage()
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	refusal, err := f.cast(ctx, &r.Effects, ballot{motion: m, voter: r.Sender, choice: choice, event: r.Event, at: r.Time})
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		return Errorf("%s", refusal)
+	}
+	r.Replyf("Your vote on motion #%d: %s.", m.Number, string(choice))
+	return nil
+}
+
+func (f *motions) second(ctx context.Context, r *Request) error {
+	n, ok := motionNumber(r.Args)
+	if !ok {
+		return Errorf("Which motion? For example `%s`.", r.Cmd("second 3"))
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Status != store.MotionAwaitingSecond:
+		return Errorf("Motion #%d does not need a second (it is %s).", m.Number, statusWords(m.Status))
+	case m.Proposer == r.Sender:
+		return Errorf("A motion needs a second from someone other than its proposer.")
+	case !m.ClosesAt.IsZero() && m.Duration == 0 && !m.ClosesAt.After(r.Clock.Now()):
+		return Errorf("Motion #%d was to close %s, which has passed. Propose it again with a new `--closes`.", m.Number, timespec.Human(m.ClosesAt, r.Location()))
+	}
+	electorate, err := f.electorate(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	m.Seconder = r.Sender
+	return f.open(ctx, &r.Effects, m, electorate, r.Clock.Now(), r.Prefix)
+}
+
+func statusWords(status string) string {
+	return map[string]string{
+		store.MotionOpen: "open", store.MotionAwaitingSecond: "awaiting a second", store.MotionWithdrawn: "withdrawn",
+		string(Carried): "carried", string(Failed): "failed", string(NoQuorum): "closed without quorum",
+	}[status]
+}
+
+func (f *motions) withdraw(ctx context.Context, r *Request) error {
+	n, ok := motionNumber(r.Args)
+	if !ok {
+		return Errorf("Which motion? For example `%s`.", r.Cmd("withdraw 3"))
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	if m.Proposer != r.Sender {
+		return Errorf("Only the proposer can withdraw motion #%d.", m.Number)
+	}
+	if m.Status != store.MotionOpen && m.Status != store.MotionAwaitingSecond {
+		return Errorf("Motion #%d is already %s.", m.Number, statusWords(m.Status))
+	}
+	now := r.Clock.Now()
+	if err := r.Store.Motions().Close(ctx, m.ID, store.MotionWithdrawn, now, m.Yes, m.No, m.Abstain); err != nil {
+		return err
+	}
+	m.Status, m.ClosedAt = store.MotionWithdrawn, now
+	f.announce(ctx, &r.Effects, m, fmt.Sprintf("Motion #%d was withdrawn by its proposer.", m.Number))
+	return nil
+}
+
+func (f *motions) close(ctx context.Context, r *Request) error {
+	n, ok := motionNumber(r.Args)
+	if !ok {
+		return Errorf("Which motion? For example `%s`.", r.Cmd("close 3"))
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	if m.Status != store.MotionOpen {
+		return Errorf("Motion #%d is not open (it is %s).", m.Number, statusWords(m.Status))
+	}
+	if k, ok := f.kinds[m.Kind]; ok && k.mayClose != nil {
+		if err := k.mayClose(ctx, m, r.Sender); err != nil {
+			return err
+		}
+	}
+	moderator, err := isModerator(ctx, r.Env, r.Room, r.Sender)
+	if err != nil {
+		return err
+	}
+	if !moderator {
+		electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.Proposer != r.Sender:
+			return Errorf("Only a room moderator can close motion #%d early; its proposer can once everyone has voted.", m.Number)
+		case m.Yes+m.No+m.Abstain < electorate:
+			return Errorf("Motion #%d stays open until everyone has voted (%d of %d so far) or it closes %s.",
+				m.Number, m.Yes+m.No+m.Abstain, electorate, timespec.Human(m.ClosesAt, r.Location()))
+		}
+	}
+	return f.decide(ctx, &r.Effects, m, r.Clock.Now(), "closed early by "+r.Sender.String())
+}
+
+func (f *motions) list(ctx context.Context, r *Request) error {
+	pending, err := r.Store.Motions().Pending(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		r.Replyf("No open motions. Propose one with `%s`.", r.Cmd("motion <text>"))
+		return nil
+	}
+	out := msg.F("**Open motions**")
+	now := r.Clock.Now()
+	for _, m := range pending {
+		text := m.Text
+		if len([]rune(text)) > 60 {
+			text = string([]rune(text)[:59]) + "…"
+		}
+		if m.Status == store.MotionAwaitingSecond {
+			out = out.Append("#%d %s — awaiting a second", m.Number, text)
+			continue
+		}
+		electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Yes+m.No+m.Abstain, electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
+	}
+	r.Reply(out)
+	return nil
+}
+
+// decide closes m now: the tally is recounted from the acts, the result
+// stored and announced, and the kind's consequences applied, all in the
+// caller's transaction.
+func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now time.Time, why string) error {
+	st := f.a.env.Store
+	yes, no, abstain, err := st.Votes().Recount(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if yes != m.Yes || no != m.No || abstain != m.Abstain {
+		// The counters are a cache of the acts; the acts win. A mismatch is a
+		// bug worth hearing about, not a reason to publish a wrong result.
+		f.a.log.Error().Int64("motion", m.ID).Msg("Standing tally differed from the recount; using the recount")
+	}
+	th, err := ParseThreshold(m.Threshold)
+	if err != nil {
+		return err
+	}
+	outcome := Decide(Tally{yes, no, abstain}, th, m.QuorumCount)
+	if err := st.Motions().Close(ctx, m.ID, string(outcome), now, yes, no, abstain); err != nil {
+		return err
+	}
+	m.Status, m.ClosedAt, m.Yes, m.No, m.Abstain = string(outcome), now, yes, no, abstain
+	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	f.a.log.Info().Int64("motion", m.ID).Str("outcome", string(outcome)).Str("why", why).Msg("Motion decided")
+	f.announce(ctx, fx, m, fmt.Sprintf("Motion #%d: %s. Threshold: %s.", m.Number, resultWords(m, electorate), m.Threshold))
+	if k, ok := f.kinds[m.Kind]; ok && k.decided != nil {
+		return k.decided(ctx, fx, m, outcome)
+	}
+	return nil
+}
+
+// announce posts text as a reply to the motion's notice and edits the
+// notice to its final state.
+func (f *motions) announce(ctx context.Context, fx *Effects, m *store.Motion, text string) {
+	electorate, _ := f.a.env.Store.Motions().ElectorateSize(ctx, m.ID)
+	result := f.withFields(msg.F("%s", text), m, electorate)
+	result.ReplyToAnchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
+	fx.Say(m.Room, result)
+	fx.Say(m.Room, f.edit(ctx, m))
+}
+
+// edit is the notice of m as an edit of the original.
+func (f *motions) edit(ctx context.Context, m *store.Motion) msg.Message {
+	e := f.notice(ctx, m, f.a.env.Config.CommandPrefixes[0])
+	e.Edit, e.Anchor = e.Anchor, nil
+	return e
+}
+
+// due closes motions whose deadline passed (also those that passed while
+// the bot was down: once, on start) and makes the pending notice edits.
+func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
+	st := f.a.env.Store
+	closing, err := st.Motions().DueToClose(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, m := range closing {
+		err := f.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
+			fresh, _, err := st.Motions().Get(ctx, m.ID)
+			if err != nil || fresh.Status != store.MotionOpen {
+				return err
+			}
+			return f.decide(ctx, fx, fresh, now, "deadline")
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+	}
+	edits, err := st.Motions().EditsDue(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, m := range edits {
+		err := f.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
+			fresh, _, err := st.Motions().Get(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			if fresh.Status == store.MotionOpen {
+				fx.Say(fresh.Room, f.edit(ctx, fresh))
+			}
+			return st.Motions().Edited(ctx, fresh.ID, now)
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+	}
+	nextClose, err := st.Motions().NextClose(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	nextEdit, err := st.Motions().NextEdit(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	switch {
+	case nextClose.IsZero():
+		return nextEdit, nil
+	case nextEdit.IsZero() || nextClose.Before(nextEdit):
+		return nextClose, nil
+	}
+	return nextEdit, nil
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix/id"
+)
+
+// Motion statuses, as they appear in quorum.motion's status.
+const (
+	MotionAwaitingSecond = "awaiting_second"
+	MotionOpen           = "open"
+	MotionWithdrawn      = "withdrawn"
+)
+
+// Motion is a proposal put to a room's vote.
+type Motion struct {
+	ID          int64
+	Room        id.RoomID
+	Number      int
+	Kind        string
+	Payload     string // JSON owned by the feature of Kind
+	Proposer    id.UserID
+	Text        string
+	Threshold   string
+	Quorum      string
+	QuorumCount int
+	Secret      bool
+	Status      string
+	Seconder    id.UserID
+	CreatedAt   time.Time
+	OpenedAt    time.Time
+	ClosesAt    time.Time
+	Duration    time.Duration
+	ClosedAt    time.Time
+	Yes, No     int
+	Abstain     int
+	EditDueAt   time.Time
+	EditedAt    time.Time
+}
+
+// Motions is the motions table with its electorates and votes.
+type Motions struct{ db *dbutil.Database }
+
+// Motions returns the motions table.
+func (s *Store) Motions() Motions { return Motions{s.DB} }
+
+const motionColumns = `id, room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
+	secret, status, seconder, created_at, opened_at, closes_at, duration, closed_at, yes, no, abstain,
+	edit_due_at, edited_at`
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func scanMotion(row dbutil.Scannable) (*Motion, error) {
+	var m Motion
+	var created, opened, closes, duration, closed, editDue, edited int64
+	err := row.Scan(&m.ID, &m.Room, &m.Number, &m.Kind, &m.Payload, &m.Proposer, &m.Text, &m.Threshold,
+		&m.Quorum, &m.QuorumCount, &m.Secret, &m.Status, &m.Seconder, &created, &opened, &closes, &duration,
+		&closed, &m.Yes, &m.No, &m.Abstain, &editDue, &edited)
+	if err != nil {
+		return nil, err
+	}
+	m.CreatedAt, m.OpenedAt, m.ClosesAt, m.ClosedAt = fromMS(created), fromMS(opened), fromMS(closes), fromMS(closed)
+	m.EditDueAt, m.EditedAt = fromMS(editDue), fromMS(edited)
+	m.Duration = time.Duration(duration) * time.Millisecond
+	return &m, nil
+}
+
+// Create stores a new motion, numbering it after the room's last one, and
+// returns it with its ID and number.
+func (t Motions) Create(ctx context.Context, m *Motion) error {
+	err := t.db.QueryRow(ctx, `
+		INSERT INTO motions (room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
+			secret, status, created_at, opened_at, closes_at, duration)
+		VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM motions WHERE room_id=$1), $2, $3, $4, $5, $6, $7, $8,
+			$9, $10, $11, $12, $13, $14)
+		RETURNING id, number`,
+		m.Room, m.Kind, m.Payload, m.Proposer, m.Text, m.Threshold, m.Quorum, m.QuorumCount,
+		m.Secret, m.Status, ms(m.CreatedAt), ms(m.OpenedAt), ms(m.ClosesAt), m.Duration.Milliseconds()).
+		Scan(&m.ID, &m.Number)
+	if err != nil {
+		return fmt.Errorf("create motion: %w", err)
+	}
+	return nil
+}
+
+// ByNumber finds motion #number of room.
+func (t Motions) ByNumber(ctx context.Context, room id.RoomID, number int) (*Motion, bool, error) {
+	return t.one(ctx, "WHERE room_id=$1 AND number=$2", room, number)
+}
+
+// Get finds a motion by ID.
+func (t Motions) Get(ctx context.Context, motionID int64) (*Motion, bool, error) {
+	return t.one(ctx, "WHERE id=$1", motionID)
+}
+
+func (t Motions) one(ctx context.Context, where string, args ...any) (*Motion, bool, error) {
+	m, err := scanMotion(t.db.QueryRow(ctx, "SELECT "+motionColumns+" FROM motions "+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read motion: %w", err)
+	}
+	return m, true, nil
+}
+
+func (t Motions) list(ctx context.Context, query string, args ...any) ([]*Motion, error) {
+	rows, err := t.db.Query(ctx, "SELECT "+motionColumns+" FROM motions "+query, args...)
+	list, err := dbutil.NewRowIterWithError(rows, scanMotion, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("list motions: %w", err)
+	}
+	return list, nil
+}
+
+// Pending lists the room's motions that are open or awaiting a second.
+func (t Motions) Pending(ctx context.Context, room id.RoomID) ([]*Motion, error) {
+	return t.list(ctx, "WHERE room_id=$1 AND status IN ($2, $3) ORDER BY number", room, MotionOpen, MotionAwaitingSecond)
+}
+
+// DueToClose lists open motions whose deadline is at or before now.
+func (t Motions) DueToClose(ctx context.Context, now time.Time) ([]*Motion, error) {
+	return t.list(ctx, "WHERE status=$1 AND closes_at <= $2 ORDER BY closes_at, id", MotionOpen, now.UnixMilli())
+}
+
+// NextClose returns the earliest deadline of an open motion.
+func (t Motions) NextClose(ctx context.Context) (time.Time, error) {
+	return t.nextTime(ctx, "SELECT MIN(closes_at) FROM motions WHERE status=$1", MotionOpen)
+}
+
+// EditsDue lists motions whose notice should be edited to show the tally.
+func (t Motions) EditsDue(ctx context.Context, now time.Time) ([]*Motion, error) {
+	return t.list(ctx, "WHERE edit_due_at > 0 AND edit_due_at <= $1 ORDER BY edit_due_at, id", now.UnixMilli())
+}
+
+// NextEdit returns when the next notice edit is due.
+func (t Motions) NextEdit(ctx context.Context) (time.Time, error) {
+	return t.nextTime(ctx, "SELECT MIN(edit_due_at) FROM motions WHERE edit_due_at > 0")
+}
+
+func (t Motions) nextTime(ctx context.Context, query string, args ...any) (time.Time, error) {
+	var next sql.NullInt64
+	if err := t.db.QueryRow(ctx, query, args...).Scan(&next); err != nil {
+		return time.Time{}, fmt.Errorf("read schedule: %w", err)
+	}
+	return fromMS(next.Int64), nil
+}
+
+// Open starts the vote: records the electorate and the deadline.
+func (t Motions) Open(ctx context.Context, m *Motion, electorate []id.UserID) error {
+	_, err := t.db.Exec(ctx, `
+		UPDATE motions SET status=$2, seconder=$3, opened_at=$4, closes_at=$5, quorum_count=$6 WHERE id=$1`,
+		m.ID, MotionOpen, m.Seconder, ms(m.OpenedAt), ms(m.ClosesAt), m.QuorumCount)
+	if err != nil {
+		return fmt.Errorf("open motion: %w", err)
+	}
+	for _, u := range electorate {
+		if _, err := t.db.Exec(ctx, "INSERT INTO electorate (motion_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", m.ID, u); err != nil {
+			return fmt.Errorf("record electorate: %w", err)
+		}
+	}
+	m.Status = MotionOpen
+	return nil
+}
+
+// Close records a motion's end with its final tally.
+func (t Motions) Close(ctx context.Context, motionID int64, status string, at time.Time, yes, no, abstain int) error {
+	_, err := t.db.Exec(ctx, `UPDATE motions SET status=$2, closed_at=$3, yes=$4, no=$5, abstain=$6 WHERE id=$1`,
+		motionID, status, at.UnixMilli(), yes, no, abstain)
+	if err != nil {
+		return fmt.Errorf("close motion: %w", err)
+	}
+	return nil
+}
+
+// SetPayload replaces the feature data of a motion.
+func (t Motions) SetPayload(ctx context.Context, motionID int64, payload string) error {
+	_, err := t.db.Exec(ctx, "UPDATE motions SET payload=$2 WHERE id=$1", motionID, payload)
+	if err != nil {
+		return fmt.Errorf("update motion: %w", err)
+	}
+	return nil
+}
+
+// ScheduleEdit asks for the notice to be edited at at, unless an edit is
+// already pending (so a burst of votes makes one edit, not many).
+func (t Motions) ScheduleEdit(ctx context.Context, motionID int64, at time.Time) error {
+	_, err := t.db.Exec(ctx, "UPDATE motions SET edit_due_at=$2 WHERE id=$1 AND edit_due_at=0", motionID, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("schedule edit: %w", err)
+	}
+	return nil
+}
+
+// Edited records that the notice was edited (queued) at at.
+func (t Motions) Edited(ctx context.Context, motionID int64, at time.Time) error {
+	_, err := t.db.Exec(ctx, "UPDATE motions SET edit_due_at=0, edited_at=$2 WHERE id=$1", motionID, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("record edit: %w", err)
+	}
+	return nil
+}
+
+// Electorate lists who may vote on a motion.
+func (t Motions) Electorate(ctx context.Context, motionID int64) ([]id.UserID, error) {
+	rows, err := t.db.Query(ctx, "SELECT user_id FROM electorate WHERE motion_id=$1 ORDER BY user_id", motionID)
+	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.UserID], err).AsList()
+}
+
+// InElectorate says whether user may vote on a motion.
+func (t Motions) InElectorate(ctx context.Context, motionID int64, user id.UserID) (bool, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM electorate WHERE motion_id=$1 AND user_id=$2", motionID, user).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("check electorate: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ElectorateSize counts who may vote.
+func (t Motions) ElectorateSize(ctx context.Context, motionID int64) (int, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM electorate WHERE motion_id=$1", motionID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count electorate: %w", err)
+	}
+	return n, nil
+}
+
+// TellOnce records that user was told why a vote did not count and reports
+// whether this is the first time for this motion.
+func (t Motions) TellOnce(ctx context.Context, motionID int64, user id.UserID) (bool, error) {
+	res, err := t.db.Exec(ctx, "INSERT INTO vote_notices (motion_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", motionID, user)
+	if err != nil {
+		return false, fmt.Errorf("record notice: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
