@@ -104,7 +104,12 @@ func (b *Bot) Run(ctx context.Context) error {
 		// devices; say how to fix it rather than refuse to start.
 		b.log.Warn().Err(err).Msg("Could not set up cross-signing; clients that only talk to verified devices will not see the bot's messages")
 	}
+	key, err := b.signingKey(ctx)
+	if err != nil {
+		return err
+	}
 	asm, err := commands.New(&commands.Env{
+		Key:    key,
 		Store:  b.st,
 		Config: b.cfg,
 		Clock:  b.clock,

@@ -23,41 +23,50 @@ func PickleKeyPath(database string) string { return database + ".pickle-key" }
 func RecoveryKeyPath(database string) string { return database + ".recovery-key" }
 
 // pickleKey returns the configured pickle key, or the one generated on first
-// start (created with mode 0600 and announced once).
+// start (kept beside the database, mode 0600, announced once).
 func (b *Bot) pickleKey() ([]byte, error) {
 	if b.cfg.PickleKey != "" {
 		return []byte(b.cfg.PickleKey), nil
 	}
 	path := PickleKeyPath(b.cfg.Database)
+	key, created, err := secretFile(path)
+	if created {
+		b.log.Warn().Str("path", path).Msg("Generated the key that encrypts the bot's crypto store; back it up together with the database")
+	}
+	return []byte(key), err
+}
+
+// secretFile reads the secret kept at path, generating a random one (32
+// bytes, base64) in a new 0600 file if there is none.
+func secretFile(path string) (secret string, created bool, err error) {
 	data, err := os.ReadFile(path)
 	if err == nil {
-		key := strings.TrimSpace(string(data))
-		if key == "" {
-			return nil, fmt.Errorf("pickle key file %s is empty; restore it from your backup", path)
+		secret = strings.TrimSpace(string(data))
+		if secret == "" {
+			return "", false, fmt.Errorf("%s is empty; restore it from your backup", path)
 		}
-		return []byte(key), nil
+		return secret, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("read pickle key: %w", err)
+		return "", false, fmt.Errorf("read %s: %w", path, err)
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, err
+		return "", false, err
 	}
-	key := base64.RawStdEncoding.EncodeToString(raw)
+	secret = base64.RawStdEncoding.EncodeToString(raw)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("write pickle key: %w", err)
+		return "", false, fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := f.WriteString(key + "\n"); err != nil {
+	if _, err := f.WriteString(secret + "\n"); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("write pickle key: %w", err)
+		return "", false, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write pickle key: %w", err)
+		return "", false, fmt.Errorf("write %s: %w", path, err)
 	}
-	b.log.Warn().Str("path", path).Msg("Generated the key that encrypts the bot's crypto store; back it up together with the database")
-	return []byte(key), nil
+	return secret, true, nil
 }
 
 // login makes the client and its crypto helper. With a password the helper

@@ -104,6 +104,7 @@ func (a *Assembly) allFeatures() []feature {
 	return []feature{
 		&helpFeature{a: a},
 		motions,
+		&trust{a: a},
 	}
 }
 

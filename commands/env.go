@@ -10,6 +10,7 @@ import (
 
 	"quorum/config"
 	"quorum/msg"
+	"quorum/record"
 	"quorum/store"
 )
 
@@ -42,6 +43,8 @@ type Env struct {
 	// Bot is the bot's own user ID; it never votes and is never in an
 	// electorate.
 	Bot id.UserID
+	// Key signs the minutes (nil: no signing).
+	Key *record.Key
 }
 
 // UserError is a mistake by the person who sent a command. Its text is

@@ -62,6 +62,7 @@ type harness struct {
 	clock *testClock
 	rooms *testRooms
 	seq   int
+	last  []sent // what the last sendDM caused
 }
 
 func newHarness(t *testing.T, members ...id.UserID) *harness {

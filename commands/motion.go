@@ -215,6 +215,13 @@ func (f *motions) open(ctx context.Context, fx *Effects, m *store.Motion, electo
 		return err
 	}
 	fx.Say(m.Room, f.notice(ctx, m, prefix))
+	if m.Secret {
+		for _, u := range electorate {
+			fx.DM(u, msg.F("**Secret ballot: motion #%d** in %s\n%s\nReply here with `%s`. Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
+				m.Number, m.Room.String(), m.Text, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number)).
+				With("quorum.ballot", map[string]any{"motion": m.Number, "room_id": m.Room, "text": m.Text}))
+		}
+	}
 	return nil
 }
 
@@ -228,11 +235,20 @@ func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) ms
 	case store.MotionAwaitingSecond:
 		out = out.Append("It needs a second before it opens: anyone else can send `%s`.", prefix+"second "+strconv.Itoa(m.Number))
 	case store.MotionOpen:
-		yes, no, abstain := f.keys()
-		out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+		if m.Secret {
+			out = out.Append("**Secret ballot**: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
+				fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+		} else {
+			yes, no, abstain := f.keys()
+			out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+		}
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.a.env.Clock.Now())))
-		out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
+		if m.Secret {
+			out = out.Append("Turnout: %d of %d voted", m.Yes+m.No+m.Abstain, electorate)
+		} else {
+			out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
+		}
 	case store.MotionWithdrawn:
 		out = out.Append("Withdrawn by the proposer.")
 	default:
@@ -242,14 +258,13 @@ func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) ms
 	return f.withFields(out, m, electorate)
 }
 
-// withFields adds quorum.motion (and the kind's own fields).
-func (f *motions) withFields(out msg.Message, m *store.Motion, electorate int) msg.Message {
+// fields is the content of quorum.motion. While a secret ballot is open it
+// shows the turnout but not the running tally.
+func (f *motions) fields(m *store.Motion, electorate int) map[string]any {
 	fields := map[string]any{
 		"id":         m.Number,
 		"status":     m.Status,
-		"yes":        m.Yes,
-		"no":         m.No,
-		"abstain":    m.Abstain,
+		"voted":      m.Yes + m.No + m.Abstain,
 		"electorate": electorate,
 		"quorum":     m.QuorumCount,
 		"threshold":  m.Threshold,
@@ -257,10 +272,18 @@ func (f *motions) withFields(out msg.Message, m *store.Motion, electorate int) m
 		"kind":       m.Kind,
 		"secret":     m.Secret,
 	}
+	if !(m.Secret && m.Status == store.MotionOpen) {
+		fields["yes"], fields["no"], fields["abstain"] = m.Yes, m.No, m.Abstain
+	}
 	if !m.ClosesAt.IsZero() {
 		fields["closes_at"] = m.ClosesAt.UTC().Format(time.RFC3339)
 	}
-	out = out.With("quorum.motion", fields)
+	return fields
+}
+
+// withFields adds quorum.motion (and the kind's own fields).
+func (f *motions) withFields(out msg.Message, m *store.Motion, electorate int) msg.Message {
+	out = out.With("quorum.motion", f.fields(m, electorate))
 	if k, ok := f.kinds[m.Kind]; ok && k.fields != nil {
 		for key, v := range k.fields(m) {
 			out = out.With(key, v)
@@ -294,12 +317,16 @@ func thresholdWords(th string) string {
 // resultWords says how a motion ended, in plain words:
 // "Carried 7–2, 1 abstention; 10 of 12 voted, quorum 6".
 func resultWords(m *store.Motion, electorate int) string {
-	verdict := map[string]string{string(Carried): "Carried", string(Failed): "Failed", string(NoQuorum): "No quorum"}[m.Status]
-	if verdict == "" {
-		verdict = m.Status
-	}
-	return fmt.Sprintf("%s %d–%d, %s; %d of %d voted, quorum %d", verdict, m.Yes, m.No,
+	return fmt.Sprintf("%s %d–%d, %s; %d of %d voted, quorum %d", verdict(m.Status), m.Yes, m.No,
 		plural(m.Abstain, "abstention", "abstentions"), m.Yes+m.No+m.Abstain, electorate, m.QuorumCount)
+}
+
+// verdict names a motion's outcome for people.
+func verdict(status string) string {
+	if v, ok := map[string]string{string(Carried): "Carried", string(Failed): "Failed", string(NoQuorum): "No quorum"}[status]; ok {
+		return v
+	}
+	return status
 }
 
 // plural returns "1 vote", "2 votes".

@@ -32,6 +32,9 @@ func (f *motions) cast(ctx context.Context, fx *Effects, b ballot) (string, erro
 	st := f.a.env.Store
 	var refusal string
 	switch {
+	case m.Secret:
+		refusal = fmt.Sprintf("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
+			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `!vote %d yes|no|abstain`.", m.Number, m.Number)
 	case m.Status == store.MotionAwaitingSecond:
 		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
@@ -151,9 +154,15 @@ func (f *motions) vote(ctx context.Context, r *Request) error {
 	if !ok || !ok2 {
 		return usage()
 	}
+	if r.InDM {
+		return f.castSecret(ctx, r, n, choice)
+	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
 		return err
+	}
+	if m.Secret && m.Status == store.MotionOpen {
+		return Errorf("Motion #%d is a secret ballot: send your vote to me in our direct chat (I sent you a ballot there), not in the room.", m.Number)
 	}
 	refusal, err := f.cast(ctx, &r.Effects, ballot{motion: m, voter: r.Sender, choice: choice, event: r.Event, at: r.Time})
 	if err != nil {
@@ -218,7 +227,11 @@ func (f *motions) withdraw(ctx context.Context, r *Request) error {
 		return err
 	}
 	m.Status, m.ClosedAt = store.MotionWithdrawn, now
-	f.announce(ctx, &r.Effects, m, fmt.Sprintf("Motion #%d was withdrawn by its proposer.", m.Number))
+	electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	f.announce(ctx, &r.Effects, m, f.withFields(msg.F("Motion #%d was withdrawn by its proposer.", m.Number), m, electorate))
 	return nil
 }
 
@@ -294,7 +307,7 @@ func (f *motions) list(ctx context.Context, r *Request) error {
 // caller's transaction.
 func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now time.Time, why string) error {
 	st := f.a.env.Store
-	yes, no, abstain, err := st.Votes().Recount(ctx, m.ID)
+	yes, no, abstain, receipts, err := f.recount(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -317,18 +330,32 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 		return err
 	}
 	f.a.log.Info().Int64("motion", m.ID).Str("outcome", string(outcome)).Str("why", why).Msg("Motion decided")
-	f.announce(ctx, fx, m, fmt.Sprintf("Motion #%d: %s. Threshold: %s.", m.Number, resultWords(m, electorate), m.Threshold))
+	content := f.fields(m, electorate)
+	content["proposer"] = m.Proposer
+	content["opened_at"] = m.OpenedAt.UTC().Format(time.RFC3339)
+	content["closed_at"] = now.UTC().Format(time.RFC3339)
+	if m.Secret {
+		content["receipts"] = receipts
+	}
+	entry, recField, err := f.a.recordDecision(ctx, m.Room, "motion.result", content)
+	if err != nil {
+		return err
+	}
+	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, recordLine(entry)), m, electorate)
+	if m.Secret {
+		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
+		result = result.Append("Secret ballot: check your receipt code among the %d in this message's data, or ask to see them.", len(receipts))
+	}
+	f.announce(ctx, fx, m, result.With("quorum.record", recField))
 	if k, ok := f.kinds[m.Kind]; ok && k.decided != nil {
 		return k.decided(ctx, fx, m, outcome)
 	}
 	return nil
 }
 
-// announce posts text as a reply to the motion's notice and edits the
+// announce posts result as a reply to the motion's notice and edits the
 // notice to its final state.
-func (f *motions) announce(ctx context.Context, fx *Effects, m *store.Motion, text string) {
-	electorate, _ := f.a.env.Store.Motions().ElectorateSize(ctx, m.ID)
-	result := f.withFields(msg.F("%s", text), m, electorate)
+func (f *motions) announce(ctx context.Context, fx *Effects, m *store.Motion, result msg.Message) {
 	result.ReplyToAnchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
 	fx.Say(m.Room, result)
 	fx.Say(m.Room, f.edit(ctx, m))
