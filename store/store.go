@@ -36,6 +36,8 @@ type Store struct {
 	// transaction IDs of outgoing events unique per installation and stable
 	// across restarts, so that the homeserver drops a resend after a crash.
 	ID string
+
+	hot *prepared
 }
 
 // DSN is the modernc connection string with the pragmas mautrix's stores
@@ -74,7 +76,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{DB: db}
+	s := &Store{DB: db, hot: &prepared{db: db}}
 	if err := s.upgrade(ctx); err != nil {
 		_ = raw.Close()
 		return nil, err
@@ -107,7 +109,10 @@ func (s *Store) loadID(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.DB.Close() }
+func (s *Store) Close() error {
+	s.hot.close()
+	return s.DB.Close()
+}
 
 // Tx runs fn in one immediate transaction: all of its changes happen, or none.
 // Nested calls join the outer transaction.

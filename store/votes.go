@@ -27,10 +27,13 @@ type Act struct {
 // through Cast or Withdraw, which compare the voter's standing choice before
 // and after and move the motion's counters by the difference, in the same
 // transaction. Recount derives the tally from the acts alone.
-type Votes struct{ db *dbutil.Database }
+type Votes struct {
+	db  *dbutil.Database
+	hot *prepared
+}
 
 // Votes returns the votes table.
-func (s *Store) Votes() Votes { return Votes{s.DB} }
+func (s *Store) Votes() Votes { return Votes{s.DB, s.hot} }
 
 // Standing returns user's current choice on a motion ("" if none).
 func (v Votes) Standing(ctx context.Context, motionID int64, voter id.UserID) (string, error) {
@@ -55,24 +58,30 @@ type Change struct {
 }
 
 // Cast records an act. An act whose event was recorded before is ignored
-// (a redelivery); the returned change is then empty.
+// (a redelivery); the returned change is then empty. The new act becomes the
+// voter's standing vote unless a later act of theirs stands (an act can
+// arrive late, during a catch-up).
 func (v Votes) Cast(ctx context.Context, a Act) (Change, error) {
 	ch := Change{Motion: a.Motion, Voter: a.Voter}
-	var err error
-	if ch.Before, err = v.Standing(ctx, a.Motion, a.Voter); err != nil {
-		return ch, err
+	var standingTS int64
+	err := v.hot.queryRow(ctx, `
+		SELECT choice, ts FROM vote_acts WHERE motion_id=? AND voter=? AND withdrawn=0
+		ORDER BY ts DESC, id DESC LIMIT 1`, a.Motion, a.Voter).Scan(&ch.Before, &standingTS)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return ch, fmt.Errorf("read standing vote: %w", err)
 	}
-	res, err := v.db.Exec(ctx, `
-		INSERT INTO vote_acts (motion_id, voter, choice, event_id, ts) VALUES ($1, $2, $3, $4, $5)
+	res, err := v.hot.exec(ctx, `
+		INSERT INTO vote_acts (motion_id, voter, choice, event_id, ts) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (event_id) DO NOTHING`, a.Motion, a.Voter, a.Choice, a.Event, a.Time.UnixMilli())
 	if err != nil {
 		return ch, fmt.Errorf("record vote: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		ch.After = ch.Before
-		return ch, nil
+	ch.After = ch.Before
+	// A new act is the newest of equal timestamps (its id is the largest).
+	if n, _ := res.RowsAffected(); n == 1 && (ch.Before == "" || a.Time.UnixMilli() >= standingTS) {
+		ch.After = a.Choice
 	}
-	return v.settle(ctx, ch)
+	return ch, v.move(ctx, ch)
 }
 
 // Withdraw marks the act from event as withdrawn (its event was redacted).
@@ -107,22 +116,29 @@ func (v Votes) settle(ctx context.Context, ch Change) (Change, error) {
 	if ch.After, err = v.Standing(ctx, ch.Motion, ch.Voter); err != nil {
 		return ch, err
 	}
+	return ch, v.move(ctx, ch)
+}
+
+// move shifts the motion's counters from the voter's old choice to the new
+// one, in one statement.
+func (v Votes) move(ctx context.Context, ch Change) error {
 	if ch.After == ch.Before {
-		return ch, nil
+		return nil
 	}
-	for choice, delta := range map[string]int{ch.Before: -1, ch.After: +1} {
-		if choice == "" {
-			continue
-		}
-		col, ok := map[string]string{"yes": "yes", "no": "no", "abstain": "abstain"}[choice]
-		if !ok {
-			return ch, fmt.Errorf("unknown choice %q", choice)
-		}
-		if _, err := v.db.Exec(ctx, "UPDATE motions SET "+col+"="+col+"+$2 WHERE id=$1", ch.Motion, delta); err != nil {
-			return ch, fmt.Errorf("update tally: %w", err)
+	delta := map[string]int{}
+	delta[ch.Before]--
+	delta[ch.After]++
+	for c := range delta {
+		if c != "" && c != "yes" && c != "no" && c != "abstain" {
+			return fmt.Errorf("unknown choice %q", c)
 		}
 	}
-	return ch, nil
+	_, err := v.hot.exec(ctx, "UPDATE motions SET yes=yes+?, no=no+?, abstain=abstain+? WHERE id=?",
+		delta["yes"], delta["no"], delta["abstain"], ch.Motion)
+	if err != nil {
+		return fmt.Errorf("update tally: %w", err)
+	}
+	return nil
 }
 
 // Recount derives a motion's tally from its acts alone, for the result and

@@ -40,9 +40,11 @@ CREATE TABLE electorate (
 ) WITHOUT ROWID;
 
 -- Every act of voting (a reaction or !vote), in the order of the room. A
--- voter's vote is their latest act that was not withdrawn (redacted).
+-- voter's vote is their latest act that was not withdrawn (redacted). Acts
+-- are never deleted, so the plain rowid id grows with arrival order (no
+-- AUTOINCREMENT: it would cost a write per vote).
 CREATE TABLE vote_acts (
-	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	id        INTEGER PRIMARY KEY,
 	motion_id INTEGER NOT NULL REFERENCES motions (id),
 	voter     TEXT    NOT NULL,
 	choice    TEXT    NOT NULL,

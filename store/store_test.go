@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+func open(t testing.TB) *Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "quorum.db")
+	st, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "quorum.db")
+	ctx := context.Background()
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstID := st.ID
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("database mode %v, want 0600", info.Mode().Perm())
+	}
+	// Reopening runs no upgrade twice and keeps the installation ID.
+	st, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.ID == "" || st.ID != firstID {
+		t.Errorf("ID changed across reopen: %q then %q", firstID, st.ID)
+	}
+}
+
+func TestHandled(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	for i, want := range []bool{true, false} {
+		fresh, err := st.Handled().Mark(ctx, "$a", "!r", now)
+		if err != nil || fresh != want {
+			t.Fatalf("mark %d: %v, %v; want %v", i, fresh, err, want)
+		}
+	}
+	if n, err := st.Handled().Prune(ctx, now.Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("prune: %d, %v", n, err)
+	}
+	if seen, _ := st.Handled().Seen(ctx, "$a"); seen {
+		t.Fatal("pruned event still seen")
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := st.Outbox().Add(ctx, Outgoing{Room: "!r", Kind: "message", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := st.Outbox().Pending(ctx, 10)
+	if err != nil || len(list) != 3 || string(list[0].Payload) != `{"n":0}` {
+		t.Fatalf("pending = %v, %v", list, err)
+	}
+	if err := st.Outbox().Failed(ctx, list[0].ID, "503"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Outbox().Done(ctx, list[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	first, ok, err := st.Outbox().Get(ctx, list[0].ID)
+	if err != nil || !ok || first.Attempts != 1 {
+		t.Fatalf("get = %+v, %v, %v", first, ok, err)
+	}
+	if _, ok, _ := st.Outbox().Get(ctx, list[1].ID); ok {
+		t.Fatal("done entry still there")
+	}
+	if n, _ := st.Outbox().Len(ctx); n != 2 {
+		t.Fatalf("len = %d", n)
+	}
+}
+
+func TestAnchorsAreRoomScoped(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	if err := st.Anchors().Put(ctx, "$notice", "!a", Anchor{Kind: "motion", Ref: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := st.Anchors().Get(ctx, "!b", "$notice"); ok {
+		t.Fatal("an anchor was found from another room")
+	}
+	a, ok, err := st.Anchors().Get(ctx, "!a", "$notice")
+	if err != nil || !ok || a.Ref != 7 {
+		t.Fatalf("get = %+v %v %v", a, ok, err)
+	}
+	room, evt, ok, err := st.Anchors().Event(ctx, Anchor{Kind: "motion", Ref: 7})
+	if err != nil || !ok || room != "!a" || evt != "$notice" {
+		t.Fatalf("event = %s %s %v %v", room, evt, ok, err)
+	}
+}
+
+// newMotion stores an open motion with the given electorate.
+func newMotion(t testing.TB, st *Store, room id.RoomID, voters []id.UserID) *Motion {
+	t.Helper()
+	ctx := context.Background()
+	m := &Motion{Room: room, Kind: "motion", Payload: "{}", Proposer: voters[0], Text: "x", Threshold: "majority", Quorum: "0",
+		Status: MotionAwaitingSecond, CreatedAt: time.Now(), ClosesAt: time.Now().Add(time.Hour)}
+	if err := st.Motions().Create(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Motions().Open(ctx, m, voters); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestTallyModel drives random casts, changes, redelivered events and
+// withdrawals through the store and checks after every step that the
+// standing counters, the recount from the acts and an independent model
+// agree. A wrong tally is the worst bug Quorum can have.
+func TestTallyModel(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	voters := []id.UserID{"@a:x", "@b:x", "@c:x", "@d:x", "@e:x"}
+	m := newMotion(t, st, "!r", voters)
+	rng := rand.New(rand.NewPCG(1, 2))
+	type act struct {
+		voter     id.UserID
+		choice    string
+		ts        int64
+		seq       int
+		withdrawn bool
+	}
+	var acts []*act
+	choices := []string{"yes", "no", "abstain"}
+	model := func() (yes, no, abstain int) {
+		for _, v := range voters {
+			var best *act
+			for _, a := range acts {
+				if a.voter == v && !a.withdrawn && (best == nil || a.ts > best.ts || (a.ts == best.ts && a.seq > best.seq)) {
+					best = a
+				}
+			}
+			if best != nil {
+				switch best.choice {
+				case "yes":
+					yes++
+				case "no":
+					no++
+				default:
+					abstain++
+				}
+			}
+		}
+		return
+	}
+	for step := range 2000 {
+		err := st.Tx(ctx, func(ctx context.Context) error {
+			switch r := rng.IntN(10); {
+			case r < 6 || len(acts) == 0: // a new act, sometimes with an older timestamp (late delivery)
+				a := &act{voter: voters[rng.IntN(len(voters))], choice: choices[rng.IntN(3)], ts: int64(step) - int64(rng.IntN(3)), seq: step}
+				acts = append(acts, a)
+				_, err := st.Votes().Cast(ctx, Act{Motion: m.ID, Voter: a.voter, Choice: a.choice, Event: id.EventID(fmt.Sprintf("$%d", a.seq)), Time: time.UnixMilli(a.ts)})
+				return err
+			case r < 8: // a redelivery of an earlier act changes nothing
+				a := acts[rng.IntN(len(acts))]
+				_, err := st.Votes().Cast(ctx, Act{Motion: m.ID, Voter: a.voter, Choice: "yes", Event: id.EventID(fmt.Sprintf("$%d", a.seq)), Time: time.UnixMilli(a.ts)})
+				return err
+			default: // a redaction, possibly of something already redacted
+				a := acts[rng.IntN(len(acts))]
+				a.withdrawn = true
+				_, _, err := st.Votes().Withdraw(ctx, id.EventID(fmt.Sprintf("$%d", a.seq)))
+				return err
+			}
+		})
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		got, _, err := st.Motions().Get(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ry, rn, ra, err := st.Votes().Recount(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		my, mn, ma := model()
+		if got.Yes != my || got.No != mn || got.Abstain != ma || ry != my || rn != mn || ra != ma {
+			t.Fatalf("step %d: counters %d/%d/%d, recount %d/%d/%d, model %d/%d/%d",
+				step, got.Yes, got.No, got.Abstain, ry, rn, ra, my, mn, ma)
+		}
+	}
+}
+
+func TestSecretBallots(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	voters := []id.UserID{"@a:x", "@b:x"}
+	m := newMotion(t, st, "!r", voters)
+	if _, err := st.DB.Exec(ctx, "UPDATE motions SET secret=1 WHERE id=$1", m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.Secret().Cast(ctx, m.ID, "@a:x", "yes", "CODE1"); err != nil || !ok {
+		t.Fatalf("cast: %v %v", ok, err)
+	}
+	if ok, _ := st.Secret().Cast(ctx, m.ID, "@a:x", "no", "CODE2"); ok {
+		t.Fatal("a second secret vote was accepted")
+	}
+	receipts, err := st.Secret().Receipts(ctx, m.ID)
+	if err != nil || len(receipts) != 1 || receipts["CODE1"] != "yes" {
+		t.Fatalf("receipts = %v, %v", receipts, err)
+	}
+	found, err := st.Secret().OpenByNumber(ctx, "@b:x", m.Number)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("open by number = %v, %v", found, err)
+	}
+	if found, _ := st.Secret().OpenByNumber(ctx, "@z:x", m.Number); len(found) != 0 {
+		t.Fatal("a non-member found the ballot")
+	}
+}
+
+func TestRecords(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if _, err := st.Records().Append(ctx, "!r", "motion.result", map[string]int{"id": i}, start.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Records().Append(ctx, "!other", "motion.result", map[string]int{"id": 9}, start); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.Records().Between(ctx, "!r", start, start.Add(24*time.Hour))
+	if err != nil || len(all) != 3 || all[1].Prev != all[0].Hash || all[0].Seq != 1 {
+		t.Fatalf("entries = %+v, %v", all, err)
+	}
+	head, err := st.Records().Head(ctx, "!other")
+	if err != nil || head.Seq != 1 || head.Prev != "" {
+		t.Fatalf("other room's chain = %+v, %v", head, err)
+	}
+	some, _ := st.Records().Between(ctx, "!r", start.Add(time.Hour), start.Add(2*time.Hour))
+	if len(some) != 1 || some[0].Seq != 2 {
+		t.Fatalf("period query = %+v", some)
+	}
+}
