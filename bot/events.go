@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,7 +38,7 @@ func (b *Bot) guard(fn func(ctx context.Context, evt *event.Event) error) mautri
 // fresh says whether evt is something to act on: from someone else, in a
 // room the bot is in, and not from before the bot joined.
 func (b *Bot) fresh(ctx context.Context, evt *event.Event) (bool, error) {
-	if evt.Sender == b.cli.UserID || evt.RoomID == "" {
+	if evt.Sender == b.cli.UserID || evt.RoomID == "" || slices.Contains(b.cfg.IgnoredUsers, string(evt.Sender)) {
 		return false, nil
 	}
 	if evt.Mautrix.EventSource&event.SourceTimeline == 0 && evt.Mautrix.EventSource&event.SourceDecrypted == 0 {

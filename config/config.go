@@ -215,7 +215,7 @@ func (c *Config) validate() error {
 	if !strings.HasPrefix(c.Homeserver, "http://") && !strings.HasPrefix(c.Homeserver, "https://") {
 		return errorf("config: homeserver %q must be a URL; for example `%s`", c.Homeserver, examples["homeserver"])
 	}
-	if _, _, err := id.UserID(c.UserID).Parse(); err != nil {
+	if _, _, err := id.UserID(c.UserID).ParseAndValidateRelaxed(); err != nil {
 		return errorf("config: user_id %q is not a Matrix user ID; for example `%s`", c.UserID, examples["user_id"])
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
@@ -243,7 +243,7 @@ func (c *Config) validate() error {
 		}
 	}
 	for _, u := range c.IgnoredUsers {
-		if _, _, err := id.UserID(u).Parse(); err != nil {
+		if _, _, err := id.UserID(u).ParseAndValidateRelaxed(); err != nil {
 			return errorf("config: ignored_users entry %q is not a Matrix user ID; for example `ignored_users: [\"@otherbot:example.org\"]`", u)
 		}
 	}
@@ -264,7 +264,7 @@ func validInviterPattern(p string) bool {
 	if server, ok := strings.CutPrefix(p, "*:"); ok {
 		return server != "" && !strings.ContainsAny(server, " *")
 	}
-	_, _, err := id.UserID(p).Parse()
+	_, _, err := id.UserID(p).ParseAndValidateRelaxed()
 	return err == nil
 }
 

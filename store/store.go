@@ -53,7 +53,7 @@ func DSN(path string) string {
 	// in free pages for whoever copies the file.
 	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
-	return "file:" + path + "?" + q.Encode()
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode() // a path may contain ? and #
 }
 
 // Open opens (creating with mode 0600 if needed) and upgrades the database.

@@ -6,7 +6,6 @@ package testkit
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -15,15 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto/attachment"
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"quorum/member"
 	"quorum/sandbox"
-	"quorum/store"
 )
 
 // Password is every test user's password.
@@ -51,62 +49,34 @@ func NewClient(t testing.TB, s *sandbox.Server, localpart string) *Client {
 	if err != nil {
 		t.Fatalf("register %s: %v", localpart, err)
 	}
-	cli, err := mautrix.NewClient(s.URL, user, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", store.DSN(filepath.Join(t.TempDir(), localpart+".db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := dbutil.NewWithDB(raw, "sqlite")
-	if err != nil {
-		t.Fatal(err)
-	}
-	helper, err := cryptohelper.NewCryptoHelper(cli, []byte("test pickle key"), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	helper.LoginAs = &mautrix.ReqLogin{
-		Type:       mautrix.AuthTypePassword,
-		Identifier: mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: localpart},
+	m, err := member.Login(ctx, member.Account{
+		Homeserver: s.URL,
+		UserID:     user,
 		Password:   Password,
+		Store:      filepath.Join(t.TempDir(), localpart+".db"),
+		PickleKey:  []byte("test pickle key"),
+	})
+	if err != nil {
+		t.Fatalf("crypto init for %s: %v", localpart, err)
 	}
-	c := &Client{Client: cli, t: t, crypto: helper}
+	cli := m.Client
+	c := &Client{Client: cli, t: t, crypto: m.Crypto}
 	c.cond = sync.NewCond(&c.mu)
-	helper.DecryptErrorCallback = func(*event.Event, error) {
+	m.Crypto.DecryptErrorCallback = func(*event.Event, error) {
 		c.mu.Lock()
 		c.undecryptable++
 		c.mu.Unlock()
 	}
-	if err := helper.Init(ctx); err != nil {
-		t.Fatalf("crypto init for %s: %v", localpart, err)
-	}
-	cli.Crypto = helper
-	syncer := cli.Syncer.(*mautrix.DefaultSyncer)
-	syncer.OnEvent(c.record)
-	syncer.OnEventType(event.StateMember, func(ctx context.Context, evt *event.Event) {
+	m.Syncer.OnEvent(c.record)
+	m.Syncer.OnEventType(event.StateMember, func(ctx context.Context, evt *event.Event) {
 		if evt.GetStateKey() == cli.UserID.String() && evt.Content.AsMember().Membership == event.MembershipInvite {
 			if _, err := cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
 				t.Logf("%s: join %s: %v", localpart, evt.RoomID, err)
 			}
 		}
 	})
-	syncCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for syncCtx.Err() == nil {
-			if err := cli.SyncWithContext(syncCtx); err != nil && syncCtx.Err() == nil {
-				time.Sleep(200 * time.Millisecond)
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		_ = helper.Close()
-	})
+	m.Start()
+	t.Cleanup(func() { _ = m.Close() })
 	return c
 }
 

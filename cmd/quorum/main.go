@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	_ "time/tzdata" // room timezones work on hosts without zoneinfo
@@ -27,14 +28,14 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(runCommand(), sandboxCommand(), versionCommand())
+	root.AddCommand(runCommand(), sandboxCommand(), versionCommand(), verifyCommand(), exportCommand(), importCommand())
 	err := root.Execute()
 	if err == nil {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "quorum:", err)
 	var cfgErr *config.Error
-	if errors.As(err, &cfgErr) || isUsageError(err) {
+	if errors.As(err, &cfgErr) || isUsageError(err) || strings.HasPrefix(err.Error(), "unknown command") {
 		os.Exit(exitUsage)
 	}
 	os.Exit(1)

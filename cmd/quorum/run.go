@@ -60,7 +60,18 @@ func newLogger(w io.Writer, cfg *config.Config) zerolog.Logger {
 		level = zerolog.InfoLevel
 	}
 	if cfg.LogFormat != "json" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.DateTime, NoColor: !isTerminal(w)}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// isTerminal says whether w is a terminal, where colours help; in a file or
+// the journal they are noise.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
