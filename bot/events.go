@@ -90,7 +90,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 		return nil
 	}
 	content.RemoveReplyFallback()
-	body := strings.ToValidUTF8(content.Body, "\uFFFD")
+	body := strings.ToValidUTF8(commandText(content), "\uFFFD")
 	if !b.asm.IsCommand(body) {
 		return nil
 	}

@@ -150,6 +150,12 @@ func (b *Bot) deliver(ctx context.Context, o *store.Outgoing) error {
 			return fmt.Errorf("decode queued power level: %w", err)
 		}
 		return b.setPowerLevel(ctx, room, p)
+	case commands.KindRedact:
+		var r msg.Redaction
+		if err := json.Unmarshal(o.Payload, &r); err != nil {
+			return fmt.Errorf("decode queued redaction: %w", err)
+		}
+		return b.redact(ctx, room, r)
 	}
 	return fmt.Errorf("unknown outbox kind %q", o.Kind)
 }
@@ -333,7 +339,12 @@ func (b *Bot) setPowerLevel(ctx context.Context, room id.RoomID, p msg.PowerLeve
 	if err := b.cli.StateEvent(ctx, room, event.StatePowerLevels, "", &pl); err != nil {
 		return fmt.Errorf("read power levels: %w", err)
 	}
-	if pl.GetUserLevel(p.User) == p.Level {
+	current := pl.GetUserLevel(p.User)
+	if current == p.Level {
+		return nil
+	}
+	if p.From != nil && current != *p.From {
+		b.log.Info().Stringer("room_id", room).Stringer("user", p.User).Msg("Power level changed meanwhile; leaving it alone")
 		return nil
 	}
 	if !pl.EnsureUserLevelAs(b.cli.UserID, p.User, p.Level) {
@@ -349,9 +360,25 @@ func (b *Bot) setPowerLevel(ctx context.Context, room id.RoomID, p msg.PowerLeve
 
 func (b *Bot) cannot(ctx context.Context, room id.RoomID, p msg.PowerLevel) error {
 	b.log.Info().Stringer("room_id", room).Stringer("user", p.User).Int("level", p.Level).Msg("Lacking the power to set a power level")
-	if p.Reason == "" {
+	return b.say(ctx, room, p.Reason)
+}
+
+// say queues a notice in room (nothing if text is empty).
+func (b *Bot) say(ctx context.Context, room id.RoomID, text string) error {
+	if text == "" {
 		return nil
 	}
-	_, err := b.st.Outbox().Add(ctx, store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("%s", p.Reason))}, b.clock.Now())
+	_, err := b.st.Outbox().Add(ctx, store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("%s", text))}, b.clock.Now())
+	return err
+}
+
+// redact removes an event; without the power to, it says r.IfRefused.
+func (b *Bot) redact(ctx context.Context, room id.RoomID, r msg.Redaction) error {
+	_, err := b.cli.RedactEvent(ctx, room, r.Event, mautrix.ReqRedact{Reason: r.Reason})
+	var httpErr mautrix.HTTPError
+	if errors.As(err, &httpErr) && httpErr.IsStatus(http.StatusForbidden) {
+		b.log.Info().Stringer("room_id", room).Msg("Lacking the power to redact")
+		return b.say(ctx, room, r.IfRefused)
+	}
 	return err
 }

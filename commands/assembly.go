@@ -104,7 +104,10 @@ func (a *Assembly) allFeatures() []feature {
 	return []feature{
 		&helpFeature{a: a},
 		motions,
+		newDelegates(a, motions),
 		&trust{a: a},
+		&duties{a: a},
+		&studies{a: a},
 	}
 }
 

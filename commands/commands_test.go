@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 )
@@ -119,5 +120,20 @@ func TestNotACommand(t *testing.T) {
 	}
 	if out := h.drain(); len(out) != 0 {
 		t.Fatalf("plain text answered: %+v", out)
+	}
+}
+
+// TestREADMEListsEveryCommand keeps the README's command reference in step
+// with the registry: every command's usage line must appear in it.
+func TestREADMEListsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	for _, c := range h.a.Registry().All() {
+		if !strings.Contains(string(readme), "`!"+c.Usage+"`") {
+			t.Errorf("README.md does not document `!%s`", c.Usage)
+		}
 	}
 }

@@ -91,11 +91,17 @@ func (e *Effects) Power(room id.RoomID, p msg.PowerLevel) {
 	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindPower, Payload: msg.Marshal(p)})
 }
 
+// Redact removes an event from room.
+func (e *Effects) Redact(room id.RoomID, r msg.Redaction) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindRedact, Payload: msg.Marshal(r)})
+}
+
 // Outbox kinds, shared with the sender in package bot.
 const (
 	KindMessage = "message"
 	KindFile    = "file"
 	KindPower   = "power"
+	KindRedact  = "redact"
 )
 
 func (e *Effects) flush(ctx context.Context, st *store.Store, now time.Time) error {

@@ -31,6 +31,9 @@ type motionKind struct {
 	// mayClose refuses !close to someone who must not close this motion
 	// early (a delegate their own recall); nil allows the usual rules.
 	mayClose func(ctx context.Context, m *store.Motion, user id.UserID) error
+	// mayWithdraw refuses !withdraw to a proposer who must not withdraw
+	// this motion (a recall once voting started); nil allows it.
+	mayWithdraw func(ctx context.Context, m *store.Motion, user id.UserID) error
 	// fields adds machine-readable content fields to every notice.
 	fields func(m *store.Motion) map[string]any
 }

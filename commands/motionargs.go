@@ -155,6 +155,9 @@ func CheckConfig(cfg *config.Config) error {
 			return config.Invalid("config: closes %q in %s: use a duration such as 72h or 3d", d.Closes, where)
 		}
 	}
+	if err := CheckDelegatesConfig(cfg); err != nil {
+		return err
+	}
 	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
 		if len(list) == 0 {
 			return config.Invalid("config: motions.yes, motions.no and motions.abstain each need at least one emoji; for example `yes: [\"👍\"]`")

@@ -222,6 +222,11 @@ func (f *motions) withdraw(ctx context.Context, r *Request) error {
 	if m.Status != store.MotionOpen && m.Status != store.MotionAwaitingSecond {
 		return Errorf("Motion #%d is already %s.", m.Number, statusWords(m.Status))
 	}
+	if k, ok := f.kinds[m.Kind]; ok && k.mayWithdraw != nil {
+		if err := k.mayWithdraw(ctx, m, r.Sender); err != nil {
+			return err
+		}
+	}
 	now := r.Clock.Now()
 	if err := r.Store.Motions().Close(ctx, m.ID, store.MotionWithdrawn, now, m.Yes, m.No, m.Abstain); err != nil {
 		return err
@@ -341,15 +346,22 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 	if err != nil {
 		return err
 	}
+	// The kind's consequences are applied once the result is recorded, in
+	// time for the result and the notice's final edit to carry their
+	// fields, and said after the result.
+	var consequences Effects
+	if k, ok := f.kinds[m.Kind]; ok && k.decided != nil {
+		if err := k.decided(ctx, &consequences, m, outcome); err != nil {
+			return err
+		}
+	}
 	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, recordLine(entry)), m, electorate)
 	if m.Secret {
 		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
 		result = result.Append("Secret ballot: check your receipt code among the %d in this message's data, or ask to see them.", len(receipts))
 	}
 	f.announce(ctx, fx, m, result.With("quorum.record", recField))
-	if k, ok := f.kinds[m.Kind]; ok && k.decided != nil {
-		return k.decided(ctx, fx, m, outcome)
-	}
+	fx.out = append(fx.out, consequences.out...)
 	return nil
 }
 

@@ -20,15 +20,15 @@ import (
 // The rules, applied turn by turn from the first one:
 //
 //   - A skipped turn does not take place and uses nobody's turn.
-//   - Members take turns in their order, a round at a time. Within a round,
-//     each turn goes to the first member who has not had their turn in it
-//     and is not away; so a member who is away is passed over and keeps their
-//     place: they take the next turn they are free for, and the rotation then
-//     goes on where it was.
-//   - A new round begins when nobody left in the current one is free: it
-//     adds every member not still owed a turn, in order, starting after the
-//     member who served last. A member who is away for several rounds is owed
-//     one turn, not one per round: being away is not a debt.
+//   - Members take turns in their order, cycling. A member who is away when
+//     the cycle comes to them is passed over and is owed a turn: the next
+//     member in order takes this one, and the owed member takes the first
+//     turn they are free for; then the cycle goes on where it was. So a
+//     week's absence exchanges two turns (B A C, not B C A), and nobody else
+//     moves.
+//   - A member away for several cycles is owed one turn, not one per cycle:
+//     being away is not a debt. If the cycle comes to them just as they take
+//     their owed turn, that was their turn, so they do not serve twice.
 //   - Members added later join at the end of the order; members removed
 //     leave it (and any turn they were owed). Both apply from the moment of
 //     the change, so earlier turns stay as they were.
@@ -75,27 +75,32 @@ func (rot rotation) turns(from time.Time, n int) []Turn {
 	if n <= 0 {
 		return nil
 	}
-	var pending []id.UserID // owed a turn in the current round, in order
-	var lastPos int64       // the order position of the member who served last
+	var owed []id.UserID // passed over while away, in order
+	var lastPos int64    // the order position the cycle came to last
 	rot.each(func(at, end time.Time) bool {
 		if rot.Skips[at.UnixMilli()] {
 			return true
 		}
 		active := rot.active(at)
-		pending = slices.DeleteFunc(pending, func(u id.UserID) bool { return !activeUser(active, u) })
+		owed = slices.DeleteFunc(owed, func(u id.UserID) bool { return !activeUser(active, u) })
 		free := func(u id.UserID) bool { return !rot.away(u, at) }
-		i := slices.IndexFunc(pending, free)
-		if i < 0 {
-			pending = append(pending, nextRound(active, lastPos, pending)...)
-			i = slices.IndexFunc(pending, free)
-		}
 		t := Turn{At: at, End: end}
-		if i >= 0 {
-			t.User = pending[i]
-			pending = slices.Delete(pending, i, i+1)
-			for _, m := range active {
-				if m.User == t.User {
-					lastPos = m.Pos
+		if i := slices.IndexFunc(owed, free); i >= 0 {
+			t.User = owed[i]
+			owed = slices.Delete(owed, i, i+1)
+			if next := nextInOrder(active, lastPos); next.User == t.User {
+				lastPos = next.Pos
+			}
+		} else {
+			for range active {
+				m := nextInOrder(active, lastPos)
+				lastPos = m.Pos
+				if free(m.User) {
+					t.User = m.User
+					break
+				}
+				if !slices.Contains(owed, m.User) {
+					owed = append(owed, m.User)
 				}
 			}
 		}
@@ -168,19 +173,13 @@ func activeUser(active []store.RosterMember, u id.UserID) bool {
 	return slices.ContainsFunc(active, func(m store.RosterMember) bool { return m.User == u })
 }
 
-// nextRound lists the active members not in pending, in order, starting
-// after position lastPos.
-func nextRound(active []store.RosterMember, lastPos int64, pending []id.UserID) []id.UserID {
-	first := slices.IndexFunc(active, func(m store.RosterMember) bool { return m.Pos > lastPos })
-	if first < 0 {
-		first = 0
-	}
-	var out []id.UserID
-	for k := range active {
-		m := active[(first+k)%len(active)]
-		if !slices.Contains(pending, m.User) {
-			out = append(out, m.User)
+// nextInOrder is the first active member after order position lastPos,
+// cycling round; active must not be empty.
+func nextInOrder(active []store.RosterMember, lastPos int64) store.RosterMember {
+	for _, m := range active {
+		if m.Pos > lastPos {
+			return m
 		}
 	}
-	return out
+	return active[0]
 }

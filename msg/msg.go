@@ -62,6 +62,19 @@ type PowerLevel struct {
 	Level int       `json:"level"`
 	// Reason is said in the room if the bot lacks the power to do it.
 	Reason string `json:"reason"`
+	// From, if set, makes the change conditional: it is made only if the
+	// member's level is still From when it is sent, so that a level someone
+	// changed meanwhile is left alone.
+	From *int `json:"from,omitempty"`
+}
+
+// Redaction asks the bot to remove an event from a room (a member's message
+// that gave away a private place). IfRefused is said in the room when the
+// bot lacks the power to do it.
+type Redaction struct {
+	Event     id.EventID `json:"event"`
+	Reason    string     `json:"reason"`
+	IfRefused string     `json:"if_refused"`
 }
 
 // Raw is a string inserted into a message as markup, unescaped. Only the

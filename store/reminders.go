@@ -44,7 +44,7 @@ type Reminder struct {
 	Dropped     bool
 }
 
-// Reminders is the reminders table and the members' duty opt-ins.
+// Reminders is the reminders table and the members' opt-ins.
 type Reminders struct{ db *dbutil.Database }
 
 // Reminders returns the reminders table.
@@ -202,31 +202,32 @@ func (t Reminders) Prune(ctx context.Context, cutoff time.Time) error {
 	return nil
 }
 
-// DutyLead returns how long before their turns user wants a reminder, and
-// false if they did not ask for any.
-func (t Reminders) DutyLead(ctx context.Context, user id.UserID) (time.Duration, bool, error) {
+// Lead returns how long before what it is about user wants reminders of
+// kind (their roster turns, sessions they go to), and false if they did not
+// ask for any.
+func (t Reminders) Lead(ctx context.Context, user id.UserID, kind string) (time.Duration, bool, error) {
 	var lead int64
-	err := t.db.QueryRow(ctx, "SELECT lead_ms FROM duty_optins WHERE user_id=$1", user).Scan(&lead)
+	err := t.db.QueryRow(ctx, "SELECT lead_ms FROM reminder_optins WHERE user_id=$1 AND kind=$2", user, kind).Scan(&lead)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	} else if err != nil {
-		return 0, false, fmt.Errorf("read duty reminder setting: %w", err)
+		return 0, false, fmt.Errorf("read reminder setting: %w", err)
 	}
 	return time.Duration(lead) * time.Millisecond, true, nil
 }
 
-// SetDutyLead turns duty reminders on for user with the given lead time,
-// or off if lead is 0.
-func (t Reminders) SetDutyLead(ctx context.Context, user id.UserID, lead time.Duration) error {
+// SetLead turns reminders of kind on for user with the given lead time, or
+// off if lead is 0.
+func (t Reminders) SetLead(ctx context.Context, user id.UserID, kind string, lead time.Duration) error {
 	var err error
 	if lead <= 0 {
-		_, err = t.db.Exec(ctx, "DELETE FROM duty_optins WHERE user_id=$1", user)
+		_, err = t.db.Exec(ctx, "DELETE FROM reminder_optins WHERE user_id=$1 AND kind=$2", user, kind)
 	} else {
-		_, err = t.db.Exec(ctx, `INSERT INTO duty_optins (user_id, lead_ms) VALUES ($1, $2)
-			ON CONFLICT (user_id) DO UPDATE SET lead_ms=excluded.lead_ms`, user, lead.Milliseconds())
+		_, err = t.db.Exec(ctx, `INSERT INTO reminder_optins (user_id, kind, lead_ms) VALUES ($1, $2, $3)
+			ON CONFLICT (user_id, kind) DO UPDATE SET lead_ms=excluded.lead_ms`, user, kind, lead.Milliseconds())
 	}
 	if err != nil {
-		return fmt.Errorf("store duty reminder setting: %w", err)
+		return fmt.Errorf("store reminder setting: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,209 @@
+package commands
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands/timespec"
+)
+
+// series is when a roster's turns or a recurring reminder fall, as typed:
+//
+//	every <interval> [at <time>] [from <when>] [for <duration>]
+//
+// <interval> is timespec.ParseRecurrence's ("week", "2 weeks", "tuesday",
+// "monday and thursday", "month"); a time of day may follow it, with or
+// without "at" ("every monday 18:00"). <when> is a timespec.Moment ("monday
+// 18:00", "2026-12-01 18:00"); without it the first turn is the next 09:00
+// (or the time of day given), moved to the first matching weekday. <duration>
+// ends the series that long after its start, on the calendar ("for 12
+// weeks" keeps the wall-clock time across DST changes).
+type series struct {
+	Start time.Time // the first occurrence, in loc
+	Rule  timespec.Recurrence
+	End   time.Time // zero: open-ended
+}
+
+// seriesExample is shown with every mistake in a series.
+const seriesExample = "every week from monday 18:00"
+
+// parseSeries reads a series (text starts with "every") in loc.
+func parseSeries(text string, now time.Time, loc *time.Location) (series, error) {
+	words := strings.Fields(text)
+	if len(words) == 0 || !strings.EqualFold(words[0], "every") {
+		return series{}, Errorf("Say how often, e.g. `%s`.", seriesExample)
+	}
+	words = words[1:]
+	iFrom, iFor := wordIndex(words, "from"), wordIndex(words, "for")
+	// segment is the words after keyword at, up to the other keyword.
+	segment := func(at int) []string {
+		end := len(words)
+		for _, other := range []int{iFrom, iFor} {
+			if other > at && other < end {
+				end = other
+			}
+		}
+		return words[at+1 : end]
+	}
+	interval := words[:min(iFrom, iFor)]
+	var fromWords, forWords []string
+	if iFrom < len(words) {
+		if fromWords = segment(iFrom); len(fromWords) == 0 {
+			return series{}, Errorf("Say when it starts after `from`, e.g. `%s`.", seriesExample)
+		}
+	}
+	if iFor < len(words) {
+		if forWords = segment(iFor); len(forWords) == 0 {
+			return series{}, Errorf("Say how long it runs after `for`, e.g. `%s for 12 weeks`.", seriesExample)
+		}
+	}
+	rule, clock, err := parseInterval(interval, now, loc)
+	if err != nil {
+		return series{}, err
+	}
+	when := "9:00"
+	switch {
+	case len(fromWords) > 0 && clock != "":
+		when = strings.Join(fromWords, " ") + " " + clock
+	case len(fromWords) > 0:
+		when = strings.Join(fromWords, " ")
+	case clock != "":
+		when = clock
+	}
+	start, err := timespec.Moment(when, now, loc)
+	if err != nil {
+		return series{}, Errorf("%s", err.Error())
+	}
+	s := series{Start: start, Rule: rule}
+	if len(forWords) > 0 {
+		d, err := timespec.Duration(strings.Join(forWords, " "))
+		if err != nil {
+			return series{}, Errorf("%s", err.Error())
+		}
+		s.End = start.AddDate(0, 0, int(d/(24*time.Hour))).Add(d % (24 * time.Hour))
+	}
+	if occ := rule.Occurrences(start, start, 1); len(occ) == 0 || !s.End.IsZero() && !occ[0].Before(s.End) {
+		return series{}, Errorf("That never happens: the first time would be after the end. Try `%s for 12 weeks`.", seriesExample)
+	}
+	return s, nil
+}
+
+// parseInterval reads the repeat, and a time of day typed after it.
+func parseInterval(words []string, now time.Time, loc *time.Location) (timespec.Recurrence, string, error) {
+	if len(words) == 0 {
+		return timespec.Recurrence{}, "", Errorf("Say how often after `every`, e.g. `every week`, `every 2 weeks` or `every tuesday`.")
+	}
+	rule, err := timespec.ParseRecurrence(strings.Join(words, " "))
+	if err == nil {
+		return rule, "", nil
+	}
+	// "monday 18:00", "monday at 6 pm": a repeat, then a time of day.
+	for k := 1; k <= 2 && k < len(words); k++ {
+		head, rest := words[:len(words)-k], words[len(words)-k:]
+		if len(head) > 1 && strings.EqualFold(head[len(head)-1], "at") {
+			head = head[:len(head)-1]
+		}
+		if !slices.ContainsFunc(rest, func(w string) bool { return !clockWordRE.MatchString(w) }) {
+			clock := strings.Join(rest, " ")
+			r, rerr := timespec.ParseRecurrence(strings.Join(head, " "))
+			if _, cerr := timespec.Moment(clock, now, loc); rerr == nil && cerr == nil {
+				return r, clock, nil
+			}
+		}
+	}
+	return timespec.Recurrence{}, "", Errorf("%s", err.Error())
+}
+
+// clockWordRE matches the words of a time of day: "18:00", "6pm", "6", "pm".
+var clockWordRE = regexp.MustCompile(`(?i)^(\d{1,2}(:\d{2})?(am|pm)?|am|pm|noon|midday)$`)
+
+// wordIndex is the index of the first word equal to w (any case), or
+// len(words).
+func wordIndex(words []string, w string) int {
+	for i, x := range words {
+		if strings.EqualFold(x, w) {
+			return i
+		}
+	}
+	return len(words)
+}
+
+// splitColon splits a command at its separator: the first colon with white
+// space (or the end) on one side. Colons inside times ("18:00") and user IDs
+// ("@ana:example.org") are not separators.
+func splitColon(s string) (head, tail string, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
+			continue
+		}
+		before := i == 0 || isSpace(rune(s[i-1]))
+		after := i+1 == len(s) || isSpace(rune(s[i+1]))
+		if before || after {
+			return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:]), true
+		}
+	}
+	return s, "", false
+}
+
+// maxNameLen bounds roster names.
+const maxNameLen = 32
+
+// reservedNames cannot name a roster: they are subcommands.
+var reservedNames = []string{"new", "list", "accept", "decline"}
+
+// rosterName checks and lower-cases a roster name: one word of letters,
+// digits, "-" and "_".
+func rosterName(s string) (string, bool) {
+	if s == "" || utf8.RuneCountInString(s) > maxNameLen {
+		return "", false
+	}
+	for _, c := range s {
+		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != '-' && c != '_' {
+			return "", false
+		}
+	}
+	return strings.ToLower(s), true
+}
+
+// isMention says whether a word is meant as a member (@ana, @ana:example.org).
+func isMention(w string) bool { return strings.HasPrefix(w, "@") }
+
+// resolveMember turns a typed mention into a member of room: a full user ID,
+// or "@localpart" when exactly one member has that localpart.
+func resolveMember(ctx context.Context, env *Env, room id.RoomID, word string) (id.UserID, error) {
+	word = strings.TrimRight(word, ",;.:")
+	if len(word) < 2 || len(word) > 255 || strings.IndexFunc(word, unicode.IsSpace) >= 0 {
+		return "", Errorf("%s isn't a member; write their Matrix ID, e.g. `@ana:example.org`.", word)
+	}
+	members, err := env.Rooms.Members(ctx, room)
+	if err != nil {
+		return "", err
+	}
+	if strings.Contains(word, ":") {
+		user := id.UserID(word)
+		if _, _, err := user.Parse(); err != nil {
+			return "", Errorf("%s isn't a Matrix ID; write it like `@ana:example.org`.", word)
+		}
+		if user == env.Bot || !slices.Contains(members, user) {
+			return "", Errorf("%s isn't a member of this room.", word)
+		}
+		return user, nil
+	}
+	var found []id.UserID
+	for _, m := range members {
+		if local, _, err := m.Parse(); err == nil && strings.EqualFold(local, word[1:]) && m != env.Bot {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		return "", Errorf("I can't tell who %s is here; write their full Matrix ID, e.g. `%s:example.org`.", word, word)
+	}
+	return found[0], nil
+}

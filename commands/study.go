@@ -1,0 +1,557 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mau.fi/util/random"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// Study sessions: confidential study circles, one-off or a series.
+//
+// Decisions:
+//   - A series has one current occurrence at a time (its "round"). Answers
+//     (✅ ❔ ❌ or !rsvp) are for the current occurrence: when it ends the
+//     series moves on, a new announcement is posted for the next one, and
+//     everyone answers afresh. A reaction on an earlier round's
+//     announcement is not counted (the member is told why, by DM).
+//   - Each announcement is anchored as kind "session" with the ref
+//     sessionAnchorRef(id, round), so edits and replies go to the right one.
+//   - A member's latest answer counts; redacting it brings back the one
+//     before, if any (as with votes on motions). Answers close when the
+//     session starts.
+//   - `move` of a series moves the series: the next session and every one
+//     after it keep the interval from the new time. `cancel` cancels the
+//     whole series.
+//   - A private place is never posted in the room nor in a room .ics: it is
+//     sent by DM to each member when they answer yes, when the session moves,
+//     and with their DM reminder.
+//   - Sessions last sessionDuration (for calendars; the grammar has no end).
+const (
+	anchorSession    = "session"
+	sessionDuration  = 2 * time.Hour
+	sessionEditDelay = 2 * time.Second
+	maxUpcoming      = 100
+	maxReadings      = 50
+	maxReadingText   = 500
+	maxCancelReason  = 300
+	// sessionRounds separates session and round in an anchor's ref.
+	sessionRounds = 1 << 20
+)
+
+// studies is the study sessions feature.
+type studies struct{ a *Assembly }
+
+func sessionAnchorRef(s *store.Session) int64 {
+	return s.ID*sessionRounds + int64(s.Round%sessionRounds)
+}
+
+func sessionAnchor(s *store.Session) *msg.Anchor {
+	return &msg.Anchor{Kind: anchorSession, Ref: sessionAnchorRef(s)}
+}
+
+func (f *studies) commands() []*Command {
+	return []*Command{
+		{
+			Name:    "study",
+			Usage:   "study new <title> at <when> [where <place>] [every <interval>] [topic <topic>] [--private-location] | study list | study N [reading|move|cancel|ics|attended] | study ics | study stats",
+			Summary: "schedule study sessions, with answers, reminders and calendar files",
+			Help: "Members answer by reacting on the announcement: ✅ going · ❔ maybe · ❌ not going, or with `rsvp N yes|maybe|no`. " +
+				"With `--private-location` the place is never posted here: I send it by direct message to those who answer yes. " +
+				"`study N move <when>` and `study N cancel [: reason]` tell everyone who answered yes or maybe by direct message. " +
+				"`study N ics` and `study ics` post a calendar file. `study remind on [lead]` (or `remind sessions on`) sends you a direct message before the sessions you're coming to.",
+			Examples: []string{
+				studyExample,
+				"study new Strike history at 2026-12-03 19:00 where Ana's flat --private-location",
+				"study list",
+				"study 3",
+				"study 3 reading Capital ch. 10, https://example.org/ch10",
+				"study 3 move thursday 19:00",
+				"study 3 cancel : venue unavailable",
+				"study 3 ics",
+				"study 3 attended @ana @ben",
+				"study stats",
+				"study remind on 3h",
+			},
+			Handler: f.study,
+		},
+		{
+			Name:     "rsvp",
+			Usage:    "rsvp N yes|maybe|no",
+			Summary:  "say whether you're coming to study session N",
+			Help:     "Your latest answer counts. For a series, it's for the next session.",
+			Examples: []string{"rsvp 3 yes", "rsvp 3 maybe"},
+			Handler:  f.rsvp,
+		},
+	}
+}
+
+func (f *studies) reactions() map[string]func(ctx context.Context, fx *Effects, ref int64, rx Reaction) error {
+	return map[string]func(ctx context.Context, fx *Effects, ref int64, rx Reaction) error{anchorSession: f.react}
+}
+
+// rest drops the first n words of s and returns the rest as typed.
+func rest(s string, n int) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < n; i++ {
+		end := strings.IndexFunc(s, isSpace)
+		if end < 0 {
+			return ""
+		}
+		s = strings.TrimSpace(s[end:])
+	}
+	return s
+}
+
+func (f *studies) study(ctx context.Context, r *Request) error {
+	words := strings.Fields(r.Args)
+	if len(words) == 0 {
+		return Errorf("Try `%s` or `%s`.", r.Cmd(studyExample), r.Cmd("study list"))
+	}
+	switch strings.ToLower(words[0]) {
+	case "new":
+		return f.create(ctx, r, rest(r.Args, 1))
+	case "list":
+		return f.list(ctx, r)
+	case "ics":
+		return f.icsAll(ctx, r)
+	case "stats":
+		return f.stats(ctx, r)
+	case "remind":
+		return f.remindPref(ctx, r, words[1:])
+	}
+	n, ok := motionNumber(words[0])
+	if !ok {
+		return Errorf("I don't know `%s`. Try `%s`, `%s` or `%s`.", r.Cmd("study "+words[0]), r.Cmd("study new …"), r.Cmd("study list"), r.Cmd("study 3"))
+	}
+	s, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	if len(words) == 1 {
+		return f.show(ctx, r, s)
+	}
+	switch strings.ToLower(words[1]) {
+	case "reading":
+		return f.reading(ctx, r, s, rest(r.Args, 2))
+	case "move":
+		return f.move(ctx, r, s, rest(r.Args, 2))
+	case "cancel":
+		return f.cancel(ctx, r, s, rest(r.Args, 2))
+	case "ics":
+		return f.icsOne(r, s)
+	case "attended":
+		return f.attended(ctx, r, s, words[2:])
+	}
+	return Errorf("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd(fmt.Sprintf("study %d %s", n, words[1])),
+		r.Cmd(fmt.Sprintf("study %d", n)), r.Cmd(fmt.Sprintf("study %d reading <text>", n)), r.Cmd(fmt.Sprintf("study %d move <when>", n)),
+		r.Cmd(fmt.Sprintf("study %d cancel", n)), r.Cmd(fmt.Sprintf("study %d ics", n)))
+}
+
+// find returns session #n of the request's room or a friendly error.
+func (f *studies) find(ctx context.Context, r *Request, n int) (*store.Session, error) {
+	s, ok, err := r.Store.Sessions().ByNumber(ctx, r.Room, n)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, Errorf("There is no study session #%d here. `%s` lists them.", n, r.Cmd("study list"))
+	}
+	return s, nil
+}
+
+// mayManage refuses a change of s to anyone but its creator or a moderator.
+func (f *studies) mayManage(ctx context.Context, r *Request, s *store.Session, what string) error {
+	if r.Sender == s.CreatedBy {
+		return nil
+	}
+	mod, err := isModerator(ctx, r.Env, r.Room, r.Sender)
+	if err != nil || mod {
+		return err
+	}
+	return Errorf("Only whoever scheduled session #%d or a room moderator can %s it.", s.Number, what)
+}
+
+func (f *studies) create(ctx context.Context, r *Request, args string) error {
+	now, loc := r.Clock.Now(), r.Location()
+	spec, err := parseStudyNew(args, now, loc, r.Cmd)
+	if err != nil {
+		return err
+	}
+	upcoming, err := r.Store.Sessions().Upcoming(ctx, r.Room, now)
+	if err != nil {
+		return err
+	}
+	if len(upcoming) >= maxUpcoming {
+		return Errorf("This room has %d upcoming sessions, the most I keep; cancel one first.", len(upcoming))
+	}
+	s := &store.Session{
+		Room: r.Room, UID: "study-" + strings.ToLower(random.String(20)) + "@quorum", Title: spec.Title,
+		Topic: spec.Topic, Place: spec.Place, PrivatePlace: spec.Private, Zone: loc.String(), RRule: spec.Rule.RRule(),
+		SeriesStart: spec.Start, StartsAt: spec.Start, Duration: sessionDuration, Status: store.SessionScheduled,
+		CreatedBy: r.Sender, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := r.Store.Sessions().Create(ctx, s); err != nil {
+		return err
+	}
+	r.Say(r.Room, f.notice(ctx, s, r.Prefix))
+	if s.PrivatePlace && s.Place != "" {
+		// The command itself names the place: take it out of the room.
+		r.Redact(r.Room, msg.Redaction{Event: r.Event, Reason: "private location",
+			IfRefused: "Your message above shows the private place: please delete it (I don't have the power to)."})
+	}
+	return f.planAll(ctx, s)
+}
+
+// counts is how many answered what for the current round.
+func (f *studies) counts(ctx context.Context, s *store.Session) (answers map[id.UserID]string, going, maybe, notGoing int) {
+	answers, err := f.a.env.Store.Sessions().Answers(ctx, s.ID, s.Round)
+	if err != nil {
+		f.a.log.Error().Err(err).Int64("session", s.ID).Msg("Reading answers failed")
+	}
+	for _, a := range answers {
+		switch a {
+		case store.RSVPYes:
+			going++
+		case store.RSVPMaybe:
+			maybe++
+		case store.RSVPNo:
+			notGoing++
+		}
+	}
+	return answers, going, maybe, notGoing
+}
+
+// fields is the content of quorum.session; it has no location when the
+// place is private.
+func (f *studies) fields(ctx context.Context, s *store.Session) map[string]any {
+	_, going, maybe, notGoing := f.counts(ctx, s)
+	fields := map[string]any{
+		"id":               s.Number,
+		"title":            s.Title,
+		"starts_at":        s.StartsAt.UTC().Format(time.RFC3339),
+		"ends_at":          s.EndsAt().UTC().Format(time.RFC3339),
+		"status":           s.Status,
+		"going":            going,
+		"maybe":            maybe,
+		"not_going":        notGoing,
+		"private_location": s.PrivatePlace,
+		"uid":              s.UID,
+	}
+	if s.Topic != "" {
+		fields["topic"] = s.Topic
+	}
+	if s.RRule != "" {
+		fields["rrule"] = s.RRule
+	}
+	if !s.PrivatePlace && s.Place != "" {
+		fields["location"] = s.Place
+	}
+	return fields
+}
+
+// when says when s is, in the room's time, with its repeat.
+func (f *studies) when(s *store.Session) string {
+	out := timespec.Human(s.StartsAt, f.a.env.Config.Location(s.Room))
+	if rule, err := timespec.ParseRRule(s.RRule); err == nil && s.RRule != "" {
+		out += " (" + rule.String() + ")"
+	}
+	return out
+}
+
+// where says where s is, for the room.
+func (f *studies) where(s *store.Session) string {
+	switch {
+	case s.PrivatePlace:
+		return "sent privately to those coming"
+	case s.Place == "":
+		return "to be announced"
+	}
+	return s.Place
+}
+
+// notice is the announcement of the current round of s.
+func (f *studies) notice(ctx context.Context, s *store.Session, prefix string) msg.Message {
+	_, going, maybe, notGoing := f.counts(ctx, s)
+	out := msg.F("📚 **Study session #%d**: %s", s.Number, s.Title)
+	if s.Topic != "" {
+		out = out.Append("Topic: %s", s.Topic)
+	}
+	out = out.Append("When: %s · Where: %s", f.when(s), f.where(s))
+	switch s.Status {
+	case store.SessionCancelled:
+		out = out.Append("**Cancelled.**")
+	default:
+		if s.Status == store.SessionMoved {
+			out = out.Append("**Moved** to the time above.")
+		}
+		out = out.Append("Coming? React ✅ going · ❔ maybe · ❌ not going, or send `%s`.", fmt.Sprintf("%srsvp %d yes|maybe|no", prefix, s.Number))
+	}
+	out = out.Append("%d going · %d maybe · %d not going", going, maybe, notGoing)
+	out.Anchor = sessionAnchor(s)
+	return out.With("quorum.session", f.fields(ctx, s))
+}
+
+// edit is the announcement of s as an edit of the one sent.
+func (f *studies) edit(ctx context.Context, s *store.Session) msg.Message {
+	e := f.notice(ctx, s, f.a.env.Config.CommandPrefixes[0])
+	e.Edit, e.Anchor = e.Anchor, nil
+	return e
+}
+
+func (f *studies) list(ctx context.Context, r *Request) error {
+	upcoming, err := r.Store.Sessions().Upcoming(ctx, r.Room, r.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if len(upcoming) == 0 {
+		r.Replyf("No study sessions coming up. Schedule one with `%s`.", r.Cmd(studyExample))
+		return nil
+	}
+	out := msg.F("**Upcoming study sessions**")
+	for _, s := range upcoming {
+		_, going, maybe, _ := f.counts(ctx, s)
+		out = out.Append("#%d %s — %s — %d going · %d maybe", s.Number, f.when(s), clip(s.Title, 60), going, maybe)
+	}
+	r.Reply(out.Append("Details: `%s`", r.Cmd("study N")))
+	return nil
+}
+
+// clip shortens text to n characters.
+func clip(text string, n int) string {
+	if utf8.RuneCountInString(text) > n {
+		return string([]rune(text)[:n-1]) + "…"
+	}
+	return text
+}
+
+func (f *studies) show(ctx context.Context, r *Request, s *store.Session) error {
+	answers, _, _, _ := f.counts(ctx, s)
+	out := f.notice(ctx, s, r.Prefix)
+	out.Anchor = nil
+	for _, a := range []struct{ answer, label string }{{store.RSVPYes, "Going"}, {store.RSVPMaybe, "Maybe"}} {
+		var who []string
+		for u, x := range answers {
+			if x == a.answer {
+				who = append(who, u.String())
+			}
+		}
+		slices.Sort(who)
+		if len(who) > 0 {
+			out = out.Append("%s: %s", a.label, strings.Join(who, ", "))
+		}
+	}
+	readings, err := r.Store.Sessions().Readings(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	if len(readings) == 0 {
+		out = out.Append("Reading list: empty (`%s`).", r.Cmd(fmt.Sprintf("study %d reading <text or link>", s.Number)))
+	} else {
+		out = out.Append("**Reading list**")
+		for i, rd := range readings {
+			out = out.Append("%d. %s", i+1, rd.Text)
+		}
+	}
+	r.Reply(out)
+	return nil
+}
+
+func (f *studies) reading(ctx context.Context, r *Request, s *store.Session, text string) error {
+	switch {
+	case text == "":
+		return Errorf("What should people read? e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d reading Capital ch. 10", s.Number)))
+	case utf8.RuneCountInString(text) > maxReadingText:
+		return Errorf("That's too long for the reading list; keep it under %d characters.", maxReadingText)
+	}
+	readings, err := r.Store.Sessions().Readings(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	if len(readings) >= maxReadings {
+		return Errorf("Session #%d has %d readings, the most I keep.", s.Number, len(readings))
+	}
+	if err := r.Store.Sessions().AddReading(ctx, s.ID, text, r.Sender, r.Clock.Now()); err != nil {
+		return err
+	}
+	r.Replyf("Added to the reading list of session #%d (%d items).", s.Number, len(readings)+1)
+	return nil
+}
+
+// tellComing DMs everyone who answered yes or maybe to the current round;
+// yes-sayers also get the private place.
+func (f *studies) tellComing(ctx context.Context, fx *Effects, s *store.Session, m msg.Message) {
+	answers, _, _, _ := f.counts(ctx, s)
+	users := make([]id.UserID, 0, len(answers))
+	for u := range answers {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	for _, u := range users {
+		switch answers[u] {
+		case store.RSVPYes:
+			if s.PrivatePlace && s.Status != store.SessionCancelled {
+				fx.DM(u, m.Append("📍 Where: %s (private: please don't share it)", s.Place))
+				continue
+			}
+			fx.DM(u, m)
+		case store.RSVPMaybe:
+			fx.DM(u, m)
+		}
+	}
+}
+
+func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when string) error {
+	example := r.Cmd(fmt.Sprintf("study %d move thursday 19:00", s.Number))
+	if when == "" {
+		return Errorf("Say when to, e.g. `%s`.", example)
+	}
+	if err := f.mayManage(ctx, r, s, "move"); err != nil {
+		return err
+	}
+	if s.Status == store.SessionCancelled {
+		return Errorf("Session #%d is cancelled; schedule a new one with `%s`.", s.Number, r.Cmd("study new …"))
+	}
+	now, loc := r.Clock.Now(), r.Location()
+	t, err := timespec.Moment(when, now, loc)
+	if err != nil {
+		return Errorf("%s", err.Error())
+	}
+	if s.RRule != "" {
+		rule, err := timespec.ParseRRule(s.RRule)
+		if err != nil {
+			return err
+		}
+		if rule.Days != 0 && !rule.Days.Has(t.In(loc).Weekday()) {
+			return Errorf("Session #%d meets %s; move it to one of those days, or cancel it and schedule a new series.", s.Number, rule.String())
+		}
+		s.SeriesStart = t
+	}
+	before := s.StartsAt
+	s.StartsAt, s.Status, s.Sequence, s.UpdatedAt = t, store.SessionMoved, s.Sequence+1, now
+	if err := r.Store.Sessions().Update(ctx, s); err != nil {
+		return err
+	}
+	loc = f.a.env.Config.Location(s.Room)
+	note := msg.F("Study session #%d (%s) has moved from %s to **%s**.", s.Number, s.Title, timespec.Human(before, loc), f.when(s)).
+		With("quorum.session", f.fields(ctx, s))
+	reply := note
+	reply.ReplyToAnchor = sessionAnchor(s)
+	r.Say(r.Room, reply)
+	r.Say(r.Room, f.edit(ctx, s))
+	f.tellComing(ctx, &r.Effects, s, note)
+	return f.planAll(ctx, s)
+}
+
+func (f *studies) cancel(ctx context.Context, r *Request, s *store.Session, reason string) error {
+	reason = strings.TrimSpace(strings.TrimPrefix(reason, ":"))
+	if utf8.RuneCountInString(reason) > maxCancelReason {
+		return Errorf("Keep the reason under %d characters.", maxCancelReason)
+	}
+	if err := f.mayManage(ctx, r, s, "cancel"); err != nil {
+		return err
+	}
+	if s.Status == store.SessionCancelled {
+		return Errorf("Session #%d is already cancelled.", s.Number)
+	}
+	now := r.Clock.Now()
+	s.Status, s.Sequence, s.UpdatedAt, s.EditDueAt = store.SessionCancelled, s.Sequence+1, now, time.Time{}
+	if err := r.Store.Sessions().Update(ctx, s); err != nil {
+		return err
+	}
+	what := "Study session #%d (%s, %s) is **cancelled**."
+	if s.RRule != "" {
+		what = "The study series #%d (%s, %s) is **cancelled**."
+	}
+	note := msg.F(what, s.Number, s.Title, f.when(s))
+	if reason != "" {
+		note = note.Append("Reason: %s", reason)
+	}
+	note = note.With("quorum.session", f.fields(ctx, s))
+	reply := note
+	reply.ReplyToAnchor = sessionAnchor(s)
+	r.Say(r.Room, reply)
+	r.Say(r.Room, f.edit(ctx, s))
+	f.tellComing(ctx, &r.Effects, s, note)
+	return cancelReminders(ctx, r.Env, store.ReminderSession, "", sessionRefPrefix(s))
+}
+
+func (f *studies) attended(ctx context.Context, r *Request, s *store.Session, words []string) error {
+	if len(words) == 0 {
+		return Errorf("Say who came, e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d attended @ana @ben", s.Number)))
+	}
+	if err := f.mayManage(ctx, r, s, "record attendance of"); err != nil {
+		return err
+	}
+	now := r.Clock.Now()
+	round, held := s.Round, s.StartsAt
+	if held.After(now) {
+		round, held = s.Round-1, s.PrevAt
+	}
+	if held.IsZero() || round < 0 || held.After(now) {
+		return Errorf("Session #%d hasn't taken place yet; record who came after it starts.", s.Number)
+	}
+	var users []id.UserID
+	for _, w := range words {
+		u, err := resolveMember(ctx, r.Env, r.Room, w)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+	}
+	added, err := r.Store.Sessions().Attended(ctx, s.ID, round, held, users)
+	if err != nil {
+		return err
+	}
+	r.Replyf("Recorded %s at session #%d on %s.", plural(added, "attendee", "attendees"), s.Number, timespec.Human(held, r.Location()))
+	return nil
+}
+
+func (f *studies) stats(ctx context.Context, r *Request) error {
+	list, err := r.Store.Sessions().Attendance(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		r.Replyf("No attendance recorded yet. After a session: `%s`.", r.Cmd("study 3 attended @ana @ben"))
+		return nil
+	}
+	out := msg.F("**Attendance by topic**")
+	for i := 0; i < len(list); {
+		j, total := i, 0
+		var each []string
+		for ; j < len(list) && list[j].Topic == list[i].Topic; j++ {
+			total += list[j].Count
+			each = append(each, fmt.Sprintf("%s: %d", list[j].HeldAt.In(r.Location()).Format("2 Jan"), list[j].Count))
+		}
+		if len(each) > 6 {
+			each = append([]string{"…"}, each[len(each)-6:]...)
+		}
+		out = out.Append("**%s** — %s, average %s (%s)", clip(list[i].Topic, 60), plural(j-i, "session", "sessions"),
+			strconv.FormatFloat(float64(total)/float64(j-i), 'f', 1, 64), strings.Join(each, ", "))
+		i = j
+	}
+	r.Reply(out)
+	return nil
+}
+
+// sessionRefPrefix starts the Ref of every reminder of a session.
+func sessionRefPrefix(s *store.Session) string { return "session:" + strconv.FormatInt(s.ID, 10) + ":" }
+
+// sessionRef is the Ref of the reminders of the current round of s at its
+// current time (a move makes new reminders, even if the old were sent).
+func sessionRef(s *store.Session) string {
+	return sessionRefPrefix(s) + strconv.Itoa(s.Round) + ":" + strconv.FormatInt(s.StartsAt.UnixMilli(), 10) + ":"
+}
