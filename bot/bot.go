@@ -199,10 +199,21 @@ func (b *Bot) scheduleLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-b.wakeScheduler:
+			// Let the reply to the event that woke us go out first, and let
+			// a burst of votes make one pass rather than many.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(schedulerDelay):
+			}
 		case <-time.After(wait):
 		}
 	}
 }
+
+// schedulerDelay is how long the scheduler waits after being woken by an
+// event before it looks for due work.
+const schedulerDelay = 100 * time.Millisecond
 
 func (b *Bot) signalSender() {
 	select {

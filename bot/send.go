@@ -93,7 +93,7 @@ func (b *Bot) sendPending(ctx context.Context) bool {
 
 func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) {
 	log := b.log.Warn().Err(err).Int64("outbox_id", o.ID).Stringer("room_id", o.Room).Int("attempt", o.Attempts+1)
-	if permanent(err) && o.Attempts+1 >= maxAttempts {
+	if tooLarge(err) || permanent(err) && o.Attempts+1 >= maxAttempts {
 		log.Msg("Giving up on a message the homeserver keeps refusing")
 		if err := b.st.Outbox().Done(ctx, o.ID); err != nil {
 			b.log.Error().Err(err).Msg("Could not drop a refused message")
@@ -115,6 +115,13 @@ func permanent(err error) bool {
 		return code >= 400 && code < 500 && code != http.StatusTooManyRequests
 	}
 	return errors.Is(err, errNotEncrypted)
+}
+
+// tooLarge says whether the homeserver refused an event for its size:
+// retrying cannot help, and would hold up the room's later messages.
+func tooLarge(err error) bool {
+	var httpErr mautrix.HTTPError
+	return errors.As(err, &httpErr) && httpErr.IsStatus(http.StatusRequestEntityTooLarge)
 }
 
 // txnID makes the transaction ID of an outbox entry: stable across restarts,

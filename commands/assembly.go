@@ -114,6 +114,10 @@ func (a *Assembly) allFeatures() []feature {
 // Registry returns the command registry (for help and tests).
 func (a *Assembly) Registry() *Registry { return a.registry }
 
+// maxCommand bounds a command message. The longest legitimate one (a motion
+// or a delegate's report with options) is a few thousand characters.
+const maxCommand = 16000
+
 // errAlreadyHandled aborts a transaction for an event seen before.
 var errAlreadyHandled = errors.New("already handled")
 
@@ -124,10 +128,16 @@ func (a *Assembly) HandleMessage(ctx context.Context, m Message) (bool, error) {
 	if !ok {
 		return false, nil
 	}
+	if len(m.Body) > maxCommand {
+		args, name = "", "toolong" // answered below, without running anything
+	}
 	cmd, found := a.registry.Lookup(name)
 	r := &Request{Env: a.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Time: m.Time,
 		Command: cmd, Name: name, Args: args, Prefix: prefix, InDM: m.InDM}
 	err := a.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+		if len(m.Body) > maxCommand {
+			return Errorf("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), maxCommand)
+		}
 		if !found {
 			r.Reply(a.unknown(prefix, name))
 			return r.flush(ctx, a.env.Store, a.env.Clock.Now())
@@ -172,6 +182,9 @@ func (a *Assembly) parse(body string) (prefix, name, args string, ok bool) {
 }
 
 func (a *Assembly) unknown(prefix, name string) msg.Message {
+	if len(name) > 32 { // longer is no command name; never echo a flood back
+		name = name[:32] + "…"
+	}
 	if near, ok := a.registry.Suggest(name); ok {
 		return msg.F("I don't know `%s`. Did you mean `%s`? Send `%s` for the list.", prefix+name, prefix+near, prefix+"help")
 	}

@@ -137,3 +137,18 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+func TestTooLongCommand(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	huge := strings.Repeat("x", maxCommand)
+	if got := h.reply("@ana:test", "!motion "+huge); !strings.Contains(got, "too long for a command") {
+		t.Errorf("huge motion: %q", got)
+	}
+	h.send("@ana:test", "!"+huge) // no command name is that long: not a command
+	if out := h.drain(); len(out) != 0 {
+		t.Errorf("a huge word was answered: %d messages", len(out))
+	}
+	if got := h.reply("@ana:test", "!help "+strings.Repeat("y", 5000)); len(got) > 200 {
+		t.Errorf("a huge help topic was echoed back (%d bytes)", len(got))
+	}
+}

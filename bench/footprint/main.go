@@ -1,0 +1,154 @@
+// Command footprint measures the bot's binary size, its time from process
+// start to ready (first start: new device and cross-signing; then a
+// restart), and its resident memory when idle in R rooms (VmRSS from
+// /proc/PID/status). The bot runs as a separate process (`quorum run`)
+// against a sandbox Dendrite; scripts/footprint builds it.
+//
+//	scripts/footprint [-rooms 10]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"quorum/bench/internal/benchkit"
+	"quorum/sandbox"
+)
+
+func main() {
+	bin := flag.String("bin", "", "the quorum binary (required)")
+	rooms := flag.Int("rooms", 10, "rooms the bot is in while idle")
+	idle := flag.Duration("idle", 10*time.Second, "how long the bot idles before RSS is read")
+	flag.Parse()
+	if *bin == "" {
+		fmt.Fprintln(os.Stderr, "footprint: -bin is required")
+		os.Exit(2)
+	}
+	if err := run(*bin, *rooms, *idle); err != nil {
+		fmt.Fprintln(os.Stderr, "footprint:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin string, rooms int, idle time.Duration) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "quorum-footprint-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	s, err := sandbox.Start(ctx, sandbox.Options{Dir: filepath.Join(dir, "homeserver")})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	cfg, err := benchkit.WriteBotConfig(ctx, s, dir, "log_level: info\n")
+	if err != nil {
+		return err
+	}
+	logPath := filepath.Join(dir, "bot.log")
+	starts := 0
+	start := func() (*exec.Cmd, time.Duration, error) {
+		logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, 0, err
+		}
+		defer logFile.Close()
+		cmd := exec.Command(bin, "run", "--config", cfg, "--log-json")
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			return nil, 0, err
+		}
+		starts++
+		for time.Since(t0) < 2*time.Minute {
+			data, _ := os.ReadFile(logPath)
+			if strings.Count(string(data), `"message":"Ready"`) >= starts {
+				return cmd, time.Since(t0), nil
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+		return nil, 0, fmt.Errorf("bot not ready after 2 minutes (log: %s)", logPath)
+	}
+	stop := func(cmd *exec.Cmd) {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}
+
+	cmd, cold, err := start()
+	if err != nil {
+		return err
+	}
+	ana, err := benchkit.NewMember(ctx, s, dir, "ana")
+	if err != nil {
+		stop(cmd)
+		return err
+	}
+	ana.Start()
+	defer ana.Close()
+	botID := benchkit.BotID(s)
+	for i := 0; i < rooms; i++ {
+		room, err := ana.CreateRoom(ctx, botID)
+		if err != nil {
+			stop(cmd)
+			return err
+		}
+		if err := ana.WaitJoined(ctx, room, time.Minute, botID); err != nil {
+			stop(cmd)
+			return err
+		}
+		sent, err := ana.Say(ctx, room, "!help")
+		if err != nil {
+			stop(cmd)
+			return err
+		}
+		if _, err := ana.WaitReply(ctx, sent, 30*time.Second); err != nil {
+			stop(cmd)
+			return err
+		}
+	}
+	stop(cmd)
+	cmd, warm, err := start()
+	if err != nil {
+		return err
+	}
+	defer stop(cmd)
+	time.Sleep(idle)
+	rss, err := vmRSS(cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	info, err := os.Stat(bin)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Footprint (%s, %d CPUs, %s)\n", benchkit.Machine(), runtime.NumCPU(), runtime.Version())
+	fmt.Printf("  binary size:                       %.1f MiB\n", float64(info.Size())/(1<<20))
+	fmt.Printf("  start to ready, first start:       %s (login, new device keys, cross-signing)\n", cold.Round(time.Millisecond))
+	fmt.Printf("  start to ready, restart:           %s (%d rooms)\n", warm.Round(time.Millisecond), rooms)
+	fmt.Printf("  idle RSS after %s in %d rooms:   %s\n", idle, rooms, rss)
+	return nil
+}
+
+// vmRSS reads the resident set size of pid.
+func vmRSS(pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
