@@ -115,22 +115,11 @@ func (t Delegations) ByNumber(ctx context.Context, room id.RoomID, number int) (
 }
 
 func (t Delegations) one(ctx context.Context, where string, args ...any) (*Delegation, bool, error) {
-	d, err := scanDelegation(t.db.QueryRow(ctx, delegationSelect+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read delegation: %w", err)
-	}
-	return d, true, nil
+	return queryOne(ctx, t.db, scanDelegation, "delegation", delegationSelect+where, args...)
 }
 
 func (t Delegations) list(ctx context.Context, where string, args ...any) ([]*Delegation, error) {
-	rows, err := t.db.Query(ctx, delegationSelect+where, args...)
-	list, err := dbutil.NewRowIterWithError(rows, scanDelegation, err).AsList()
-	if err != nil {
-		return nil, fmt.Errorf("list delegations: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, t.db, scanDelegation, "delegations", delegationSelect+where, args...)
 }
 
 // Active lists room's active delegations by role, then number.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -112,22 +111,11 @@ func (t Motions) Get(ctx context.Context, motionID int64) (*Motion, bool, error)
 }
 
 func (t Motions) one(ctx context.Context, where string, args ...any) (*Motion, bool, error) {
-	m, err := scanMotion(t.db.QueryRow(ctx, "SELECT "+motionColumns+" FROM motions "+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read motion: %w", err)
-	}
-	return m, true, nil
+	return queryOne(ctx, t.db, scanMotion, "motion", "SELECT "+motionColumns+" FROM motions "+where, args...)
 }
 
 func (t Motions) list(ctx context.Context, query string, args ...any) ([]*Motion, error) {
-	rows, err := t.db.Query(ctx, "SELECT "+motionColumns+" FROM motions "+query, args...)
-	list, err := dbutil.NewRowIterWithError(rows, scanMotion, err).AsList()
-	if err != nil {
-		return nil, fmt.Errorf("list motions: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, t.db, scanMotion, "motions", "SELECT "+motionColumns+" FROM motions "+query, args...)
 }
 
 // Pending lists the room's motions that are open or awaiting a second.

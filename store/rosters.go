@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -101,13 +99,7 @@ func (t Rosters) ByID(ctx context.Context, rosterID int64) (*Roster, bool, error
 }
 
 func (t Rosters) one(ctx context.Context, query string, args ...any) (*Roster, bool, error) {
-	r, err := scanRoster(t.db.QueryRow(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read roster: %w", err)
-	}
-	return r, true, nil
+	return queryOne(ctx, t.db, scanRoster, "roster", query, args...)
 }
 
 // InRoom lists room's rosters by name.
@@ -122,12 +114,7 @@ func (t Rosters) OfUser(ctx context.Context, user id.UserID) ([]*Roster, error) 
 }
 
 func (t Rosters) list(ctx context.Context, query string, args ...any) ([]*Roster, error) {
-	rows, err := t.db.Query(ctx, query, args...)
-	list, err := dbutil.NewRowIterWithError(rows, scanRoster, err).AsList()
-	if err != nil {
-		return nil, fmt.Errorf("list rosters: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, t.db, scanRoster, "rosters", query, args...)
 }
 
 // Delete removes a roster with everything about it.
@@ -322,13 +309,7 @@ func (t Swaps) ByNumber(ctx context.Context, room id.RoomID, n int) (*Swap, bool
 }
 
 func (t Swaps) one(ctx context.Context, query string, args ...any) (*Swap, bool, error) {
-	s, err := scanSwap(t.db.QueryRow(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read swap: %w", err)
-	}
-	return s, true, nil
+	return queryOne(ctx, t.db, scanSwap, "swap", query, args...)
 }
 
 // ForTarget lists the swaps numbered n, in any room, that ask target.

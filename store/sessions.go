@@ -112,22 +112,11 @@ func (t Sessions) Update(ctx context.Context, s *Session) error {
 }
 
 func (t Sessions) one(ctx context.Context, where string, args ...any) (*Session, bool, error) {
-	s, err := scanSession(t.db.QueryRow(ctx, "SELECT "+sessionColumns+" FROM study_sessions WHERE "+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	} else if err != nil {
-		return nil, false, fmt.Errorf("read session: %w", err)
-	}
-	return s, true, nil
+	return queryOne(ctx, t.db, scanSession, "session", "SELECT "+sessionColumns+" FROM study_sessions WHERE "+where, args...)
 }
 
 func (t Sessions) list(ctx context.Context, query string, args ...any) ([]*Session, error) {
-	rows, err := t.db.Query(ctx, "SELECT "+sessionColumns+" FROM study_sessions WHERE "+query, args...)
-	list, err := dbutil.NewRowIterWithError(rows, scanSession, err).AsList()
-	if err != nil {
-		return nil, fmt.Errorf("list sessions: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, t.db, scanSession, "sessions", "SELECT "+sessionColumns+" FROM study_sessions WHERE "+query, args...)
 }
 
 // Get returns a session by ID.
