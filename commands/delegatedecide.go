@@ -86,6 +86,10 @@ func (d *delegates) elect(ctx context.Context, fx *Effects, m *store.Motion, p d
 	said := msg.F("**%s is now %s** (delegation #%d) until %s, with the mandate of motion #%d.", msg.Pill(del.User), del.Role, del.Number,
 		timespec.Human(del.TermEnds, loc), m.Number).
 		Append("They convey the assembly's decisions. Any member can recall them at any time: `%s`.", prefix+"recall "+del.User.String()+" "+del.Role)
+	said, err = d.a.recordChange(ctx, m.Room, "delegation.granted", map[string]any{"delegation": fieldOf(del), "motion": m.Number}, said)
+	if err != nil {
+		return err
+	}
 	d.say(fx, del, said.Mention(del.User))
 	fx.DM(del.User, d.with(msg.F("**You were elected %s** by the assembly in %s (motion #%d), until %s.", del.Role, roomLink(del.Room), m.Number,
 		timespec.Human(del.TermEnds, loc)).
@@ -143,8 +147,13 @@ func (d *delegates) recalled(ctx context.Context, fx *Effects, m *store.Motion, 
 	if err := d.setResult(ctx, m, p, del); err != nil {
 		return err
 	}
-	d.say(fx, del, msg.F("**%s is no longer %s**: the assembly recalled them (motion #%d). Delegation #%d has ended.",
-		msg.Pill(del.User), del.Role, m.Number, del.Number).Mention(del.User))
+	said, err := d.a.recordChange(ctx, m.Room, "delegation.recalled", map[string]any{"delegation": fieldOf(del), "motion": m.Number, "reason": p.Reason},
+		msg.F("**%s is no longer %s**: the assembly recalled them (motion #%d). Delegation #%d has ended.",
+			msg.Pill(del.User), del.Role, m.Number, del.Number))
+	if err != nil {
+		return err
+	}
+	d.say(fx, del, said.Mention(del.User))
 	dm := msg.F("The assembly in %s **recalled you as %s** (motion #%d). Your mandate has ended: please stop acting on it.",
 		roomLink(del.Room), del.Role, m.Number)
 	if p.Reason != "" {
@@ -189,6 +198,11 @@ func (d *delegates) ratified(ctx context.Context, fx *Effects, m *store.Motion, 
 	if err := d.setResult(ctx, m, p, del); err != nil {
 		return err
 	}
+	_, _, err = d.a.recordDecision(ctx, m.Room, "ratification", map[string]any{"delegation": fieldOf(del), "motion": m.Number,
+		"proposal": p.Proposal, "outcome": string(outcome)})
+	if err != nil {
+		return err
+	}
 	if del.Status != store.DelegationActive {
 		return nil // nobody to convey it any more
 	}
@@ -210,10 +224,14 @@ func (d *delegates) lapse(ctx context.Context, fx *Effects, del *store.Delegatio
 	if err := st.Delegations().AddEvent(ctx, store.DelegationEvent{Delegation: del.ID, At: del.TermEnds, Kind: eventLapsed}); err != nil {
 		return err
 	}
-	d.say(fx, del, msg.F("%s's term as %s (delegation #%d) ended %s: the mandate has lapsed.", msg.Pill(del.User), del.Role, del.Number,
-		timespec.Human(del.TermEnds, d.a.env.Config.Location(del.Room))).
-		Append("To go on, elect a delegate: `%s`.", d.prefix()+"delegate @name:"+del.User.Homeserver()+" "+del.Role+" : <mandate>").
-		Mention(del.User))
+	said, err := d.a.recordChange(ctx, del.Room, "delegation.lapsed", map[string]any{"delegation": fieldOf(del)},
+		msg.F("%s's term as %s (delegation #%d) ended %s: the mandate has lapsed.", msg.Pill(del.User), del.Role, del.Number,
+			timespec.Human(del.TermEnds, d.a.env.Config.Location(del.Room))).
+			Append("To go on, elect a delegate: `%s`.", d.prefix()+"delegate @name:"+del.User.Homeserver()+" "+del.Role+" : <mandate>"))
+	if err != nil {
+		return err
+	}
+	d.say(fx, del, said.Mention(del.User))
 	return d.release(ctx, fx, del)
 }
 

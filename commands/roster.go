@@ -195,7 +195,13 @@ func (d *duties) create(ctx context.Context, r *Request, args string) error {
 	if !s.End.IsZero() {
 		m = m.Append("It ends %s.", timespec.Human(s.End, loc))
 	}
-	r.Reply(d.turnsMessage(m, ro, rot.turns(now, defaultShownTurns), loc).Mention(members...))
+	m = d.turnsMessage(m, ro, rot.turns(now, defaultShownTurns), loc).Mention(members...)
+	m, err = d.a.recordChange(ctx, r.Room, "roster.change", map[string]any{"roster": name, "change": "created", "by": r.Sender,
+		"members": members, "rule": s.Rule.String(), "starts_at": s.Start.UTC().Format(time.RFC3339)}, m)
+	if err != nil {
+		return err
+	}
+	r.Reply(m)
 	return nil
 }
 
@@ -550,7 +556,12 @@ func (d *duties) delete(ctx context.Context, r *Request, ro *store.Roster) error
 	if err := r.Store.Rosters().Delete(ctx, ro.ID); err != nil {
 		return err
 	}
-	r.Replyf("Deleted the **%s** roster.", ro.Name)
+	m, err := d.a.recordChange(ctx, r.Room, "roster.change", map[string]any{"roster": ro.Name, "change": "deleted", "by": r.Sender},
+		msg.F("Deleted the **%s** roster.", ro.Name))
+	if err != nil {
+		return err
+	}
+	r.Reply(m)
 	return nil
 }
 
@@ -565,7 +576,12 @@ func (d *duties) changed(ctx context.Context, r *Request, ro *store.Roster, what
 		return err
 	}
 	loc := rot.Start.Location()
-	r.Reply(d.turnsMessage(what.Append("Next turns:"), ro, rot.turns(r.Clock.Now(), defaultShownTurns), loc).Mention(mention...))
+	m, err := d.a.recordChange(ctx, r.Room, "roster.change", map[string]any{"roster": ro.Name, "change": what.Body, "by": r.Sender},
+		d.turnsMessage(what.Append("Next turns:"), ro, rot.turns(r.Clock.Now(), defaultShownTurns), loc).Mention(mention...))
+	if err != nil {
+		return err
+	}
+	r.Reply(m)
 	return nil
 }
 
@@ -593,8 +609,13 @@ func (d *duties) left(ctx context.Context, fx *Effects, room id.RoomID, user id.
 		}
 	}
 	if len(names) > 0 {
-		fx.Say(room, msg.F("%s left the room, so I took them off the %s %s; the others' turns move up.",
-			user.String(), joinAnd(names), map[bool]string{true: "roster", false: "rosters"}[len(names) == 1]))
+		m, err := d.a.recordChange(ctx, room, "roster.change", map[string]any{"rosters": names, "change": "member left the room", "member": user},
+			msg.F("%s left the room, so I took them off the %s %s; the others' turns move up.",
+				user.String(), joinAnd(names), map[bool]string{true: "roster", false: "rosters"}[len(names) == 1]))
+		if err != nil {
+			return err
+		}
+		fx.Say(room, m)
 	}
 	return nil
 }

@@ -239,8 +239,11 @@ func TestRosterLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	told := only(t, h.drain())
-	if told.Msg.Body != "@ben:test left the room, so I took them off the kitchen and minutes rosters; the others' turns move up." {
+	if !strings.HasPrefix(told.Msg.Body, "@ben:test left the room, so I took them off the kitchen and minutes rosters; the others' turns move up.\nRecord entry ") {
 		t.Errorf("leave notice: %q", told.Msg.Body)
+	}
+	if told.Msg.Fields["quorum.record"] == nil {
+		t.Error("the roster change was not recorded")
 	}
 	if len(told.Msg.Mentions) != 0 {
 		t.Errorf("the leave notice pings %v", told.Msg.Mentions)

@@ -147,3 +147,30 @@ func TestRecordChain(t *testing.T) {
 		t.Errorf("entry = %s %s", entries[2].Kind, entries[2].Content)
 	}
 }
+
+// TestRecordKinds: every kind of decision lands in the chain, in order, and
+// the chain verifies.
+func TestRecordKinds(t *testing.T) {
+	h := delegateHarness(t)
+	elect(t, h, "@ben:test negotiator : Negotiate the rota")
+	h.send(ana, "!roster new minutes every week from monday 18:00 : @ana @ben:test @chi")
+	h.drain()
+	notice := propose(t, h, chi, "!recall @ben:test : Changed our mind")
+	votes(t, h, motionField(t, notice.Msg)["id"].(int), string(ana)+" yes", string(ben)+" no", string(chi)+" yes")
+	h.drain()
+	entries, err := h.env.Store.Records().Between(context.Background(), testRoom, h.clock.Now().Add(-time.Hour), h.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range entries {
+		kinds = append(kinds, e.Kind)
+	}
+	want := "motion.result delegation.granted roster.change motion.result delegation.recalled"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("record kinds = %s\nwant %s", got, want)
+	}
+	if err := record.Verify(entries); err != nil {
+		t.Errorf("chain: %v", err)
+	}
+}

@@ -249,9 +249,12 @@ func (d *duties) decide(ctx context.Context, sw *store.Swap, by id.UserID, accep
 		return msg.Message{}, err
 	}
 	swapped := []Turn{{At: sw.RequesterTurn, User: sw.Target, Swapped: true}, {At: sw.TargetTurn, User: sw.Requester, Swapped: true}}
-	return msg.F("Swapped on **%s**: %s takes %s, %s takes %s.", ro.Name,
-		msg.Pill(sw.Target), timespec.Human(sw.RequesterTurn, loc), msg.Pill(sw.Requester), timespec.Human(sw.TargetTurn, loc)).
-		Mention(sw.Target, sw.Requester).With("quorum.roster", rosterField(ro.Name, swapped)), nil
+	return d.a.recordChange(ctx, ro.Room, "swap.accepted", map[string]any{"roster": ro.Name, "swap": sw.Number,
+		"requester": sw.Requester, "target": sw.Target, "requester_turn": sw.RequesterTurn.UTC().Format(time.RFC3339),
+		"target_turn": sw.TargetTurn.UTC().Format(time.RFC3339)},
+		msg.F("Swapped on **%s**: %s takes %s, %s takes %s.", ro.Name,
+			msg.Pill(sw.Target), timespec.Human(sw.RequesterTurn, loc), msg.Pill(sw.Requester), timespec.Human(sw.TargetTurn, loc)).
+			Mention(sw.Target, sw.Requester).With("quorum.roster", rosterField(ro.Name, swapped)))
 }
 
 // owner is who has the turn starting at t ("" if none starts then).

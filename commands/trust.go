@@ -53,6 +53,17 @@ func (a *Assembly) recordDecision(ctx context.Context, room id.RoomID, kind stri
 	return e, map[string]any{"seq": e.Seq, "hash": e.Hash}, nil
 }
 
+// recordChange appends a decision that is not a vote (a roster change, an
+// accepted swap, a mandate granted or ended) and returns m with the entry
+// line and quorum.record added, so the chain head reaches the room with it.
+func (a *Assembly) recordChange(ctx context.Context, room id.RoomID, kind string, content any, m msg.Message) (msg.Message, error) {
+	e, field, err := a.recordDecision(ctx, room, kind, content)
+	if err != nil {
+		return m, err
+	}
+	return m.Append("%s", recordLine(e)).With("quorum.record", field), nil
+}
+
 // recordLine is how a decision's record entry is shown in the room.
 func recordLine(e record.Entry) string {
 	return fmt.Sprintf("Record entry %d, chain head %s.", e.Seq, e.Short())
