@@ -11,12 +11,8 @@ import (
 	"quorum/store"
 )
 
-// rotationFixture is a weekly roster on Mondays 18:00 in Berlin from
+// rotStart is a weekly roster's first turn, Monday 18:00 in Berlin on
 // 5 January 2026; week(k) is the start of turn k (1-based).
-type rotationFixture struct {
-	rot rotation
-}
-
 var rotStart = time.Date(2026, 1, 5, 18, 0, 0, 0, mustZone("Europe/Berlin"))
 
 func week(k int) time.Time { return rotStart.AddDate(0, 0, 7*(k-1)) }

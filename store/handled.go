@@ -29,16 +29,6 @@ func (h Handled) Mark(ctx context.Context, evt id.EventID, room id.RoomID, now t
 	return n == 1, nil
 }
 
-// Seen reports whether evt was handled.
-func (h Handled) Seen(ctx context.Context, evt id.EventID) (bool, error) {
-	var n int
-	err := h.db.QueryRow(ctx, "SELECT COUNT(*) FROM handled WHERE event_id=$1", evt).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("check handled event: %w", err)
-	}
-	return n > 0, nil
-}
-
 // Prune forgets events handled before cutoff. The homeserver does not redeliver
 // events that old, so the table need not grow forever.
 func (h Handled) Prune(ctx context.Context, cutoff time.Time) (int64, error) {

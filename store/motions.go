@@ -206,12 +206,6 @@ func (t Motions) Edited(ctx context.Context, motionID int64, at time.Time) error
 	return nil
 }
 
-// Electorate lists who may vote on a motion.
-func (t Motions) Electorate(ctx context.Context, motionID int64) ([]id.UserID, error) {
-	rows, err := t.db.Query(ctx, "SELECT user_id FROM electorate WHERE motion_id=$1 ORDER BY user_id", motionID)
-	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.UserID], err).AsList()
-}
-
 // InElectorate says whether user may vote on a motion.
 func (t Motions) InElectorate(ctx context.Context, motionID int64, user id.UserID) (bool, error) {
 	var n int

@@ -65,16 +65,6 @@ func (o Outbox) Pending(ctx context.Context, limit int) ([]*Outgoing, error) {
 	return list, nil
 }
 
-// Len counts queued entries.
-func (o Outbox) Len(ctx context.Context) (int, error) {
-	var n int
-	err := o.db.QueryRow(ctx, "SELECT COUNT(*) FROM outbox").Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count outbox: %w", err)
-	}
-	return n, nil
-}
-
 // Done removes a sent entry.
 func (o Outbox) Done(ctx context.Context, outID int64) error {
 	_, err := o.db.Exec(ctx, "DELETE FROM outbox WHERE id=$1", outID)

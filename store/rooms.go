@@ -64,12 +64,6 @@ func (r Rooms) MarkWarnedUnencrypted(ctx context.Context, room id.RoomID) (bool,
 	return n > 0, nil
 }
 
-// All lists the rooms the bot is in.
-func (r Rooms) All(ctx context.Context) ([]id.RoomID, error) {
-	rows, err := r.db.Query(ctx, "SELECT room_id FROM rooms ORDER BY room_id")
-	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.RoomID], err).AsList()
-}
-
 // SyncedUntil returns the timestamp of the newest timeline event processed
 // in room (zero if none).
 func (r Rooms) SyncedUntil(ctx context.Context, room id.RoomID) (time.Time, error) {

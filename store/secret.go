@@ -40,16 +40,6 @@ func (s Secret) Cast(ctx context.Context, motionID int64, voter id.UserID, choic
 	return true, nil
 }
 
-// Voted says whether voter has cast a secret ballot on the motion.
-func (s Secret) Voted(ctx context.Context, motionID int64, voter id.UserID) (bool, error) {
-	var n int
-	err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM secret_voters WHERE motion_id=$1 AND voter=$2", motionID, voter).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("check voter: %w", err)
-	}
-	return n > 0, nil
-}
-
 // Receipts returns every ballot of the motion by receipt code, for the
 // result, so that each voter can check theirs was counted as cast.
 func (s Secret) Receipts(ctx context.Context, motionID int64) (map[string]string, error) {

@@ -172,12 +172,6 @@ func (v Votes) Recount(ctx context.Context, motionID int64) (yes, no, abstain in
 	return yes, no, abstain, rows.Err()
 }
 
-// Voted lists who has a standing vote on a motion (not how).
-func (v Votes) Voted(ctx context.Context, motionID int64) ([]id.UserID, error) {
-	rows, err := v.db.Query(ctx, `SELECT DISTINCT voter FROM vote_acts WHERE motion_id=$1 AND withdrawn=0 ORDER BY voter`, motionID)
-	return dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.UserID], err).AsList()
-}
-
 // Act returns the act of voting recorded for event, if any.
 func (v Votes) Act(ctx context.Context, event id.EventID) (Act, bool, error) {
 	a := Act{Event: event}

@@ -252,7 +252,10 @@ func (c *Client) Download(evt *event.Event) ([]byte, error) {
 		return nil, fmt.Errorf("download: %w", err)
 	}
 	file := attachment.EncryptedFile(content.File.EncryptedFile)
-	return file.Decrypt(data)
+	if err := file.DecryptInPlace(data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // DeviceIDs lists user's devices as the homeserver knows them.
