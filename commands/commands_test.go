@@ -81,9 +81,12 @@ func TestHelp(t *testing.T) {
 	h := newHarness(t, "@ana:test")
 	body := h.reply("@ana:test", "!help")
 	for _, c := range h.a.Registry().All() {
-		if !strings.Contains(body, "!"+c.Usage) {
-			t.Errorf("help lacks %q:\n%s", c.Usage, body)
+		if !strings.Contains(body, "`!"+c.Name+"` — "+c.Summary) {
+			t.Errorf("help lacks %q:\n%s", c.Name, body)
 		}
+	}
+	if got := h.reply("@ana:test", "!help motion"); !strings.Contains(got, "!motion [--threshold T]") {
+		t.Errorf("help motion lacks the usage:\n%s", got)
 	}
 	if got := h.reply("@ana:test", "/help help"); !strings.Contains(got, "/help motion") {
 		t.Errorf("help help should show examples with the user's prefix:\n%s", got)

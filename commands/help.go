@@ -28,9 +28,11 @@ func (h *helpFeature) commands() []*Command {
 func (h *helpFeature) handle(_ context.Context, r *Request) error {
 	topic := strings.TrimLeft(strings.TrimSpace(r.Args), strings.Join(r.Config.CommandPrefixes, ""))
 	if topic == "" {
+		// Names only: the full syntax of every command would be a wall of
+		// text on a phone; `help <command>` has it.
 		m := msg.F("**Quorum** — direct democracy for this room. Commands:")
 		for _, c := range h.a.registry.All() {
-			m = m.Append("`%s` — %s", r.Cmd(c.Usage), c.Summary)
+			m = m.Append("`%s` — %s", r.Cmd(c.Name), c.Summary)
 		}
 		r.Reply(m.Append("Send `%s` for details and examples.", r.Cmd("help <command>")))
 		return nil
