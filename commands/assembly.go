@@ -87,7 +87,10 @@ func New(env *Env, log zerolog.Logger) (*Assembly, error) {
 	a.features = a.allFeatures()
 	var cmds []*Command
 	for _, f := range a.features {
-		cmds = append(cmds, f.commands()...)
+		for _, c := range f.commands() {
+			c.Group = groupOf(f)
+			cmds = append(cmds, c)
+		}
 	}
 	reg, err := NewRegistry(cmds...)
 	if err != nil {
@@ -105,10 +108,27 @@ func (a *Assembly) allFeatures() []feature {
 		&helpFeature{a: a},
 		motions,
 		newDelegates(a, motions),
-		&trust{a: a},
 		&duties{a: a},
 		&studies{a: a},
+		&trust{a: a},
 	}
+}
+
+// groupOf names a feature for !help.
+func groupOf(f feature) string {
+	switch f.(type) {
+	case *motions:
+		return "Motions"
+	case *delegates:
+		return "Delegates"
+	case *duties:
+		return "Rotation and reminders"
+	case *studies:
+		return "Study sessions"
+	case *trust:
+		return "Record"
+	}
+	return ""
 }
 
 // Registry returns the command registry (for help and tests).

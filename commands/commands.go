@@ -31,6 +31,9 @@ type Command struct {
 	Help     string
 	Examples []string
 	Handler  func(ctx context.Context, r *Request) error
+	// Group is the heading !help lists the command under (set from its
+	// feature by the assembly).
+	Group string
 }
 
 // Registry finds commands by name or alias.

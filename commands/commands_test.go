@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -81,9 +82,12 @@ func TestHelp(t *testing.T) {
 	h := newHarness(t, "@ana:test")
 	body := h.reply("@ana:test", "!help")
 	for _, c := range h.a.Registry().All() {
-		if !strings.Contains(body, "`!"+c.Name+"` — "+c.Summary) {
-			t.Errorf("help lacks %q:\n%s", c.Name, body)
+		if c.Group != "" && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(c.Group)+`: .*!`+c.Name+`\b`).MatchString(body) {
+			t.Errorf("help lacks %q under %q:\n%s", c.Name, c.Group, body)
 		}
+	}
+	if len(body) > 1000 {
+		t.Errorf("help is %d bytes long: too long for a phone", len(body))
 	}
 	if got := h.reply("@ana:test", "!help motion"); !strings.Contains(got, "!motion [--threshold T]") {
 		t.Errorf("help motion lacks the usage:\n%s", got)

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"html"
 	"strings"
 
 	"quorum/msg"
@@ -28,13 +29,29 @@ func (h *helpFeature) commands() []*Command {
 func (h *helpFeature) handle(_ context.Context, r *Request) error {
 	topic := strings.TrimLeft(strings.TrimSpace(r.Args), strings.Join(r.Config.CommandPrefixes, ""))
 	if topic == "" {
-		// Names only: the full syntax of every command would be a wall of
-		// text on a phone; `help <command>` has it.
-		m := msg.F("**Quorum** — direct democracy for this room. Commands:")
-		for _, c := range h.a.registry.All() {
-			m = m.Append("`%s` — %s", r.Cmd(c.Name), c.Summary)
+		// Names by group: the syntax and summary of every command would be
+		// a wall of text on a phone; `help <command>` has them.
+		m := msg.F("**Quorum** — direct democracy for this room.")
+		var group string
+		var names []string
+		flush := func() {
+			if len(names) > 0 {
+				m = m.Append("%s: %s", group, msg.Raw{Body: strings.Join(names, " "), HTML: "<code>" + strings.Join(names, "</code> <code>") + "</code>"})
+			}
+			names = nil
 		}
-		r.Reply(m.Append("Send `%s` for details and examples.", r.Cmd("help <command>")))
+		for _, c := range h.a.registry.All() {
+			if c.Group == "" {
+				continue
+			}
+			if c.Group != group {
+				flush()
+				group = c.Group
+			}
+			names = append(names, html.EscapeString(r.Cmd(c.Name)))
+		}
+		flush()
+		r.Reply(m.Append("Send `%s` for what one does, with examples. Vote by reacting on a motion: 👍 👎 🤷.", r.Cmd("help <command>")))
 		return nil
 	}
 	name, _, _ := strings.Cut(topic, " ")
