@@ -146,9 +146,13 @@ func (b *Bot) Run(ctx context.Context) error {
 func (b *Bot) syncLoop(ctx context.Context) error {
 	backoff := time.Second
 	for {
+		began := time.Now()
 		err := b.cli.SyncWithContext(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if time.Since(began) > time.Minute {
+			backoff = time.Second // it ran fine for a while: this is a new outage
 		}
 		if errors.Is(err, mautrix.MUnknownToken) {
 			return fmt.Errorf("the homeserver no longer accepts the bot's login (was its device deleted?): %w", err)

@@ -27,7 +27,10 @@ func (b *Bot) guard(fn func(ctx context.Context, evt *event.Event) error) mautri
 					Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).Msg("Handler panicked; event skipped")
 			}
 		}()
-		if err := fn(ctx, evt); err != nil {
+		if b.refusedCommand(evt) {
+			return // answered already: the database could not be written (storage.go)
+		}
+		if err := fn(ctx, evt); err != nil && !b.storageFailed(ctx, evt, err) {
 			b.log.Error().Err(err).Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).
 				Str("type", evt.Type.Type).Msg("Handling event failed")
 		}
@@ -247,6 +250,9 @@ func (b *Bot) onInvite(ctx context.Context, evt *event.Event) error {
 // could not be decrypted, with a hint, instead of staying silent.
 func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 	ctx := context.Background()
+	if b.storageFailed(ctx, evt, err) {
+		return // decrypting records the message index: it comes again (storage.go)
+	}
 	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok {
 		return
 	}

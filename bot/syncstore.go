@@ -62,6 +62,7 @@ type syncer struct {
 	*mautrix.DefaultSyncer
 	b        *Bot
 	failures int
+	storage  storageState // failed database writes (storage.go)
 }
 
 func newSyncer(b *Bot) *syncer {
@@ -80,6 +81,9 @@ func (s *syncer) ProcessResponse(ctx context.Context, res *mautrix.RespSync, sin
 		return err
 	}
 	s.b.recordSyncPositions(ctx, res)
+	if err := s.storage.takeFailure(); err != nil {
+		return err // the token is not saved: the events come again (storage.go)
+	}
 	if err := s.commitToken(ctx); err != nil {
 		return err
 	}

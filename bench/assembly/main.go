@@ -1,0 +1,366 @@
+// Command assembly measures a big assembly: N member devices (default 200,
+// each a real E2EE device from package member) in one encrypted room with
+// the bot vote on one motion by reaction within a few seconds (👍 👎 🤷 in
+// turn, every second one encrypted). It reports how long until the
+// notice's live tally (its edits' quorum.motion) shows all N votes, and
+// how long from the last vote to the result, and checks that the result
+// and the bot's database count every vote exactly as cast.
+//
+// The voters are lightweight: they do not sync (only the proposer, ana,
+// does, and she reads only the bot's and her own events), and an
+// encrypting voter shares its megolm session with the bot alone, before the
+// vote, as a client that has talked in the room before already would have.
+// What is measured is the bot's work, not N² key sharing among members.
+//
+//	CGO_ENABLED=0 go run -tags goolm ./bench/assembly -n 200
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/bench/internal/benchkit"
+	"quorum/sandbox"
+	"quorum/store"
+)
+
+func main() {
+	n := flag.Int("n", 200, "member devices, the proposer included; all of them vote")
+	window := flag.Duration("window", 9*time.Second, "the votes are spread evenly over this time")
+	workers := flag.Int("workers", 8, "member devices registered and logged in at once")
+	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
+	flag.Parse()
+	if *n < 2 {
+		fmt.Fprintln(os.Stderr, "assembly: -n must be at least 2")
+		os.Exit(2)
+	}
+	if err := run(*n, *window, *workers, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "assembly: FAIL:", err)
+		os.Exit(1)
+	}
+}
+
+var choices = []string{"yes", "no", "abstain"}
+var keys = map[string]string{"yes": "👍", "no": "👎", "abstain": "🤷"}
+
+// seen is a bot message as ana's device received it.
+type seen struct {
+	at  time.Time
+	evt *event.Event
+}
+
+func run(n int, window time.Duration, workers int, dir string) error {
+	ctx := context.Background()
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "quorum-assembly-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	s, err := sandbox.Start(ctx, sandbox.Options{Dir: filepath.Join(dir, "homeserver"), Progress: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	cfgPath, err := benchkit.WriteBotConfig(ctx, s, dir, "log_level: warn\n")
+	if err != nil {
+		return err
+	}
+	b, err := benchkit.NewInProcess(cfgPath)
+	if err != nil {
+		return err
+	}
+	if err := b.Start(ctx); err != nil {
+		return err
+	}
+	defer b.Stop()
+	botID := benchkit.BotID(s)
+
+	// Register and log in N devices, a few at a time.
+	loginStart := time.Now()
+	ms := make([]*benchkit.Member, n)
+	var done atomic.Int32
+	if err := pool(n, workers, func(i int) error {
+		m, err := benchkit.NewMember(ctx, s, dir, fmt.Sprintf("m%03d", i))
+		if err != nil {
+			return err
+		}
+		ms[i] = m
+		if d := done.Add(1); d%20 == 0 || int(d) == n {
+			fmt.Fprintf(os.Stderr, "assembly: %d/%d devices logged in (%s)\n", d, n, time.Since(loginStart).Round(time.Second))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	defer func() {
+		for _, m := range ms {
+			if m != nil {
+				_ = m.Close()
+			}
+		}
+	}()
+	loginTime := time.Since(loginStart)
+
+	// ana proposes, watches, and votes like everyone else. She reads only
+	// the bot's events and her own, so that N voters do not flood her.
+	ana := ms[0]
+	ana.Syncer.FilterJSON.Room.Timeline.Senders = []id.UserID{botID, ana.UserID}
+	var seenMu sync.Mutex
+	var fromBot []seen
+	ana.OnMessage = func(evt *event.Event) {
+		if evt.Sender == botID {
+			seenMu.Lock()
+			fromBot = append(fromBot, seen{time.Now(), evt})
+			seenMu.Unlock()
+		}
+	}
+	ana.Start()
+
+	joinStart := time.Now()
+	invite := []id.UserID{botID}
+	for _, m := range ms[1:] {
+		invite = append(invite, m.UserID)
+	}
+	room, err := ana.CreateRoom(ctx, invite...)
+	if err != nil {
+		return err
+	}
+	done.Store(0)
+	if err := pool(n-1, workers, func(i int) error {
+		if _, err := ms[i+1].JoinRoomByID(ctx, room); err != nil {
+			return fmt.Errorf("%s: join: %w", ms[i+1].UserID, err)
+		}
+		if d := done.Add(1); d%50 == 0 || int(d) == n-1 {
+			fmt.Fprintf(os.Stderr, "assembly: %d/%d members joined\n", d, n-1)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := ana.WaitJoined(ctx, room, 2*time.Minute, botID); err != nil {
+		return err
+	}
+	joinTime := time.Since(joinStart)
+
+	// Encrypting voters give the bot their room key now (as a client that
+	// has spoken in the room before has already done).
+	encrypted := func(i int) bool { return i%2 == 1 }
+	if err := pool(n, workers, func(i int) error {
+		if !encrypted(i) {
+			return nil
+		}
+		if err := ms[i].Crypto.Machine().ShareGroupSession(ctx, room, []id.UserID{botID}); err != nil {
+			return fmt.Errorf("%s: share the room key with the bot: %w", ms[i].UserID, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	time.Sleep(3 * time.Second) // let the bot receive the keys before the vote
+
+	if _, err := ana.Say(ctx, room, "!motion --closes 2m A big assembly decides by reaction"); err != nil {
+		return err
+	}
+	notice, err := ana.FindNotice(ctx, room, botID, "Motion #1", time.Minute)
+	if err != nil {
+		return err
+	}
+	if f, _ := notice.Content.Raw["quorum.motion"].(map[string]any); f == nil || f["electorate"] != float64(n) {
+		return fmt.Errorf("the motion's electorate is not the %d members: %v", n, notice.Content.Raw["quorum.motion"])
+	}
+
+	// The vote: voter i reacts at i·window/N, all at once in flight.
+	var want benchkit.Tally
+	for i := range n {
+		switch choices[i%len(choices)] {
+		case "yes":
+			want.Yes++
+		case "no":
+			want.No++
+		default:
+			want.Abstain++
+		}
+	}
+	voteStart := time.Now()
+	var mu sync.Mutex
+	var lastSent time.Time
+	var sendErrs []error
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Until(voteStart.Add(window * time.Duration(i) / time.Duration(n))))
+			_, err := m.React(ctx, room, notice.ID, keys[choices[i%len(choices)]], encrypted(i))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				sendErrs = append(sendErrs, fmt.Errorf("%s: react: %w", m.UserID, err))
+			} else if now := time.Now(); now.After(lastSent) {
+				lastSent = now
+			}
+		}()
+	}
+	wg.Wait()
+	if len(sendErrs) > 0 {
+		return errors.Join(sendErrs...)
+	}
+	voteSpan := lastSent.Sub(voteStart)
+
+	// Wait for the result (a reply to the notice, not an edit).
+	var result seen
+	deadline := time.Now().Add(3 * time.Minute)
+	for result.evt == nil && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		seenMu.Lock()
+		for _, s := range fromBot {
+			c := s.evt.Content.AsMessage()
+			if c.RelatesTo.GetReplaceID() == "" && c.RelatesTo.GetNonFallbackReplyTo() == notice.ID && strings.HasPrefix(c.Body, "Motion #1:") {
+				result = s
+				break
+			}
+		}
+		seenMu.Unlock()
+	}
+	if result.evt == nil {
+		return errors.New("no result within 3 minutes of the vote")
+	}
+	got, err := benchkit.TallyOf(result.evt)
+	if err != nil {
+		return err
+	}
+	want.Status = got.Status
+	time.Sleep(2 * time.Second) // the notice's last edit
+
+	// The live tally: the notice's edits as ana saw them.
+	type edit struct {
+		at    time.Duration
+		voted int
+	}
+	var edits []edit
+	var allCounted time.Time
+	seenMu.Lock()
+	for _, s := range fromBot {
+		c := s.evt.Content.AsMessage()
+		if c.RelatesTo.GetReplaceID() != notice.ID {
+			continue
+		}
+		nc, _ := s.evt.Content.Raw["m.new_content"].(map[string]any)
+		f, _ := nc["quorum.motion"].(map[string]any)
+		voted, _ := f["voted"].(float64)
+		edits = append(edits, edit{s.at.Sub(voteStart), int(voted)})
+		if int(voted) == n && allCounted.IsZero() {
+			allCounted = s.at
+		}
+	}
+	seenMu.Unlock()
+
+	if err := b.Stop(); err != nil {
+		return err
+	}
+	acts, err := countActs(b.Config.Database)
+	if err != nil {
+		return err
+	}
+
+	var problems []string
+	if got.Yes != want.Yes || got.No != want.No || got.Abstain != want.Abstain {
+		problems = append(problems, fmt.Sprintf("result %s, want %s", got, want))
+	}
+	if acts != n {
+		problems = append(problems, fmt.Sprintf("%d votes in the bot's database, want %d", acts, n))
+	}
+	if allCounted.IsZero() {
+		problems = append(problems, fmt.Sprintf("no edit of the notice showed all %d votes", n))
+	}
+
+	fmt.Printf("Big assembly (%s, %d CPUs): %d E2EE member devices, one motion, every member votes by reaction (%d encrypted, %d plain)\n",
+		benchkit.Machine(), runtime.NumCPU(), n, n/2, n-n/2)
+	fmt.Printf("  set-up: %d devices registered and logged in in %s (%d at a time); room joined by all in %s\n",
+		n, loginTime.Round(time.Millisecond), workers, joinTime.Round(time.Millisecond))
+	fmt.Println()
+	fmt.Println("  | measure                                      | value      |")
+	fmt.Println("  |----------------------------------------------|------------|")
+	fmt.Printf("  | votes sent (first send → last accepted)      | %-10s |\n", secs(voteSpan))
+	if !allCounted.IsZero() {
+		fmt.Printf("  | live tally shows all %3d (from first vote)   | %-10s |\n", n, secs(allCounted.Sub(voteStart)))
+		fmt.Printf("  | live tally shows all %3d (from last vote)    | %-10s |\n", n, secs(allCounted.Sub(lastSent)))
+	}
+	fmt.Printf("  | last vote accepted → result received        | %-10s |\n", secs(result.at.Sub(lastSent)))
+	fmt.Printf("  | notice edits seen                            | %-10d |\n", len(edits))
+	fmt.Printf("  | result (want)                                | %d/%d/%d (%d/%d/%d) |\n", got.Yes, got.No, got.Abstain, want.Yes, want.No, want.Abstain)
+	fmt.Printf("  | votes in the bot's database                  | %-10d |\n", acts)
+	fmt.Println()
+	var progress []string
+	for _, e := range edits {
+		progress = append(progress, fmt.Sprintf("%s: %d", secs(e.at), e.voted))
+	}
+	fmt.Printf("  live tally (time since first vote: votes shown): %s\n", strings.Join(progress, ", "))
+	fmt.Printf("  result: %s\n", got)
+	for _, p := range problems {
+		fmt.Println("  PROBLEM:", p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problems", len(problems))
+	}
+	fmt.Printf("  every vote counted: result and database match the %d votes cast\n", n)
+	return nil
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// pool runs fn(0..n-1) on up to workers goroutines and returns the first
+// error.
+func pool(n, workers int, fn func(i int) error) error {
+	jobs := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// countActs counts the votes recorded in the bot's database.
+func countActs(path string) (int, error) {
+	db, err := sql.Open("sqlite", store.DSN(path))
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var count int
+	if err := db.QueryRow("SELECT count(*) FROM vote_acts").Scan(&count); err != nil {
+		return 0, fmt.Errorf("count votes: %w", err)
+	}
+	return count, nil
+}
