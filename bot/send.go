@@ -31,6 +31,16 @@ var errNotEncrypted = errors.New("room is not encrypted; refusing to send in the
 // the later entries of its room (order matters: a result after its motion)
 // but not those of other rooms.
 func (b *Bot) sendLoop(ctx context.Context) {
+	// An entry left from before a stop may have reached the homeserver
+	// without the bot hearing back (a crash, or a send cut off at shutdown;
+	// the homeserver then has no record of the transaction ID either). Its
+	// echo in the first sync completes it (onOwnEcho): wait for that sync
+	// before sending anything, or it would be posted twice.
+	select {
+	case <-ctx.Done():
+		return
+	case <-b.ready:
+	}
 	backoff := time.Second
 	for {
 		failed := b.sendPending(ctx)

@@ -31,7 +31,7 @@ const (
 )
 
 // The bot's decrypted answer to !help, as the transcript shows it.
-var helpReply = regexp.MustCompile("(?m)^  quorum: Quorum — direct democracy for this room\\. Commands:\n +`!help \\[command\\]` — ")
+var helpReply = regexp.MustCompile("(?m)^  quorum: Quorum — direct democracy for this room\\.\n +Motions: !motion !motions !vote ")
 
 // TestSandbox runs `quorum sandbox` three times on one folder: a first start
 // that sets everything up, a second that must reuse it all, and one with
