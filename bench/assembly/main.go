@@ -22,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -33,7 +32,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/bench/internal/benchkit"
-	"quorum/sandbox"
 	"quorum/store"
 )
 
@@ -64,32 +62,15 @@ type seen struct {
 
 func run(n int, window time.Duration, workers int, dir string) error {
 	ctx := context.Background()
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "quorum-assembly-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	s, err := sandbox.Start(ctx, sandbox.Options{Dir: filepath.Join(dir, "homeserver"), Progress: os.Stderr})
+	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-assembly-", dir)
 	if err != nil {
 		return err
 	}
-	defer s.Stop()
-	cfgPath, err := benchkit.WriteBotConfig(ctx, s, dir, "log_level: warn\n")
-	if err != nil {
-		return err
-	}
-	b, err := benchkit.NewInProcess(cfgPath)
-	if err != nil {
-		return err
-	}
+	defer closeBench()
+	s, b, botID, dir := bench.Server, bench.Bot, bench.BotID, bench.Dir
 	if err := b.Start(ctx); err != nil {
 		return err
 	}
-	defer b.Stop()
-	botID := benchkit.BotID(s)
 
 	// Register and log in N devices, a few at a time.
 	loginStart := time.Now()

@@ -16,14 +16,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
 	"maunium.net/go/mautrix/id"
 
 	"quorum/bench/internal/benchkit"
-	"quorum/sandbox"
 	"quorum/store"
 )
 
@@ -42,31 +40,15 @@ var keys = map[string]string{"yes": "👍", "no": "👎", "abstain": "🤷"}
 
 func run(n int, dir string) error {
 	ctx := context.Background()
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "quorum-catchup-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	s, err := sandbox.Start(ctx, sandbox.Options{Dir: filepath.Join(dir, "homeserver"), Progress: os.Stderr})
+	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-catchup-", dir)
 	if err != nil {
 		return err
 	}
-	defer s.Stop()
-	cfgPath, err := benchkit.WriteBotConfig(ctx, s, dir, "log_level: warn\n")
-	if err != nil {
-		return err
-	}
-	b, err := benchkit.NewInProcess(cfgPath)
-	if err != nil {
-		return err
-	}
+	defer closeBench()
+	s, b, botID, dir := bench.Server, bench.Bot, bench.BotID, bench.Dir
 	if err := b.Start(ctx); err != nil {
 		return err
 	}
-	botID := benchkit.BotID(s)
 
 	// ana proposes and never votes, so the motion stays open (it closes
 	// early once the whole electorate has voted).

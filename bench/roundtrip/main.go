@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -27,7 +26,6 @@ import (
 	"quorum/bench/internal/benchkit"
 	"quorum/bot"
 	"quorum/config"
-	"quorum/sandbox"
 )
 
 func main() {
@@ -51,24 +49,12 @@ var errGoalMissed = errors.New("goal missed")
 func run(n, warm int, dir, cpuProfile string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "quorum-roundtrip-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
-	}
-	s, err := sandbox.Start(ctx, sandbox.Options{Dir: filepath.Join(dir, "homeserver"), Progress: os.Stderr})
+	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-roundtrip-", dir)
 	if err != nil {
 		return err
 	}
-	defer s.Stop()
-
-	cfgPath, err := benchkit.WriteBotConfig(ctx, s, dir, "log_level: warn\n")
-	if err != nil {
-		return err
-	}
+	defer closeBench()
+	s, dir, cfgPath := bench.Server, bench.Dir, bench.Config
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"quorum/bot"
 	"quorum/config"
+	"quorum/sandbox"
 )
 
 // InProcess is the bot run inside the measuring program, stopped and
@@ -135,4 +137,55 @@ func TallyOf(evt *event.Event) (Tally, error) {
 		t.ClosesAt, _ = time.Parse(time.RFC3339, s)
 	}
 	return t, nil
+}
+
+// Bench is what every measurement starts from: a sandbox homeserver in a
+// work folder and a Quorum bot configured for it (not started).
+type Bench struct {
+	Dir    string
+	Server *sandbox.Server
+	Config string // the bot's configuration file
+	Bot    *InProcess
+	BotID  id.UserID
+}
+
+// NewBench starts a homeserver in dir (a new temporary folder named after
+// prefix when dir is ""), and writes and loads the bot's configuration.
+// close stops the bot if it runs, then the homeserver, and removes a
+// temporary folder.
+func NewBench(ctx context.Context, prefix, dir string) (b *Bench, close func(), err error) {
+	var cleanups []func()
+	close = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			close()
+		}
+	}()
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return nil, close, err
+		}
+		cleanups = append(cleanups, func() { _ = os.RemoveAll(tmp) })
+		dir = tmp
+	}
+	s, err := sandbox.Start(ctx, sandbox.Options{Dir: filepath.Join(dir, "homeserver"), Progress: os.Stderr})
+	if err != nil {
+		return nil, close, err
+	}
+	cleanups = append(cleanups, func() { _ = s.Stop() })
+	cfgPath, err := WriteBotConfig(ctx, s, dir, "log_level: warn\n")
+	if err != nil {
+		return nil, close, err
+	}
+	bot, err := NewInProcess(cfgPath)
+	if err != nil {
+		return nil, close, err
+	}
+	cleanups = append(cleanups, func() { _ = bot.Stop() })
+	return &Bench{Dir: dir, Server: s, Config: cfgPath, Bot: bot, BotID: BotID(s)}, close, nil
 }
