@@ -48,12 +48,13 @@ func (f *motions) commands() []*Command {
 	return []*Command{
 		{
 			Name:    "motion",
-			Usage:   "motion [--threshold T] [--quorum Q] [--closes WHEN] <text>",
+			Usage:   "motion [--threshold T] [--quorum Q] [--closes WHEN] [--secret] <text>",
 			Summary: "propose a motion for the room to vote on (or `motion N` to show one)",
 			Help: "Members vote by reacting on the motion's notice: 👍 yes, 👎 no, 🤷 abstain, or with `vote N yes|no|abstain`. " +
 				"Threshold: `majority` (more yes than no), `2/3`, `3/4`, `unanimous` or a percentage, of the votes cast without abstentions. " +
 				"Quorum: how many members must vote, abstentions included, as a share (`50%`) or a number. " +
-				"Closes: a duration (`48h`) or a time (`friday 18:00`, `2026-12-01 18:00`) in the room's timezone.",
+				"Closes: a duration (`48h`) or a time (`friday 18:00`, `2026-12-01 18:00`) in the room's timezone. " +
+				"`--secret`: votes are cast privately, in a direct chat with me, each with a receipt code.",
 			Examples: []string{
 				"motion Pay the rent from the strike fund",
 				"motion --threshold 2/3 --quorum 50% --closes friday 18:00 Join the regional federation",
