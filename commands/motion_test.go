@@ -140,8 +140,11 @@ func TestVotingByReaction(t *testing.T) {
 	h.react(ben, target, "👎\ufe0f")      // variation selector: no
 	chiYes := h.react(chi, target, "👍")  // yes...
 	h.react(chi, target, "🤷‍♀️")         // ...then abstain: the latest counts
-	h.react(dan, target, "🎉")            // not a vote
-	h.react(botID, target, "👍")          // the bot never votes
+	h.react(dan, target, "🎉")            // not a vote: dan is told so, privately
+	if out := h.drain(); len(out) != 1 || out[0].DMUser != dan || !strings.Contains(out[0].Msg.Body, "is not a vote") {
+		t.Fatalf("dan should be told once that 🎉 is no vote: %+v", out)
+	}
+	h.react(botID, target, "👍") // the bot never votes
 	if got := tally(t, h, 1); got != (Tally{1, 1, 1}) {
 		t.Fatalf("tally = %+v, want 1/1/1", got)
 	}

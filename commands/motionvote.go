@@ -108,7 +108,14 @@ func (f *motions) react(ctx context.Context, fx *Effects, ref int64, rx Reaction
 	}
 	choice, isVote := f.choices()[NormalizeKey(rx.Key)]
 	if !isVote {
-		return nil // an unknown emoji is not a vote and changes nothing
+		// An unknown emoji is not a vote and changes nothing; say so once,
+		// in case it was meant as one.
+		if m.Status != store.MotionOpen || m.Secret {
+			return nil
+		}
+		yes, no, abstain := f.keys()
+		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Your %s on motion #%d is not a vote: react %s yes, %s no or %s abstain.",
+			rx.Key, m.Number, yes, no, abstain))
 	}
 	_, err = f.cast(ctx, fx, ballot{motion: m, voter: rx.Sender, choice: choice, event: rx.Event, at: rx.Time, reaction: true})
 	return err
