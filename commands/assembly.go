@@ -308,11 +308,18 @@ func (a *Assembly) RunDue(ctx context.Context) time.Time {
 			a.log.Error().Err(err).Msgf("Scheduled work of %T failed; retrying in a minute", f)
 			at = a.env.Clock.Now().Add(time.Minute)
 		}
-		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
-			next = at
-		}
+		next = sooner(next, at)
 	}
 	return next
+}
+
+// sooner is the earlier of two scheduled times, where zero means "nothing
+// scheduled".
+func sooner(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // inTx runs fn with fresh Effects in one transaction and flushes them: the

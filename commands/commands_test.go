@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParse(t *testing.T) {
@@ -157,5 +158,17 @@ func TestTooLongCommand(t *testing.T) {
 	}
 	if got := h.reply("@ana:test", "!help "+strings.Repeat("y", 5000)); len(got) > 200 {
 		t.Errorf("a huge help topic was echoed back (%d bytes)", len(got))
+	}
+}
+
+func TestSooner(t *testing.T) {
+	var none time.Time
+	early, late := time.Unix(100, 0), time.Unix(200, 0)
+	for _, tc := range []struct{ a, b, want time.Time }{
+		{none, none, none}, {none, late, late}, {early, none, early}, {early, late, early}, {late, early, early},
+	} {
+		if got := sooner(tc.a, tc.b); !got.Equal(tc.want) {
+			t.Errorf("sooner(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

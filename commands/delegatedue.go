@@ -40,9 +40,7 @@ func (d *delegates) due(ctx context.Context, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
-			next = at
-		}
+		next = sooner(next, at)
 	}
 	return next, nil
 }

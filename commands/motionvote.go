@@ -434,11 +434,5 @@ func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	switch {
-	case nextClose.IsZero():
-		return nextEdit, nil
-	case nextEdit.IsZero() || nextClose.Before(nextEdit):
-		return nextClose, nil
-	}
-	return nextEdit, nil
+	return sooner(nextClose, nextEdit), nil
 }
