@@ -322,6 +322,18 @@ func sooner(a, b time.Time) time.Time {
 	return a
 }
 
+// eachInTx runs fn for each item in a transaction of its own, stopping at
+// the first error: scheduled work, where one item's failure must not undo
+// the others already done.
+func eachInTx[T any](ctx context.Context, a *Assembly, items []T, fn func(ctx context.Context, fx *Effects, item T) error) error {
+	for _, item := range items {
+		if err := a.inTx(ctx, func(ctx context.Context, fx *Effects) error { return fn(ctx, fx, item) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // inTx runs fn with fresh Effects in one transaction and flushes them: the
 // shape of every scheduled item.
 func (a *Assembly) inTx(ctx context.Context, fn func(ctx context.Context, fx *Effects) error) error {

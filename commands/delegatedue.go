@@ -27,20 +27,17 @@ func (d *delegates) due(ctx context.Context, now time.Time) (time.Time, error) {
 		return time.Time{}, err
 	}
 	var next time.Time
-	for _, del := range active {
-		var at time.Time
-		err := d.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
-			fresh, ok, err := d.a.env.Store.Delegations().Get(ctx, del.ID)
-			if err != nil || !ok || fresh.Status != store.DelegationActive {
-				return err
-			}
-			at, err = d.step(ctx, fx, fresh, now)
+	err = eachInTx(ctx, d.a, active, func(ctx context.Context, fx *Effects, del *store.Delegation) error {
+		fresh, ok, err := d.a.env.Store.Delegations().Get(ctx, del.ID)
+		if err != nil || !ok || fresh.Status != store.DelegationActive {
 			return err
-		})
-		if err != nil {
-			return time.Time{}, err
 		}
+		at, err := d.step(ctx, fx, fresh, now)
 		next = sooner(next, at)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
 	return next, nil
 }

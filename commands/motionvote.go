@@ -395,36 +395,32 @@ func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, m := range closing {
-		err := f.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
-			fresh, _, err := st.Motions().Get(ctx, m.ID)
-			if err != nil || fresh.Status != store.MotionOpen {
-				return err
-			}
-			return f.decide(ctx, fx, fresh, now, "deadline")
-		})
-		if err != nil {
-			return time.Time{}, err
+	err = eachInTx(ctx, f.a, closing, func(ctx context.Context, fx *Effects, m *store.Motion) error {
+		fresh, _, err := st.Motions().Get(ctx, m.ID)
+		if err != nil || fresh.Status != store.MotionOpen {
+			return err
 		}
+		return f.decide(ctx, fx, fresh, now, "deadline")
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
 	edits, err := st.Motions().EditsDue(ctx, now)
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, m := range edits {
-		err := f.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
-			fresh, _, err := st.Motions().Get(ctx, m.ID)
-			if err != nil {
-				return err
-			}
-			if fresh.Status == store.MotionOpen {
-				fx.Say(fresh.Room, f.edit(ctx, fresh))
-			}
-			return st.Motions().Edited(ctx, fresh.ID, now)
-		})
+	err = eachInTx(ctx, f.a, edits, func(ctx context.Context, fx *Effects, m *store.Motion) error {
+		fresh, _, err := st.Motions().Get(ctx, m.ID)
 		if err != nil {
-			return time.Time{}, err
+			return err
 		}
+		if fresh.Status == store.MotionOpen {
+			fx.Say(fresh.Room, f.edit(ctx, fresh))
+		}
+		return st.Motions().Edited(ctx, fresh.ID, now)
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
 	nextClose, err := st.Motions().NextClose(ctx)
 	if err != nil {

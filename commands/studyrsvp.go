@@ -265,30 +265,29 @@ func (f *studies) due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, s := range series {
-		if err := f.a.inTx(ctx, func(ctx context.Context, fx *Effects) error { return f.advance(ctx, fx, s.ID, now) }); err != nil {
-			return time.Time{}, err
-		}
+	err = eachInTx(ctx, f.a, series, func(ctx context.Context, fx *Effects, s *store.Session) error {
+		return f.advance(ctx, fx, s.ID, now)
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
 	edits, err := st.Sessions().EditsDue(ctx, now)
 	if err != nil {
 		return time.Time{}, err
 	}
-	for _, s := range edits {
-		err := f.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
-			fresh, ok, err := st.Sessions().Get(ctx, s.ID)
-			if err != nil || !ok {
-				return err
-			}
-			if fresh.Status != store.SessionCancelled {
-				fx.Say(fresh.Room, f.edit(ctx, fresh))
-			}
-			fresh.EditDueAt = time.Time{}
-			return st.Sessions().Update(ctx, fresh)
-		})
-		if err != nil {
-			return time.Time{}, err
+	err = eachInTx(ctx, f.a, edits, func(ctx context.Context, fx *Effects, s *store.Session) error {
+		fresh, ok, err := st.Sessions().Get(ctx, s.ID)
+		if err != nil || !ok {
+			return err
 		}
+		if fresh.Status != store.SessionCancelled {
+			fx.Say(fresh.Room, f.edit(ctx, fresh))
+		}
+		fresh.EditDueAt = time.Time{}
+		return st.Sessions().Update(ctx, fresh)
+	})
+	if err != nil {
+		return time.Time{}, err
 	}
 	return st.Sessions().NextDue(ctx)
 }
