@@ -70,16 +70,22 @@ func (b *Bot) fetchGap(ctx context.Context, room id.RoomID, token string, since 
 	}
 	slices.Reverse(missed)
 	for _, evt := range missed {
-		evt.RoomID = room
-		if evt.StateKey != nil {
-			evt.Type.Class = event.StateEventType
-		} else {
-			evt.Type.Class = event.MessageEventType
-		}
-		_ = evt.Content.ParseRaw(evt.Type)
+		ParseFetched(room, evt)
 		evt.Mautrix.EventSource = event.SourceJoin | event.SourceTimeline
 	}
 	return missed
+}
+
+// ParseFetched fills in what an event fetched with /messages lacks compared
+// with one from the sync (its room, its type class) and parses its content.
+func ParseFetched(room id.RoomID, evt *event.Event) {
+	evt.RoomID = room
+	if evt.StateKey != nil {
+		evt.Type.Class = event.StateEventType
+	} else {
+		evt.Type.Class = event.MessageEventType
+	}
+	_ = evt.Content.ParseRaw(evt.Type)
 }
 
 // recordSyncPositions remembers, per room, the newest timeline event

@@ -18,6 +18,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"quorum/bot"
 	"quorum/member"
 	"quorum/sandbox"
 )
@@ -277,13 +278,7 @@ func (m *Member) History(ctx context.Context, room id.RoomID, stop id.EventID) (
 	out := make([]*event.Event, 0, len(evts))
 	for i := len(evts) - 1; i >= 0; i-- {
 		evt := evts[i]
-		evt.RoomID = room
-		if evt.StateKey != nil {
-			evt.Type.Class = event.StateEventType
-		} else {
-			evt.Type.Class = event.MessageEventType
-		}
-		_ = evt.Content.ParseRaw(evt.Type)
+		bot.ParseFetched(room, evt)
 		if evt.Type == event.EventEncrypted && evt.Unsigned.RedactedBecause == nil {
 			dec, err := m.Crypto.Decrypt(ctx, evt)
 			if err != nil {
