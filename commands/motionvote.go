@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -365,7 +367,11 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, recordLine(entry)), m, electorate)
 	if m.Secret {
 		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
-		result = result.Append("Secret ballot: check your receipt code among the %d in this message's data, or ask to see them.", len(receipts))
+		codes := slices.Sorted(maps.Keys(receipts))
+		for i, code := range codes {
+			codes[i] = code + " " + receipts[code]
+		}
+		result = result.Append("Receipts, to find yours: %s", strings.Join(codes, " · "))
 	}
 	f.announce(ctx, fx, m, result.With("quorum.record", recField))
 	fx.out = append(fx.out, consequences.out...)

@@ -100,6 +100,12 @@ func TestSecretBallot(t *testing.T) {
 	if f["yes"] != 2 || f["no"] != 1 {
 		t.Errorf("result = %v", f)
 	}
+	// Element shows no content fields: the receipts are in the text too.
+	for user, code := range codes {
+		if !strings.Contains(result.Msg.Body, code+" "+map[id.UserID]string{ana: "yes", ben: "no"}[user]) {
+			t.Errorf("%s's receipt %s is not in the result text: %q", user, code, result.Msg.Body)
+		}
+	}
 	if _, ok := result.Msg.Fields["quorum.record"]; !ok || !strings.Contains(result.Msg.Body, "chain head") {
 		t.Errorf("result without the record head: %q", result.Msg.Body)
 	}
