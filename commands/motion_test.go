@@ -215,6 +215,39 @@ func TestVotingByReaction(t *testing.T) {
 	}
 }
 
+// TestEditOnlyWhenTallyMoves: the notice is edited after a vote that
+// moves the tally, not after one that repeats the voter's choice.
+func TestEditOnlyWhenTallyMoves(t *testing.T) {
+	h := newHarness(t, ana, ben, chi)
+	openMotion(t, h, "Pay the rent")
+	editDue := func() bool {
+		t.Helper()
+		m, _, err := h.env.Store.Motions().ByNumber(context.Background(), testRoom, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !m.EditDueAt.IsZero()
+	}
+	h.reply(ben, "!vote 1 yes")
+	if !editDue() {
+		t.Fatal("a new vote scheduled no edit")
+	}
+	h.clock.Advance(time.Minute)
+	h.due()
+	h.drain()
+	if editDue() {
+		t.Fatal("the edit was not made")
+	}
+	h.reply(ben, "!vote 1 yes")
+	if editDue() {
+		t.Error("repeating a choice scheduled an edit")
+	}
+	h.reply(ben, "!vote 1 no")
+	if !editDue() {
+		t.Error("changing a vote scheduled no edit")
+	}
+}
+
 func TestOutsidersAndLateJoiners(t *testing.T) {
 	h := newHarness(t, ana, ben)
 	target := openMotion(t, h, "Pay the rent").EventID

@@ -53,11 +53,11 @@ func (f *motions) cast(ctx context.Context, fx *Effects, b ballot) (string, erro
 	if refusal != "" {
 		return refusal, f.tellOnce(ctx, fx, m, b.voter, refusal)
 	}
-	ch, err := st.Votes().Cast(ctx, store.Act{Motion: m.ID, Voter: b.voter, Choice: string(b.choice), Event: b.event, Time: b.at})
-	if err != nil {
+	recorded, err := st.Votes().Cast(ctx, store.Act{Motion: m.ID, Voter: b.voter, Choice: string(b.choice), Event: b.event, Time: b.at})
+	if err != nil || !recorded {
 		return "", err
 	}
-	return "", f.changed(ctx, fx, m.ID, ch)
+	return "", f.changed(ctx, fx, m)
 }
 
 // tellOnce DMs a voter why their vote did not count, at most once a motion.
@@ -70,15 +70,15 @@ func (f *motions) tellOnce(ctx context.Context, fx *Effects, m *store.Motion, us
 	return nil
 }
 
-// changed follows up a change of someone's vote: schedule the notice's
-// edit, and close the motion once the whole electorate has voted.
-func (f *motions) changed(ctx context.Context, fx *Effects, motionID int64, ch store.Change) error {
-	if ch.Before == ch.After {
-		return nil
-	}
+// changed follows up an act of voting on before (the motion as it was
+// read before the act): if the tally moved, schedule the notice's edit, and
+// close the motion once the whole electorate has voted. Moving a vote
+// always changes the counts, so equal counts mean nothing changed (a
+// repeated choice, or an act behind a later one).
+func (f *motions) changed(ctx context.Context, fx *Effects, before *store.Motion) error {
 	st := f.a.env.Store
-	m, _, err := st.Motions().Get(ctx, motionID)
-	if err != nil {
+	m, _, err := st.Motions().Get(ctx, before.ID)
+	if err != nil || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain {
 		return err
 	}
 	now := f.a.env.Clock.Now()
@@ -143,11 +143,10 @@ func (f *motions) redaction(ctx context.Context, fx *Effects, rd Redaction) (boo
 	if m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
 		return true, nil
 	}
-	ch, _, err := st.Votes().Withdraw(ctx, rd.Redacts)
-	if err != nil {
+	if err := st.Votes().Withdraw(ctx, rd.Redacts); err != nil {
 		return true, err
 	}
-	return true, f.changed(ctx, fx, m.ID, ch)
+	return true, f.changed(ctx, fx, m)
 }
 
 func (f *motions) vote(ctx context.Context, r *Request) error {

@@ -37,11 +37,7 @@ func (f *motions) castSecret(ctx context.Context, r *Request, n int, choice Choi
 	}
 	r.Reply(msg.F("Your secret ballot on motion #%d is cast: %s. Your receipt code is `%s`: when the result is posted it lists every code with its vote, so you can check yours was counted as cast. Keep it to yourself.",
 		m.Number, string(choice), code).With("quorum.receipt", map[string]any{"motion": m.Number, "code": code}))
-	fresh, _, err := r.Store.Motions().Get(ctx, m.ID)
-	if err != nil {
-		return err
-	}
-	return f.changed(ctx, &r.Effects, fresh.ID, store.Change{Before: "", After: string(choice)})
+	return f.changed(ctx, &r.Effects, m)
 }
 
 // receiptCode is a random code of 10 characters from an alphabet without

@@ -17,6 +17,10 @@ type prepared struct {
 	db    *dbutil.Database
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// The statements bound to the latest transaction: binding one per call
+	// allocates and registers a statement the transaction closes at its end.
+	tx    *sql.Tx
+	bound map[string]*sql.Stmt
 }
 
 func (p *prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -36,30 +40,45 @@ func (p *prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return s, nil
 }
 
-// inTx binds s to the transaction in ctx, if there is one, so the cached
-// statement joins it like any other query would.
-func (p *prepared) inTx(ctx context.Context, s *sql.Stmt) *sql.Stmt {
-	if txn, ok := p.db.Execable(ctx).(*dbutil.LoggingTxn); ok {
-		return txn.UnderlyingTx.StmtContext(ctx, s)
-	}
-	return s
-}
-
-func (p *prepared) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// inTx returns the statement for query bound to the transaction in ctx, if
+// there is one, so the cached statement joins it like any other query.
+func (p *prepared) inTx(ctx context.Context, query string) (*sql.Stmt, error) {
 	s, err := p.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	return p.inTx(ctx, s).ExecContext(ctx, args...)
+	txn, ok := p.db.Execable(ctx).(*dbutil.LoggingTxn)
+	if !ok {
+		return s, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tx != txn.UnderlyingTx {
+		p.tx, p.bound = txn.UnderlyingTx, map[string]*sql.Stmt{}
+	}
+	b, ok := p.bound[query]
+	if !ok {
+		b = p.tx.StmtContext(ctx, s)
+		p.bound[query] = b
+	}
+	return b, nil
+}
+
+func (p *prepared) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := p.inTx(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
 }
 
 func (p *prepared) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	s, err := p.stmt(ctx, query)
+	s, err := p.inTx(ctx, query)
 	if err != nil {
 		// Let the caller see the error at Scan, as with QueryRow.
 		return p.db.RawDB.QueryRowContext(ctx, "SELECT raise(ABORT, ?)", err.Error())
 	}
-	return p.inTx(ctx, s).QueryRowContext(ctx, args...)
+	return s.QueryRowContext(ctx, args...)
 }
 
 func (p *prepared) close() {
@@ -68,5 +87,5 @@ func (p *prepared) close() {
 	for _, s := range p.stmts {
 		_ = s.Close()
 	}
-	p.stmts = nil
+	p.stmts, p.tx, p.bound = nil, nil, nil
 }

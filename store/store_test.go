@@ -175,23 +175,27 @@ func TestTallyModel(t *testing.T) {
 		}
 		return
 	}
+	cast := func(ctx context.Context, voter id.UserID, choice string, seq int, ts int64, fresh bool) error {
+		recorded, err := st.Votes().Cast(ctx, Act{Motion: m.ID, Voter: voter, Choice: choice, Event: id.EventID(fmt.Sprintf("$%d", seq)), Time: time.UnixMilli(ts)})
+		if err == nil && recorded != fresh {
+			err = fmt.Errorf("act $%d recorded=%v, want %v", seq, recorded, fresh)
+		}
+		return err
+	}
 	for step := range 2000 {
 		err := st.Tx(ctx, func(ctx context.Context) error {
 			switch r := rng.IntN(10); {
 			case r < 6 || len(acts) == 0: // a new act, sometimes with an older timestamp (late delivery)
 				a := &act{voter: voters[rng.IntN(len(voters))], choice: choices[rng.IntN(3)], ts: int64(step) - int64(rng.IntN(3)), seq: step}
 				acts = append(acts, a)
-				_, err := st.Votes().Cast(ctx, Act{Motion: m.ID, Voter: a.voter, Choice: a.choice, Event: id.EventID(fmt.Sprintf("$%d", a.seq)), Time: time.UnixMilli(a.ts)})
-				return err
+				return cast(ctx, a.voter, a.choice, a.seq, a.ts, true)
 			case r < 8: // a redelivery of an earlier act changes nothing
 				a := acts[rng.IntN(len(acts))]
-				_, err := st.Votes().Cast(ctx, Act{Motion: m.ID, Voter: a.voter, Choice: "yes", Event: id.EventID(fmt.Sprintf("$%d", a.seq)), Time: time.UnixMilli(a.ts)})
-				return err
+				return cast(ctx, a.voter, "yes", a.seq, a.ts, false)
 			default: // a redaction, possibly of something already redacted
 				a := acts[rng.IntN(len(acts))]
 				a.withdrawn = true
-				_, _, err := st.Votes().Withdraw(ctx, id.EventID(fmt.Sprintf("$%d", a.seq)))
-				return err
+				return st.Votes().Withdraw(ctx, id.EventID(fmt.Sprintf("$%d", a.seq)))
 			}
 		})
 		if err != nil {
@@ -210,6 +214,20 @@ func TestTallyModel(t *testing.T) {
 			t.Fatalf("step %d: counters %d/%d/%d, recount %d/%d/%d, model %d/%d/%d",
 				step, got.Yes, got.No, got.Abstain, ry, rn, ra, my, mn, ma)
 		}
+	}
+}
+
+// TestUnknownChoice: an act that is not yes, no or abstain would count
+// for nothing; it is refused and nothing is recorded.
+func TestUnknownChoice(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	m := newMotion(t, st, "!r", []id.UserID{"@a:x"})
+	if _, err := st.Votes().Cast(ctx, Act{Motion: m.ID, Voter: "@a:x", Choice: "Yes", Event: "$1", Time: time.UnixMilli(1)}); err == nil {
+		t.Error("an act with choice Yes was recorded")
+	}
+	if _, ok, err := st.Votes().Act(ctx, "$1"); ok || err != nil {
+		t.Errorf("act recorded: %v %v", ok, err)
 	}
 }
 

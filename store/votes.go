@@ -23,10 +23,9 @@ type Act struct {
 // Votes records acts of voting and keeps each motion's standing tally.
 //
 // A voter's vote is their latest act that still stands (was not redacted),
-// ordered by the event's timestamp, then by arrival. Every change goes
-// through Cast or Withdraw, which compare the voter's standing choice before
-// and after and move the motion's counters by the difference, in the same
-// transaction. Recount derives the tally from the acts alone.
+// ordered by the event's timestamp, then by arrival. Cast and Withdraw move
+// the motion's counters by the act's part in its voter's vote, in the same
+// transaction; Recount derives the tally from the acts alone.
 type Votes struct {
 	db  *dbutil.Database
 	hot *prepared
@@ -35,106 +34,72 @@ type Votes struct {
 // Votes returns the votes table.
 func (s *Store) Votes() Votes { return Votes{s.DB, s.hot} }
 
-// Standing returns user's current choice on a motion ("" if none).
-func (v Votes) Standing(ctx context.Context, motionID int64, voter id.UserID) (string, error) {
-	var choice string
-	err := v.db.QueryRow(ctx, `
-		SELECT choice FROM vote_acts WHERE motion_id=$1 AND voter=$2 AND withdrawn=0
-		ORDER BY ts DESC, id DESC LIMIT 1`, motionID, voter).Scan(&choice)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	} else if err != nil {
-		return "", fmt.Errorf("read standing vote: %w", err)
-	}
-	return choice, nil
-}
-
-// Change is how one act moved a voter's standing choice.
-type Change struct {
-	Motion int64
-	Voter  id.UserID
-	Before string
-	After  string
-}
-
-// Cast records an act. An act whose event was recorded before is ignored
-// (a redelivery); the returned change is then empty. The new act becomes the
-// voter's standing vote unless a later act of theirs stands (an act can
+// Cast records an act and reports whether it was new: an act whose event
+// was recorded before is a redelivery and changes nothing. A new act becomes
+// the voter's standing vote unless a later act of theirs stands (an act can
 // arrive late, during a catch-up).
-func (v Votes) Cast(ctx context.Context, a Act) (Change, error) {
-	ch := Change{Motion: a.Motion, Voter: a.Voter}
-	var standingTS int64
-	err := v.hot.queryRow(ctx, `
-		SELECT choice, ts FROM vote_acts WHERE motion_id=? AND voter=? AND withdrawn=0
-		ORDER BY ts DESC, id DESC LIMIT 1`, a.Motion, a.Voter).Scan(&ch.Before, &standingTS)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return ch, fmt.Errorf("read standing vote: %w", err)
+func (v Votes) Cast(ctx context.Context, a Act) (bool, error) {
+	switch a.Choice {
+	case "yes", "no", "abstain":
+	default:
+		return false, fmt.Errorf("unknown choice %q", a.Choice)
 	}
 	res, err := v.hot.exec(ctx, `
 		INSERT INTO vote_acts (motion_id, voter, choice, event_id, ts) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (event_id) DO NOTHING`, a.Motion, a.Voter, a.Choice, a.Event, a.Time.UnixMilli())
 	if err != nil {
-		return ch, fmt.Errorf("record vote: %w", err)
+		return false, fmt.Errorf("record vote: %w", err)
 	}
-	ch.After = ch.Before
-	// A new act is the newest of equal timestamps (its id is the largest).
-	if n, _ := res.RowsAffected(); n == 1 && (ch.Before == "" || a.Time.UnixMilli() >= standingTS) {
-		ch.After = a.Choice
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
 	}
-	return ch, v.move(ctx, ch)
+	act, err := res.LastInsertId()
+	if err != nil {
+		return false, err
+	}
+	return true, v.restand(ctx, a.Motion, a.Voter, act, 1)
 }
 
 // Withdraw marks the act from event as withdrawn (its event was redacted).
-// It reports false if the event was no act of voting.
-func (v Votes) Withdraw(ctx context.Context, event id.EventID) (Change, bool, error) {
-	var ch Change
-	var withdrawn bool
-	err := v.db.QueryRow(ctx, "SELECT motion_id, voter, withdrawn FROM vote_acts WHERE event_id=$1", event).
-		Scan(&ch.Motion, &ch.Voter, &withdrawn)
+// Withdrawing an act twice, or an event that was no act, changes nothing.
+func (v Votes) Withdraw(ctx context.Context, event id.EventID) error {
+	var act, motion int64
+	var voter id.UserID
+	err := v.db.QueryRow(ctx, "SELECT id, motion_id, voter FROM vote_acts WHERE event_id=$1 AND withdrawn=0", event).
+		Scan(&act, &motion, &voter)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ch, false, nil
-	} else if err != nil {
-		return ch, false, fmt.Errorf("find vote: %w", err)
-	}
-	if ch.Before, err = v.Standing(ctx, ch.Motion, ch.Voter); err != nil {
-		return ch, true, err
-	}
-	if withdrawn {
-		ch.After = ch.Before
-		return ch, true, nil
-	}
-	if _, err := v.db.Exec(ctx, "UPDATE vote_acts SET withdrawn=1 WHERE event_id=$1", event); err != nil {
-		return ch, true, fmt.Errorf("withdraw vote: %w", err)
-	}
-	ch, err = v.settle(ctx, ch)
-	return ch, true, err
-}
-
-// settle reads the voter's new standing choice and moves the counters.
-func (v Votes) settle(ctx context.Context, ch Change) (Change, error) {
-	var err error
-	if ch.After, err = v.Standing(ctx, ch.Motion, ch.Voter); err != nil {
-		return ch, err
-	}
-	return ch, v.move(ctx, ch)
-}
-
-// move shifts the motion's counters from the voter's old choice to the new
-// one, in one statement.
-func (v Votes) move(ctx context.Context, ch Change) error {
-	if ch.After == ch.Before {
 		return nil
+	} else if err != nil {
+		return fmt.Errorf("find vote: %w", err)
 	}
-	delta := map[string]int{}
-	delta[ch.Before]--
-	delta[ch.After]++
-	for c := range delta {
-		if c != "" && c != "yes" && c != "no" && c != "abstain" {
-			return fmt.Errorf("unknown choice %q", c)
-		}
+	// The act's part is measured while it still stands.
+	if err := v.restand(ctx, motion, voter, act, -1); err != nil {
+		return err
 	}
-	_, err := v.hot.exec(ctx, "UPDATE motions SET yes=yes+?, no=no+?, abstain=abstain+? WHERE id=?",
-		delta["yes"], delta["no"], delta["abstain"], ch.Motion)
+	if _, err := v.db.Exec(ctx, "UPDATE vote_acts SET withdrawn=1 WHERE id=$1", act); err != nil {
+		return fmt.Errorf("withdraw vote: %w", err)
+	}
+	return nil
+}
+
+// restand moves a motion's counters by one act's part in its voter's vote:
+// from the voter's standing choice without the act (b) to their standing
+// choice with it (a), or back for sign -1. When a later act of the voter
+// stands, a and b are the same and nothing moves.
+//
+// Finding both choices inside the one UPDATE, rather than reading the
+// voter's standing vote first, is what lets 100,000 votes be ingested in
+// under a second: a query costs much more than the two index lookups.
+func (v Votes) restand(ctx context.Context, motion int64, voter id.UserID, act int64, sign int) error {
+	const standing = `SELECT choice FROM vote_acts WHERE motion_id=?1 AND voter=?2 AND withdrawn=0`
+	const latest = ` ORDER BY ts DESC, id DESC LIMIT 1`
+	_, err := v.hot.exec(ctx, `
+		UPDATE motions SET (yes, no, abstain) = (SELECT
+			yes + ?4*((a IS 'yes') - (b IS 'yes')),
+			no + ?4*((a IS 'no') - (b IS 'no')),
+			abstain + ?4*((a IS 'abstain') - (b IS 'abstain'))
+			FROM (SELECT (`+standing+latest+`) AS a, (`+standing+` AND id<>?3`+latest+`) AS b))
+		WHERE id=?1`, motion, voter, act, sign)
 	if err != nil {
 		return fmt.Errorf("update tally: %w", err)
 	}
