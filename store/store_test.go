@@ -192,8 +192,11 @@ func TestTallyModel(t *testing.T) {
 			case r < 8: // a redelivery of an earlier act changes nothing
 				a := acts[rng.IntN(len(acts))]
 				return cast(ctx, a.voter, "yes", a.seq, a.ts, false)
-			default: // a redaction, possibly of something already redacted
+			default: // a redaction, possibly of something already redacted; often of a recent act, which may stand
 				a := acts[rng.IntN(len(acts))]
+				if rng.IntN(2) == 0 {
+					a = acts[len(acts)-1-rng.IntN(min(len(acts), 8))]
+				}
 				a.withdrawn = true
 				return st.Votes().Withdraw(ctx, id.EventID(fmt.Sprintf("$%d", a.seq)))
 			}
