@@ -175,7 +175,7 @@ func TestInvites(t *testing.T) {
 
 // TestNoSecretsInLog: the log holds no password, token, pickle or recovery
 // key, and no message content, even though commands were handled and
-// cross-signing was set up.
+// cross-signing was set up; and no error, though the bot was stopped.
 func TestNoSecretsInLog(t *testing.T) {
 	t.Parallel()
 	_, b, ana, r := room(t)
@@ -202,8 +202,15 @@ func TestNoSecretsInLog(t *testing.T) {
 		"message":      phrase,
 	}
 	log := b.Log.String()
-	if !strings.Contains(log, "Ready") {
-		t.Fatal("the log buffer is not capturing the bot's log")
+	if !strings.Contains(log, "Ready") || !strings.Contains(log, `"level":"info"`) {
+		t.Fatal("the log buffer is not capturing the bot's log as JSON lines")
+	}
+	// Nor anything at error level: commands, a clean stop and a start are
+	// normal work (a stop cancels what is under way, which is no error).
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `"level":"error"`) {
+			t.Errorf("error logged: %s", line)
+		}
 	}
 	for name, secret := range secrets {
 		if secret == "" {

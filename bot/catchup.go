@@ -96,7 +96,10 @@ func (b *Bot) recordSyncPositions(ctx context.Context, res *mautrix.RespSync) {
 		if len(events) == 0 {
 			continue
 		}
-		if err := b.st.Rooms().SetSyncedUntil(ctx, room, eventTime(events[len(events)-1])); err != nil {
+		// While the bot stops, ctx is canceled and this fails as expected,
+		// harmlessly: a catch-up from an older position only pages back
+		// further, and events already handled are skipped.
+		if err := b.st.Rooms().SetSyncedUntil(ctx, room, eventTime(events[len(events)-1])); err != nil && ctx.Err() == nil {
 			b.log.Error().Err(err).Stringer("room_id", room).Msg("Could not record sync position")
 		}
 	}
