@@ -83,11 +83,11 @@ func (v Votes) Withdraw(ctx context.Context, event id.EventID) error {
 }
 
 // restand moves a motion's counters by one act's part in its voter's vote.
-// The act stands if it is later than the voter's latest other act that
+// The act is the vote if it is later than the voter's latest other act that
 // stands; then it moved the vote from that act's choice b (or from no vote)
 // to its own. Sign 1 adds that move (the act was just recorded), sign -1
-// takes it back (the act is about to be withdrawn). An act that does not
-// stand moves nothing: b is then the empty string.
+// takes it back (the act is about to be withdrawn). An act that is not the
+// vote moves nothing: b is then the empty string, and d zero.
 //
 // Finding b inside the UPDATE, rather than reading the voter's standing
 // vote first, is what lets 100,000 votes be ingested in under a second: a
