@@ -2,14 +2,17 @@
 // and sending. It turns Matrix events into calls on the assembly's rules
 // (package commands) and delivers what the rules queue in the outbox.
 //
-// Reliability rests on three things, all in the one SQLite file:
+// Reliability rests on four things, all in the one SQLite file:
 //   - the sync token is saved only after a response was fully processed
 //     (syncStore), so a crash replays rather than skips events;
 //   - every event is applied together with the record that it was handled
 //     (commands), so a replay changes nothing twice;
 //   - every message is queued in the same transaction and sent with a
 //     transaction ID derived from its queue position, so a resend after a
-//     crash is dropped by the homeserver instead of posted twice.
+//     crash is dropped by the homeserver instead of posted twice;
+//   - an encrypted event whose key has not come yet is noted before the
+//     token is saved, and decrypted again on start if it was not handled
+//     (latekeys.go).
 package bot
 
 import (
@@ -56,6 +59,12 @@ type Bot struct {
 	// decrypt, so that one missing key gives one message.
 	warnedMu       sync.Mutex
 	warnedSessions map[id.SessionID]bool
+
+	// awaiting holds the IDs of events noted as awaiting their key
+	// (latekeys.go), so that only those are looked up to be forgotten.
+	awaiting sync.Map
+	// stop is closed when Run's context is done.
+	stop <-chan struct{}
 }
 
 // New opens the database. Run does the rest.
@@ -94,6 +103,7 @@ func (b *Bot) Client() *mautrix.Client { return b.cli }
 // Run logs in, sets up encryption and runs until ctx is done. It returns nil
 // on a clean stop.
 func (b *Bot) Run(ctx context.Context) error {
+	b.stop = ctx.Done()
 	defer b.st.Close()
 	if err := b.login(ctx); err != nil {
 		return err

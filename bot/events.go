@@ -249,10 +249,14 @@ func (b *Bot) onInvite(ctx context.Context, evt *event.Event) error {
 // onUndecryptable says in the room, once per megolm session, that a message
 // could not be decrypted, with a hint, instead of staying silent.
 func (b *Bot) onUndecryptable(evt *event.Event, err error) {
+	if b.stopping() {
+		return // the wait for a key was cut short: the event is looked at again on start
+	}
 	ctx := context.Background()
 	if b.storageFailed(ctx, evt, err) {
 		return // decrypting records the message index: it comes again (storage.go)
 	}
+	b.keyDone(ctx, evt.ID) // given up on
 	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok {
 		return
 	}

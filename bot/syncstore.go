@@ -63,6 +63,9 @@ type syncer struct {
 	b        *Bot
 	failures int
 	storage  storageState // failed database writes (storage.go)
+	// retried is set once the events awaiting their key were looked at
+	// again, after the first sync of this run (latekeys.go).
+	retried bool
 }
 
 func newSyncer(b *Bot) *syncer {
@@ -79,6 +82,10 @@ func newSyncer(b *Bot) *syncer {
 func (s *syncer) ProcessResponse(ctx context.Context, res *mautrix.RespSync, since string) error {
 	if err := s.DefaultSyncer.ProcessResponse(ctx, res, since); err != nil {
 		return err
+	}
+	if !s.retried {
+		s.retried = true
+		s.b.retryAwaitingKeys(ctx)
 	}
 	s.b.recordSyncPositions(ctx, res)
 	if err := s.storage.takeFailure(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -231,6 +232,38 @@ func TestUnknownChoice(t *testing.T) {
 	}
 	if _, ok, err := st.Votes().Act(ctx, "$1"); ok || err != nil {
 		t.Errorf("act recorded: %v %v", ok, err)
+	}
+}
+
+// TestAwaitingKeys: events are noted once, listed oldest first, and
+// forgotten when done.
+func TestAwaitingKeys(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	w := st.AwaitingKeys()
+	at := time.UnixMilli(1000)
+	for _, n := range []struct {
+		room  id.RoomID
+		event id.EventID
+		at    time.Time
+	}{{"!r", "$b", at.Add(time.Second)}, {"!r", "$a", at}, {"!s", "$c", at.Add(2 * time.Second)}, {"!r", "$a", at.Add(time.Hour)}} {
+		if err := w.Note(ctx, n.room, n.event, n.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Done(ctx, "$b"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := w.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range list {
+		got = append(got, fmt.Sprintf("%s %s %d", a.Room, a.Event, a.NotedAt.UnixMilli()))
+	}
+	if want := []string{"!r $a 1000", "!s $c 3000"}; !slices.Equal(got, want) {
+		t.Errorf("awaiting = %q, want %q", got, want)
 	}
 }
 

@@ -151,6 +151,44 @@ func (c *Client) React(room id.RoomID, target id.EventID, key string, encrypted 
 	return c.send(room, event.EventEncrypted, enc)
 }
 
+// SayKeyLater sends body encrypted with a new megolm session whose key goes
+// to no one yet, as when a client's room key reaches the homeserver after
+// its message. The returned function sends the key, at the message's index,
+// to a device, olm-encrypted like any room key.
+func (c *Client) SayKeyLater(room id.RoomID, body string) (id.EventID, func(user id.UserID, device id.DeviceID)) {
+	c.t.Helper()
+	ctx := context.Background()
+	mach := c.crypto.Machine()
+	if err := mach.CryptoStore.RemoveOutboundGroupSession(ctx, room); err != nil {
+		c.t.Fatalf("drop outbound session: %v", err)
+	}
+	// The new session is shared with the sender's own devices only.
+	if err := mach.ShareGroupSession(ctx, room, []id.UserID{c.UserID}); err != nil {
+		c.t.Fatalf("new session: %v", err)
+	}
+	sess, err := mach.CryptoStore.GetOutboundGroupSession(ctx, room)
+	if err != nil || sess == nil {
+		c.t.Fatalf("read outbound session: %v", err)
+	}
+	key, sessionID := sess.Internal.Key(), sess.ID() // before the message: index 0
+	enc, err := mach.EncryptMegolmEvent(ctx, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
+	if err != nil {
+		c.t.Fatalf("encrypt: %v", err)
+	}
+	evt := c.send(room, event.EventEncrypted, enc)
+	return evt, func(user id.UserID, device id.DeviceID) {
+		c.t.Helper()
+		dev, err := mach.GetOrFetchDevice(ctx, user, device)
+		if err != nil {
+			c.t.Fatalf("device %s of %s: %v", device, user, err)
+		}
+		content := &event.RoomKeyEventContent{Algorithm: id.AlgorithmMegolmV1, RoomID: room, SessionID: sessionID, SessionKey: key}
+		if err := mach.SendEncryptedToDevice(ctx, dev, event.ToDeviceRoomKey, event.Content{Parsed: content}); err != nil {
+			c.t.Fatalf("send room key: %v", err)
+		}
+	}
+}
+
 // Redact redacts an event of the client's own.
 func (c *Client) Redact(room id.RoomID, target id.EventID) id.EventID {
 	c.t.Helper()

@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"context"
+	"errors"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// Late room keys. mautrix's crypto helper decrypts an event whose megolm
+// key has not arrived yet in a goroutine that waits for the key (up to
+// about 25 s) while the sync goes on and its token is saved. A stop or a
+// crash during that wait would lose the event, a vote say, for good: the
+// homeserver does not send it again. So the bot notes the event's ID and
+// room (no content) before the token is saved, forgets it once the event
+// was decrypted and handled or given up on, and on start fetches the
+// events still noted and decrypts them again, after the first sync has
+// brought the keys that came meanwhile.
+
+// noteAwaitingKey runs before the crypto helper's own handler (it is
+// registered first): an encrypted event whose session is not in the crypto
+// store yet is one the helper is about to wait for.
+func (b *Bot) noteAwaitingKey(ctx context.Context, evt *event.Event) error {
+	content, ok := evt.Content.Parsed.(*event.EncryptedEventContent)
+	if !ok || content.SessionID == "" {
+		return nil
+	}
+	if fresh, err := b.fresh(ctx, evt); err != nil || !fresh {
+		return err
+	}
+	sess, err := b.crypto.Machine().CryptoStore.GetGroupSession(ctx, evt.RoomID, content.SessionID)
+	if sess != nil || errors.Is(err, crypto.ErrGroupSessionWithheld) {
+		return nil // decrypted now, or refused now: nothing to wait for
+	} else if err != nil {
+		return err
+	}
+	b.awaiting.Store(evt.ID, true)
+	b.log.Info().Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).Msg("Waiting for the key of an encrypted message")
+	return b.st.AwaitingKeys().Note(ctx, evt.RoomID, evt.ID, b.clock.Now())
+}
+
+// dispatchDecrypted hands a decrypted event to the handlers, as the crypto
+// helper does by default, then forgets it if it was awaiting its key.
+func (b *Bot) dispatchDecrypted(ctx context.Context, evt *event.Event) {
+	b.syncer.Dispatch(ctx, evt)
+	b.keyDone(ctx, evt.ID)
+}
+
+// keyDone forgets an event that awaited its key. If that fails, the event
+// is decrypted and handled again on start, which changes nothing twice.
+func (b *Bot) keyDone(ctx context.Context, evt id.EventID) {
+	if _, ok := b.awaiting.LoadAndDelete(evt); !ok {
+		return
+	}
+	if err := b.st.AwaitingKeys().Done(ctx, evt); err != nil {
+		b.log.Warn().Err(err).Stringer("event_id", evt).Msg("Could not forget a message that awaited its key; it is looked at again on start")
+	}
+}
+
+// stopping says whether the bot is stopping. The crypto helper then gives
+// up on the keys it was waiting for; the events stay noted.
+func (b *Bot) stopping() bool {
+	select {
+	case <-b.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// retryAwaitingKeys fetches the events still awaiting their key and
+// decrypts them again: the key may have come while the bot was down. The
+// helper waits for a key that is still missing, as for a synced event.
+func (b *Bot) retryAwaitingKeys(ctx context.Context) {
+	list, err := b.st.AwaitingKeys().List(ctx)
+	if err != nil {
+		b.log.Error().Err(err).Msg("Could not list the messages awaiting their key; they are looked at again on the next start")
+		return
+	}
+	if len(list) > 0 {
+		b.log.Info().Int("events", len(list)).Msg("Decrypting again the messages whose key had not come before the stop")
+	}
+	ctx = context.WithValue(ctx, mautrix.SyncTokenContextKey, "retry")
+	for _, w := range list {
+		b.awaiting.Store(w.Event, true)
+		evt, err := b.cli.GetEvent(ctx, w.Room, w.Event)
+		if errors.Is(err, mautrix.MNotFound) || errors.Is(err, mautrix.MForbidden) {
+			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("A message that awaited its key is gone; giving up on it")
+			b.keyDone(ctx, w.Event)
+			continue
+		} else if err != nil {
+			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("Could not fetch a message that awaited its key; trying again on the next start")
+			b.awaiting.Delete(w.Event)
+			continue
+		}
+		ParseFetched(w.Room, evt)
+		if evt.Type != event.EventEncrypted {
+			b.keyDone(ctx, w.Event)
+			continue
+		}
+		evt.Mautrix.EventSource = event.SourceTimeline
+		b.crypto.HandleEncrypted(ctx, evt)
+	}
+}
