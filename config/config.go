@@ -7,6 +7,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -181,6 +182,11 @@ func Load(path string) (*Config, error) {
 			return nil, errorf("config file %s: %v", path, err)
 		}
 	}
+	for key, example := range jsonKeys {
+		if err := setFromJSONEnv(v, key, example); err != nil {
+			return nil, err
+		}
+	}
 	var cfg Config
 	if err := v.Unmarshal(&cfg); err != nil {
 		return nil, errorf("config: %v", err)
@@ -194,6 +200,29 @@ func Load(path string) (*Config, error) {
 		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
 	}
 	return &cfg, nil
+}
+
+// jsonKeys are the keys whose values are a list of settings or a map, with
+// an example of each: in the environment they are written as JSON, since a
+// plain string cannot say them.
+var jsonKeys = map[string]string{
+	"rooms":                  `[{"id": "!room:example.org", "timezone": "Europe/Madrid", "motions": {"threshold": "2/3"}}]`,
+	"delegates.power_levels": `{"delegate": 50}`,
+}
+
+// setFromJSONEnv sets key from its environment variable, read as JSON, if
+// that is set; it wins over the file, as every variable does.
+func setFromJSONEnv(v *viper.Viper, key, example string) error {
+	raw := strings.TrimSpace(os.Getenv(EnvName(key)))
+	if raw == "" {
+		return nil
+	}
+	var value any
+	if err := json.Unmarshal([]byte(raw), &value); err != nil {
+		return errorf("config: %s must be JSON, like %s: %v", EnvName(key), example, err)
+	}
+	v.Set(key, value)
+	return nil
 }
 
 func missing(key string) *Error {

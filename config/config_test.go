@@ -5,6 +5,7 @@ package config
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,12 +29,18 @@ database: quorum.db
 // test, so that the developer's environment cannot change the results.
 func clearEnv(t *testing.T) {
 	t.Helper()
-	for key := range defaults {
-		name := EnvName(key)
-		t.Setenv(name, "") // restores the old value after the test
-		if err := os.Unsetenv(name); err != nil {
-			t.Fatal(err)
-		}
+	// rooms has no default (the example's entry is only an example).
+	for key := range maps.Keys(defaults) {
+		clearVar(t, EnvName(key))
+	}
+	clearVar(t, EnvName("rooms"))
+}
+
+func clearVar(t *testing.T, name string) {
+	t.Helper()
+	t.Setenv(name, "") // restores the old value after the test
+	if err := os.Unsetenv(name); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -188,6 +195,36 @@ func TestEnvOnly(t *testing.T) {
 	}
 	if cfg.AccessToken != "syt_token" || cfg.Database != "state/quorum.db" || cfg.Timezone != "UTC" {
 		t.Errorf("got access_token %q, database %q, timezone %q", cfg.AccessToken, cfg.Database, cfg.Timezone)
+	}
+}
+
+// TestJSONFromEnv: rooms and delegates.power_levels, which a plain string
+// cannot say, come from the environment as JSON and win over the file; bad
+// JSON is refused with the variable's name and an example.
+func TestJSONFromEnv(t *testing.T) {
+	clearEnv(t)
+	path := writeConfig(t, configWith("delegates:\n  power_levels:\n    delegate: 50"))
+	t.Setenv("QUORUM_ROOMS", `[{"id": "!a:example.org", "timezone": "Europe/Madrid", "motions": {"threshold": "2/3", "require_second": true}}]`)
+	t.Setenv("QUORUM_DELEGATES_POWER_LEVELS", `{"secretary": 40}`)
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Rooms) != 1 || cfg.Rooms[0].ID != "!a:example.org" || cfg.Rooms[0].Timezone != "Europe/Madrid" {
+		t.Fatalf("rooms = %+v", cfg.Rooms)
+	}
+	if m := cfg.MotionDefaults("!a:example.org"); m.Threshold != "2/3" || !m.RequireSecond {
+		t.Errorf("the room's motions = %+v", m)
+	}
+	if !maps.Equal(cfg.Delegates.PowerLevels, map[string]int{"secretary": 40}) {
+		t.Errorf("power_levels = %v, want the environment's", cfg.Delegates.PowerLevels)
+	}
+	for key, bad := range map[string]string{"QUORUM_ROOMS": "!a:example.org", "QUORUM_DELEGATES_POWER_LEVELS": "delegate=50"} {
+		t.Run(key, func(t *testing.T) {
+			t.Setenv(key, bad)
+			_, err := Load(path)
+			wantConfigError(t, err, key, "must be JSON")
+		})
 	}
 }
 
