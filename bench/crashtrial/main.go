@@ -167,6 +167,13 @@ func run(trials int, bin, dir string) (bool, error) {
 	logData, _ := os.ReadFile(bot.logPath)
 	fmt.Printf("bot log over %d starts: %d error lines, %d panics\n", bot.starts,
 		strings.Count(string(logData), `"level":"error"`), strings.Count(string(logData), "panicked"))
+	// The log is deleted with the work folder: show its errors (the bot
+	// logs no message content or secrets).
+	for line := range strings.Lines(string(logData)) {
+		if strings.Contains(line, `"level":"error"`) {
+			fmt.Printf("  %s", line)
+		}
+	}
 	fmt.Printf("%d/%d trials: tally matched\n", matched, trials)
 	if matched != trials {
 		fmt.Printf("work folder kept for inspection: %s (bot log: %s)\n", dir, bot.logPath)
