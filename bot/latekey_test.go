@@ -64,6 +64,28 @@ func TestLateKeyWhileRunning(t *testing.T) {
 	}
 }
 
+// TestLateKeyRedactedWhileDown: a message that awaited its key and was
+// deleted while the bot was down is dropped quietly on start: no reply, and
+// no "couldn't decrypt" about a message nobody can see any more.
+func TestLateKeyRedactedWhileDown(t *testing.T) {
+	t.Parallel()
+	_, b, ana, r := room(t)
+	ana.Ask(r, "!help")
+	botUser, botDevice := b.Client().UserID, b.Client().DeviceID
+	cmd, sendKey := ana.SayKeyLater(r, "!help motion")
+	waitNoted(t, b, cmd)
+	b.Stop()
+	ana.Redact(r, cmd)
+	sendKey(botUser, botDevice)
+	b.Start()
+	ana.Ask(r, "!help") // answered after the start's look at the noted message
+	for _, evt := range ana.Events() {
+		if evt.Type == event.EventMessage && evt.RoomID == r && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == cmd {
+			t.Errorf("the bot answered the deleted message: %q", evt.Content.AsMessage().Body)
+		}
+	}
+}
+
 // waitNoted waits until the bot's log says it waits for evt's key.
 func waitNoted(t *testing.T, b *testkit.Bot, evt id.EventID) {
 	t.Helper()

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto"
@@ -71,13 +72,22 @@ func (b *Bot) stopping() bool {
 	}
 }
 
+// awaitingKept is how long the bot keeps trying, start after start, to
+// fetch a message that awaited its key when the homeserver fails to return
+// it (a message it says is gone is given up at once).
+const awaitingKept = 30 * 24 * time.Hour
+
 // retryAwaitingKeys fetches the events still awaiting their key and
 // decrypts them again: the key may have come while the bot was down. The
 // helper waits for a key that is still missing, as for a synced event.
+// Events whose handling failed for want of storage are also still noted;
+// they are looked at again on the next start.
 func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 	list, err := b.st.AwaitingKeys().List(ctx)
 	if err != nil {
-		b.log.Error().Err(err).Msg("Could not list the messages awaiting their key; they are looked at again on the next start")
+		if ctx.Err() == nil {
+			b.log.Error().Err(err).Msg("Could not list the messages awaiting their key; they are looked at again on the next start")
+		}
 		return
 	}
 	if len(list) > 0 {
@@ -87,21 +97,25 @@ func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 	for _, w := range list {
 		b.awaiting.Store(w.Event, true)
 		evt, err := b.cli.GetEvent(ctx, w.Room, w.Event)
-		if errors.Is(err, mautrix.MNotFound) || errors.Is(err, mautrix.MForbidden) {
+		switch {
+		case errors.Is(err, mautrix.MNotFound) || errors.Is(err, mautrix.MForbidden):
 			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("A message that awaited its key is gone; giving up on it")
 			b.keyDone(ctx, w.Event)
-			continue
-		} else if err != nil {
+		case err != nil && b.clock.Now().Sub(w.NotedAt) > awaitingKept:
+			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("Could not fetch a message that awaited its key for a month; giving up on it")
+			b.keyDone(ctx, w.Event)
+		case err != nil:
 			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("Could not fetch a message that awaited its key; trying again on the next start")
 			b.awaiting.Delete(w.Event)
-			continue
+		default:
+			ParseFetched(w.Room, evt)
+			content, ok := evt.Content.Parsed.(*event.EncryptedEventContent)
+			if evt.Type != event.EventEncrypted || evt.Unsigned.RedactedBecause != nil || !ok || content.SessionID == "" {
+				b.keyDone(ctx, w.Event) // deleted (redacted) meanwhile, or nothing to decrypt
+				continue
+			}
+			evt.Mautrix.EventSource = event.SourceTimeline
+			b.crypto.HandleEncrypted(ctx, evt)
 		}
-		ParseFetched(w.Room, evt)
-		if evt.Type != event.EventEncrypted {
-			b.keyDone(ctx, w.Event)
-			continue
-		}
-		evt.Mautrix.EventSource = event.SourceTimeline
-		b.crypto.HandleEncrypted(ctx, evt)
 	}
 }

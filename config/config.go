@@ -182,10 +182,8 @@ func Load(path string) (*Config, error) {
 			return nil, errorf("config file %s: %v", path, err)
 		}
 	}
-	for key, example := range jsonKeys {
-		if err := setFromJSONEnv(v, key, example); err != nil {
-			return nil, err
-		}
+	if err := setJSONFromEnv(v); err != nil {
+		return nil, err
 	}
 	var cfg Config
 	if err := v.Unmarshal(&cfg); err != nil {
@@ -202,27 +200,46 @@ func Load(path string) (*Config, error) {
 	return &cfg, nil
 }
 
-// jsonKeys are the keys whose values are a list of settings or a map, with
-// an example of each: in the environment they are written as JSON, since a
-// plain string cannot say them.
-var jsonKeys = map[string]string{
-	"rooms":                  `[{"id": "!room:example.org", "timezone": "Europe/Madrid", "motions": {"threshold": "2/3"}}]`,
-	"delegates.power_levels": `{"delegate": 50}`,
+// In the environment, the keys whose values are a list of settings or a
+// map are written as JSON, since a plain string cannot say them. Each is
+// decoded into the shape its key needs, so that a JSON value of another
+// shape (null, a string, 60.5 for a power level) is refused by name.
+const (
+	roomsExample       = `[{"id": "!room:example.org", "timezone": "Europe/Madrid", "motions": {"threshold": "2/3"}}]`
+	powerLevelsExample = `{"delegate": 50}`
+)
+
+// setJSONFromEnv reads the JSON variables; each wins over the file, as
+// every variable does.
+func setJSONFromEnv(v *viper.Viper) error {
+	var rooms []map[string]any
+	if ok, err := jsonEnv("rooms", roomsExample, &rooms); err != nil {
+		return err
+	} else if ok {
+		v.Set("rooms", rooms)
+	}
+	var levels map[string]int
+	if ok, err := jsonEnv("delegates.power_levels", powerLevelsExample, &levels); err != nil {
+		return err
+	} else if ok {
+		v.Set("delegates.power_levels", levels)
+	}
+	return nil
 }
 
-// setFromJSONEnv sets key from its environment variable, read as JSON, if
-// that is set; it wins over the file, as every variable does.
-func setFromJSONEnv(v *viper.Viper, key, example string) error {
+// jsonEnv decodes key's environment variable, if set, into value.
+func jsonEnv(key, example string, value any) (bool, error) {
 	raw := strings.TrimSpace(os.Getenv(EnvName(key)))
 	if raw == "" {
-		return nil
+		return false, nil
 	}
-	var value any
-	if err := json.Unmarshal([]byte(raw), &value); err != nil {
-		return errorf("config: %s must be JSON, like %s: %v", EnvName(key), example, err)
+	if raw == "null" {
+		return false, errorf("config: %s must be JSON, like %s (leave it unset for none)", EnvName(key), example)
 	}
-	v.Set(key, value)
-	return nil
+	if err := json.Unmarshal([]byte(raw), value); err != nil {
+		return false, errorf("config: %s must be JSON, like %s: %v", EnvName(key), example, err)
+	}
+	return true, nil
 }
 
 func missing(key string) *Error {

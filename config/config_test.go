@@ -219,11 +219,18 @@ func TestJSONFromEnv(t *testing.T) {
 	if !maps.Equal(cfg.Delegates.PowerLevels, map[string]int{"secretary": 40}) {
 		t.Errorf("power_levels = %v, want the environment's", cfg.Delegates.PowerLevels)
 	}
-	for key, bad := range map[string]string{"QUORUM_ROOMS": "!a:example.org", "QUORUM_DELEGATES_POWER_LEVELS": "delegate=50"} {
-		t.Run(key, func(t *testing.T) {
-			t.Setenv(key, bad)
+	for _, bad := range []struct{ key, value string }{
+		{"QUORUM_ROOMS", "!a:example.org"},
+		{"QUORUM_ROOMS", "null"},
+		{"QUORUM_ROOMS", `{"id": "!a:example.org"}`},
+		{"QUORUM_DELEGATES_POWER_LEVELS", "delegate=50"},
+		{"QUORUM_DELEGATES_POWER_LEVELS", `{"delegate": 60.5}`},
+		{"QUORUM_DELEGATES_POWER_LEVELS", `[50]`},
+	} {
+		t.Run(bad.key+"="+bad.value, func(t *testing.T) {
+			t.Setenv(bad.key, bad.value)
 			_, err := Load(path)
-			wantConfigError(t, err, key, "must be JSON")
+			wantConfigError(t, err, bad.key, "must be JSON, like")
 		})
 	}
 }
