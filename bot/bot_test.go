@@ -87,19 +87,9 @@ func TestRestart(t *testing.T) {
 	b.Start()
 	sentinel := ana.Say(r, "!help help")
 	ana.WaitReply(r, sentinel, wait)
-	if n := countReplies(ana, r, whileDown); n != 1 {
+	if n := len(ana.Replies(r, whileDown)); n != 1 {
 		t.Fatalf("command sent while down answered %d times, want 1", n)
 	}
-}
-
-func countReplies(c *testkit.Client, r id.RoomID, to id.EventID) int {
-	n := 0
-	for _, evt := range c.Events() {
-		if evt.RoomID == r && evt.Type == event.EventMessage && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == to {
-			n++
-		}
-	}
-	return n
 }
 
 // TestIgnored: edits of commands, commands from before the bot joined, and
@@ -124,7 +114,7 @@ func TestIgnored(t *testing.T) {
 	sentinel := ana.Say(r, "!help help")
 	ana.WaitReply(r, sentinel, wait)
 	for name, evt := range map[string]id.EventID{"command from before the join": before, "edit": edited, "notice": notice, "edited message": original} {
-		if n := countReplies(ana, r, evt); n != 0 {
+		if n := len(ana.Replies(r, evt)); n != 0 {
 			t.Errorf("%s answered %d times", name, n)
 		}
 	}
@@ -147,7 +137,7 @@ func TestUnencryptedRoom(t *testing.T) {
 	other := ana.CreateRoom(false, b.Client().UserID)
 	ana.WaitJoined(other, b.Client().UserID, wait)
 	ana.Ask(other, "!help")
-	if n := countReplies(ana, r, cmd); n != 0 {
+	if n := len(ana.Replies(r, cmd)); n != 0 {
 		t.Errorf("answered a command in an unencrypted room")
 	}
 	if n := len(ana.Notices(r, b.Client().UserID, "")); n != 1 {

@@ -42,10 +42,8 @@ func TestHostileEvents(t *testing.T) {
 	if !strings.Contains(notice.Content.AsMessage().Body, "alert(1)") {
 		t.Fatalf("the notice does not quote the motion's text, so the checks above prove nothing: %q", notice.Content.AsMessage().Body)
 	}
-	for _, evt := range ana.Events() { // a reply to the command, if any, is as safe
-		if evt.Type == event.EventMessage && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == motion {
-			checkSafe(t, "reply to the motion", evt)
-		}
+	for _, evt := range ana.Replies(r, motion) { // a reply to the command, if any, is as safe
+		checkSafe(t, "reply to the motion", evt)
 	}
 	checkSafe(t, "!motion 1", ana.Ask(r, "!motion 1"))
 	checkSafe(t, "!motions", ana.Ask(r, "!motions"))

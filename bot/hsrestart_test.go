@@ -37,7 +37,7 @@ func TestHomeserverRestart(t *testing.T) {
 	ana.WaitFor(afterRestart, "the tally edit after the restart", func(evt *event.Event) bool {
 		return isEditOf(evt, notice.ID, "1 yes · 0 no · 0 abstain")
 	})
-	if n := countReplies(ana, r, before); n != 1 {
+	if n := len(ana.Replies(r, before)); n != 1 {
 		t.Errorf("the command from before the restart was answered %d times, want 1", n)
 	}
 	if n := len(ana.Notices(r, botID, "Motion #1")); n != 1 {

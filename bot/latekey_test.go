@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/testkit"
@@ -36,13 +35,7 @@ func TestLateKeyAcrossStop(t *testing.T) {
 	b.Stop()
 	b.Start()
 	ana.Ask(r, "!help")
-	replies := 0
-	for _, evt := range ana.Events() {
-		if evt.Type == event.EventMessage && evt.RoomID == r && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == cmd {
-			replies++
-		}
-	}
-	if replies != 1 {
+	if replies := len(ana.Replies(r, cmd)); replies != 1 {
 		t.Errorf("%d replies to the late command, want 1", replies)
 	}
 	if n := len(ana.Notices(r, botUser, "couldn't decrypt")); n != 0 {
@@ -79,10 +72,8 @@ func TestLateKeyRedactedWhileDown(t *testing.T) {
 	sendKey(botUser, botDevice)
 	b.Start()
 	ana.Ask(r, "!help") // answered after the start's look at the noted message
-	for _, evt := range ana.Events() {
-		if evt.Type == event.EventMessage && evt.RoomID == r && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == cmd {
-			t.Errorf("the bot answered the deleted message: %q", evt.Content.AsMessage().Body)
-		}
+	for _, evt := range ana.Replies(r, cmd) {
+		t.Errorf("the bot answered the deleted message: %q", evt.Content.AsMessage().Body)
 	}
 }
 

@@ -83,13 +83,7 @@ func TestDiskFull(t *testing.T) {
 	if vans := ana.Notices(r, botID, "Buy a van"); len(vans) != 0 {
 		t.Errorf("the refused command was carried out after all: %q", vans[0].Content.AsMessage().Body)
 	}
-	replies := 0
-	for _, evt := range ana.Events() {
-		if evt.Type == event.EventMessage && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == cmd {
-			replies++
-		}
-	}
-	if replies != 1 {
+	if replies := len(ana.Replies(r, cmd)); replies != 1 {
 		t.Errorf("the refused command got %d replies, want 1", replies)
 	}
 }

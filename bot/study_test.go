@@ -47,8 +47,7 @@ func TestStudySessionEndToEnd(t *testing.T) {
 
 	cmd := ana.Say(r, "!study 1 ics")
 	file := ana.WaitFor(wait, "the calendar file", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Type == event.EventMessage && evt.Content.AsMessage().MsgType == event.MsgFile &&
-			evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == cmd
+		return testkit.IsReply(evt, r, cmd) && evt.Content.AsMessage().MsgType == event.MsgFile
 	})
 	if file.Content.AsMessage().URL != "" {
 		t.Fatal("the calendar was uploaded unencrypted")

@@ -150,8 +150,7 @@ func TestMinutesAndKey(t *testing.T) {
 	}
 	cmd := ana.Say(r, "!minutes")
 	file := ana.WaitFor(wait, "the minutes", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Type == event.EventMessage && evt.Content.AsMessage().MsgType == event.MsgFile &&
-			evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == cmd
+		return testkit.IsReply(evt, r, cmd) && evt.Content.AsMessage().MsgType == event.MsgFile
 	})
 	if file.Content.AsMessage().URL != "" {
 		t.Fatal("the minutes were uploaded unencrypted")

@@ -249,14 +249,27 @@ func IsNotice(evt *event.Event, room id.RoomID, sender id.UserID, substr string)
 	return m.MsgType == event.MsgNotice && m.RelatesTo.GetReplaceID() == "" && strings.Contains(m.Body, substr)
 }
 
+// IsReply says whether evt is a message in room that replies to the event to.
+func IsReply(evt *event.Event, room id.RoomID, to id.EventID) bool {
+	return evt.Type == event.EventMessage && evt.RoomID == room && evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == to
+}
+
+// Replies returns the replies to the event to seen so far in room.
+func (c *Client) Replies(room id.RoomID, to id.EventID) []*event.Event {
+	var out []*event.Event
+	for _, evt := range c.Events() {
+		if IsReply(evt, room, to) {
+			out = append(out, evt)
+		}
+	}
+	return out
+}
+
 // WaitReply waits for the bot's reply to the event to.
 func (c *Client) WaitReply(room id.RoomID, to id.EventID, timeout time.Duration) *event.Event {
 	c.t.Helper()
 	return c.WaitFor(timeout, "reply to "+to.String(), func(evt *event.Event) bool {
-		if evt.Type != event.EventMessage || evt.RoomID != room {
-			return false
-		}
-		return evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() == to
+		return IsReply(evt, room, to)
 	})
 }
 
