@@ -212,34 +212,27 @@ const (
 // setJSONFromEnv reads the JSON variables; each wins over the file, as
 // every variable does.
 func setJSONFromEnv(v *viper.Viper) error {
-	var rooms []map[string]any
-	if ok, err := jsonEnv("rooms", roomsExample, &rooms); err != nil {
+	if err := setJSON[[]map[string]any](v, "rooms", roomsExample); err != nil {
 		return err
-	} else if ok {
-		v.Set("rooms", rooms)
 	}
-	var levels map[string]int
-	if ok, err := jsonEnv("delegates.power_levels", powerLevelsExample, &levels); err != nil {
-		return err
-	} else if ok {
-		v.Set("delegates.power_levels", levels)
-	}
-	return nil
+	return setJSON[map[string]int](v, "delegates.power_levels", powerLevelsExample)
 }
 
-// jsonEnv decodes key's environment variable, if set, into value.
-func jsonEnv(key, example string, value any) (bool, error) {
+// setJSON sets key from its environment variable, if set, decoded as a T.
+func setJSON[T any](v *viper.Viper, key, example string) error {
 	raw := strings.TrimSpace(os.Getenv(EnvName(key)))
 	if raw == "" {
-		return false, nil
+		return nil
 	}
 	if raw == "null" {
-		return false, errorf("config: %s must be JSON, like %s (leave it unset for none)", EnvName(key), example)
+		return errorf("config: %s must be JSON, like %s (leave it unset for none)", EnvName(key), example)
 	}
-	if err := json.Unmarshal([]byte(raw), value); err != nil {
-		return false, errorf("config: %s must be JSON, like %s: %v", EnvName(key), example, err)
+	var value T
+	if err := json.Unmarshal([]byte(raw), &value); err != nil {
+		return errorf("config: %s must be JSON, like %s: %v", EnvName(key), example, err)
 	}
-	return true, nil
+	v.Set(key, value)
+	return nil
 }
 
 func missing(key string) *Error {
