@@ -29,13 +29,14 @@ func (b *Bot) noteAwaitingKey(ctx context.Context, evt *event.Event) error {
 	if !ok || content.SessionID == "" {
 		return nil
 	}
-	if fresh, err := b.fresh(ctx, evt); err != nil || !fresh {
-		return err
-	}
+	// The session is there for nearly every event: look for it first.
 	sess, err := b.crypto.Machine().CryptoStore.GetGroupSession(ctx, evt.RoomID, content.SessionID)
 	if sess != nil || errors.Is(err, crypto.ErrGroupSessionWithheld) {
 		return nil // decrypted now, or refused now: nothing to wait for
 	} else if err != nil {
+		return err
+	}
+	if fresh, err := b.fresh(ctx, evt); err != nil || !fresh {
 		return err
 	}
 	b.awaiting.Store(evt.ID, true)
