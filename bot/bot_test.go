@@ -21,7 +21,7 @@ const wait = 30 * time.Second
 // room sets up an encrypted room with ana and the bot, the bot running.
 func room(t *testing.T) (*sandbox.Server, *testkit.Bot, *testkit.Client, id.RoomID) {
 	t.Helper()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	ana := testkit.NewClient(t, s, "ana")
@@ -96,7 +96,7 @@ func TestRestart(t *testing.T) {
 // notices are not executed.
 func TestIgnored(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	ana := testkit.NewClient(t, s, "ana")
@@ -124,7 +124,7 @@ func TestIgnored(t *testing.T) {
 // nothing else there.
 func TestUnencryptedRoom(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	ana := testkit.NewClient(t, s, "ana")
@@ -148,7 +148,7 @@ func TestUnencryptedRoom(t *testing.T) {
 // TestInvites: invites from outside allowed_inviters are rejected.
 func TestInvites(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Config.AllowedInviters = []string{"@ana:localhost"}
 	b.Start()

@@ -7,7 +7,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
-	"quorum/sandbox"
 	"quorum/testkit"
 )
 
@@ -18,7 +17,7 @@ import (
 // counts once, he cannot close it), loses the power level and is told by DM.
 func TestDelegatesEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	clock := &testkit.Clock{}
 	b.Opts.Clock = clock

@@ -9,7 +9,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
-	"quorum/sandbox"
 	"quorum/testkit"
 )
 
@@ -20,7 +19,7 @@ import (
 // messages, and it still answers !help afterwards.
 func TestHostileEvents(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	r, cs := assembly(t, s, b, "ana", "ben")

@@ -7,7 +7,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
-	"quorum/sandbox"
 	"quorum/testkit"
 )
 
@@ -16,7 +15,7 @@ import (
 // not answer anything twice.
 func TestHomeserverRestart(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	r, cs := assembly(t, s, b, "ana", "ben", "chi")

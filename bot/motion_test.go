@@ -42,7 +42,7 @@ func findNotice(c *testkit.Client, r id.RoomID, bot id.UserID, substr string) *e
 // result is posted once, with quorum.motion, after it comes back.
 func TestMotionEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	clock := &testkit.Clock{}
 	b.Opts.Clock = clock

@@ -39,7 +39,7 @@ func turns(t *testing.T, evt *event.Event) []string {
 // clockedBot starts a bot on a new homeserver with a clock the test moves.
 func clockedBot(t *testing.T) (*sandbox.Server, *testkit.Bot, *testkit.Clock) {
 	t.Helper()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	clock := &testkit.Clock{}
 	b.Opts.Clock = clock

@@ -11,7 +11,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
-	"quorum/sandbox"
 	"quorum/store"
 	"quorum/testkit"
 )
@@ -32,7 +31,7 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("unmount: %v", err)
 		}
 	})
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Config.Database = filepath.Join(dir, "quorum.db")
 	b.Start()

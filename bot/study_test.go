@@ -8,7 +8,6 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"maunium.net/go/mautrix/event"
 
-	"quorum/sandbox"
 	"quorum/testkit"
 )
 
@@ -18,7 +17,7 @@ import (
 // the cancellation reaches ben by DM; chi never sees the place.
 func TestStudySessionEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	r, cs := assembly(t, s, b, "ana", "ben", "chi")

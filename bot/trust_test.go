@@ -11,7 +11,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/record"
-	"quorum/sandbox"
 	"quorum/store"
 	"quorum/testkit"
 )
@@ -23,7 +22,7 @@ var receiptRE = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
 // receipts, and the database holds no link between a member and a choice.
 func TestSecretBallotEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	r, cs := assembly(t, s, b, "ana", "ben", "chi")
@@ -130,7 +129,7 @@ func assertNoLink(t *testing.T, path string, codes map[id.UserID]string) {
 // verify with that key.
 func TestMinutesAndKey(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
 	b.Start()
 	r, cs := assembly(t, s, b, "ana", "ben")

@@ -47,6 +47,10 @@ type Env struct {
 	Key *record.Key
 }
 
+// Cmd renders a command with the room's first configured prefix, for
+// messages that answer no command (notices, DMs, scheduled work).
+func (e *Env) Cmd(s string) string { return e.Config.CommandPrefixes[0] + s }
+
 // UserError is a mistake by the person who sent a command. Its text is
 // replied as it is, and nothing the command did is kept.
 type UserError struct{ Message msg.Message }

@@ -135,8 +135,9 @@ func (f *motions) motion(ctx context.Context, r *Request) error {
 		if err != nil {
 			return err
 		}
-		r.Reply(f.notice(ctx, m, r.Prefix))
-		return nil
+		notice, err := f.notice(ctx, m, r.Prefix)
+		r.Reply(notice)
+		return err
 	}
 	spec, err := f.defaults(r)
 	if err != nil {
@@ -181,8 +182,9 @@ func (f *motions) propose(ctx context.Context, r *Request, spec motionSpec) (*st
 		return nil, err
 	}
 	if r.Config.MotionDefaults(r.Room).RequireSecond {
-		r.Say(r.Room, f.notice(ctx, m, r.Prefix))
-		return m, nil
+		notice, err := f.notice(ctx, m, r.Prefix)
+		r.Say(r.Room, notice)
+		return m, err
 	}
 	return m, f.open(ctx, &r.Effects, m, electorate, now, r.Prefix)
 }
@@ -218,7 +220,11 @@ func (f *motions) open(ctx context.Context, fx *Effects, m *store.Motion, electo
 	if err := f.a.env.Store.Motions().Open(ctx, m, electorate); err != nil {
 		return err
 	}
-	fx.Say(m.Room, f.notice(ctx, m, prefix))
+	notice, err := f.notice(ctx, m, prefix)
+	if err != nil {
+		return err
+	}
+	fx.Say(m.Room, notice)
 	if m.Secret {
 		for _, u := range electorate {
 			fx.DM(u, msg.F("**Secret ballot: motion #%d** in %s\n%s\nReply here with `%s`. Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
@@ -231,9 +237,12 @@ func (f *motions) open(ctx context.Context, fx *Effects, m *store.Motion, electo
 
 // notice renders a motion's notice: how to vote, the rules, the live tally
 // or the result. Every version carries quorum.motion.
-func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) msg.Message {
+func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) (msg.Message, error) {
 	loc := f.a.env.Config.Location(m.Room)
-	electorate, _ := f.a.env.Store.Motions().ElectorateSize(ctx, m.ID)
+	electorate, err := f.a.env.Store.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return msg.Message{}, err
+	}
 	out := msg.F("**Motion #%d** (%s): %s", m.Number, msg.Pill(m.Proposer), m.Text)
 	switch m.Status {
 	case store.MotionAwaitingSecond:
@@ -259,7 +268,7 @@ func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) ms
 		out = out.Append("%s", resultWords(m, electorate))
 	}
 	out.Anchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
-	return f.withFields(out, m, electorate)
+	return f.withFields(out, m, electorate), nil
 }
 
 // fields is the content of quorum.motion. While a secret ballot is open it

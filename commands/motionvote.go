@@ -22,7 +22,6 @@ type ballot struct {
 	choice   Choice
 	event    id.EventID
 	at       time.Time
-	reaction bool
 }
 
 // cast applies a ballot by the rules: only the electorate, only while the
@@ -36,7 +35,7 @@ func (f *motions) cast(ctx context.Context, fx *Effects, b ballot) (string, erro
 	switch {
 	case m.Secret:
 		refusal = fmt.Sprintf("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
-			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `!vote %d yes|no|abstain`.", m.Number, m.Number)
+			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.a.env.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number)))
 	case m.Status == store.MotionAwaitingSecond:
 		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
@@ -77,8 +76,8 @@ func (f *motions) tellOnce(ctx context.Context, fx *Effects, m *store.Motion, us
 // repeated choice, or an act behind a later one).
 func (f *motions) changed(ctx context.Context, fx *Effects, before *store.Motion) error {
 	st := f.a.env.Store
-	m, _, err := st.Motions().Get(ctx, before.ID)
-	if err != nil || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain {
+	m, ok, err := st.Motions().Get(ctx, before.ID)
+	if err != nil || !ok || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain {
 		return err
 	}
 	now := f.a.env.Clock.Now()
@@ -119,7 +118,7 @@ func (f *motions) react(ctx context.Context, fx *Effects, ref int64, rx Reaction
 		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Your %s on motion #%d is not a vote: react %s yes, %s no or %s abstain.",
 			rx.Key, m.Number, yes, no, abstain))
 	}
-	_, err = f.cast(ctx, fx, ballot{motion: m, voter: rx.Sender, choice: choice, event: rx.Event, at: rx.Time, reaction: true})
+	_, err = f.cast(ctx, fx, ballot{motion: m, voter: rx.Sender, choice: choice, event: rx.Event, at: rx.Time})
 	return err
 }
 
@@ -136,8 +135,8 @@ func (f *motions) redaction(ctx context.Context, fx *Effects, rd Redaction) (boo
 	if err != nil || !found {
 		return false, err
 	}
-	m, _, err := st.Motions().Get(ctx, act.Motion)
-	if err != nil {
+	m, ok, err := st.Motions().Get(ctx, act.Motion)
+	if err != nil || !ok {
 		return true, err
 	}
 	if m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
@@ -244,8 +243,7 @@ func (f *motions) withdraw(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	f.announce(ctx, &r.Effects, m, f.withFields(msg.F("Motion #%d was withdrawn by its proposer.", m.Number), m, electorate))
-	return nil
+	return f.announce(ctx, &r.Effects, m, f.withFields(msg.F("Motion #%d was withdrawn by its proposer.", m.Number), m, electorate))
 }
 
 func (f *motions) close(ctx context.Context, r *Request) error {
@@ -372,24 +370,28 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 		}
 		result = result.Append("Receipts, to find yours: %s", strings.Join(codes, " · "))
 	}
-	f.announce(ctx, fx, m, result.With("quorum.record", recField))
+	if err := f.announce(ctx, fx, m, result.With("quorum.record", recField)); err != nil {
+		return err
+	}
 	fx.out = append(fx.out, consequences.out...)
 	return nil
 }
 
 // announce posts result as a reply to the motion's notice and edits the
 // notice to its final state.
-func (f *motions) announce(ctx context.Context, fx *Effects, m *store.Motion, result msg.Message) {
+func (f *motions) announce(ctx context.Context, fx *Effects, m *store.Motion, result msg.Message) error {
 	result.ReplyToAnchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
 	fx.Say(m.Room, result)
-	fx.Say(m.Room, f.edit(ctx, m))
+	edit, err := f.edit(ctx, m)
+	fx.Say(m.Room, edit)
+	return err
 }
 
 // edit is the notice of m as an edit of the original.
-func (f *motions) edit(ctx context.Context, m *store.Motion) msg.Message {
-	e := f.notice(ctx, m, f.a.env.Config.CommandPrefixes[0])
+func (f *motions) edit(ctx context.Context, m *store.Motion) (msg.Message, error) {
+	e, err := f.notice(ctx, m, f.a.env.Config.CommandPrefixes[0])
 	e.Edit, e.Anchor = e.Anchor, nil
-	return e
+	return e, err
 }
 
 // due closes motions whose deadline passed (also those that passed while
@@ -401,8 +403,8 @@ func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
 		return time.Time{}, err
 	}
 	err = eachInTx(ctx, f.a, closing, func(ctx context.Context, fx *Effects, m *store.Motion) error {
-		fresh, _, err := st.Motions().Get(ctx, m.ID)
-		if err != nil || fresh.Status != store.MotionOpen {
+		fresh, ok, err := st.Motions().Get(ctx, m.ID)
+		if err != nil || !ok || fresh.Status != store.MotionOpen {
 			return err
 		}
 		return f.decide(ctx, fx, fresh, now, "deadline")
@@ -415,12 +417,16 @@ func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
 		return time.Time{}, err
 	}
 	err = eachInTx(ctx, f.a, edits, func(ctx context.Context, fx *Effects, m *store.Motion) error {
-		fresh, _, err := st.Motions().Get(ctx, m.ID)
-		if err != nil {
+		fresh, ok, err := st.Motions().Get(ctx, m.ID)
+		if err != nil || !ok {
 			return err
 		}
 		if fresh.Status == store.MotionOpen {
-			fx.Say(fresh.Room, f.edit(ctx, fresh))
+			edit, err := f.edit(ctx, fresh)
+			if err != nil {
+				return err
+			}
+			fx.Say(fresh.Room, edit)
 		}
 		return st.Motions().Edited(ctx, fresh.ID, now)
 	})

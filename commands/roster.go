@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -465,11 +464,10 @@ func (d *duties) turnOn(r *Request, ro *store.Roster, rot rotation, dateText str
 	if err != nil {
 		return Turn{}, Errorf("%s", err.Error())
 	}
-	next := day.AddDate(0, 0, 1)
-	for _, t := range rot.turns(day, turnHorizon) {
-		if !t.At.Before(next) {
-			break
-		}
+	// Only the day's first turn can be meant: the roster's turns are at
+	// least a day apart.
+	if first := rot.turns(day, 1); len(first) == 1 && first[0].At.Before(day.AddDate(0, 0, 1)) {
+		t := first[0]
 		if !t.At.After(now) {
 			return Turn{}, Errorf("The **%s** turn of %s has already started.", ro.Name, timespec.Human(t.At, loc))
 		}
@@ -498,9 +496,9 @@ func (d *duties) away(ctx context.Context, r *Request, ro *store.Roster, words [
 		return err
 	}
 	now, loc := r.Clock.Now(), r.Location()
-	from, to, err := dateRange(words[1:], now, loc)
+	from, to, err := dateRange(words[1:], now, loc, example)
 	if err != nil {
-		return Errorf("%s e.g. `%s`.", err.Error(), example)
+		return err
 	}
 	until := to.AddDate(0, 0, 1)
 	if !until.After(now) {
@@ -513,8 +511,9 @@ func (d *duties) away(ctx context.Context, r *Request, ro *store.Roster, words [
 		user.String(), from.Format("Mon 2 Jan"), to.Format("Mon 2 Jan"), ro.Name))
 }
 
-// dateRange reads "<from> <to>", "<from> to <to>" or a single day.
-func dateRange(words []string, now time.Time, loc *time.Location) (from, to time.Time, err error) {
+// dateRange reads "<from> <to>", "<from> to <to>" or a single day; its
+// refusals end with example.
+func dateRange(words []string, now time.Time, loc *time.Location, example string) (from, to time.Time, err error) {
 	date := func(ws []string) (time.Time, error) { return timespec.Date(strings.Join(ws, " "), now, loc) }
 	if from, err = date(words); err == nil {
 		return from, from, nil
@@ -533,11 +532,11 @@ func dateRange(words []string, now time.Time, loc *time.Location) (from, to time
 	}
 	switch {
 	case found == 0:
-		return from, to, fmt.Errorf("I couldn't read %q as two dates.", strings.Join(words, " "))
+		return from, to, Errorf("I couldn't read %q as two dates. e.g. `%s`.", strings.Join(words, " "), example)
 	case found > 1:
-		return from, to, fmt.Errorf("I can read %q more than one way; write the dates as year-month-day.", strings.Join(words, " "))
+		return from, to, Errorf("I can read %q more than one way; write the dates as year-month-day. e.g. `%s`.", strings.Join(words, " "), example)
 	case to.Before(from):
-		return from, to, fmt.Errorf("The second date is before the first.")
+		return from, to, Errorf("The second date is before the first. e.g. `%s`.", example)
 	}
 	return from, to, nil
 }

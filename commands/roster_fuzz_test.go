@@ -85,7 +85,7 @@ func FuzzDateRange(f *testing.F) {
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		from, to, err := dateRange(strings.Fields(s), now, time.UTC)
+		from, to, err := dateRange(strings.Fields(s), now, time.UTC, "")
 		if err == nil && (to.Before(from) || from.Hour() != 0 || to.Hour() != 0) {
 			t.Errorf("%q: %v to %v", s, from, to)
 		}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"quorum/member"
-	"quorum/sandbox"
+	"quorum/testkit"
 )
 
 // TestSameStoreSameDevice: logging in again with the store of the last run
@@ -14,7 +14,7 @@ import (
 // private, and it does not open with another pickle key.
 func TestSameStoreSameDevice(t *testing.T) {
 	t.Parallel()
-	s := sandbox.StartForTest(t)
+	s := testkit.StartHomeserver(t)
 	ctx := t.Context()
 	const password = "member test password"
 	user, err := s.Register(ctx, "mira", password, false)

@@ -170,6 +170,11 @@ func (s *Server) LogPath() string {
 	return filepath.Join(s.Dir, logFile)
 }
 
+// LogTail returns the last n lines of the homeserver's log.
+func (s *Server) LogTail(n int) string {
+	return tailFile(s.LogPath(), 0, n)
+}
+
 // Stop shuts Dendrite down: SIGTERM, up to 10 s for a clean exit, then
 // SIGKILL. Calling it again, or on a stopped server, does nothing. It returns
 // an error if Dendrite had to be killed or had already died on its own.

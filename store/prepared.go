@@ -72,15 +72,6 @@ func (p *prepared) exec(ctx context.Context, query string, args ...any) (sql.Res
 	return s.ExecContext(ctx, args...)
 }
 
-func (p *prepared) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	s, err := p.inTx(ctx, query)
-	if err != nil {
-		// Let the caller see the error at Scan, as with QueryRow.
-		return p.db.RawDB.QueryRowContext(ctx, "SELECT raise(ABORT, ?)", err.Error())
-	}
-	return s.QueryRowContext(ctx, args...)
-}
-
 func (p *prepared) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
