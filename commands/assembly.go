@@ -156,7 +156,7 @@ func (a *Assembly) HandleMessage(ctx context.Context, m Message) (bool, error) {
 		Command: cmd, Name: name, Args: args, Prefix: prefix, InDM: m.InDM}
 	err := a.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
 		if len(m.Body) > maxCommand {
-			return Errorf("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), maxCommand)
+			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), maxCommand)
 		}
 		if !found {
 			r.Reply(a.unknown(prefix, name))
@@ -173,7 +173,7 @@ func (a *Assembly) HandleMessage(ctx context.Context, m Message) (bool, error) {
 	// The command failed and nothing it did was kept. Record the event as
 	// handled all the same, with the explanation as its only effect.
 	reply := &Request{Env: a.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
-	if ue, ok := AsUserError(err); ok {
+	if ue, ok := AsRefusal(err); ok {
 		reply.Reply(ue.Message)
 	} else {
 		ref := random.String(8)

@@ -215,13 +215,13 @@ func CheckDelegatesConfig(cfg *config.Config) error {
 // electorate and whom a bare @localpart may mean.
 func (d *delegates) inAssembly(ctx context.Context, r *Request) (electorate, known []id.UserID, err error) {
 	if r.InDM {
-		return nil, nil, Errorf("Send this in the assembly's room, not in our private chat.")
+		return nil, nil, Refusef("Send this in the assembly's room, not in our private chat.")
 	}
 	if electorate, err = d.motions.electorate(ctx, r.Room); err != nil {
 		return nil, nil, err
 	}
 	if !slices.Contains(electorate, r.Sender) {
-		return nil, nil, Errorf("Only voting members of this room can do that.")
+		return nil, nil, Refusef("Only voting members of this room can do that.")
 	}
 	known, err = d.knownUsers(ctx, r)
 	return electorate, known, err
@@ -256,7 +256,7 @@ func (d *delegates) delegate(ctx context.Context, r *Request) error {
 	}
 	for _, del := range active {
 		if del.User == e.user && del.Role == e.role {
-			return Errorf("%s already holds the mandate as %s (delegation #%d) until %s.", e.user, e.role, del.Number,
+			return Refusef("%s already holds the mandate as %s (delegation #%d) until %s.", e.user, e.role, del.Number,
 				timespec.Human(del.TermEnds, r.Location()))
 		}
 	}
@@ -265,7 +265,7 @@ func (d *delegates) delegate(ctx context.Context, r *Request) error {
 		return err
 	}
 	if pending > 0 {
-		return Errorf("There is already an election of %s as %s: motion #%d. Vote on it with `%s`.", e.user, e.role, pending,
+		return Refusef("There is already an election of %s as %s: motion #%d. Vote on it with `%s`.", e.user, e.role, pending,
 			r.Cmd(fmt.Sprintf("vote %d yes|no|abstain", pending)))
 	}
 	e.spec.Kind = kindElection
@@ -315,7 +315,7 @@ func (d *delegates) recall(ctx context.Context, r *Request) error {
 // eligible refuses to elect the bot or anyone not a voting member here.
 func (d *delegates) eligible(ctx context.Context, r *Request, user id.UserID, electorate []id.UserID) error {
 	if user == r.Env.Bot {
-		return Errorf("I can't be a delegate: I only count the votes.")
+		return Refusef("I can't be a delegate: I only count the votes.")
 	}
 	if slices.Contains(electorate, user) {
 		return nil
@@ -325,9 +325,9 @@ func (d *delegates) eligible(ctx context.Context, r *Request, user id.UserID, el
 		return err
 	}
 	if slices.Contains(members, user) {
-		return Errorf("%s is not a voting member of this room, so they can't be elected.", user)
+		return Refusef("%s is not a voting member of this room, so they can't be elected.", user)
 	}
-	return Errorf("%s is not in this room, so the assembly can't elect them here. Invite them first.", user)
+	return Refusef("%s is not in this room, so the assembly can't elect them here. Invite them first.", user)
 }
 
 // alreadyPending refuses a second recall of del and points to the first.
@@ -340,7 +340,7 @@ func (d *delegates) alreadyPending(ctx context.Context, r *Request, del *store.D
 	if m != nil && m.Status == store.MotionAwaitingSecond {
 		how = fmt.Sprintf("It needs a second: `%s`.", r.Cmd(fmt.Sprintf("second %d", number)))
 	}
-	return Errorf("There is already a recall of %s as %s: motion #%d. %s", del.User, del.Role, number, how)
+	return Refusef("There is already a recall of %s as %s: motion #%d. %s", del.User, del.Role, number, how)
 }
 
 // heldBy finds the one active mandate of user (as role, if given) in the
@@ -364,14 +364,14 @@ func (d *delegates) heldBy(ctx context.Context, r *Request, user id.UserID, role
 	switch {
 	case len(roles) == 0 && len(all) > 0:
 		last := slices.MaxFunc(all, func(a, b *store.Delegation) int { return a.Number - b.Number })
-		return nil, Errorf("%s holds no mandate now, so there is nothing to recall: their last one, as %s (#%d), %s on %s.",
+		return nil, Refusef("%s holds no mandate now, so there is nothing to recall: their last one, as %s (#%d), %s on %s.",
 			user, last.Role, last.Number, last.Status, timespec.Human(last.EndedAt, r.Location()))
 	case len(roles) == 0:
-		return nil, Errorf("%s holds no mandate here, so there is nothing to recall. `%s` lists the delegates.", user, r.Cmd("delegates"))
+		return nil, Refusef("%s holds no mandate here, so there is nothing to recall. `%s` lists the delegates.", user, r.Cmd("delegates"))
 	case len(held) == 0:
-		return nil, Errorf("%s holds no mandate as %s; they are %s.", user, role, strings.Join(roles, ", "))
+		return nil, Refusef("%s holds no mandate as %s; they are %s.", user, role, strings.Join(roles, ", "))
 	case len(held) > 1:
-		return nil, Errorf("%s holds %d mandates (%s). Say which, for example `%s`.", user, len(held), strings.Join(roles, ", "),
+		return nil, Refusef("%s holds %d mandates (%s). Say which, for example `%s`.", user, len(held), strings.Join(roles, ", "),
 			r.Cmd(fmt.Sprintf("recall %s %s", user, held[0].Role)))
 	}
 	return held[0], nil
@@ -379,7 +379,7 @@ func (d *delegates) heldBy(ctx context.Context, r *Request, user id.UserID, role
 
 func (d *delegates) report(ctx context.Context, r *Request) error {
 	if r.InDM {
-		return Errorf("Send your report in the assembly's room, not in our private chat.")
+		return Refusef("Send your report in the assembly's room, not in our private chat.")
 	}
 	a, err := r.parseRoleText(r.Args, nil, false, maxReport, "report negotiator : Management offered 2% from January; I said I'd bring it back.")
 	if err != nil {
@@ -391,7 +391,7 @@ func (d *delegates) report(ctx context.Context, r *Request) error {
 	}
 	i := slices.IndexFunc(active, func(del *store.Delegation) bool { return del.User == r.Sender && del.Role == a.role })
 	if i < 0 {
-		return Errorf("Only a delegate holding %s can report for it, and you don't hold it now. `%s` lists the delegates.", a.role, r.Cmd("delegates"))
+		return Refusef("Only a delegate holding %s can report for it, and you don't hold it now. `%s` lists the delegates.", a.role, r.Cmd("delegates"))
 	}
 	del := active[i]
 	err = r.Store.Delegations().AddEvent(ctx, store.DelegationEvent{Delegation: del.ID, At: r.Clock.Now(), Kind: eventReport, User: r.Sender, Text: a.text})
@@ -441,7 +441,7 @@ func (d *delegates) ratifying(ctx context.Context, r *Request, a roleText) (*sto
 		}
 	}
 	if len(holders) == 0 {
-		return nil, Errorf("No one holds the mandate as %s now, so there is nothing to ratify for it. To vote on the proposal anyway, use `%s`.",
+		return nil, Refusef("No one holds the mandate as %s now, so there is nothing to ratify for it. To vote on the proposal anyway, use `%s`.",
 			a.role, r.Cmd("motion <text>"))
 	}
 	for _, want := range []id.UserID{a.user, r.Sender} {
@@ -451,11 +451,11 @@ func (d *delegates) ratifying(ctx context.Context, r *Request, a roleText) (*sto
 			}
 		}
 		if a.user != "" {
-			return nil, Errorf("%s does not hold the mandate as %s now.", a.user, a.role)
+			return nil, Refusef("%s does not hold the mandate as %s now.", a.user, a.role)
 		}
 	}
 	if len(holders) > 1 {
-		return nil, Errorf("%d members hold %s. Say whose proposal it is, for example `%s`.", len(holders), a.role,
+		return nil, Refusef("%d members hold %s. Say whose proposal it is, for example `%s`.", len(holders), a.role,
 			r.Cmd(fmt.Sprintf("ratify %s %s : <proposal>", a.role, holders[0].User)))
 	}
 	return holders[0], nil

@@ -680,7 +680,7 @@ func FuzzDelegateArgs(f *testing.F) {
 		r := &Request{Env: env, Room: testRoom, Sender: ana, Prefix: "!"}
 		check := func(err error, user id.UserID, role, text string, limit int) {
 			if err != nil {
-				if _, ok := AsUserError(err); !ok {
+				if _, ok := AsRefusal(err); !ok {
 					t.Fatalf("%q: not a user error: %v", args, err)
 				}
 				return

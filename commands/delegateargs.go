@@ -60,7 +60,7 @@ func (r *Request) userExample() string {
 }
 
 func roleError(r *Request, s string) error {
-	return Errorf("%q can't be a role: use one word such as `negotiator` or `federation-delegate`. For example: `%s`",
+	return Refusef("%q can't be a role: use one word such as `negotiator` or `federation-delegate`. For example: `%s`",
 		echo(s), r.Cmd("delegate "+r.userExample()+" negotiator : Negotiate the new rota"))
 }
 
@@ -70,12 +70,12 @@ func roleError(r *Request, s string) error {
 func parseUser(r *Request, s string, known []id.UserID) (id.UserID, error) {
 	s = strings.TrimPrefix(s, "https://matrix.to/#/")
 	if !strings.HasPrefix(s, "@") || len(s) < 2 {
-		return "", Errorf("%q is not a member. Write their Matrix ID, such as `%s`.", echo(s), r.userExample())
+		return "", Refusef("%q is not a member. Write their Matrix ID, such as `%s`.", echo(s), r.userExample())
 	}
 	if strings.Contains(s, ":") {
 		u := id.UserID(s)
 		if _, _, err := u.ParseAndValidateRelaxed(); err != nil {
-			return "", Errorf("%q is not a Matrix ID. Write it like `%s`.", echo(s), r.userExample())
+			return "", Refusef("%q is not a Matrix ID. Write it like `%s`.", echo(s), r.userExample())
 		}
 		return u, nil
 	}
@@ -89,9 +89,9 @@ func parseUser(r *Request, s string, known []id.UserID) (id.UserID, error) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return "", Errorf("I can't find %s here. Write their full Matrix ID, such as `%s`.", echo(s), r.userExample())
+		return "", Refusef("I can't find %s here. Write their full Matrix ID, such as `%s`.", echo(s), r.userExample())
 	}
-	return "", Errorf("More than one member is called %s (%s, %s). Write the full Matrix ID.", s, found[0], found[1])
+	return "", Refusef("More than one member is called %s (%s, %s). Write the full Matrix ID.", s, found[0], found[1])
 }
 
 // election is a parsed !delegate.
@@ -110,7 +110,7 @@ func (r *Request) parseElection(args string, known []id.UserID, spec motionSpec,
 	head, mandate, found := splitColon(args)
 	words := strings.Fields(head)
 	if len(words) < 2 || !found {
-		return election{}, Errorf("Say who, which role, and the mandate after a colon. For example: `%s`", example)
+		return election{}, Refusef("Say who, which role, and the mandate after a colon. For example: `%s`", example)
 	}
 	e := election{term: term, mandate: mandate}
 	var err error
@@ -133,15 +133,15 @@ func (r *Request) parseElection(args string, known []id.UserID, spec motionSpec,
 			return election{}, err
 		}
 		if spec.Text != rest {
-			return election{}, Errorf("I don't understand `%s` before the colon. For example: `%s`", echo(strings.Join(options, " ")), example)
+			return election{}, Refusef("I don't understand `%s` before the colon. For example: `%s`", echo(strings.Join(options, " ")), example)
 		}
 	}
 	e.spec = spec
 	switch {
 	case e.mandate == "":
-		return election{}, Errorf("What is the mandate? Write it after the colon. For example: `%s`", example)
+		return election{}, Refusef("What is the mandate? Write it after the colon. For example: `%s`", example)
 	case len(e.mandate) > maxMandate:
-		return election{}, Errorf("That mandate is %d characters long; the limit is %d. Put the details in a document and link it.", len(e.mandate), maxMandate)
+		return election{}, Refusef("That mandate is %d characters long; the limit is %d. Put the details in a document and link it.", len(e.mandate), maxMandate)
 	}
 	return e, nil
 }
@@ -185,7 +185,7 @@ const maxTerm = 365 * 24 * time.Hour
 func termDuration(s string) (time.Duration, error) {
 	d, err := timespec.Duration(s)
 	if err != nil || d > maxTerm {
-		return 0, Errorf("`--term` needs a length of at most 365 days, such as `90d`, `12w` or `6 weeks`.")
+		return 0, Refusef("`--term` needs a length of at most 365 days, such as `90d`, `12w` or `6 weeks`.")
 	}
 	return d, nil
 }
@@ -200,7 +200,7 @@ func takeSecret(words []string) ([]string, bool, error) {
 		case strings.EqualFold(w, "--secret"):
 			secret = true
 		case strings.HasPrefix(w, "--"):
-			return nil, false, Errorf("`%s` can't be used here: a recall or a ratification always has the room's usual quorum and deadline "+
+			return nil, false, Refusef("`%s` can't be used here: a recall or a ratification always has the room's usual quorum and deadline "+
 				"(and a recall the configured threshold), so nobody can rig one. Only `--secret` is allowed.", echo(w))
 		default:
 			rest = append(rest, w)
@@ -227,7 +227,7 @@ func (r *Request) parseRecall(args string, known []id.UserID) (recallArgs, error
 	}
 	a.secret = secret
 	if len(words) == 0 || len(words) > 2 {
-		return recallArgs{}, Errorf("Say whom to recall, and optionally the role and a reason. For example: `%s`",
+		return recallArgs{}, Refusef("Say whom to recall, and optionally the role and a reason. For example: `%s`",
 			r.Cmd("recall "+r.userExample()+" negotiator : Agreed to Sunday shifts against the mandate"))
 	}
 	if a.user, err = parseUser(r, words[0], known); err != nil {
@@ -240,7 +240,7 @@ func (r *Request) parseRecall(args string, known []id.UserID) (recallArgs, error
 		}
 	}
 	if len(reason) > maxReason {
-		return recallArgs{}, Errorf("That reason is %d characters long; the limit is %d. Say more in the room.", len(reason), maxReason)
+		return recallArgs{}, Refusef("That reason is %d characters long; the limit is %d. Say more in the room.", len(reason), maxReason)
 	}
 	a.reason = reason
 	return a, nil
@@ -270,7 +270,7 @@ func (r *Request) parseRoleText(args string, known []id.UserID, ratification boo
 		maxWords = 2
 	}
 	if !found || text == "" || len(words) == 0 || len(words) > maxWords {
-		return roleText{}, Errorf("Say which role, then the text after a colon. For example: `%s`", r.Cmd(example))
+		return roleText{}, Refusef("Say which role, then the text after a colon. For example: `%s`", r.Cmd(example))
 	}
 	var ok bool
 	if a.role, ok = parseRole(words[0]); !ok {
@@ -283,7 +283,7 @@ func (r *Request) parseRoleText(args string, known []id.UserID, ratification boo
 		}
 	}
 	if len(text) > limit {
-		return roleText{}, Errorf("That is %d characters long; the limit is %d. Put the details in a document and link it.", len(text), limit)
+		return roleText{}, Refusef("That is %d characters long; the limit is %d. Put the details in a document and link it.", len(text), limit)
 	}
 	a.text = text
 	return a, nil

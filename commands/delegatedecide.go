@@ -260,9 +260,9 @@ func (d *delegates) mayClose(ctx context.Context, m *store.Motion, user id.UserI
 	}
 	switch {
 	case m.Kind == kindElection && p.User == user:
-		return Errorf("You can't close your own election early: it closes when everyone has voted or at its deadline.")
+		return Refusef("You can't close your own election early: it closes when everyone has voted or at its deadline.")
 	case m.Kind == kindRecall && p.User == user:
-		return Errorf("You can't close the recall of your own mandate: it closes when everyone has voted or at its deadline.")
+		return Refusef("You can't close the recall of your own mandate: it closes when everyone has voted or at its deadline.")
 	case m.Kind != kindRatification:
 		return nil
 	}
@@ -275,7 +275,7 @@ func (d *delegates) mayClose(ctx context.Context, m *store.Motion, user id.UserI
 		concerned = concerned || del.Role == p.Role && del.User == user
 	}
 	if concerned {
-		return Errorf("You can't close the ratification of what was brought back as %s: only the assembly's vote decides it, "+
+		return Refusef("You can't close the ratification of what was brought back as %s: only the assembly's vote decides it, "+
 			"when everyone has voted or at its deadline.", p.Role)
 	}
 	return nil
@@ -284,7 +284,7 @@ func (d *delegates) mayClose(ctx context.Context, m *store.Motion, user id.UserI
 // mayWithdraw keeps a recall from being withdrawn once voting started.
 func (d *delegates) mayWithdraw(_ context.Context, m *store.Motion, _ id.UserID) error {
 	if m.Kind == kindRecall && m.Status == store.MotionOpen {
-		return Errorf("A recall can't be withdrawn once voting has started: motion #%d is the assembly's to decide.", m.Number)
+		return Refusef("A recall can't be withdrawn once voting has started: motion #%d is the assembly's to decide.", m.Number)
 	}
 	return nil
 }

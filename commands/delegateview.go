@@ -48,7 +48,7 @@ func (d *delegates) list(ctx context.Context, r *Request) error {
 			return d.showNumber(ctx, r, n)
 		}
 	}
-	return Errorf("Try `%s`, `%s` or `%s`.", r.Cmd("delegates"), r.Cmd("delegates "+r.userExample()), r.Cmd("delegates history negotiator"))
+	return Refusef("Try `%s`, `%s` or `%s`.", r.Cmd("delegates"), r.Cmd("delegates "+r.userExample()), r.Cmd("delegates history negotiator"))
 }
 
 // current lists the active mandates, one or two lines each.
@@ -85,7 +85,7 @@ func (d *delegates) showNumber(ctx context.Context, r *Request, n int) error {
 		return err
 	}
 	if !ok {
-		return Errorf("There is no delegation #%d in this room. `%s` lists the current ones.", n, r.Cmd("delegates"))
+		return Refusef("There is no delegation #%d in this room. `%s` lists the current ones.", n, r.Cmd("delegates"))
 	}
 	out, err := d.full(ctx, r, del)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"quorum/commands/timespec"
 	"quorum/config"
 	"quorum/msg"
 	"quorum/record"
@@ -51,22 +52,29 @@ type Env struct {
 // messages that answer no command (notices, DMs, scheduled work).
 func (e *Env) Cmd(s string) string { return e.Config.CommandPrefixes[0] + s }
 
-// UserError is a mistake by the person who sent a command. Its text is
+// Refusal is a mistake by the person who sent a command. Its text is
 // replied as it is, and nothing the command did is kept.
-type UserError struct{ Message msg.Message }
+type Refusal struct{ Message msg.Message }
 
-func (e *UserError) Error() string { return e.Message.Body }
+func (e *Refusal) Error() string { return e.Message.Body }
 
-// Errorf makes a UserError with msg.F's formatting.
-func Errorf(format string, args ...any) error {
-	return &UserError{Message: msg.F(format, args...)}
+// Refusef makes a Refusal with msg.F's formatting.
+func Refusef(format string, args ...any) error {
+	return &Refusal{Message: msg.F(format, args...)}
 }
 
-// AsUserError unwraps a UserError.
-func AsUserError(err error) (*UserError, bool) {
-	var ue *UserError
-	ok := errors.As(err, &ue)
-	return ue, ok
+// AsRefusal finds the refusal in err: a Refusal, or a parser's error
+// written for the member (timespec.Error), which handlers return as it is.
+func AsRefusal(err error) (*Refusal, bool) {
+	var refusal *Refusal
+	if errors.As(err, &refusal) {
+		return refusal, true
+	}
+	var parse *timespec.Error
+	if errors.As(err, &parse) {
+		return &Refusal{Message: msg.F("%s", parse.Error())}, true
+	}
+	return nil, false
 }
 
 // Effects collects what a handler wants to say or do. They are written to the

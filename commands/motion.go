@@ -157,7 +157,7 @@ func (f *motions) find(ctx context.Context, r *Request, n int) (*store.Motion, e
 		return nil, err
 	}
 	if !ok {
-		return nil, Errorf("There is no motion #%d in this room. `%s` lists the open ones.", n, r.Cmd("motions"))
+		return nil, Refusef("There is no motion #%d in this room. `%s` lists the open ones.", n, r.Cmd("motions"))
 	}
 	return m, nil
 }
@@ -176,7 +176,7 @@ func (f *motions) propose(ctx context.Context, r *Request, spec motionSpec) (*st
 		return nil, err
 	}
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
-		return nil, Errorf("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, plural(len(electorate), "member", "members"))
+		return nil, Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, plural(len(electorate), "member", "members"))
 	}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
 		return nil, err

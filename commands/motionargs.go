@@ -35,7 +35,7 @@ func deadline(s string, now time.Time, loc *time.Location) (time.Time, time.Dura
 	}
 	t, err := timespec.Moment(s, now, loc)
 	if err != nil {
-		return time.Time{}, 0, Errorf("%s", err.Error())
+		return time.Time{}, 0, err
 	}
 	return t, 0, nil
 }
@@ -57,7 +57,7 @@ func (r *Request) parseMotionArgs(args string, spec motionSpec) (motionSpec, err
 				return value, nil
 			}
 			if i >= len(words) {
-				return "", Errorf("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
+				return "", Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
 			}
 			i++
 			return words[i-1], nil
@@ -94,7 +94,7 @@ func (r *Request) parseMotionArgs(args string, spec motionSpec) (motionSpec, err
 		case "secret":
 			spec.Secret = true
 		default:
-			return spec, Errorf("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
+			return spec, Refusef("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
 		}
 	}
 	if i < len(words) && words[i] == ":" {
@@ -102,10 +102,10 @@ func (r *Request) parseMotionArgs(args string, spec motionSpec) (motionSpec, err
 	}
 	spec.Text = strings.TrimSpace(strings.Join(words[i:], " "))
 	if spec.Text == "" {
-		return spec, Errorf("What is the motion? For example: `%s`", r.Cmd("motion --closes 48h Pay the rent from the strike fund"))
+		return spec, Refusef("What is the motion? For example: `%s`", r.Cmd("motion --closes 48h Pay the rent from the strike fund"))
 	}
 	if len(spec.Text) > maxMotionText {
-		return spec, Errorf("That motion is %d characters long; the limit is %d. Put the details in a document and link it.", len(spec.Text), maxMotionText)
+		return spec, Refusef("That motion is %d characters long; the limit is %d. Put the details in a document and link it.", len(spec.Text), maxMotionText)
 	}
 	return spec, nil
 }
@@ -126,7 +126,7 @@ func longestDeadline(words []string, now time.Time, loc *time.Location) (time.Ti
 		}
 	}
 	if firstErr == nil {
-		return time.Time{}, 0, 0, Errorf("`--closes` needs a time, such as `48h`, `friday 18:00` or `2026-12-01 18:00`.")
+		return time.Time{}, 0, 0, Refusef("`--closes` needs a time, such as `48h`, `friday 18:00` or `2026-12-01 18:00`.")
 	}
 	return time.Time{}, 0, 0, firstErr
 }

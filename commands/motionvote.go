@@ -151,7 +151,7 @@ func (f *motions) redaction(ctx context.Context, fx *Effects, rd Redaction) (boo
 func (f *motions) vote(ctx context.Context, r *Request) error {
 	words := strings.Fields(r.Args)
 	usage := func() error {
-		return Errorf("Say which motion and how you vote, for example `%s`.", r.Cmd("vote 3 yes"))
+		return Refusef("Say which motion and how you vote, for example `%s`.", r.Cmd("vote 3 yes"))
 	}
 	if len(words) != 2 {
 		return usage()
@@ -169,14 +169,14 @@ func (f *motions) vote(ctx context.Context, r *Request) error {
 		return err
 	}
 	if m.Secret && m.Status == store.MotionOpen {
-		return Errorf("Motion #%d is a secret ballot: send your vote to me in our direct chat (I sent you a ballot there), not in the room.", m.Number)
+		return Refusef("Motion #%d is a secret ballot: send your vote to me in our direct chat (I sent you a ballot there), not in the room.", m.Number)
 	}
 	refusal, err := f.cast(ctx, &r.Effects, ballot{motion: m, voter: r.Sender, choice: choice, event: r.Event, at: r.Time})
 	if err != nil {
 		return err
 	}
 	if refusal != "" {
-		return Errorf("%s", refusal)
+		return Refusef("%s", refusal)
 	}
 	r.Replyf("Your vote on motion #%d: %s.", m.Number, string(choice))
 	return nil
@@ -185,7 +185,7 @@ func (f *motions) vote(ctx context.Context, r *Request) error {
 func (f *motions) second(ctx context.Context, r *Request) error {
 	n, ok := motionNumber(r.Args)
 	if !ok {
-		return Errorf("Which motion? For example `%s`.", r.Cmd("second 3"))
+		return Refusef("Which motion? For example `%s`.", r.Cmd("second 3"))
 	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
@@ -193,11 +193,11 @@ func (f *motions) second(ctx context.Context, r *Request) error {
 	}
 	switch {
 	case m.Status != store.MotionAwaitingSecond:
-		return Errorf("Motion #%d does not need a second (it is %s).", m.Number, statusWords(m.Status))
+		return Refusef("Motion #%d does not need a second (it is %s).", m.Number, statusWords(m.Status))
 	case m.Proposer == r.Sender:
-		return Errorf("A motion needs a second from someone other than its proposer.")
+		return Refusef("A motion needs a second from someone other than its proposer.")
 	case !m.ClosesAt.IsZero() && m.Duration == 0 && !m.ClosesAt.After(r.Clock.Now()):
-		return Errorf("Motion #%d was to close %s, which has passed. Propose it again with a new `--closes`.", m.Number, timespec.Human(m.ClosesAt, r.Location()))
+		return Refusef("Motion #%d was to close %s, which has passed. Propose it again with a new `--closes`.", m.Number, timespec.Human(m.ClosesAt, r.Location()))
 	}
 	electorate, err := f.electorate(ctx, r.Room)
 	if err != nil {
@@ -217,17 +217,17 @@ func statusWords(status string) string {
 func (f *motions) withdraw(ctx context.Context, r *Request) error {
 	n, ok := motionNumber(r.Args)
 	if !ok {
-		return Errorf("Which motion? For example `%s`.", r.Cmd("withdraw 3"))
+		return Refusef("Which motion? For example `%s`.", r.Cmd("withdraw 3"))
 	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
 		return err
 	}
 	if m.Proposer != r.Sender {
-		return Errorf("Only the proposer can withdraw motion #%d.", m.Number)
+		return Refusef("Only the proposer can withdraw motion #%d.", m.Number)
 	}
 	if m.Status != store.MotionOpen && m.Status != store.MotionAwaitingSecond {
-		return Errorf("Motion #%d is already %s.", m.Number, statusWords(m.Status))
+		return Refusef("Motion #%d is already %s.", m.Number, statusWords(m.Status))
 	}
 	if k, ok := f.kinds[m.Kind]; ok && k.mayWithdraw != nil {
 		if err := k.mayWithdraw(ctx, m, r.Sender); err != nil {
@@ -249,14 +249,14 @@ func (f *motions) withdraw(ctx context.Context, r *Request) error {
 func (f *motions) close(ctx context.Context, r *Request) error {
 	n, ok := motionNumber(r.Args)
 	if !ok {
-		return Errorf("Which motion? For example `%s`.", r.Cmd("close 3"))
+		return Refusef("Which motion? For example `%s`.", r.Cmd("close 3"))
 	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
 		return err
 	}
 	if m.Status != store.MotionOpen {
-		return Errorf("Motion #%d is not open (it is %s).", m.Number, statusWords(m.Status))
+		return Refusef("Motion #%d is not open (it is %s).", m.Number, statusWords(m.Status))
 	}
 	if k, ok := f.kinds[m.Kind]; ok && k.mayClose != nil {
 		if err := k.mayClose(ctx, m, r.Sender); err != nil {
@@ -274,9 +274,9 @@ func (f *motions) close(ctx context.Context, r *Request) error {
 		}
 		switch {
 		case m.Proposer != r.Sender:
-			return Errorf("Only a room moderator can close motion #%d early; its proposer can once everyone has voted.", m.Number)
+			return Refusef("Only a room moderator can close motion #%d early; its proposer can once everyone has voted.", m.Number)
 		case m.Yes+m.No+m.Abstain < electorate:
-			return Errorf("Motion #%d stays open until everyone has voted (%d of %d so far) or it closes %s.",
+			return Refusef("Motion #%d stays open until everyone has voted (%d of %d so far) or it closes %s.",
 				m.Number, m.Yes+m.No+m.Abstain, electorate, timespec.Human(m.ClosesAt, r.Location()))
 		}
 	}

@@ -129,25 +129,25 @@ func (d *duties) remind(ctx context.Context, r *Request) error {
 			return (&studies{a: d.a}).remindPref(ctx, r, words[1:])
 		}
 	}
-	return Errorf("Try `%s`, `%s` or `%s`.", r.Cmd("remind me friday 18:00 : call the landlord"), r.Cmd("remind list"), r.Cmd("remind duty on"))
+	return Refusef("Try `%s`, `%s` or `%s`.", r.Cmd("remind me friday 18:00 : call the landlord"), r.Cmd("remind list"), r.Cmd("remind duty on"))
 }
 
 func (d *duties) remindMe(ctx context.Context, r *Request, args string) error {
 	example := r.Cmd("remind me friday 18:00 : call the landlord")
 	when, text, ok := splitColon(args)
 	if !ok || when == "" {
-		return Errorf("Say when, then what after a colon, e.g. `%s`.", example)
+		return Refusef("Say when, then what after a colon, e.g. `%s`.", example)
 	}
 	if text == "" {
-		return Errorf("What should I remind you of? Put it after the colon, e.g. `%s`.", example)
+		return Refusef("What should I remind you of? Put it after the colon, e.g. `%s`.", example)
 	}
 	if utf8.RuneCountInString(text) > maxReminderText {
-		return Errorf("That's too long for a reminder; keep it under %d characters.", maxReminderText)
+		return Refusef("That's too long for a reminder; keep it under %d characters.", maxReminderText)
 	}
 	if list, err := r.Store.Reminders().Pending(ctx, r.Sender, store.ReminderPersonal); err != nil {
 		return err
 	} else if len(list) >= maxPersonalReminders {
-		return Errorf("You have %d reminders, the most I keep; cancel one first (`%s`).", len(list), r.Cmd("remind list"))
+		return Refusef("You have %d reminders, the most I keep; cancel one first (`%s`).", len(list), r.Cmd("remind list"))
 	}
 	now, loc := r.Clock.Now(), r.UserLocation(ctx)
 	rem := store.Reminder{Kind: store.ReminderPersonal, User: r.Sender, Text: text, Zone: loc.String()}
@@ -158,7 +158,7 @@ func (d *duties) remindMe(ctx context.Context, r *Request, args string) error {
 			return err
 		}
 		if !s.End.IsZero() {
-			return Errorf("Repeating reminders go on until you cancel them; leave out `for …`, e.g. `%s`.", r.Cmd("remind me every monday 9:00 : bins out"))
+			return Refusef("Repeating reminders go on until you cancel them; leave out `for …`, e.g. `%s`.", r.Cmd("remind me every monday 9:00 : bins out"))
 		}
 		rule = s.Rule
 		rem.SeriesStart, rem.RRule = s.Start, s.Rule.RRule()
@@ -166,7 +166,7 @@ func (d *duties) remindMe(ctx context.Context, r *Request, args string) error {
 	} else {
 		t, err := timespec.Moment(when, now, loc)
 		if err != nil {
-			return Errorf("%s", err.Error())
+			return err
 		}
 		rem.DueAt, rem.EndsAt = t, t.Add(personalLateWindow)
 	}
@@ -234,12 +234,12 @@ func (d *duties) remindCancel(ctx context.Context, r *Request, words []string) e
 		n, _ = strconv.Atoi(words[0])
 	}
 	if n < 1 {
-		return Errorf("Which one? e.g. `%s`; `%s` shows their numbers.", r.Cmd("remind cancel 2"), r.Cmd("remind list"))
+		return Refusef("Which one? e.g. `%s`; `%s` shows their numbers.", r.Cmd("remind cancel 2"), r.Cmd("remind list"))
 	}
 	if ok, err := r.Store.Reminders().CancelNumber(ctx, r.Sender, n); err != nil {
 		return err
 	} else if !ok {
-		return Errorf("You have no reminder number %d; `%s` shows yours.", n, r.Cmd("remind list"))
+		return Refusef("You have no reminder number %d; `%s` shows yours.", n, r.Cmd("remind list"))
 	}
 	r.Replyf("Cancelled reminder %d.", n)
 	return nil
@@ -266,16 +266,16 @@ func (d *duties) remindDuty(ctx context.Context, r *Request, words []string) err
 		r.Replyf("OK, no more reminders of your turns.")
 		return nil
 	case len(words) == 0 || !strings.EqualFold(words[0], "on"):
-		return Errorf("Say `%s` (or with a lead time, `%s`) or `%s`.", r.Cmd("remind duty on"), r.Cmd("remind duty on 12h"), r.Cmd("remind duty off"))
+		return Refusef("Say `%s` (or with a lead time, `%s`) or `%s`.", r.Cmd("remind duty on"), r.Cmd("remind duty on 12h"), r.Cmd("remind duty off"))
 	}
 	lead := d.defaultLead()
 	if len(words) > 1 {
 		var err error
 		if lead, err = timespec.Duration(strings.Join(words[1:], " ")); err != nil {
-			return Errorf("%s", err.Error())
+			return err
 		}
 		if lead > maxDutyLead {
-			return Errorf("I can remind you at most 30 days ahead, e.g. `%s`.", r.Cmd("remind duty on 2d"))
+			return Refusef("I can remind you at most 30 days ahead, e.g. `%s`.", r.Cmd("remind duty on 2d"))
 		}
 	}
 	if err := r.Store.Reminders().SetLead(ctx, r.Sender, store.ReminderDuty, lead); err != nil {

@@ -83,7 +83,7 @@ func (d *duties) commands() []*Command {
 
 // rosterUsage is the reply to a !roster the bot cannot read.
 func rosterUsage(r *Request) error {
-	return Errorf("Try `%s` to see a roster, or `%s`.", r.Cmd("roster minutes"),
+	return Refusef("Try `%s` to see a roster, or `%s`.", r.Cmd("roster minutes"),
 		r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben"))
 }
 
@@ -105,7 +105,7 @@ func (d *duties) roster(ctx context.Context, r *Request) error {
 	}
 	if n, err := strconv.Atoi(rest[0]); err == nil && len(rest) == 1 {
 		if n < 1 || n > maxShownTurns {
-			return Errorf("I can show 1 to %d turns, e.g. `%s`.", maxShownTurns, r.Cmd("roster "+ro.Name+" 10"))
+			return Refusef("I can show 1 to %d turns, e.g. `%s`.", maxShownTurns, r.Cmd("roster "+ro.Name+" 10"))
 		}
 		return d.show(r, ro, rot, n)
 	}
@@ -121,7 +121,7 @@ func (d *duties) roster(ctx context.Context, r *Request) error {
 	case "delete":
 		return d.delete(ctx, r, ro)
 	}
-	return Errorf("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd("roster "+ro.Name+" "+rest[0]),
+	return Refusef("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd("roster "+ro.Name+" "+rest[0]),
 		r.Cmd("roster "+ro.Name), r.Cmd("roster "+ro.Name+" add @ana"), r.Cmd("roster "+ro.Name+" remove @ana"),
 		r.Cmd("roster "+ro.Name+" skip 2026-12-28"), r.Cmd("roster "+ro.Name+" away @ana 2026-12-01 2026-12-14"))
 }
@@ -138,7 +138,7 @@ func (d *duties) find(ctx context.Context, r *Request, name string) (*store.Rost
 		}
 	}
 	if !ok {
-		return nil, rotation{}, Errorf("There's no roster called %q here. `%s` lists them.", name, r.Cmd("rosters"))
+		return nil, rotation{}, Refusef("There's no roster called %q here. `%s` lists them.", name, r.Cmd("rosters"))
 	}
 	rot, err := d.load(ctx, ro)
 	return ro, rot, err
@@ -156,7 +156,7 @@ func (d *duties) load(ctx context.Context, ro *store.Roster) (rotation, error) {
 func (d *duties) create(ctx context.Context, r *Request, args string) error {
 	example := r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben")
 	if r.InDM {
-		return Errorf("Rosters belong to a room: create them there, e.g. `%s`.", example)
+		return Refusef("Rosters belong to a room: create them there, e.g. `%s`.", example)
 	}
 	now, loc := r.Clock.Now(), r.Location()
 	spec, err := parseNewRoster(args, now, loc, example)
@@ -167,12 +167,12 @@ func (d *duties) create(ctx context.Context, r *Request, args string) error {
 	if _, exists, err := r.Store.Rosters().Get(ctx, r.Room, name); err != nil {
 		return err
 	} else if exists {
-		return Errorf("There is a roster called %q here already; pick another name, or see it with `%s`.", name, r.Cmd("roster "+name))
+		return Refusef("There is a roster called %q here already; pick another name, or see it with `%s`.", name, r.Cmd("roster "+name))
 	}
 	if list, err := r.Store.Rosters().InRoom(ctx, r.Room); err != nil {
 		return err
 	} else if len(list) >= maxRostersPerRoom {
-		return Errorf("This room has %d rosters, the most I keep; delete one first.", len(list))
+		return Refusef("This room has %d rosters, the most I keep; delete one first.", len(list))
 	}
 	members, err := d.members(ctx, r, spec.members)
 	if err != nil {
@@ -217,11 +217,11 @@ func parseNewRoster(args string, now time.Time, loc *time.Location, example stri
 	head, tail, ok := splitColon(args)
 	words := strings.Fields(head)
 	if !ok || len(words) < 2 {
-		return newRoster{}, Errorf("Give a name, how often, and the members after a colon, e.g. `%s`.", example)
+		return newRoster{}, Refusef("Give a name, how often, and the members after a colon, e.g. `%s`.", example)
 	}
 	name, ok := rosterName(words[0])
 	if !ok || slices.Contains(reservedNames, name) {
-		return newRoster{}, Errorf("A roster's name is one word of letters and digits (not %q), e.g. `%s`.", words[0], example)
+		return newRoster{}, Refusef("A roster's name is one word of letters and digits (not %q), e.g. `%s`.", words[0], example)
 	}
 	s, err := parseSeries(strings.Join(words[1:], " "), now, loc)
 	if err != nil {
@@ -229,14 +229,14 @@ func parseNewRoster(args string, now time.Time, loc *time.Location, example stri
 	}
 	members := strings.Fields(strings.ReplaceAll(tail, ",", " "))
 	if len(members) == 0 {
-		return newRoster{}, Errorf("Name the members after the colon, e.g. `%s`.", example)
+		return newRoster{}, Refusef("Name the members after the colon, e.g. `%s`.", example)
 	}
 	if len(members) > maxRosterMembers {
-		return newRoster{}, Errorf("A roster can have at most %d members.", maxRosterMembers)
+		return newRoster{}, Refusef("A roster can have at most %d members.", maxRosterMembers)
 	}
 	for _, w := range members {
 		if !isMention(w) {
-			return newRoster{}, Errorf("I expected members like `@ana` after the colon, not %q.", w)
+			return newRoster{}, Refusef("I expected members like `@ana` after the colon, not %q.", w)
 		}
 	}
 	return newRoster{name: name, series: s, members: members}, nil
@@ -247,7 +247,7 @@ func (d *duties) members(ctx context.Context, r *Request, words []string) ([]id.
 	var out []id.UserID
 	for _, w := range words {
 		if !isMention(w) {
-			return nil, Errorf("I expected members like `@ana`, not %q.", w)
+			return nil, Refusef("I expected members like `@ana`, not %q.", w)
 		}
 		u, err := resolveMember(ctx, r.Env, r.Room, w)
 		if err != nil {
@@ -378,12 +378,12 @@ func mayActFor(ctx context.Context, r *Request, user id.UserID) error {
 	if ok, err := isModerator(ctx, r.Env, r.Room, r.Sender); err != nil || ok {
 		return err
 	}
-	return Errorf("Only %s or a moderator can do that.", user.String())
+	return Refusef("Only %s or a moderator can do that.", user.String())
 }
 
 func (d *duties) add(ctx context.Context, r *Request, ro *store.Roster, words []string) error {
 	if len(words) == 0 {
-		return Errorf("Who should I add? e.g. `%s`.", r.Cmd("roster "+ro.Name+" add @dan"))
+		return Refusef("Who should I add? e.g. `%s`.", r.Cmd("roster "+ro.Name+" add @dan"))
 	}
 	users, err := d.members(ctx, r, words)
 	if err != nil {
@@ -399,12 +399,12 @@ func (d *duties) add(ctx context.Context, r *Request, ro *store.Roster, words []
 		if m.Removed.IsZero() {
 			active++
 			if slices.Contains(users, m.User) {
-				return Errorf("%s is on the **%s** roster already.", m.User.String(), ro.Name)
+				return Refusef("%s is on the **%s** roster already.", m.User.String(), ro.Name)
 			}
 		}
 	}
 	if active+len(users) > maxRosterMembers {
-		return Errorf("A roster can have at most %d members.", maxRosterMembers)
+		return Refusef("A roster can have at most %d members.", maxRosterMembers)
 	}
 	for _, u := range users {
 		if err := r.Store.Rosters().AddMember(ctx, ro.ID, u, now); err != nil {
@@ -416,7 +416,7 @@ func (d *duties) add(ctx context.Context, r *Request, ro *store.Roster, words []
 
 func (d *duties) remove(ctx context.Context, r *Request, ro *store.Roster, words []string) error {
 	if len(words) != 1 || !isMention(words[0]) {
-		return Errorf("Who should I take off? e.g. `%s`.", r.Cmd("roster "+ro.Name+" remove @ana"))
+		return Refusef("Who should I take off? e.g. `%s`.", r.Cmd("roster "+ro.Name+" remove @ana"))
 	}
 	// Someone who left the room can still be taken off: read the ID as typed.
 	user := id.UserID(strings.TrimRight(words[0], ",;.:"))
@@ -434,7 +434,7 @@ func (d *duties) remove(ctx context.Context, r *Request, ro *store.Roster, words
 	if err != nil {
 		return err
 	} else if !ok {
-		return Errorf("%s isn't on the **%s** roster.", user.String(), ro.Name)
+		return Refusef("%s isn't on the **%s** roster.", user.String(), ro.Name)
 	}
 	if err := r.Store.Swaps().CancelInvolving(ctx, ro.ID, user, now); err != nil {
 		return err
@@ -445,7 +445,7 @@ func (d *duties) remove(ctx context.Context, r *Request, ro *store.Roster, words
 func (d *duties) skip(ctx context.Context, r *Request, ro *store.Roster, rot rotation, dateText string) error {
 	example := r.Cmd("roster " + ro.Name + " skip 2026-12-28")
 	if dateText == "" {
-		return Errorf("Which day's turn? e.g. `%s`.", example)
+		return Refusef("Which day's turn? e.g. `%s`.", example)
 	}
 	t, err := d.turnOn(r, ro, rot, dateText)
 	if err != nil {
@@ -462,14 +462,14 @@ func (d *duties) turnOn(r *Request, ro *store.Roster, rot rotation, dateText str
 	now, loc := r.Clock.Now(), rot.Start.Location()
 	day, err := timespec.Date(dateText, now, loc)
 	if err != nil {
-		return Turn{}, Errorf("%s", err.Error())
+		return Turn{}, err
 	}
 	// Only the day's first turn can be meant: the roster's turns are at
 	// least a day apart.
 	if first := rot.turns(day, 1); len(first) == 1 && first[0].At.Before(day.AddDate(0, 0, 1)) {
 		t := first[0]
 		if !t.At.After(now) {
-			return Turn{}, Errorf("The **%s** turn of %s has already started.", ro.Name, timespec.Human(t.At, loc))
+			return Turn{}, Refusef("The **%s** turn of %s has already started.", ro.Name, timespec.Human(t.At, loc))
 		}
 		return t, nil
 	}
@@ -478,15 +478,15 @@ func (d *duties) turnOn(r *Request, ro *store.Roster, rot rotation, dateText str
 		days = append(days, t.At.Format("Mon 2 Jan"))
 	}
 	if len(days) == 0 {
-		return Turn{}, Errorf("There's no **%s** turn on %s: the roster has ended.", ro.Name, day.Format("Mon 2 Jan"))
+		return Turn{}, Refusef("There's no **%s** turn on %s: the roster has ended.", ro.Name, day.Format("Mon 2 Jan"))
 	}
-	return Turn{}, Errorf("There's no **%s** turn on %s. Next turns: %s.", ro.Name, day.Format("Mon 2 Jan"), strings.Join(days, ", "))
+	return Turn{}, Refusef("There's no **%s** turn on %s. Next turns: %s.", ro.Name, day.Format("Mon 2 Jan"), strings.Join(days, ", "))
 }
 
 func (d *duties) away(ctx context.Context, r *Request, ro *store.Roster, words []string) error {
 	example := r.Cmd("roster " + ro.Name + " away @ana 2026-12-01 2026-12-14")
 	if len(words) < 2 || !isMention(words[0]) {
-		return Errorf("Who is away, and when? e.g. `%s`.", example)
+		return Refusef("Who is away, and when? e.g. `%s`.", example)
 	}
 	user, err := resolveMember(ctx, r.Env, r.Room, words[0])
 	if err != nil {
@@ -502,7 +502,7 @@ func (d *duties) away(ctx context.Context, r *Request, ro *store.Roster, words [
 	}
 	until := to.AddDate(0, 0, 1)
 	if !until.After(now) {
-		return Errorf("That's in the past; give the days they will be away, e.g. `%s`.", example)
+		return Refusef("That's in the past; give the days they will be away, e.g. `%s`.", example)
 	}
 	if err := r.Store.Rosters().AddAway(ctx, ro.ID, store.Away{User: user, From: latest(from, now), To: until}); err != nil {
 		return err
@@ -532,11 +532,11 @@ func dateRange(words []string, now time.Time, loc *time.Location, example string
 	}
 	switch {
 	case found == 0:
-		return from, to, Errorf("I couldn't read %q as two dates. e.g. `%s`.", strings.Join(words, " "), example)
+		return from, to, Refusef("I couldn't read %q as two dates. e.g. `%s`.", strings.Join(words, " "), example)
 	case found > 1:
-		return from, to, Errorf("I can read %q more than one way; write the dates as year-month-day. e.g. `%s`.", strings.Join(words, " "), example)
+		return from, to, Refusef("I can read %q more than one way; write the dates as year-month-day. e.g. `%s`.", strings.Join(words, " "), example)
 	case to.Before(from):
-		return from, to, Errorf("The second date is before the first. e.g. `%s`.", example)
+		return from, to, Refusef("The second date is before the first. e.g. `%s`.", example)
 	}
 	return from, to, nil
 }
@@ -546,7 +546,7 @@ func (d *duties) delete(ctx context.Context, r *Request, ro *store.Roster) error
 		if ok, err := isModerator(ctx, r.Env, r.Room, r.Sender); err != nil {
 			return err
 		} else if !ok {
-			return Errorf("Only %s, who created it, or a moderator can delete the **%s** roster.", ro.CreatedBy.String(), ro.Name)
+			return Refusef("Only %s, who created it, or a moderator can delete the **%s** roster.", ro.CreatedBy.String(), ro.Name)
 		}
 	}
 	if err := cancelReminders(ctx, r.Env, store.ReminderDuty, "", dutyRefPrefix(ro.ID)); err != nil {

@@ -44,7 +44,7 @@ func FuzzRosterGrammar(f *testing.F) {
 	f.Fuzz(func(t *testing.T, args string) {
 		spec, err := parseNewRoster(args, now, berlin, "example")
 		if err != nil {
-			ue, ok := AsUserError(err)
+			ue, ok := AsRefusal(err)
 			if !ok || ue.Message.Body == "" || strings.Contains(ue.Message.Body, "\n") {
 				t.Fatalf("%q: error is not one friendly line: %#v", args, err)
 			}

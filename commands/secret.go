@@ -19,13 +19,13 @@ func (f *motions) castSecret(ctx context.Context, r *Request, n int, choice Choi
 	}
 	switch {
 	case len(candidates) == 0:
-		return Errorf("You have no open secret ballot numbered #%d. Open votes are cast in the room, by reaction or `%s`.", n, r.Cmd("vote N yes"))
+		return Refusef("You have no open secret ballot numbered #%d. Open votes are cast in the room, by reaction or `%s`.", n, r.Cmd("vote N yes"))
 	case len(candidates) > 1:
-		return Errorf("Two of your rooms have an open secret ballot #%d; I can't tell which one you mean. Ask the room to number them apart.", n)
+		return Refusef("Two of your rooms have an open secret ballot #%d; I can't tell which one you mean. Ask the room to number them apart.", n)
 	}
 	m := candidates[0]
 	if r.Time.After(m.ClosesAt) {
-		return Errorf("Motion #%d closed before your vote arrived, so it was not counted.", m.Number)
+		return Refusef("Motion #%d closed before your vote arrived, so it was not counted.", m.Number)
 	}
 	code := receiptCode()
 	cast, err := r.Store.Secret().Cast(ctx, m.ID, r.Sender, string(choice), code)
@@ -33,7 +33,7 @@ func (f *motions) castSecret(ctx context.Context, r *Request, n int, choice Choi
 		return err
 	}
 	if !cast {
-		return Errorf("You have already voted on motion #%d. A secret ballot can't be changed: that would need a link between you and your vote.", m.Number)
+		return Refusef("You have already voted on motion #%d. A secret ballot can't be changed: that would need a link between you and your vote.", m.Number)
 	}
 	r.Reply(msg.F("Your secret ballot on motion #%d is cast: %s. Your receipt code is `%s`: when the result is posted it lists every code with its vote, so you can check yours was counted as cast. Keep it to yourself.",
 		m.Number, string(choice), code).With("quorum.receipt", map[string]any{"motion": m.Number, "code": code}))

@@ -38,7 +38,7 @@ const seriesExample = "every week from monday 18:00"
 func parseSeries(text string, now time.Time, loc *time.Location) (series, error) {
 	words := strings.Fields(text)
 	if len(words) == 0 || !strings.EqualFold(words[0], "every") {
-		return series{}, Errorf("Say how often, e.g. `%s`.", seriesExample)
+		return series{}, Refusef("Say how often, e.g. `%s`.", seriesExample)
 	}
 	words = words[1:]
 	iFrom, iFor := wordIndex(words, "from"), wordIndex(words, "for")
@@ -56,12 +56,12 @@ func parseSeries(text string, now time.Time, loc *time.Location) (series, error)
 	var fromWords, forWords []string
 	if iFrom < len(words) {
 		if fromWords = segment(iFrom); len(fromWords) == 0 {
-			return series{}, Errorf("Say when it starts after `from`, e.g. `%s`.", seriesExample)
+			return series{}, Refusef("Say when it starts after `from`, e.g. `%s`.", seriesExample)
 		}
 	}
 	if iFor < len(words) {
 		if forWords = segment(iFor); len(forWords) == 0 {
-			return series{}, Errorf("Say how long it runs after `for`, e.g. `%s for 12 weeks`.", seriesExample)
+			return series{}, Refusef("Say how long it runs after `for`, e.g. `%s for 12 weeks`.", seriesExample)
 		}
 	}
 	rule, clock, err := parseInterval(interval, now, loc)
@@ -79,18 +79,18 @@ func parseSeries(text string, now time.Time, loc *time.Location) (series, error)
 	}
 	start, err := timespec.Moment(when, now, loc)
 	if err != nil {
-		return series{}, Errorf("%s", err.Error())
+		return series{}, err
 	}
 	s := series{Start: start, Rule: rule}
 	if len(forWords) > 0 {
 		d, err := timespec.Duration(strings.Join(forWords, " "))
 		if err != nil {
-			return series{}, Errorf("%s", err.Error())
+			return series{}, err
 		}
 		s.End = start.AddDate(0, 0, int(d/(24*time.Hour))).Add(d % (24 * time.Hour))
 	}
 	if occ := rule.Occurrences(start, start, 1); len(occ) == 0 || !s.End.IsZero() && !occ[0].Before(s.End) {
-		return series{}, Errorf("That never happens: the first time would be after the end. Try `%s for 12 weeks`.", seriesExample)
+		return series{}, Refusef("That never happens: the first time would be after the end. Try `%s for 12 weeks`.", seriesExample)
 	}
 	return s, nil
 }
@@ -98,7 +98,7 @@ func parseSeries(text string, now time.Time, loc *time.Location) (series, error)
 // parseInterval reads the repeat, and a time of day typed after it.
 func parseInterval(words []string, now time.Time, loc *time.Location) (timespec.Recurrence, string, error) {
 	if len(words) == 0 {
-		return timespec.Recurrence{}, "", Errorf("Say how often after `every`, e.g. `every week`, `every 2 weeks` or `every tuesday`.")
+		return timespec.Recurrence{}, "", Refusef("Say how often after `every`, e.g. `every week`, `every 2 weeks` or `every tuesday`.")
 	}
 	rule, err := timespec.ParseRecurrence(strings.Join(words, " "))
 	if err == nil {
@@ -118,7 +118,7 @@ func parseInterval(words []string, now time.Time, loc *time.Location) (timespec.
 			}
 		}
 	}
-	return timespec.Recurrence{}, "", Errorf("%s", err.Error())
+	return timespec.Recurrence{}, "", err
 }
 
 // clockWordRE matches the words of a time of day: "18:00", "6pm", "6", "pm".
@@ -180,7 +180,7 @@ func isMention(w string) bool { return strings.HasPrefix(w, "@") }
 func resolveMember(ctx context.Context, env *Env, room id.RoomID, word string) (id.UserID, error) {
 	word = strings.TrimRight(word, ",;.:")
 	if len(word) < 2 || len(word) > 255 || strings.IndexFunc(word, unicode.IsSpace) >= 0 {
-		return "", Errorf("%s isn't a member; write their Matrix ID, e.g. `@ana:example.org`.", word)
+		return "", Refusef("%s isn't a member; write their Matrix ID, e.g. `@ana:example.org`.", word)
 	}
 	members, err := env.Rooms.Members(ctx, room)
 	if err != nil {
@@ -189,10 +189,10 @@ func resolveMember(ctx context.Context, env *Env, room id.RoomID, word string) (
 	if strings.Contains(word, ":") {
 		user := id.UserID(word)
 		if _, _, err := user.Parse(); err != nil {
-			return "", Errorf("%s isn't a Matrix ID; write it like `@ana:example.org`.", word)
+			return "", Refusef("%s isn't a Matrix ID; write it like `@ana:example.org`.", word)
 		}
 		if user == env.Bot || !slices.Contains(members, user) {
-			return "", Errorf("%s isn't a member of this room.", word)
+			return "", Refusef("%s isn't a member of this room.", word)
 		}
 		return user, nil
 	}
@@ -203,7 +203,7 @@ func resolveMember(ctx context.Context, env *Env, room id.RoomID, word string) (
 		}
 	}
 	if len(found) != 1 {
-		return "", Errorf("I can't tell who %s is here; write their full Matrix ID, e.g. `%s:example.org`.", word, word)
+		return "", Refusef("I can't tell who %s is here; write their full Matrix ID, e.g. `%s:example.org`.", word, word)
 	}
 	return found[0], nil
 }

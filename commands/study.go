@@ -116,7 +116,7 @@ func rest(s string, n int) string {
 func (f *studies) study(ctx context.Context, r *Request) error {
 	words := strings.Fields(r.Args)
 	if len(words) == 0 {
-		return Errorf("Try `%s` or `%s`.", r.Cmd(studyExample), r.Cmd("study list"))
+		return Refusef("Try `%s` or `%s`.", r.Cmd(studyExample), r.Cmd("study list"))
 	}
 	switch strings.ToLower(words[0]) {
 	case "new":
@@ -132,7 +132,7 @@ func (f *studies) study(ctx context.Context, r *Request) error {
 	}
 	n, ok := motionNumber(words[0])
 	if !ok {
-		return Errorf("I don't know `%s`. Try `%s`, `%s` or `%s`.", r.Cmd("study "+words[0]), r.Cmd("study new …"), r.Cmd("study list"), r.Cmd("study 3"))
+		return Refusef("I don't know `%s`. Try `%s`, `%s` or `%s`.", r.Cmd("study "+words[0]), r.Cmd("study new …"), r.Cmd("study list"), r.Cmd("study 3"))
 	}
 	s, err := f.find(ctx, r, n)
 	if err != nil {
@@ -153,7 +153,7 @@ func (f *studies) study(ctx context.Context, r *Request) error {
 	case "attended":
 		return f.attended(ctx, r, s, words[2:])
 	}
-	return Errorf("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd(fmt.Sprintf("study %d %s", n, words[1])),
+	return Refusef("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd(fmt.Sprintf("study %d %s", n, words[1])),
 		r.Cmd(fmt.Sprintf("study %d", n)), r.Cmd(fmt.Sprintf("study %d reading <text>", n)), r.Cmd(fmt.Sprintf("study %d move <when>", n)),
 		r.Cmd(fmt.Sprintf("study %d cancel", n)), r.Cmd(fmt.Sprintf("study %d ics", n)))
 }
@@ -165,7 +165,7 @@ func (f *studies) find(ctx context.Context, r *Request, n int) (*store.Session, 
 		return nil, err
 	}
 	if !ok {
-		return nil, Errorf("There is no study session #%d here. `%s` lists them.", n, r.Cmd("study list"))
+		return nil, Refusef("There is no study session #%d here. `%s` lists them.", n, r.Cmd("study list"))
 	}
 	return s, nil
 }
@@ -179,7 +179,7 @@ func (f *studies) mayManage(ctx context.Context, r *Request, s *store.Session, w
 	if err != nil || mod {
 		return err
 	}
-	return Errorf("Only whoever scheduled session #%d or a room moderator can %s it.", s.Number, what)
+	return Refusef("Only whoever scheduled session #%d or a room moderator can %s it.", s.Number, what)
 }
 
 func (f *studies) create(ctx context.Context, r *Request, args string) error {
@@ -193,7 +193,7 @@ func (f *studies) create(ctx context.Context, r *Request, args string) error {
 		return err
 	}
 	if len(upcoming) >= maxUpcoming {
-		return Errorf("This room has %d upcoming sessions, the most I keep; cancel one first.", len(upcoming))
+		return Refusef("This room has %d upcoming sessions, the most I keep; cancel one first.", len(upcoming))
 	}
 	s := &store.Session{
 		Room: r.Room, UID: "study-" + strings.ToLower(random.String(20)) + "@quorum", Title: spec.Title,
@@ -370,16 +370,16 @@ func (f *studies) show(ctx context.Context, r *Request, s *store.Session) error 
 func (f *studies) reading(ctx context.Context, r *Request, s *store.Session, text string) error {
 	switch {
 	case text == "":
-		return Errorf("What should people read? e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d reading Capital ch. 10", s.Number)))
+		return Refusef("What should people read? e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d reading Capital ch. 10", s.Number)))
 	case utf8.RuneCountInString(text) > maxReadingText:
-		return Errorf("That's too long for the reading list; keep it under %d characters.", maxReadingText)
+		return Refusef("That's too long for the reading list; keep it under %d characters.", maxReadingText)
 	}
 	readings, err := r.Store.Sessions().Readings(ctx, s.ID)
 	if err != nil {
 		return err
 	}
 	if len(readings) >= maxReadings {
-		return Errorf("Session #%d has %d readings, the most I keep.", s.Number, len(readings))
+		return Refusef("Session #%d has %d readings, the most I keep.", s.Number, len(readings))
 	}
 	if err := r.Store.Sessions().AddReading(ctx, s.ID, text, r.Sender, r.Clock.Now()); err != nil {
 		return err
@@ -414,18 +414,18 @@ func (f *studies) tellComing(ctx context.Context, fx *Effects, s *store.Session,
 func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when string) error {
 	example := r.Cmd(fmt.Sprintf("study %d move thursday 19:00", s.Number))
 	if when == "" {
-		return Errorf("Say when to, e.g. `%s`.", example)
+		return Refusef("Say when to, e.g. `%s`.", example)
 	}
 	if err := f.mayManage(ctx, r, s, "move"); err != nil {
 		return err
 	}
 	if s.Status == store.SessionCancelled {
-		return Errorf("Session #%d is cancelled; schedule a new one with `%s`.", s.Number, r.Cmd("study new …"))
+		return Refusef("Session #%d is cancelled; schedule a new one with `%s`.", s.Number, r.Cmd("study new …"))
 	}
 	now, loc := r.Clock.Now(), r.Location()
 	t, err := timespec.Moment(when, now, loc)
 	if err != nil {
-		return Errorf("%s", err.Error())
+		return err
 	}
 	if s.RRule != "" {
 		rule, err := timespec.ParseRRule(s.RRule)
@@ -433,7 +433,7 @@ func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when s
 			return err
 		}
 		if rule.Days != 0 && !rule.Days.Has(t.In(loc).Weekday()) {
-			return Errorf("Session #%d meets %s; move it to one of those days, or cancel it and schedule a new series.", s.Number, rule.String())
+			return Refusef("Session #%d meets %s; move it to one of those days, or cancel it and schedule a new series.", s.Number, rule.String())
 		}
 		s.SeriesStart = t
 	}
@@ -456,13 +456,13 @@ func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when s
 func (f *studies) cancel(ctx context.Context, r *Request, s *store.Session, reason string) error {
 	reason = strings.TrimSpace(strings.TrimPrefix(reason, ":"))
 	if utf8.RuneCountInString(reason) > maxCancelReason {
-		return Errorf("Keep the reason under %d characters.", maxCancelReason)
+		return Refusef("Keep the reason under %d characters.", maxCancelReason)
 	}
 	if err := f.mayManage(ctx, r, s, "cancel"); err != nil {
 		return err
 	}
 	if s.Status == store.SessionCancelled {
-		return Errorf("Session #%d is already cancelled.", s.Number)
+		return Refusef("Session #%d is already cancelled.", s.Number)
 	}
 	now := r.Clock.Now()
 	s.Status, s.Sequence, s.UpdatedAt, s.EditDueAt = store.SessionCancelled, s.Sequence+1, now, time.Time{}
@@ -488,7 +488,7 @@ func (f *studies) cancel(ctx context.Context, r *Request, s *store.Session, reas
 
 func (f *studies) attended(ctx context.Context, r *Request, s *store.Session, words []string) error {
 	if len(words) == 0 {
-		return Errorf("Say who came, e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d attended @ana @ben", s.Number)))
+		return Refusef("Say who came, e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d attended @ana @ben", s.Number)))
 	}
 	if err := f.mayManage(ctx, r, s, "record attendance of"); err != nil {
 		return err
@@ -499,7 +499,7 @@ func (f *studies) attended(ctx context.Context, r *Request, s *store.Session, wo
 		round, held = s.Round-1, s.PrevAt
 	}
 	if held.IsZero() || round < 0 || held.After(now) {
-		return Errorf("Session #%d hasn't taken place yet; record who came after it starts.", s.Number)
+		return Refusef("Session #%d hasn't taken place yet; record who came after it starts.", s.Number)
 	}
 	var users []id.UserID
 	for _, w := range words {

@@ -43,7 +43,7 @@ var studyKeywords = []string{"at", "where", "every", "topic"}
 func parseStudyNew(args string, now time.Time, loc *time.Location, cmd func(string) string) (sessionSpec, error) {
 	example := cmd(studyExample)
 	if strings.IndexFunc(args, func(r rune) bool { return unicode.IsControl(r) && !unicode.IsSpace(r) }) >= 0 || !utf8.ValidString(args) {
-		return sessionSpec{}, Errorf("That has characters I can't use. Try e.g. `%s`.", example)
+		return sessionSpec{}, Refusef("That has characters I can't use. Try e.g. `%s`.", example)
 	}
 	var spec sessionSpec
 	var words []string
@@ -68,40 +68,40 @@ func parseStudyNew(args string, now time.Time, loc *time.Location, cmd func(stri
 	}
 	spec.Title = strings.Join(parts["title"], " ")
 	if spec.Title == "" {
-		return spec, Errorf("Give the session a title, then when it is, e.g. `%s`.", example)
+		return spec, Refusef("Give the session a title, then when it is, e.g. `%s`.", example)
 	}
 	when, hasWhen := parts["at"]
 	if !hasWhen || len(when) == 0 {
-		return spec, Errorf("Say when with `at`, e.g. `%s`.", example)
+		return spec, Refusef("Say when with `at`, e.g. `%s`.", example)
 	}
 	for _, k := range studyKeywords[1:] {
 		if v, ok := parts[k]; ok && len(v) == 0 {
-			return spec, Errorf("Say something after `%s`, e.g. `%s`.", k, example)
+			return spec, Refusef("Say something after `%s`, e.g. `%s`.", k, example)
 		}
 	}
 	spec.Place, spec.Topic = strings.Join(parts["where"], " "), strings.Join(parts["topic"], " ")
 	switch {
 	case utf8.RuneCountInString(spec.Title) > maxSessionTitle:
-		return spec, Errorf("That title is too long; keep it under %d characters.", maxSessionTitle)
+		return spec, Refusef("That title is too long; keep it under %d characters.", maxSessionTitle)
 	case utf8.RuneCountInString(spec.Place) > maxSessionPlace:
-		return spec, Errorf("That place is too long; keep it under %d characters.", maxSessionPlace)
+		return spec, Refusef("That place is too long; keep it under %d characters.", maxSessionPlace)
 	case utf8.RuneCountInString(spec.Topic) > maxSessionTopic:
-		return spec, Errorf("That topic is too long; keep it under %d characters.", maxSessionTopic)
+		return spec, Refusef("That topic is too long; keep it under %d characters.", maxSessionTopic)
 	case spec.Private && spec.Place == "":
-		return spec, Errorf("`--private-location` needs a place to keep private: add `where <place>`, e.g. `%s --private-location`.", example)
+		return spec, Refusef("`--private-location` needs a place to keep private: add `where <place>`, e.g. `%s --private-location`.", example)
 	}
 	start, err := timespec.Moment(strings.Join(when, " "), now, loc)
 	if err != nil {
-		return spec, Errorf("%s", err.Error())
+		return spec, err
 	}
 	spec.Start = start
 	if every, ok := parts["every"]; ok {
 		if spec.Rule, err = timespec.ParseRecurrence(strings.Join(every, " ")); err != nil {
-			return spec, Errorf("%s", err.Error())
+			return spec, err
 		}
 		occ := spec.Rule.Occurrences(start, start, 1)
 		if len(occ) == 0 {
-			return spec, Errorf("I can't work out when that repeats. Try e.g. `%s`.", example)
+			return spec, Refusef("I can't work out when that repeats. Try e.g. `%s`.", example)
 		}
 		spec.Start = occ[0]
 	}

@@ -54,7 +54,7 @@ func FuzzStudyNew(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		spec, err := parseStudyNew(in, now, time.UTC, func(s string) string { return "!" + s })
 		if err != nil {
-			ue, ok := AsUserError(err)
+			ue, ok := AsRefusal(err)
 			if !ok || ue.Message.Body == "" || strings.Contains(ue.Message.Body, "\n") {
 				t.Fatalf("%q: not a one-line user error: %v", in, err)
 			}

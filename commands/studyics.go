@@ -52,7 +52,7 @@ func (f *studies) icsAll(ctx context.Context, r *Request) error {
 		return err
 	}
 	if len(all) == 0 {
-		return Errorf("No study sessions yet. Schedule one with `%s`.", r.Cmd(studyExample))
+		return Refusef("No study sessions yet. Schedule one with `%s`.", r.Cmd(studyExample))
 	}
 	if len(all) > icsMaxSessions {
 		all = all[len(all)-icsMaxSessions:]

@@ -70,7 +70,7 @@ func (f *studies) changed(ctx context.Context, fx *Effects, s *store.Session, us
 
 func (f *studies) rsvp(ctx context.Context, r *Request) error {
 	words := strings.Fields(r.Args)
-	usage := Errorf("Say which session and your answer, e.g. `%s`.", r.Cmd("rsvp 3 yes"))
+	usage := Refusef("Say which session and your answer, e.g. `%s`.", r.Cmd("rsvp 3 yes"))
 	if len(words) != 2 {
 		return usage
 	}
@@ -88,7 +88,7 @@ func (f *studies) rsvp(ctx context.Context, r *Request) error {
 		return err
 	}
 	if refusal != "" {
-		return Errorf("%s", refusal)
+		return Refusef("%s", refusal)
 	}
 	words2 := map[string]string{store.RSVPYes: "going", store.RSVPMaybe: "maybe", store.RSVPNo: "not going"}
 	m := msg.F("Noted: %s to session #%d, %s.", words2[answer], s.Number, timespec.Human(s.StartsAt, r.Location()))
@@ -228,14 +228,14 @@ func (f *studies) remindPref(ctx context.Context, r *Request, words []string) er
 		if len(words) > 1 {
 			var err error
 			if lead, err = timespec.Duration(strings.Join(words[1:], " ")); err != nil {
-				return Errorf("%s", err.Error())
+				return err
 			}
 			if lead > maxDutyLead {
-				return Errorf("I can remind you at most 30 days ahead, e.g. `%s`.", r.Cmd("remind sessions on 2d"))
+				return Refusef("I can remind you at most 30 days ahead, e.g. `%s`.", r.Cmd("remind sessions on 2d"))
 			}
 		}
 	default:
-		return Errorf("Say `%s` (or with a lead time, `%s`) or `%s`.", r.Cmd("remind sessions on"), r.Cmd("remind sessions on 3h"), r.Cmd("remind sessions off"))
+		return Refusef("Say `%s` (or with a lead time, `%s`) or `%s`.", r.Cmd("remind sessions on"), r.Cmd("remind sessions on 3h"), r.Cmd("remind sessions off"))
 	}
 	if err := st.SetReminderLead(ctx, r.Sender, lead); err != nil {
 		return err

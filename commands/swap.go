@@ -56,7 +56,7 @@ func (d *duties) swap(ctx context.Context, r *Request) error {
 func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	example := r.Cmd("swap minutes 2026-12-07 @ben")
 	if r.InDM {
-		return Errorf("Ask for swaps in the roster's room, e.g. `%s`.", example)
+		return Refusef("Ask for swaps in the roster's room, e.g. `%s`.", example)
 	}
 	var who, date []string
 	for _, w := range words[min(1, len(words)):] {
@@ -67,7 +67,7 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 		}
 	}
 	if len(who) != 1 || len(date) == 0 {
-		return Errorf("Say the roster, the day of your turn and who you ask, e.g. `%s`.", example)
+		return Refusef("Say the roster, the day of your turn and who you ask, e.g. `%s`.", example)
 	}
 	ro, rot, err := d.find(ctx, r, words[0])
 	if err != nil {
@@ -78,7 +78,7 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 		return err
 	}
 	if target == r.Sender {
-		return Errorf("That's you! Ask someone else, e.g. `%s`.", example)
+		return Refusef("That's you! Ask someone else, e.g. `%s`.", example)
 	}
 	mine, err := d.turnOn(r, ro, rot, strings.Join(date, " "))
 	if err != nil {
@@ -86,13 +86,13 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	}
 	loc := rot.Start.Location()
 	if mine.User != r.Sender {
-		return Errorf("The **%s** turn of %s isn't yours. `%s` shows your turns.", ro.Name, timespec.Human(mine.At, loc), r.Cmd("duty"))
+		return Refusef("The **%s** turn of %s isn't yours. `%s` shows your turns.", ro.Name, timespec.Human(mine.At, loc), r.Cmd("duty"))
 	}
 	now := r.Clock.Now()
 	upcoming := rot.turns(now, turnHorizon)
 	i := slices.IndexFunc(upcoming, func(t Turn) bool { return t.User == target && !t.At.Equal(mine.At) })
 	if i < 0 {
-		return Errorf("%s has no upcoming **%s** turn to exchange with yours.", target.String(), ro.Name)
+		return Refusef("%s has no upcoming **%s** turn to exchange with yours.", target.String(), ro.Name)
 	}
 	theirs := upcoming[i]
 	sw := &store.Swap{Room: r.Room, RosterID: ro.ID, Requester: r.Sender, Target: target, RequesterTurn: mine.At,
@@ -135,7 +135,7 @@ func (d *duties) answer(ctx context.Context, r *Request, words []string) error {
 		n, err = strconv.Atoi(words[1])
 	}
 	if len(words) != 2 || err != nil || n < 1 {
-		return Errorf("Which swap? Its number is on the request, e.g. `%s`.", r.Cmd(strings.ToLower(words[0])+" 1"))
+		return Refusef("Which swap? Its number is on the request, e.g. `%s`.", r.Cmd(strings.ToLower(words[0])+" 1"))
 	}
 	var sw *store.Swap
 	if r.InDM {
@@ -146,18 +146,18 @@ func (d *duties) answer(ctx context.Context, r *Request, words []string) error {
 		list = slices.DeleteFunc(list, func(s *store.Swap) bool { return s.Status != store.SwapPending })
 		switch len(list) {
 		case 0:
-			return Errorf("You have no open swap request number %d.", n)
+			return Refusef("You have no open swap request number %d.", n)
 		case 1:
 			sw = list[0]
 		default:
-			return Errorf("Several rooms have an open swap %d for you; answer in the room, or react on the request.", n)
+			return Refusef("Several rooms have an open swap %d for you; answer in the room, or react on the request.", n)
 		}
 	} else {
 		var ok bool
 		if sw, ok, err = r.Store.Swaps().ByNumber(ctx, r.Room, n); err != nil {
 			return err
 		} else if !ok {
-			return Errorf("There's no swap request number %d here.", n)
+			return Refusef("There's no swap request number %d here.", n)
 		}
 	}
 	m, err := d.decide(ctx, sw, r.Sender, accept)
@@ -186,7 +186,7 @@ func (d *duties) swapReaction(ctx context.Context, fx *Effects, ref int64, rx Re
 		return err
 	}
 	m, err := d.decide(ctx, sw, rx.Sender, accept)
-	if ue, ok := AsUserError(err); ok {
+	if ue, ok := AsRefusal(err); ok {
 		fx.Say(rx.Room, ue.Message.Mention(rx.Sender))
 		return nil
 	} else if err != nil {
@@ -205,10 +205,10 @@ func (d *duties) swapReaction(ctx context.Context, fx *Effects, ref int64, rx Re
 func (d *duties) decide(ctx context.Context, sw *store.Swap, by id.UserID, accept bool) (msg.Message, error) {
 	st, now := d.a.env.Store, d.a.env.Clock.Now()
 	if by != sw.Target {
-		return msg.Message{}, Errorf("Only %s can answer swap %d.", sw.Target.String(), sw.Number)
+		return msg.Message{}, Refusef("Only %s can answer swap %d.", sw.Target.String(), sw.Number)
 	}
 	if sw.Status != store.SwapPending {
-		return msg.Message{}, Errorf("Swap %d was %s already.", sw.Number, sw.Status)
+		return msg.Message{}, Refusef("Swap %d was %s already.", sw.Number, sw.Status)
 	}
 	ro, ok, err := st.Rosters().ByID(ctx, sw.RosterID)
 	if err != nil || !ok {
@@ -220,12 +220,12 @@ func (d *duties) decide(ctx context.Context, sw *store.Swap, by id.UserID, accep
 	}
 	loc := rot.Start.Location()
 	if !now.Before(sw.ExpiresAt) {
-		return msg.Message{}, Errorf("Swap %d lapsed when the turn of %s began.", sw.Number, timespec.Human(sw.ExpiresAt, loc))
+		return msg.Message{}, Refusef("Swap %d lapsed when the turn of %s began.", sw.Number, timespec.Human(sw.ExpiresAt, loc))
 	}
 	status := store.SwapDeclined
 	if accept {
 		if rot.owner(sw.RequesterTurn) != sw.Requester || rot.owner(sw.TargetTurn) != sw.Target {
-			return msg.Message{}, Errorf("The **%s** turns have changed since swap %d was asked, so it no longer fits; %s can ask again.",
+			return msg.Message{}, Refusef("The **%s** turns have changed since swap %d was asked, so it no longer fits; %s can ask again.",
 				ro.Name, sw.Number, sw.Requester.String())
 		}
 		status = store.SwapAccepted
@@ -233,7 +233,7 @@ func (d *duties) decide(ctx context.Context, sw *store.Swap, by id.UserID, accep
 	if ok, err := st.Swaps().Decide(ctx, sw.ID, status, now); err != nil {
 		return msg.Message{}, err
 	} else if !ok {
-		return msg.Message{}, Errorf("Swap %d was answered already.", sw.Number)
+		return msg.Message{}, Refusef("Swap %d was answered already.", sw.Number)
 	}
 	if !accept {
 		return msg.F("%s declined swap %d: the **%s** turns of %s and %s stay as they were.", sw.Target.String(), sw.Number,

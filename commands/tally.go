@@ -82,7 +82,7 @@ func ParseThreshold(s string) (Threshold, error) {
 			return Threshold{Num: n, Den: 100}, nil
 		}
 	}
-	return Threshold{}, Errorf("I can't use %q as a threshold. Use `majority`, `2/3`, `3/4`, `unanimous` or a percentage such as `60%%`.", s)
+	return Threshold{}, Refusef("I can't use %q as a threshold. Use `majority`, `2/3`, `3/4`, `unanimous` or a percentage such as `60%%`.", s)
 }
 
 // String is the canonical spelling, which ParseThreshold reads back.
@@ -134,7 +134,7 @@ func ParseQuorum(s string) (Quorum, error) {
 	} else if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= 100000 {
 		return Quorum{Count: n}, nil
 	}
-	return Quorum{}, Errorf("I can't use %q as a quorum. Use a share of the members such as `50%%`, a number such as `6`, or `none`.", s)
+	return Quorum{}, Refusef("I can't use %q as a quorum. Use a share of the members such as `50%%`, a number such as `6`, or `none`.", s)
 }
 
 // String is the canonical spelling.

@@ -71,7 +71,7 @@ func recordLine(e record.Entry) string {
 
 func (t *trust) key(_ context.Context, r *Request) error {
 	if r.Key == nil {
-		return Errorf("This bot has no signing key configured.")
+		return Refusef("This bot has no signing key configured.")
 	}
 	pub, err := r.Key.ArmoredPublic()
 	if err != nil {
@@ -84,7 +84,7 @@ func (t *trust) key(_ context.Context, r *Request) error {
 
 func (t *trust) minutes(ctx context.Context, r *Request) error {
 	if r.Key == nil {
-		return Errorf("This bot has no signing key configured, so it cannot sign minutes.")
+		return Refusef("This bot has no signing key configured, so it cannot sign minutes.")
 	}
 	loc, now := r.Location(), r.Clock.Now()
 	from, to, err := period(r.Args, now, loc)
@@ -114,7 +114,7 @@ func period(args string, now time.Time, loc *time.Location) (time.Time, time.Tim
 	words := strings.Fields(strings.ToLower(args))
 	for len(words) > 0 {
 		if len(words) < 2 || (words[0] != "from" && words[0] != "to") {
-			return from, to, Errorf("Say the period like `minutes from 2026-11-01 to 2026-11-30` (both parts optional).")
+			return from, to, Refusef("Say the period like `minutes from 2026-11-01 to 2026-11-30` (both parts optional).")
 		}
 		end := 2
 		for end < len(words) && words[end] != "from" && words[end] != "to" {
@@ -122,7 +122,7 @@ func period(args string, now time.Time, loc *time.Location) (time.Time, time.Tim
 		}
 		day, err := timespec.Date(strings.Join(words[1:end], " "), now, loc)
 		if err != nil {
-			return from, to, Errorf("%s", err.Error())
+			return from, to, err
 		}
 		if words[0] == "from" {
 			from = day
@@ -132,7 +132,7 @@ func period(args string, now time.Time, loc *time.Location) (time.Time, time.Tim
 		words = words[end:]
 	}
 	if !from.Before(to) {
-		return from, to, Errorf("The period ends before it starts.")
+		return from, to, Refusef("The period ends before it starts.")
 	}
 	return from, to, nil
 }

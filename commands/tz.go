@@ -54,7 +54,7 @@ func (d *duties) tz(ctx context.Context, r *Request) error {
 	}
 	loc, ok := lookupZone(arg)
 	if !ok {
-		return Errorf("I don't know the timezone %q. Use a name like `Europe/Berlin` or `America/New_York`, e.g. `%s`.", arg, r.Cmd("tz Europe/Berlin"))
+		return Refusef("I don't know the timezone %q. Use a name like `Europe/Berlin` or `America/New_York`, e.g. `%s`.", arg, r.Cmd("tz Europe/Berlin"))
 	}
 	if err := users.SetTimezone(ctx, r.Sender, loc.String()); err != nil {
 		return err
