@@ -103,14 +103,14 @@ func New(env *Env, log zerolog.Logger) (*Assembly, error) {
 // allFeatures lists every feature. A new feature is a new file in this
 // package and one line here.
 func (a *Assembly) allFeatures() []feature {
-	motions := &motions{a: a, kinds: map[string]motionKind{}}
+	motions := &motions{Env: a.env, log: a.log, kinds: map[string]motionKind{}}
 	return []feature{
 		&helpFeature{a: a},
 		motions,
-		newDelegates(a, motions),
-		&duties{a: a},
-		&studies{a: a},
-		&trust{a: a},
+		newDelegates(motions),
+		&duties{Env: a.env, log: a.log},
+		&studies{Env: a.env, log: a.log},
+		&trust{Env: a.env},
 	}
 }
 
@@ -308,40 +308,7 @@ func (a *Assembly) RunDue(ctx context.Context) time.Time {
 			a.log.Error().Err(err).Msgf("Scheduled work of %T failed; retrying in a minute", f)
 			at = a.env.Clock.Now().Add(time.Minute)
 		}
-		next = sooner(next, at)
+		next = Sooner(next, at)
 	}
 	return next
-}
-
-// sooner is the earlier of two scheduled times, where zero means "nothing
-// scheduled".
-func sooner(a, b time.Time) time.Time {
-	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
-		return b
-	}
-	return a
-}
-
-// eachInTx runs fn for each item in a transaction of its own, stopping at
-// the first error: scheduled work, where one item's failure must not undo
-// the others already done.
-func eachInTx[T any](ctx context.Context, a *Assembly, items []T, fn func(ctx context.Context, fx *Effects, item T) error) error {
-	for _, item := range items {
-		if err := a.inTx(ctx, func(ctx context.Context, fx *Effects) error { return fn(ctx, fx, item) }); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// inTx runs fn with fresh Effects in one transaction and flushes them: the
-// shape of every scheduled item.
-func (a *Assembly) inTx(ctx context.Context, fn func(ctx context.Context, fx *Effects) error) error {
-	return a.env.Store.Tx(ctx, func(ctx context.Context) error {
-		var fx Effects
-		if err := fn(ctx, &fx); err != nil {
-			return err
-		}
-		return fx.flush(ctx, a.env.Store, a.env.Clock.Now())
-	})
 }

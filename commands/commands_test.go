@@ -167,8 +167,8 @@ func TestSooner(t *testing.T) {
 	for _, tc := range []struct{ a, b, want time.Time }{
 		{none, none, none}, {none, late, late}, {early, none, early}, {early, late, early}, {late, early, early},
 	} {
-		if got := sooner(tc.a, tc.b); !got.Equal(tc.want) {
-			t.Errorf("sooner(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		if got := Sooner(tc.a, tc.b); !got.Equal(tc.want) {
+			t.Errorf("Sooner(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

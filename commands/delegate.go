@@ -62,7 +62,7 @@ import (
 //   - quorum.delegation on a motion's notices is the mandate as that motion
 //     left it (stored in the motion's payload when it was decided).
 type delegates struct {
-	a       *Assembly
+	*Env
 	motions *motions
 }
 
@@ -74,8 +74,8 @@ const (
 )
 
 // newDelegates makes the feature and gives the motions its three kinds.
-func newDelegates(a *Assembly, m *motions) *delegates {
-	d := &delegates{a: a, motions: m}
+func newDelegates(m *motions) *delegates {
+	d := &delegates{Env: m.Env, motions: m}
 	for kind, decided := range map[string]func(context.Context, *Effects, *store.Motion, Outcome) error{
 		kindElection:     d.electionDecided,
 		kindRecall:       d.recallDecided,
@@ -228,7 +228,7 @@ func (d *delegates) inAssembly(ctx context.Context, r *Request) (electorate, kno
 }
 
 func (d *delegates) delegate(ctx context.Context, r *Request) error {
-	if n, ok := motionNumber(r.Args); ok {
+	if n, ok := ParseNumber(r.Args); ok {
 		return d.showNumber(ctx, r, n)
 	}
 	electorate, known, err := d.inAssembly(ctx, r)

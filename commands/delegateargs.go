@@ -52,7 +52,7 @@ func parseRole(s string) (string, bool) {
 
 // echo is what a reply quotes of what someone typed: short enough that a
 // huge argument never makes a reply too large to send.
-func echo(s string) string { return shorten(s, 40) }
+func echo(s string) string { return Shorten(s, 40) }
 
 // userExample is a user ID for examples in replies, on the sender's server.
 func (r *Request) userExample() string {
@@ -107,7 +107,7 @@ type election struct {
 // motion defaults (spec) and the configured term.
 func (r *Request) parseElection(args string, known []id.UserID, spec motionSpec, term time.Duration) (election, error) {
 	example := r.Cmd("delegate " + r.userExample() + " negotiator --term 60d : Negotiate the new rota; no pay cuts")
-	head, mandate, found := splitColon(args)
+	head, mandate, found := SplitColon(args)
 	words := strings.Fields(head)
 	if len(words) < 2 || !found {
 		return election{}, Refusef("Say who, which role, and the mandate after a colon. For example: `%s`", example)
@@ -220,7 +220,7 @@ type recallArgs struct {
 // parseRecall reads `@user [role] [--secret] [: reason]`.
 func (r *Request) parseRecall(args string, known []id.UserID) (recallArgs, error) {
 	var a recallArgs
-	head, reason, _ := splitColon(args)
+	head, reason, _ := SplitColon(args)
 	words, secret, err := takeSecret(strings.Fields(head))
 	if err != nil {
 		return recallArgs{}, err
@@ -259,7 +259,7 @@ type roleText struct {
 // shown on a mistake.
 func (r *Request) parseRoleText(args string, known []id.UserID, ratification bool, limit int, example string) (roleText, error) {
 	var a roleText
-	head, text, found := splitColon(args)
+	head, text, found := SplitColon(args)
 	words := strings.Fields(head)
 	maxWords := 1
 	if ratification {

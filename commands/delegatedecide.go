@@ -41,7 +41,7 @@ func (d *delegates) electionDecided(ctx context.Context, fx *Effects, m *store.M
 
 // elect gives the mandate motion m carried.
 func (d *delegates) elect(ctx context.Context, fx *Effects, m *store.Motion, p delegationPayload) error {
-	st := d.a.env.Store
+	st := d.Store
 	active, err := st.Delegations().Active(ctx, m.Room)
 	if err != nil {
 		return err
@@ -82,16 +82,16 @@ func (d *delegates) elect(ctx context.Context, fx *Effects, m *store.Motion, p d
 		return err
 	}
 	prefix := d.prefix()
-	loc := d.a.env.Config.Location(m.Room)
+	loc := d.Config.Location(m.Room)
 	said := msg.F("**%s is now %s** (delegation #%d) until %s, with the mandate of motion #%d.", msg.Pill(del.User), del.Role, del.Number,
 		timespec.Human(del.TermEnds, loc), m.Number).
 		Append("They convey the assembly's decisions. Any member can recall them at any time: `%s`.", prefix+"recall "+del.User.String()+" "+del.Role)
-	said, err = d.a.recordChange(ctx, m.Room, "delegation.granted", map[string]any{"delegation": fieldOf(del), "motion": m.Number}, said)
+	said, err = d.RecordChange(ctx, m.Room, "delegation.granted", map[string]any{"delegation": fieldOf(del), "motion": m.Number}, said)
 	if err != nil {
 		return err
 	}
 	d.say(fx, del, said.Mention(del.User))
-	fx.DM(del.User, d.with(msg.F("**You were elected %s** by the assembly in %s (motion #%d), until %s.", del.Role, roomLink(del.Room), m.Number,
+	fx.DM(del.User, d.with(msg.F("**You were elected %s** by the assembly in %s (motion #%d), until %s.", del.Role, RoomLink(del.Room), m.Number,
 		timespec.Human(del.TermEnds, loc)).
 		Append("**Your mandate:**").
 		Append("%s", del.Mandate).
@@ -112,7 +112,7 @@ func (d *delegates) recallDecided(ctx context.Context, fx *Effects, m *store.Mot
 	if err != nil {
 		return err
 	}
-	st := d.a.env.Store
+	st := d.Store
 	del, err := d.concerned(ctx, m, p)
 	if err != nil {
 		return err
@@ -127,14 +127,14 @@ func (d *delegates) recallDecided(ctx context.Context, fx *Effects, m *store.Mot
 	}
 	if outcome == Carried {
 		d.say(fx, del, msg.F("The recall carried, but %s's mandate as %s (delegation #%d) had already %s on %s, so there is nothing more to end.",
-			msg.Pill(del.User), del.Role, del.Number, del.Status, timespec.Human(del.EndedAt, d.a.env.Config.Location(del.Room))))
+			msg.Pill(del.User), del.Role, del.Number, del.Status, timespec.Human(del.EndedAt, d.Config.Location(del.Room))))
 	}
 	return d.setResult(ctx, m, p, del)
 }
 
 // recalled ends del by the assembly's vote on recall motion m.
 func (d *delegates) recalled(ctx context.Context, fx *Effects, m *store.Motion, p delegationPayload, del *store.Delegation) error {
-	st := d.a.env.Store
+	st := d.Store
 	if _, err := st.Delegations().End(ctx, del.ID, store.DelegationRecalled, m.ClosedAt, m.ID); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (d *delegates) recalled(ctx context.Context, fx *Effects, m *store.Motion, 
 	if err := d.setResult(ctx, m, p, del); err != nil {
 		return err
 	}
-	said, err := d.a.recordChange(ctx, m.Room, "delegation.recalled", map[string]any{"delegation": fieldOf(del), "motion": m.Number, "reason": p.Reason},
+	said, err := d.RecordChange(ctx, m.Room, "delegation.recalled", map[string]any{"delegation": fieldOf(del), "motion": m.Number, "reason": p.Reason},
 		msg.F("**%s is no longer %s**: the assembly recalled them (motion #%d). Delegation #%d has ended.",
 			msg.Pill(del.User), del.Role, m.Number, del.Number))
 	if err != nil {
@@ -155,7 +155,7 @@ func (d *delegates) recalled(ctx context.Context, fx *Effects, m *store.Motion, 
 	}
 	d.say(fx, del, said.Mention(del.User))
 	dm := msg.F("The assembly in %s **recalled you as %s** (motion #%d). Your mandate has ended: please stop acting on it.",
-		roomLink(del.Room), del.Role, m.Number)
+		RoomLink(del.Room), del.Role, m.Number)
 	if p.Reason != "" {
 		dm = dm.Append("Reason given: %s", p.Reason)
 	}
@@ -177,7 +177,7 @@ func (d *delegates) ratificationDecided(ctx context.Context, fx *Effects, m *sto
 
 // concerned is the mandate a recall or ratification is about.
 func (d *delegates) concerned(ctx context.Context, m *store.Motion, p delegationPayload) (*store.Delegation, error) {
-	del, ok, err := d.a.env.Store.Delegations().Get(ctx, p.Delegation)
+	del, ok, err := d.Store.Delegations().Get(ctx, p.Delegation)
 	if err == nil && !ok {
 		err = fmt.Errorf("delegation %d not found", p.Delegation)
 	}
@@ -190,7 +190,7 @@ func (d *delegates) concerned(ctx context.Context, m *store.Motion, p delegation
 // ratified keeps the assembly's answer to a proposal del brought back, and
 // tells the delegate, who is to convey it (if the mandate still stands).
 func (d *delegates) ratified(ctx context.Context, fx *Effects, m *store.Motion, p delegationPayload, del *store.Delegation, outcome Outcome) error {
-	err := d.a.env.Store.Delegations().AddEvent(ctx, store.DelegationEvent{Delegation: del.ID, At: m.ClosedAt, Kind: eventRatification,
+	err := d.Store.Delegations().AddEvent(ctx, store.DelegationEvent{Delegation: del.ID, At: m.ClosedAt, Kind: eventRatification,
 		Motion: m.ID, Outcome: string(outcome), Text: p.Proposal})
 	if err != nil {
 		return err
@@ -198,7 +198,7 @@ func (d *delegates) ratified(ctx context.Context, fx *Effects, m *store.Motion, 
 	if err := d.setResult(ctx, m, p, del); err != nil {
 		return err
 	}
-	_, _, err = d.a.recordDecision(ctx, m.Room, "ratification", map[string]any{"delegation": fieldOf(del), "motion": m.Number,
+	_, _, err = d.RecordDecision(ctx, m.Room, "ratification", map[string]any{"delegation": fieldOf(del), "motion": m.Number,
 		"proposal": p.Proposal, "outcome": string(outcome)})
 	if err != nil {
 		return err
@@ -207,7 +207,7 @@ func (d *delegates) ratified(ctx context.Context, fx *Effects, m *store.Motion, 
 		return nil // nobody to convey it any more
 	}
 	answer := map[Outcome]string{Carried: "ratified", Failed: "rejected", NoQuorum: "could not decide (no quorum) on"}[outcome]
-	fx.DM(del.User, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", roomLink(del.Room), answer, del.Role, m.Number).
+	fx.DM(del.User, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", RoomLink(del.Room), answer, del.Role, m.Number).
 		Append("%s", p.Proposal).
 		Append("Convey its decision as it stands."), del))
 	return nil
@@ -215,7 +215,7 @@ func (d *delegates) ratified(ctx context.Context, fx *Effects, m *store.Motion, 
 
 // lapse ends del at the end of its term.
 func (d *delegates) lapse(ctx context.Context, fx *Effects, del *store.Delegation) error {
-	st := d.a.env.Store
+	st := d.Store
 	ended, err := st.Delegations().End(ctx, del.ID, store.DelegationLapsed, del.TermEnds, 0)
 	if err != nil || !ended {
 		return err
@@ -224,9 +224,9 @@ func (d *delegates) lapse(ctx context.Context, fx *Effects, del *store.Delegatio
 	if err := st.Delegations().AddEvent(ctx, store.DelegationEvent{Delegation: del.ID, At: del.TermEnds, Kind: eventLapsed}); err != nil {
 		return err
 	}
-	said, err := d.a.recordChange(ctx, del.Room, "delegation.lapsed", map[string]any{"delegation": fieldOf(del)},
+	said, err := d.RecordChange(ctx, del.Room, "delegation.lapsed", map[string]any{"delegation": fieldOf(del)},
 		msg.F("%s's term as %s (delegation #%d) ended %s: the mandate has lapsed.", msg.Pill(del.User), del.Role, del.Number,
-			timespec.Human(del.TermEnds, d.a.env.Config.Location(del.Room))).
+			timespec.Human(del.TermEnds, d.Config.Location(del.Room))).
 			Append("To go on, elect a delegate: `%s`.", d.prefix()+"delegate @name:"+del.User.Homeserver()+" "+del.Role+" : <mandate>"))
 	if err != nil {
 		return err
@@ -240,7 +240,7 @@ func (d *delegates) lapse(ctx context.Context, fx *Effects, del *store.Delegatio
 func (d *delegates) setResult(ctx context.Context, m *store.Motion, p delegationPayload, del *store.Delegation) error {
 	p.Delegation, p.Result = del.ID, fieldOf(del)
 	m.Payload = p.json()
-	return d.a.env.Store.Motions().SetPayload(ctx, m.ID, m.Payload)
+	return d.Store.Motions().SetPayload(ctx, m.ID, m.Payload)
 }
 
 // fields adds quorum.delegation to the notices of a decided motion.
@@ -266,7 +266,7 @@ func (d *delegates) mayClose(ctx context.Context, m *store.Motion, user id.UserI
 	case m.Kind != kindRatification:
 		return nil
 	}
-	active, err := d.a.env.Store.Delegations().Active(ctx, m.Room)
+	active, err := d.Store.Delegations().Active(ctx, m.Room)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (d *delegates) grant(ctx context.Context, del *store.Delegation, others []*
 	if level == 0 {
 		return nil, "", nil
 	}
-	rooms := d.a.env.Rooms
+	rooms := d.Rooms
 	current, _, err := rooms.PowerLevel(ctx, del.Room, del.User)
 	if err != nil {
 		return nil, "", fmt.Errorf("read power levels: %w", err)
@@ -316,7 +316,7 @@ func (d *delegates) grant(ctx context.Context, del *store.Delegation, others []*
 	if want == expected {
 		return nil, "", nil // nothing to raise, so nothing to lower later
 	}
-	own, _, err := rooms.PowerLevel(ctx, del.Room, d.a.env.Bot)
+	own, _, err := rooms.PowerLevel(ctx, del.Room, d.Bot)
 	if err != nil {
 		return nil, "", fmt.Errorf("read power levels: %w", err)
 	}
@@ -341,7 +341,7 @@ func (d *delegates) release(ctx context.Context, fx *Effects, del *store.Delegat
 	if del.PowerLevel == 0 {
 		return nil
 	}
-	active, err := d.a.env.Store.Delegations().Active(ctx, del.Room)
+	active, err := d.Store.Delegations().Active(ctx, del.Room)
 	if err != nil {
 		return err
 	}
@@ -364,7 +364,7 @@ func (d *delegates) release(ctx context.Context, fx *Effects, del *store.Delegat
 // roleLevel is the power level configured for role (0: none). Viper lower-
 // cases the map's keys; roles are lower case too, but compare kindly.
 func (d *delegates) roleLevel(role string) int {
-	for r, level := range d.a.env.Config.Delegates.PowerLevels {
+	for r, level := range d.Config.Delegates.PowerLevels {
 		if strings.EqualFold(r, role) {
 			return level
 		}
@@ -381,4 +381,4 @@ func (d *delegates) with(m msg.Message, del *store.Delegation) msg.Message {
 	return m.With("quorum.delegation", fieldOf(del))
 }
 
-func (d *delegates) prefix() string { return d.a.env.Config.CommandPrefixes[0] }
+func (d *delegates) prefix() string { return d.Config.CommandPrefixes[0] }

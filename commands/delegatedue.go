@@ -22,18 +22,18 @@ const (
 // done on start (a lapse is dated at the term's end all the same). One
 // transaction per mandate.
 func (d *delegates) due(ctx context.Context, now time.Time) (time.Time, error) {
-	active, err := d.a.env.Store.Delegations().AllActive(ctx)
+	active, err := d.Store.Delegations().AllActive(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
 	var next time.Time
-	err = eachInTx(ctx, d.a, active, func(ctx context.Context, fx *Effects, del *store.Delegation) error {
-		fresh, ok, err := d.a.env.Store.Delegations().Get(ctx, del.ID)
+	err = EachInTx(ctx, d.Env, active, func(ctx context.Context, fx *Effects, del *store.Delegation) error {
+		fresh, ok, err := d.Store.Delegations().Get(ctx, del.ID)
 		if err != nil || !ok || fresh.Status != store.DelegationActive {
 			return err
 		}
 		at, err := d.step(ctx, fx, fresh, now)
-		next = sooner(next, at)
+		next = Sooner(next, at)
 		return err
 	})
 	if err != nil {
@@ -45,7 +45,7 @@ func (d *delegates) due(ctx context.Context, now time.Time) (time.Time, error) {
 // step does what is due for del at now and returns when it next has
 // something due (zero once it has lapsed).
 func (d *delegates) step(ctx context.Context, fx *Effects, del *store.Delegation, now time.Time) (time.Time, error) {
-	st := d.a.env.Store.Delegations()
+	st := d.Store.Delegations()
 	switch {
 	case !now.Before(del.TermEnds):
 		return time.Time{}, d.lapse(ctx, fx, del)
@@ -75,13 +75,13 @@ func (d *delegates) step(ctx context.Context, fx *Effects, del *store.Delegation
 
 // remind says in the room, once, that del's term ends soon.
 func (d *delegates) remind(ctx context.Context, fx *Effects, del *store.Delegation, week bool, now time.Time) error {
-	first, err := d.a.env.Store.Delegations().Reminded(ctx, del.ID, week, now)
+	first, err := d.Store.Delegations().Reminded(ctx, del.ID, week, now)
 	if err != nil || !first {
 		return err
 	}
 	prefix := d.prefix()
 	d.say(fx, del, msg.F("Reminder: %s's mandate as %s (delegation #%d) ends %s, in %s.", msg.Pill(del.User), del.Role, del.Number,
-		timespec.Human(del.TermEnds, d.a.env.Config.Location(del.Room)), timespec.Remaining(del.TermEnds.Sub(now))).
+		timespec.Human(del.TermEnds, d.Config.Location(del.Room)), timespec.Remaining(del.TermEnds.Sub(now))).
 		Append("To go on, elect a delegate: `%s`. Rotating delegates keeps the role from becoming anyone's: `%s` shows who held it.",
 			prefix+"delegate @name:"+del.User.Homeserver()+" "+del.Role+" : <mandate>", prefix+"delegates history "+del.Role).
 		Mention(del.User))
@@ -91,7 +91,7 @@ func (d *delegates) remind(ctx context.Context, fx *Effects, del *store.Delegati
 // left notes that a delegate left the room: the mandate stands until it is
 // recalled or lapses.
 func (d *delegates) left(ctx context.Context, fx *Effects, room id.RoomID, user id.UserID, at time.Time) error {
-	st := d.a.env.Store.Delegations()
+	st := d.Store.Delegations()
 	active, err := st.Active(ctx, room)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func (d *delegates) left(ctx context.Context, fx *Effects, room id.RoomID, user 
 			return err
 		}
 		d.say(fx, del, msg.F("%s left the room. Their mandate as %s (delegation #%d) stands until it is recalled or its term ends %s.",
-			msg.Pill(del.User), del.Role, del.Number, timespec.Human(del.TermEnds, d.a.env.Config.Location(room))).
+			msg.Pill(del.User), del.Role, del.Number, timespec.Human(del.TermEnds, d.Config.Location(room))).
 			Append("To recall it: `%s`.", d.prefix()+"recall "+del.User.String()+" "+del.Role))
 	}
 	return nil

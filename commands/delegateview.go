@@ -44,7 +44,7 @@ func (d *delegates) list(ctx context.Context, r *Request) error {
 		}
 		return d.roleHistory(ctx, r, role)
 	case len(words) == 1:
-		if n, ok := motionNumber(words[0]); ok {
+		if n, ok := ParseNumber(words[0]); ok {
 			return d.showNumber(ctx, r, n)
 		}
 	}
@@ -70,7 +70,7 @@ func (d *delegates) current(ctx context.Context, r *Request) error {
 	for _, del := range active {
 		out = out.Append("#%d **%s**: %s since %s, term ends %s (in %s)", del.Number, del.Role, msg.Pill(del.User),
 			date(del.Since, loc), timespec.Human(del.TermEnds, loc), timespec.Remaining(del.TermEnds.Sub(now))).
-			Append("    Mandate: %s", shorten(del.Mandate, shortText))
+			Append("    Mandate: %s", Shorten(del.Mandate, shortText))
 		if !slices.Contains(members, del.User) {
 			out = out.Append("    Not in the room now: the mandate stands until it is recalled or lapses.")
 		}
@@ -181,9 +181,9 @@ func entryWords(e *store.DelegationEvent) string {
 	case eventElected:
 		return fmt.Sprintf("elected by motion #%d", e.MotionNumber)
 	case eventReport:
-		return fmt.Sprintf("report by %s: %s", e.User, shorten(e.Text, entryText))
+		return fmt.Sprintf("report by %s: %s", e.User, Shorten(e.Text, entryText))
 	case eventRatification:
-		return fmt.Sprintf("ratification, motion #%d %s: %s", e.MotionNumber, result, shorten(e.Text, entryText))
+		return fmt.Sprintf("ratification, motion #%d %s: %s", e.MotionNumber, result, Shorten(e.Text, entryText))
 	case eventRecallVote:
 		return fmt.Sprintf("recall, motion #%d %s", e.MotionNumber, result)
 	case eventRecalled:
@@ -228,10 +228,10 @@ func (d *delegates) roleHistory(ctx context.Context, r *Request, role string) er
 		}
 		days[del.User] += int(end.Sub(del.Since) / (24 * time.Hour))
 	}
-	out = out.Append("%s, %s.", plural(len(all), "mandate", "mandates"), plural(len(order), "person", "people"))
+	out = out.Append("%s, %s.", Plural(len(all), "mandate", "mandates"), Plural(len(order), "person", "people"))
 	for _, u := range order {
 		if times[u] > 1 {
-			out = out.Append("%s held it %d times, %s in all.", msg.Pill(u), times[u], plural(days[u], "day", "days"))
+			out = out.Append("%s held it %d times, %s in all.", msg.Pill(u), times[u], Plural(days[u], "day", "days"))
 		}
 	}
 	r.Reply(out)
@@ -247,12 +247,3 @@ func (d *delegates) span(del *store.Delegation, loc *time.Location) string {
 }
 
 func date(t time.Time, loc *time.Location) string { return t.In(loc).Format("2 Jan 2006") }
-
-// shorten cuts s to n runes on one line, with an ellipsis.
-func shorten(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands/timespec"
@@ -40,7 +40,8 @@ type motionKind struct {
 
 // motions is the assembly's core: proposals decided by the room's vote.
 type motions struct {
-	a     *Assembly
+	*Env
+	log   zerolog.Logger
 	kinds map[string]motionKind
 }
 
@@ -123,14 +124,8 @@ func (f *motions) defaults(r *Request) (motionSpec, error) {
 	return motionSpec{Kind: "motion", Payload: "{}", Threshold: th, Quorum: q, Closes: closes, Duration: dur}, nil
 }
 
-// motionNumber reads "3" or "#3".
-func motionNumber(s string) (int, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(s), "#"))
-	return n, err == nil && n > 0
-}
-
 func (f *motions) motion(ctx context.Context, r *Request) error {
-	if n, ok := motionNumber(r.Args); ok {
+	if n, ok := ParseNumber(r.Args); ok {
 		m, err := f.find(ctx, r, n)
 		if err != nil {
 			return err
@@ -176,7 +171,7 @@ func (f *motions) propose(ctx context.Context, r *Request, spec motionSpec) (*st
 		return nil, err
 	}
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
-		return nil, Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, plural(len(electorate), "member", "members"))
+		return nil, Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, Plural(len(electorate), "member", "members"))
 	}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
 		return nil, err
@@ -192,13 +187,13 @@ func (f *motions) propose(ctx context.Context, r *Request, spec motionSpec) (*st
 // electorate is who may vote on a motion opened now: the joined members,
 // less the bot and the configured ignored users.
 func (f *motions) electorate(ctx context.Context, room id.RoomID) ([]id.UserID, error) {
-	members, err := f.a.env.Rooms.Members(ctx, room)
+	members, err := f.Rooms.Members(ctx, room)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
 	var out []id.UserID
 	for _, u := range members {
-		if u == f.a.env.Bot || slices.Contains(f.a.env.Config.IgnoredUsers, string(u)) {
+		if u == f.Bot || slices.Contains(f.Config.IgnoredUsers, string(u)) {
 			continue
 		}
 		out = append(out, u)
@@ -217,7 +212,7 @@ func (f *motions) open(ctx context.Context, fx *Effects, m *store.Motion, electo
 		return err
 	}
 	m.QuorumCount = q.Of(len(electorate))
-	if err := f.a.env.Store.Motions().Open(ctx, m, electorate); err != nil {
+	if err := f.Store.Motions().Open(ctx, m, electorate); err != nil {
 		return err
 	}
 	notice, err := f.notice(ctx, m, prefix)
@@ -238,8 +233,8 @@ func (f *motions) open(ctx context.Context, fx *Effects, m *store.Motion, electo
 // notice renders a motion's notice: how to vote, the rules, the live tally
 // or the result. Every version carries quorum.motion.
 func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) (msg.Message, error) {
-	loc := f.a.env.Config.Location(m.Room)
-	electorate, err := f.a.env.Store.Motions().ElectorateSize(ctx, m.ID)
+	loc := f.Config.Location(m.Room)
+	electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
 	if err != nil {
 		return msg.Message{}, err
 	}
@@ -256,7 +251,7 @@ func (f *motions) notice(ctx context.Context, m *store.Motion, prefix string) (m
 			out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
 		}
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
-			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.a.env.Clock.Now())))
+			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
 		if m.Secret {
 			out = out.Append("Turnout: %d of %d voted", m.Yes+m.No+m.Abstain, electorate)
 		} else {
@@ -307,7 +302,7 @@ func (f *motions) withFields(out msg.Message, m *store.Motion, electorate int) m
 
 // keys are the first configured reaction of each choice, to show.
 func (f *motions) keys() (yes, no, abstain string) {
-	c := f.a.env.Config.Motions
+	c := f.Config.Motions
 	first := func(l []string, def string) string {
 		if len(l) == 0 {
 			return def
@@ -331,7 +326,7 @@ func thresholdWords(th string) string {
 // "Carried 7–2, 1 abstention; 10 of 12 voted, quorum 6".
 func resultWords(m *store.Motion, electorate int) string {
 	return fmt.Sprintf("%s %d–%d, %s; %d of %d voted, quorum %d", verdict(m.Status), m.Yes, m.No,
-		plural(m.Abstain, "abstention", "abstentions"), m.Yes+m.No+m.Abstain, electorate, m.QuorumCount)
+		Plural(m.Abstain, "abstention", "abstentions"), m.Yes+m.No+m.Abstain, electorate, m.QuorumCount)
 }
 
 // verdict names a motion's outcome for people.
@@ -340,12 +335,4 @@ func verdict(status string) string {
 		return v
 	}
 	return status
-}
-
-// plural returns "1 vote", "2 votes".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -17,11 +17,11 @@ import (
 
 // ballot is one act of voting, however it arrived.
 type ballot struct {
-	motion   *store.Motion
-	voter    id.UserID
-	choice   Choice
-	event    id.EventID
-	at       time.Time
+	motion *store.Motion
+	voter  id.UserID
+	choice Choice
+	event  id.EventID
+	at     time.Time
 }
 
 // cast applies a ballot by the rules: only the electorate, only while the
@@ -30,12 +30,12 @@ type ballot struct {
 // refusal (empty if counted) so a text vote can be answered directly.
 func (f *motions) cast(ctx context.Context, fx *Effects, b ballot) (string, error) {
 	m := b.motion
-	st := f.a.env.Store
+	st := f.Store
 	var refusal string
 	switch {
 	case m.Secret:
 		refusal = fmt.Sprintf("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
-			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.a.env.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number)))
+			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number)))
 	case m.Status == store.MotionAwaitingSecond:
 		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
@@ -61,7 +61,7 @@ func (f *motions) cast(ctx context.Context, fx *Effects, b ballot) (string, erro
 
 // tellOnce DMs a voter why their vote did not count, at most once a motion.
 func (f *motions) tellOnce(ctx context.Context, fx *Effects, m *store.Motion, user id.UserID, why string) error {
-	first, err := f.a.env.Store.Motions().TellOnce(ctx, m.ID, user)
+	first, err := f.Store.Motions().TellOnce(ctx, m.ID, user)
 	if err != nil || !first {
 		return err
 	}
@@ -75,13 +75,13 @@ func (f *motions) tellOnce(ctx context.Context, fx *Effects, m *store.Motion, us
 // always changes the counts, so equal counts mean nothing changed (a
 // repeated choice, or an act behind a later one).
 func (f *motions) changed(ctx context.Context, fx *Effects, before *store.Motion) error {
-	st := f.a.env.Store
+	st := f.Store
 	m, ok, err := st.Motions().Get(ctx, before.ID)
 	if err != nil || !ok || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain {
 		return err
 	}
-	now := f.a.env.Clock.Now()
-	if err := st.Motions().ScheduleEdit(ctx, m.ID, latest(now, m.EditedAt.Add(editInterval))); err != nil {
+	now := f.Clock.Now()
+	if err := st.Motions().ScheduleEdit(ctx, m.ID, Latest(now, m.EditedAt.Add(editInterval))); err != nil {
 		return err
 	}
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
@@ -94,16 +94,9 @@ func (f *motions) changed(ctx context.Context, fx *Effects, before *store.Motion
 	return nil
 }
 
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // react is a reaction on a motion's notice.
 func (f *motions) react(ctx context.Context, fx *Effects, ref int64, rx Reaction) error {
-	m, ok, err := f.a.env.Store.Motions().Get(ctx, ref)
+	m, ok, err := f.Store.Motions().Get(ctx, ref)
 	if err != nil || !ok {
 		return err
 	}
@@ -123,14 +116,14 @@ func (f *motions) react(ctx context.Context, fx *Effects, ref int64, rx Reaction
 }
 
 func (f *motions) choices() map[string]Choice {
-	c := f.a.env.Config.Motions
+	c := f.Config.Motions
 	return choiceKeys(c.Yes, c.No, c.Abstain)
 }
 
 // redaction withdraws the vote of a redacted reaction or !vote, while the
 // motion is open and before its deadline; afterwards the result stands.
 func (f *motions) redaction(ctx context.Context, fx *Effects, rd Redaction) (bool, error) {
-	st := f.a.env.Store
+	st := f.Store
 	act, found, err := st.Votes().Act(ctx, rd.Redacts)
 	if err != nil || !found {
 		return false, err
@@ -156,7 +149,7 @@ func (f *motions) vote(ctx context.Context, r *Request) error {
 	if len(words) != 2 {
 		return usage()
 	}
-	n, ok := motionNumber(words[0])
+	n, ok := ParseNumber(words[0])
 	choice, ok2 := ParseChoice(words[1])
 	if !ok || !ok2 {
 		return usage()
@@ -183,7 +176,7 @@ func (f *motions) vote(ctx context.Context, r *Request) error {
 }
 
 func (f *motions) second(ctx context.Context, r *Request) error {
-	n, ok := motionNumber(r.Args)
+	n, ok := ParseNumber(r.Args)
 	if !ok {
 		return Refusef("Which motion? For example `%s`.", r.Cmd("second 3"))
 	}
@@ -215,7 +208,7 @@ func statusWords(status string) string {
 }
 
 func (f *motions) withdraw(ctx context.Context, r *Request) error {
-	n, ok := motionNumber(r.Args)
+	n, ok := ParseNumber(r.Args)
 	if !ok {
 		return Refusef("Which motion? For example `%s`.", r.Cmd("withdraw 3"))
 	}
@@ -247,7 +240,7 @@ func (f *motions) withdraw(ctx context.Context, r *Request) error {
 }
 
 func (f *motions) close(ctx context.Context, r *Request) error {
-	n, ok := motionNumber(r.Args)
+	n, ok := ParseNumber(r.Args)
 	if !ok {
 		return Refusef("Which motion? For example `%s`.", r.Cmd("close 3"))
 	}
@@ -263,7 +256,7 @@ func (f *motions) close(ctx context.Context, r *Request) error {
 			return err
 		}
 	}
-	moderator, err := isModerator(ctx, r.Env, r.Room, r.Sender)
+	moderator, err := r.Env.IsModerator(ctx, r.Room, r.Sender)
 	if err != nil {
 		return err
 	}
@@ -317,7 +310,7 @@ func (f *motions) list(ctx context.Context, r *Request) error {
 // stored and announced, and the kind's consequences applied, all in the
 // caller's transaction.
 func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now time.Time, why string) error {
-	st := f.a.env.Store
+	st := f.Store
 	yes, no, abstain, receipts, err := f.recount(ctx, m)
 	if err != nil {
 		return err
@@ -325,7 +318,7 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 	if yes != m.Yes || no != m.No || abstain != m.Abstain {
 		// The counters are a cache of the acts; the acts win. A mismatch is a
 		// bug worth hearing about, not a reason to publish a wrong result.
-		f.a.log.Error().Int64("motion", m.ID).Msg("Standing tally differed from the recount; using the recount")
+		f.log.Error().Int64("motion", m.ID).Msg("Standing tally differed from the recount; using the recount")
 	}
 	th, err := ParseThreshold(m.Threshold)
 	if err != nil {
@@ -340,7 +333,7 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 	if err != nil {
 		return err
 	}
-	f.a.log.Info().Int64("motion", m.ID).Str("outcome", string(outcome)).Str("why", why).Msg("Motion decided")
+	f.log.Info().Int64("motion", m.ID).Str("outcome", string(outcome)).Str("why", why).Msg("Motion decided")
 	content := f.fields(m, electorate)
 	content["proposer"] = m.Proposer
 	content["opened_at"] = m.OpenedAt.UTC().Format(time.RFC3339)
@@ -348,7 +341,7 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 	if m.Secret {
 		content["receipts"] = receipts
 	}
-	entry, recField, err := f.a.recordDecision(ctx, m.Room, "motion.result", content)
+	entry, recField, err := f.RecordDecision(ctx, m.Room, "motion.result", content)
 	if err != nil {
 		return err
 	}
@@ -361,7 +354,7 @@ func (f *motions) decide(ctx context.Context, fx *Effects, m *store.Motion, now 
 			return err
 		}
 	}
-	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, recordLine(entry)), m, electorate)
+	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, RecordLine(entry)), m, electorate)
 	if m.Secret {
 		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
 		codes := slices.Sorted(maps.Keys(receipts))
@@ -389,7 +382,7 @@ func (f *motions) announce(ctx context.Context, fx *Effects, m *store.Motion, re
 
 // edit is the notice of m as an edit of the original.
 func (f *motions) edit(ctx context.Context, m *store.Motion) (msg.Message, error) {
-	e, err := f.notice(ctx, m, f.a.env.Config.CommandPrefixes[0])
+	e, err := f.notice(ctx, m, f.Config.CommandPrefixes[0])
 	e.Edit, e.Anchor = e.Anchor, nil
 	return e, err
 }
@@ -397,12 +390,12 @@ func (f *motions) edit(ctx context.Context, m *store.Motion) (msg.Message, error
 // due closes motions whose deadline passed (also those that passed while
 // the bot was down: once, on start) and makes the pending notice edits.
 func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
-	st := f.a.env.Store
+	st := f.Store
 	closing, err := st.Motions().DueToClose(ctx, now)
 	if err != nil {
 		return time.Time{}, err
 	}
-	err = eachInTx(ctx, f.a, closing, func(ctx context.Context, fx *Effects, m *store.Motion) error {
+	err = EachInTx(ctx, f.Env, closing, func(ctx context.Context, fx *Effects, m *store.Motion) error {
 		fresh, ok, err := st.Motions().Get(ctx, m.ID)
 		if err != nil || !ok || fresh.Status != store.MotionOpen {
 			return err
@@ -416,7 +409,7 @@ func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	err = eachInTx(ctx, f.a, edits, func(ctx context.Context, fx *Effects, m *store.Motion) error {
+	err = EachInTx(ctx, f.Env, edits, func(ctx context.Context, fx *Effects, m *store.Motion) error {
 		fresh, ok, err := st.Motions().Get(ctx, m.ID)
 		if err != nil || !ok {
 			return err
@@ -441,5 +434,5 @@ func (f *motions) due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return sooner(nextClose, nextEdit), nil
+	return Sooner(nextClose, nextEdit), nil
 }

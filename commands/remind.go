@@ -126,7 +126,7 @@ func (d *duties) remind(ctx context.Context, r *Request) error {
 		case "duty":
 			return d.remindDuty(ctx, r, words[1:])
 		case "sessions":
-			return (&studies{a: d.a}).remindPref(ctx, r, words[1:])
+			return (&studies{Env: d.Env, log: d.log}).remindPref(ctx, r, words[1:])
 		}
 	}
 	return Refusef("Try `%s`, `%s` or `%s`.", r.Cmd("remind me friday 18:00 : call the landlord"), r.Cmd("remind list"), r.Cmd("remind duty on"))
@@ -134,7 +134,7 @@ func (d *duties) remind(ctx context.Context, r *Request) error {
 
 func (d *duties) remindMe(ctx context.Context, r *Request, args string) error {
 	example := r.Cmd("remind me friday 18:00 : call the landlord")
-	when, text, ok := splitColon(args)
+	when, text, ok := SplitColon(args)
 	if !ok || when == "" {
 		return Refusef("Say when, then what after a colon, e.g. `%s`.", example)
 	}
@@ -153,7 +153,7 @@ func (d *duties) remindMe(ctx context.Context, r *Request, args string) error {
 	rem := store.Reminder{Kind: store.ReminderPersonal, User: r.Sender, Text: text, Zone: loc.String()}
 	var rule timespec.Recurrence
 	if strings.EqualFold(strings.Fields(when)[0], "every") {
-		s, err := parseSeries(when, now, loc)
+		s, err := ParseSeries(when, now, loc)
 		if err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func (d *duties) remindCancel(ctx context.Context, r *Request, words []string) e
 
 // defaultLead is the configured duty reminder lead time (reminders.duty_lead).
 func (d *duties) defaultLead() time.Duration {
-	if lead, err := timespec.Duration(d.a.env.Config.Reminders.DutyLead); err == nil {
+	if lead, err := timespec.Duration(d.Config.Reminders.DutyLead); err == nil {
 		return lead
 	}
 	return defaultDutyLead
@@ -309,7 +309,7 @@ func dutyRefPrefix(rosterID int64) string { return "roster:" + strconv.FormatInt
 // planRoster re-plans the duty reminders of a roster after it changed: for
 // every member who asked for them, the next turn not yet reminded of.
 func (d *duties) planRoster(ctx context.Context, ro *store.Roster, now time.Time) error {
-	env := d.a.env
+	env := d.Env
 	if err := cancelReminders(ctx, env, store.ReminderDuty, "", dutyRefPrefix(ro.ID)); err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func (d *duties) planRoster(ctx context.Context, ro *store.Roster, now time.Time
 // planUser re-plans a member's duty reminders on all their rosters (after
 // they turned them on or off).
 func (d *duties) planUser(ctx context.Context, user id.UserID, now time.Time) error {
-	env := d.a.env
+	env := d.Env
 	if err := cancelReminders(ctx, env, store.ReminderDuty, user, "roster:"); err != nil {
 		return err
 	}
@@ -357,7 +357,7 @@ func (d *duties) planUser(ctx context.Context, user id.UserID, now time.Time) er
 // asked for duty reminders. A turn nearer than the lead time is reminded of
 // now.
 func (d *duties) planDuty(ctx context.Context, ro *store.Roster, upcoming []Turn, user id.UserID, now time.Time) error {
-	env := d.a.env
+	env := d.Env
 	lead, on, err := env.Store.Reminders().Lead(ctx, user, store.ReminderDuty)
 	if err != nil || !on {
 		return err
@@ -375,7 +375,7 @@ func (d *duties) planDuty(ctx context.Context, ro *store.Roster, upcoming []Turn
 		_, _, err := scheduleReminder(ctx, env, store.Reminder{
 			Kind: store.ReminderDuty, User: user, Ref: ref, Zone: ro.Zone,
 			Text:  "your turn on the " + ro.Name + " roster",
-			About: t.At, DueAt: latest(t.At.Add(-lead), now), EndsAt: t.End,
+			About: t.At, DueAt: Latest(t.At.Add(-lead), now), EndsAt: t.End,
 		})
 		return err
 	}
@@ -385,7 +385,7 @@ func (d *duties) planDuty(ctx context.Context, ro *store.Roster, upcoming []Turn
 // due sends the reminders that are due, each in its own transaction, and
 // returns when the next one is.
 func (d *duties) due(ctx context.Context, now time.Time) (time.Time, error) {
-	st := d.a.env.Store
+	st := d.Store
 	if now.Sub(d.prunedAt) > time.Hour {
 		if err := st.Reminders().Prune(ctx, now.Add(-reminderRetention)); err != nil {
 			return time.Time{}, err
@@ -399,19 +399,19 @@ func (d *duties) due(ctx context.Context, now time.Time) (time.Time, error) {
 	dropped := map[string]int{}
 	var failed error
 	for _, rid := range ids {
-		err := d.a.inTx(ctx, func(ctx context.Context, fx *Effects) error {
+		err := d.InTx(ctx, func(ctx context.Context, fx *Effects) error {
 			kind, n, err := d.fire(ctx, fx, rid, now)
 			dropped[kind] += n
 			return err
 		})
 		if err != nil {
-			d.a.log.Error().Err(err).Int64("reminder", rid).Msg("Sending a reminder failed; retrying later")
+			d.log.Error().Err(err).Int64("reminder", rid).Msg("Sending a reminder failed; retrying later")
 			failed = err
 		}
 	}
 	for kind, n := range dropped {
 		if n > 0 {
-			d.a.log.Info().Str("kind", kind).Int("count", n).Msg("Dropped reminders that fell due while the bot was down and are over")
+			d.log.Info().Str("kind", kind).Int("count", n).Msg("Dropped reminders that fell due while the bot was down and are over")
 		}
 	}
 	if failed != nil {
@@ -427,7 +427,7 @@ func (d *duties) due(ctx context.Context, now time.Time) (time.Time, error) {
 // the same transaction; it returns its kind and how many occurrences were
 // dropped as too late.
 func (d *duties) fire(ctx context.Context, fx *Effects, rid int64, now time.Time) (string, int, error) {
-	st := d.a.env.Store
+	st := d.Store
 	rem, ok, err := st.Reminders().Get(ctx, rid)
 	if err != nil || !ok || !rem.SentAt.IsZero() || rem.DueAt.After(now) {
 		return "", 0, err
@@ -487,7 +487,7 @@ func (d *duties) deliver(ctx context.Context, fx *Effects, rem *store.Reminder, 
 		loc = time.UTC
 	}
 	if rem.User != "" {
-		if tz, err := d.a.env.Store.Users().Timezone(ctx, rem.User); err == nil && tz != "" {
+		if tz, err := d.Store.Users().Timezone(ctx, rem.User); err == nil && tz != "" {
 			if l, err := time.LoadLocation(tz); err == nil {
 				loc = l
 			}
@@ -522,7 +522,7 @@ func (d *duties) planNext(ctx context.Context, rem *store.Reminder, now time.Tim
 	if len(parts) != 3 || err != nil {
 		return nil // not a roster turn's reminder
 	}
-	ro, ok, err := d.a.env.Store.Rosters().ByID(ctx, rosterID)
+	ro, ok, err := d.Store.Rosters().ByID(ctx, rosterID)
 	if err != nil || !ok {
 		return err
 	}

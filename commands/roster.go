@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands/timespec"
@@ -26,7 +27,8 @@ import (
 // is for that member or a moderator, deleting a roster for its creator or
 // a moderator. Every change is said in the room.
 type duties struct {
-	a *Assembly
+	*Env
+	log zerolog.Logger
 	// prunedAt is when sent reminders were last pruned (in memory: pruning
 	// is housekeeping, and doing it again after a restart is harmless).
 	prunedAt time.Time
@@ -146,7 +148,7 @@ func (d *duties) find(ctx context.Context, r *Request, name string) (*store.Rost
 
 // load reads a roster's schedule.
 func (d *duties) load(ctx context.Context, ro *store.Roster) (rotation, error) {
-	s, err := d.a.env.Store.Rosters().Schedule(ctx, ro.ID)
+	s, err := d.Store.Rosters().Schedule(ctx, ro.ID)
 	if err != nil {
 		return rotation{}, err
 	}
@@ -190,12 +192,12 @@ func (d *duties) create(ctx context.Context, r *Request, args string) error {
 	if err := d.planRoster(ctx, ro, now); err != nil {
 		return err
 	}
-	m := msg.F("Created the **%s** roster: %s, %s, times in %s.", name, s.Rule.String(), plural(len(members), "member", "members"), loc.String())
+	m := msg.F("Created the **%s** roster: %s, %s, times in %s.", name, s.Rule.String(), Plural(len(members), "member", "members"), loc.String())
 	if !s.End.IsZero() {
 		m = m.Append("It ends %s.", timespec.Human(s.End, loc))
 	}
 	m = d.turnsMessage(m, ro, rot.turns(now, defaultShownTurns), loc).Mention(members...)
-	m, err = d.a.recordChange(ctx, r.Room, "roster.change", map[string]any{"roster": name, "change": "created", "by": r.Sender,
+	m, err = d.RecordChange(ctx, r.Room, "roster.change", map[string]any{"roster": name, "change": "created", "by": r.Sender,
 		"members": members, "rule": s.Rule.String(), "starts_at": s.Start.UTC().Format(time.RFC3339)}, m)
 	if err != nil {
 		return err
@@ -207,14 +209,14 @@ func (d *duties) create(ctx context.Context, r *Request, args string) error {
 // newRoster is what `roster new` says, before members are resolved.
 type newRoster struct {
 	name    string
-	series  series
+	series  Series
 	members []string // as typed, each starting with "@"
 }
 
 // parseNewRoster reads "<name> every <interval> [from <when>] [for
 // <duration>] : @a @b"; example is shown with mistakes.
 func parseNewRoster(args string, now time.Time, loc *time.Location, example string) (newRoster, error) {
-	head, tail, ok := splitColon(args)
+	head, tail, ok := SplitColon(args)
 	words := strings.Fields(head)
 	if !ok || len(words) < 2 {
 		return newRoster{}, Refusef("Give a name, how often, and the members after a colon, e.g. `%s`.", example)
@@ -223,7 +225,7 @@ func parseNewRoster(args string, now time.Time, loc *time.Location, example stri
 	if !ok || slices.Contains(reservedNames, name) {
 		return newRoster{}, Refusef("A roster's name is one word of letters and digits (not %q), e.g. `%s`.", words[0], example)
 	}
-	s, err := parseSeries(strings.Join(words[1:], " "), now, loc)
+	s, err := ParseSeries(strings.Join(words[1:], " "), now, loc)
 	if err != nil {
 		return newRoster{}, err
 	}
@@ -235,7 +237,7 @@ func parseNewRoster(args string, now time.Time, loc *time.Location, example stri
 		return newRoster{}, Refusef("A roster can have at most %d members.", maxRosterMembers)
 	}
 	for _, w := range members {
-		if !isMention(w) {
+		if !IsMention(w) {
 			return newRoster{}, Refusef("I expected members like `@ana` after the colon, not %q.", w)
 		}
 	}
@@ -246,10 +248,10 @@ func parseNewRoster(args string, now time.Time, loc *time.Location, example stri
 func (d *duties) members(ctx context.Context, r *Request, words []string) ([]id.UserID, error) {
 	var out []id.UserID
 	for _, w := range words {
-		if !isMention(w) {
+		if !IsMention(w) {
 			return nil, Refusef("I expected members like `@ana`, not %q.", w)
 		}
-		u, err := resolveMember(ctx, r.Env, r.Room, w)
+		u, err := r.Env.ResolveMember(ctx, r.Room, w)
 		if err != nil {
 			return nil, err
 		}
@@ -375,7 +377,7 @@ func mayActFor(ctx context.Context, r *Request, user id.UserID) error {
 	if user == r.Sender {
 		return nil
 	}
-	if ok, err := isModerator(ctx, r.Env, r.Room, r.Sender); err != nil || ok {
+	if ok, err := r.Env.IsModerator(ctx, r.Room, r.Sender); err != nil || ok {
 		return err
 	}
 	return Refusef("Only %s or a moderator can do that.", user.String())
@@ -411,18 +413,18 @@ func (d *duties) add(ctx context.Context, r *Request, ro *store.Roster, words []
 			return err
 		}
 	}
-	return d.changed(ctx, r, ro, msg.F("Added %s to the **%s** roster, at the end of the order.", userList(users), ro.Name), users...)
+	return d.changed(ctx, r, ro, msg.F("Added %s to the **%s** roster, at the end of the order.", UserList(users), ro.Name), users...)
 }
 
 func (d *duties) remove(ctx context.Context, r *Request, ro *store.Roster, words []string) error {
-	if len(words) != 1 || !isMention(words[0]) {
+	if len(words) != 1 || !IsMention(words[0]) {
 		return Refusef("Who should I take off? e.g. `%s`.", r.Cmd("roster "+ro.Name+" remove @ana"))
 	}
 	// Someone who left the room can still be taken off: read the ID as typed.
 	user := id.UserID(strings.TrimRight(words[0], ",;.:"))
 	if !strings.Contains(string(user), ":") {
 		var err error
-		if user, err = resolveMember(ctx, r.Env, r.Room, words[0]); err != nil {
+		if user, err = r.Env.ResolveMember(ctx, r.Room, words[0]); err != nil {
 			return err
 		}
 	}
@@ -485,10 +487,10 @@ func (d *duties) turnOn(r *Request, ro *store.Roster, rot rotation, dateText str
 
 func (d *duties) away(ctx context.Context, r *Request, ro *store.Roster, words []string) error {
 	example := r.Cmd("roster " + ro.Name + " away @ana 2026-12-01 2026-12-14")
-	if len(words) < 2 || !isMention(words[0]) {
+	if len(words) < 2 || !IsMention(words[0]) {
 		return Refusef("Who is away, and when? e.g. `%s`.", example)
 	}
-	user, err := resolveMember(ctx, r.Env, r.Room, words[0])
+	user, err := r.Env.ResolveMember(ctx, r.Room, words[0])
 	if err != nil {
 		return err
 	}
@@ -504,7 +506,7 @@ func (d *duties) away(ctx context.Context, r *Request, ro *store.Roster, words [
 	if !until.After(now) {
 		return Refusef("That's in the past; give the days they will be away, e.g. `%s`.", example)
 	}
-	if err := r.Store.Rosters().AddAway(ctx, ro.ID, store.Away{User: user, From: latest(from, now), To: until}); err != nil {
+	if err := r.Store.Rosters().AddAway(ctx, ro.ID, store.Away{User: user, From: Latest(from, now), To: until}); err != nil {
 		return err
 	}
 	return d.changed(ctx, r, ro, msg.F("%s is away from %s to %s: passed over on **%s** and takes the next free turn after.",
@@ -518,7 +520,7 @@ func dateRange(words []string, now time.Time, loc *time.Location, example string
 	if from, err = date(words); err == nil {
 		return from, from, nil
 	}
-	if i := wordIndex(words, "to"); i < len(words) {
+	if i := WordIndex(words, "to"); i < len(words) {
 		words = append(words[:i:i], words[i+1:]...)
 	}
 	found := 0
@@ -543,7 +545,7 @@ func dateRange(words []string, now time.Time, loc *time.Location, example string
 
 func (d *duties) delete(ctx context.Context, r *Request, ro *store.Roster) error {
 	if ro.CreatedBy != r.Sender {
-		if ok, err := isModerator(ctx, r.Env, r.Room, r.Sender); err != nil {
+		if ok, err := r.Env.IsModerator(ctx, r.Room, r.Sender); err != nil {
 			return err
 		} else if !ok {
 			return Refusef("Only %s, who created it, or a moderator can delete the **%s** roster.", ro.CreatedBy.String(), ro.Name)
@@ -555,7 +557,7 @@ func (d *duties) delete(ctx context.Context, r *Request, ro *store.Roster) error
 	if err := r.Store.Rosters().Delete(ctx, ro.ID); err != nil {
 		return err
 	}
-	m, err := d.a.recordChange(ctx, r.Room, "roster.change", map[string]any{"roster": ro.Name, "change": "deleted", "by": r.Sender},
+	m, err := d.RecordChange(ctx, r.Room, "roster.change", map[string]any{"roster": ro.Name, "change": "deleted", "by": r.Sender},
 		msg.F("Deleted the **%s** roster.", ro.Name))
 	if err != nil {
 		return err
@@ -575,7 +577,7 @@ func (d *duties) changed(ctx context.Context, r *Request, ro *store.Roster, what
 		return err
 	}
 	loc := rot.Start.Location()
-	m, err := d.a.recordChange(ctx, r.Room, "roster.change", map[string]any{"roster": ro.Name, "change": what.Body, "by": r.Sender},
+	m, err := d.RecordChange(ctx, r.Room, "roster.change", map[string]any{"roster": ro.Name, "change": what.Body, "by": r.Sender},
 		d.turnsMessage(what.Append("Next turns:"), ro, rot.turns(r.Clock.Now(), defaultShownTurns), loc).Mention(mention...))
 	if err != nil {
 		return err
@@ -586,13 +588,13 @@ func (d *duties) changed(ctx context.Context, r *Request, ro *store.Roster, what
 
 // left takes a member who left the room off its rosters, and says so once.
 func (d *duties) left(ctx context.Context, fx *Effects, room id.RoomID, user id.UserID, at time.Time) error {
-	list, err := d.a.env.Store.Rosters().InRoom(ctx, room)
+	list, err := d.Store.Rosters().InRoom(ctx, room)
 	if err != nil {
 		return err
 	}
 	var names []string
 	for _, ro := range list {
-		ok, err := d.a.env.Store.Rosters().RemoveMember(ctx, ro.ID, user, at)
+		ok, err := d.Store.Rosters().RemoveMember(ctx, ro.ID, user, at)
 		if err != nil {
 			return err
 		}
@@ -600,38 +602,21 @@ func (d *duties) left(ctx context.Context, fx *Effects, room id.RoomID, user id.
 			continue
 		}
 		names = append(names, ro.Name)
-		if err := d.a.env.Store.Swaps().CancelInvolving(ctx, ro.ID, user, at); err != nil {
+		if err := d.Store.Swaps().CancelInvolving(ctx, ro.ID, user, at); err != nil {
 			return err
 		}
-		if err := d.planRoster(ctx, ro, d.a.env.Clock.Now()); err != nil {
+		if err := d.planRoster(ctx, ro, d.Clock.Now()); err != nil {
 			return err
 		}
 	}
 	if len(names) > 0 {
-		m, err := d.a.recordChange(ctx, room, "roster.change", map[string]any{"rosters": names, "change": "member left the room", "member": user},
+		m, err := d.RecordChange(ctx, room, "roster.change", map[string]any{"rosters": names, "change": "member left the room", "member": user},
 			msg.F("%s left the room, so I took them off the %s %s; the others' turns move up.",
-				user.String(), joinAnd(names), map[bool]string{true: "roster", false: "rosters"}[len(names) == 1]))
+				user.String(), JoinAnd(names), map[bool]string{true: "roster", false: "rosters"}[len(names) == 1]))
 		if err != nil {
 			return err
 		}
 		fx.Say(room, m)
 	}
 	return nil
-}
-
-// userList is "@a", "@a and @b", "@a, @b and @c".
-func userList(users []id.UserID) string {
-	s := make([]string, len(users))
-	for i, u := range users {
-		s[i] = u.String()
-	}
-	return joinAnd(s)
-}
-
-// joinAnd is "a", "a and b", "a, b and c".
-func joinAnd(s []string) string {
-	if len(s) <= 1 {
-		return strings.Join(s, "")
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }

@@ -71,7 +71,7 @@ func FuzzRosterGrammar(f *testing.F) {
 			t.Errorf("%q: %d members", args, len(spec.members))
 		}
 		for _, m := range spec.members {
-			if !isMention(m) {
+			if !IsMention(m) {
 				t.Errorf("%q: member %q", args, m)
 			}
 		}

@@ -60,10 +60,10 @@ func receiptCode() string {
 // open vote, or the anonymous ballots of a secret one (with their receipts).
 func (f *motions) recount(ctx context.Context, m *store.Motion) (yes, no, abstain int, receipts map[string]string, err error) {
 	if !m.Secret {
-		yes, no, abstain, err = f.a.env.Store.Votes().Recount(ctx, m.ID)
+		yes, no, abstain, err = f.Store.Votes().Recount(ctx, m.ID)
 		return yes, no, abstain, nil, err
 	}
-	receipts, err = f.a.env.Store.Secret().Receipts(ctx, m.ID)
+	receipts, err = f.Store.Secret().Receipts(ctx, m.ID)
 	if err != nil {
 		return 0, 0, 0, nil, err
 	}

@@ -1,15 +1,12 @@
 package commands
 
 import (
-	"context"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"maunium.net/go/mautrix/id"
 
 	"quorum/commands/timespec"
 )
@@ -25,7 +22,7 @@ import (
 // (or the time of day given), moved to the first matching weekday. <duration>
 // ends the series that long after its start, on the calendar ("for 12
 // weeks" keeps the wall-clock time across DST changes).
-type series struct {
+type Series struct {
 	Start time.Time // the first occurrence, in loc
 	Rule  timespec.Recurrence
 	End   time.Time // zero: open-ended
@@ -35,13 +32,13 @@ type series struct {
 const seriesExample = "every week from monday 18:00"
 
 // parseSeries reads a series (text starts with "every") in loc.
-func parseSeries(text string, now time.Time, loc *time.Location) (series, error) {
+func ParseSeries(text string, now time.Time, loc *time.Location) (Series, error) {
 	words := strings.Fields(text)
 	if len(words) == 0 || !strings.EqualFold(words[0], "every") {
-		return series{}, Refusef("Say how often, e.g. `%s`.", seriesExample)
+		return Series{}, Refusef("Say how often, e.g. `%s`.", seriesExample)
 	}
 	words = words[1:]
-	iFrom, iFor := wordIndex(words, "from"), wordIndex(words, "for")
+	iFrom, iFor := WordIndex(words, "from"), WordIndex(words, "for")
 	// segment is the words after keyword at, up to the other keyword.
 	segment := func(at int) []string {
 		end := len(words)
@@ -56,17 +53,17 @@ func parseSeries(text string, now time.Time, loc *time.Location) (series, error)
 	var fromWords, forWords []string
 	if iFrom < len(words) {
 		if fromWords = segment(iFrom); len(fromWords) == 0 {
-			return series{}, Refusef("Say when it starts after `from`, e.g. `%s`.", seriesExample)
+			return Series{}, Refusef("Say when it starts after `from`, e.g. `%s`.", seriesExample)
 		}
 	}
 	if iFor < len(words) {
 		if forWords = segment(iFor); len(forWords) == 0 {
-			return series{}, Refusef("Say how long it runs after `for`, e.g. `%s for 12 weeks`.", seriesExample)
+			return Series{}, Refusef("Say how long it runs after `for`, e.g. `%s for 12 weeks`.", seriesExample)
 		}
 	}
 	rule, clock, err := parseInterval(interval, now, loc)
 	if err != nil {
-		return series{}, err
+		return Series{}, err
 	}
 	when := "9:00"
 	switch {
@@ -79,18 +76,18 @@ func parseSeries(text string, now time.Time, loc *time.Location) (series, error)
 	}
 	start, err := timespec.Moment(when, now, loc)
 	if err != nil {
-		return series{}, err
+		return Series{}, err
 	}
-	s := series{Start: start, Rule: rule}
+	s := Series{Start: start, Rule: rule}
 	if len(forWords) > 0 {
 		d, err := timespec.Duration(strings.Join(forWords, " "))
 		if err != nil {
-			return series{}, err
+			return Series{}, err
 		}
 		s.End = start.AddDate(0, 0, int(d/(24*time.Hour))).Add(d % (24 * time.Hour))
 	}
 	if occ := rule.Occurrences(start, start, 1); len(occ) == 0 || !s.End.IsZero() && !occ[0].Before(s.End) {
-		return series{}, Refusef("That never happens: the first time would be after the end. Try `%s for 12 weeks`.", seriesExample)
+		return Series{}, Refusef("That never happens: the first time would be after the end. Try `%s for 12 weeks`.", seriesExample)
 	}
 	return s, nil
 }
@@ -124,34 +121,6 @@ func parseInterval(words []string, now time.Time, loc *time.Location) (timespec.
 // clockWordRE matches the words of a time of day: "18:00", "6pm", "6", "pm".
 var clockWordRE = regexp.MustCompile(`(?i)^(\d{1,2}(:\d{2})?(am|pm)?|am|pm|noon|midday)$`)
 
-// wordIndex is the index of the first word equal to w (any case), or
-// len(words).
-func wordIndex(words []string, w string) int {
-	for i, x := range words {
-		if strings.EqualFold(x, w) {
-			return i
-		}
-	}
-	return len(words)
-}
-
-// splitColon splits a command at its separator: the first colon with white
-// space (or the end) on one side. Colons inside times ("18:00") and user IDs
-// ("@ana:example.org") are not separators.
-func splitColon(s string) (head, tail string, ok bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] != ':' {
-			continue
-		}
-		before := i == 0 || isSpace(rune(s[i-1]))
-		after := i+1 == len(s) || isSpace(rune(s[i+1]))
-		if before || after {
-			return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:]), true
-		}
-	}
-	return s, "", false
-}
-
 // maxNameLen bounds roster names.
 const maxNameLen = 32
 
@@ -170,40 +139,4 @@ func rosterName(s string) (string, bool) {
 		}
 	}
 	return strings.ToLower(s), true
-}
-
-// isMention says whether a word is meant as a member (@ana, @ana:example.org).
-func isMention(w string) bool { return strings.HasPrefix(w, "@") }
-
-// resolveMember turns a typed mention into a member of room: a full user ID,
-// or "@localpart" when exactly one member has that localpart.
-func resolveMember(ctx context.Context, env *Env, room id.RoomID, word string) (id.UserID, error) {
-	word = strings.TrimRight(word, ",;.:")
-	if len(word) < 2 || len(word) > 255 || strings.IndexFunc(word, unicode.IsSpace) >= 0 {
-		return "", Refusef("%s isn't a member; write their Matrix ID, e.g. `@ana:example.org`.", word)
-	}
-	members, err := env.Rooms.Members(ctx, room)
-	if err != nil {
-		return "", err
-	}
-	if strings.Contains(word, ":") {
-		user := id.UserID(word)
-		if _, _, err := user.Parse(); err != nil {
-			return "", Refusef("%s isn't a Matrix ID; write it like `@ana:example.org`.", word)
-		}
-		if user == env.Bot || !slices.Contains(members, user) {
-			return "", Refusef("%s isn't a member of this room.", word)
-		}
-		return user, nil
-	}
-	var found []id.UserID
-	for _, m := range members {
-		if local, _, err := m.Parse(); err == nil && strings.EqualFold(local, word[1:]) && m != env.Bot {
-			found = append(found, m)
-		}
-	}
-	if len(found) != 1 {
-		return "", Refusef("I can't tell who %s is here; write their full Matrix ID, e.g. `%s:example.org`.", word, word)
-	}
-	return found[0], nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rs/zerolog"
 	"go.mau.fi/util/random"
 	"maunium.net/go/mautrix/id"
 
@@ -50,7 +51,10 @@ const (
 )
 
 // studies is the study sessions feature.
-type studies struct{ a *Assembly }
+type studies struct {
+	*Env
+	log zerolog.Logger
+}
 
 func sessionAnchorRef(s *store.Session) int64 {
 	return s.ID*sessionRounds + int64(s.Round%sessionRounds)
@@ -130,7 +134,7 @@ func (f *studies) study(ctx context.Context, r *Request) error {
 	case "remind":
 		return f.remindPref(ctx, r, words[1:])
 	}
-	n, ok := motionNumber(words[0])
+	n, ok := ParseNumber(words[0])
 	if !ok {
 		return Refusef("I don't know `%s`. Try `%s`, `%s` or `%s`.", r.Cmd("study "+words[0]), r.Cmd("study new …"), r.Cmd("study list"), r.Cmd("study 3"))
 	}
@@ -175,7 +179,7 @@ func (f *studies) mayManage(ctx context.Context, r *Request, s *store.Session, w
 	if r.Sender == s.CreatedBy {
 		return nil
 	}
-	mod, err := isModerator(ctx, r.Env, r.Room, r.Sender)
+	mod, err := r.Env.IsModerator(ctx, r.Room, r.Sender)
 	if err != nil || mod {
 		return err
 	}
@@ -215,9 +219,9 @@ func (f *studies) create(ctx context.Context, r *Request, args string) error {
 
 // counts is how many answered what for the current round.
 func (f *studies) counts(ctx context.Context, s *store.Session) (answers map[id.UserID]string, going, maybe, notGoing int) {
-	answers, err := f.a.env.Store.Sessions().Answers(ctx, s.ID, s.Round)
+	answers, err := f.Store.Sessions().Answers(ctx, s.ID, s.Round)
 	if err != nil {
-		f.a.log.Error().Err(err).Int64("session", s.ID).Msg("Reading answers failed")
+		f.log.Error().Err(err).Int64("session", s.ID).Msg("Reading answers failed")
 	}
 	for _, a := range answers {
 		switch a {
@@ -262,7 +266,7 @@ func (f *studies) fields(ctx context.Context, s *store.Session) map[string]any {
 
 // when says when s is, in the room's time, with its repeat.
 func (f *studies) when(s *store.Session) string {
-	out := timespec.Human(s.StartsAt, f.a.env.Config.Location(s.Room))
+	out := timespec.Human(s.StartsAt, f.Config.Location(s.Room))
 	if rule, err := timespec.ParseRRule(s.RRule); err == nil && s.RRule != "" {
 		out += " (" + rule.String() + ")"
 	}
@@ -304,7 +308,7 @@ func (f *studies) notice(ctx context.Context, s *store.Session, prefix string) m
 
 // edit is the announcement of s as an edit of the one sent.
 func (f *studies) edit(ctx context.Context, s *store.Session) msg.Message {
-	e := f.notice(ctx, s, f.a.env.Config.CommandPrefixes[0])
+	e := f.notice(ctx, s, f.Config.CommandPrefixes[0])
 	e.Edit, e.Anchor = e.Anchor, nil
 	return e
 }
@@ -442,7 +446,7 @@ func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when s
 	if err := r.Store.Sessions().Update(ctx, s); err != nil {
 		return err
 	}
-	loc = f.a.env.Config.Location(s.Room)
+	loc = f.Config.Location(s.Room)
 	note := msg.F("Study session #%d (%s) has moved from %s to **%s**.", s.Number, s.Title, timespec.Human(before, loc), f.when(s)).
 		With("quorum.session", f.fields(ctx, s))
 	reply := note
@@ -503,7 +507,7 @@ func (f *studies) attended(ctx context.Context, r *Request, s *store.Session, wo
 	}
 	var users []id.UserID
 	for _, w := range words {
-		u, err := resolveMember(ctx, r.Env, r.Room, w)
+		u, err := r.Env.ResolveMember(ctx, r.Room, w)
 		if err != nil {
 			return err
 		}
@@ -515,7 +519,7 @@ func (f *studies) attended(ctx context.Context, r *Request, s *store.Session, wo
 	if err != nil {
 		return err
 	}
-	r.Replyf("Recorded %s at session #%d on %s.", plural(added, "attendee", "attendees"), s.Number, timespec.Human(held, r.Location()))
+	r.Replyf("Recorded %s at session #%d on %s.", Plural(added, "attendee", "attendees"), s.Number, timespec.Human(held, r.Location()))
 	return nil
 }
 
@@ -539,7 +543,7 @@ func (f *studies) stats(ctx context.Context, r *Request) error {
 		if len(each) > 6 {
 			each = append([]string{"…"}, each[len(each)-6:]...)
 		}
-		out = out.Append("**%s** — %s, average %s (%s)", clip(list[i].Topic, 60), plural(j-i, "session", "sessions"),
+		out = out.Append("**%s** — %s, average %s (%s)", clip(list[i].Topic, 60), Plural(j-i, "session", "sessions"),
 			strconv.FormatFloat(float64(total)/float64(j-i), 'f', 1, 64), strings.Join(each, ", "))
 		i = j
 	}

@@ -83,8 +83,8 @@ func (f *studies) calendar(sessions []*store.Session) ([]byte, error) {
 			zones[s.Zone] = w
 			order = append(order, s.Zone)
 		}
-		w.from = earliest(w.from, s.SeriesStart)
-		w.to = latest(w.to, s.EndsAt())
+		w.from = Earliest(w.from, s.SeriesStart)
+		w.to = Latest(w.to, s.EndsAt())
 	}
 	for _, zone := range order {
 		loc, err := time.LoadLocation(zone)
@@ -135,13 +135,6 @@ func (f *studies) calendar(sessions []*store.Session) ([]byte, error) {
 		e.SetClass(ics.ClassificationPrivate)
 	}
 	return []byte(cal.Serialize(ics.WithNewLineWindows)), nil
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // vtimezone describes loc between from and to: an observance at from, and

@@ -42,7 +42,7 @@ func (f *studies) answer(ctx context.Context, fx *Effects, s *store.Session, use
 	case !at.Before(s.StartsAt):
 		return fmt.Sprintf("Study session #%d has already started, so your answer was not recorded.", s.Number), nil
 	}
-	before, after, err := f.a.env.Store.Sessions().Answer(ctx, store.RSVP{Session: s.ID, Round: s.Round, User: user, Answer: answer, Event: evt, At: at})
+	before, after, err := f.Store.Sessions().Answer(ctx, store.RSVP{Session: s.ID, Round: s.Round, User: user, Answer: answer, Event: evt, At: at})
 	if err != nil {
 		return "", err
 	}
@@ -55,12 +55,12 @@ func (f *studies) changed(ctx context.Context, fx *Effects, s *store.Session, us
 	if before == after {
 		return nil
 	}
-	st := f.a.env.Store
-	if err := st.Sessions().ScheduleEdit(ctx, s.ID, f.a.env.Clock.Now().Add(sessionEditDelay)); err != nil {
+	st := f.Store
+	if err := st.Sessions().ScheduleEdit(ctx, s.ID, f.Clock.Now().Add(sessionEditDelay)); err != nil {
 		return err
 	}
 	if after == store.RSVPYes && s.PrivatePlace {
-		loc := userLocation(ctx, f.a.env, user, s.Room)
+		loc := f.MemberLocation(ctx, user, s.Room)
 		fx.DM(user, msg.F("📍 Study session #%d (%s), %s: **%s**\nThe place is private: please don't share it.",
 			s.Number, s.Title, timespec.Human(s.StartsAt, loc), s.Place).
 			With("quorum.session", f.fields(ctx, s)))
@@ -74,7 +74,7 @@ func (f *studies) rsvp(ctx context.Context, r *Request) error {
 	if len(words) != 2 {
 		return usage
 	}
-	n, ok := motionNumber(words[0])
+	n, ok := ParseNumber(words[0])
 	answer, ok2 := parseAnswer(words[1])
 	if !ok || !ok2 {
 		return usage
@@ -105,13 +105,13 @@ func (f *studies) react(ctx context.Context, fx *Effects, ref int64, rx Reaction
 	if !ok {
 		return nil // another emoji is not an answer
 	}
-	s, found, err := f.a.env.Store.Sessions().Get(ctx, ref/sessionRounds)
+	s, found, err := f.Store.Sessions().Get(ctx, ref/sessionRounds)
 	if err != nil || !found || s.Room != rx.Room {
 		return err
 	}
 	if int(ref%sessionRounds) != s.Round%sessionRounds {
 		fx.DM(rx.Sender, msg.F("That announcement was for an earlier session #%d; react on the latest one (or send `%s`).",
-			s.Number, fmt.Sprintf("%srsvp %d yes|maybe|no", f.a.env.Config.CommandPrefixes[0], s.Number)))
+			s.Number, fmt.Sprintf("%srsvp %d yes|maybe|no", f.Config.CommandPrefixes[0], s.Number)))
 		return nil
 	}
 	refusal, err := f.answer(ctx, fx, s, rx.Sender, answer, rx.Event, rx.Time)
@@ -124,7 +124,7 @@ func (f *studies) react(ctx context.Context, fx *Effects, ref int64, rx Reaction
 // redaction withdraws a redacted answer (a reaction or !rsvp) before the
 // session starts; afterwards it stands.
 func (f *studies) redaction(ctx context.Context, fx *Effects, rd Redaction) (bool, error) {
-	st := f.a.env.Store
+	st := f.Store
 	act, found, err := st.Sessions().Act(ctx, rd.Redacts)
 	if err != nil || !found {
 		return false, err
@@ -145,7 +145,7 @@ func (f *studies) redaction(ctx context.Context, fx *Effects, rd Redaction) (boo
 
 // roomLead is the configured lead time of room reminders.
 func (f *studies) roomLead() time.Duration {
-	if lead, err := timespec.Duration(f.a.env.Config.Study.RoomReminder); err == nil {
+	if lead, err := timespec.Duration(f.Config.Study.RoomReminder); err == nil {
 		return lead
 	}
 	return 24 * time.Hour
@@ -163,7 +163,7 @@ func reminderText(s *store.Session, place bool) string {
 // planAll re-plans every reminder of the current round of s: the room's,
 // and each member's who answered yes or maybe and asked for them.
 func (f *studies) planAll(ctx context.Context, s *store.Session) error {
-	env := f.a.env
+	env := f.Env
 	if err := cancelReminders(ctx, env, store.ReminderSession, "", sessionRefPrefix(s)); err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (f *studies) planAll(ctx context.Context, s *store.Session) error {
 
 // planUser re-plans user's DM reminder of the current round of s.
 func (f *studies) planUser(ctx context.Context, s *store.Session, user id.UserID) error {
-	env := f.a.env
+	env := f.Env
 	if err := cancelReminders(ctx, env, store.ReminderSession, user, sessionRefPrefix(s)); err != nil {
 		return err
 	}
@@ -260,12 +260,12 @@ func (f *studies) remindPref(ctx context.Context, r *Request, words []string) er
 // due moves series on to their next session once the current one ended
 // (announcing it), and makes the pending announcement edits.
 func (f *studies) due(ctx context.Context, now time.Time) (time.Time, error) {
-	st := f.a.env.Store
+	st := f.Store
 	series, err := st.Sessions().SeriesDue(ctx, now)
 	if err != nil {
 		return time.Time{}, err
 	}
-	err = eachInTx(ctx, f.a, series, func(ctx context.Context, fx *Effects, s *store.Session) error {
+	err = EachInTx(ctx, f.Env, series, func(ctx context.Context, fx *Effects, s *store.Session) error {
 		return f.advance(ctx, fx, s.ID, now)
 	})
 	if err != nil {
@@ -275,7 +275,7 @@ func (f *studies) due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	err = eachInTx(ctx, f.a, edits, func(ctx context.Context, fx *Effects, s *store.Session) error {
+	err = EachInTx(ctx, f.Env, edits, func(ctx context.Context, fx *Effects, s *store.Session) error {
 		fresh, ok, err := st.Sessions().Get(ctx, s.ID)
 		if err != nil || !ok {
 			return err
@@ -295,7 +295,7 @@ func (f *studies) due(ctx context.Context, now time.Time) (time.Time, error) {
 // advance moves series sessionID on to its first session that has not
 // ended at now, and announces it.
 func (f *studies) advance(ctx context.Context, fx *Effects, sessionID int64, now time.Time) error {
-	st := f.a.env.Store
+	st := f.Store
 	s, ok, err := st.Sessions().Get(ctx, sessionID)
 	if err != nil || !ok || s.RRule == "" || s.Status == store.SessionCancelled || s.EndsAt().After(now) {
 		return err
@@ -318,6 +318,6 @@ func (f *studies) advance(ctx context.Context, fx *Effects, sessionID int64, now
 	if err := st.Sessions().Update(ctx, s); err != nil {
 		return err
 	}
-	fx.Say(s.Room, f.notice(ctx, s, f.a.env.Config.CommandPrefixes[0]))
+	fx.Say(s.Room, f.notice(ctx, s, f.Config.CommandPrefixes[0]))
 	return f.planAll(ctx, s)
 }

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"html"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	}
 	var who, date []string
 	for _, w := range words[min(1, len(words)):] {
-		if isMention(w) {
+		if IsMention(w) {
 			who = append(who, w)
 		} else {
 			date = append(date, w)
@@ -73,7 +72,7 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	if err != nil {
 		return err
 	}
-	target, err := resolveMember(ctx, r.Env, r.Room, who[0])
+	target, err := r.Env.ResolveMember(ctx, r.Room, who[0])
 	if err != nil {
 		return err
 	}
@@ -112,20 +111,14 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	notice.Anchor = &msg.Anchor{Kind: anchorSwap, Ref: sw.ID}
 	r.Reply(notice)
 
-	tloc := userLocation(ctx, r.Env, target, r.Room)
+	tloc := r.MemberLocation(ctx, target, r.Room)
 	dm := msg.F("**Swap request** from %s in %s: will you take their **%s** turn on %s, and they take yours on %s?",
-		r.Sender.String(), roomLink(r.Room), ro.Name, timespec.Human(mine.At, tloc), timespec.Human(theirs.At, tloc)).
+		r.Sender.String(), RoomLink(r.Room), ro.Name, timespec.Human(mine.At, tloc), timespec.Human(theirs.At, tloc)).
 		Append("React ✅ to accept or ❌ to decline, or send `%s` here or in the room.", accept).
 		With("quorum.roster", proposed)
 	dm.Anchor = notice.Anchor
 	r.DM(target, dm)
 	return nil
-}
-
-// roomLink links to a room (its ID comes from the server, never a user).
-func roomLink(room id.RoomID) msg.Raw {
-	return msg.Raw{Body: room.String(),
-		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(room.URI().MatrixToURL()), html.EscapeString(room.String()))}
 }
 
 func (d *duties) answer(ctx context.Context, r *Request, words []string) error {
@@ -181,7 +174,7 @@ func (d *duties) swapReaction(ctx context.Context, fx *Effects, ref int64, rx Re
 	if !accept && !slices.Contains(swapNo, key) {
 		return nil
 	}
-	sw, ok, err := d.a.env.Store.Swaps().Get(ctx, ref)
+	sw, ok, err := d.Store.Swaps().Get(ctx, ref)
 	if err != nil || !ok || rx.Sender != sw.Target {
 		return err
 	}
@@ -203,7 +196,7 @@ func (d *duties) swapReaction(ctx context.Context, fx *Effects, ref int64, rx Re
 // for the room. Accepting swaps both turns in one transaction, if they are
 // still the two members' turns.
 func (d *duties) decide(ctx context.Context, sw *store.Swap, by id.UserID, accept bool) (msg.Message, error) {
-	st, now := d.a.env.Store, d.a.env.Clock.Now()
+	st, now := d.Store, d.Clock.Now()
 	if by != sw.Target {
 		return msg.Message{}, Refusef("Only %s can answer swap %d.", sw.Target.String(), sw.Number)
 	}
@@ -249,7 +242,7 @@ func (d *duties) decide(ctx context.Context, sw *store.Swap, by id.UserID, accep
 		return msg.Message{}, err
 	}
 	swapped := []Turn{{At: sw.RequesterTurn, User: sw.Target, Swapped: true}, {At: sw.TargetTurn, User: sw.Requester, Swapped: true}}
-	return d.a.recordChange(ctx, ro.Room, "swap.accepted", map[string]any{"roster": ro.Name, "swap": sw.Number,
+	return d.RecordChange(ctx, ro.Room, "swap.accepted", map[string]any{"roster": ro.Name, "swap": sw.Number,
 		"requester": sw.Requester, "target": sw.Target, "requester_turn": sw.RequesterTurn.UTC().Format(time.RFC3339),
 		"target_turn": sw.TargetTurn.UTC().Format(time.RFC3339)},
 		msg.F("Swapped on **%s**: %s takes %s, %s takes %s.", ro.Name,

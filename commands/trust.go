@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"maunium.net/go/mautrix/id"
-
 	"quorum/commands/timespec"
 	"quorum/msg"
 	"quorum/record"
@@ -19,7 +17,7 @@ import (
 // trust is the assembly's memory that can be checked: the hash-chained
 // record every decision is appended to, the bot's OpenPGP key (!key) and
 // signed minutes (!minutes).
-type trust struct{ a *Assembly }
+type trust struct{ *Env }
 
 func (t *trust) commands() []*Command {
 	return []*Command{
@@ -40,33 +38,6 @@ func (t *trust) commands() []*Command {
 			Handler:  t.minutes,
 		},
 	}
-}
-
-// recordDecision appends a decision to room's chain and returns the
-// quorum.record field to post with it, so members who keep the room history
-// hold the chain head.
-func (a *Assembly) recordDecision(ctx context.Context, room id.RoomID, kind string, content any) (record.Entry, map[string]any, error) {
-	e, err := a.env.Store.Records().Append(ctx, room, kind, content, a.env.Clock.Now())
-	if err != nil {
-		return e, nil, err
-	}
-	return e, map[string]any{"seq": e.Seq, "hash": e.Hash}, nil
-}
-
-// recordChange appends a decision that is not a vote (a roster change, an
-// accepted swap, a mandate granted or ended) and returns m with the entry
-// line and quorum.record added, so the chain head reaches the room with it.
-func (a *Assembly) recordChange(ctx context.Context, room id.RoomID, kind string, content any, m msg.Message) (msg.Message, error) {
-	e, field, err := a.recordDecision(ctx, room, kind, content)
-	if err != nil {
-		return m, err
-	}
-	return m.Append("%s", recordLine(e)).With("quorum.record", field), nil
-}
-
-// recordLine is how a decision's record entry is shown in the room.
-func recordLine(e record.Entry) string {
-	return fmt.Sprintf("Record entry %d, chain head %s.", e.Seq, e.Short())
 }
 
 func (t *trust) key(_ context.Context, r *Request) error {
@@ -103,7 +74,7 @@ func (t *trust) minutes(ctx context.Context, r *Request) error {
 	name := fmt.Sprintf("minutes-%s.md", now.In(loc).Format("2006-01-02"))
 	r.File(r.Room, msg.File{Name: name, MimeType: "text/markdown", Data: signed, ReplyTo: r.Event,
 		Caption: fmt.Sprintf("Minutes: %s, signed by %s. Check with `gpg --verify %s` or `quorum verify %s --key key.asc`.",
-			plural(len(entries), "decision", "decisions"), r.Key.Fingerprint(), name, name)})
+			Plural(len(entries), "decision", "decisions"), r.Key.Fingerprint(), name, name)})
 	return nil
 }
 
@@ -149,7 +120,7 @@ func describeEntry(e record.Entry) string {
 	case "motion.result":
 		return fmt.Sprintf("Motion #%d (%s): %s %d–%d, %s; %d of %d voted, quorum %d, threshold %s.\n%s",
 			num("id"), str("kind"), verdict(str("status")), num("yes"), num("no"),
-			plural(num("abstain"), "abstention", "abstentions"), num("yes")+num("no")+num("abstain"),
+			Plural(num("abstain"), "abstention", "abstentions"), num("yes")+num("no")+num("abstain"),
 			num("electorate"), num("quorum"), str("threshold"), str("text"))
 	}
 	keys := slices.Sorted(maps.Keys(c))

@@ -1,0 +1,62 @@
+package commands
+
+import (
+	"context"
+	"quorum/msg"
+	"quorum/store"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Effects collects what a handler wants to say or do. They are written to the
+// outbox in the handler's transaction, and only if the handler succeeds.
+type Effects struct {
+	out []store.Outgoing
+}
+
+// Say posts m in room.
+func (e *Effects) Say(room id.RoomID, m msg.Message) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindMessage, Payload: msg.Marshal(m)})
+}
+
+// DM sends m to user in their encrypted direct room with the bot.
+func (e *Effects) DM(user id.UserID, m msg.Message) {
+	e.out = append(e.out, store.Outgoing{DMUser: user, Kind: KindMessage, Payload: msg.Marshal(m)})
+}
+
+// File posts an encrypted attachment in room.
+func (e *Effects) File(room id.RoomID, f msg.File) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindFile, Payload: msg.Marshal(f)})
+}
+
+// Power sets a member's power level in room.
+func (e *Effects) Power(room id.RoomID, p msg.PowerLevel) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindPower, Payload: msg.Marshal(p)})
+}
+
+// Redact removes an event from room.
+func (e *Effects) Redact(room id.RoomID, r msg.Redaction) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindRedact, Payload: msg.Marshal(r)})
+}
+
+// Outbox kinds, shared with the sender in package bot.
+const (
+	KindMessage = "message"
+	KindFile    = "file"
+	KindPower   = "power"
+	KindRedact  = "redact"
+)
+
+func (e *Effects) flush(ctx context.Context, st *store.Store, now time.Time) error {
+	for _, o := range e.out {
+		if _, err := st.Outbox().Add(ctx, o, now); err != nil {
+			return err
+		}
+	}
+	e.out = nil
+	return nil
+}
+
+// Queued returns what is waiting to be flushed (for tests of the rules).
+func (e *Effects) Queued() []store.Outgoing { return e.out }

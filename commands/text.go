@@ -1,0 +1,114 @@
+package commands
+
+import (
+	"fmt"
+	"html"
+	"quorum/msg"
+	"strconv"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// Plural returns "1 vote", "2 votes".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// ParseNumber reads a motion, poll or session number: "3" or "#3".
+func ParseNumber(s string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(s), "#"))
+	return n, err == nil && n > 0
+}
+
+// Shorten cuts s to n runes on one line, with an ellipsis.
+func Shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// UserList is "@a", "@a and @b", "@a, @b and @c".
+func UserList(users []id.UserID) string {
+	s := make([]string, len(users))
+	for i, u := range users {
+		s[i] = u.String()
+	}
+	return JoinAnd(s)
+}
+
+// JoinAnd is "a", "a and b", "a, b and c".
+func JoinAnd(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// RoomLink links to a room (its ID comes from the server, never a user).
+func RoomLink(room id.RoomID) msg.Raw {
+	return msg.Raw{Body: room.String(),
+		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(room.URI().MatrixToURL()), html.EscapeString(room.String()))}
+}
+
+// WordIndex is the index of the first word equal to w (any case), or
+// len(words).
+func WordIndex(words []string, w string) int {
+	for i, x := range words {
+		if strings.EqualFold(x, w) {
+			return i
+		}
+	}
+	return len(words)
+}
+
+// SplitColon splits a command at its separator: the first colon with white
+// space (or the end) on one side. Colons inside times ("18:00") and user IDs
+// ("@ana:example.org") are not separators.
+func SplitColon(s string) (head, tail string, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
+			continue
+		}
+		before := i == 0 || isSpace(rune(s[i-1]))
+		after := i+1 == len(s) || isSpace(rune(s[i+1]))
+		if before || after {
+			return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:]), true
+		}
+	}
+	return s, "", false
+}
+
+// IsMention says whether a word is meant as a member (@ana, @ana:example.org).
+func IsMention(w string) bool { return strings.HasPrefix(w, "@") }
+
+// Latest is the later of two times.
+func Latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Earliest is the earlier of two times.
+func Earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// Sooner is the earlier of two scheduled times, where zero means "nothing
+// scheduled".
+func Sooner(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
