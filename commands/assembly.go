@@ -154,6 +154,9 @@ func (a *Assembly) HandleMessage(ctx context.Context, m Message) (bool, error) {
 	cmd, found := a.registry.Lookup(name)
 	r := &Request{Env: a.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Time: m.Time,
 		Command: cmd, Name: name, Args: args, Prefix: prefix, InDM: m.InDM}
+	if found {
+		r.Command, r.Target, r.Args = cmd.resolve(args)
+	}
 	err := a.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
 		if len(m.Body) > maxCommand {
 			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), maxCommand)
@@ -162,7 +165,11 @@ func (a *Assembly) HandleMessage(ctx context.Context, m Message) (bool, error) {
 			r.Reply(a.unknown(prefix, name))
 			return r.flush(ctx, a.env.Store, a.env.Clock.Now())
 		}
-		if err := cmd.Handler(ctx, r); err != nil {
+		if r.Command.Handler == nil {
+			word, _ := cutWord(r.Args)
+			return r.Unknown("", word)
+		}
+		if err := r.Command.Handler(ctx, r); err != nil {
 			return err
 		}
 		return r.flush(ctx, a.env.Store, a.env.Clock.Now())

@@ -15,7 +15,7 @@ func (h *helpFeature) commands() []*Command {
 	return []*Command{{
 		Name:    "help",
 		Aliases: []string{"h", "commands"},
-		Usage:   "help [command]",
+		Usage:   "help [<command> [<subcommand>]]",
 		Summary: "list what I can do, or explain one command",
 		Help:    "Without a command, lists all commands. With one, shows its usage and examples.",
 		Examples: []string{
@@ -54,13 +54,30 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		r.Reply(m.Append("Send `%s` for what one does, with examples. Vote by reacting on a motion: 👍 👎 🤷.", r.Cmd("help <command>")))
 		return nil
 	}
-	name, _, _ := strings.Cut(topic, " ")
+	name, subName := cutWord(topic)
 	c, ok := h.a.registry.Lookup(name)
 	if !ok {
 		r.Reply(h.a.unknown(r.Prefix, name))
 		return nil
 	}
-	m := msg.F("`%s` — %s", r.Cmd(c.Usage), c.Summary)
+	if sub, ok := find(c.Subcommands, subName); ok && subName != "" {
+		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), sub.Summary))
+		return nil
+	}
+	if act, ok := find(c.Actions, subName); ok && subName != "" {
+		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), act.Summary))
+		return nil
+	}
+	m := msg.F("`%s` — %s", r.Cmd(c.Name), c.Summary)
+	if c.Usage != "" {
+		m = msg.F("`%s` — %s", r.Cmd(c.Usage), c.Summary)
+	}
+	for _, sub := range c.Subcommands {
+		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), sub.Summary)
+	}
+	for _, act := range c.Actions {
+		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), act.Summary)
+	}
 	if c.Help != "" {
 		m = m.Append("%s", c.Help)
 	}

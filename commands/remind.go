@@ -97,42 +97,24 @@ func cancelReminders(ctx context.Context, env *Env, kind string, user id.UserID,
 func (d *duties) remindCommand() *Command {
 	return &Command{
 		Name:    "remind",
-		Usage:   "remind me <when> : <text> | remind list | remind cancel N | remind duty on [<lead time>] | remind duty off | remind sessions on|off",
 		Summary: "private reminders by direct message: your own, or of your roster turns",
-		Help: "<when> is a time (`friday 18:00`, `in 2h`) or a repeat (`every monday 9:00`), in your timezone (see `tz`). " +
-			"`remind duty on` sends you a direct message before each of your roster turns, 24h ahead unless you give another time.",
+		Help:    "<when> is a time (`friday 18:00`, `in 2h`) or a repeat (`every monday 9:00`), in your timezone (see `tz`).",
 		Examples: []string{
 			"remind me friday 18:00 : call the landlord",
 			"remind me every monday 9:00 : bins out",
 			"remind list",
 			"remind cancel 2",
-			"remind duty on 12h",
-			"remind duty off",
 		},
-		Handler: d.remind,
+		Subcommands: []*Command{
+			{Name: "me", Usage: "me <when> : <text>", Summary: "a reminder of your own", Handler: d.remindMe},
+			{Name: "list", Usage: "list", Summary: "your reminders, by direct message", Handler: d.remindList},
+			{Name: "cancel", Usage: "cancel N", Summary: "cancel one of your reminders", Handler: d.remindCancel},
+		},
 	}
 }
 
-func (d *duties) remind(ctx context.Context, r *Request) error {
-	words := strings.Fields(r.Args)
-	if len(words) > 0 {
-		switch strings.ToLower(words[0]) {
-		case "me":
-			return d.remindMe(ctx, r, strings.TrimSpace(r.Args[len(words[0]):]))
-		case "list":
-			return d.remindList(ctx, r)
-		case "cancel":
-			return d.remindCancel(ctx, r, words[1:])
-		case "duty":
-			return d.remindDuty(ctx, r, words[1:])
-		case "sessions":
-			return (&studies{Env: d.Env, log: d.log}).remindPref(ctx, r, words[1:])
-		}
-	}
-	return Refusef("Try `%s`, `%s` or `%s`.", r.Cmd("remind me friday 18:00 : call the landlord"), r.Cmd("remind list"), r.Cmd("remind duty on"))
-}
-
-func (d *duties) remindMe(ctx context.Context, r *Request, args string) error {
+func (d *duties) remindMe(ctx context.Context, r *Request) error {
+	args := r.Args
 	example := r.Cmd("remind me friday 18:00 : call the landlord")
 	when, text, ok := SplitColon(args)
 	if !ok || when == "" {
@@ -228,7 +210,8 @@ func (d *duties) remindList(ctx context.Context, r *Request) error {
 	return nil
 }
 
-func (d *duties) remindCancel(ctx context.Context, r *Request, words []string) error {
+func (d *duties) remindCancel(ctx context.Context, r *Request) error {
+	words := strings.Fields(r.Args)
 	n := 0
 	if len(words) == 1 {
 		n, _ = strconv.Atoi(words[0])
@@ -253,7 +236,8 @@ func (d *duties) defaultLead() time.Duration {
 	return defaultDutyLead
 }
 
-func (d *duties) remindDuty(ctx context.Context, r *Request, words []string) error {
+func (d *duties) remindDuty(ctx context.Context, r *Request) error {
+	words := strings.Fields(r.Args)
 	now := r.Clock.Now()
 	switch {
 	case len(words) == 1 && strings.EqualFold(words[0], "off"):

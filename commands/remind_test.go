@@ -126,7 +126,7 @@ func TestPersonalReminders(t *testing.T) {
 		t.Errorf("a cancelled or sent reminder was sent: %+v", out)
 	}
 	expectReplies(t, h, []replyCase{
-		{ana, "!remind", "Try `!remind me friday 18:00 : call the landlord`"},
+		{ana, "!remind", "Try `!remind me <when> : <text>`"},
 		{ana, "!remind me", "Say when, then what after a colon"},
 		{ana, "!remind me tomorrow", "Say when, then what after a colon"},
 		{ana, "!remind me tomorrow :", "What should I remind you of?"},

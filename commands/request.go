@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"quorum/msg"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -12,13 +13,18 @@ import (
 type Request struct {
 	*Env
 	Effects
-	Room    id.RoomID
-	Sender  id.UserID
-	Event   id.EventID
-	Time    time.Time // the event's origin_server_ts
+	Room   id.RoomID
+	Sender id.UserID
+	Event  id.EventID
+	Time   time.Time // the event's origin_server_ts
+	// Command is what runs: the command typed, or its subcommand or action.
 	Command *Command
-	Name    string // as typed (may be an alias), lower case
-	Args    string
+	Name    string // the command as typed (may be an alias), lower case
+	// Target is the word that names what an action acts on: the roster of
+	// `roster minutes add @dan`, the session of `study 3 move …`.
+	Target string
+	// Args are the words after the command, subcommand or action.
+	Args string
 	// Prefix is the command prefix the sender used, echoed in replies.
 	Prefix string
 	// InDM is true when the command came from the sender's direct room with
@@ -30,6 +36,40 @@ type Request struct {
 func (r *Request) Reply(m msg.Message) {
 	m.ReplyTo = r.Event
 	r.Say(r.Room, m.Mention(r.Sender))
+}
+
+// Unknown refuses word, which names none of the command's subcommands
+// (or, after a target, its actions): it suggests the nearest and lists
+// them all. An empty word asks for one.
+func (r *Request) Unknown(target, word string) error {
+	list, base := r.Command.Subcommands, r.Command.Name
+	if target != "" {
+		list, base = r.Command.Actions, base+" "+target
+	}
+	var format string
+	var args []any
+	switch near, ok := nearest(word, names(list)); {
+	case word == "":
+	case ok:
+		format, args = "I don't know `%s`. Did you mean `%s`? ", []any{r.Cmd(base + " " + shortWord(word)), r.Cmd(base + " " + near)}
+	default:
+		format, args = "I don't know `%s`. ", []any{r.Cmd(base + " " + shortWord(word))}
+	}
+	var try []string
+	for _, c := range list {
+		args = append(args, r.Cmd(base+" "+c.Usage))
+		try = append(try, "`%s`")
+	}
+	format += "Try " + strings.Join(try, ", ") + "."
+	return Refusef(format, args...)
+}
+
+// shortWord keeps an unknown word short enough to echo: never a flood back.
+func shortWord(w string) string {
+	if len(w) > 32 {
+		return w[:32] + "…"
+	}
+	return w
 }
 
 // Replyf is Reply(msg.F(format, args...)).

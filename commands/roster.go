@@ -48,11 +48,11 @@ func (d *duties) commands() []*Command {
 	return []*Command{
 		{
 			Name:    "roster",
-			Usage:   "roster <name> | roster new <name> every <interval> [from <when>] : @members",
+			Usage:   "roster <name> [<number of turns>]",
 			Summary: "duty rotas: create one, show its next turns, add, remove, skip, away",
 			Help: "Turns rotate in order; times are in the room's timezone and keep their wall-clock time across DST. " +
 				"A member who is away is passed over and takes the next turn they are free for. " +
-				"`roster new … for 12 weeks` ends it. `roster <name> add @user`, `remove @user`, `skip <date>`, `away @user <from> <to>`, `delete`.",
+				"`roster new … for 12 weeks` ends it.",
 			Examples: []string{
 				"roster new minutes every week from monday 18:00 : @ana @ben @chi",
 				"roster new kitchen every 2 weeks on friday for 12 weeks : @ana @ben",
@@ -62,6 +62,35 @@ func (d *duties) commands() []*Command {
 				"roster minutes away @ben 2026-12-01 2026-12-14",
 			},
 			Handler: d.roster,
+			Target:  "<name>",
+			Subcommands: []*Command{{
+				Name:    "new",
+				Usage:   "new <name> every <interval> [from <when>] [for <duration>] : @members",
+				Summary: "create a roster",
+				Handler: d.create,
+			}},
+			Actions: []*Command{
+				{Name: "add", Usage: "add @user", Summary: "add a member at the end of the order",
+					Handler: d.onRoster(func(ctx context.Context, r *Request, ro *store.Roster, _ rotation) error {
+						return d.add(ctx, r, ro, strings.Fields(r.Args))
+					})},
+				{Name: "remove", Aliases: []string{"rm"}, Usage: "remove @user", Summary: "take a member off the rotation",
+					Handler: d.onRoster(func(ctx context.Context, r *Request, ro *store.Roster, _ rotation) error {
+						return d.remove(ctx, r, ro, strings.Fields(r.Args))
+					})},
+				{Name: "skip", Usage: "skip <date>", Summary: "skip the turn on a day (a holiday)",
+					Handler: d.onRoster(func(ctx context.Context, r *Request, ro *store.Roster, rot rotation) error {
+						return d.skip(ctx, r, ro, rot, r.Args)
+					})},
+				{Name: "away", Usage: "away @user <from> <to>", Summary: "pass a member over while they are away",
+					Handler: d.onRoster(func(ctx context.Context, r *Request, ro *store.Roster, _ rotation) error {
+						return d.away(ctx, r, ro, strings.Fields(r.Args))
+					})},
+				{Name: "delete", Usage: "delete", Summary: "delete the roster (its creator only)",
+					Handler: d.onRoster(func(ctx context.Context, r *Request, ro *store.Roster, _ rotation) error {
+						return d.delete(ctx, r, ro)
+					})},
+			},
 		},
 		{
 			Name:     "rosters",
@@ -79,6 +108,14 @@ func (d *duties) commands() []*Command {
 		},
 		d.swapCommand(),
 		d.remindCommand(),
+		{
+			Name: "remind",
+			Subcommands: []*Command{{
+				Name: "duty", Usage: "duty on|off [<lead time>]",
+				Summary: "a direct message before each of your roster turns (24h ahead unless you give another time)",
+				Handler: d.remindDuty,
+			}},
+		},
 		d.tzCommand(),
 	}
 }
@@ -89,43 +126,38 @@ func rosterUsage(r *Request) error {
 		r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben"))
 }
 
+// roster shows a roster's next turns: `roster minutes`, `roster minutes 10`.
+// Creating one and changing it are its subcommand and actions.
 func (d *duties) roster(ctx context.Context, r *Request) error {
 	words := strings.Fields(r.Args)
 	if len(words) == 0 {
 		return rosterUsage(r)
 	}
-	if strings.EqualFold(words[0], "new") {
-		return d.create(ctx, r, strings.TrimSpace(r.Args[len(words[0]):]))
-	}
 	ro, rot, err := d.find(ctx, r, words[0])
 	if err != nil {
 		return err
 	}
-	rest := words[1:]
-	if len(rest) == 0 {
+	if len(words) == 1 {
 		return d.show(r, ro, rot, defaultShownTurns)
 	}
-	if n, err := strconv.Atoi(rest[0]); err == nil && len(rest) == 1 {
+	if n, err := strconv.Atoi(words[1]); err == nil && len(words) == 2 {
 		if n < 1 || n > maxShownTurns {
 			return Refusef("I can show 1 to %d turns, e.g. `%s`.", maxShownTurns, r.Cmd("roster "+ro.Name+" 10"))
 		}
 		return d.show(r, ro, rot, n)
 	}
-	switch strings.ToLower(rest[0]) {
-	case "add":
-		return d.add(ctx, r, ro, rest[1:])
-	case "remove", "rm":
-		return d.remove(ctx, r, ro, rest[1:])
-	case "skip":
-		return d.skip(ctx, r, ro, rot, strings.Join(rest[1:], " "))
-	case "away":
-		return d.away(ctx, r, ro, rest[1:])
-	case "delete":
-		return d.delete(ctx, r, ro)
+	return r.Unknown(ro.Name, words[1])
+}
+
+// onRoster adapts an action to the roster the request's target names.
+func (d *duties) onRoster(fn func(ctx context.Context, r *Request, ro *store.Roster, rot rotation) error) func(context.Context, *Request) error {
+	return func(ctx context.Context, r *Request) error {
+		ro, rot, err := d.find(ctx, r, r.Target)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, ro, rot)
 	}
-	return Refusef("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd("roster "+ro.Name+" "+rest[0]),
-		r.Cmd("roster "+ro.Name), r.Cmd("roster "+ro.Name+" add @ana"), r.Cmd("roster "+ro.Name+" remove @ana"),
-		r.Cmd("roster "+ro.Name+" skip 2026-12-28"), r.Cmd("roster "+ro.Name+" away @ana 2026-12-01 2026-12-14"))
 }
 
 // find loads the roster called name in the request's room.
@@ -155,7 +187,8 @@ func (d *duties) load(ctx context.Context, ro *store.Roster) (rotation, error) {
 	return newRotation(ro, s)
 }
 
-func (d *duties) create(ctx context.Context, r *Request, args string) error {
+func (d *duties) create(ctx context.Context, r *Request) error {
+	args := r.Args
 	example := r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben")
 	if r.InDM {
 		return Refusef("Rosters belong to a room: create them there, e.g. `%s`.", example)

@@ -145,6 +145,7 @@ func TestRosterMistakes(t *testing.T) {
 		{ana, "!roster new minutes every week : @ana", "called \"minutes\" here already"},
 		{ana, "!roster nosuch", "There's no roster called \"nosuch\" here. `!rosters`"},
 		{ana, "!roster minutes frob", "I don't know `!roster minutes frob`"},
+		{ana, "!roster minutes ad @dan", "Did you mean `!roster minutes add`? Try `!roster minutes add @user`"},
 		{ana, "!roster minutes 99", "1 to 30 turns"},
 		{ana, "!roster minutes add", "Who should I add?"},
 		{ana, "!roster minutes add @ben", "@ben:test is on the minutes roster already"},

@@ -68,7 +68,7 @@ func (f *studies) commands() []*Command {
 	return []*Command{
 		{
 			Name:    "study",
-			Usage:   "study new <title> at <when> [where <place>] [every <interval>] [topic <topic>] [--private-location] | study list | study N [reading|move|cancel|ics|attended] | study ics | study stats",
+			Usage:   "study N",
 			Summary: "schedule study sessions, with answers, reminders and calendar files",
 			Help: "Members answer by reacting on the announcement: ✅ going · ❔ maybe · ❌ not going, or with `rsvp N yes|maybe|no`. " +
 				"With `--private-location` the place is never posted here: I send it by direct message to those who answer yes. " +
@@ -88,6 +88,25 @@ func (f *studies) commands() []*Command {
 				"study remind on 3h",
 			},
 			Handler: f.study,
+			Target:  "N",
+			Subcommands: []*Command{
+				{Name: "new", Usage: "new <title> at <when> [where <place>] [every <interval>] [topic <topic>] [--private-location]",
+					Summary: "schedule a session", Handler: f.create},
+				{Name: "list", Usage: "list", Summary: "the upcoming sessions", Handler: f.list},
+				{Name: "ics", Usage: "ics", Summary: "a calendar file of the upcoming sessions", Handler: f.icsAll},
+				{Name: "stats", Usage: "stats", Summary: "who came to how many sessions", Handler: f.stats},
+				{Name: "remind", Usage: "remind on|off [<lead time>]", Summary: "a direct message before the sessions you're coming to",
+					Handler: f.remindPref},
+			},
+			Actions: []*Command{
+				{Name: "reading", Usage: "reading <text>", Summary: "set the reading", Handler: f.onSession(f.reading)},
+				{Name: "move", Usage: "move <when>", Summary: "move the session; those coming are told", Handler: f.onSession(f.move)},
+				{Name: "cancel", Usage: "cancel [: <reason>]", Summary: "cancel the session; those coming are told", Handler: f.onSession(f.cancel)},
+				{Name: "ics", Usage: "ics", Summary: "a calendar file of the session", Handler: f.onSession(func(_ context.Context, r *Request, s *store.Session) error {
+					return f.icsOne(r, s)
+				})},
+				{Name: "attended", Usage: "attended @members", Summary: "record who came", Handler: f.onSession(f.attended)},
+			},
 		},
 		{
 			Name:     "rsvp",
@@ -97,6 +116,13 @@ func (f *studies) commands() []*Command {
 			Examples: []string{"rsvp 3 yes", "rsvp 3 maybe"},
 			Handler:  f.rsvp,
 		},
+		{
+			Name: "remind",
+			Subcommands: []*Command{{
+				Name: "sessions", Usage: "sessions on|off [<lead time>]",
+				Summary: "a direct message before the study sessions you're coming to", Handler: f.remindPref,
+			}},
+		},
 	}
 }
 
@@ -104,62 +130,39 @@ func (f *studies) reactions() map[string]func(ctx context.Context, fx *Effects, 
 	return map[string]func(ctx context.Context, fx *Effects, ref int64, rx Reaction) error{anchorSession: f.react}
 }
 
-// rest drops the first n words of s and returns the rest as typed.
-func rest(s string, n int) string {
-	s = strings.TrimSpace(s)
-	for i := 0; i < n; i++ {
-		end := strings.IndexFunc(s, isSpace)
-		if end < 0 {
-			return ""
-		}
-		s = strings.TrimSpace(s[end:])
-	}
-	return s
-}
-
+// study shows session N; everything else is a subcommand or an action.
 func (f *studies) study(ctx context.Context, r *Request) error {
 	words := strings.Fields(r.Args)
 	if len(words) == 0 {
 		return Refusef("Try `%s` or `%s`.", r.Cmd(studyExample), r.Cmd("study list"))
 	}
-	switch strings.ToLower(words[0]) {
-	case "new":
-		return f.create(ctx, r, rest(r.Args, 1))
-	case "list":
-		return f.list(ctx, r)
-	case "ics":
-		return f.icsAll(ctx, r)
-	case "stats":
-		return f.stats(ctx, r)
-	case "remind":
-		return f.remindPref(ctx, r, words[1:])
-	}
 	n, ok := ParseNumber(words[0])
 	if !ok {
-		return Refusef("I don't know `%s`. Try `%s`, `%s` or `%s`.", r.Cmd("study "+words[0]), r.Cmd("study new …"), r.Cmd("study list"), r.Cmd("study 3"))
+		return r.Unknown("", words[0])
 	}
 	s, err := f.find(ctx, r, n)
 	if err != nil {
 		return err
 	}
-	if len(words) == 1 {
-		return f.show(ctx, r, s)
+	if len(words) > 1 {
+		return r.Unknown(words[0], words[1])
 	}
-	switch strings.ToLower(words[1]) {
-	case "reading":
-		return f.reading(ctx, r, s, rest(r.Args, 2))
-	case "move":
-		return f.move(ctx, r, s, rest(r.Args, 2))
-	case "cancel":
-		return f.cancel(ctx, r, s, rest(r.Args, 2))
-	case "ics":
-		return f.icsOne(r, s)
-	case "attended":
-		return f.attended(ctx, r, s, words[2:])
+	return f.show(ctx, r, s)
+}
+
+// onSession adapts an action to the session the request's target numbers.
+func (f *studies) onSession(fn func(ctx context.Context, r *Request, s *store.Session) error) func(context.Context, *Request) error {
+	return func(ctx context.Context, r *Request) error {
+		n, ok := ParseNumber(r.Target)
+		if !ok {
+			return r.Unknown("", r.Target)
+		}
+		s, err := f.find(ctx, r, n)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, r, s)
 	}
-	return Refusef("I don't know `%s`. Try `%s`, `%s`, `%s`, `%s` or `%s`.", r.Cmd(fmt.Sprintf("study %d %s", n, words[1])),
-		r.Cmd(fmt.Sprintf("study %d", n)), r.Cmd(fmt.Sprintf("study %d reading <text>", n)), r.Cmd(fmt.Sprintf("study %d move <when>", n)),
-		r.Cmd(fmt.Sprintf("study %d cancel", n)), r.Cmd(fmt.Sprintf("study %d ics", n)))
 }
 
 // find returns session #n of the request's room or a friendly error.
@@ -186,7 +189,8 @@ func (f *studies) mayManage(ctx context.Context, r *Request, s *store.Session, w
 	return Refusef("Only whoever scheduled session #%d or a room moderator can %s it.", s.Number, what)
 }
 
-func (f *studies) create(ctx context.Context, r *Request, args string) error {
+func (f *studies) create(ctx context.Context, r *Request) error {
+	args := r.Args
 	now, loc := r.Clock.Now(), r.Location()
 	spec, err := parseStudyNew(args, now, loc, r.Cmd)
 	if err != nil {
@@ -371,7 +375,8 @@ func (f *studies) show(ctx context.Context, r *Request, s *store.Session) error 
 	return nil
 }
 
-func (f *studies) reading(ctx context.Context, r *Request, s *store.Session, text string) error {
+func (f *studies) reading(ctx context.Context, r *Request, s *store.Session) error {
+	text := r.Args
 	switch {
 	case text == "":
 		return Refusef("What should people read? e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d reading Capital ch. 10", s.Number)))
@@ -415,7 +420,8 @@ func (f *studies) tellComing(ctx context.Context, fx *Effects, s *store.Session,
 	}
 }
 
-func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when string) error {
+func (f *studies) move(ctx context.Context, r *Request, s *store.Session) error {
+	when := r.Args
 	example := r.Cmd(fmt.Sprintf("study %d move thursday 19:00", s.Number))
 	if when == "" {
 		return Refusef("Say when to, e.g. `%s`.", example)
@@ -457,7 +463,8 @@ func (f *studies) move(ctx context.Context, r *Request, s *store.Session, when s
 	return f.planAll(ctx, s)
 }
 
-func (f *studies) cancel(ctx context.Context, r *Request, s *store.Session, reason string) error {
+func (f *studies) cancel(ctx context.Context, r *Request, s *store.Session) error {
+	reason := r.Args
 	reason = strings.TrimSpace(strings.TrimPrefix(reason, ":"))
 	if utf8.RuneCountInString(reason) > maxCancelReason {
 		return Refusef("Keep the reason under %d characters.", maxCancelReason)
@@ -490,7 +497,8 @@ func (f *studies) cancel(ctx context.Context, r *Request, s *store.Session, reas
 	return cancelReminders(ctx, r.Env, store.ReminderSession, "", sessionRefPrefix(s))
 }
 
-func (f *studies) attended(ctx context.Context, r *Request, s *store.Session, words []string) error {
+func (f *studies) attended(ctx context.Context, r *Request, s *store.Session) error {
+	words := strings.Fields(r.Args)
 	if len(words) == 0 {
 		return Refusef("Say who came, e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d attended @ana @ben", s.Number)))
 	}

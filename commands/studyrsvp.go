@@ -218,7 +218,8 @@ func (f *studies) planUser(ctx context.Context, s *store.Session, user id.UserID
 }
 
 // remindPref is `study remind on [lead]|off` (and `remind sessions …`).
-func (f *studies) remindPref(ctx context.Context, r *Request, words []string) error {
+func (f *studies) remindPref(ctx context.Context, r *Request) error {
+	words := strings.Fields(r.Args)
 	st, now := r.Store.Sessions(), r.Clock.Now()
 	var lead time.Duration
 	switch {

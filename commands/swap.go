@@ -28,12 +28,16 @@ var (
 func (d *duties) swapCommand() *Command {
 	return &Command{
 		Name:    "swap",
-		Usage:   "swap <roster> <date> @user | swap accept N | swap decline N",
+		Usage:   "swap <roster> <date> @user",
 		Summary: "ask someone to take your turn in exchange for their next one",
 		Help: "I ask @user in the room and by direct message. Only they can answer: `swap accept N` or ✅ on the request, " +
 			"`swap decline N` or ❌. A request lapses when the earlier of the two turns begins.",
 		Examples: []string{"swap minutes 2026-12-07 @ben", "swap accept 1", "swap decline 1"},
-		Handler:  d.swap,
+		Handler:  d.ask,
+		Subcommands: []*Command{
+			{Name: "accept", Usage: "accept N", Summary: "take the turn offered in swap request N", Handler: d.answer},
+			{Name: "decline", Usage: "decline N", Summary: "say no to swap request N", Handler: d.answer},
+		},
 	}
 }
 
@@ -41,18 +45,8 @@ func (d *duties) reactions() map[string]func(ctx context.Context, fx *Effects, r
 	return map[string]func(ctx context.Context, fx *Effects, ref int64, rx Reaction) error{anchorSwap: d.swapReaction}
 }
 
-func (d *duties) swap(ctx context.Context, r *Request) error {
+func (d *duties) ask(ctx context.Context, r *Request) error {
 	words := strings.Fields(r.Args)
-	if len(words) > 0 {
-		switch strings.ToLower(words[0]) {
-		case "accept", "decline":
-			return d.answer(ctx, r, words)
-		}
-	}
-	return d.ask(ctx, r, words)
-}
-
-func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	example := r.Cmd("swap minutes 2026-12-07 @ben")
 	if r.InDM {
 		return Refusef("Ask for swaps in the roster's room, e.g. `%s`.", example)
@@ -121,14 +115,16 @@ func (d *duties) ask(ctx context.Context, r *Request, words []string) error {
 	return nil
 }
 
-func (d *duties) answer(ctx context.Context, r *Request, words []string) error {
-	accept := strings.EqualFold(words[0], "accept")
+// answer is `swap accept N` and `swap decline N`.
+func (d *duties) answer(ctx context.Context, r *Request) error {
+	accept := r.Command.Name == "accept"
+	words := strings.Fields(r.Args)
 	n, err := 0, error(nil)
-	if len(words) == 2 {
-		n, err = strconv.Atoi(words[1])
+	if len(words) == 1 {
+		n, err = strconv.Atoi(words[0])
 	}
-	if len(words) != 2 || err != nil || n < 1 {
-		return Refusef("Which swap? Its number is on the request, e.g. `%s`.", r.Cmd(strings.ToLower(words[0])+" 1"))
+	if len(words) != 1 || err != nil || n < 1 {
+		return Refusef("Which swap? Its number is on the request, e.g. `%s`.", r.Cmd("swap "+r.Command.Name+" 1"))
 	}
 	var sw *store.Swap
 	if r.InDM {

@@ -140,8 +140,10 @@ func TestREADMEListsEveryCommand(t *testing.T) {
 	}
 	h := newHarness(t)
 	for _, c := range h.a.Registry().All() {
-		if !strings.Contains(string(readme), "`!"+c.Usage+"`") {
-			t.Errorf("README.md does not document `!%s`", c.Usage)
+		for _, usage := range c.Usages() {
+			if !strings.Contains(string(readme), "`!"+usage+"`") {
+				t.Errorf("README.md does not document `!%s`", usage)
+			}
 		}
 	}
 }
@@ -169,6 +171,32 @@ func TestSooner(t *testing.T) {
 	} {
 		if got := Sooner(tc.a, tc.b); !got.Equal(tc.want) {
 			t.Errorf("Sooner(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestSubcommands checks the refusals and help that the registry makes from
+// subcommands, including those another feature adds (`remind duty`).
+func TestSubcommands(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	for _, tc := range []struct{ cmd, want string }{
+		{"!remind", "Try `!remind me <when> : <text>`, `!remind list`, `!remind cancel N`, `!remind duty on|off [<lead time>]`, `!remind sessions on|off [<lead time>]`."},
+		{"!remind lsit", "I don't know `!remind lsit`. Did you mean `!remind list`? Try `!remind me <when> : <text>`,"},
+		{"!remind frobnicate", "I don't know `!remind frobnicate`. Try `!remind me"},
+		{"!swap accept", "Which swap? Its number is on the request, e.g. `!swap accept 1`."},
+		{"!study lsit", "I don't know `!study lsit`. Did you mean `!study list`?"},
+		{"!help remind list", "`!remind list` — your reminders, by direct message"},
+		{"!help roster skip", "`!roster <name> skip <date>` — skip the turn on a day"},
+	} {
+		got := h.reply("@ana:test", tc.cmd)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+	help := h.reply("@ana:test", "!help roster")
+	for _, want := range []string{"`!roster new <name> every", "`!roster <name> away @user <from> <to>` — pass a member over"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("!help roster: %q lacks %q", help, want)
 		}
 	}
 }
