@@ -27,6 +27,7 @@ import (
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/id"
 
+	"quorum/assembly"
 	"quorum/commands"
 	"quorum/config"
 	"quorum/store"
@@ -47,7 +48,7 @@ type Bot struct {
 	st     *store.Store
 	cli    *mautrix.Client
 	crypto *cryptohelper.CryptoHelper
-	asm    *commands.Assembly
+	asm    *commands.Dispatcher
 	syncer *syncer
 
 	wakeSender    chan struct{}
@@ -69,7 +70,7 @@ type Bot struct {
 
 // New opens the database. Run does the rest.
 func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Options) (*Bot, error) {
-	if err := commands.CheckConfig(cfg); err != nil {
+	if err := assembly.CheckConfig(cfg); err != nil {
 		return nil, err
 	}
 	st, err := store.Open(ctx, cfg.Database)
@@ -124,7 +125,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	} else if n > 0 {
 		b.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
 	}
-	asm, err := commands.New(&commands.Env{
+	asm, err := assembly.New(&commands.Env{
 		Key:    key,
 		Store:  b.st,
 		Config: b.cfg,

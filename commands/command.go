@@ -114,11 +114,10 @@ type Registry struct {
 // error, caught by the tests.
 func NewRegistry(cmds ...*Command) (*Registry, error) {
 	r := &Registry{byName: map[string]*Command{}}
+	var extensions []*Command
 	for _, c := range cmds {
-		// A command with nothing but subcommands extends the command of
-		// that name (another feature's: `remind duty` belongs to rosters).
-		if base, ok := r.byName[c.Name]; ok && c.Handler == nil && c.Usage == "" && len(c.Aliases) == 0 && len(c.Subcommands) > 0 {
-			base.Subcommands = append(base.Subcommands, c.Subcommands...)
+		if c.extends() {
+			extensions = append(extensions, c)
 			continue
 		}
 		for _, name := range append([]string{c.Name}, c.Aliases...) {
@@ -129,7 +128,21 @@ func NewRegistry(cmds ...*Command) (*Registry, error) {
 		}
 		r.list = append(r.list, c)
 	}
+	for _, ext := range extensions {
+		base, ok := r.byName[ext.Name]
+		if !ok {
+			return nil, fmt.Errorf("subcommands for %q, which no feature has", ext.Name)
+		}
+		base.Subcommands = append(base.Subcommands, ext.Subcommands...)
+	}
 	return r, nil
+}
+
+// extends says whether c has nothing but subcommands: it then adds them to
+// the command of that name, another feature's (`remind duty` belongs to
+// rosters, `remind` to reminders).
+func (c *Command) extends() bool {
+	return c.Handler == nil && c.Usage == "" && c.Summary == "" && len(c.Aliases) == 0 && len(c.Actions) == 0 && len(c.Subcommands) > 0
 }
 
 // Lookup returns the command called name (case-insensitive).
@@ -161,7 +174,7 @@ func nearest(typed string, names []string) (string, bool) {
 	typed = strings.ToLower(typed)
 	best, bestDist := "", 1<<30
 	names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return len(n) < 3 }) // short aliases match everything short
-	slices.Sort(names)                                                                       // deterministic among equals
+	slices.Sort(names)                                                                        // deterministic among equals
 	for _, n := range names {
 		d := levenshtein.ComputeDistance(typed, n)
 		if strings.HasPrefix(n, typed) && len(typed) >= 3 {

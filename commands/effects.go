@@ -60,3 +60,7 @@ func (e *Effects) flush(ctx context.Context, st *store.Store, now time.Time) err
 
 // Queued returns what is waiting to be flushed (for tests of the rules).
 func (e *Effects) Queued() []store.Outgoing { return e.out }
+
+// Then adds what other queued after what e has: consequences said after
+// the result that caused them.
+func (e *Effects) Then(other *Effects) { e.out = append(e.out, other.out...) }

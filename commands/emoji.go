@@ -23,15 +23,3 @@ func NormalizeKey(key string) string {
 		}
 	}
 }
-
-// choiceKeys maps normalised reaction keys to choices, from the configured
-// aliases.
-func choiceKeys(yes, no, abstain []string) map[string]Choice {
-	keys := map[string]Choice{}
-	for c, list := range map[Choice][]string{Yes: yes, No: no, Abstain: abstain} {
-		for _, k := range list {
-			keys[NormalizeKey(k)] = c
-		}
-	}
-	return keys
-}

@@ -9,9 +9,13 @@ import (
 )
 
 // helpFeature is !help: every command in one line each, or one in full.
-type helpFeature struct{ a *Assembly }
+type helpFeature struct{ d *Dispatcher }
 
-func (h *helpFeature) commands() []*Command {
+// Group implements Feature.
+func (h *helpFeature) Group() string { return "" } // !help does not list itself
+
+// Commands implements Feature.
+func (h *helpFeature) Commands() []*Command {
 	return []*Command{{
 		Name:    "help",
 		Aliases: []string{"h", "commands"},
@@ -40,7 +44,7 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 			}
 			names = nil
 		}
-		for _, c := range h.a.registry.All() {
+		for _, c := range h.d.registry.All() {
 			if c.Group == "" {
 				continue
 			}
@@ -55,9 +59,9 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		return nil
 	}
 	name, subName := cutWord(topic)
-	c, ok := h.a.registry.Lookup(name)
+	c, ok := h.d.registry.Lookup(name)
 	if !ok {
-		r.Reply(h.a.unknown(r.Prefix, name))
+		r.Reply(h.d.unknown(r.Prefix, name))
 		return nil
 	}
 	if sub, ok := find(c.Subcommands, subName); ok && subName != "" {

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"quorum/commands/timespec"
 )
@@ -120,23 +118,3 @@ func parseInterval(words []string, now time.Time, loc *time.Location) (timespec.
 
 // clockWordRE matches the words of a time of day: "18:00", "6pm", "6", "pm".
 var clockWordRE = regexp.MustCompile(`(?i)^(\d{1,2}(:\d{2})?(am|pm)?|am|pm|noon|midday)$`)
-
-// maxNameLen bounds roster names.
-const maxNameLen = 32
-
-// reservedNames cannot name a roster: they are subcommands.
-var reservedNames = []string{"new", "list", "accept", "decline"}
-
-// rosterName checks and lower-cases a roster name: one word of letters,
-// digits, "-" and "_".
-func rosterName(s string) (string, bool) {
-	if s == "" || utf8.RuneCountInString(s) > maxNameLen {
-		return "", false
-	}
-	for _, c := range s {
-		if !unicode.IsLetter(c) && !unicode.IsDigit(c) && c != '-' && c != '_' {
-			return "", false
-		}
-	}
-	return strings.ToLower(s), true
-}

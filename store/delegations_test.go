@@ -123,7 +123,7 @@ func TestDelegationHistory(t *testing.T) {
 func TestPendingMotion(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
-	create := func(room id.RoomID, kind, payload, status string) *Motion {
+	create := func(room id.RoomID, kind, payload string, status MotionStatus) *Motion {
 		m := &Motion{Room: room, Kind: kind, Payload: payload, Proposer: "@a:x", Text: "x", Threshold: "majority", Quorum: "0",
 			Status: status, CreatedAt: time.Now()}
 		if err := st.Motions().Create(ctx, m); err != nil {

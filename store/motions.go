@@ -10,11 +10,18 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// Motion statuses, as they appear in quorum.motion's status.
+// MotionStatus is where a motion stands, as in quorum.motion's status:
+// awaiting a second, open, withdrawn, or one of the outcomes of its vote.
+type MotionStatus string
+
+// Motion statuses.
 const (
-	MotionAwaitingSecond = "awaiting_second"
-	MotionOpen           = "open"
-	MotionWithdrawn      = "withdrawn"
+	MotionAwaitingSecond MotionStatus = "awaiting_second"
+	MotionOpen           MotionStatus = "open"
+	MotionWithdrawn      MotionStatus = "withdrawn"
+	MotionCarried        MotionStatus = "carried"
+	MotionFailed         MotionStatus = "failed"
+	MotionNoQuorum       MotionStatus = "no_quorum"
 )
 
 // Motion is a proposal put to a room's vote.
@@ -30,7 +37,7 @@ type Motion struct {
 	Quorum      string
 	QuorumCount int
 	Secret      bool
-	Status      string
+	Status      MotionStatus
 	Seconder    id.UserID
 	CreatedAt   time.Time
 	OpenedAt    time.Time
@@ -169,7 +176,7 @@ func (t Motions) Open(ctx context.Context, m *Motion, electorate []id.UserID) er
 }
 
 // Close records a motion's end with its final tally.
-func (t Motions) Close(ctx context.Context, motionID int64, status string, at time.Time, yes, no, abstain int) error {
+func (t Motions) Close(ctx context.Context, motionID int64, status MotionStatus, at time.Time, yes, no, abstain int) error {
 	_, err := t.db.Exec(ctx, `UPDATE motions SET status=$2, closed_at=$3, yes=$4, no=$5, abstain=$6 WHERE id=$1`,
 		motionID, status, at.UnixMilli(), yes, no, abstain)
 	if err != nil {

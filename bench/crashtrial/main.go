@@ -30,6 +30,7 @@ import (
 
 	"quorum/bench/internal/benchkit"
 	"quorum/commands"
+	"quorum/commands/motions"
 	"quorum/sandbox"
 )
 
@@ -294,7 +295,7 @@ func trial(ctx context.Context, bot *proc, room id.RoomID, ana *benchkit.Member,
 
 // act is one vote found in the room.
 type act struct {
-	choice commands.Choice
+	choice motions.Choice
 	ts     int64
 }
 
@@ -319,7 +320,7 @@ func groundTruth(ctx context.Context, ana *benchkit.Member, room id.RoomID, noti
 	if !reachedQuery {
 		return benchkit.Tally{}, errors.New("the query is not in the room's history")
 	}
-	choices := map[string]commands.Choice{"👍": commands.Yes, "👎": commands.No, "🤷": commands.Abstain}
+	choices := map[string]motions.Choice{"👍": motions.Yes, "👎": motions.No, "🤷": motions.Abstain}
 	standing := map[id.UserID]act{}
 	redactionsByOthers := 0
 	for _, evt := range evts {
@@ -346,7 +347,7 @@ func groundTruth(ctx context.Context, ana *benchkit.Member, room id.RoomID, noti
 			var n int
 			var word string
 			if _, err := fmt.Sscanf(evt.Content.AsMessage().Body, "!vote %d %s", &n, &word); err == nil && n == k {
-				if c, ok := commands.ParseChoice(word); ok {
+				if c, ok := motions.ParseChoice(word); ok {
 					if prev, had := standing[evt.Sender]; !had || evt.Timestamp >= prev.ts {
 						standing[evt.Sender] = act{c, evt.Timestamp}
 					}
@@ -360,11 +361,11 @@ func groundTruth(ctx context.Context, ana *benchkit.Member, room id.RoomID, noti
 	var t benchkit.Tally
 	for _, a := range standing {
 		switch a.choice {
-		case commands.Yes:
+		case motions.Yes:
 			t.Yes++
-		case commands.No:
+		case motions.No:
 			t.No++
-		case commands.Abstain:
+		case motions.Abstain:
 			t.Abstain++
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"quorum/commands"
+	"quorum/assembly"
 	"quorum/config"
 )
 
@@ -201,7 +201,7 @@ func TestExampleConfigAccepted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := commands.CheckConfig(cfg); err != nil {
+	if err := assembly.CheckConfig(cfg); err != nil {
 		t.Fatalf("the rules refuse config.example.yaml: %v", err)
 	}
 }

@@ -77,6 +77,11 @@ type Recurrence struct {
 }
 
 // maxInterval keeps repeats at most about MaxDuration apart.
+// MaxReplay bounds how many occurrences are replayed from a series' start
+// (a daily roster for 27 years; a reminder's occurrences missed while the
+// bot was down). Past it, no more are given.
+const MaxReplay = 10000
+
 var maxInterval = map[Freq]int{Daily: 3653, Weekly: 521, Monthly: 120, Yearly: 10}
 
 // IsZero reports whether r is the zero value, which does not repeat.

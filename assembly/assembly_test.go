@@ -1,0 +1,167 @@
+package assembly_test
+
+// newHarness is the whole assembly in the test room, with members.
+import (
+	"context"
+	"fmt"
+	"os"
+	"quorum/assembly"
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/record"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+)
+
+func newHarness(t *testing.T, members ...id.UserID) *Harness {
+	t.Helper()
+	return NewHarness(t, assembly.Features, members...)
+}
+
+func TestHelp(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	body := h.Reply("@ana:test", "!help")
+	for _, c := range h.A.Registry().All() {
+		if c.Group != "" && !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(c.Group)+`: .*!`+c.Name+`\b`).MatchString(body) {
+			t.Errorf("help lacks %q under %q:\n%s", c.Name, c.Group, body)
+		}
+	}
+	if len(body) > 1000 {
+		t.Errorf("help is %d bytes long: too long for a phone", len(body))
+	}
+	if got := h.Reply("@ana:test", "!help motion"); !strings.Contains(got, "!motion [--threshold T]") {
+		t.Errorf("help motion lacks the usage:\n%s", got)
+	}
+	if got := h.Reply("@ana:test", "/help help"); !strings.Contains(got, "/help motion") {
+		t.Errorf("help help should show examples with the user's prefix:\n%s", got)
+	}
+	if got := h.Reply("@ana:test", "!help nosuch"); !strings.Contains(got, "I don't know `!nosuch`") {
+		t.Errorf("help of unknown command: %s", got)
+	}
+}
+
+func TestUnknownCommandSuggests(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	if got := h.Reply("@ana:test", "!hlep"); !strings.Contains(got, "Did you mean `!help`?") {
+		t.Errorf("got %q", got)
+	}
+	if got := h.Reply("@ana:test", "!frobnicate"); strings.Contains(got, "Did you mean") {
+		t.Errorf("suggested for a word far from any command: %q", got)
+	}
+}
+
+func TestCommandHandledOnce(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	evt := h.Send("@ana:test", "!help")
+	h.SendAs("@ana:test", evt, "!help") // a redelivery of the same event
+	if out := h.Drain(); len(out) != 1 {
+		t.Fatalf("redelivered command answered %d times", len(out))
+	}
+}
+
+func TestNotACommand(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	ok, err := h.A.HandleMessage(context.Background(), commands.Message{Room: Room, Sender: "@ana:test", Event: "$x", Body: "hello !help"})
+	if err != nil || ok {
+		t.Fatalf("plain text treated as command: %v %v", ok, err)
+	}
+	if out := h.Drain(); len(out) != 0 {
+		t.Fatalf("plain text answered: %+v", out)
+	}
+}
+
+// TestREADMEListsEveryCommand keeps the README's command reference in step
+// with the registry: every command's usage line must appear in it.
+func TestREADMEListsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	for _, c := range h.A.Registry().All() {
+		for _, usage := range c.Usages() {
+			if !strings.Contains(string(readme), "`!"+usage+"`") {
+				t.Errorf("README.md does not document `!%s`", usage)
+			}
+		}
+	}
+}
+
+func TestTooLongCommand(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	huge := strings.Repeat("x", commands.MaxCommand)
+	if got := h.Reply("@ana:test", "!motion "+huge); !strings.Contains(got, "too long for a command") {
+		t.Errorf("huge motion: %q", got)
+	}
+	h.Send("@ana:test", "!"+huge) // no command name is that long: not a command
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("a huge word was answered: %d messages", len(out))
+	}
+	if got := h.Reply("@ana:test", "!help "+strings.Repeat("y", 5000)); len(got) > 200 {
+		t.Errorf("a huge help topic was echoed back (%d bytes)", len(got))
+	}
+}
+
+// TestSubcommands checks the refusals and help that the registry makes from
+// subcommands, including those another feature adds (`remind duty`).
+func TestSubcommands(t *testing.T) {
+	h := newHarness(t, "@ana:test")
+	for _, tc := range []struct{ cmd, want string }{
+		{"!remind", "Try `!remind me <when> : <text>`, `!remind list`, `!remind cancel N`, `!remind duty on|off [<lead time>]`, `!remind sessions on|off [<lead time>]`."},
+		{"!remind lsit", "I don't know `!remind lsit`. Did you mean `!remind list`? Try `!remind me <when> : <text>`,"},
+		{"!remind frobnicate", "I don't know `!remind frobnicate`. Try `!remind me"},
+		{"!swap accept", "Which swap? Its number is on the request, e.g. `!swap accept 1`."},
+		{"!study lsit", "I don't know `!study lsit`. Did you mean `!study list`?"},
+		{"!help remind list", "`!remind list` — your reminders, by direct message"},
+		{"!help roster skip", "`!roster <name> skip <date>` — skip the turn on a day"},
+	} {
+		got := h.Reply("@ana:test", tc.cmd)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+	help := h.Reply("@ana:test", "!help roster")
+	for _, want := range []string{"`!roster new <name> every", "`!roster <name> away @user <from> <to>` — pass a member over"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("!help roster: %q lacks %q", help, want)
+		}
+	}
+}
+
+// TestRecordKinds: every kind of decision lands in the chain, in order, and
+// the chain verifies.
+func TestRecordKinds(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.Env.Config.Delegates.PowerLevels = map[string]int{"negotiator": 50}
+	h.Rooms.Power[Bot] = 100
+	vote := func(n int, choices ...string) {
+		for i, voter := range []id.UserID{Ana, Ben, Chi} {
+			h.Send(voter, fmt.Sprintf("!vote %d %s", n, choices[i]))
+		}
+		h.Drain()
+	}
+	h.SendAndDrain(Ana, "!delegate @ben:test negotiator : Negotiate the rota")
+	vote(1, "yes", "yes", "yes")
+	h.SendAndDrain(Ana, "!roster new minutes every week from monday 18:00 : @ana @ben:test @chi")
+	h.SendAndDrain(Chi, "!recall @ben:test : Changed our mind")
+	vote(2, "yes", "no", "yes")
+	entries, err := h.Env.Store.Records().Between(context.Background(), Room, h.Clock.Now().Add(-time.Hour), h.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range entries {
+		kinds = append(kinds, e.Kind)
+	}
+	want := "motion.result delegation.granted roster.change motion.result delegation.recalled"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("record kinds = %s\nwant %s", got, want)
+	}
+	if err := record.Verify(entries); err != nil {
+		t.Errorf("chain: %v", err)
+	}
+}

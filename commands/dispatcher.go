@@ -1,0 +1,295 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.mau.fi/util/random"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/msg"
+)
+
+// Message is an incoming text message that may be a command.
+type Message struct {
+	Room   id.RoomID
+	Sender id.UserID
+	Event  id.EventID
+	Time   time.Time
+	Body   string
+	InDM   bool
+}
+
+// Reaction is an annotation (m.reaction) on an event, already normalised by
+// the caller only in transport terms: Key is as sent.
+type Reaction struct {
+	Room   id.RoomID
+	Sender id.UserID
+	Event  id.EventID
+	Target id.EventID
+	Key    string
+	Time   time.Time
+}
+
+// Redaction removes an earlier event (a reaction, a !vote).
+type Redaction struct {
+	Room    id.RoomID
+	Sender  id.UserID
+	Event   id.EventID
+	Redacts id.EventID
+	Time    time.Time
+}
+
+// A Feature is a group of commands with the rules behind them. Besides its
+// commands it may react to reactions on its anchors, to redactions, to
+// members leaving, and to the clock; see the optional interfaces below.
+type Feature interface {
+	// Group is the heading !help lists the feature's commands under.
+	Group() string
+	Commands() []*Command
+}
+
+// ReactionHandler handles a reaction on the message anchored to ref.
+type ReactionHandler func(ctx context.Context, fx *Effects, ref int64, rx Reaction) error
+
+// Reactor handles reactions on the messages anchored to it, by anchor kind.
+type Reactor interface {
+	Reactions() map[string]ReactionHandler
+}
+
+// Redactor handles a redaction if the redacted event is one of its own;
+// it returns false otherwise.
+type Redactor interface {
+	Redaction(ctx context.Context, fx *Effects, rd Redaction) (bool, error)
+}
+
+// Leaver is told when a member leaves a room.
+type Leaver interface {
+	Left(ctx context.Context, fx *Effects, room id.RoomID, user id.UserID, at time.Time) error
+}
+
+// Scheduler runs what is due at now and returns when it next has something
+// due (zero if nothing). It runs its own transactions, one per item, so one
+// bad item cannot hold up the others.
+type Scheduler interface {
+	Due(ctx context.Context, now time.Time) (time.Time, error)
+}
+
+// Dispatcher dispatches events to the features.
+type Dispatcher struct {
+	env      *Env
+	log      zerolog.Logger
+	registry *Registry
+	features []Feature
+}
+
+// New builds the assembly of features over env; !help comes first.
+func New(env *Env, log zerolog.Logger, features ...Feature) (*Dispatcher, error) {
+	d := &Dispatcher{env: env, log: log}
+	d.features = append([]Feature{&helpFeature{d: d}}, features...)
+	var cmds []*Command
+	for _, f := range d.features {
+		for _, c := range f.Commands() {
+			c.Group = f.Group()
+			cmds = append(cmds, c)
+		}
+	}
+	reg, err := NewRegistry(cmds...)
+	if err != nil {
+		return nil, err
+	}
+	d.registry = reg
+	return d, nil
+}
+
+// Registry returns the command registry (for help and tests).
+func (d *Dispatcher) Registry() *Registry { return d.registry }
+
+// MaxCommand bounds a command message. The longest legitimate one (a motion
+// or a delegate's report with options) is a few thousand characters.
+const MaxCommand = 16000
+
+// errAlreadyHandled aborts a transaction for an event seen before.
+var errAlreadyHandled = errors.New("already handled")
+
+// HandleMessage handles m if it is a command, exactly once. It returns false
+// if m is not a command at all.
+func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error) {
+	prefix, name, args, ok := d.parse(m.Body)
+	if !ok {
+		return false, nil
+	}
+	if len(m.Body) > MaxCommand {
+		args, name = "", "toolong" // answered below, without running anything
+	}
+	cmd, found := d.registry.Lookup(name)
+	r := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Time: m.Time,
+		Command: cmd, Name: name, Args: args, Prefix: prefix, InDM: m.InDM}
+	if found {
+		r.Command, r.Target, r.Args = cmd.resolve(args)
+	}
+	err := d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+		if len(m.Body) > MaxCommand {
+			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
+		}
+		if !found {
+			r.Reply(d.unknown(prefix, name))
+			return r.flush(ctx, d.env.Store, d.env.Clock.Now())
+		}
+		if r.Command.Handler == nil {
+			word, _ := cutWord(r.Args)
+			return r.Unknown("", word)
+		}
+		if err := r.Command.Handler(ctx, r); err != nil {
+			return err
+		}
+		return r.flush(ctx, d.env.Store, d.env.Clock.Now())
+	})
+	if err == nil {
+		return true, nil
+	}
+	// The command failed and nothing it did was kept. Record the event as
+	// handled all the same, with the explanation as its only effect.
+	reply := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
+	if ue, ok := AsRefusal(err); ok {
+		reply.Reply(ue.Message)
+	} else {
+		ref := random.String(8)
+		d.log.Error().Err(err).Str("ref", ref).Str("command", name).Stringer("event_id", m.Event).Msg("Command failed")
+		reply.Replyf("Sorry, something went wrong on my side and nothing was changed (ref %s). Please try again in a moment.", ref)
+	}
+	err = d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+		return reply.flush(ctx, d.env.Store, d.env.Clock.Now())
+	})
+	return true, err
+}
+
+// IsCommand says whether body is addressed to the bot.
+func (d *Dispatcher) IsCommand(body string) bool {
+	_, _, _, ok := d.parse(body)
+	return ok
+}
+
+func (d *Dispatcher) parse(body string) (prefix, name, args string, ok bool) {
+	for _, p := range d.env.Config.CommandPrefixes {
+		if name, args, ok = Parse(body, []string{p}); ok {
+			return p, name, args, true
+		}
+	}
+	return "", "", "", false
+}
+
+func (d *Dispatcher) unknown(prefix, name string) msg.Message {
+	if len(name) > 32 { // longer is no command name; never echo a flood back
+		name = name[:32] + "…"
+	}
+	if near, ok := d.registry.Suggest(name); ok {
+		return msg.F("I don't know `%s`. Did you mean `%s`? Send `%s` for the list.", prefix+name, prefix+near, prefix+"help")
+	}
+	return msg.F("I don't know `%s`. Send `%s` for the list of commands.", prefix+name, prefix+"help")
+}
+
+// once runs fn in a transaction that first marks evt handled; an event seen
+// before is skipped silently.
+func (d *Dispatcher) once(ctx context.Context, room id.RoomID, evt id.EventID, fn func(ctx context.Context) error) error {
+	err := d.env.Store.Tx(ctx, func(ctx context.Context) error {
+		fresh, err := d.env.Store.Handled().Mark(ctx, evt, room, d.env.Clock.Now())
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			return errAlreadyHandled
+		}
+		return fn(ctx)
+	})
+	if errors.Is(err, errAlreadyHandled) {
+		return nil
+	}
+	return err
+}
+
+// HandleReaction applies rx once, if it is on a message that means something.
+func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
+	if rx.Sender == d.env.Bot {
+		return nil
+	}
+	anchor, ok, err := d.env.Store.Anchors().Get(ctx, rx.Room, rx.Target)
+	if err != nil || !ok {
+		return err
+	}
+	for _, f := range d.features {
+		r, isReactor := f.(Reactor)
+		if !isReactor {
+			continue
+		}
+		if handle, ok := r.Reactions()[anchor.Kind]; ok {
+			return d.once(ctx, rx.Room, rx.Event, func(ctx context.Context) error {
+				var fx Effects
+				if err := handle(ctx, &fx, anchor.Ref, rx); err != nil {
+					return fmt.Errorf("reaction on %s %d: %w", anchor.Kind, anchor.Ref, err)
+				}
+				return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+			})
+		}
+	}
+	return nil
+}
+
+// HandleRedaction applies rd once, if it removes something the bot counted.
+func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
+	return d.once(ctx, rd.Room, rd.Event, func(ctx context.Context) error {
+		var fx Effects
+		for _, f := range d.features {
+			r, ok := f.(Redactor)
+			if !ok {
+				continue
+			}
+			done, err := r.Redaction(ctx, &fx, rd)
+			if err != nil {
+				return err
+			}
+			if done {
+				break
+			}
+		}
+		return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+	})
+}
+
+// HandleLeave tells the features that user left room (membership event evt).
+func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.UserID, evt id.EventID, at time.Time) error {
+	return d.once(ctx, room, evt, func(ctx context.Context) error {
+		var fx Effects
+		for _, f := range d.features {
+			if l, ok := f.(Leaver); ok {
+				if err := l.Left(ctx, &fx, room, user, at); err != nil {
+					return err
+				}
+			}
+		}
+		return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+	})
+}
+
+// RunDue runs everything that is due and returns when something next falls
+// due (zero if nothing is scheduled). Errors of one feature do not stop the
+// others; they are logged and retried on the next run.
+func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
+	var next time.Time
+	for _, f := range d.features {
+		s, ok := f.(Scheduler)
+		if !ok {
+			continue
+		}
+		at, err := s.Due(ctx, d.env.Clock.Now())
+		if err != nil {
+			d.log.Error().Err(err).Msgf("Scheduled work of %T failed; retrying in a minute", f)
+			at = d.env.Clock.Now().Add(time.Minute)
+		}
+		next = Sooner(next, at)
+	}
+	return next
+}

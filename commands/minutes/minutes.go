@@ -1,0 +1,141 @@
+package minutes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"quorum/commands"
+	"quorum/commands/motions"
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/record"
+	"quorum/store"
+)
+
+// Feature is the assembly's memory that members can check: the bot's
+// OpenPGP key (!key) and the signed minutes (!minutes) of the hash-chained
+// record every decision is appended to (package record).
+type Feature struct{ *commands.Env }
+
+// New makes the minutes feature.
+func New(env *commands.Env) *Feature { return &Feature{Env: env} }
+
+// Group implements commands.Feature.
+func (t *Feature) Group() string { return "Minutes" }
+
+func (t *Feature) Commands() []*commands.Command {
+	return []*commands.Command{
+		{
+			Name:    "key",
+			Usage:   "key",
+			Summary: "show the bot's OpenPGP key, which signs the minutes",
+			Help:    "Keep a copy of the key and its fingerprint: with it, anyone can check signed minutes later with `gpg --verify` or `quorum verify`.",
+			Handler: t.key,
+		},
+		{
+			Name:    "minutes",
+			Usage:   "minutes [from <date>] [to <date>]",
+			Summary: "post the signed record of decisions for a period",
+			Help: "Posts the record as a Markdown document clear-signed with the bot's key, as an encrypted attachment. " +
+				"Every entry carries the hash of the one before, so a rewritten record shows.",
+			Examples: []string{"minutes", "minutes from 2026-11-01", "minutes from 2026-11-01 to 2026-11-30"},
+			Handler:  t.minutes,
+		},
+	}
+}
+
+func (t *Feature) key(_ context.Context, r *commands.Request) error {
+	if r.Key == nil {
+		return commands.Refusef("This bot has no signing key configured.")
+	}
+	pub, err := r.Key.ArmoredPublic()
+	if err != nil {
+		return err
+	}
+	r.Reply(msg.F("**Quorum's signing key**\nFingerprint: `%s`\n%s", r.Key.Fingerprint(), string(pub)).
+		With("quorum.key", map[string]any{"fingerprint": strings.ReplaceAll(r.Key.Fingerprint(), " ", ""), "armored": string(pub)}))
+	return nil
+}
+
+func (t *Feature) minutes(ctx context.Context, r *commands.Request) error {
+	if r.Key == nil {
+		return commands.Refusef("This bot has no signing key configured, so it cannot sign minutes.")
+	}
+	loc, now := r.Location(), r.Clock.Now()
+	from, to, err := period(r.Args, now, loc)
+	if err != nil {
+		return err
+	}
+	entries, err := r.Store.Records().Between(ctx, r.Room, from, to)
+	if err != nil {
+		return err
+	}
+	doc := record.RenderMinutes(record.Minutes{Room: r.Room.String(), From: from, To: to, Entries: entries, Generated: now}, describeEntry)
+	signed, err := r.Key.ClearSign(doc)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("minutes-%s.md", now.In(loc).Format("2006-01-02"))
+	r.File(r.Room, msg.File{Name: name, MimeType: "text/markdown", Data: signed, ReplyTo: r.Event,
+		Caption: fmt.Sprintf("Minutes: %s, signed by %s. Check with `gpg --verify %s` or `quorum verify %s --key key.asc`.",
+			commands.Plural(len(entries), "decision", "decisions"), r.Key.Fingerprint(), name, name)})
+	return nil
+}
+
+// period reads `[from <date>] [to <date>]`: from the start of the record to
+// now by default; "to" includes the whole day named.
+func period(args string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
+	from, to := time.Unix(0, 0), now.Add(time.Second)
+	words := strings.Fields(strings.ToLower(args))
+	for len(words) > 0 {
+		if len(words) < 2 || (words[0] != "from" && words[0] != "to") {
+			return from, to, commands.Refusef("Say the period like `minutes from 2026-11-01 to 2026-11-30` (both parts optional).")
+		}
+		end := 2
+		for end < len(words) && words[end] != "from" && words[end] != "to" {
+			end++
+		}
+		day, err := timespec.Date(strings.Join(words[1:end], " "), now, loc)
+		if err != nil {
+			return from, to, err
+		}
+		if words[0] == "from" {
+			from = day
+		} else {
+			to = day.AddDate(0, 0, 1)
+		}
+		words = words[end:]
+	}
+	if !from.Before(to) {
+		return from, to, commands.Refusef("The period ends before it starts.")
+	}
+	return from, to, nil
+}
+
+// describeEntry is the sentence for people beside each entry in the minutes.
+func describeEntry(e record.Entry) string {
+	var c map[string]any
+	if err := json.Unmarshal(e.Content, &c); err != nil {
+		return e.Kind
+	}
+	num := func(k string) int { f, _ := c[k].(float64); return int(f) }
+	str := func(k string) string { s, _ := c[k].(string); return s }
+	switch e.Kind {
+	case "motion.result":
+		return fmt.Sprintf("Motion #%d (%s): %s %d–%d, %s; %d of %d voted, quorum %d, threshold %s.\n%s",
+			num("id"), str("kind"), motions.Verdict(store.MotionStatus(str("status"))), num("yes"), num("no"),
+			commands.Plural(num("abstain"), "abstention", "abstentions"), num("yes")+num("no")+num("abstain"),
+			num("electorate"), num("quorum"), str("threshold"), str("text"))
+	}
+	keys := slices.Sorted(maps.Keys(c))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %v", k, c[k])
+	}
+	return e.Kind + ": " + strings.Join(parts, "; ")
+}

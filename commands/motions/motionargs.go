@@ -1,0 +1,168 @@
+package motions
+
+import (
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/commands/timespec"
+	"quorum/config"
+)
+
+// motionSpec is a motion as proposed: everything !motion (or !delegate,
+// !recall, !ratify) decided before it is stored.
+type motionSpec struct {
+	Kind      string
+	Payload   string
+	Text      string
+	Threshold Threshold
+	Quorum    Quorum
+	// Exactly one of Closes (absolute) and Duration (from the opening) is set.
+	Closes   time.Time
+	Duration time.Duration
+	Secret   bool
+}
+
+// maxMotionText bounds a motion's wording; longer belongs in a document.
+const maxMotionText = 2000
+
+// deadline reads --closes: a duration counts from the opening (which, for a
+// motion awaiting a second, is later); anything else is a moment.
+func deadline(s string, now time.Time, loc *time.Location) (time.Time, time.Duration, error) {
+	if d, err := timespec.Duration(s); err == nil {
+		return time.Time{}, d, nil
+	}
+	t, err := timespec.Moment(s, now, loc)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return t, 0, nil
+}
+
+// parseMotionArgs reads `[--threshold T] [--quorum Q] [--closes WHEN]
+// [--secret] [:] <text>`. --closes takes the longest run of up to four
+// words that reads as a time ("--closes friday 18:00 Pay the rent"); a lone
+// ":" may separate the options from the text when that is ambiguous.
+// Options may also be written --name=value.
+func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionSpec, error) {
+	words := strings.Fields(args)
+	now, loc := r.Clock.Now(), r.Location()
+	i := 0
+	for i < len(words) && strings.HasPrefix(words[i], "--") {
+		name, value, hasValue := strings.Cut(strings.ToLower(words[i][2:]), "=")
+		i++
+		next := func() (string, error) {
+			if hasValue {
+				return value, nil
+			}
+			if i >= len(words) {
+				return "", commands.Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
+			}
+			i++
+			return words[i-1], nil
+		}
+		switch name {
+		case "threshold":
+			v, err := next()
+			if err != nil {
+				return spec, err
+			}
+			if spec.Threshold, err = ParseThreshold(v); err != nil {
+				return spec, err
+			}
+		case "quorum":
+			v, err := next()
+			if err != nil {
+				return spec, err
+			}
+			if spec.Quorum, err = ParseQuorum(v); err != nil {
+				return spec, err
+			}
+		case "closes":
+			var err error
+			if hasValue {
+				spec.Closes, spec.Duration, err = deadline(value, now, loc)
+			} else {
+				var used int
+				spec.Closes, spec.Duration, used, err = longestDeadline(words[i:], now, loc)
+				i += used
+			}
+			if err != nil {
+				return spec, err
+			}
+		case "secret":
+			spec.Secret = true
+		default:
+			return spec, commands.Refusef("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
+		}
+	}
+	if i < len(words) && words[i] == ":" {
+		i++
+	}
+	spec.Text = strings.TrimSpace(strings.Join(words[i:], " "))
+	if spec.Text == "" {
+		return spec, commands.Refusef("What is the motion? For example: `%s`", r.Cmd("motion --closes 48h Pay the rent from the strike fund"))
+	}
+	if len(spec.Text) > maxMotionText {
+		return spec, commands.Refusef("That motion is %d characters long; the limit is %d. Put the details in a document and link it.", len(spec.Text), maxMotionText)
+	}
+	return spec, nil
+}
+
+var optionExample = map[string]string{"threshold": "2/3", "quorum": "50%", "closes": "48h"}
+
+// longestDeadline reads the longest prefix of words (up to four) that is a
+// deadline, and how many words it used.
+func longestDeadline(words []string, now time.Time, loc *time.Location) (time.Time, time.Duration, int, error) {
+	var firstErr error
+	for n := min(4, len(words)); n >= 1; n-- {
+		t, d, err := deadline(strings.Join(words[:n], " "), now, loc)
+		if err == nil {
+			return t, d, n, nil
+		}
+		if n == 1 {
+			firstErr = err
+		}
+	}
+	if firstErr == nil {
+		return time.Time{}, 0, 0, commands.Refusef("`--closes` needs a time, such as `48h`, `friday 18:00` or `2026-12-01 18:00`.")
+	}
+	return time.Time{}, 0, 0, firstErr
+}
+
+// CheckConfig validates the motion defaults, globally and per room, so that
+// a typo in the configuration stops the bot at start rather than failing
+// every !motion.
+func CheckConfig(cfg *config.Config) error {
+	rooms := []id.RoomID{""}
+	for _, r := range cfg.Rooms {
+		rooms = append(rooms, id.RoomID(r.ID))
+	}
+	for _, room := range rooms {
+		d := cfg.MotionDefaults(room)
+		where := "motions"
+		if room != "" {
+			where = "the motions of room " + string(room)
+		}
+		if _, err := ParseThreshold(d.Threshold); err != nil {
+			return config.Invalid("config: threshold %q in %s: use majority, 2/3, 3/4, unanimous or a percentage such as 60%%", d.Threshold, where)
+		}
+		if _, err := ParseQuorum(d.Quorum); err != nil {
+			return config.Invalid("config: quorum %q in %s: use a share such as 50%%, a number such as 6, or 0", d.Quorum, where)
+		}
+		if _, err := timespec.Duration(d.Closes); err != nil {
+			return config.Invalid("config: closes %q in %s: use a duration such as 72h or 3d", d.Closes, where)
+		}
+	}
+	if err := CheckDelegatesConfig(cfg); err != nil {
+		return err
+	}
+	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
+		if len(list) == 0 {
+			return config.Invalid("config: motions.yes, motions.no and motions.abstain each need at least one emoji; for example `yes: [\"👍\"]`")
+		}
+	}
+	return nil
+}

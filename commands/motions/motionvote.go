@@ -1,0 +1,432 @@
+package motions
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// ballot is one act of voting, however it arrived.
+type ballot struct {
+	motion *store.Motion
+	voter  id.UserID
+	choice Choice
+	event  id.EventID
+	at     time.Time
+}
+
+// cast applies a ballot by the rules: only the electorate, only while the
+// motion is open and before its deadline. A refused ballot changes nothing
+// and its voter is told why, privately, once per motion. It returns the
+// refusal (empty if counted) so a text vote can be answered directly.
+func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (string, error) {
+	m := b.motion
+	st := f.Store
+	var refusal string
+	switch {
+	case m.Secret:
+		refusal = fmt.Sprintf("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
+			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number)))
+	case m.Status == store.MotionAwaitingSecond:
+		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
+	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
+		refusal = fmt.Sprintf("Motion #%d is closed, so your vote was not counted.", m.Number)
+	default:
+		in, err := st.Motions().InElectorate(ctx, m.ID, b.voter)
+		if err != nil {
+			return "", err
+		}
+		if !in {
+			refusal = fmt.Sprintf("Your vote on motion #%d was not counted: only the members of the room when it opened can vote on it.", m.Number)
+		}
+	}
+	if refusal != "" {
+		return refusal, f.tellOnce(ctx, fx, m, b.voter, refusal)
+	}
+	recorded, err := st.Votes().Cast(ctx, store.Act{Motion: m.ID, Voter: b.voter, Choice: string(b.choice), Event: b.event, Time: b.at})
+	if err != nil || !recorded {
+		return "", err
+	}
+	return "", f.changed(ctx, fx, m)
+}
+
+// tellOnce DMs a voter why their vote did not count, at most once a motion.
+func (f *Feature) tellOnce(ctx context.Context, fx *commands.Effects, m *store.Motion, user id.UserID, why string) error {
+	first, err := f.Store.Motions().TellOnce(ctx, m.ID, user)
+	if err != nil || !first {
+		return err
+	}
+	fx.DM(user, msg.F("%s", why))
+	return nil
+}
+
+// changed follows up an act of voting on before (the motion as it was
+// read before the act): if the tally moved, schedule the notice's edit, and
+// close the motion once the whole electorate has voted. Moving a vote
+// always changes the counts, so equal counts mean nothing changed (a
+// repeated choice, or an act behind a later one).
+func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *store.Motion) error {
+	st := f.Store
+	m, ok, err := st.Motions().Get(ctx, before.ID)
+	if err != nil || !ok || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain {
+		return err
+	}
+	now := f.Clock.Now()
+	if err := st.Motions().ScheduleEdit(ctx, m.ID, commands.Latest(now, m.EditedAt.Add(editInterval))); err != nil {
+		return err
+	}
+	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if m.Yes+m.No+m.Abstain >= electorate {
+		return f.decide(ctx, fx, m, now, "everyone has voted")
+	}
+	return nil
+}
+
+// react is a reaction on a motion's notice.
+func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx commands.Reaction) error {
+	m, ok, err := f.Store.Motions().Get(ctx, ref)
+	if err != nil || !ok {
+		return err
+	}
+	choice, isVote := f.choices()[commands.NormalizeKey(rx.Key)]
+	if !isVote {
+		// An unknown emoji is not a vote and changes nothing; say so once,
+		// in case it was meant as one.
+		if m.Status != store.MotionOpen || m.Secret {
+			return nil
+		}
+		yes, no, abstain := f.keys()
+		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Your %s on motion #%d is not a vote: react %s yes, %s no or %s abstain.",
+			rx.Key, m.Number, yes, no, abstain))
+	}
+	_, err = f.cast(ctx, fx, ballot{motion: m, voter: rx.Sender, choice: choice, event: rx.Event, at: rx.Time})
+	return err
+}
+
+func (f *Feature) choices() map[string]Choice {
+	c := f.Config.Motions
+	return choiceKeys(c.Yes, c.No, c.Abstain)
+}
+
+// redaction withdraws the vote of a redacted reaction or !vote, while the
+// motion is open and before its deadline; afterwards the result stands.
+func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd commands.Redaction) (bool, error) {
+	st := f.Store
+	act, found, err := st.Votes().Act(ctx, rd.Redacts)
+	if err != nil || !found {
+		return false, err
+	}
+	m, ok, err := st.Motions().Get(ctx, act.Motion)
+	if err != nil || !ok {
+		return true, err
+	}
+	if m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
+		return true, nil
+	}
+	if err := st.Votes().Withdraw(ctx, rd.Redacts); err != nil {
+		return true, err
+	}
+	return true, f.changed(ctx, fx, m)
+}
+
+func (f *Feature) vote(ctx context.Context, r *commands.Request) error {
+	words := strings.Fields(r.Args)
+	usage := func() error {
+		return commands.Refusef("Say which motion and how you vote, for example `%s`.", r.Cmd("vote 3 yes"))
+	}
+	if len(words) != 2 {
+		return usage()
+	}
+	n, ok := commands.ParseNumber(words[0])
+	choice, ok2 := ParseChoice(words[1])
+	if !ok || !ok2 {
+		return usage()
+	}
+	if r.InDM {
+		return f.castSecret(ctx, r, n, choice)
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	if m.Secret && m.Status == store.MotionOpen {
+		return commands.Refusef("Motion #%d is a secret ballot: send your vote to me in our direct chat (I sent you a ballot there), not in the room.", m.Number)
+	}
+	refusal, err := f.cast(ctx, &r.Effects, ballot{motion: m, voter: r.Sender, choice: choice, event: r.Event, at: r.Time})
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		return commands.Refusef("%s", refusal)
+	}
+	r.Replyf("Your vote on motion #%d: %s.", m.Number, string(choice))
+	return nil
+}
+
+func (f *Feature) second(ctx context.Context, r *commands.Request) error {
+	n, ok := commands.ParseNumber(r.Args)
+	if !ok {
+		return commands.Refusef("Which motion? For example `%s`.", r.Cmd("second 3"))
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.Status != store.MotionAwaitingSecond:
+		return commands.Refusef("Motion #%d does not need a second (it is %s).", m.Number, statusWords(m.Status))
+	case m.Proposer == r.Sender:
+		return commands.Refusef("A motion needs a second from someone other than its proposer.")
+	case !m.ClosesAt.IsZero() && m.Duration == 0 && !m.ClosesAt.After(r.Clock.Now()):
+		return commands.Refusef("Motion #%d was to close %s, which has passed. Propose it again with a new `--closes`.", m.Number, timespec.Human(m.ClosesAt, r.Location()))
+	}
+	electorate, err := f.electorate(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	m.Seconder = r.Sender
+	return f.open(ctx, &r.Effects, m, electorate, r.Clock.Now(), r.Prefix)
+}
+
+func (f *Feature) withdraw(ctx context.Context, r *commands.Request) error {
+	n, ok := commands.ParseNumber(r.Args)
+	if !ok {
+		return commands.Refusef("Which motion? For example `%s`.", r.Cmd("withdraw 3"))
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	if m.Proposer != r.Sender {
+		return commands.Refusef("Only the proposer can withdraw motion #%d.", m.Number)
+	}
+	if m.Status != store.MotionOpen && m.Status != store.MotionAwaitingSecond {
+		return commands.Refusef("Motion #%d is already %s.", m.Number, statusWords(m.Status))
+	}
+	if k, ok := f.kinds[m.Kind]; ok && k.mayWithdraw != nil {
+		if err := k.mayWithdraw(ctx, m, r.Sender); err != nil {
+			return err
+		}
+	}
+	now := r.Clock.Now()
+	if err := r.Store.Motions().Close(ctx, m.ID, store.MotionWithdrawn, now, m.Yes, m.No, m.Abstain); err != nil {
+		return err
+	}
+	m.Status, m.ClosedAt = store.MotionWithdrawn, now
+	electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	return f.announce(ctx, &r.Effects, m, f.withFields(msg.F("Motion #%d was withdrawn by its proposer.", m.Number), m, electorate))
+}
+
+func (f *Feature) close(ctx context.Context, r *commands.Request) error {
+	n, ok := commands.ParseNumber(r.Args)
+	if !ok {
+		return commands.Refusef("Which motion? For example `%s`.", r.Cmd("close 3"))
+	}
+	m, err := f.find(ctx, r, n)
+	if err != nil {
+		return err
+	}
+	if m.Status != store.MotionOpen {
+		return commands.Refusef("Motion #%d is not open (it is %s).", m.Number, statusWords(m.Status))
+	}
+	if k, ok := f.kinds[m.Kind]; ok && k.mayClose != nil {
+		if err := k.mayClose(ctx, m, r.Sender); err != nil {
+			return err
+		}
+	}
+	moderator, err := r.Env.IsModerator(ctx, r.Room, r.Sender)
+	if err != nil {
+		return err
+	}
+	if !moderator {
+		electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.Proposer != r.Sender:
+			return commands.Refusef("Only a room moderator can close motion #%d early; its proposer can once everyone has voted.", m.Number)
+		case m.Yes+m.No+m.Abstain < electorate:
+			return commands.Refusef("Motion #%d stays open until everyone has voted (%d of %d so far) or it closes %s.",
+				m.Number, m.Yes+m.No+m.Abstain, electorate, timespec.Human(m.ClosesAt, r.Location()))
+		}
+	}
+	return f.decide(ctx, &r.Effects, m, r.Clock.Now(), "closed early by "+r.Sender.String())
+}
+
+func (f *Feature) list(ctx context.Context, r *commands.Request) error {
+	pending, err := r.Store.Motions().Pending(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		r.Replyf("No open motions. Propose one with `%s`.", r.Cmd("motion <text>"))
+		return nil
+	}
+	out := msg.F("**Open motions**")
+	now := r.Clock.Now()
+	for _, m := range pending {
+		text := m.Text
+		if len([]rune(text)) > 60 {
+			text = string([]rune(text)[:59]) + "…"
+		}
+		if m.Status == store.MotionAwaitingSecond {
+			out = out.Append("#%d %s — awaiting a second", m.Number, text)
+			continue
+		}
+		electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Yes+m.No+m.Abstain, electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
+	}
+	r.Reply(out)
+	return nil
+}
+
+// decide closes m now: the tally is recounted from the acts, the result
+// stored and announced, and the kind's consequences applied, all in the
+// caller's transaction.
+func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Motion, now time.Time, why string) error {
+	st := f.Store
+	yes, no, abstain, receipts, err := f.recount(ctx, m)
+	if err != nil {
+		return err
+	}
+	if yes != m.Yes || no != m.No || abstain != m.Abstain {
+		// The counters are a cache of the acts; the acts win. A mismatch is a
+		// bug worth hearing about, not a reason to publish a wrong result.
+		f.log.Error().Int64("motion", m.ID).Msg("Standing tally differed from the recount; using the recount")
+	}
+	th, err := ParseThreshold(m.Threshold)
+	if err != nil {
+		return err
+	}
+	outcome := Decide(Tally{yes, no, abstain}, th, m.QuorumCount)
+	if err := st.Motions().Close(ctx, m.ID, outcome, now, yes, no, abstain); err != nil {
+		return err
+	}
+	m.Status, m.ClosedAt, m.Yes, m.No, m.Abstain = outcome, now, yes, no, abstain
+	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	f.log.Info().Int64("motion", m.ID).Str("outcome", string(outcome)).Str("why", why).Msg("Motion decided")
+	content := f.fields(m, electorate)
+	content["proposer"] = m.Proposer
+	content["opened_at"] = m.OpenedAt.UTC().Format(time.RFC3339)
+	content["closed_at"] = now.UTC().Format(time.RFC3339)
+	if m.Secret {
+		content["receipts"] = receipts
+	}
+	entry, recField, err := f.RecordDecision(ctx, m.Room, "motion.result", content)
+	if err != nil {
+		return err
+	}
+	// The kind's consequences are applied once the result is recorded, in
+	// time for the result and the notice's final edit to carry their
+	// fields, and said after the result.
+	var consequences commands.Effects
+	if k, ok := f.kinds[m.Kind]; ok && k.decided != nil {
+		if err := k.decided(ctx, &consequences, m, outcome); err != nil {
+			return err
+		}
+	}
+	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, commands.RecordLine(entry)), m, electorate)
+	if m.Secret {
+		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
+		codes := slices.Sorted(maps.Keys(receipts))
+		for i, code := range codes {
+			codes[i] = code + " " + receipts[code]
+		}
+		result = result.Append("Receipts, to find yours: %s", strings.Join(codes, " · "))
+	}
+	if err := f.announce(ctx, fx, m, result.With("quorum.record", recField)); err != nil {
+		return err
+	}
+	fx.Then(&consequences)
+	return nil
+}
+
+// announce posts result as a reply to the motion's notice and edits the
+// notice to its final state.
+func (f *Feature) announce(ctx context.Context, fx *commands.Effects, m *store.Motion, result msg.Message) error {
+	result.ReplyToAnchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
+	fx.Say(m.Room, result)
+	edit, err := f.edit(ctx, m)
+	fx.Say(m.Room, edit)
+	return err
+}
+
+// edit is the notice of m as an edit of the original.
+func (f *Feature) edit(ctx context.Context, m *store.Motion) (msg.Message, error) {
+	e, err := f.notice(ctx, m, f.Config.CommandPrefixes[0])
+	e.Edit, e.Anchor = e.Anchor, nil
+	return e, err
+}
+
+// due closes motions whose deadline passed (also those that passed while
+// the bot was down: once, on start) and makes the pending notice edits.
+func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
+	st := f.Store
+	closing, err := st.Motions().DueToClose(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	err = commands.EachInTx(ctx, f.Env, closing, func(ctx context.Context, fx *commands.Effects, m *store.Motion) error {
+		fresh, ok, err := st.Motions().Get(ctx, m.ID)
+		if err != nil || !ok || fresh.Status != store.MotionOpen {
+			return err
+		}
+		return f.decide(ctx, fx, fresh, now, "deadline")
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	edits, err := st.Motions().EditsDue(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	err = commands.EachInTx(ctx, f.Env, edits, func(ctx context.Context, fx *commands.Effects, m *store.Motion) error {
+		fresh, ok, err := st.Motions().Get(ctx, m.ID)
+		if err != nil || !ok {
+			return err
+		}
+		if fresh.Status == store.MotionOpen {
+			edit, err := f.edit(ctx, fresh)
+			if err != nil {
+				return err
+			}
+			fx.Say(fresh.Room, edit)
+		}
+		return st.Motions().Edited(ctx, fresh.ID, now)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	nextClose, err := st.Motions().NextClose(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	nextEdit, err := st.Motions().NextEdit(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return commands.Sooner(nextClose, nextEdit), nil
+}

@@ -1,0 +1,141 @@
+package motions
+
+import (
+	"context"
+	. "quorum/commands/commandstest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/record"
+)
+
+var receiptRE = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
+
+func TestSecretBallot(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.Send(Ana, "!motion --secret --closes 1h Strike on Friday")
+	out := h.Drain()
+	var notice Sent
+	ballots := map[id.UserID]bool{}
+	for _, o := range out {
+		switch {
+		case o.Msg.Anchor != nil:
+			notice = o
+		case o.DMUser != "" && strings.Contains(o.Msg.Body, "Secret ballot: motion #1"):
+			ballots[o.DMUser] = true
+		}
+	}
+	if len(ballots) != 3 {
+		t.Fatalf("ballots went to %v, want ana, ben and chi", ballots)
+	}
+	f := motionField(t, notice.Msg)
+	if _, shown := f["yes"]; shown || f["secret"] != true {
+		t.Errorf("open secret motion shows %v", f)
+	}
+
+	// Reactions and room votes are refused.
+	h.React(Ben, notice.EventID, "👍")
+	if got := tally(t, h, 1); got != (Tally{}) {
+		t.Fatalf("reaction counted on a secret ballot: %+v", got)
+	}
+	if dm := h.Drain(); len(dm) != 1 || dm[0].DMUser != Ben || !strings.Contains(dm[0].Msg.Body, "secret ballot") {
+		t.Fatalf("ben should be told privately: %+v", dm)
+	}
+	if got := h.Reply(Ben, "!vote 1 yes"); !strings.Contains(got, "send your vote to me in our direct chat") {
+		t.Errorf("room vote on a secret ballot: %q", got)
+	}
+
+	codes := map[id.UserID]string{}
+	for user, vote := range map[id.UserID]string{Ana: "yes", Ben: "no"} {
+		got := h.SendDM(user, "!vote 1 "+vote)
+		m := receiptRE.FindStringSubmatch(got)
+		if m == nil {
+			t.Fatalf("no receipt in %q", got)
+		}
+		codes[user] = m[1]
+	}
+	if got := h.SendDM(Ana, "!vote 1 no"); !strings.Contains(got, "already voted") {
+		t.Errorf("second secret vote: %q", got)
+	}
+	if got := h.SendDM(Ana, "!vote 2 no"); !strings.Contains(got, "no open secret ballot numbered #2") {
+		t.Errorf("unknown ballot: %q", got)
+	}
+
+	// The store keeps no link between a member and a choice.
+	assertNoVoterChoiceLink(t, h)
+
+	h.SendDM(Chi, "!vote 1 yes") // the last voter: the motion closes
+	if got := status(t, h, 1); got != Carried {
+		t.Fatalf("status = %s", got)
+	}
+	var result Sent
+	for _, o := range h.Last {
+		if o.Msg.ReplyToAnchor != nil {
+			result = o
+		}
+	}
+	f = motionField(t, result.Msg)
+	receipts, _ := f["receipts"].(map[string]any)
+	if len(receipts) != 3 || receipts[codes[Ana]] != "yes" || receipts[codes[Ben]] != "no" {
+		t.Fatalf("receipts = %v, codes %v", receipts, codes)
+	}
+	if f["yes"] != 2 || f["no"] != 1 {
+		t.Errorf("result = %v", f)
+	}
+	// Element shows no content fields: the receipts are in the text too.
+	for user, code := range codes {
+		if !strings.Contains(result.Msg.Body, code+" "+map[id.UserID]string{Ana: "yes", Ben: "no"}[user]) {
+			t.Errorf("%s's receipt %s is not in the result text: %q", user, code, result.Msg.Body)
+		}
+	}
+	if _, ok := result.Msg.Fields["quorum.record"]; !ok || !strings.Contains(result.Msg.Body, "chain head") {
+		t.Errorf("result without the record head: %q", result.Msg.Body)
+	}
+}
+
+// assertNoVoterChoiceLink checks the secret tables: voters without choices,
+// choices without voters.
+func assertNoVoterChoiceLink(t *testing.T, h *Harness) {
+	t.Helper()
+	ctx := context.Background()
+	for table, forbidden := range map[string]string{"secret_voters": "choice", "secret_ballots": "voter"} {
+		has, err := h.Env.Store.DB.ColumnExists(ctx, table, forbidden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has {
+			t.Errorf("%s has a %s column", table, forbidden)
+		}
+	}
+	var acts int
+	if err := h.Env.Store.DB.QueryRow(ctx, "SELECT COUNT(*) FROM vote_acts").Scan(&acts); err != nil || acts != 0 {
+		t.Errorf("secret votes left %d open vote acts (%v)", acts, err)
+	}
+}
+
+func TestRecordChain(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for i := range 3 {
+		h.Send(Ana, "!motion Motion number "+string(rune('A'+i)))
+		h.Send(Ana, "!vote "+string(rune('1'+i))+" yes")
+		h.Send(Ben, "!vote "+string(rune('1'+i))+" no")
+	}
+	h.Drain()
+	entries, err := h.Env.Store.Records().Between(context.Background(), Room, h.Clock.Now().Add(-time.Hour), h.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 {
+		t.Fatalf("%d entries, want 3", len(entries))
+	}
+	if err := record.Verify(entries); err != nil {
+		t.Fatalf("chain does not verify: %v", err)
+	}
+	if !strings.Contains(string(entries[2].Content), `"text":"Motion number C"`) || entries[2].Kind != "motion.result" {
+		t.Errorf("entry = %s %s", entries[2].Kind, entries[2].Content)
+	}
+}

@@ -1,0 +1,360 @@
+package study
+
+import (
+	"encoding/json"
+	. "quorum/commands/commandstest"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/msg"
+)
+
+// newSession schedules a session as ana and returns its announcement.
+// newSession creates a session as ana and returns its announcement; a
+// redaction of the command (a private place) is kept in h.last.
+func newSession(t *testing.T, h *Harness, args string) Sent {
+	t.Helper()
+	cmd := h.Send(Ana, "!study new "+args)
+	out := h.Drain()
+	h.Last = nil
+	var announcements []Sent
+	for _, o := range out {
+		if o.Kind == commands.KindRedact {
+			var r msg.Redaction
+			unmarshal(t, o.Payload, &r)
+			if r.Event != cmd {
+				t.Fatalf("redacted %s, not the command %s", r.Event, cmd)
+			}
+			h.Last = append(h.Last, o)
+			continue
+		}
+		announcements = append(announcements, o)
+	}
+	if len(announcements) != 1 || announcements[0].Msg.Anchor == nil || announcements[0].Msg.Anchor.Kind != anchorSession {
+		t.Fatalf("want one session announcement, got %+v", out)
+	}
+	if private := strings.Contains(args, "--private-location") && strings.Contains(args, " where "); private != (len(h.Last) == 1) {
+		t.Fatalf("private place %v, but %d redactions of the command", private, len(h.Last))
+	}
+	return announcements[0]
+}
+
+func sessionField(t *testing.T, m msg.Message) map[string]any {
+	t.Helper()
+	f, ok := m.Fields["quorum.session"].(map[string]any)
+	if !ok {
+		t.Fatalf("no quorum.session in %+v", m)
+	}
+	for k, v := range f {
+		if n, ok := v.(float64); ok {
+			f[k] = int(n)
+		}
+	}
+	return f
+}
+
+// dmsTo returns the bodies of the DMs to user among out.
+func dmsTo(out []Sent, user id.UserID) []string {
+	var bodies []string
+	for _, o := range out {
+		if o.DMUser == user {
+			bodies = append(bodies, o.Msg.Body)
+		}
+	}
+	return bodies
+}
+
+// lastEdit is the body and quorum.session of the last edit among out.
+func lastEdit(t *testing.T, out []Sent) (string, map[string]any) {
+	t.Helper()
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i].Msg.Edit != nil {
+			return out[i].Msg.Body, sessionField(t, out[i].Msg)
+		}
+	}
+	t.Fatalf("no edit in %+v", out)
+	return "", nil
+}
+
+func TestStudyNewAndAnnouncement(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	a := newSession(t, h, "Reading circle at friday 18:00 where the back room topic Capital")
+	f := sessionField(t, a.Msg)
+	// The harness clock is Wed 25 Nov 2026 12:00 UTC.
+	if f["id"] != 1 || f["title"] != "Reading circle" || f["starts_at"] != "2026-11-27T18:00:00Z" || f["status"] != "scheduled" ||
+		f["going"] != 0 || f["maybe"] != 0 || f["not_going"] != 0 || f["location"] != "the back room" || f["topic"] != "Capital" {
+		t.Errorf("quorum.session = %v", f)
+	}
+	if !strings.Contains(a.Msg.Body, "Fri 27 Nov 18:00") || !strings.Contains(a.Msg.Body, "✅ going") {
+		t.Errorf("announcement = %q", a.Msg.Body)
+	}
+	if list := h.Reply(Ben, "!study list"); !strings.Contains(list, "#1 Fri 27 Nov 18:00 — Reading circle — 0 going") {
+		t.Errorf("list = %q", list)
+	}
+}
+
+func TestStudyBadInput(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for _, tc := range []struct{ in, want string }{
+		{"!study", "study new"},
+		{"!study new", "title"},
+		{"!study new Reading circle", "`at`"},
+		{"!study new Reading circle at", "`at`"},
+		{"!study new Reading circle at fridya 18:00", "fridya"},
+		{"!study new Reading at friday 18:00 where", "after `where`"},
+		{"!study new Reading at friday 18:00 every fortnightly-ish", "fortnightly"},
+		{"!study new Reading at friday 18:00 --private-location", "needs a place"},
+		{"!study new " + strings.Repeat("x", 201) + " at friday 18:00", "too long"},
+		{"!study 9", "no study session #9"},
+		{"!study bogus", "don't know"},
+		{"!rsvp 1", "rsvp 3 yes"},
+		{"!rsvp 1 perhapsnot", "rsvp 3 yes"},
+	} {
+		got := h.Reply(Ana, tc.in)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%q: got %q, want it to contain %q", tc.in, got, tc.want)
+		}
+	}
+	if list := h.Reply(Ana, "!study list"); !strings.Contains(list, "No study sessions") {
+		t.Errorf("a bad command created something: %q", list)
+	}
+}
+
+func TestStudyRSVPByReaction(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	a := newSession(t, h, "Reading circle at friday 18:00 where the back room")
+	h.React(Ben, a.EventID, "✅")
+	h.React(Chi, a.EventID, "❔")
+	danNo := h.React(Dan, a.EventID, "❌️") // with a variation selector
+	h.React(Ben, a.EventID, "🎉")           // not an answer
+	benNo := h.React(Ben, a.EventID, "❌")  // Ben changes his mind...
+	h.Redact(Ben, benNo)                   // ...and back: his ✅ stands
+	h.Redact(Chi, danNo)                   // not Chi's to withdraw
+	if out := h.Drain(); len(out) != 0 {
+		t.Fatalf("edits are batched, want nothing yet, got %+v", out)
+	}
+	h.Clock.Advance(sessionEditDelay)
+	h.Due()
+	out := h.Drain()
+	_, f := lastEdit(t, out)
+	if f["going"] != 1 || f["maybe"] != 1 || f["not_going"] != 1 {
+		t.Errorf("after reactions: %v", f)
+	}
+	if got := h.Reply(Chi, "!rsvp 1 no"); !strings.Contains(got, "not going") {
+		t.Errorf("rsvp reply = %q", got)
+	}
+	if show := h.Reply(Ana, "!study 1"); !strings.Contains(show, "Going: @ben:test") || strings.Contains(show, "Maybe: @chi") {
+		t.Errorf("show = %q", show)
+	}
+	h.Clock.Advance(3 * 24 * time.Hour) // the session has started
+	if got := h.Reply(Ana, "!rsvp 1 yes"); !strings.Contains(got, "already started") {
+		t.Errorf("late rsvp = %q", got)
+	}
+}
+
+func TestStudyPrivateLocation(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
+	if strings.Contains(a.Msg.Body, "Secret") || strings.Contains(a.Msg.HTML, "Secret") {
+		t.Fatalf("the private place was posted in the room: %q", a.Msg.Body)
+	}
+	if _, ok := sessionField(t, a.Msg)["location"]; ok {
+		t.Fatal("quorum.session has a location for a private place")
+	}
+	if len(h.Last) != 1 {
+		t.Fatal("the command naming the private place was not redacted")
+	}
+	h.React(Ben, a.EventID, "✅")
+	h.React(Chi, a.EventID, "❌")
+	out := h.Drain()
+	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "12 Secret Street") {
+		t.Errorf("ben (yes) got %q", dms)
+	}
+	if dms := dmsTo(out, Chi); len(dms) != 0 {
+		t.Errorf("chi (no) got %q", dms)
+	}
+	for _, o := range out {
+		if o.DMUser == "" && strings.Contains(o.Msg.Body, "Secret") {
+			t.Errorf("the place leaked to the room: %q", o.Msg.Body)
+		}
+	}
+	ics := h.Send(Ana, "!study 1 ics")
+	for _, o := range h.Drain() {
+		if o.Kind != commands.KindFile {
+			t.Fatalf("want a file, got %+v", o)
+		}
+		var file msg.File
+		unmarshal(t, o.Payload, &file)
+		if file.ReplyTo != ics || strings.Contains(string(file.Data), "Secret") || !strings.Contains(string(file.Data), "BEGIN:VEVENT") {
+			t.Errorf("ics file: %+v\n%s", file, file.Data)
+		}
+	}
+}
+
+func TestStudyMoveAndCancel(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	a := newSession(t, h, "Reading circle at friday 18:00 where Ana's flat --private-location")
+	h.React(Ben, a.EventID, "✅")
+	h.React(Chi, a.EventID, "❔")
+	h.React(Dan, a.EventID, "❌")
+	h.Drain()
+	if got := h.Reply(Ben, "!study 1 move saturday 18:00"); !strings.Contains(got, "Only whoever scheduled") {
+		t.Errorf("ben moved it: %q", got)
+	}
+	h.Send(Ana, "!study 1 move saturday 17:00")
+	out := h.Drain()
+	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "Sat 28 Nov 17:00") || !strings.Contains(dms[0], "Ana's flat") {
+		t.Errorf("ben (yes) got %q", dms)
+	}
+	if dms := dmsTo(out, Chi); len(dms) != 1 || !strings.Contains(dms[0], "Sat 28 Nov 17:00") || strings.Contains(dms[0], "Ana's flat") {
+		t.Errorf("chi (maybe) got %q", dms)
+	}
+	if dms := dmsTo(out, Dan); len(dms) != 0 {
+		t.Errorf("dan (no) got %q", dms)
+	}
+	if _, f := lastEdit(t, out); f["status"] != "moved" || f["starts_at"] != "2026-11-28T17:00:00Z" {
+		t.Errorf("after move: %v", f)
+	}
+	h.Send(Ana, "!study 1 cancel : the flat is flooded")
+	out = h.Drain()
+	for _, u := range []id.UserID{Ben, Chi} {
+		if dms := dmsTo(out, u); len(dms) != 1 || !strings.Contains(dms[0], "cancelled") || !strings.Contains(dms[0], "flooded") || strings.Contains(dms[0], "Ana's flat") {
+			t.Errorf("%s got %q", u, dms)
+		}
+	}
+	if _, f := lastEdit(t, out); f["status"] != "cancelled" {
+		t.Errorf("after cancel: %v", f)
+	}
+	if got := h.Reply(Ben, "!rsvp 1 yes"); !strings.Contains(got, "cancelled") {
+		t.Errorf("rsvp to a cancelled session: %q", got)
+	}
+	if got := h.Reply(Ana, "!study 1 cancel"); !strings.Contains(got, "already cancelled") {
+		t.Errorf("cancel twice: %q", got)
+	}
+}
+
+func TestStudyReminders(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	if got := h.Reply(Ben, "!study remind on 3h"); !strings.Contains(got, "3h before") {
+		t.Fatalf("opt-in: %q", got)
+	}
+	if got := h.Reply(Dan, "!study remind on"); !strings.Contains(got, "1 day before") {
+		t.Fatalf("opt-in: %q", got)
+	}
+	if got := h.Reply(Dan, "!study remind sideways"); !strings.Contains(got, "remind sessions on") {
+		t.Fatalf("bad opt-in: %q", got)
+	}
+	a := newSession(t, h, "Reading circle at friday 18:00 where Ana's flat --private-location")
+	h.React(Ben, a.EventID, "✅") // opted in
+	h.React(Chi, a.EventID, "✅") // not opted in
+	h.React(Dan, a.EventID, "❌") // opted in, not coming
+	h.Clock.Advance(sessionEditDelay)
+	h.Due()
+	h.Drain()
+	// The room reminder: Thursday 18:00, 24h before, without the place.
+	h.Clock.Advance(30*time.Hour - sessionEditDelay)
+	h.Due()
+	out := h.Drain()
+	if len(out) != 1 || out[0].Room != Room || !strings.Contains(out[0].Msg.Body, "Reading circle") || strings.Contains(out[0].Msg.Body, "Ana's flat") {
+		t.Fatalf("room reminder: %+v", out)
+	}
+	// Ben's: Friday 15:00, with the place.
+	h.Clock.Advance(21 * time.Hour)
+	h.Due()
+	out = h.Drain()
+	if len(out) != 1 || out[0].DMUser != Ben || !strings.Contains(out[0].Msg.Body, "Ana's flat") {
+		t.Fatalf("ben's reminder: %+v", out)
+	}
+	h.Clock.Advance(6 * time.Hour)
+	h.Due()
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("more reminders than asked for: %+v", out)
+	}
+}
+
+func TestStudySeries(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	a := newSession(t, h, "Theory night at thursday 19:00 every week topic Lenin")
+	if f := sessionField(t, a.Msg); f["rrule"] != "FREQ=WEEKLY" || f["starts_at"] != "2026-11-26T19:00:00Z" {
+		t.Fatalf("series: %v", f)
+	}
+	h.React(Ben, a.EventID, "✅")
+	h.Clock.Advance(31*time.Hour + 30*time.Minute) // Thursday 19:30: under way
+	h.Due()
+	h.Drain()
+	if got := h.Reply(Ana, "!study 1 attended @ben @ana"); !strings.Contains(got, "2 attendees") {
+		t.Fatalf("attended: %q", got)
+	}
+	h.Clock.Advance(2 * time.Hour) // it ended: the series moves on
+	h.Due()
+	out := h.Drain()
+	var next *Sent
+	for i := range out {
+		if out[i].Msg.Anchor != nil {
+			next = &out[i]
+		}
+	}
+	if next == nil {
+		t.Fatalf("no announcement of the next session: %+v", out)
+	}
+	if f := sessionField(t, next.Msg); f["starts_at"] != "2026-12-03T19:00:00Z" || f["going"] != 0 {
+		t.Errorf("next: %v", f)
+	}
+	h.React(Ben, a.EventID, "✅") // on last week's announcement
+	if out := h.Drain(); len(out) != 1 || out[0].DMUser != Ben || !strings.Contains(out[0].Msg.Body, "earlier session") {
+		t.Errorf("old announcement: %+v", out)
+	}
+	h.React(Ben, next.EventID, "✅")
+	h.Clock.Advance(sessionEditDelay)
+	h.Due()
+	if _, f := lastEdit(t, h.Drain()); f["going"] != 1 {
+		t.Errorf("this week: %v", f)
+	}
+	if got := h.Reply(Ana, "!study 1 attended @ben"); !strings.Contains(got, "0 attendees") || !strings.Contains(got, "Thu 26 Nov") {
+		t.Errorf("attended again (last week): %q", got)
+	}
+	if got := h.Reply(Ben, "!study stats"); !strings.Contains(got, "Lenin — 1 session, average 2.0 (26 Nov: 2)") {
+		t.Errorf("stats: %q", got)
+	}
+}
+
+func TestStudyReading(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	newSession(t, h, "Reading circle at friday 18:00")
+	if got := h.Reply(Ben, "!study 1 reading"); !strings.Contains(got, "What should people read") {
+		t.Errorf("empty reading: %q", got)
+	}
+	if got := h.Reply(Ben, "!study 1 reading Capital ch. 10 https://example.org/c10"); !strings.Contains(got, "1 items") {
+		t.Errorf("reading: %q", got)
+	}
+	if got := h.Reply(Ana, "!study 1"); !strings.Contains(got, "1. Capital ch. 10 https://example.org/c10") {
+		t.Errorf("show: %q", got)
+	}
+}
+
+func unmarshal(t *testing.T, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRemindSessions(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	if got := h.Reply(Ben, "!remind sessions on 2h"); !strings.Contains(got, "2h before each study session") {
+		t.Fatalf("remind sessions on: %q", got)
+	}
+	if lead, on, err := h.Env.Store.Sessions().ReminderLead(t.Context(), Ben); err != nil || !on || lead != 2*time.Hour {
+		t.Errorf("stored lead %v %v %v", lead, on, err)
+	}
+	if got := h.Reply(Ben, "!remind sessions off"); !strings.Contains(got, "no more reminders of study sessions") {
+		t.Fatalf("remind sessions off: %q", got)
+	}
+	if _, on, _ := h.Env.Store.Sessions().ReminderLead(t.Context(), Ben); on {
+		t.Error("still on after off")
+	}
+}
