@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -11,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/msg"
+	"quorum/store"
 )
 
 // Message is an incoming text message that may be a command.
@@ -77,6 +79,17 @@ type Leaver interface {
 type Scheduler interface {
 	Due(ctx context.Context, now time.Time) (time.Time, error)
 }
+
+// NoticeEditor is a feature whose notices show a live count (a tally,
+// answers): it schedules their edits in the store's queue
+// (store.Edits.Schedule) under its kinds, and makes each edit when it
+// falls due.
+type NoticeEditor interface {
+	NoticeEdits() map[string]EditFunc
+}
+
+// EditFunc queues the edit of the notice about ref.
+type EditFunc func(ctx context.Context, fx *Effects, ref int64) error
 
 // Dispatcher dispatches events to the features.
 type Dispatcher struct {
@@ -291,5 +304,37 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 		}
 		next = Sooner(next, at)
 	}
-	return next
+	at, err := d.editNotices(ctx, d.env.Clock.Now())
+	if err != nil {
+		d.log.Error().Err(err).Msg("Editing notices failed; retrying in a minute")
+		at = d.env.Clock.Now().Add(time.Minute)
+	}
+	return Sooner(next, at)
+}
+
+// editNotices makes the notice edits that are due, each in a transaction
+// of its own, and returns when the next one is.
+func (d *Dispatcher) editNotices(ctx context.Context, now time.Time) (time.Time, error) {
+	editors := map[string]EditFunc{}
+	for _, f := range d.features {
+		if e, ok := f.(NoticeEditor); ok {
+			maps.Copy(editors, e.NoticeEdits())
+		}
+	}
+	due, err := d.env.Store.Edits().Due(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	err = EachInTx(ctx, d.env, due, func(ctx context.Context, fx *Effects, e store.Edit) error {
+		if edit, ok := editors[e.Kind]; ok {
+			if err := edit(ctx, fx, e.Ref); err != nil {
+				return fmt.Errorf("edit %s %d: %w", e.Kind, e.Ref, err)
+			}
+		}
+		return d.env.Store.Edits().Done(ctx, e.Kind, e.Ref, now)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return d.env.Store.Edits().Next(ctx)
 }

@@ -46,8 +46,6 @@ type Motion struct {
 	ClosedAt    time.Time
 	Yes, No     int
 	Abstain     int
-	EditDueAt   time.Time
-	EditedAt    time.Time
 }
 
 // Motions is the motions table with its electorates and votes.
@@ -57,8 +55,7 @@ type Motions struct{ db *dbutil.Database }
 func (s *Store) Motions() Motions { return Motions{s.DB} }
 
 const motionColumns = `id, room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
-	secret, status, seconder, created_at, opened_at, closes_at, duration, closed_at, yes, no, abstain,
-	edit_due_at, edited_at`
+	secret, status, seconder, created_at, opened_at, closes_at, duration, closed_at, yes, no, abstain`
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -76,15 +73,14 @@ func fromMS(v int64) time.Time {
 
 func scanMotion(row dbutil.Scannable) (*Motion, error) {
 	var m Motion
-	var created, opened, closes, duration, closed, editDue, edited int64
+	var created, opened, closes, duration, closed int64
 	err := row.Scan(&m.ID, &m.Room, &m.Number, &m.Kind, &m.Payload, &m.Proposer, &m.Text, &m.Threshold,
 		&m.Quorum, &m.QuorumCount, &m.Secret, &m.Status, &m.Seconder, &created, &opened, &closes, &duration,
-		&closed, &m.Yes, &m.No, &m.Abstain, &editDue, &edited)
+		&closed, &m.Yes, &m.No, &m.Abstain)
 	if err != nil {
 		return nil, err
 	}
 	m.CreatedAt, m.OpenedAt, m.ClosesAt, m.ClosedAt = fromMS(created), fromMS(opened), fromMS(closes), fromMS(closed)
-	m.EditDueAt, m.EditedAt = fromMS(editDue), fromMS(edited)
 	m.Duration = time.Duration(duration) * time.Millisecond
 	return &m, nil
 }
@@ -140,16 +136,6 @@ func (t Motions) NextClose(ctx context.Context) (time.Time, error) {
 	return t.nextTime(ctx, "SELECT MIN(closes_at) FROM motions WHERE status=$1", MotionOpen)
 }
 
-// EditsDue lists motions whose notice should be edited to show the tally.
-func (t Motions) EditsDue(ctx context.Context, now time.Time) ([]*Motion, error) {
-	return t.list(ctx, "WHERE edit_due_at > 0 AND edit_due_at <= $1 ORDER BY edit_due_at, id", now.UnixMilli())
-}
-
-// NextEdit returns when the next notice edit is due.
-func (t Motions) NextEdit(ctx context.Context) (time.Time, error) {
-	return t.nextTime(ctx, "SELECT MIN(edit_due_at) FROM motions WHERE edit_due_at > 0")
-}
-
 func (t Motions) nextTime(ctx context.Context, query string, args ...any) (time.Time, error) {
 	var next sql.NullInt64
 	if err := t.db.QueryRow(ctx, query, args...).Scan(&next); err != nil {
@@ -190,25 +176,6 @@ func (t Motions) SetPayload(ctx context.Context, motionID int64, payload string)
 	_, err := t.db.Exec(ctx, "UPDATE motions SET payload=$2 WHERE id=$1", motionID, payload)
 	if err != nil {
 		return fmt.Errorf("update motion: %w", err)
-	}
-	return nil
-}
-
-// ScheduleEdit asks for the notice to be edited at at, unless an edit is
-// already pending (so a burst of votes makes one edit, not many).
-func (t Motions) ScheduleEdit(ctx context.Context, motionID int64, at time.Time) error {
-	_, err := t.db.Exec(ctx, "UPDATE motions SET edit_due_at=$2 WHERE id=$1 AND edit_due_at=0", motionID, at.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("schedule edit: %w", err)
-	}
-	return nil
-}
-
-// Edited records that the notice was edited (queued) at at.
-func (t Motions) Edited(ctx context.Context, motionID int64, at time.Time) error {
-	_, err := t.db.Exec(ctx, "UPDATE motions SET edit_due_at=0, edited_at=$2 WHERE id=$1", motionID, at.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("record edit: %w", err)
 	}
 	return nil
 }

@@ -48,7 +48,6 @@ type Session struct {
 	CreatedBy    id.UserID
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
-	EditDueAt    time.Time
 }
 
 // EndsAt is when the current occurrence ends.
@@ -62,20 +61,20 @@ type Sessions struct{ db *dbutil.Database }
 func (s *Store) Sessions() Sessions { return Sessions{s.DB} }
 
 const sessionColumns = `id, room_id, number, uid, title, topic, place, private_place, zone, rrule, series_start,
-	starts_at, duration_ms, round, prev_at, status, sequence, created_by, created_at, updated_at, edit_due_at`
+	starts_at, duration_ms, round, prev_at, status, sequence, created_by, created_at, updated_at`
 
 func scanSession(row dbutil.Scannable) (*Session, error) {
 	var s Session
-	var seriesStart, starts, dur, prev, created, updated, editDue int64
+	var seriesStart, starts, dur, prev, created, updated int64
 	err := row.Scan(&s.ID, &s.Room, &s.Number, &s.UID, &s.Title, &s.Topic, &s.Place, &s.PrivatePlace, &s.Zone,
 		&s.RRule, &seriesStart, &starts, &dur, &s.Round, &prev, &s.Status, &s.Sequence, &s.CreatedBy, &created,
-		&updated, &editDue)
+		&updated)
 	if err != nil {
 		return nil, err
 	}
 	s.SeriesStart, s.StartsAt, s.PrevAt = fromMS(seriesStart), fromMS(starts), fromMS(prev)
 	s.Duration = time.Duration(dur) * time.Millisecond
-	s.CreatedAt, s.UpdatedAt, s.EditDueAt = fromMS(created), fromMS(updated), fromMS(editDue)
+	s.CreatedAt, s.UpdatedAt = fromMS(created), fromMS(updated)
 	return &s, nil
 }
 
@@ -102,9 +101,9 @@ func (t Sessions) Create(ctx context.Context, s *Session) error {
 // Update writes back every field of s that may change after creation.
 func (t Sessions) Update(ctx context.Context, s *Session) error {
 	_, err := t.db.Exec(ctx, `UPDATE study_sessions SET place=$2, private_place=$3, series_start=$4, starts_at=$5,
-		round=$6, prev_at=$7, status=$8, sequence=$9, updated_at=$10, edit_due_at=$11 WHERE id=$1`,
+		round=$6, prev_at=$7, status=$8, sequence=$9, updated_at=$10 WHERE id=$1`,
 		s.ID, s.Place, s.PrivatePlace, ms(s.SeriesStart), ms(s.StartsAt), s.Round, ms(s.PrevAt), s.Status,
-		s.Sequence, ms(s.UpdatedAt), ms(s.EditDueAt))
+		s.Sequence, ms(s.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("update session: %w", err)
 	}
@@ -146,33 +145,15 @@ func (t Sessions) SeriesDue(ctx context.Context, now time.Time) ([]*Session, err
 	return t.list(ctx, "rrule!='' AND status!=$1 AND starts_at+duration_ms<=$2 ORDER BY id", SessionCancelled, ms(now))
 }
 
-// EditsDue lists the sessions whose announcement edit is due by now.
-func (t Sessions) EditsDue(ctx context.Context, now time.Time) ([]*Session, error) {
-	return t.list(ctx, "edit_due_at!=0 AND edit_due_at<=$1 ORDER BY id", ms(now))
-}
-
-// NextDue returns when a series next moves on or an edit is due (zero if
-// never).
+// NextDue returns when a series next moves on (zero if never).
 func (t Sessions) NextDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := t.db.QueryRow(ctx, `SELECT MIN(t) FROM (
-		SELECT starts_at+duration_ms AS t FROM study_sessions WHERE rrule!='' AND status!=$1
-		UNION ALL SELECT edit_due_at FROM study_sessions WHERE edit_due_at!=0)`, SessionCancelled).Scan(&next)
+	err := t.db.QueryRow(ctx, `SELECT MIN(starts_at+duration_ms) FROM study_sessions WHERE rrule!='' AND status!=$1`,
+		SessionCancelled).Scan(&next)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read next session change: %w", err)
 	}
 	return fromMS(next.Int64), nil
-}
-
-// ScheduleEdit asks for the announcement of a session to be edited at due,
-// unless an edit is due sooner already.
-func (t Sessions) ScheduleEdit(ctx context.Context, sessionID int64, due time.Time) error {
-	_, err := t.db.Exec(ctx, `UPDATE study_sessions SET edit_due_at=$2 WHERE id=$1 AND (edit_due_at=0 OR edit_due_at>$2)`,
-		sessionID, ms(due))
-	if err != nil {
-		return fmt.Errorf("schedule session edit: %w", err)
-	}
-	return nil
 }
 
 // RSVP is one answer act.

@@ -82,7 +82,7 @@ func (d *Delegates) elect(ctx context.Context, fx *commands.Effects, m *store.Mo
 	if err := d.setResult(ctx, m, p, del); err != nil {
 		return err
 	}
-	prefix := d.prefix()
+	prefix := d.Cmd("")
 	loc := d.Config.Location(m.Room)
 	said := msg.F("**%s is now %s** (delegation #%d) until %s, with the mandate of motion #%d.", msg.Pill(del.User), del.Role, del.Number,
 		timespec.Human(del.TermEnds, loc), m.Number).
@@ -228,7 +228,7 @@ func (d *Delegates) lapse(ctx context.Context, fx *commands.Effects, del *store.
 	said, err := d.RecordChange(ctx, del.Room, "delegation.lapsed", map[string]any{"delegation": fieldOf(del)},
 		msg.F("%s's term as %s (delegation #%d) ended %s: the mandate has lapsed.", msg.Pill(del.User), del.Role, del.Number,
 			timespec.Human(del.TermEnds, d.Config.Location(del.Room))).
-			Append("To go on, elect a delegate: `%s`.", d.prefix()+"delegate @name:"+del.User.Homeserver()+" "+del.Role+" : <mandate>"))
+			Append("To go on, elect a delegate: `%s`.", d.Cmd("delegate @name:"+del.User.Homeserver()+" "+del.Role+" : <mandate>")))
 	if err != nil {
 		return err
 	}
@@ -381,5 +381,3 @@ func (d *Delegates) say(fx *commands.Effects, del *store.Delegation, m msg.Messa
 func (d *Delegates) with(m msg.Message, del *store.Delegation) msg.Message {
 	return m.With("quorum.delegation", fieldOf(del))
 }
-
-func (d *Delegates) prefix() string { return d.Config.CommandPrefixes[0] }

@@ -80,7 +80,7 @@ func (d *Delegates) remind(ctx context.Context, fx *commands.Effects, del *store
 	if err != nil || !first {
 		return err
 	}
-	prefix := d.prefix()
+	prefix := d.Cmd("")
 	d.say(fx, del, msg.F("Reminder: %s's mandate as %s (delegation #%d) ends %s, in %s.", msg.Pill(del.User), del.Role, del.Number,
 		timespec.Human(del.TermEnds, d.Config.Location(del.Room)), timespec.Remaining(del.TermEnds.Sub(now))).
 		Append("To go on, elect a delegate: `%s`. Rotating delegates keeps the role from becoming anyone's: `%s` shows who held it.",
@@ -106,7 +106,7 @@ func (d *Delegates) Left(ctx context.Context, fx *commands.Effects, room id.Room
 		}
 		d.say(fx, del, msg.F("%s left the room. Their mandate as %s (delegation #%d) stands until it is recalled or its term ends %s.",
 			msg.Pill(del.User), del.Role, del.Number, timespec.Human(del.TermEnds, d.Config.Location(room))).
-			Append("To recall it: `%s`.", d.prefix()+"recall "+del.User.String()+" "+del.Role))
+			Append("To recall it: `%s`.", d.Cmd("recall "+del.User.String()+" "+del.Role)))
 	}
 	return nil
 }

@@ -215,11 +215,11 @@ func TestEditOnlyWhenTallyMoves(t *testing.T) {
 	openMotion(t, h, "Pay the rent")
 	editDue := func() bool {
 		t.Helper()
-		m, _, err := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
+		next, err := h.Env.Store.Edits().Next(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return !m.EditDueAt.IsZero()
+		return !next.IsZero()
 	}
 	h.Reply(Ben, "!vote 1 yes")
 	if !editDue() {

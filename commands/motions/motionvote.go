@@ -82,7 +82,7 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 		return err
 	}
 	now := f.Clock.Now()
-	if err := st.Motions().ScheduleEdit(ctx, m.ID, commands.Latest(now, m.EditedAt.Add(editInterval))); err != nil {
+	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, now, editInterval); err != nil {
 		return err
 	}
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
@@ -376,13 +376,13 @@ func (f *Feature) announce(ctx context.Context, fx *commands.Effects, m *store.M
 
 // edit is the notice of m as an edit of the original.
 func (f *Feature) edit(ctx context.Context, m *store.Motion) (msg.Message, error) {
-	e, err := f.notice(ctx, m, f.Config.CommandPrefixes[0])
+	e, err := f.notice(ctx, m, f.Cmd(""))
 	e.Edit, e.Anchor = e.Anchor, nil
 	return e, err
 }
 
 // due closes motions whose deadline passed (also those that passed while
-// the bot was down: once, on start) and makes the pending notice edits.
+// the bot was down: once, on start).
 func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 	st := f.Store
 	closing, err := st.Motions().DueToClose(ctx, now)
@@ -399,34 +399,22 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	edits, err := st.Motions().EditsDue(ctx, now)
-	if err != nil {
-		return time.Time{}, err
+	return st.Motions().NextClose(ctx)
+}
+
+// NoticeEdits implements commands.NoticeEditor: an open motion's notice
+// shows the live tally.
+func (f *Feature) NoticeEdits() map[string]commands.EditFunc {
+	return map[string]commands.EditFunc{anchorMotion: f.editTally}
+}
+
+// editTally edits the notice of open motion id to show its tally.
+func (f *Feature) editTally(ctx context.Context, fx *commands.Effects, id int64) error {
+	m, ok, err := f.Store.Motions().Get(ctx, id)
+	if err != nil || !ok || m.Status != store.MotionOpen {
+		return err
 	}
-	err = commands.EachInTx(ctx, f.Env, edits, func(ctx context.Context, fx *commands.Effects, m *store.Motion) error {
-		fresh, ok, err := st.Motions().Get(ctx, m.ID)
-		if err != nil || !ok {
-			return err
-		}
-		if fresh.Status == store.MotionOpen {
-			edit, err := f.edit(ctx, fresh)
-			if err != nil {
-				return err
-			}
-			fx.Say(fresh.Room, edit)
-		}
-		return st.Motions().Edited(ctx, fresh.ID, now)
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
-	nextClose, err := st.Motions().NextClose(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
-	nextEdit, err := st.Motions().NextEdit(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return commands.Sooner(nextClose, nextEdit), nil
+	edit, err := f.edit(ctx, m)
+	fx.Say(m.Room, edit)
+	return err
 }

@@ -324,7 +324,7 @@ func (f *Feature) notice(ctx context.Context, s *store.Session, prefix string) m
 
 // edit is the announcement of s as an edit of the one sent.
 func (f *Feature) edit(ctx context.Context, s *store.Session) msg.Message {
-	e := f.notice(ctx, s, f.Config.CommandPrefixes[0])
+	e := f.notice(ctx, s, f.Cmd(""))
 	e.Edit, e.Anchor = e.Anchor, nil
 	return e
 }
@@ -488,7 +488,7 @@ func (f *Feature) cancel(ctx context.Context, r *commands.Request, s *store.Sess
 		return commands.Refusef("Session #%d is already cancelled.", s.Number)
 	}
 	now := r.Clock.Now()
-	s.Status, s.Sequence, s.UpdatedAt, s.EditDueAt = store.SessionCancelled, s.Sequence+1, now, time.Time{}
+	s.Status, s.Sequence, s.UpdatedAt = store.SessionCancelled, s.Sequence+1, now
 	if err := r.Store.Sessions().Update(ctx, s); err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, s *store.Se
 		return nil
 	}
 	st := f.Store
-	if err := st.Sessions().ScheduleEdit(ctx, s.ID, f.Clock.Now().Add(sessionEditDelay)); err != nil {
+	if err := st.Edits().Schedule(ctx, anchorSession, s.ID, f.Clock.Now().Add(sessionEditDelay), 0); err != nil {
 		return err
 	}
 	if after == store.RSVPYes && s.PrivatePlace {
@@ -113,7 +113,7 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 	}
 	if int(ref%sessionRounds) != s.Round%sessionRounds {
 		fx.DM(rx.Sender, msg.F("That announcement was for an earlier session #%d; react on the latest one (or send `%s`).",
-			s.Number, fmt.Sprintf("%srsvp %d yes|maybe|no", f.Config.CommandPrefixes[0], s.Number)))
+			s.Number, fmt.Sprintf("%srsvp %d yes|maybe|no", f.Cmd(""), s.Number)))
 		return nil
 	}
 	refusal, err := f.answer(ctx, fx, s, rx.Sender, answer, rx.Event, rx.Time)
@@ -274,25 +274,23 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	edits, err := st.Sessions().EditsDue(ctx, now)
-	if err != nil {
-		return time.Time{}, err
-	}
-	err = commands.EachInTx(ctx, f.Env, edits, func(ctx context.Context, fx *commands.Effects, s *store.Session) error {
-		fresh, ok, err := st.Sessions().Get(ctx, s.ID)
-		if err != nil || !ok {
-			return err
-		}
-		if fresh.Status != store.SessionCancelled {
-			fx.Say(fresh.Room, f.edit(ctx, fresh))
-		}
-		fresh.EditDueAt = time.Time{}
-		return st.Sessions().Update(ctx, fresh)
-	})
-	if err != nil {
-		return time.Time{}, err
-	}
 	return st.Sessions().NextDue(ctx)
+}
+
+// NoticeEdits implements commands.NoticeEditor: a session's announcement
+// shows who is coming.
+func (f *Feature) NoticeEdits() map[string]commands.EditFunc {
+	return map[string]commands.EditFunc{anchorSession: f.editAnswers}
+}
+
+// editAnswers edits the announcement of session id to show the answers.
+func (f *Feature) editAnswers(ctx context.Context, fx *commands.Effects, id int64) error {
+	s, ok, err := f.Store.Sessions().Get(ctx, id)
+	if err != nil || !ok || s.Status == store.SessionCancelled {
+		return err
+	}
+	fx.Say(s.Room, f.edit(ctx, s))
+	return nil
 }
 
 // advance moves series sessionID on to its first session that has not
@@ -317,10 +315,14 @@ func (f *Feature) advance(ctx context.Context, fx *commands.Effects, sessionID i
 		return st.Sessions().Update(ctx, s)
 	}
 	s.PrevAt, s.StartsAt, s.Round = s.StartsAt, next, s.Round+1
-	s.Status, s.EditDueAt, s.UpdatedAt = store.SessionScheduled, time.Time{}, now
+	s.Status, s.UpdatedAt = store.SessionScheduled, now
 	if err := st.Sessions().Update(ctx, s); err != nil {
 		return err
 	}
-	fx.Say(s.Room, f.notice(ctx, s, f.Config.CommandPrefixes[0]))
+	// The new session's announcement shows its own answers: none yet.
+	if err := st.Edits().Cancel(ctx, anchorSession, s.ID); err != nil {
+		return err
+	}
+	fx.Say(s.Room, f.notice(ctx, s, f.Cmd("")))
 	return f.planAll(ctx, s)
 }
