@@ -5,16 +5,17 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"quorum/assembly"
-	"quorum/commands"
-	. "quorum/commands/commandstest"
-	"quorum/record"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/assembly"
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/record"
 )
 
 func newHarness(t *testing.T, members ...id.UserID) *Harness {

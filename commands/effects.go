@@ -2,11 +2,12 @@ package commands
 
 import (
 	"context"
-	"quorum/msg"
-	"quorum/store"
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/msg"
+	"quorum/store"
 )
 
 // Effects collects what a handler wants to say or do. They are written to the

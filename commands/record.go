@@ -3,32 +3,33 @@ package commands
 import (
 	"context"
 	"fmt"
-	"quorum/msg"
-	"quorum/record"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/msg"
+	"quorum/record"
 )
 
 // RecordDecision appends a decision to room's chain and returns the
 // quorum.record field to post with it, so members who keep the room history
 // hold the chain head.
-func (env *Env) RecordDecision(ctx context.Context, room id.RoomID, kind string, content any) (record.Entry, map[string]any, error) {
-	e, err := env.Store.Records().Append(ctx, room, kind, content, env.Clock.Now())
+func (e *Env) RecordDecision(ctx context.Context, room id.RoomID, kind string, content any) (record.Entry, map[string]any, error) {
+	entry, err := e.Store.Records().Append(ctx, room, kind, content, e.Clock.Now())
 	if err != nil {
-		return e, nil, err
+		return entry, nil, err
 	}
-	return e, map[string]any{"seq": e.Seq, "hash": e.Hash}, nil
+	return entry, map[string]any{"seq": entry.Seq, "hash": entry.Hash}, nil
 }
 
 // RecordChange appends a decision that is not a vote (a roster change, an
 // accepted swap, a mandate granted or ended) and returns m with the entry
 // line and quorum.record added, so the chain head reaches the room with it.
-func (env *Env) RecordChange(ctx context.Context, room id.RoomID, kind string, content any, m msg.Message) (msg.Message, error) {
-	e, field, err := env.RecordDecision(ctx, room, kind, content)
+func (e *Env) RecordChange(ctx context.Context, room id.RoomID, kind string, content any, m msg.Message) (msg.Message, error) {
+	entry, field, err := e.RecordDecision(ctx, room, kind, content)
 	if err != nil {
 		return m, err
 	}
-	return m.Append("%s", RecordLine(e)).With("quorum.record", field), nil
+	return m.Append("%s", RecordLine(entry)).With("quorum.record", field), nil
 }
 
 // RecordLine is how a decision's record entry is shown in the room.

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"errors"
+
 	"quorum/commands/timespec"
 	"quorum/msg"
 )

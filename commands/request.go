@@ -2,11 +2,12 @@ package commands
 
 import (
 	"context"
-	"quorum/msg"
 	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/msg"
 )
 
 // Request is one command being handled.

@@ -3,12 +3,13 @@ package commands
 import (
 	"fmt"
 	"html"
-	"quorum/msg"
 	"strconv"
 	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/msg"
 )
 
 // Plural returns "1 vote", "2 votes".

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"quorum/sandbox"
-	"quorum/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,9 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"quorum/sandbox"
+	"quorum/testkit"
 )
 
 // login logs a user in with a password and returns a client bound to it.

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	_ "time/tzdata" // room timezones work on hosts without zoneinfo
 
 	"github.com/spf13/cobra"
-	_ "time/tzdata" // room timezones work on hosts without zoneinfo
 
 	"quorum/config"
 )

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	. "quorum/commands/commandstest"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	. "quorum/commands/commandstest"
 	"quorum/config"
 	"quorum/msg"
 	"quorum/store"

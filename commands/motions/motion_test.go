@@ -3,12 +3,12 @@ package motions
 import (
 	"context"
 	"errors"
-	. "quorum/commands/commandstest"
 	"strings"
 	"testing"
 	"time"
 
 	"quorum/commands"
+	. "quorum/commands/commandstest"
 	"quorum/config"
 	"quorum/msg"
 	"quorum/store"

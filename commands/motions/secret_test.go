@@ -2,7 +2,6 @@ package motions
 
 import (
 	"context"
-	. "quorum/commands/commandstest"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	. "quorum/commands/commandstest"
 	"quorum/record"
 )
 

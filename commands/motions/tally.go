@@ -3,10 +3,11 @@ package motions
 import (
 	"fmt"
 	"math"
-	"quorum/commands"
-	"quorum/store"
 	"strconv"
 	"strings"
+
+	"quorum/commands"
+	"quorum/store"
 )
 
 // Choice is a vote.

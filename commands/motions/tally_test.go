@@ -1,8 +1,9 @@
 package motions
 
 import (
-	"quorum/commands"
 	"testing"
+
+	"quorum/commands"
 )
 
 func TestDecide(t *testing.T) {

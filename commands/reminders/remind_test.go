@@ -2,11 +2,11 @@ package reminders
 
 import (
 	"context"
-	. "quorum/commands/commandstest"
 	"strings"
 	"testing"
 	"time"
 
+	. "quorum/commands/commandstest"
 	"quorum/store"
 )
 

@@ -2,16 +2,17 @@ package rosters
 
 import (
 	"context"
-	"quorum/commands"
-	"quorum/commands/reminders"
-	"quorum/commands/timespec"
-	"quorum/msg"
-	"quorum/store"
 	"strconv"
 	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/commands/reminders"
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/store"
 )
 
 // defaultDutyLead is the lead time of duty reminders when neither the member

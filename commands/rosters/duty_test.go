@@ -2,10 +2,11 @@ package rosters
 
 import (
 	"context"
-	. "quorum/commands/commandstest"
 	"strings"
 	"testing"
 	"time"
+
+	. "quorum/commands/commandstest"
 )
 
 func TestDutyReminders(t *testing.T) {

@@ -1,13 +1,13 @@
 package rosters
 
 import (
-	. "quorum/commands/commandstest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"quorum/commands"
+	. "quorum/commands/commandstest"
 	"quorum/commands/timespec"
 )
 

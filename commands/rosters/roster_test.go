@@ -2,9 +2,6 @@ package rosters
 
 import (
 	"context"
-	"quorum/commands"
-	. "quorum/commands/commandstest"
-	"quorum/commands/reminders"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +10,9 @@ import (
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/commands/reminders"
 	"quorum/msg"
 )
 

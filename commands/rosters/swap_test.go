@@ -2,14 +2,15 @@ package rosters
 
 import (
 	"context"
-	"quorum/commands"
-	. "quorum/commands/commandstest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	. "quorum/commands/commandstest"
 )
 
 const dmRoom = id.RoomID("!dm-ben:test")

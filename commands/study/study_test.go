@@ -2,7 +2,6 @@ package study
 
 import (
 	"encoding/json"
-	. "quorum/commands/commandstest"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	. "quorum/commands/commandstest"
 	"quorum/msg"
 )
 

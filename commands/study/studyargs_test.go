@@ -1,11 +1,12 @@
 package study
 
 import (
-	"quorum/commands"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"quorum/commands"
 )
 
 func TestParseStudyNew(t *testing.T) {

@@ -2,7 +2,6 @@ package study
 
 import (
 	"bytes"
-	. "quorum/commands/commandstest"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"quorum/commands"
+	. "quorum/commands/commandstest"
 	"quorum/msg"
 )
 
