@@ -105,12 +105,9 @@ func sandboxCommand() *cobra.Command {
 // runSandbox runs until ctx is done (Ctrl-C), then stops the organiser, the
 // bot and the homeserver, in that order. An interrupt is a clean stop.
 func runSandbox(ctx context.Context, out io.Writer, f sandboxFlags) (err error) {
-	dir, err := filepath.Abs(f.dir)
+	dir, err := makeSandboxDir(f.dir)
 	if err != nil {
-		return fmt.Errorf("sandbox dir: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create sandbox dir: %w", err)
+		return err
 	}
 	// A clean stop on Ctrl-C, whatever step it interrupted.
 	defer func() {
@@ -134,55 +131,97 @@ func runSandbox(ctx context.Context, out io.Writer, f sandboxFlags) (err error) 
 		}
 		fmt.Fprintln(out, "stopped")
 	}()
+	s := &sandboxRun{out: out, flags: f, dir: dir, srv: srv}
+	return s.run(ctx)
+}
 
-	sec, err := loadSecrets(filepath.Join(dir, sandboxSecretsFile))
+// makeSandboxDir creates the sandbox folder if need be, for its owner only
+// since it keeps passwords, and returns its absolute path.
+func makeSandboxDir(path string) (string, error) {
+	dir, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("sandbox dir: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create sandbox dir: %w", err)
+	}
+	return dir, nil
+}
+
+// sandboxRun is one run of the sandbox once its homeserver is up: what the
+// steps of runSandbox share, filled in as they go.
+type sandboxRun struct {
+	out   io.Writer
+	flags sandboxFlags
+	dir   string // flags.dir, absolute
+	srv   *sandbox.Server
+
+	sec          *sandboxSecrets // from register
+	botID, orgID id.UserID       // from register
+	cfg          *config.Config  // from run
+	log          zerolog.Logger  // from run: the log file
+}
+
+// show names a file in the sandbox folder for the person at the terminal:
+// under the folder as they wrote it, which is shorter than the absolute path.
+func (s *sandboxRun) show(name string) string { return filepath.Join(s.flags.dir, name) }
+
+// run registers the accounts and writes the bot's configuration, then runs
+// the demo with the log file open: the bot and the organiser both log there
+// until they have stopped.
+func (s *sandboxRun) run(ctx context.Context) error {
+	if err := s.register(ctx); err != nil {
+		return err
+	}
+	cfg, err := botConfig(s.dir, s.srv.URL, s.botID, s.sec.BotPassword)
 	if err != nil {
 		return err
 	}
-	botID, err := srv.Register(ctx, botLocalpart, sec.BotPassword, false)
-	if err != nil {
-		return err
-	}
-	orgID, err := srv.Register(ctx, organiserLocalpart, sec.OrganiserPassword, false)
-	if err != nil {
-		return err
-	}
-	cfg, err := botConfig(dir, srv.URL, botID, sec.BotPassword)
-	if err != nil {
-		return err
-	}
-	if f.logJSON {
+	if s.flags.logJSON {
 		cfg.LogFormat = "json"
 	}
-	logPath := filepath.Join(dir, sandboxLogFile)
-	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logFile, err := os.OpenFile(filepath.Join(s.dir, sandboxLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}
 	defer logFile.Close()
-	log := fileLogger(logFile, cfg)
-	log.Info().Str("homeserver", srv.URL).Msg("Sandbox starting")
+	s.cfg, s.log = cfg, fileLogger(logFile, cfg)
+	s.log.Info().Str("homeserver", s.srv.URL).Msg("Sandbox starting")
+	return s.demo(ctx)
+}
 
+// register signs up the bot and the organiser with the passwords kept in
+// the folder, so that every run uses the same two accounts.
+func (s *sandboxRun) register(ctx context.Context) (err error) {
+	s.sec, err = loadSecrets(filepath.Join(s.dir, sandboxSecretsFile))
+	if err != nil {
+		return err
+	}
+	s.botID, err = s.srv.Register(ctx, botLocalpart, s.sec.BotPassword, false)
+	if err != nil {
+		return err
+	}
+	s.orgID, err = s.srv.Register(ctx, organiserLocalpart, s.sec.OrganiserPassword, false)
+	return err
+}
+
+// demo starts the bot and the organiser, plays demoScript in the demo room,
+// then keeps them running until ctx is done or the bot stops by itself.
+func (s *sandboxRun) demo(ctx context.Context) (err error) {
 	// Whatever fails in the background (the bot stopping) cancels runCtx
 	// with the reason, which every wait below returns.
 	runCtx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
-	show := func(name string) string { return filepath.Join(f.dir, name) }
-
-	if !f.noBot {
-		stopBot, err := startBot(runCtx, fail, cfg, log, show(sandboxLogFile))
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if stopErr := stopBot(); stopErr != nil && err == nil {
-				err = stopErr
-			}
-		}()
-		fmt.Fprintf(out, "bot %s is running; its log: %s\n", botID, show(sandboxLogFile))
+	stopBot, err := s.maybeStartBot(runCtx, fail)
+	if err != nil {
+		return err
 	}
-
-	org, err := loginOrganiser(runCtx, srv.URL, orgID, sec, filepath.Join(dir, sandboxMemberStore), log)
+	defer func() {
+		if stopErr := stopBot(); stopErr != nil && err == nil {
+			err = stopErr
+		}
+	}()
+	org, err := loginOrganiser(runCtx, s.srv.URL, s.orgID, s.sec, filepath.Join(s.dir, sandboxMemberStore), s.log)
 	if err != nil {
 		return err
 	}
@@ -191,27 +230,56 @@ func runSandbox(ctx context.Context, out io.Writer, f sandboxFlags) (err error) 
 			err = closeErr
 		}
 	}()
-	room, err := org.ensureRoom(runCtx, filepath.Join(dir, sandboxRoomFile), botID)
+	room, err := org.ensureRoom(runCtx, filepath.Join(s.dir, sandboxRoomFile), s.botID)
 	if err != nil {
 		return err
 	}
-
-	login := loginInfo{URL: srv.URL, Organiser: orgID, Password: sec.OrganiserPassword, Room: room,
-		Secrets: show(sandboxSecretsFile), Log: show(sandboxLogFile), Config: show(sandboxConfigFile), Dir: f.dir}
-	timeout := sandboxTimeout
-	if f.noBot {
-		// The operator starts the bot when they are ready: no time limit.
-		timeout = 0
-		login.print(out, true)
-	}
-	if err := org.play(runCtx, out, room, botID, timeout, show(sandboxLogFile)); err != nil {
+	if err := s.playDemo(runCtx, org, room); err != nil {
 		return err
 	}
-	if !f.noBot {
-		login.print(out, false)
+	return s.untilStopped(ctx, runCtx)
+}
+
+// maybeStartBot starts the bot in this process unless the operator runs it
+// (--no-bot). stop is then a no-op, so that the caller stops either alike.
+func (s *sandboxRun) maybeStartBot(ctx context.Context, fail context.CancelCauseFunc) (stop func() error, err error) {
+	if s.flags.noBot {
+		return func() error { return nil }, nil
 	}
+	stop, err = startBot(ctx, fail, s.cfg, s.log, s.show(sandboxLogFile))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(s.out, "bot %s is running; its log: %s\n", s.botID, s.show(sandboxLogFile))
+	return stop, nil
+}
+
+// playDemo has the organiser say demoScript and prints how to sign in:
+// after the exchange, so that it is the last thing on screen, unless the
+// operator is to start the bot (--no-bot) and needs it first.
+func (s *sandboxRun) playDemo(ctx context.Context, org *organiser, room id.RoomID) error {
+	login := loginInfo{URL: s.srv.URL, Organiser: s.orgID, Password: s.sec.OrganiserPassword, Room: room,
+		Secrets: s.show(sandboxSecretsFile), Log: s.show(sandboxLogFile), Config: s.show(sandboxConfigFile), Dir: s.flags.dir}
+	timeout := sandboxTimeout
+	if s.flags.noBot {
+		// The operator starts the bot when they are ready: no time limit.
+		timeout = 0
+		login.print(s.out, true)
+	}
+	if err := org.play(ctx, s.out, room, s.botID, timeout, s.show(sandboxLogFile)); err != nil {
+		return err
+	}
+	if !s.flags.noBot {
+		login.print(s.out, false)
+	}
+	return nil
+}
+
+// untilStopped waits until runCtx is done. It returns nil if that is Ctrl-C
+// (ctx is done too), else why runCtx ended: the bot stopped by itself.
+func (s *sandboxRun) untilStopped(ctx, runCtx context.Context) error {
 	<-runCtx.Done()
-	fmt.Fprintln(out, "stopping…")
+	fmt.Fprintln(s.out, "stopping…")
 	if ctx.Err() != nil {
 		return nil // Ctrl-C
 	}

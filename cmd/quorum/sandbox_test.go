@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -466,5 +467,60 @@ func clearQuorumEnv(t *testing.T) {
 			t.Setenv(name, "")
 			_ = os.Unsetenv(name)
 		}
+	}
+}
+
+// TestSandboxDir: the folder is made with its parents, for its owner only,
+// and one that cannot be made is reported as such.
+func TestSandboxDir(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	want := filepath.Join(base, "parent", "sandbox")
+	dir, err := makeSandboxDir(want)
+	if err != nil || dir != want {
+		t.Fatalf("makeSandboxDir: %q, %v; want %q", dir, err, want)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() || st.Mode().Perm() != 0o700 {
+		t.Errorf("sandbox folder: %v, %v; want a folder with mode 0700", st, err)
+	}
+	file := filepath.Join(base, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := makeSandboxDir(filepath.Join(file, "sandbox")); err == nil || !strings.HasPrefix(err.Error(), "create sandbox dir: ") {
+		t.Errorf("a folder under a file: %v, want a \"create sandbox dir\" error", err)
+	}
+}
+
+// TestSandboxUntilStopped: once the demo has played, Ctrl-C is a clean
+// stop, while the bot stopping by itself is the error the sandbox exits
+// with. The integration tests only stop the sandbox with Ctrl-C.
+func TestSandboxUntilStopped(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		cause error // why the bot stopped by itself; nil for Ctrl-C
+	}{
+		{"Ctrl-C", nil},
+		{"the bot stopped", errors.New("the bot stopped: without an error")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, interrupt := context.WithCancel(t.Context())
+			defer interrupt()
+			runCtx, fail := context.WithCancelCause(ctx)
+			defer fail(nil)
+			if tc.cause == nil {
+				interrupt()
+			} else {
+				fail(tc.cause)
+			}
+			var out bytes.Buffer
+			if err := (&sandboxRun{out: &out}).untilStopped(ctx, runCtx); !errors.Is(err, tc.cause) {
+				t.Errorf("untilStopped: %v, want %v", err, tc.cause)
+			}
+			if out.String() != "stopping…\n" {
+				t.Errorf("untilStopped printed %q, want %q", out.String(), "stopping…\n")
+			}
+		})
 	}
 }

@@ -69,110 +69,179 @@ var refusedUnits = map[string]string{
 
 const maxDigits = 7
 
-// parseSpan reads the whole of s as a duration.
+// parseSpan reads the whole of s as a duration: terms such as "2h" or
+// "two hours", each a number and a unit, optionally joined by "and".
 func parseSpan(s string) (span, *spanError) {
-	generic := &spanError{}
-	var sp span
-	var total int64 // minutes
-	lastRank := int64(5)
-	count := 0
-	pendingAnd := false
-	i := 0
+	r := spanReader{s: s, lastRank: 5} // above every rank: any unit may come first
 	for {
-		i = skipSpaces(s, i)
-		if i == len(s) {
-			break
+		r.i = skipSpaces(s, r.i)
+		if r.i == len(s) {
+			return r.result()
 		}
-		var num int64
-		c := s[i]
-		switch {
-		case c == '-' || c == '+':
-			if c == '-' && i == 0 {
-				if _, e := parseSpan(s[1:]); e == nil {
-					return span{}, &spanError{msg: fmt.Sprintf("%s goes backwards; a duration must be positive, e.g. %s.", quote(s), quote(strings.TrimSpace(s[1:]))), definite: true}
-				}
-			}
-			return span{}, generic
-		case isDigit(c):
-			j := i
-			for j < len(s) && isDigit(s[j]) {
-				j++
-			}
-			if j-i > maxDigits {
-				return span{}, tooLong(s)
-			}
-			num, _ = strconv.ParseInt(s[i:j], 10, 64)
-			if j+1 < len(s) && (s[j] == '.' || s[j] == ',') && isDigit(s[j+1]) {
-				k := j + 1
-				for k < len(s) && isDigit(s[k]) {
-					k++
-				}
-				if _, ok := units[word(s, k)]; ok {
-					return span{}, &spanError{msg: fmt.Sprintf("I can't use fractions like %s; try whole units such as \"1h30m\" or \"36h\".", quote(s)), definite: true}
-				}
-				return span{}, generic
-			}
-			i = j
-		case isLetter(c):
-			w := word(s, i)
-			if w == "and" && count > 0 && !pendingAnd {
-				pendingAnd = true
-				i += len(w)
-				continue
-			}
-			n, ok := numberWords[w]
-			if !ok {
-				return span{}, generic
-			}
-			num = int64(n)
-			i += len(w)
-			if i < len(s) && !isSpace(s[i]) {
-				return span{}, generic
-			}
-		default:
-			return span{}, generic
+		// "and" may join two terms ("1 day and 12 hours"), but not come
+		// first, last or twice in a row.
+		if word(s, r.i) == "and" && r.count > 0 && !r.pendingAnd {
+			r.pendingAnd = true
+			r.i += len("and")
+			continue
 		}
-		pendingAnd = false
-		i = skipSpaces(s, i)
-		u := word(s, i)
-		unit, ok := units[u]
-		if !ok {
-			switch refusedUnits[u] {
-			case "seconds":
-				return span{}, &spanError{msg: fmt.Sprintf("%s is too fine; the smallest unit is minutes, e.g. \"1m\" or \"90m\".", quote(s)), definite: true}
-			case "months":
-				return span{}, &spanError{msg: fmt.Sprintf("Months vary in length, so I can't use %s; try days (\"30d\") or a date such as \"2026-12-01\".", quote(s)), definite: true}
-			case "years":
-				return span{}, &spanError{msg: fmt.Sprintf("Years vary in length, so I can't use %s; try days (\"365d\") or a date such as \"2027-12-01\".", quote(s)), definite: true}
-			}
-			if u == "" && count == 0 && i == len(s) {
-				return span{}, &spanError{msg: fmt.Sprintf("%s needs a unit, e.g. \"%dm\", \"%dh\" or \"%dd\".", quote(s), num, num, num)}
-			}
-			return span{}, generic
+		num, e := r.number()
+		if e != nil {
+			return span{}, e
 		}
-		if unit.rank >= lastRank {
-			return span{}, &spanError{msg: fmt.Sprintf("In %s, put each unit once, largest first, e.g. \"1d 12h\" or \"2h 30m\".", quote(s)), definite: true}
+		r.pendingAnd = false
+		if e := r.term(num); e != nil {
+			return span{}, e
 		}
-		lastRank = unit.rank
-		total += num * unit.minutes
-		if unit.rank >= 3 {
-			sp.days += num * unit.minutes / 1440
-		} else {
-			sp.minutes += num * unit.minutes
-		}
-		count++
-		i += len(u)
 	}
-	if count == 0 || pendingAnd {
-		return span{}, generic
+}
+
+// spanReader is parseSpan's place in s and what it has read so far.
+type spanReader struct {
+	s          string
+	i          int // the next byte of s to read
+	sp         span
+	total      int64 // minutes, for the bounds: days and minutes together
+	lastRank   int64 // the previous unit's, so that units go largest first
+	count      int   // terms read
+	pendingAnd bool  // an "and" was read and no term after it yet
+}
+
+// number reads the number that starts a term: digits ("90") or a word
+// ("two", "a"). An empty spanError is the generic failure: the input may
+// still be something else, such as a date for Moment.
+func (r *spanReader) number() (int64, *spanError) {
+	switch c := r.s[r.i]; {
+	case c == '-' || c == '+':
+		return 0, r.sign()
+	case isDigit(c):
+		return r.digits()
+	case isLetter(c):
+		return r.numberWord()
 	}
-	if total == 0 {
-		return span{}, &spanError{msg: fmt.Sprintf("%s is no time at all; give a length such as \"90m\" or \"2h\".", quote(s)), definite: true}
+	return 0, &spanError{}
+}
+
+// sign refuses a sign. A leading "-" before a valid duration ("-3h") was
+// clearly meant as one, so it gets its own definite message, which Moment
+// then reports instead of trying to read a date.
+func (r *spanReader) sign() *spanError {
+	s := r.s
+	if s[r.i] == '-' && r.i == 0 {
+		if _, e := parseSpan(s[1:]); e == nil {
+			return &spanError{msg: fmt.Sprintf("%s goes backwards; a duration must be positive, e.g. %s.", quote(s), quote(strings.TrimSpace(s[1:]))), definite: true}
+		}
 	}
-	if total > int64(MaxDuration/time.Minute) { // compared in minutes: no overflow
-		return span{}, tooLong(s)
+	return &spanError{}
+}
+
+// digits reads a number in digits. More than maxDigits is too long before
+// it is even converted, so that nothing after can overflow.
+func (r *spanReader) digits() (int64, *spanError) {
+	s, i := r.s, r.i
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
 	}
-	return sp, nil
+	if j-i > maxDigits {
+		return 0, tooLong(s)
+	}
+	num, _ := strconv.ParseInt(s[i:j], 10, 64)
+	if j+1 < len(s) && (s[j] == '.' || s[j] == ',') && isDigit(s[j+1]) {
+		return 0, fraction(s, j+1)
+	}
+	r.i = j
+	return num, nil
+}
+
+// fraction refuses a number with a decimal part that starts at s[k]. With a
+// unit after it ("1.5h", "1,5h") it was meant as a duration, so the message
+// says how to write one; otherwise it is the generic failure, since a date
+// such as "01.12.2026" starts the same way.
+func fraction(s string, k int) *spanError {
+	for k < len(s) && isDigit(s[k]) {
+		k++
+	}
+	if _, ok := units[word(s, k)]; ok {
+		return &spanError{msg: fmt.Sprintf("I can't use fractions like %s; try whole units such as \"1h30m\" or \"36h\".", quote(s)), definite: true}
+	}
+	return &spanError{}
+}
+
+// numberWord reads a number spelled as a word. It must end at a space or
+// the end of s: the unit after it is a word too ("two hours").
+func (r *spanReader) numberWord() (int64, *spanError) {
+	w := word(r.s, r.i)
+	n, ok := numberWords[w]
+	if !ok {
+		return 0, &spanError{}
+	}
+	r.i += len(w)
+	if r.i < len(r.s) && !isSpace(r.s[r.i]) {
+		return 0, &spanError{}
+	}
+	return int64(n), nil
+}
+
+// term reads the unit after num and adds num of it. Each unit may come
+// once, largest first, so that a slip such as "2h 3d" is refused rather
+// than added up.
+func (r *spanReader) term(num int64) *spanError {
+	r.i = skipSpaces(r.s, r.i)
+	u := word(r.s, r.i)
+	unit, ok := units[u]
+	if !ok {
+		return r.notAUnit(u, num)
+	}
+	if unit.rank >= r.lastRank {
+		return &spanError{msg: fmt.Sprintf("In %s, put each unit once, largest first, e.g. \"1d 12h\" or \"2h 30m\".", quote(r.s)), definite: true}
+	}
+	r.lastRank = unit.rank
+	r.total += num * unit.minutes
+	if unit.rank >= 3 { // weeks and days: on the calendar (see span)
+		r.sp.days += num * unit.minutes / 1440
+	} else {
+		r.sp.minutes += num * unit.minutes
+	}
+	r.count++
+	r.i += len(u)
+	return nil
+}
+
+// notAUnit refuses u, read where a unit should be after num. Seconds,
+// months and years are what people try, so each gets a hint; so does a lone
+// number ("90"), but not definitely: to Moment, "18" need not be a duration,
+// so it words its own message.
+func (r *spanReader) notAUnit(u string, num int64) *spanError {
+	s := r.s
+	switch refusedUnits[u] {
+	case "seconds":
+		return &spanError{msg: fmt.Sprintf("%s is too fine; the smallest unit is minutes, e.g. \"1m\" or \"90m\".", quote(s)), definite: true}
+	case "months":
+		return &spanError{msg: fmt.Sprintf("Months vary in length, so I can't use %s; try days (\"30d\") or a date such as \"2026-12-01\".", quote(s)), definite: true}
+	case "years":
+		return &spanError{msg: fmt.Sprintf("Years vary in length, so I can't use %s; try days (\"365d\") or a date such as \"2027-12-01\".", quote(s)), definite: true}
+	}
+	if u == "" && r.count == 0 && r.i == len(s) {
+		return &spanError{msg: fmt.Sprintf("%s needs a unit, e.g. \"%dm\", \"%dh\" or \"%dd\".", quote(s), num, num, num)}
+	}
+	return &spanError{}
+}
+
+// result is the span once all of s is read, if there was at least one term,
+// no "and" left waiting, and the total is above zero and at most
+// MaxDuration.
+func (r *spanReader) result() (span, *spanError) {
+	if r.count == 0 || r.pendingAnd {
+		return span{}, &spanError{}
+	}
+	if r.total == 0 {
+		return span{}, &spanError{msg: fmt.Sprintf("%s is no time at all; give a length such as \"90m\" or \"2h\".", quote(r.s)), definite: true}
+	}
+	if r.total > int64(MaxDuration/time.Minute) { // compared in minutes: no overflow
+		return span{}, tooLong(r.s)
+	}
+	return r.sp, nil
 }
 
 func tooLong(s string) *spanError {

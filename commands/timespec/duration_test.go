@@ -76,6 +76,7 @@ func TestDurationRejected(t *testing.T) {
 		{"1h1h", "largest first", nil},
 		{"3 bananas", "couldn't read", nil},
 		{"3d junk", "couldn't read", nil},
+		{"two2h", "couldn't read", nil},
 		{"and 3d", "couldn't read", nil},
 		{"3d and", "couldn't read", nil},
 		{"3d and and 2h", "couldn't read", nil},

@@ -105,14 +105,43 @@ func ParseRecurrence(s string) (Recurrence, error) {
 		return Recurrence{}, e
 	}
 	p := &parser{in: in, toks: tokenize(in)}
-	if p.peek(0) == "every" {
-		p.pos++
-		if p.peek(0) == "" {
-			return Recurrence{}, failf(in, `"every" needs a period after it, e.g. "every week", "every 2 weeks" or "every tuesday".`)
-		}
+	if e := p.every(); e != nil {
+		return Recurrence{}, e
 	}
+	n, numbered, e := p.repeatCount()
+	if e != nil {
+		return Recurrence{}, e
+	}
+	r, e := p.period(n, numbered)
+	if e != nil {
+		return Recurrence{}, e
+	}
+	if e := p.end(aRepeat); e != nil {
+		return Recurrence{}, e
+	}
+	return r, r.check(in)
+}
 
-	n, numbered := 1, false
+// every skips a leading "every", which String writes and people may type.
+// Alone it gets a hint rather than the generic message.
+func (p *parser) every() *Error {
+	if p.peek(0) != "every" {
+		return nil
+	}
+	p.pos++
+	if p.peek(0) == "" {
+		return failf(p.in, `"every" needs a period after it, e.g. "every week", "every 2 weeks" or "every tuesday".`)
+	}
+	return nil
+}
+
+// repeatCount reads how many periods pass between repeats: "3", "three" or
+// "other" (2); without one, 1. numbered reports whether one was given, as
+// some periods refuse a number ("every 2 weekly"). More than four digits is
+// too far apart for any period, so it is refused before it is converted.
+// "a" and "an", numbers in durations ("a day"), are not counts here.
+func (p *parser) repeatCount() (n int, numbered bool, e *Error) {
+	n = 1
 	switch tok := p.peek(0); {
 	case tok == "other":
 		n, numbered = 2, true
@@ -120,20 +149,40 @@ func ParseRecurrence(s string) (Recurrence, error) {
 		n, _ = strconv.Atoi(tok)
 		numbered = true
 	case len(tok) > 4 && strings.Trim(tok, "0123456789") == "":
-		return Recurrence{}, tooFarApart(in)
+		return 0, false, tooFarApart(p.in)
 	case tok != "a" && tok != "an" && numberWords[tok] > 0:
 		n, numbered = numberWords[tok], true
 	}
-	if numbered {
-		p.pos++
-		if n == 0 {
-			return Recurrence{}, failf(in, `%s never comes round; try "every week" or "every 2 weeks".`, quote(in))
-		}
+	if !numbered {
+		return n, false, nil
 	}
+	p.pos++
+	if n == 0 {
+		return 0, false, failf(p.in, `%s never comes round; try "every week" or "every 2 weeks".`, quote(p.in))
+	}
+	return n, true, nil
+}
 
+// adverbs are the one-word repeats, with the unit to suggest when a number
+// comes before one: "every 2 weekly" should be "every 2 weeks".
+var adverbs = map[string]struct {
+	r    Recurrence
+	unit string
+}{
+	"daily":       {Recurrence{Freq: Daily, Interval: 1}, "days"},
+	"weekly":      {Recurrence{Freq: Weekly, Interval: 1}, "weeks"},
+	"fortnightly": {Recurrence{Freq: Weekly, Interval: 2}, "fortnights"},
+	"monthly":     {Recurrence{Freq: Monthly, Interval: 1}, "months"},
+	"yearly":      {Recurrence{Freq: Yearly, Interval: 1}, "years"},
+	"annually":    {Recurrence{Freq: Yearly, Interval: 1}, "years"},
+}
+
+// period reads what repeats every n times: a unit ("2 weeks"), an adverb
+// ("weekly") or weekdays ("tuesday"). A weekly unit or adverb may name its
+// days after "on".
+func (p *parser) period(n int, numbered bool) (Recurrence, *Error) {
 	var r Recurrence
-	tok := p.peek(0)
-	switch tok {
+	switch tok := p.peek(0); tok {
 	case "day", "days":
 		r = Recurrence{Freq: Daily, Interval: n}
 	case "week", "weeks":
@@ -144,50 +193,60 @@ func ParseRecurrence(s string) (Recurrence, error) {
 		r = Recurrence{Freq: Monthly, Interval: n}
 	case "year", "years":
 		r = Recurrence{Freq: Yearly, Interval: n}
-	case "daily", "weekly", "fortnightly", "monthly", "yearly", "annually":
-		if numbered {
-			return Recurrence{}, failf(in, `I couldn't read %s as a repeat; say "every %d %s" instead.`, quote(in), n, map[string]string{
-				"daily": "days", "weekly": "weeks", "fortnightly": "fortnights", "monthly": "months", "yearly": "years", "annually": "years"}[tok])
-		}
-		r = map[string]Recurrence{
-			"daily": {Daily, 1, 0}, "weekly": {Weekly, 1, 0}, "fortnightly": {Weekly, 2, 0},
-			"monthly": {Monthly, 1, 0}, "yearly": {Yearly, 1, 0}, "annually": {Yearly, 1, 0}}[tok]
 	default:
-		days, ok, e := p.weekdayList()
-		if e != nil {
-			return Recurrence{}, e
-		}
+		a, ok := adverbs[tok]
 		if !ok {
-			if numbered && tok == "" {
-				return Recurrence{}, failf(in, `%s needs a unit, e.g. "every %d days" or "every %d weeks".`, quote(in), n, n)
-			}
-			return Recurrence{}, couldNot(in, aRepeat)
+			return p.weekdayRepeat(n, numbered)
 		}
-		if days == MondayToFriday && numbered && n > 1 {
-			return Recurrence{}, failf(in, `I can't repeat %s; try "every weekday" or "every 2 weeks on monday".`, quote(in))
+		if numbered {
+			return Recurrence{}, failf(p.in, `I couldn't read %s as a repeat; say "every %d %s" instead.`, quote(p.in), n, a.unit)
 		}
-		r = Recurrence{Freq: Weekly, Interval: n, Days: days}
-		if e := p.end(aRepeat); e != nil {
-			return Recurrence{}, e
-		}
-		return r, r.check(in)
+		r = a.r
 	}
 	p.pos++
 	if r.Freq == Weekly && p.peek(0) == "on" {
-		p.pos++
-		days, ok, e := p.weekdayList()
-		if e != nil {
-			return Recurrence{}, e
-		}
-		if !ok {
-			return Recurrence{}, failf(in, `"on" needs a weekday after it, e.g. "every 2 weeks on monday".`)
-		}
-		r.Days = days
+		return p.onDays(r)
 	}
-	if e := p.end(aRepeat); e != nil {
+	return r, nil
+}
+
+// onDays reads the weekdays after "on" ("every 2 weeks on monday") into the
+// weekly r; without them, r falls on its start's weekday.
+func (p *parser) onDays(r Recurrence) (Recurrence, *Error) {
+	p.pos++ // "on"
+	days, ok, e := p.weekdayList()
+	if e != nil {
 		return Recurrence{}, e
 	}
-	return r, r.check(in)
+	if !ok {
+		return Recurrence{}, failf(p.in, `"on" needs a weekday after it, e.g. "every 2 weeks on monday".`)
+	}
+	r.Days = days
+	return r, nil
+}
+
+// weekdayRepeat reads a weekly repeat named by its days: "tuesday",
+// "2 tuesdays", "monday and thursday", "weekday". It is the last reading
+// tried, so anything else is not a repeat; a number with nothing after it
+// ("every 2") gets a hint, as it most likely lacks its unit.
+func (p *parser) weekdayRepeat(n int, numbered bool) (Recurrence, *Error) {
+	tok := p.peek(0)
+	days, ok, e := p.weekdayList()
+	if e != nil {
+		return Recurrence{}, e
+	}
+	if !ok {
+		if numbered && tok == "" {
+			return Recurrence{}, failf(p.in, `%s needs a unit, e.g. "every %d days" or "every %d weeks".`, quote(p.in), n, n)
+		}
+		return Recurrence{}, couldNot(p.in, aRepeat)
+	}
+	// "every 2 weekdays" could mean every other working day or Monday to
+	// Friday every other week; the message offers a way to say either.
+	if days == MondayToFriday && numbered && n > 1 {
+		return Recurrence{}, failf(p.in, `I can't repeat %s; try "every weekday" or "every 2 weeks on monday".`, quote(p.in))
+	}
+	return Recurrence{Freq: Weekly, Interval: n, Days: days}, nil
 }
 
 func (r Recurrence) check(in string) error {

@@ -101,6 +101,7 @@ func TestParseRecurrenceRejected(t *testing.T) {
 		{"every tuesday 18:00", `but not "18:00"`, nil},
 		{"every 2 weekly", `say "every 2 weeks"`, nil},
 		{"every week on", `"on" needs a weekday`, nil},
+		{"every 2 weeks on monday and", "a weekday should follow", nil},
 		{"every month on monday", `but not "on monday"`, nil},
 		{"every day on monday", `but not "on monday"`, nil},
 		{"hourly", "couldn't read", nil},
