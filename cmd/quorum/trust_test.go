@@ -159,7 +159,13 @@ func TestVerifyCommand(t *testing.T) {
 	var prev *record.Entry
 	at := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		e, err := record.Next(prev, "motion.result", map[string]any{"id": i + 1, "text": fmt.Sprintf("Decision %d", i+1)}, at.Add(time.Duration(i)*time.Hour))
+		content, when := map[string]any{"id": i + 1, "text": fmt.Sprintf("Decision %d", i+1)}, at.Add(time.Duration(i)*time.Hour)
+		var e record.Entry
+		if prev == nil {
+			e, err = record.Start("!r:x", "motion.result", content, when)
+		} else {
+			e, err = record.Next(prev, "motion.result", content, when)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
