@@ -20,8 +20,10 @@
 //     of truth. [VerifyMinutes] checks the signature, parses the JSON blocks
 //     back and verifies the chain.
 //   - Database exports are ordinary OpenPGP messages encrypted to several
-//     delegates' keys, so any one of them can restore with plain gpg if the
-//     bot is gone.
+//     delegates' keys and signed by the assembly's key, so any one of them
+//     can restore with plain gpg if the bot is gone. [Decrypt] accepts only
+//     a good signature by the key it is given and stops a message that
+//     expands beyond a cap, so whoever holds a backup cannot forge one.
 //
 // Keys are v4 EdDSA (legacy Ed25519) with a Curve25519 ECDH subkey because that
 // is what GnuPG 2.2, still common on members' machines, understands; the newer

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -156,19 +157,20 @@ func TestGPGVerifiesMinutes(t *testing.T) {
 
 func TestGPGDecryptsExport(t *testing.T) {
 	g := newGPG(t)
-	alice, bob := fixtureKey(t, "Alice"), fixtureKey(t, "Bob")
+	alice, bob, bot := fixtureKey(t, "Alice"), fixtureKey(t, "Bob"), fixtureKey(t, "Assembly")
 	recipients, err := ReadPublicKeys(alice.pub, bob.pub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain := bytes.Repeat([]byte("SQLite format 3\x00\x01\x02\xff"), 20000)
 	var sealed bytes.Buffer
-	if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, "quorum-2026-03.db"); err != nil {
+	if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, bot.key, "quorum-2026-03.db"); err != nil {
 		t.Fatal(err)
 	}
 	sealedPath := g.file("quorum.db.gpg", sealed.Bytes())
 
 	g.importSecret(alice) // only Alice's secret key: Bob's part must not be needed
+	g.must(bot.pub, "--import")
 	outPath := filepath.Join(t.TempDir(), "restored.db")
 	if _, status, err := g.run(nil, "--pinentry-mode", "loopback", "--passphrase", "wrong", "--output", outPath, "--decrypt", sealedPath); err == nil || !bytes.Contains(status, []byte("Bad passphrase")) {
 		t.Fatalf("gpg --decrypt with a wrong passphrase: %v\n%s", err, status)
@@ -187,22 +189,46 @@ func TestGPGDecryptsExport(t *testing.T) {
 		"[GNUPG:] DECRYPTION_OKAY",
 		"[GNUPG:] GOODMDC",
 		"[GNUPG:] PLAINTEXT 62 0 quorum-2026-03.db",
+		"[GNUPG:] GOODSIG " + noSpaces(bot.key.Fingerprint())[24:],
+		"[GNUPG:] VALIDSIG " + noSpaces(bot.key.Fingerprint()),
 	} {
 		if !bytes.Contains(status, []byte(want)) {
 			t.Errorf("gpg --decrypt status lacks %q:\n%s", want, status)
 		}
 	}
 
-	// And the other way: a backup made with gpg --encrypt (compressed, as
-	// gpg does by default) decrypts here.
+	// And the other way: a backup that gpg signed with the bot's key and
+	// encrypted (compressed, as gpg does by default) decrypts here; one that
+	// gpg did not sign, or signed with another key (here the recipient's own),
+	// is refused before anything is written.
+	g.importSecret(bot)
 	g.must(alice.pub, "--import")
-	gpgSealed, _ := g.must(plain, "--trust-model", "always", "--recipient", noSpaces(alice.key.Fingerprint()), "--encrypt")
-	var restored bytes.Buffer
-	if err := Decrypt(&restored, bytes.NewReader(gpgSealed), alice.priv, alice.passphrase); err != nil {
-		t.Fatalf("Decrypt of gpg --encrypt output: %v", err)
+	to := []string{"--trust-model", "always", "--pinentry-mode", "loopback", "--recipient", noSpaces(alice.key.Fingerprint())}
+	signedBy := func(tk testKey) []string {
+		return []string{"--local-user", noSpaces(tk.key.Fingerprint()), "--passphrase", tk.passphrase, "--sign"}
 	}
-	if !bytes.Equal(restored.Bytes(), plain) {
-		t.Fatal("Decrypt of gpg --encrypt output differs from the input")
+	gpgSealed, _ := g.must(plain, append(append(to, signedBy(bot)...), "--encrypt")...)
+	var restored bytes.Buffer
+	sig, err := Decrypt(&restored, bytes.NewReader(gpgSealed), openAs(t, alice))
+	if err != nil {
+		t.Fatalf("Decrypt of gpg --sign --encrypt output: %v", err)
+	}
+	if !bytes.Equal(restored.Bytes(), plain) || !strings.Contains(sig.Signer, bot.key.Fingerprint()) {
+		t.Fatalf("Decrypt of gpg --sign --encrypt output differs from the input, or signer %q", sig.Signer)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unsigned", append(slices.Clone(to), "--encrypt"), "this backup is not signed"},
+		{"signed by the recipient", append(append(slices.Clone(to), signedBy(alice)...), "--encrypt"), "which is not the key given"},
+	} {
+		forged, _ := g.must(plain, tc.args...)
+		var out bytes.Buffer
+		if _, err := Decrypt(&out, bytes.NewReader(forged), openAs(t, alice)); err == nil || !strings.Contains(err.Error(), tc.want) || out.Len() != 0 {
+			t.Errorf("Decrypt of a backup %s by gpg: %v, %d bytes written; want %q and nothing", tc.name, err, out.Len(), tc.want)
+		}
 	}
 }
 
@@ -246,9 +272,12 @@ func TestGPGDelegateKeys(t *testing.T) {
 			}
 			plain := []byte(fmt.Sprintf("backup for %s\n", tc.name))
 			var sealed bytes.Buffer
-			if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, "q.db"); err != nil {
+			if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, fixtureKey(t, "Assembly").key, "q.db"); err != nil {
 				t.Fatalf("Encrypt to a gpg key: %v", err)
 			}
+			// The bot's key, from !key: without it gpg decrypts but cannot
+			// check the signature, and exits with status 2.
+			g.must(fixtureKey(t, "Assembly").pub, "--import")
 			out, _ := g.must(sealed.Bytes(), "--decrypt")
 			if !bytes.Equal(out, plain) {
 				t.Fatalf("gpg --decrypt = %q, want %q", out, plain)
