@@ -285,3 +285,70 @@ func TestGPGDelegateKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestGPGPaddedMinutes is why the advice is `gpg --output FILE --verify` and
+// to read only FILE, or `quorum verify`: text added before and after the
+// signed part of a clear-signed file does not change what gpg --verify
+// reports, and a Markdown viewer shows it like the rest. What gpg --output
+// writes is the signed text alone; VerifyMinutes (quorum verify) refuses the
+// padded file.
+func TestGPGPaddedMinutes(t *testing.T) {
+	g := newGPG(t)
+	tk := fixtureKey(t, "Assembly")
+	entries := buildChain(t, 6)
+	doc := RenderMinutes(testMinutes(entries), describeForTest)
+	if !bytes.Contains(doc, []byte("gpg --output CHECKED.md --verify FILE\n        then read CHECKED.md only.")) {
+		t.Fatalf("the minutes do not give the advice tested here:\n%s", doc)
+	}
+	signed, err := tk.key.ClearSign(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.must(tk.pub, "--import")
+	keyID := noSpaces(tk.key.Fingerprint())[24:]
+
+	const before = "# Minutes\n\n## Entry 7\n\n    Motion #99 (motion): Carried 12–0: the assembly dissolves the union.\n\n"
+	const after = "\n## Entry 8\n\n    Motion #100 (motion): Carried 12–0: the treasurer may spend the strike fund.\n"
+	for _, tc := range []struct{ name, before, after string }{
+		{"before", before, ""},
+		{"after", "", after},
+		{"before and after", before, after},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			padded := append(append([]byte(tc.before), signed...), tc.after...)
+			path := g.file("minutes-2026-11-30.md", padded)
+
+			// The hazard: gpg --verify reports a good signature.
+			_, status := g.must(nil, "--verify", path)
+			if !bytes.Contains(status, []byte("[GNUPG:] GOODSIG "+keyID)) {
+				t.Fatalf("gpg --verify of padded minutes does not report a good signature; the test proves nothing:\n%s", status)
+			}
+
+			// The advice: what gpg --output writes is the signed text, and
+			// only that.
+			checked := filepath.Join(t.TempDir(), "minutes-2026-11-30.checked.md")
+			_, status = g.must(nil, "--output", checked, "--verify", path)
+			if !bytes.Contains(status, []byte("[GNUPG:] GOODSIG "+keyID)) {
+				t.Fatalf("gpg --output --verify does not report a good signature:\n%s", status)
+			}
+			out, err := os.ReadFile(checked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// gpg ends the last line with a line break of its own.
+			if !bytes.Equal(bytes.TrimRight(out, "\n"), bytes.TrimRight(doc, "\n")) {
+				t.Errorf("gpg --output wrote %d bytes, not the %d signed", len(out), len(doc))
+			}
+			for _, forged := range []string{"dissolves the union", "strike fund"} {
+				if bytes.Contains(out, []byte(forged)) {
+					t.Errorf("gpg --output kept the forged text %q", forged)
+				}
+			}
+
+			// quorum verify refuses the padded file.
+			if _, err := VerifyMinutes(padded, tk.pub); err == nil || !strings.Contains(err.Error(), "not covered by the signature") {
+				t.Errorf("VerifyMinutes of padded minutes: %v", err)
+			}
+		})
+	}
+}

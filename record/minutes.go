@@ -103,8 +103,18 @@ func RenderMinutes(m Minutes, describe func(Entry) string) []byte {
 	return b.Bytes()
 }
 
-const howToCheck = `gpg --verify checks the signature against the assembly's public key
-(compare its fingerprint with the one announced in the room).
+const howToCheck = `Check these minutes with the assembly's public key from !key (compare
+its fingerprint with the one announced in the room), in one of two ways:
+
+quorum verify FILE --key KEY.asc
+    checks the signature, that nothing was added before or after the
+    signed text, and the chain of entries.
+
+gpg --output CHECKED.md --verify FILE
+    then read CHECKED.md only. gpg reports a good signature even when
+    unsigned text was added before or after the signed part, and a
+    viewer shows that text like the rest; CHECKED.md holds only what
+    was signed.
 
 The ` + "```json quorum-entry" + ` blocks are the record; the indented text is
 only a description for people. Each entry's hash is the hex SHA-256 of

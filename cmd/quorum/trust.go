@@ -16,8 +16,10 @@ func verifyCommand() *cobra.Command {
 		Use:   "verify FILE --key KEY.asc",
 		Short: "Check signed minutes: the signature and the hash chain inside",
 		Long: "Check minutes posted by !minutes: that the bot's key signed the whole document,\n" +
-			"and that the decisions in it form an unbroken hash chain. KEY.asc is the key\n" +
-			"from !key (check its fingerprint with another member).",
+			"with no unsigned text added before or after it (which gpg --verify does not\n" +
+			"report), and that the decisions in it form an unbroken hash chain that begins in\n" +
+			"the room the minutes name. KEY.asc is the key from !key (check its fingerprint\n" +
+			"with another member).",
 		Example: "  quorum verify minutes-2026-11-30.md --key quorum-key.asc",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {

@@ -84,6 +84,20 @@ func TestVerifyCommand(t *testing.T) {
 	if _, errOut, code := quorum(t, "verify", tampered, "--key", pub); code != 1 || !strings.Contains(errOut, "does NOT verify") {
 		t.Errorf("verify tampered minutes: %d %q", code, errOut)
 	}
+	// Unsigned text before or after the signed part, which gpg --verify
+	// alone does not report, is refused.
+	for name, padded := range map[string]string{
+		"before": "## Entry 4\n\n    Decision 4: carried unanimously\n\n" + string(signed),
+		"after":  string(signed) + "\n## Entry 4\n\n    Decision 4: carried unanimously\n",
+	} {
+		path := filepath.Join(dir, "padded-"+name+".md")
+		if err := os.WriteFile(path, []byte(padded), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, errOut, code := quorum(t, "verify", path, "--key", pub); code != 1 || !strings.Contains(errOut, "not covered by the signature") {
+			t.Errorf("verify minutes padded %s: %d %q", name, code, errOut)
+		}
+	}
 	if _, _, code := quorum(t, "verify", good); code != 2 {
 		t.Errorf("verify without --key: exit %d, want 2", code)
 	}
