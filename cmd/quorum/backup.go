@@ -275,7 +275,7 @@ func importCommand() *cobra.Command {
 					return fmt.Errorf("--signed-by %s: %w", signedBy, err)
 				}
 			} else {
-				cfg, err := config.Load(cfgPath)
+				cfg, err := config.Load(cfgPath, passphraseEnv)
 				if err != nil {
 					return err
 				}

@@ -144,9 +144,11 @@ func TestExportImport(t *testing.T) {
 		t.Errorf("restored database: %v %v", info, err)
 	}
 
-	// The bot's own key, read from the database the configuration names.
+	// The bot's own key, read from the database the configuration names;
+	// the passphrase's variable is not taken for an unknown configuration
+	// key.
 	viaConfig := filepath.Join(dir, "via-config.db")
-	if _, errOut, code = quorumWith(t, asBob, "import", backup, "--key", bobSecret, "--config", cfg, "--database", viaConfig); code != 0 {
+	if _, errOut, code = quorumWith(t, []string{"QUORUM_BOB_PASS=pass bob"}, "import", backup, "--key", bobSecret, "--passphrase-env", "QUORUM_BOB_PASS", "--config", cfg, "--database", viaConfig); code != 0 {
 		t.Errorf("import --config: %d %q", code, errOut)
 	}
 	// Without a key to check the signature with: a usage error.
