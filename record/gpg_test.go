@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -170,12 +171,24 @@ func TestGPGDecryptsExport(t *testing.T) {
 	sealedPath := g.file("quorum.db.gpg", sealed.Bytes())
 
 	g.importSecret(alice) // only Alice's secret key: Bob's part must not be needed
-	g.must(bot.pub, "--import")
 	outPath := filepath.Join(t.TempDir(), "restored.db")
 	if _, status, err := g.run(nil, "--pinentry-mode", "loopback", "--passphrase", "wrong", "--output", outPath, "--decrypt", sealedPath); err == nil || !bytes.Contains(status, []byte("Bad passphrase")) {
 		t.Fatalf("gpg --decrypt with a wrong passphrase: %v\n%s", err, status)
 	}
-	_, status := g.must(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
+	// Without the bot's public key gpg decrypts, but cannot check the
+	// signature and exits with status 2.
+	_, status, err := g.run(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
+	if exit, ok := errors.AsType[*exec.ExitError](err); !ok || exit.ExitCode() != 2 || !bytes.Contains(status, []byte("[GNUPG:] NO_PUBKEY")) {
+		t.Errorf("gpg --decrypt without the bot's key: %v\n%s", err, status)
+	}
+	if got, _ := os.ReadFile(outPath); !bytes.Equal(got, plain) {
+		t.Errorf("gpg --decrypt without the bot's key wrote %d bytes, not the %d encrypted", len(got), len(plain))
+	}
+	if err := os.Remove(outPath); err != nil {
+		t.Fatal(err)
+	}
+	g.must(bot.pub, "--import")
+	_, status = g.must(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
 	got, err := os.ReadFile(outPath)
 	if err != nil {
 		t.Fatal(err)

@@ -426,15 +426,17 @@ func TestBackupTargets(t *testing.T) {
 		}
 	}
 
-	// A database in use (its WAL beside it) is not replaced.
-	inUse := filepath.Join(dir, "in-use.db")
-	for _, f := range []string{inUse, inUse + "-wal"} {
-		if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
+	// A database in use (its WAL or journal beside it) is not replaced.
+	for _, journal := range []string{"-wal", "-journal"} {
+		inUse := filepath.Join(dir, "in-use"+journal+".db")
+		for _, f := range []string{inUse, inUse + journal} {
+			if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	if _, errOut, code := quorumWith(t, asBob, "import", backup, "--key", bobSecret, "--signed-by", botPub, "--database", inUse, "--force"); code != 1 || !strings.Contains(errOut, "stop the bot first") {
-		t.Errorf("import --force over a database in use: %d %q", code, errOut)
+		if _, errOut, code := quorumWith(t, asBob, "import", backup, "--key", bobSecret, "--signed-by", botPub, "--database", inUse, "--force"); code != 1 || !strings.Contains(errOut, journal+" exists") || !strings.Contains(errOut, "stop the bot first") {
+			t.Errorf("import --force over a database with its %s: %d %q", journal, code, errOut)
+		}
 	}
 	if l := leftovers(t, dir); len(l) > 0 {
 		t.Errorf("temporary files left behind: %q", l)
