@@ -300,7 +300,7 @@ func importCommand() *cobra.Command {
 	cmd.Flags().StringVar(&passphraseEnv, "passphrase-env", "QUORUM_KEY_PASSPHRASE", "environment variable holding the key's passphrase")
 	cmd.Flags().StringVar(&signedBy, "signed-by", "", "the bot's armored public key (from !key), which must have signed the backup")
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "instead of --signed-by: the bot's configuration, whose database holds its key")
-	cmd.Flags().StringVar(&maxSize, "max-size", "1GiB", "refuse a backup that expands beyond this (KiB, MiB, GiB)")
+	cmd.Flags().StringVar(&maxSize, "max-size", fmt.Sprintf("%dGiB", record.DefaultMaxSize>>30), "refuse a backup that expands beyond this (KiB, MiB, GiB)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the database file if it exists (stop the bot first)")
 	return cmd
 }
