@@ -162,8 +162,11 @@ func EnvName(key string) string {
 }
 
 // Load reads the file at path (may be empty: environment only), applies the
-// environment and validates the result.
-func Load(path string) (*Config, error) {
+// environment and validates the result. A key that the configuration does
+// not know, in the file or as a QUORUM_ variable, is an error; otherEnv
+// names QUORUM_ variables that the caller reads for itself (quorum import
+// --passphrase-env).
+func Load(path string, otherEnv ...string) (*Config, error) {
 	v := viper.New()
 	for key, value := range defaults {
 		v.SetDefault(key, value)
@@ -181,6 +184,16 @@ func Load(path string) (*Config, error) {
 			}
 			return nil, errorf("config file %s: %v", path, err)
 		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, errorf("config file %s: %v", path, err)
+		}
+		if err := checkFileKeys(path, data); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkEnvKeys(otherEnv); err != nil {
+		return nil, err
 	}
 	if err := setJSONFromEnv(v); err != nil {
 		return nil, err

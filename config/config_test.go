@@ -34,6 +34,12 @@ func clearEnv(t *testing.T) {
 		clearVar(t, EnvName(key))
 	}
 	clearVar(t, EnvName("rooms"))
+	// Any other QUORUM_ variable would be refused as unknown.
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "QUORUM_") {
+			clearVar(t, name)
+		}
+	}
 }
 
 func clearVar(t *testing.T, name string) {
@@ -562,4 +568,83 @@ func describeDefault(t *testing.T, v any) string {
 	}
 	t.Fatalf("no way to describe the default %#v", v)
 	return ""
+}
+
+// TestUnknownKeys: a key the configuration does not know, at any depth, is
+// refused with its line and the key it most likely meant.
+func TestUnknownKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		block string
+		want  []string
+	}{
+		{"typo", "require_encrytion: false", []string{"line 5: unknown key \"require_encrytion\"", "did you mean `require_encryption`?"}},
+		{"list key", `allowed_inviter: ["@ana:example.org"]`, []string{"line 5: unknown key \"allowed_inviter\"", "did you mean `allowed_inviters`?"}},
+		{"section", "motion:\n  threshold: 2/3", []string{"line 5: unknown key \"motion\"", "did you mean `motions`?"}},
+		{"nested", "motions:\n  closes: 48h\n  thresold: 2/3", []string{"line 7: unknown key \"motions.thresold\"", "did you mean `motions.threshold`?"}},
+		{"nested deeper", "delegates:\n  term: 30d\n  recal_threshold: 2/3", []string{"line 7: unknown key \"delegates.recal_threshold\"", "did you mean `delegates.recall_threshold`?"}},
+		{"in a room", "rooms:\n  - id: \"!a:example.org\"\n    timezon: Europe/Paris", []string{"line 7: unknown key \"rooms[0].timezon\"", "did you mean `rooms[0].timezone`?"}},
+		{"in a room's motions", "rooms:\n  - id: \"!a:example.org\"\n  - id: \"!b:example.org\"\n    motions:\n      quorom: 50%", []string{"line 9: unknown key \"rooms[1].motions.quorom\"", "did you mean `rooms[1].motions.quorum`?"}},
+		{"wrong level", "threshold: 2/3", []string{"line 5: unknown key \"threshold\"", "did you mean `motions.threshold`?"}},
+		{"nothing near", "colour: blue", []string{"line 5: unknown key \"colour\" (config.example.yaml lists every key)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			path := writeConfig(t, configWith(tc.block))
+			_, err := Load(path)
+			wantConfigError(t, err, append([]string{"config: " + path + " "}, tc.want...)...)
+			if err != nil && tc.name != "nothing near" && strings.Count(err.Error(), "did you mean") != 1 {
+				t.Errorf("error %q", err)
+			}
+		})
+	}
+
+	// What viper reads is accepted: keys in another case, a role of one's
+	// own under power_levels, a YAML merge.
+	clearEnv(t)
+	cfg := load(t, configWith("Timezone: Europe/Paris", "delegates:\n  power_levels:\n    treasurer: 40",
+		"rooms:\n  - id: \"!a:example.org\"\n    motions: &m\n      threshold: 2/3\n  - id: \"!b:example.org\"\n    motions:\n      <<: *m\n      closes: 24h"))
+	if cfg.Timezone != "Europe/Paris" || cfg.Delegates.PowerLevels["treasurer"] != 40 {
+		t.Errorf("timezone %q, power levels %v", cfg.Timezone, cfg.Delegates.PowerLevels)
+	}
+	if m := cfg.MotionDefaults("!b:example.org"); m.Threshold != "2/3" || m.Closes != "24h" {
+		t.Errorf("merged room motions = %+v", m)
+	}
+}
+
+// TestUnknownEnv: a QUORUM_ variable that names no key is refused, with the
+// variable it most likely meant; the tools' own variables, and those a
+// caller names, are not configuration and pass.
+func TestUnknownEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		want        []string
+	}{
+		{"QUORUM_MOTIONS_THRESOLD", "2/3", []string{"QUORUM_MOTIONS_THRESOLD names no configuration key", "did you mean `QUORUM_MOTIONS_THRESHOLD`?"}},
+		{"QUORUM_REQUIRE_ENCRYPTON", "false", []string{"did you mean `QUORUM_REQUIRE_ENCRYPTION`?"}},
+		{"QUORUM_ALLOWED_INVITER", "@ana:example.org", []string{"did you mean `QUORUM_ALLOWED_INVITERS`?"}},
+		{"QUORUM_MOTIONS", `{"closes": "24h"}`, []string{"QUORUM_MOTIONS names no configuration key"}},
+		{"QUORUM_COLOUR", "blue", []string{"QUORUM_COLOUR names no configuration key (a variable is QUORUM_ and a key"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(tc.name, tc.value)
+			_, err := Load(writeConfig(t, base))
+			wantConfigError(t, err, tc.want...)
+		})
+	}
+
+	clearEnv(t)
+	path := writeConfig(t, base)
+	t.Setenv("QUORUM_KEY_PASSPHRASE", "x")
+	t.Setenv("QUORUM_CACHE_DIR", t.TempDir())
+	t.Setenv("QUORUM_MOTIONS_THRESHOLD", "2/3")
+	t.Setenv("QUORUM_BOB_PASSPHRASE", "x")
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "QUORUM_BOB_PASSPHRASE") {
+		t.Errorf("a variable the caller did not name: %v", err)
+	}
+	cfg, err := Load(path, "QUORUM_BOB_PASSPHRASE")
+	if err != nil || cfg.Motions.Threshold != "2/3" {
+		t.Errorf("known variables only: %v, threshold %v", err, cfg)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -17,6 +18,17 @@ import (
 // confused with a SHA-256 of anything else, and so a future format can change
 // the encoding without ambiguity.
 const hashDomain = "quorum-record-v1"
+
+// genesisDomain starts the hash that a room's first entry links to (see
+// [Genesis]); being different from hashDomain, no entry hash can pass for
+// a genesis hash.
+const genesisDomain = "quorum-genesis-v1"
+
+// shortLen is how many hex characters of a hash are shown to members: 16,
+// so 64 bits. A forger who wants another history whose head starts the same
+// must find a second preimage of those bits: about 2^64 SHA-256 operations,
+// out of reach, where 48 bits (2^48) take a single GPU hours.
+const shortLen = 16
 
 // timeFormat is how an entry's time enters the hash and the minutes. Entries
 // are whole seconds in UTC, so this prints e.g. 2026-03-03T18:04:05Z; a time
@@ -41,19 +53,59 @@ type Entry struct {
 	// Content is the decision's details as canonical JSON ([Canonical]), so
 	// that it hashes the same after a trip through the database.
 	Content json.RawMessage `json:"content"`
-	// Prev is the hex SHA-256 of the previous entry; empty for the room's
-	// first entry. It is what ties the chain together.
+	// Prev is the hex SHA-256 of the previous entry; for the room's first
+	// entry it is the room's [Genesis] hash, or empty in a chain begun
+	// before chains were bound to their room. It is what ties the chain
+	// together.
 	Prev string `json:"prev"`
 	// Hash is the hex SHA-256 of this entry's fields ([Entry.ComputeHash]).
 	Hash string `json:"hash"`
 }
 
-// Next makes the entry that follows prev (nil for the room's first entry),
-// because the hash, sequence number and link must be computed in exactly one
-// place. content is encoded with [Canonical]. at is converted to UTC and
-// truncated to the second; if the clock has stepped back it is raised to
-// prev's time, so that times never decrease along the chain.
+// Genesis is what the first entry of room's chain links to: the hex SHA-256
+// over the length-prefixed fields (as in [Entry.ComputeHash])
+// "quorum-genesis-v1" and the room ID. Since the first entry's hash covers
+// its Prev, the room ID is part of that hash and so of every later one: a
+// chain, or any entry of it, moved to another room no longer verifies there
+// ([VerifyRoom]).
+//
+// Chains begun before this rule have an empty Prev in their first entry
+// (version 1). They stay valid as they are: rewriting them would change every
+// hash that members already hold. Their later entries keep linking to them,
+// and only a room without entries starts a chain bound to its room. A forger
+// cannot turn a bound chain into an unbound one without changing every hash
+// after it, which the chain head in members' hands shows.
+func Genesis(room string) string {
+	h := sha256.New()
+	writeField(h, []byte(genesisDomain))
+	writeField(h, []byte(room))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Start makes the first entry of room's chain, linked to [Genesis] of room.
+// content and at are treated as in [Next].
+func Start(room, kind string, content any, at time.Time) (Entry, error) {
+	if room == "" {
+		return Entry{}, errors.New("record: room is empty")
+	}
+	return newEntry(nil, Genesis(room), kind, content, at)
+}
+
+// Next makes the entry that follows prev (use [Start] for a room's first
+// entry), because the hash, sequence number and link must be computed in
+// exactly one place. content is encoded with [Canonical]. at is converted to
+// UTC and truncated to the second; if the clock has stepped back it is raised
+// to prev's time, so that times never decrease along the chain.
 func Next(prev *Entry, kind string, content any, at time.Time) (Entry, error) {
+	if prev == nil {
+		return Entry{}, errors.New("record: no previous entry (a room's first entry is made with Start)")
+	}
+	return newEntry(prev, "", kind, content, at)
+}
+
+// newEntry makes the entry after prev, or the first one linked to genesis
+// when prev is nil.
+func newEntry(prev *Entry, genesis, kind string, content any, at time.Time) (Entry, error) {
 	if kind == "" {
 		return Entry{}, errors.New("record: entry kind is empty")
 	}
@@ -72,6 +124,7 @@ func Next(prev *Entry, kind string, content any, at time.Time) (Entry, error) {
 		Time:    at.UTC().Truncate(time.Second),
 		Kind:    kind,
 		Content: c,
+		Prev:    genesis,
 	}
 	if prev != nil {
 		if !isHexHash(prev.Hash) {
@@ -95,28 +148,48 @@ func Next(prev *Entry, kind string, content any, at time.Time) (Entry, error) {
 // store, or an auditor's tool, can check a single entry.
 func (e Entry) ComputeHash() string {
 	h := sha256.New()
-	field := func(b []byte) {
-		var n [8]byte
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	field([]byte(hashDomain))
-	field(strconv.AppendInt(nil, e.Seq, 10))
-	field([]byte(e.Time.UTC().Format(timeFormat)))
-	field([]byte(e.Kind))
-	field(e.Content)
-	field([]byte(e.Prev))
+	writeField(h, []byte(hashDomain))
+	writeField(h, strconv.AppendInt(nil, e.Seq, 10))
+	writeField(h, []byte(e.Time.UTC().Format(timeFormat)))
+	writeField(h, []byte(e.Kind))
+	writeField(h, e.Content)
+	writeField(h, []byte(e.Prev))
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Short returns the first 12 hex characters of the hash: enough for members
-// to compare the chain head posted in the room with the minutes by eye.
-func (e Entry) Short() string {
-	if len(e.Hash) < 12 {
-		return e.Hash
+// writeField writes b as its 8-byte big-endian length, then its bytes.
+func writeField(h hash.Hash, b []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+// Short returns the first 16 hex characters (64 bits) of the hash: what the
+// bot posts as the chain head, short enough for members to compare with the
+// minutes by eye and long enough that nobody can make another history that
+// starts the same (see shortLen).
+func (e Entry) Short() string { return short(e.Hash) }
+
+func short(hash string) string {
+	if len(hash) < shortLen {
+		return hash
 	}
-	return e.Hash[:12]
+	return hash[:shortLen]
+}
+
+// VerifyRoom is [Verify] for entries that must belong to room's chain: if
+// they start at entry 1, its Prev must be room's [Genesis] (or empty, in a
+// chain begun before chains were bound to their room). A chain, or its first
+// entry, moved from another room fails here.
+func VerifyRoom(room string, entries []Entry) error {
+	if err := Verify(entries); err != nil {
+		return err
+	}
+	if len(entries) > 0 && entries[0].Seq == 1 && entries[0].Prev != "" && entries[0].Prev != Genesis(room) {
+		return fmt.Errorf("entry 1: the chain does not begin in room %s (moved from another room?)", room)
+	}
+	return nil
 }
 
 // Verify checks that entries form an unbroken stretch of one chain: sequence
@@ -124,8 +197,10 @@ func (e Entry) Short() string {
 // the one before, times do not go back and content is canonical JSON. The
 // first entry may continue an earlier part of the chain (Seq > 1, Prev set):
 // its Prev should then be compared with the head of that earlier part, which
-// is outside what Verify can see ([VerifyMinutes] reports it). The error names
-// the entry and the likely cause, for showing to members as it is.
+// is outside what Verify can see ([VerifyMinutes] reports it). Entry 1 links
+// to its room's genesis, which Verify cannot check without the room: use
+// [VerifyRoom] when the room is known. The error names the entry and the
+// likely cause, for showing to members as it is.
 func Verify(entries []Entry) error {
 	// Order first: a swap would otherwise be reported as a gap.
 	for i := 1; i < len(entries); i++ {
@@ -160,8 +235,8 @@ func Verify(entries []Entry) error {
 				return fmt.Errorf("entry %d: time goes back from %s to %s (reordered?)",
 					e.Seq, p.Time.UTC().Format(timeFormat), e.Time.UTC().Format(timeFormat))
 			}
-		case e.Seq == 1 && e.Prev != "":
-			return errors.New("entry 1: the first entry of the chain has a previous hash")
+		case e.Seq == 1 && e.Prev != "" && !isHexHash(e.Prev):
+			return errors.New("entry 1: the link to the room's genesis is not a hex SHA-256")
 		case e.Seq > 1 && !isHexHash(e.Prev):
 			return fmt.Errorf("entry %d: previous hash is missing or not a hex SHA-256", e.Seq)
 		}

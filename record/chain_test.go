@@ -14,15 +14,15 @@ import (
 
 func TestChainVerifies(t *testing.T) {
 	entries := buildChain(t, 10)
-	if err := Verify(entries); err != nil {
-		t.Fatalf("Verify: %v", err)
+	if err := VerifyRoom(testRoom, entries); err != nil {
+		t.Fatalf("VerifyRoom: %v", err)
 	}
 	for i, e := range entries {
 		if e.Seq != int64(i+1) {
 			t.Errorf("entry %d has Seq %d", i+1, e.Seq)
 		}
-		if i == 0 && e.Prev != "" {
-			t.Errorf("genesis Prev = %q, want empty", e.Prev)
+		if i == 0 && e.Prev != Genesis(testRoom) {
+			t.Errorf("entry 1 Prev = %q, want the room's genesis %q", e.Prev, Genesis(testRoom))
 		}
 		if i > 0 && e.Prev != entries[i-1].Hash {
 			t.Errorf("entry %d Prev does not link to entry %d", e.Seq, i)
@@ -30,7 +30,8 @@ func TestChainVerifies(t *testing.T) {
 		if e.Time.Location() != time.UTC || e.Time.Nanosecond() != 0 {
 			t.Errorf("entry %d time %v is not whole-second UTC", e.Seq, e.Time)
 		}
-		if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(e.Short()) || !strings.HasPrefix(e.Hash, e.Short()) {
+		// 16 hex characters: 64 bits.
+		if !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(e.Short()) || !strings.HasPrefix(e.Hash, e.Short()) {
 			t.Errorf("entry %d Short() = %q, hash %q", e.Seq, e.Short(), e.Hash)
 		}
 	}
@@ -100,11 +101,20 @@ func TestChainTampering(t *testing.T) {
 		{"duplicate an entry", func(es []Entry) []Entry {
 			return slices.Insert(es, 5, es[4])
 		}, "seq 5 appears twice (entry duplicated?)"},
-		{"genesis with a prev", func(es []Entry) []Entry {
-			es[0].Prev = es[1].Hash
+		{"genesis of another room", func(es []Entry) []Entry {
+			es[0].Prev = Genesis("!other:example.org")
+			rehash(&es[0])
+			for i := 1; i < len(es); i++ {
+				es[i].Prev = es[i-1].Hash
+				rehash(&es[i])
+			}
+			return es
+		}, "entry 1: the chain does not begin in room " + testRoom + " (moved from another room?)"},
+		{"genesis not a hash", func(es []Entry) []Entry {
+			es[0].Prev = "genesis"
 			rehash(&es[0])
 			return es
-		}, "entry 1: the first entry of the chain has a previous hash"},
+		}, "entry 1: the link to the room's genesis is not a hex SHA-256"},
 		{"time goes back", func(es []Entry) []Entry {
 			es[4].Time = es[3].Time.Add(-time.Hour)
 			rehash(&es[4])
@@ -139,7 +149,7 @@ func TestChainTampering(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			entries := tc.tamper(buildChain(t, 10))
-			err := Verify(entries)
+			err := VerifyRoom(testRoom, entries)
 			if err == nil {
 				t.Fatalf("Verify passed, want %q", tc.want)
 			}
@@ -169,15 +179,15 @@ func TestChainPeriodCut(t *testing.T) {
 func TestNext(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
 	at := time.Date(2026, 3, 2, 19, 30, 0, 987654321, paris)
-	first, err := Next(nil, "roster.change", map[string]int{"members": 41}, at)
+	first, err := Start(testRoom, "roster.change", map[string]int{"members": 41}, at)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := time.Date(2026, 3, 2, 18, 30, 0, 0, time.UTC); !first.Time.Equal(want) || first.Time.Location() != time.UTC {
 		t.Errorf("Time = %v, want %v in UTC", first.Time, want)
 	}
-	if first.Seq != 1 || first.Prev != "" || string(first.Content) != `{"members":41}` {
-		t.Errorf("genesis = %+v", first)
+	if first.Seq != 1 || first.Prev != Genesis(testRoom) || string(first.Content) != `{"members":41}` {
+		t.Errorf("first entry = %+v", first)
 	}
 
 	// A clock that steps back must not make the record look reordered.
@@ -207,10 +217,104 @@ func TestNext(t *testing.T) {
 		{"zero time", nil, "x", 1, time.Time{}},
 		{"content not json", nil, "x", make(chan int), at},
 		{"prev without hash", &Entry{Seq: 3}, "x", 1, at},
+		{"no prev", nil, "x", 1, at},
 	} {
 		if _, err := Next(tc.prev, tc.kind, tc.content, tc.at); err == nil {
 			t.Errorf("%s: Next succeeded", tc.name)
 		}
+	}
+	for _, tc := range []struct {
+		name, room, kind string
+		at               time.Time
+	}{
+		{"empty room", "", "x", at},
+		{"empty kind", testRoom, "", at},
+		{"zero time", testRoom, "x", time.Time{}},
+	} {
+		if _, err := Start(tc.room, tc.kind, 1, tc.at); err == nil {
+			t.Errorf("%s: Start succeeded", tc.name)
+		}
+	}
+}
+
+// TestChainBoundToRoom: the room ID is in the hash of a room's first entry,
+// so the same decisions make different chains in two rooms, and nothing
+// moves from one room's chain to another's unnoticed. Chains begun before
+// that rule (an empty genesis) still verify.
+func TestChainBoundToRoom(t *testing.T) {
+	const other = "!dayshift:example.org"
+	a, b := buildRoomChain(t, testRoom, 5), buildRoomChain(t, other, 5)
+	for i := range a {
+		if a[i].Hash == b[i].Hash {
+			t.Errorf("entry %d hashes alike in two rooms with the same content", i+1)
+		}
+		if i > 0 && (a[i].Kind != b[i].Kind || string(a[i].Content) != string(b[i].Content) || !a[i].Time.Equal(b[i].Time)) {
+			t.Fatalf("entry %d: the two rooms' content differs, the test proves nothing", i+1)
+		}
+	}
+	if err := VerifyRoom(other, b); err != nil {
+		t.Fatalf("VerifyRoom(other room's own chain) = %v", err)
+	}
+
+	moved := "entry 1: the chain does not begin in room " + other + " (moved from another room?)"
+	for _, tc := range []struct {
+		name    string
+		entries []Entry
+		want    string
+	}{
+		{"a whole chain moved", a, moved},
+		{"its first entry moved", append([]Entry{a[0]}, b[1:]...), "entry 2: previous hash does not match entry 1 (deleted or reordered?)"},
+		{"its first entry moved, the next relinked", func() []Entry {
+			es := slices.Clone(a[:2])
+			es[1].Prev = es[0].Hash
+			rehash(&es[1])
+			return es
+		}(), moved},
+		{"a later entry moved", []Entry{b[0], b[1], a[2], b[3]}, "entry 3: previous hash does not match entry 2 (deleted or reordered?)"},
+	} {
+		if err := VerifyRoom(other, tc.entries); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: VerifyRoom = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+
+	// A chain begun before rooms were bound: entry 1 links to nothing.
+	legacy := slices.Clone(a)
+	legacy[0].Prev = ""
+	rehash(&legacy[0])
+	for i := 1; i < len(legacy); i++ {
+		legacy[i].Prev = legacy[i-1].Hash
+		rehash(&legacy[i])
+	}
+	for _, room := range []string{testRoom, other} {
+		if err := VerifyRoom(room, legacy); err != nil {
+			t.Errorf("VerifyRoom(%s, chain begun before rooms were bound) = %v", room, err)
+		}
+	}
+	// A stretch that starts later cannot be placed; its link is shown to
+	// members instead (VerifyMinutes).
+	if err := VerifyRoom(other, a[2:]); err != nil {
+		t.Errorf("VerifyRoom(a later stretch) = %v", err)
+	}
+}
+
+// TestGenesisEncoding pins the documented genesis hash, as TestHashEncoding
+// pins the entry hash.
+func TestGenesisEncoding(t *testing.T) {
+	var b []byte
+	for _, f := range []string{"quorum-genesis-v1", testRoom} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	sum := sha256.Sum256(b)
+	if got, want := Genesis(testRoom), hex.EncodeToString(sum[:]); got != want {
+		t.Fatalf("Genesis = %s, want %s (the documented encoding)", got, want)
+	}
+	// Computed independently with Python's hashlib and struct.pack(">Q", ...).
+	if got, golden := Genesis(testRoom), "150afca674f73a9c50067d6dc116385cb1c8c523b16e98098836f1deb9053512"; got != golden {
+		t.Fatalf("Genesis = %s, want golden %s", got, golden)
+	}
+	if Genesis("!a:x") == Genesis("!A:x") {
+		t.Fatal("room IDs are case-sensitive; their genesis must differ")
 	}
 }
 

@@ -2,11 +2,13 @@ package record
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -156,14 +158,14 @@ func TestGPGVerifiesMinutes(t *testing.T) {
 
 func TestGPGDecryptsExport(t *testing.T) {
 	g := newGPG(t)
-	alice, bob := fixtureKey(t, "Alice"), fixtureKey(t, "Bob")
+	alice, bob, bot := fixtureKey(t, "Alice"), fixtureKey(t, "Bob"), fixtureKey(t, "Assembly")
 	recipients, err := ReadPublicKeys(alice.pub, bob.pub)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain := bytes.Repeat([]byte("SQLite format 3\x00\x01\x02\xff"), 20000)
 	var sealed bytes.Buffer
-	if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, "quorum-2026-03.db"); err != nil {
+	if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, bot.key, "quorum-2026-03.db"); err != nil {
 		t.Fatal(err)
 	}
 	sealedPath := g.file("quorum.db.gpg", sealed.Bytes())
@@ -173,7 +175,20 @@ func TestGPGDecryptsExport(t *testing.T) {
 	if _, status, err := g.run(nil, "--pinentry-mode", "loopback", "--passphrase", "wrong", "--output", outPath, "--decrypt", sealedPath); err == nil || !bytes.Contains(status, []byte("Bad passphrase")) {
 		t.Fatalf("gpg --decrypt with a wrong passphrase: %v\n%s", err, status)
 	}
-	_, status := g.must(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
+	// Without the bot's public key gpg decrypts, but cannot check the
+	// signature and exits with status 2.
+	_, status, err := g.run(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
+	if exit, ok := errors.AsType[*exec.ExitError](err); !ok || exit.ExitCode() != 2 || !bytes.Contains(status, []byte("[GNUPG:] NO_PUBKEY")) {
+		t.Errorf("gpg --decrypt without the bot's key: %v\n%s", err, status)
+	}
+	if got, _ := os.ReadFile(outPath); !bytes.Equal(got, plain) {
+		t.Errorf("gpg --decrypt without the bot's key wrote %d bytes, not the %d encrypted", len(got), len(plain))
+	}
+	if err := os.Remove(outPath); err != nil {
+		t.Fatal(err)
+	}
+	g.must(bot.pub, "--import")
+	_, status = g.must(nil, "--pinentry-mode", "loopback", "--passphrase", alice.passphrase, "--output", outPath, "--decrypt", sealedPath)
 	got, err := os.ReadFile(outPath)
 	if err != nil {
 		t.Fatal(err)
@@ -187,22 +202,46 @@ func TestGPGDecryptsExport(t *testing.T) {
 		"[GNUPG:] DECRYPTION_OKAY",
 		"[GNUPG:] GOODMDC",
 		"[GNUPG:] PLAINTEXT 62 0 quorum-2026-03.db",
+		"[GNUPG:] GOODSIG " + noSpaces(bot.key.Fingerprint())[24:],
+		"[GNUPG:] VALIDSIG " + noSpaces(bot.key.Fingerprint()),
 	} {
 		if !bytes.Contains(status, []byte(want)) {
 			t.Errorf("gpg --decrypt status lacks %q:\n%s", want, status)
 		}
 	}
 
-	// And the other way: a backup made with gpg --encrypt (compressed, as
-	// gpg does by default) decrypts here.
+	// And the other way: a backup that gpg signed with the bot's key and
+	// encrypted (compressed, as gpg does by default) decrypts here; one that
+	// gpg did not sign, or signed with another key (here the recipient's own),
+	// is refused before anything is written.
+	g.importSecret(bot)
 	g.must(alice.pub, "--import")
-	gpgSealed, _ := g.must(plain, "--trust-model", "always", "--recipient", noSpaces(alice.key.Fingerprint()), "--encrypt")
-	var restored bytes.Buffer
-	if err := Decrypt(&restored, bytes.NewReader(gpgSealed), alice.priv, alice.passphrase); err != nil {
-		t.Fatalf("Decrypt of gpg --encrypt output: %v", err)
+	to := []string{"--trust-model", "always", "--pinentry-mode", "loopback", "--recipient", noSpaces(alice.key.Fingerprint())}
+	signedBy := func(tk testKey) []string {
+		return []string{"--local-user", noSpaces(tk.key.Fingerprint()), "--passphrase", tk.passphrase, "--sign"}
 	}
-	if !bytes.Equal(restored.Bytes(), plain) {
-		t.Fatal("Decrypt of gpg --encrypt output differs from the input")
+	gpgSealed, _ := g.must(plain, append(append(to, signedBy(bot)...), "--encrypt")...)
+	var restored bytes.Buffer
+	sig, err := Decrypt(&restored, bytes.NewReader(gpgSealed), openAs(t, alice))
+	if err != nil {
+		t.Fatalf("Decrypt of gpg --sign --encrypt output: %v", err)
+	}
+	if !bytes.Equal(restored.Bytes(), plain) || !strings.Contains(sig.Signer, bot.key.Fingerprint()) {
+		t.Fatalf("Decrypt of gpg --sign --encrypt output differs from the input, or signer %q", sig.Signer)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unsigned", append(slices.Clone(to), "--encrypt"), "this backup is not signed"},
+		{"signed by the recipient", append(append(slices.Clone(to), signedBy(alice)...), "--encrypt"), "which is not the key given"},
+	} {
+		forged, _ := g.must(plain, tc.args...)
+		var out bytes.Buffer
+		if _, err := Decrypt(&out, bytes.NewReader(forged), openAs(t, alice)); err == nil || !strings.Contains(err.Error(), tc.want) || out.Len() != 0 {
+			t.Errorf("Decrypt of a backup %s by gpg: %v, %d bytes written; want %q and nothing", tc.name, err, out.Len(), tc.want)
+		}
 	}
 }
 
@@ -246,12 +285,82 @@ func TestGPGDelegateKeys(t *testing.T) {
 			}
 			plain := []byte(fmt.Sprintf("backup for %s\n", tc.name))
 			var sealed bytes.Buffer
-			if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, "q.db"); err != nil {
+			if err := Encrypt(&sealed, bytes.NewReader(plain), recipients, fixtureKey(t, "Assembly").key, "q.db"); err != nil {
 				t.Fatalf("Encrypt to a gpg key: %v", err)
 			}
+			// The bot's key, from !key: without it gpg decrypts but cannot
+			// check the signature, and exits with status 2.
+			g.must(fixtureKey(t, "Assembly").pub, "--import")
 			out, _ := g.must(sealed.Bytes(), "--decrypt")
 			if !bytes.Equal(out, plain) {
 				t.Fatalf("gpg --decrypt = %q, want %q", out, plain)
+			}
+		})
+	}
+}
+
+// TestGPGPaddedMinutes is why the advice is `gpg --output FILE --verify` and
+// to read only FILE, or `quorum verify`: text added before and after the
+// signed part of a clear-signed file does not change what gpg --verify
+// reports, and a Markdown viewer shows it like the rest. What gpg --output
+// writes is the signed text alone; VerifyMinutes (quorum verify) refuses the
+// padded file.
+func TestGPGPaddedMinutes(t *testing.T) {
+	g := newGPG(t)
+	tk := fixtureKey(t, "Assembly")
+	entries := buildChain(t, 6)
+	doc := RenderMinutes(testMinutes(entries), describeForTest)
+	if !bytes.Contains(doc, []byte("gpg --output CHECKED.md --verify FILE\n        then read CHECKED.md only.")) {
+		t.Fatalf("the minutes do not give the advice tested here:\n%s", doc)
+	}
+	signed, err := tk.key.ClearSign(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.must(tk.pub, "--import")
+	keyID := noSpaces(tk.key.Fingerprint())[24:]
+
+	const before = "# Minutes\n\n## Entry 7\n\n    Motion #99 (motion): Carried 12–0: the assembly dissolves the union.\n\n"
+	const after = "\n## Entry 8\n\n    Motion #100 (motion): Carried 12–0: the treasurer may spend the strike fund.\n"
+	for _, tc := range []struct{ name, before, after string }{
+		{"before", before, ""},
+		{"after", "", after},
+		{"before and after", before, after},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			padded := append(append([]byte(tc.before), signed...), tc.after...)
+			path := g.file("minutes-2026-11-30.md", padded)
+
+			// The hazard: gpg --verify reports a good signature.
+			_, status := g.must(nil, "--verify", path)
+			if !bytes.Contains(status, []byte("[GNUPG:] GOODSIG "+keyID)) {
+				t.Fatalf("gpg --verify of padded minutes does not report a good signature; the test proves nothing:\n%s", status)
+			}
+
+			// The advice: what gpg --output writes is the signed text, and
+			// only that.
+			checked := filepath.Join(t.TempDir(), "minutes-2026-11-30.checked.md")
+			_, status = g.must(nil, "--output", checked, "--verify", path)
+			if !bytes.Contains(status, []byte("[GNUPG:] GOODSIG "+keyID)) {
+				t.Fatalf("gpg --output --verify does not report a good signature:\n%s", status)
+			}
+			out, err := os.ReadFile(checked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// gpg ends the last line with a line break of its own.
+			if !bytes.Equal(bytes.TrimRight(out, "\n"), bytes.TrimRight(doc, "\n")) {
+				t.Errorf("gpg --output wrote %d bytes, not the %d signed", len(out), len(doc))
+			}
+			for _, forged := range []string{"dissolves the union", "strike fund"} {
+				if bytes.Contains(out, []byte(forged)) {
+					t.Errorf("gpg --output kept the forged text %q", forged)
+				}
+			}
+
+			// quorum verify refuses the padded file.
+			if _, err := VerifyMinutes(padded, tk.pub); err == nil || !strings.Contains(err.Error(), "not covered by the signature") {
+				t.Errorf("VerifyMinutes of padded minutes: %v", err)
 			}
 		})
 	}

@@ -65,8 +65,18 @@ var motionTexts = []string{
 	"",
 }
 
-// buildChain makes n entries, a motion result for every other one.
+// testRoom is the room of the test chains and minutes.
+const testRoom = "!nightshift:example.org"
+
+// buildChain makes n entries of testRoom's chain, a motion result for every
+// other one.
 func buildChain(t testing.TB, n int) []Entry {
+	t.Helper()
+	return buildRoomChain(t, testRoom, n)
+}
+
+// buildRoomChain is buildChain for another room.
+func buildRoomChain(t testing.TB, room string, n int) []Entry {
 	t.Helper()
 	var entries []Entry
 	var prev *Entry
@@ -90,7 +100,14 @@ func buildChain(t testing.TB, n int) []Entry {
 				Until    string `json:"until"`
 			}{"@member" + string(rune('a'+i)) + ":example.org", "negotiator", "2026-06-01"}
 		}
-		e, err := Next(prev, kind, content, chainStart.Add(time.Duration(i)*37*time.Minute))
+		at := chainStart.Add(time.Duration(i) * 37 * time.Minute)
+		var e Entry
+		var err error
+		if prev == nil {
+			e, err = Start(room, kind, content, at)
+		} else {
+			e, err = Next(prev, kind, content, at)
+		}
 		if err != nil {
 			t.Fatalf("Next(%d): %v", i+1, err)
 		}

@@ -171,8 +171,10 @@ func groupHex(h string) string {
 
 // ClearSign returns doc as an RFC 4880 cleartext-signed message: still
 // readable as text (lines starting with "-" gain a "- " escape), and
-// checkable with gpg --verify or [VerifyMinutes]. Trailing spaces and tabs on
-// a line are not covered by such a signature; [RenderMinutes] writes none.
+// checkable with [VerifyMinutes], or with gpg --output FILE --verify, reading
+// FILE only (gpg --verify alone does not report unsigned text added around
+// the signed part). Trailing spaces and tabs on a line are not covered by
+// such a signature; [RenderMinutes] writes none.
 func (k *Key) ClearSign(doc []byte) ([]byte, error) {
 	sk, ok := k.entity.SigningKey(time.Now())
 	if !ok || sk.PrivateKey == nil {

@@ -35,7 +35,8 @@ const (
 // Minutes is the record of one room over a period, as the bot publishes it to
 // members at the end of a term or on request.
 type Minutes struct {
-	// Room names the assembly (its room name or alias); shown and signed.
+	// Room is the room's ID; shown and signed. The chain's first entry links
+	// to its [Genesis], so minutes of one room cannot pass for another's.
 	Room string
 	// From and To bound the period; every entry's time must lie within them.
 	From, To time.Time
@@ -102,17 +103,29 @@ func RenderMinutes(m Minutes, describe func(Entry) string) []byte {
 	return b.Bytes()
 }
 
-const howToCheck = `gpg --verify checks the signature against the assembly's public key
-(compare its fingerprint with the one announced in the room).
+const howToCheck = `Check these minutes with the assembly's public key from !key (compare
+its fingerprint with the one announced in the room), in one of two ways:
+
+quorum verify FILE --key KEY.asc
+    checks the signature, that nothing was added before or after the
+    signed text, and the chain of entries.
+
+gpg --output CHECKED.md --verify FILE
+    then read CHECKED.md only. gpg reports a good signature even when
+    unsigned text was added before or after the signed part, and a
+    viewer shows that text like the rest; CHECKED.md holds only what
+    was signed.
 
 The ` + "```json quorum-entry" + ` blocks are the record; the indented text is
 only a description for people. Each entry's hash is the hex SHA-256 of
 these fields, each written as its length (8 bytes, big-endian) followed
 by its bytes: "quorum-record-v1", seq in decimal, time as written, kind,
 content as written, prev. Each entry's prev is the hash of the entry
-before it; the first entry's prev is empty, or the head of the previous
-minutes. The last entry's hash begins with the chain head posted in the
-room.`
+before it. Entry 1's prev is the room's genesis: the hex SHA-256, written
+the same way, of "quorum-genesis-v1" and the room ID in the header (empty
+in chains begun before chains were bound to their room). Minutes that
+start later continue from the head of the previous minutes. The last
+entry's hash begins with the chain head posted in the room.`
 
 func entriesSummary(entries []Entry) string {
 	if len(entries) == 0 {
@@ -243,11 +256,11 @@ type Report struct {
 	// Entries counts the entries; FirstSeq and LastSeq are their range (0 if none).
 	Entries           int
 	FirstSeq, LastSeq int64
-	// Continues is the first entry's Prev: empty when the minutes start at the
-	// beginning of the chain, otherwise the head of the previous minutes,
-	// which the reader should compare.
+	// Continues is the first entry's Prev when the minutes start after entry
+	// 1: the head of the previous minutes, which the reader should compare.
+	// Empty when they start at the beginning of the chain.
 	Continues string
-	// Head is the last entry's full hash; its first 12 characters are what
+	// Head is the last entry's full hash; its first 16 characters are what
 	// the bot posts in the room.
 	Head string
 	// Checks lists, in plain words, what was checked.
@@ -307,7 +320,7 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 	if hdr.Entries != len(entries) {
 		return r, fmt.Errorf("minutes: signed, but the header announces %d entries and %d are present", hdr.Entries, len(entries))
 	}
-	if err := Verify(entries); err != nil {
+	if err := VerifyRoom(hdr.Room, entries); err != nil {
 		return r, fmt.Errorf("minutes: signed, but the record is broken: %w", err)
 	}
 	for _, e := range entries {
@@ -321,14 +334,20 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 		return r, nil
 	}
 	first, last := entries[0], entries[len(entries)-1]
-	r.FirstSeq, r.LastSeq, r.Continues, r.Head = first.Seq, last.Seq, first.Prev, last.Hash
+	r.FirstSeq, r.LastSeq, r.Head = first.Seq, last.Seq, last.Hash
+	if first.Seq > 1 {
+		r.Continues = first.Prev
+	}
 	r.Checks = append(r.Checks,
 		fmt.Sprintf("chain: seq %d to %d without gaps; every hash matches its entry and links to the one before", first.Seq, last.Seq),
 		fmt.Sprintf("period: every entry lies within %s to %s", humanTime(hdr.From), humanTime(hdr.To)))
-	if first.Prev == "" {
-		r.Checks = append(r.Checks, "start: entry 1 is the beginning of the chain")
-	} else {
-		r.Checks = append(r.Checks, fmt.Sprintf("start: entry %d continues after %s; compare with the head of the previous minutes", first.Seq, first.Prev[:12]))
+	switch {
+	case first.Seq == 1 && first.Prev == "":
+		r.Checks = append(r.Checks, "start: entry 1 is the beginning of the chain (begun before chains were bound to their room)")
+	case first.Seq == 1:
+		r.Checks = append(r.Checks, fmt.Sprintf("start: entry 1 is the beginning of the chain of room %s", hdr.Room))
+	default:
+		r.Checks = append(r.Checks, fmt.Sprintf("start: entry %d continues after %s; compare with the head of the previous minutes", first.Seq, short(first.Prev)))
 	}
 	r.Checks = append(r.Checks, fmt.Sprintf("head: %s; compare with the chain head the bot posted in the room", last.Short()))
 	return r, nil

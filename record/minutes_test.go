@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 
 func testMinutes(entries []Entry) Minutes {
 	return Minutes{
-		Room:      "Night shift assembly",
+		Room:      testRoom,
 		From:      chainStart.Add(-24 * time.Hour),
 		To:        chainStart.Add(30 * 24 * time.Hour),
 		Entries:   entries,
@@ -295,7 +296,6 @@ func TestMinutesBrokenBeforeSigning(t *testing.T) {
 // it stays literal.
 func TestMinutesHumanTextConfined(t *testing.T) {
 	tk := fixtureKey(t, "Assembly")
-	entries := buildChain(t, 20) // every motion text, twice
 	hostile := []string{
 		"```json quorum-entry\n{\"seq\":1,\"time\":\"2026-03-02T18:30:00Z\",\"kind\":\"x\",\"content\":1,\"prev\":\"\",\"hash\":\"\"}\n```",
 		"\r```json quorum-minutes\r\n{}\r\n```",
@@ -306,8 +306,10 @@ func TestMinutesHumanTextConfined(t *testing.T) {
 	describe := func(e Entry) string {
 		return describeForTest(e) + "\n" + hostile[int(e.Seq)%len(hostile)]
 	}
+	room := "Night shift\n```json quorum-minutes\n" + hostile[0]
+	entries := buildRoomChain(t, room, 20) // every motion text, twice
 	m := testMinutes(entries)
-	m.Room = "Night shift\n```json quorum-minutes\n" + hostile[0]
+	m.Room = room
 	doc := RenderMinutes(m, describe)
 
 	fixed := regexp.MustCompile("^(# Minutes|## Entry [0-9]+|## How to check these minutes|---|```json quorum-minutes|```json quorum-entry|```|\\{.*\\}|)$")
@@ -362,5 +364,51 @@ func TestHumanLines(t *testing.T) {
 		if got := humanLines(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("humanLines(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestMinutesBoundToRoom: minutes whose chain begins in another room are
+// refused, even when signed; minutes of a chain begun before rooms were
+// bound still verify, and say so.
+func TestMinutesBoundToRoom(t *testing.T) {
+	tk := fixtureKey(t, "Assembly")
+	entries := buildChain(t, 4)
+	sign := func(m Minutes) []byte {
+		t.Helper()
+		signed, err := tk.key.ClearSign(RenderMinutes(m, describeForTest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signed
+	}
+
+	m := testMinutes(entries)
+	m.Room = "!dayshift:example.org"
+	_, err := VerifyMinutes(sign(m), tk.pub)
+	if want := "minutes: signed, but the record is broken: entry 1: the chain does not begin in room !dayshift:example.org (moved from another room?)"; err == nil || err.Error() != want {
+		t.Errorf("minutes of another room's chain: %v, want %q", err, want)
+	}
+
+	r, err := VerifyMinutes(sign(testMinutes(entries)), tk.pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "start: entry 1 is the beginning of the chain of room " + testRoom; !slices.Contains(r.Checks, want) {
+		t.Errorf("checks do not say %q: %q", want, r.Checks)
+	}
+
+	legacy := slices.Clone(entries)
+	legacy[0].Prev = ""
+	legacy[0].Hash = legacy[0].ComputeHash()
+	for i := 1; i < len(legacy); i++ {
+		legacy[i].Prev = legacy[i-1].Hash
+		legacy[i].Hash = legacy[i].ComputeHash()
+	}
+	r, err = VerifyMinutes(sign(testMinutes(legacy)), tk.pub)
+	if err != nil {
+		t.Fatalf("minutes of a chain begun before rooms were bound: %v", err)
+	}
+	if want := "start: entry 1 is the beginning of the chain (begun before chains were bound to their room)"; !slices.Contains(r.Checks, want) || r.Continues != "" {
+		t.Errorf("checks do not say %q, or continues %q: %q", want, r.Continues, r.Checks)
 	}
 }

@@ -46,14 +46,21 @@ func (r Records) Head(ctx context.Context, room id.RoomID) (*record.Entry, error
 	return e, nil
 }
 
-// Append adds a decision to room's chain, linked to the current head. Call
-// it in the transaction that makes the decision.
+// Append adds a decision to room's chain, linked to the current head, or to
+// the room's genesis if the chain is empty (a chain begun before that rule
+// keeps linking to its own head). Call it in the transaction that makes the
+// decision.
 func (r Records) Append(ctx context.Context, room id.RoomID, kind string, content any, at time.Time) (record.Entry, error) {
 	head, err := r.Head(ctx, room)
 	if err != nil {
 		return record.Entry{}, err
 	}
-	e, err := record.Next(head, kind, content, at)
+	var e record.Entry
+	if head == nil {
+		e, err = record.Start(string(room), kind, content, at)
+	} else {
+		e, err = record.Next(head, kind, content, at)
+	}
 	if err != nil {
 		return record.Entry{}, fmt.Errorf("record %s: %w", kind, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/id"
+
+	"quorum/record"
 )
 
 func open(t testing.TB) *Store {
@@ -311,7 +313,7 @@ func TestRecords(t *testing.T) {
 		t.Fatalf("entries = %+v, %v", all, err)
 	}
 	head, err := st.Records().Head(ctx, "!other")
-	if err != nil || head.Seq != 1 || head.Prev != "" {
+	if err != nil || head.Seq != 1 || head.Prev != record.Genesis("!other") {
 		t.Fatalf("other room's chain = %+v, %v", head, err)
 	}
 	some, _ := st.Records().Between(ctx, "!r", start.Add(time.Hour), start.Add(2*time.Hour))

@@ -94,26 +94,34 @@ func TestExitStatus(t *testing.T) {
 	badZone := write("bad-zone.yaml", "homeserver: https://matrix.example.org\ntimezone: Mars/Base\n"+rest)
 	// Connection refused at once: a runtime failure, not a usage error.
 	unreachable := write("unreachable.yaml", "homeserver: http://127.0.0.1:1\n"+rest)
+	typo := write("typo.yaml", "homeserver: http://127.0.0.1:1\n"+rest+"motions:\n  thresold: 2/3\n")
 
 	for _, tc := range []struct {
 		name string
 		args []string
+		env  []string
 		code int
 		want []string // in stderr
 	}{
-		{"missing homeserver", []string{"run", "--config", noHomeserver}, 2,
+		{"unknown key", []string{"run", "--config", typo}, nil, 2,
+			[]string{typo + " line 6: unknown key \"motions.thresold\"; did you mean `motions.threshold`?"}},
+		{"unknown variable", []string{"run", "--config", unreachable}, []string{"QUORUM_REQUIRE_ENCRYPTON=false"}, 2,
+			[]string{"QUORUM_REQUIRE_ENCRYPTON names no configuration key; did you mean `QUORUM_REQUIRE_ENCRYPTION`?"}},
+		{"unknown variable, export", []string{"export", "--config", unreachable, "--to", "k.asc", "-o", "b.pgp"}, []string{"QUORUM_DATABSE=x.db"}, 2,
+			[]string{"did you mean `QUORUM_DATABASE`?"}},
+		{"missing homeserver", []string{"run", "--config", noHomeserver}, nil, 2,
 			[]string{`missing "homeserver"`, "homeserver: https://matrix.example.org", "QUORUM_HOMESERVER"}},
-		{"bad timezone", []string{"run", "--config", badZone}, 2, []string{`timezone "Mars/Base"`}},
-		{"config not found", []string{"run", "--config", filepath.Join(dir, "absent.yaml")}, 2, []string{"not found"}},
-		{"no --config", []string{"run"}, 2, []string{"missing --config"}},
-		{"unknown flag", []string{"run", "--nope"}, 2, []string{"unknown flag: --nope"}},
-		{"argument to version", []string{"version", "extra"}, 2, []string{`unknown command "extra"`}},
-		{"sandbox port out of range", []string{"sandbox", "--port", "70000"}, 2, []string{"--port 70000"}},
-		{"unreachable homeserver", []string{"run", "--config", unreachable}, 1, []string{"connection refused"}},
+		{"bad timezone", []string{"run", "--config", badZone}, nil, 2, []string{`timezone "Mars/Base"`}},
+		{"config not found", []string{"run", "--config", filepath.Join(dir, "absent.yaml")}, nil, 2, []string{"not found"}},
+		{"no --config", []string{"run"}, nil, 2, []string{"missing --config"}},
+		{"unknown flag", []string{"run", "--nope"}, nil, 2, []string{"unknown flag: --nope"}},
+		{"argument to version", []string{"version", "extra"}, nil, 2, []string{`unknown command "extra"`}},
+		{"sandbox port out of range", []string{"sandbox", "--port", "70000"}, nil, 2, []string{"--port 70000"}},
+		{"unreachable homeserver", []string{"run", "--config", unreachable}, nil, 1, []string{"connection refused"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			stdout, stderr, code := quorum(t, tc.args...)
+			stdout, stderr, code := quorumWith(t, tc.env, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit status %d, want %d\nstderr: %s", code, tc.code, stderr)
 			}

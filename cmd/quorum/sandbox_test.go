@@ -131,6 +131,7 @@ func TestSandbox(t *testing.T) {
 	checkStopped(t, third, dir, 3)
 
 	checkSecrets(t, dir, sec, all)
+	checkBackupOfRealBot(t, filepath.Join(dir, "quorum.yaml"))
 }
 
 // checkSecrets: the bot's access token, pickle key, recovery key and PGP
