@@ -162,7 +162,7 @@ func TestRecordKinds(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != want {
 		t.Errorf("record kinds = %s\nwant %s", got, want)
 	}
-	if err := record.Verify(entries); err != nil {
+	if err := record.VerifyRoom(string(Room), entries); err != nil {
 		t.Errorf("chain: %v", err)
 	}
 }

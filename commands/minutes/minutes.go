@@ -34,7 +34,10 @@ func (t *Feature) Commands() []*commands.Command {
 			Name:    "key",
 			Usage:   "key",
 			Summary: "show the bot's OpenPGP key, which signs the minutes",
-			Help:    "Keep a copy of the key and its fingerprint: with it, anyone can check signed minutes later with `gpg --verify` or `quorum verify`.",
+			Help: "Keep a copy of the key and compare its fingerprint with another member's. With it, anyone can check signed minutes later: " +
+				"`quorum verify minutes.md --key key.asc`, or `gpg --output checked.md --verify minutes.md` and then read only checked.md " +
+				"(`gpg --verify` alone also reports a good signature when unsigned text was added around the signed part). " +
+				"Restoring a backup needs it too: `quorum import … --signed-by key.asc`.",
 			Handler: t.key,
 		},
 		{
@@ -82,7 +85,7 @@ func (t *Feature) minutes(ctx context.Context, r *commands.Request) error {
 	}
 	name := fmt.Sprintf("minutes-%s.md", now.In(loc).Format("2006-01-02"))
 	r.File(r.Room, msg.File{Name: name, MimeType: "text/markdown", Data: signed, ReplyTo: r.Event,
-		Caption: fmt.Sprintf("Minutes: %s, signed by %s. Check with `gpg --verify %s` or `quorum verify %s --key key.asc`.",
+		Caption: fmt.Sprintf("Minutes: %s, signed by %s. Check with `quorum verify %s --key key.asc`, or with `gpg --output checked.md --verify %s` and read only checked.md: gpg --verify alone does not notice text added around the signed part.",
 			commands.Plural(len(entries), "decision", "decisions"), r.Key.Fingerprint(), name, name)})
 	return nil
 }
