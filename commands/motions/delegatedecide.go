@@ -33,7 +33,7 @@ func (d *Delegates) electionDecided(ctx context.Context, fx *commands.Effects, m
 	if outcome != Carried {
 		return nil // no mandate; the motion's result says why
 	}
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (d *Delegates) elect(ctx context.Context, fx *commands.Effects, m *store.Mo
 }
 
 func (d *Delegates) recallDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (d *Delegates) recalled(ctx context.Context, fx *commands.Effects, m *store
 }
 
 func (d *Delegates) ratificationDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}
@@ -240,13 +240,13 @@ func (d *Delegates) lapse(ctx context.Context, fx *commands.Effects, del *store.
 // for the result and the notice's final edit.
 func (d *Delegates) setResult(ctx context.Context, m *store.Motion, p delegationPayload, del *store.Delegation) error {
 	p.Delegation, p.Result = del.ID, fieldOf(del)
-	m.Payload = p.json()
+	m.Payload = encodePayload(p)
 	return d.Store.Motions().SetPayload(ctx, m.ID, m.Payload)
 }
 
 // fields adds quorum.delegation to the notices of a decided motion.
 func (d *Delegates) fields(m *store.Motion) map[string]any {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil || p.Result == nil {
 		return nil
 	}
@@ -255,7 +255,7 @@ func (d *Delegates) fields(m *store.Motion) map[string]any {
 
 // mayClose refuses !close to whoever the motion is about.
 func (d *Delegates) mayClose(ctx context.Context, m *store.Motion, user id.UserID) error {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}

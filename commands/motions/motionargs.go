@@ -23,6 +23,10 @@ type motionSpec struct {
 	Closes   time.Time
 	Duration time.Duration
 	Secret   bool
+	// chose says which of the room's defaults the proposer set: the
+	// standing orders raise the others to their least, and refuse these
+	// when looser.
+	chose struct{ threshold, quorum, closes bool }
 }
 
 // maxMotionText bounds a motion's wording; longer belongs in a document.
@@ -72,6 +76,7 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			if spec.Threshold, err = ParseThreshold(v); err != nil {
 				return spec, err
 			}
+			spec.chose.threshold = true
 		case "quorum":
 			v, err := next()
 			if err != nil {
@@ -80,6 +85,7 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			if spec.Quorum, err = ParseQuorum(v); err != nil {
 				return spec, err
 			}
+			spec.chose.quorum = true
 		case "closes":
 			var err error
 			if hasValue {
@@ -92,6 +98,7 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			if err != nil {
 				return spec, err
 			}
+			spec.chose.closes = true
 		case "secret":
 			spec.Secret = true
 		default:
