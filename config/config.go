@@ -42,8 +42,8 @@ type Config struct {
 	Motions        Motions        `mapstructure:"motions"`
 	StandingOrders StandingOrders `mapstructure:"standing_orders"`
 	Delegates      Delegates      `mapstructure:"delegates"`
-	Reminders Reminders `mapstructure:"reminders"`
-	Study     Study     `mapstructure:"study"`
+	Reminders      Reminders      `mapstructure:"reminders"`
+	Study          Study          `mapstructure:"study"`
 
 	PGPPassphrase string `mapstructure:"pgp_passphrase"`
 
