@@ -166,6 +166,12 @@ func CheckConfig(cfg *config.Config) error {
 	if err := CheckDelegatesConfig(cfg); err != nil {
 		return err
 	}
+	for _, ru := range rules {
+		v := ru.configured(cfg, "")
+		if _, err := ru.read(v); err != nil {
+			return config.Invalid("config: standing_orders.%s %q: %s", ru.name, v, err)
+		}
+	}
 	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
 		if len(list) == 0 {
 			return config.Invalid("config: motions.yes, motions.no and motions.abstain each need at least one emoji; for example `yes: [\"👍\"]`")

@@ -115,3 +115,29 @@ func TestRulesChangedByVote(t *testing.T) {
 		t.Errorf("!rules after the change: %s", got)
 	}
 }
+
+func TestCheckStandingOrdersConfig(t *testing.T) {
+	for key, bad := range map[string]string{"threshold": "40%", "election_threshold": "most", "quorum": "lots", "voting_time": "forever", "election_voting_time": "90d"} {
+		t.Run(key, func(t *testing.T) {
+			cfg := Config(t)
+			if err := CheckConfig(cfg); err != nil {
+				t.Fatalf("defaults refused: %v", err)
+			}
+			switch key {
+			case "threshold":
+				cfg.StandingOrders.Threshold = bad
+			case "election_threshold":
+				cfg.StandingOrders.ElectionThreshold = bad
+			case "quorum":
+				cfg.StandingOrders.Quorum = bad
+			case "voting_time":
+				cfg.StandingOrders.VotingTime = bad
+			case "election_voting_time":
+				cfg.StandingOrders.ElectionVotingTime = bad
+			}
+			if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), "standing_orders."+key) {
+				t.Errorf("%s %q: %v, want a standing_orders.%s error", key, bad, err, key)
+			}
+		})
+	}
+}
