@@ -119,6 +119,15 @@ func (e *Env) InTx(ctx context.Context, fn func(ctx context.Context, fx *Effects
 	})
 }
 
+// IsMember says whether user is a joined member of room now.
+func (e *Env) IsMember(ctx context.Context, room id.RoomID, user id.UserID) (bool, error) {
+	members, err := e.Rooms.Members(ctx, room)
+	if err != nil {
+		return false, fmt.Errorf("read members: %w", err)
+	}
+	return slices.Contains(members, user), nil
+}
+
 // MemberLocation is user's own zone (!tz) if set, else room's.
 func (e *Env) MemberLocation(ctx context.Context, user id.UserID, room id.RoomID) *time.Location {
 	if tz, err := e.Store.Users().Timezone(ctx, user); err == nil && tz != "" {

@@ -160,7 +160,9 @@ func (d *Delegates) recalled(ctx context.Context, fx *commands.Effects, m *store
 	if p.Reason != "" {
 		dm = dm.Append("Reason given: %s", p.Reason)
 	}
-	fx.DM(del.User, d.with(dm, del))
+	if err := d.dmIfMember(ctx, fx, del, d.with(dm, del)); err != nil {
+		return err
+	}
 	return d.release(ctx, fx, del)
 }
 
@@ -208,9 +210,19 @@ func (d *Delegates) ratified(ctx context.Context, fx *commands.Effects, m *store
 		return nil // nobody to convey it any more
 	}
 	answer := map[Outcome]string{Carried: "ratified", Failed: "rejected", NoQuorum: "could not decide (no quorum) on"}[outcome]
-	fx.DM(del.User, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", commands.RoomLink(del.Room), answer, del.Role, m.Number).
+	return d.dmIfMember(ctx, fx, del, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", commands.RoomLink(del.Room), answer, del.Role, m.Number).
 		Append("%s", p.Proposal).
 		Append("Convey its decision as it stands."), del))
+}
+
+// dmIfMember tells the delegate m by DM while they are a member of the
+// room: the assembly's business is not sent to someone who left it.
+func (d *Delegates) dmIfMember(ctx context.Context, fx *commands.Effects, del *store.Delegation, m msg.Message) error {
+	member, err := d.IsMember(ctx, del.Room, del.User)
+	if err != nil || !member {
+		return err
+	}
+	fx.DM(del.User, m)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -191,6 +192,35 @@ func TestStudyPrivateLocation(t *testing.T) {
 		unmarshal(t, o.Payload, &file)
 		if file.ReplyTo != ics || strings.Contains(string(file.Data), "Secret") || !strings.Contains(string(file.Data), "BEGIN:VEVENT") {
 			t.Errorf("ics file: %+v\n%s", file, file.Data)
+		}
+	}
+}
+
+// TestStudyLeaver: a member who leaves is no longer counted, told of
+// changes, sent the private place or reminded.
+func TestStudyLeaver(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
+	h.Reply(Ben, "!study remind on 1h")
+	h.React(Ben, a.EventID, "✅")
+	if dms := dmsTo(h.Drain(), Ben); len(dms) != 1 {
+		t.Fatalf("ben (yes) got %q", dms)
+	}
+	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
+	if err := h.A.HandleLeave(context.Background(), Room, Ben, h.NextEvent(), h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.Clock.Advance(time.Minute)
+	h.Due()
+	_, edited := lastEdit(t, h.Drain())
+	if going := edited["going"]; going != 0 {
+		t.Errorf("after ben left, going = %v, want 0", going)
+	}
+	h.SendAndDrain(Ana, "!study 1 move saturday 18:00")
+	out := h.AdvanceTo(time.Date(2026, 11, 28, 17, 30, 0, 0, time.UTC))
+	for _, o := range out {
+		if o.DMUser == Ben {
+			t.Errorf("ben, who left, was sent %q", o.Msg.Body)
 		}
 	}
 }
