@@ -21,6 +21,10 @@ import (
 // votes.
 const anchorMotion = "motion"
 
+// maxSecretPerDay bounds the secret ballots one member opens in a room in
+// a day: each sends every member a DM.
+const maxSecretPerDay = 3
+
 // editInterval is the least time between two edits of a motion's notice, so
 // that a burst of votes makes one edit rather than one per vote.
 const editInterval = 3 * time.Second
@@ -194,6 +198,15 @@ func (f *Feature) propose(ctx context.Context, r *commands.Request, spec motionS
 	m.Threshold, m.Quorum, m.ClosesAt, m.Duration = spec.Threshold.String(), spec.Quorum.String(), spec.Closes, spec.Duration
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
 		return nil, commands.Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, commands.Plural(len(electorate), "member", "members"))
+	}
+	if spec.Secret {
+		// A secret ballot sends every member a DM: one member must not be able
+		// to make the bot flood everyone.
+		if opened, err := r.Store.Motions().SecretSince(ctx, r.Room, r.Sender, now.Add(-commands.DMLimitWindow)); err != nil {
+			return nil, err
+		} else if opened >= maxSecretPerDay {
+			return nil, commands.Refusef("You have opened %d secret ballots here in the last day, the most I send for one member; ask a moderator or wait until tomorrow.", opened)
+		}
 	}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"quorum/commands"
 	. "quorum/commands/commandstest"
 	"quorum/record"
 )
@@ -137,5 +139,26 @@ func TestRecordChain(t *testing.T) {
 	}
 	if !strings.Contains(string(entries[2].Content), `"text":"Motion number C"`) || entries[2].Kind != "motion.result" {
 		t.Errorf("entry = %s %s", entries[2].Kind, entries[2].Content)
+	}
+}
+
+// TestSecretBallotLimit: one member cannot make the bot DM everyone without
+// limit; the limit is per member and day.
+func TestSecretBallotLimit(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for i := range maxSecretPerDay {
+		h.Send(Ana, fmt.Sprintf("!motion --secret Question %d", i+1))
+		if dms := len(Saying(h.Drain(), "Secret ballot: motion")); dms != 2 {
+			t.Fatalf("secret ballot %d sent %d ballots, want 2", i+1, dms)
+		}
+	}
+	Expect(t, h, Ana, "!motion --secret One too many", "You have opened 3 secret ballots here in the last day")
+	if dms := len(Saying(h.SendAndDrain(Ben, "!motion --secret Ben's own"), "Secret ballot: motion")); dms != 2 {
+		t.Fatalf("another member's secret ballot sent %d ballots, want 2", dms)
+	}
+	h.Clock.Advance(commands.DMLimitWindow + time.Minute)
+	h.Send(Ana, "!motion --secret A day later")
+	if dms := len(Saying(h.Drain(), "Secret ballot: motion")); dms != 2 {
+		t.Fatalf("a day later: %d ballots, want 2", dms)
 	}
 }
