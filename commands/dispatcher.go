@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/random"
@@ -148,6 +150,9 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 		if len(m.Body) > MaxCommand {
 			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
 		}
+		if strings.IndexFunc(m.Body, controlChar) >= 0 || !utf8.ValidString(m.Body) {
+			return Refusef("That message has invisible control characters (such as a text-direction override) that could make it read differently from what it says, so I didn't act on it. Please type it again.")
+		}
 		if !found {
 			r.Reply(d.unknown(prefix, name))
 			return r.flush(ctx, d.env.Store, d.env.Clock.Now())
@@ -169,6 +174,11 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 	reply := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
 	if ue, ok := AsRefusal(err); ok {
 		reply.Reply(ue.Message)
+		if ue.Redact != nil {
+			redaction := *ue.Redact
+			redaction.Event = m.Event
+			reply.Redact(m.Room, redaction)
+		}
 	} else {
 		ref := random.String(8)
 		d.log.Error().Err(err).Str("ref", ref).Str("command", name).Stringer("event_id", m.Event).Msg("Command failed")

@@ -162,3 +162,28 @@ func TestSecretBallotLimit(t *testing.T) {
 		t.Fatalf("a day later: %d ballots, want 2", dms)
 	}
 }
+
+// TestSecretFlagAsTyped: --secret counts wherever it stands and however a
+// phone typed it; a near-miss opens nothing and gives the command to copy.
+func TestSecretFlagAsTyped(t *testing.T) {
+	for _, cmd := range []string{"!motion Strike on Friday --secret", "!motion —secret Strike on Friday", "!motion Strike –secret on Friday"} {
+		h := newHarness(t, Ana, Ben)
+		out := h.SendAndDrain(Ana, cmd)
+		notice := One(t, out, "Motion #1")
+		if f := motionField(t, notice.Msg); f["secret"] != true || f["text"] != "Strike on Friday" {
+			t.Errorf("%s: quorum.motion %v, want a secret ballot on \"Strike on Friday\"", cmd, f)
+		}
+		if n := len(Saying(out, "Secret ballot: motion #1")); n != 2 {
+			t.Errorf("%s: %d ballots, want 2", cmd, n)
+		}
+	}
+	h := newHarness(t, Ana, Ben)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!motion Strike on Friday -secret", Want: "Did you mean `--secret`? I did nothing, so that the vote is not open by mistake. Send: `!motion --secret Strike on Friday`"},
+		{From: Ana, Cmd: "!motion --secert Strike on Friday", Want: "Send: `!motion --secret Strike on Friday`"},
+		{From: Ana, Cmd: "!recall @ben:test -secret", Want: "Did you mean `--secret`?"},
+	})
+	if list, err := h.Env.Store.Motions().Pending(t.Context(), Room); err != nil || len(list) != 0 {
+		t.Fatalf("a near-miss opened a motion: %v %v", list, err)
+	}
+}
