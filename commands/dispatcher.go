@@ -99,7 +99,14 @@ type Dispatcher struct {
 	log      zerolog.Logger
 	registry *Registry
 	features []Feature
+	// prunedAt is when handled events were last forgotten (in memory:
+	// pruning again after a restart is harmless).
+	prunedAt time.Time
 }
+
+// HandledKept is how long the dispatcher remembers which events it
+// handled: the homeserver never redelivers events that old.
+const HandledKept = 90 * 24 * time.Hour
 
 // New builds the assembly of features over env; !help comes first.
 func New(env *Env, log zerolog.Logger, features ...Feature) (*Dispatcher, error) {
@@ -319,7 +326,23 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 		d.log.Error().Err(err).Msg("Editing notices failed; retrying in a minute")
 		at = d.env.Clock.Now().Add(time.Minute)
 	}
-	return Sooner(next, at)
+	return Sooner(Sooner(next, at), d.forget(ctx, d.env.Clock.Now()))
+}
+
+// forget prunes the record of handled events once an hour, so that it stays
+// small however long the bot runs, and returns when it next will.
+func (d *Dispatcher) forget(ctx context.Context, now time.Time) time.Time {
+	if !d.prunedAt.IsZero() && now.Sub(d.prunedAt) < time.Hour {
+		return d.prunedAt.Add(time.Hour)
+	}
+	n, err := d.env.Store.Handled().Prune(ctx, now.Add(-HandledKept))
+	if err != nil {
+		d.log.Error().Err(err).Msg("Forgetting old handled events failed; retrying in an hour")
+	} else if n > 0 {
+		d.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
+	}
+	d.prunedAt = now
+	return now.Add(time.Hour)
 }
 
 // editNotices makes the notice edits that are due, each in a transaction
