@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -89,6 +90,25 @@ func TestCanonicalRejects(t *testing.T) {
 
 func FuzzCanonical(f *testing.F) {
 	for _, s := range []string{`{"b":1,"a":[1.0,-0,"x\u0000"]}`, `"\ud800"`, `1e-7`, `[{"":{}}]`, `123456789012345678901234567890`} {
+		f.Add([]byte(s))
+	}
+	// The edges: empty and scalar documents; numbers at the limits of
+	// float64 and of the plain-integer rule, and where ECMAScript switches to
+	// exponents; every kind of escape; keys whose UTF-16 order differs from
+	// their UTF-8 order; duplicate keys; deep nesting; white space.
+	for _, s := range []string{
+		``, ` `, `null`, `true`, `false`, `0`, `-0`, `""`, `[]`, `{}`, `[[]]`, `{"":""}`,
+		`-0.0`, `0.0`, `1.0`, `1e0`, `1E+2`, `0.1e1`, `100e-2`, `-1`, `01`, `-01`, `1.`, `.5`,
+		`1e-6`, `1e-7`, `0.000001`, `0.0000001`, `1e20`, `1e21`, `999999999999999999999`, `100000000000000000000.0`,
+		`5e-324`, `2e-324`, `1.7976931348623157e308`, `1.8e308`, `1e400`, `-1e400`,
+		`9007199254740993`, `9223372036854775807`, `-9223372036854775808`, `18446744073709551616`,
+		`0.1`, `0.3`, `123.456e-7`, `1.5e300`,
+		`"\u0000\u001f\u007f\u0080\u009f"`, `"\b\f\n\r\t\"\\\/"`, `"\u2028\u2029"`, `"\ud83d\ude00"`,
+		`"\udc00"`, `"\ud800\ud800"`, `"\ufeff"`, "\"\xff\"", "\"\xed\xa0\x80\"", `"é"`, `"e\u0301"`,
+		`{"\uff61":1,"\ud83d\ude00":2,"z":3,"é":4,"":5}`, `{"a":1,"a":2}`, `{"a":{"a":{"a":{}}}}`,
+		strings.Repeat("[", 100) + strings.Repeat("]", 100),
+		" \t\r\n{ \"a\" : [ 1 , 2 ] }\n",
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
