@@ -76,6 +76,46 @@ func TestCanonicalStable(t *testing.T) {
 	}
 }
 
+// TestWriteString: only what JSON requires is escaped (quote, backslash,
+// controls below U+0020; not the space, not DEL); bytes that are not UTF-8,
+// which reach it from an entry whose content is not JSON, become U+FFFD.
+func TestWriteString(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", `""`},
+		{" a b ", `" a b "`},
+		{"\x00\x1f\x7f", `"\u0000\u001f` + "\x7f" + `"`},
+		{"\b\f\n\r\t", `"\b\f\n\r\t"`},
+		{`"\/`, `"\"\\/"`},
+		{"é😀\u2028", "\"é😀\u2028\""},
+		{"\x80", "\"\uFFFD\""},
+		{"a\xffb", "\"a\uFFFDb\""},
+		{"\xe2\x82", "\"\uFFFD\uFFFD\""}, // a cut-off character: each byte
+		{"\uFFFD", "\"\uFFFD\""},
+	} {
+		var b bytes.Buffer
+		writeString(&b, tc.in)
+		if b.String() != tc.want {
+			t.Errorf("writeString(%q) = %s, want %s", tc.in, b.String(), tc.want)
+		}
+	}
+}
+
+// TestCanonicalNumberForms: where the ECMAScript form switches between
+// plain digits and an exponent (at 1e-6 and 1e21), and exponents written
+// without a leading zero.
+func TestCanonicalNumberForms(t *testing.T) {
+	for in, want := range map[string]string{
+		"1e-6": "0.000001", "9.99e-7": "9.99e-7", "1e-7": "1e-7", "1.5e-10": "1.5e-10", "1e-100": "1e-100",
+		"1e20": "100000000000000000000", "1e21": "1e+21", "1.5e300": "1.5e+300", "-1e21": "-1e+21", "-1e-7": "-1e-7",
+		"0": "0", "-0": "0", "10": "10", "-10": "-10", "0.5": "0.5", "-0.5": "-0.5", "100000000000000000000000": "100000000000000000000000",
+	} {
+		got, err := Canonical(json.RawMessage(in))
+		if err != nil || string(got) != want {
+			t.Errorf("Canonical(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
 func TestCanonicalRejects(t *testing.T) {
 	for _, in := range []any{
 		json.RawMessage(`{"a":`),

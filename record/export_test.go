@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
 )
 
 // encryptionKeyID is the key ID a message to tk is addressed to (the
@@ -116,6 +118,21 @@ func TestReadPublicKeys(t *testing.T) {
 	if _, err := ReadPublicKeys(); err == nil {
 		t.Error("ReadPublicKeys() succeeded")
 	}
+	// The error names which argument is wrong, counting from 1.
+	broken := []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64\n-----END PGP PUBLIC KEY BLOCK-----\n")
+	for _, tc := range []struct {
+		args [][]byte
+		want string
+	}{
+		{[][]byte{[]byte("not a key")}, "read public key 1: no armored OpenPGP key found"},
+		{[][]byte{alice.pub, bob.pub, []byte("not a key")}, "read public key 3: no armored OpenPGP key found"},
+		{[][]byte{broken}, "read public key 1: "},
+		{[][]byte{alice.pub, broken}, "read public key 2: "},
+	} {
+		if _, err := ReadPublicKeys(tc.args...); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("ReadPublicKeys(%d keys) = %v, want an error starting %q", len(tc.args), err, tc.want)
+		}
+	}
 }
 
 // streamSource yields n pseudo-random bytes and counts what has been read.
@@ -205,4 +222,48 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// TestDecryptSigned: a backup that gpg signed as well as encrypted (gpg
+// --sign --encrypt) decrypts whether the signer is this key, whose good
+// signature is then checked, or a key Decrypt does not have, which it
+// cannot check and does not hold against the backup.
+func TestDecryptSigned(t *testing.T) {
+	alice, bob := fixtureKey(t, "Alice"), fixtureKey(t, "Bob")
+	recipients, err := ReadPublicKeys(alice.pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []byte("SQLite format 3\x00 signed rows")
+	for _, signer := range []testKey{alice, bob} {
+		var sealed bytes.Buffer
+		w, err := openpgp.Encrypt(&sealed, recipients, signer.key.entity, &openpgp.FileHints{IsBinary: true}, exportConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(plain); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := Decrypt(&out, bytes.NewReader(sealed.Bytes()), alice.priv, alice.passphrase); err != nil || !bytes.Equal(out.Bytes(), plain) {
+			t.Errorf("signed by %s: %v, %q", signer.name, err, out.Bytes())
+		}
+	}
+}
+
+// TestPrefixWriter: the first max bytes are kept, however the writes are
+// cut, and every write reports all of its bytes taken.
+func TestPrefixWriter(t *testing.T) {
+	p := &prefixWriter{max: 5}
+	for _, s := range []string{"ab", "cdefg", "", "hij"} {
+		if n, err := p.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if got := p.buf.String(); got != "abcde" {
+		t.Errorf("kept %q, want %q", got, "abcde")
+	}
 }
