@@ -11,6 +11,7 @@ import (
 
 	. "quorum/commands/commandstest"
 	"quorum/record"
+	"quorum/store"
 )
 
 var receiptRE = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
@@ -137,5 +138,35 @@ func TestRecordChain(t *testing.T) {
 	}
 	if !strings.Contains(string(entries[2].Content), `"text":"Motion number C"`) || entries[2].Kind != "motion.result" {
 		t.Errorf("entry = %s %s", entries[2].Kind, entries[2].Content)
+	}
+}
+
+// TestSecretBallotAfterDeadline: a DM ballot that arrives after the
+// deadline, before the scheduler closed the motion, is refused and not
+// counted; one at exactly the deadline counts.
+func TestSecretBallotAfterDeadline(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.Send(Ana, "!motion --secret --closes 1h Strike on Friday")
+	h.Drain()
+	deadline := h.Clock.Now().Add(time.Hour)
+	h.Clock.Advance(time.Hour)
+	if got := h.SendDM(Ana, "!vote 1 yes"); !receiptRE.MatchString(got) {
+		t.Fatalf("a ballot at the deadline was refused: %q", got)
+	}
+	h.Clock.Advance(time.Millisecond)
+	if got := h.SendDM(Ben, "!vote 1 no"); !strings.Contains(got, "closed before your vote arrived") {
+		t.Errorf("late ballot: %q", got)
+	}
+	if got := h.SendDM(Chi, "!vote 1 no"); !strings.Contains(got, "closed before your vote arrived") {
+		t.Errorf("late ballot: %q", got)
+	}
+	if got := status(t, h, 1); got != store.MotionOpen {
+		t.Fatalf("status = %s before the scheduler ran, want open", got)
+	}
+	h.Clock.Advance(-time.Millisecond)
+	out := h.AdvanceTo(deadline)
+	result := One(t, out, "Receipts")
+	if f := motionField(t, result.Msg); f["yes"] != 1 || f["no"] != 0 || f["status"] != "carried" {
+		t.Errorf("result = %v, want carried 1–0", f)
 	}
 }
