@@ -170,3 +170,22 @@ func TestSecretBallotAfterDeadline(t *testing.T) {
 		t.Errorf("result = %v, want carried 1–0", f)
 	}
 }
+
+// TestDMVoteOnOpenMotion: a `!vote` in a direct chat is a secret ballot; on
+// an open (not secret) motion it is refused and counts nothing, so it can
+// neither raise the counters nor close the motion early.
+func TestDMVoteOnOpenMotion(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	openMotion(t, h, "Pay the rent")
+	h.Send(Ana, "!vote 1 yes")
+	h.Drain()
+	if got := h.SendDM(Ben, "!vote 1 no"); !strings.Contains(got, "no open secret ballot numbered #1") {
+		t.Errorf("DM vote on an open motion: %q", got)
+	}
+	if got := tally(t, h, 1); got != (Tally{1, 0, 0}) {
+		t.Errorf("tally = %+v, want 1/0/0", got)
+	}
+	if got := status(t, h, 1); got != store.MotionOpen {
+		t.Errorf("status = %s, want open", got)
+	}
+}
