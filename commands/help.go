@@ -86,7 +86,11 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		m = m.Append("%s", c.Help)
 	}
 	if len(c.Aliases) > 0 {
-		m = m.Append("Also: `%s`", r.Cmd(strings.Join(c.Aliases, "`, `"+r.Prefix)))
+		format, args := make([]string, len(c.Aliases)), make([]any, len(c.Aliases))
+		for i, alias := range c.Aliases {
+			format[i], args[i] = "`%s`", r.Cmd(alias)
+		}
+		m = m.Append("Also: "+strings.Join(format, ", "), args...)
 	}
 	for i, ex := range c.Examples {
 		if i == 0 {

@@ -33,7 +33,7 @@ type Feature struct {
 // file goes through the outbox.
 const (
 	maxMinutesEntries = 2000
-	maxMinutesAsked   = 5 // by one member in a room, per minutesWindow
+	maxMinutesAsked   = 10 // by one member in a room, per minutesWindow
 	minutesWindow     = time.Hour
 )
 

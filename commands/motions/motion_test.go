@@ -444,3 +444,58 @@ func TestCheckConfig(t *testing.T) {
 		*cfg = saved
 	}
 }
+
+// TestRedactionAfterDeadline: a redaction that arrives after the deadline,
+// before the scheduler closed the motion, withdraws nothing: the result
+// stands as it was at the deadline. A vote and a redaction at exactly the
+// deadline still count, and the motion closes at exactly its deadline.
+func TestRedactionAfterDeadline(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan) // dan does not vote
+	notice := openMotion(t, h, "--closes 2h Pay the rent")
+	deadline := h.Clock.Now().Add(2 * time.Hour)
+	anaYes := h.React(Ana, notice.EventID, "👍")
+	benYes := h.React(Ben, notice.EventID, "👍")
+	chiNo := h.React(Chi, notice.EventID, "👎")
+	h.Redact(Chi, chiNo) // withdrawn in time: chi has no vote
+	h.Clock.Advance(2 * time.Hour)
+	h.Redact(Ben, benYes) // at the deadline: still in time
+	if got := tally(t, h, 1); got != (Tally{1, 0, 0}) {
+		t.Fatalf("tally before the deadline = %+v, want 1/0/0", got)
+	}
+	h.Clock.Advance(time.Second)
+	h.Redact(Ana, anaYes) // after the deadline: too late
+	if got := tally(t, h, 1); got != (Tally{1, 0, 0}) {
+		t.Fatalf("a redaction after the deadline changed the tally: %+v", got)
+	}
+	h.Clock.Advance(-time.Second)
+	if out := h.AdvanceTo(deadline); len(Saying(out, "Carried 1–0")) != 2 {
+		t.Fatalf("want the motion carried 1–0 at its deadline (result and edit), got:%s", Bodies(out))
+	}
+	if got := status(t, h, 1); got != Carried {
+		t.Errorf("status = %s, want carried", got)
+	}
+}
+
+// TestRedactionAfterClose: once a motion is decided, redacting a vote
+// changes neither its counts nor its result.
+func TestRedactionAfterClose(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	notice := openMotion(t, h, "--closes 2h Pay the rent")
+	anaYes := h.React(Ana, notice.EventID, "👍")
+	h.React(Ben, notice.EventID, "👎")
+	h.React(Chi, notice.EventID, "👍") // everyone has voted: it closes now
+	if got := status(t, h, 1); got != Carried {
+		t.Fatalf("status = %s, want carried", got)
+	}
+	h.Drain()
+	h.Redact(Ana, anaYes)
+	if got := tally(t, h, 1); got != (Tally{2, 1, 0}) {
+		t.Errorf("a redaction after the close changed the tally: %+v", got)
+	}
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("a redaction after the close sent:%s", Bodies(out))
+	}
+	if got := status(t, h, 1); got != Carried {
+		t.Errorf("status = %s, want carried", got)
+	}
+}

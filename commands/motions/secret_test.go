@@ -13,6 +13,7 @@ import (
 	"quorum/commands"
 	. "quorum/commands/commandstest"
 	"quorum/record"
+	"quorum/store"
 )
 
 var receiptRE = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
@@ -185,5 +186,54 @@ func TestSecretFlagAsTyped(t *testing.T) {
 	})
 	if list, err := h.Env.Store.Motions().Pending(t.Context(), Room); err != nil || len(list) != 0 {
 		t.Fatalf("a near-miss opened a motion: %v %v", list, err)
+	}
+}
+
+// TestSecretBallotAfterDeadline: a DM ballot that arrives after the
+// deadline, before the scheduler closed the motion, is refused and not
+// counted; one at exactly the deadline counts.
+func TestSecretBallotAfterDeadline(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.Send(Ana, "!motion --secret --closes 1h Strike on Friday")
+	h.Drain()
+	deadline := h.Clock.Now().Add(time.Hour)
+	h.Clock.Advance(time.Hour)
+	if got := h.SendDM(Ana, "!vote 1 yes"); !receiptRE.MatchString(got) {
+		t.Fatalf("a ballot at the deadline was refused: %q", got)
+	}
+	h.Clock.Advance(time.Millisecond)
+	if got := h.SendDM(Ben, "!vote 1 no"); !strings.Contains(got, "closed before your vote arrived") {
+		t.Errorf("late ballot: %q", got)
+	}
+	if got := h.SendDM(Chi, "!vote 1 no"); !strings.Contains(got, "closed before your vote arrived") {
+		t.Errorf("late ballot: %q", got)
+	}
+	if got := status(t, h, 1); got != store.MotionOpen {
+		t.Fatalf("status = %s before the scheduler ran, want open", got)
+	}
+	h.Clock.Advance(-time.Millisecond)
+	out := h.AdvanceTo(deadline)
+	result := One(t, out, "Receipts")
+	if f := motionField(t, result.Msg); f["yes"] != 1 || f["no"] != 0 || f["status"] != "carried" {
+		t.Errorf("result = %v, want carried 1–0", f)
+	}
+}
+
+// TestDMVoteOnOpenMotion: a `!vote` in a direct chat is a secret ballot; on
+// an open (not secret) motion it is refused and counts nothing, so it can
+// neither raise the counters nor close the motion early.
+func TestDMVoteOnOpenMotion(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	openMotion(t, h, "Pay the rent")
+	h.Send(Ana, "!vote 1 yes")
+	h.Drain()
+	if got := h.SendDM(Ben, "!vote 1 no"); !strings.Contains(got, "no open secret ballot numbered #1") {
+		t.Errorf("DM vote on an open motion: %q", got)
+	}
+	if got := tally(t, h, 1); got != (Tally{1, 0, 0}) {
+		t.Errorf("tally = %+v, want 1/0/0", got)
+	}
+	if got := status(t, h, 1); got != store.MotionOpen {
+		t.Errorf("status = %s, want open", got)
 	}
 }

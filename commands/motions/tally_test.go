@@ -39,6 +39,21 @@ func TestDecide(t *testing.T) {
 		{"unanimous", Tally{9, 0, 2}, "unanimous", 0, Carried},
 		{"unanimous with one no", Tally{9, 1, 0}, "unanimous", 0, Failed},
 		{"unanimous with no votes", Tally{0, 0, 3}, "unanimous", 0, Failed},
+		// With only abstentions nothing carries, whatever the threshold:
+		// 0 >= n*0 would otherwise carry any fraction.
+		{"2/3 with only abstentions", Tally{0, 0, 3}, "2/3", 0, Failed},
+		{"3/4 with only abstentions", Tally{0, 0, 3}, "3/4", 0, Failed},
+		{"60% with only abstentions", Tally{0, 0, 3}, "60%", 0, Failed},
+		{"1% with only abstentions", Tally{0, 0, 1}, "1%", 1, Failed},
+		{"2/3 with no votes at all", Tally{}, "2/3", 0, Failed},
+		{"a lone yes carries 2/3", Tally{1, 0, 0}, "2/3", 0, Carried},
+		{"a lone no fails 1%", Tally{0, 1, 0}, "1%", 0, Failed},
+		{"1 of 100 is 1%", Tally{1, 99, 0}, "1%", 0, Carried},
+		{"99% at exactly 99", Tally{99, 1, 0}, "99%", 0, Carried},
+		{"99% just under", Tally{98, 1, 0}, "99%", 0, Failed},
+		{"unanimous, a lone yes", Tally{1, 0, 0}, "unanimous", 0, Carried},
+		{"3/4 just under", Tally{74, 26, 0}, "3/4", 0, Failed},
+		{"quorum counts abstentions only", Tally{0, 0, 6}, "majority", 6, Failed},
 		{"60% at exactly 60", Tally{3, 2, 0}, "60%", 0, Carried},
 		{"60% just under", Tally{59, 41, 0}, "60%", 0, Failed},
 		{"50% tie carries (at least half)", Tally{2, 2, 0}, "50%", 0, Carried},
@@ -101,8 +116,21 @@ func TestQuorum(t *testing.T) {
 }
 
 func FuzzThresholdQuorum(f *testing.F) {
-	for _, s := range []string{"majority", "2/3", "60%", "50", "none", "%", "99 %"} {
-		f.Add(s, 3, 2, 1)
+	// Every spelling beside every edge of a tally: nothing cast, only
+	// abstentions, a lone yes or no, ties, exactly at a threshold and one
+	// short of it, and the largest tally the target accepts.
+	tallies := [][3]int{
+		{0, 0, 0}, {0, 0, 1}, {0, 0, 5}, {1, 0, 0}, {0, 1, 0}, {1, 1, 0},
+		{2, 1, 0}, {65, 34, 0}, {3, 1, 0}, {74, 26, 0}, {3, 2, 1},
+		{99, 1, 0}, {1, 99, 0}, {1e6, 1e6, 1e6}, {0, 1e6, 0},
+	}
+	for _, s := range []string{
+		"majority", "2/3", "3/4", "unanimous", "60%", "1%", "99%", "100%",
+		"50", "0", "100000", "none", "%", "99 %", "0%", "101%", "-1", "",
+	} {
+		for _, tl := range tallies {
+			f.Add(s, tl[0], tl[1], tl[2])
+		}
 	}
 	f.Fuzz(func(t *testing.T, s string, yes, no, abstain int) {
 		if yes < 0 || no < 0 || abstain < 0 || yes > 1e6 || no > 1e6 || abstain > 1e6 {
@@ -110,8 +138,20 @@ func FuzzThresholdQuorum(f *testing.F) {
 		}
 		tally := Tally{yes, no, abstain}
 		if th, err := ParseThreshold(s); err == nil {
-			if th.Met(tally) && yes == 0 {
+			met := th.Met(tally)
+			if met && yes == 0 {
 				t.Fatalf("%s carried with no yes votes: %+v", th, tally)
+			}
+			// Abstentions never count for or against; one more yes never
+			// defeats a motion, one more no never carries it.
+			if th.Met(Tally{yes, no, abstain + 1}) != met {
+				t.Fatalf("%s: one more abstention changed the outcome of %+v", th, tally)
+			}
+			if met && !th.Met(Tally{yes + 1, no, abstain}) {
+				t.Fatalf("%s: one more yes defeated %+v", th, tally)
+			}
+			if !met && th.Met(Tally{yes, no + 1, abstain}) {
+				t.Fatalf("%s: one more no carried %+v", th, tally)
 			}
 			if again, err := ParseThreshold(th.String()); err != nil || again != th {
 				t.Fatalf("threshold %q does not round-trip", th)
@@ -120,6 +160,10 @@ func FuzzThresholdQuorum(f *testing.F) {
 		if q, err := ParseQuorum(s); err == nil {
 			if n := q.Of(yes); n < 0 || (q.Count < 0 && n > yes) {
 				t.Fatalf("quorum %s of %d = %d", q, yes, n)
+			}
+			// A share of a larger electorate is never smaller.
+			if q.Of(yes+1) < q.Of(yes) {
+				t.Fatalf("quorum %s of %d is less than of %d", q, yes+1, yes)
 			}
 		}
 	})

@@ -107,3 +107,46 @@ func TestTimezone(t *testing.T) {
 		t.Errorf("stored due time %v, want 09:00 New York", got)
 	}
 }
+
+// TestReminderGraceAndCutoff: a reminder delivered up to two minutes after
+// its time is not late, one a millisecond more is; a one-off reminder
+// missed while the bot was down is sent until a week after its time, and
+// dropped at exactly that moment.
+func TestReminderGraceAndCutoff(t *testing.T) {
+	h := newHarness(t, "UTC")
+	start := h.Clock.Now() // 12:00
+	h.Reply(Ana, "!remind me in 1h : on time")
+	h.Reply(Ana, "!remind me in 2h : late")
+	h.Reply(Ana, "!remind me in 3h : cut off")
+	h.Reply(Ana, "!remind me in 181m : just in time")
+	for _, tc := range []struct {
+		at   time.Duration // after start
+		body string        // "" for nothing sent
+		late bool
+	}{
+		{time.Hour + reminderGrace, "⏰ Reminder: on time", false},
+		{2*time.Hour + reminderGrace + time.Millisecond, "⏰ Late reminder (I was offline when it was due): late", true},
+		{3*time.Hour + personalLateWindow, "⏰ Late reminder (I was offline when it was due): just in time", true},
+		{4*time.Hour + personalLateWindow, "", false},
+	} {
+		out := h.AdvanceTo(start.Add(tc.at))
+		if tc.body == "" {
+			if len(out) != 0 {
+				t.Errorf("at +%v: sent%s", tc.at, Bodies(out))
+			}
+			continue
+		}
+		if len(out) != 1 {
+			t.Fatalf("at +%v: want %q alone, got:%s", tc.at, tc.body, Bodies(out))
+		}
+		dm := out[0]
+		if _, _, late := ReminderField(t, dm); dm.Msg.Body != tc.body || late != tc.late {
+			t.Errorf("at +%v: %q late=%v, want %q late=%v", tc.at, dm.Msg.Body, late, tc.body, tc.late)
+		}
+	}
+	var dropped int
+	err := h.Env.Store.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM reminders WHERE dropped=1").Scan(&dropped)
+	if err != nil || dropped != 1 {
+		t.Errorf("dropped reminders: %d, want 1 (%v)", dropped, err)
+	}
+}

@@ -77,6 +77,24 @@ func TestDutyReminderLate(t *testing.T) {
 	}
 }
 
+// TestDutyReminderInsideLead: a turn nearer than the lead time is
+// reminded of at once, on time: it is not late, since nothing was missed.
+func TestDutyReminderInsideLead(t *testing.T) {
+	h := rosterHarness(t, "Europe/Berlin")
+	newMinutes(t, h) // ana: Mon 30 Nov 18:00 Berlin, in 5 days 5 hours
+	if got := h.Reply(Ana, "!remind duty on 6d"); !strings.Contains(got, "Your next turn is Mon 30 Nov 18:00.") {
+		t.Errorf("opting in: %q", got)
+	}
+	// The scheduler runs a minute later, within the grace.
+	dm := Only(t, h.AdvanceTo(h.Clock.Now().Add(time.Minute)))
+	if dm.DMUser != Ana || dm.Msg.Body != "⏰ Reminder: your turn on the minutes roster, Mon 30 Nov 18:00 (in 5 days)." {
+		t.Errorf("reminder inside the lead time: %q to %s", dm.Msg.Body, dm.DMUser)
+	}
+	if _, due, late := ReminderField(t, dm); late || due != "2026-11-25T12:00:00Z" {
+		t.Errorf("quorum.reminder due %s late %v, want due when asked and not late", due, late)
+	}
+}
+
 // TestRemindersAcrossDST: a roster's turns, its duty reminders, and a daily
 // personal reminder keep their wall-clock time across both DST changes, in
 // a zone east of UTC and one west of it.
@@ -102,42 +120,51 @@ func TestRemindersAcrossDST(t *testing.T) {
 			h.Reply(Ben, "!remind duty on 24h")
 			h.Reply(Ana, "!tz "+tc.zone)
 			h.Reply(Ana, "!remind me every day 9:00 : stretch")
-			// Run the days across the change: every reminder at 09:00 local,
-			// ben's duty reminder at 18:00 local the day before his turn.
-			var dutyAt []time.Time
-			for day := 1; day <= tc.springDays; day++ {
-				for _, s := range h.AdvanceTo(tc.spring.AddDate(0, 0, day)) {
-					kind, due, _ := ReminderField(t, s)
-					at, _ := time.Parse(time.RFC3339, due)
-					if kind == "personal" && at.In(loc).Hour() != 9 {
-						t.Errorf("daily reminder at %v local", at.In(loc))
+			// Run the days across the change: each day brings ana's reminder,
+			// once, at 09:00 local, and the week ben's duty reminder, once, at
+			// 18:00 local the day before his turn; nothing else.
+			days := func(season string, from time.Time, n int) {
+				t.Helper()
+				var dutyAt []time.Time
+				for day := 1; day <= n; day++ {
+					personal := 0
+					for _, s := range h.AdvanceTo(from.AddDate(0, 0, day)) {
+						kind, due, _ := ReminderField(t, s)
+						at, _ := time.Parse(time.RFC3339, due)
+						switch {
+						case kind == "personal" && s.DMUser == Ana:
+							personal++
+							if at.In(loc).Hour() != 9 || at.In(loc).Minute() != 0 {
+								t.Errorf("%s: daily reminder at %v local", season, at.In(loc))
+							}
+						case kind == "duty" && s.DMUser == Ben:
+							dutyAt = append(dutyAt, at)
+						default:
+							t.Errorf("%s, day %d: unexpected %s reminder to %s", season, day, kind, s.DMUser)
+						}
 					}
-					if kind == "duty" {
-						dutyAt = append(dutyAt, at)
+					if personal != 1 {
+						t.Errorf("%s, day %d: %d daily reminders, want 1", season, day, personal)
 					}
 				}
+				want := from.AddDate(0, 0, n-1).In(loc)
+				if len(dutyAt) != 1 || dutyAt[0].In(loc).Hour() != 18 || dutyAt[0].In(loc).Day() != want.Day() {
+					t.Errorf("%s: duty reminders %v; want one, at 18:00 local on %s", season, dutyAt, want.Format("Mon 2 Jan"))
+				}
 			}
-			if len(dutyAt) != 1 || dutyAt[0].In(loc).Hour() != 18 {
-				t.Errorf("duty reminders %v; want one, at 18:00 local", dutyAt)
-			}
+			days("spring", tc.spring, tc.springDays)
 			// Autumn: the same roster, months later.
+			// Months down: the daily reminder comes once, not once a day missed.
 			h.Clock.Advance(tc.fall.Sub(h.Clock.Now()))
 			h.Due()
-			h.Drain()
+			if caught := h.Drain(); len(caught) != 1 || caught[0].DMUser != Ana {
+				t.Errorf("after months down, want ana's daily reminder once, got:%s", Bodies(caught))
+			}
 			got := turnsOf(t, Only(t, h.SendAndDrain(Ana, "!roster cleaning 2")).Msg)
 			if !strings.HasSuffix(got[0], "T"+tc.after+":00:00Z") || !strings.HasSuffix(got[1], "T"+tc.before+":00:00Z") {
 				t.Errorf("autumn: turns %v; want 18:00 local (%s:00 then %s:00 UTC)", got, tc.after, tc.before)
 			}
-			for day := 1; day <= tc.fallDays; day++ {
-				for _, s := range h.AdvanceTo(tc.fall.AddDate(0, 0, day)) {
-					if kind, due, _ := ReminderField(t, s); kind == "personal" {
-						at, _ := time.Parse(time.RFC3339, due)
-						if at.In(loc).Hour() != 9 {
-							t.Errorf("daily reminder at %v local", at.In(loc))
-						}
-					}
-				}
-			}
+			days("autumn", tc.fall, tc.fallDays)
 		})
 	}
 }

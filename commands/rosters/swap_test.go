@@ -161,3 +161,26 @@ func TestSwapLimit(t *testing.T) {
 	}
 	Expect(t, h, Ana, "!swap minutes 2026-12-06 @ben", "You have asked for 5 swaps here in the last day")
 }
+
+// TestSwapTargetTurnMoved: the asked member marks themselves away on the
+// turn they offered in exchange, so it passes to someone else; accepting
+// afterwards is refused and nothing is swapped.
+func TestSwapTargetTurnMoved(t *testing.T) {
+	h := rosterHarness(t, "Europe/Berlin")
+	notice, _ := askSwap(t, h)
+	h.Send(Ben, "!roster minutes away @ben 2026-12-07")
+	h.Drain()
+	h.React(Ben, notice.EventID, "✅")
+	if got := Only(t, h.Drain()).Msg.Body; !strings.Contains(got, "have changed since swap 1 was asked") {
+		t.Errorf("accepting after the asked member's turn moved: %q", got)
+	}
+	shown := h.Reply(Chi, "!roster minutes 3")
+	for _, line := range []string{"Mon 30 Nov 18:00 — @ana:test", "Mon 7 Dec 18:00 — @chi:test", "Mon 14 Dec 18:00 — @ben:test"} {
+		if !strings.Contains(shown, line) {
+			t.Errorf("roster lacks %q:\n%s", line, shown)
+		}
+	}
+	if strings.Contains(shown, "swapped") {
+		t.Errorf("a refused swap was applied:\n%s", shown)
+	}
+}

@@ -183,16 +183,19 @@ func TestStudyPrivateLocation(t *testing.T) {
 			t.Errorf("the place leaked to the room: %q", o.Msg.Body)
 		}
 	}
+	// The calendar file is posted in the room: it says the place is private
+	// and leaves it out.
 	ics := h.Send(Ana, "!study 1 ics")
-	for _, o := range h.Drain() {
-		if o.Kind != commands.KindFile {
-			t.Fatalf("want a file, got %+v", o)
-		}
-		var file msg.File
-		unmarshal(t, o.Payload, &file)
-		if file.ReplyTo != ics || strings.Contains(string(file.Data), "Secret") || !strings.Contains(string(file.Data), "BEGIN:VEVENT") {
-			t.Errorf("ics file: %+v\n%s", file, file.Data)
-		}
+	out = h.Drain()
+	if len(out) != 1 || out[0].Kind != commands.KindFile {
+		t.Fatalf("want one file, got:%s", Bodies(out))
+	}
+	var file msg.File
+	unmarshal(t, out[0].Payload, &file)
+	data := string(file.Data)
+	if file.ReplyTo != ics || strings.Contains(data, "Secret") || strings.Contains(data, "LOCATION") ||
+		!strings.Contains(data, "BEGIN:VEVENT") || !strings.Contains(data, "The place is private") {
+		t.Errorf("ics file %q in reply to %s:\n%s", file.Name, file.ReplyTo, data)
 	}
 }
 

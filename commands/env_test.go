@@ -1,0 +1,178 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/msg"
+	"quorum/record"
+)
+
+func TestResolveMember(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	// A second "ana" on another server, and the bot, are in the room too.
+	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], "@ana:other.org", "@ben2:test")
+	for _, tc := range []struct{ word, want, refusal string }{
+		{"@ben:test", "@ben:test", ""},
+		{"@ben:test,", "@ben:test", ""},
+		{"@ben:test.;:", "@ben:test", ""},
+		{"@ben", "@ben:test", ""},
+		{"@BEN", "@ben:test", ""},
+		{"@ben2", "@ben2:test", ""},
+		{"@ana:other.org", "@ana:other.org", ""},
+		{"@ana", "", "I can't tell who @ana is here; write their full Matrix ID, e.g. `@ana:example.org`."},
+		{"@chi", "", "I can't tell who @chi is here"},
+		{"@quorum", "", "I can't tell who @quorum is here"},
+		{"@quorum:test", "", "@quorum:test isn't a member of this room."},
+		{"@chi:test", "", "@chi:test isn't a member of this room."},
+		{"@ben:", "@ben:test", ""}, // a trailing colon is punctuation
+		{"ben:test", "", "ben:test isn't a Matrix ID; write it like `@ana:example.org`."},
+		{"@", "", "@ isn't a member; write their Matrix ID, e.g. `@ana:example.org`."},
+		{"@b", "", "I can't tell who @b is here"},
+		{"@ben test", "", "isn't a member; write their Matrix ID"},
+		{"@" + strings.Repeat("a", 255), "", "isn't a member; write their Matrix ID"},
+	} {
+		got, err := h.Env.ResolveMember(ctx, Room, tc.word)
+		if tc.refusal == "" {
+			if err != nil || string(got) != tc.want {
+				t.Errorf("ResolveMember(%q) = %q, %v; want %q", tc.word, got, err, tc.want)
+			}
+			continue
+		}
+		ue, ok := commands.AsRefusal(err)
+		if got != "" || !ok || !strings.Contains(ue.Message.Body, tc.refusal) {
+			t.Errorf("ResolveMember(%q) = %q, %v; want a refusal %q", tc.word, got, err, tc.refusal)
+		}
+	}
+	// The longest word accepted: 255 characters.
+	long := id.UserID("@" + strings.Repeat("a", 248) + ":test")
+	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], long)
+	if got, err := h.Env.ResolveMember(ctx, Room, string(long)); err != nil || got != long {
+		t.Errorf("a 255-character ID: %q, %v", got, err)
+	}
+}
+
+func TestIsModerator(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	for level, want := range map[int]bool{0: false, 49: false, 50: true, 100: true} {
+		h.Rooms.Power[Ana] = level
+		if got, err := h.Env.IsModerator(ctx, Room, Ana); err != nil || got != want {
+			t.Errorf("level %d: moderator %v, %v", level, got, err)
+		}
+	}
+	failing := &commands.Env{Rooms: failingRooms{}}
+	if _, err := failing.IsModerator(ctx, Room, Ana); err == nil || !strings.Contains(err.Error(), "read power levels: no state") {
+		t.Errorf("error: %v", err)
+	}
+	if _, err := failing.ResolveMember(ctx, Room, "@ana"); err == nil || err.Error() != "no state" {
+		t.Errorf("error: %v", err)
+	}
+}
+
+type failingRooms struct{}
+
+func (failingRooms) Members(context.Context, id.RoomID) ([]id.UserID, error) {
+	return nil, errors.New("no state")
+}
+
+func (failingRooms) PowerLevel(context.Context, id.RoomID, id.UserID) (int, int, error) {
+	return 0, 0, errors.New("no state")
+}
+
+func TestMemberLocation(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	h.Env.Config.Timezone = "Europe/Berlin"
+	if got := h.Env.MemberLocation(ctx, Ana, Room).String(); got != "Europe/Berlin" {
+		t.Errorf("without a zone of their own: %s", got)
+	}
+	if err := h.Env.Store.Users().SetTimezone(ctx, Ana, "America/New_York"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Env.MemberLocation(ctx, Ana, Room).String(); got != "America/New_York" {
+		t.Errorf("with their own zone: %s", got)
+	}
+	if err := h.Env.Store.Users().SetTimezone(ctx, Ben, "Mars/Olympus_Mons"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Env.MemberLocation(ctx, Ben, Room).String(); got != "Europe/Berlin" {
+		t.Errorf("with a zone that no longer exists: %s", got)
+	}
+}
+
+func TestRecordChange(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	var entries []record.Entry
+	for i, kind := range []string{"roster.created", "swap.accepted"} {
+		m, err := h.Env.RecordChange(ctx, Room, kind, map[string]any{"n": i}, msg.F("Done."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := h.Env.Store.Records().Between(ctx, Room, h.Clock.Now().AddDate(0, 0, -1), h.Clock.Now().AddDate(0, 0, 1))
+		if err != nil || len(list) != i+1 {
+			t.Fatalf("%d entries, %v", len(list), err)
+		}
+		e := list[i]
+		entries = list
+		if want := "Done.\n" + commands.RecordLine(e); m.Body != want {
+			t.Errorf("message %q, want %q", m.Body, want)
+		}
+		if f, _ := m.Fields["quorum.record"].(map[string]any); f["seq"] != e.Seq || f["hash"] != e.Hash || e.Kind != kind {
+			t.Errorf("quorum.record %v for entry %d %s %s", f, e.Seq, e.Kind, e.Hash)
+		}
+	}
+	if got := commands.RecordLine(entries[1]); got != "Record entry 2, chain head "+entries[1].Hash[:16]+"." {
+		t.Errorf("RecordLine = %q", got)
+	}
+	if err := record.Verify(entries); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestEachInTx(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	var seen []int
+	err := commands.EachInTx(ctx, h.Env, []int{1, 2, 3, 4}, func(_ context.Context, fx *commands.Effects, n int) error {
+		seen = append(seen, n)
+		fx.Say(Room, msg.F("item %d", n))
+		if n == 3 {
+			return errors.New("three")
+		}
+		return nil
+	})
+	if err == nil || err.Error() != "three" || len(seen) != 3 {
+		t.Errorf("EachInTx: %v after %v; want it to stop at the first error", err, seen)
+	}
+	out := h.Drain()
+	if len(out) != 2 || out[0].Msg.Body != "item 1" || out[1].Msg.Body != "item 2" {
+		t.Errorf("kept:%s; want the items done before the failure, not the failed one", Bodies(out))
+	}
+}
+
+func TestEffects(t *testing.T) {
+	var fx, later commands.Effects
+	fx.Say(Room, msg.F("a"))
+	fx.DM(Ana, msg.F("b"))
+	later.File(Room, msg.File{Name: "f"})
+	later.Power(Room, msg.PowerLevel{User: Ben, Level: 50})
+	later.Redact(Room, msg.Redaction{Event: "$x"})
+	fx.Then(&later)
+	var kinds []string
+	for _, o := range fx.Queued() {
+		kinds = append(kinds, o.Kind+":"+string(o.Room)+string(o.DMUser))
+	}
+	want := "message:!room:test message:@ana:test file:!room:test power:!room:test redact:!room:test"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("queued %s, want %s", got, want)
+	}
+}
