@@ -48,7 +48,7 @@ func TestDiskFull(t *testing.T) {
 	})
 
 	filler := fillDisk(t, b.Config.Database, dir)
-	ben.React(r, notice.ID, "👍", false)
+	ben.React(r, notice.ID, "👍", true)
 	cmd := ana.Say(r, "!motion --closes 2h Buy a van")
 	reply := ana.WaitReply(r, cmd, wait)
 	content := reply.Content.AsMessage()
