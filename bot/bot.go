@@ -119,12 +119,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The homeserver never redelivers events that old; forget them.
-	if n, err := b.st.Handled().Prune(ctx, b.clock.Now().Add(-handledKept)); err != nil {
-		return err
-	} else if n > 0 {
-		b.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
-	}
 	env := &commands.Env{
 		Key:    key,
 		Store:  b.st,
@@ -235,9 +229,6 @@ func (b *Bot) scheduleLoop(ctx context.Context) {
 		}
 	}
 }
-
-// handledKept is how long the bot remembers which events it handled.
-const handledKept = 90 * 24 * time.Hour
 
 // schedulerDelay is how long the scheduler waits after being woken by an
 // event before it looks for due work.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/random"
@@ -97,7 +99,14 @@ type Dispatcher struct {
 	log      zerolog.Logger
 	registry *Registry
 	features []Feature
+	// prunedAt is when handled events were last forgotten (in memory:
+	// pruning again after a restart is harmless).
+	prunedAt time.Time
 }
+
+// HandledKept is how long the dispatcher remembers which events it
+// handled: the homeserver never redelivers events that old.
+const HandledKept = 90 * 24 * time.Hour
 
 // New builds the assembly of features over env; !help comes first.
 func New(env *Env, log zerolog.Logger, features ...Feature) (*Dispatcher, error) {
@@ -148,6 +157,9 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 		if len(m.Body) > MaxCommand {
 			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
 		}
+		if strings.IndexFunc(m.Body, controlChar) >= 0 || !utf8.ValidString(m.Body) {
+			return Refusef("That message has invisible control characters (such as a text-direction override) that could make it read differently from what it says, so I didn't act on it. Please type it again.")
+		}
 		if !found {
 			r.Reply(d.unknown(prefix, name))
 			return r.flush(ctx, d.env.Store, d.env.Clock.Now())
@@ -169,6 +181,11 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 	reply := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
 	if ue, ok := AsRefusal(err); ok {
 		reply.Reply(ue.Message)
+		if ue.Redact != nil {
+			redaction := *ue.Redact
+			redaction.Event = m.Event
+			reply.Redact(m.Room, redaction)
+		}
 	} else {
 		ref := random.String(8)
 		d.log.Error().Err(err).Str("ref", ref).Str("command", name).Stringer("event_id", m.Event).Msg("Command failed")
@@ -309,7 +326,23 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 		d.log.Error().Err(err).Msg("Editing notices failed; retrying in a minute")
 		at = d.env.Clock.Now().Add(time.Minute)
 	}
-	return Sooner(next, at)
+	return Sooner(Sooner(next, at), d.forget(ctx, d.env.Clock.Now()))
+}
+
+// forget prunes the record of handled events once an hour, so that it stays
+// small however long the bot runs, and returns when it next will.
+func (d *Dispatcher) forget(ctx context.Context, now time.Time) time.Time {
+	if !d.prunedAt.IsZero() && now.Sub(d.prunedAt) < time.Hour {
+		return d.prunedAt.Add(time.Hour)
+	}
+	n, err := d.env.Store.Handled().Prune(ctx, now.Add(-HandledKept))
+	if err != nil {
+		d.log.Error().Err(err).Msg("Forgetting old handled events failed; retrying in an hour")
+	} else if n > 0 {
+		d.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
+	}
+	d.prunedAt = now
+	return now.Add(time.Hour)
 }
 
 // editNotices makes the notice edits that are due, each in a transaction

@@ -132,9 +132,11 @@ func containsUser(list []id.UserID, u id.UserID) bool {
 // user to m.mentions: call Mention for that, so only intended people are
 // notified.
 func Pill(user id.UserID) Raw {
+	// A user may be called @room:server: the text of the pill must not
+	// ping the room either.
 	return Raw{
-		Body: user.String(),
-		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(user.URI().MatrixToURL()), html.EscapeString(user.String())),
+		Body: Safe(user.String()),
+		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(user.URI().MatrixToURL()), html.EscapeString(Safe(user.String()))),
 	}
 }
 

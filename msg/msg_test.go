@@ -30,6 +30,9 @@ func TestF(t *testing.T) {
 		{"unclosed bold", "**x", nil, "x", "<strong>x</strong>"},
 		{"raw pill", "hi %s", []any{Pill("@ana:example.org")},
 			"hi @ana:example.org", `hi <a href="https://matrix.to/#/@ana:example.org">@ana:example.org</a>`},
+		{"a member called @room", "hi %s and %s", []any{Pill("@room:example.org"), id.UserID("@Room:example.org")},
+			"hi @\u2060room:example.org and @\u2060Room:example.org",
+			"hi <a href=\"https://matrix.to/#/@room:example.org\">@\u2060room:example.org</a> and @\u2060Room:example.org"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := F(tc.format, tc.args...)

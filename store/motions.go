@@ -180,6 +180,16 @@ func (t Motions) SetPayload(ctx context.Context, motionID int64, payload string)
 	return nil
 }
 
+// SecretSince counts the secret ballots proposer opened in room since since.
+func (t Motions) SecretSince(ctx context.Context, room id.RoomID, proposer id.UserID, since time.Time) (int, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM motions WHERE room_id=$1 AND proposer=$2 AND secret AND created_at>=$3", room, proposer, ms(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count secret ballots: %w", err)
+	}
+	return n, nil
+}
+
 // InElectorate says whether user may vote on a motion.
 func (t Motions) InElectorate(ctx context.Context, motionID int64, user id.UserID) (bool, error) {
 	var n int

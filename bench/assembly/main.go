@@ -155,7 +155,7 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	}
 	time.Sleep(3 * time.Second) // let the bot receive the keys before the vote
 
-	if _, err := ana.Say(ctx, room, "!motion --closes 2m A big assembly decides by reaction"); err != nil {
+	if _, err := ana.Say(ctx, room, "!motion --closes 1h A big assembly decides by reaction"); err != nil {
 		return err
 	}
 	notice, err := ana.FindNotice(ctx, room, botID, "Motion #1", time.Minute)

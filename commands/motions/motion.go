@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,6 +20,10 @@ import (
 // anchorMotion is the anchor kind of a motion's notice: reactions on it are
 // votes.
 const anchorMotion = "motion"
+
+// maxSecretPerDay bounds the secret ballots one member opens in a room in
+// a day: each sends every member a DM.
+const maxSecretPerDay = 3
 
 // editInterval is the least time between two edits of a motion's notice, so
 // that a burst of votes makes one edit rather than one per vote.
@@ -49,7 +54,9 @@ type Feature struct {
 
 // New makes the motions feature.
 func New(env *commands.Env, log zerolog.Logger) *Feature {
-	return &Feature{Env: env, log: log, kinds: map[string]motionKind{}}
+	f := &Feature{Env: env, log: log, kinds: map[string]motionKind{}}
+	f.kinds[kindRules] = motionKind{decided: f.rulesDecided, fields: rulesField}
+	return f
 }
 
 // Group implements commands.Feature.
@@ -109,6 +116,7 @@ func (f *Feature) Commands() []*commands.Command {
 			Examples: []string{"close 3"},
 			Handler:  f.close,
 		},
+		f.rulesCommand(),
 	}
 }
 
@@ -180,13 +188,30 @@ func (f *Feature) propose(ctx context.Context, r *commands.Request, spec motionS
 	if err != nil {
 		return nil, err
 	}
+	o, err := f.ordersOf(ctx, r.Room)
+	if err != nil {
+		return nil, err
+	}
+	if spec, err = o.apply(r, spec, len(electorate)); err != nil {
+		return nil, err
+	}
+	m.Threshold, m.Quorum, m.ClosesAt, m.Duration = spec.Threshold.String(), spec.Quorum.String(), spec.Closes, spec.Duration
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
 		return nil, commands.Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, commands.Plural(len(electorate), "member", "members"))
+	}
+	if spec.Secret {
+		// A secret ballot sends every member a DM: one member must not be able
+		// to make the bot flood everyone.
+		if opened, err := r.Store.Motions().SecretSince(ctx, r.Room, r.Sender, now.Add(-commands.DMLimitWindow)); err != nil {
+			return nil, err
+		} else if opened >= maxSecretPerDay {
+			return nil, commands.Refusef("You have opened %d secret ballots here in the last day, the most I send for one member; ask a moderator or wait until tomorrow.", opened)
+		}
 	}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
 		return nil, err
 	}
-	if r.Config.MotionDefaults(r.Room).RequireSecond {
+	if o.seconding {
 		notice, err := f.notice(ctx, m, r.Prefix)
 		r.Say(r.Room, notice)
 		return m, err
@@ -360,3 +385,22 @@ var statusText = map[store.MotionStatus]struct{ words, verdict string }{
 
 // statusWords is how status reads in a sentence.
 func statusWords(status store.MotionStatus) string { return statusText[status].words }
+
+// decodePayload reads a motion's feature data.
+func decodePayload[T any](m *store.Motion) (T, error) {
+	var p T
+	if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+		return p, fmt.Errorf("motion %d payload: %w", m.ID, err)
+	}
+	return p, nil
+}
+
+// encodePayload is the JSON of a motion's feature data: plain strings and
+// numbers, so it cannot fail.
+func encodePayload(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Errorf("marshal motion payload: %w", err))
+	}
+	return string(data)
+}

@@ -1,6 +1,7 @@
 package motions
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type motionSpec struct {
 	Closes   time.Time
 	Duration time.Duration
 	Secret   bool
+	// chose says which of the room's defaults the proposer set: the
+	// standing orders raise the others to their least, and refuse these
+	// when looser.
+	chose struct{ threshold, quorum, closes bool }
 }
 
 // maxMotionText bounds a motion's wording; longer belongs in a document.
@@ -42,16 +47,34 @@ func deadline(s string, now time.Time, loc *time.Location) (time.Time, time.Dura
 }
 
 // parseMotionArgs reads `[--threshold T] [--quorum Q] [--closes WHEN]
-// [--secret] [:] <text>`. --closes takes the longest run of up to four
-// words that reads as a time ("--closes friday 18:00 Pay the rent"); a lone
-// ":" may separate the options from the text when that is ambiguous.
-// Options may also be written --name=value.
+// [--secret] [:] <text>`. The options may stand anywhere, written as phones
+// type them (—secret); --closes takes the longest run of up to four words
+// that reads as a time ("--closes friday 18:00 Pay the rent"); a lone ":"
+// may separate leading options from the text when that is ambiguous.
+// Options may also be written --name=value. A near-miss of --secret is
+// refused with the command corrected: a mistyped flag must never open an
+// open vote on what was meant to be secret.
 func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionSpec, error) {
 	words := strings.Fields(args)
 	now, loc := r.Clock.Now(), r.Location()
-	i := 0
-	for i < len(words) && strings.HasPrefix(words[i], "--") {
-		name, value, hasValue := strings.Cut(strings.ToLower(words[i][2:]), "=")
+	var text []string
+	for i := 0; i < len(words); {
+		w := words[i]
+		name, value, hasValue, isOption := commands.Option(w)
+		if !isOption || optionExample[name] == "" && name != "secret" {
+			switch {
+			case commands.NearMiss(w, "secret"):
+				corrected := slices.Concat([]string{"motion", "--secret"}, words[:i], words[i+1:])
+				return spec, commands.Refusef("Did you mean `--secret`? I did nothing, so that the vote is not open by mistake. Send: `%s`", r.Cmd(strings.Join(corrected, " ")))
+			case isOption && len(text) == 0:
+				return spec, commands.Refusef("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
+			case w == ":" && len(text) == 0 && i > 0:
+			default:
+				text = append(text, w)
+			}
+			i++
+			continue
+		}
 		i++
 		next := func() (string, error) {
 			if hasValue {
@@ -72,6 +95,7 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			if spec.Threshold, err = ParseThreshold(v); err != nil {
 				return spec, err
 			}
+			spec.chose.threshold = true
 		case "quorum":
 			v, err := next()
 			if err != nil {
@@ -80,6 +104,7 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			if spec.Quorum, err = ParseQuorum(v); err != nil {
 				return spec, err
 			}
+			spec.chose.quorum = true
 		case "closes":
 			var err error
 			if hasValue {
@@ -92,16 +117,12 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			if err != nil {
 				return spec, err
 			}
+			spec.chose.closes = true
 		case "secret":
 			spec.Secret = true
-		default:
-			return spec, commands.Refusef("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
 		}
 	}
-	if i < len(words) && words[i] == ":" {
-		i++
-	}
-	spec.Text = strings.TrimSpace(strings.Join(words[i:], " "))
+	spec.Text = strings.Join(text, " ")
 	if spec.Text == "" {
 		return spec, commands.Refusef("What is the motion? For example: `%s`", r.Cmd("motion --closes 48h Pay the rent from the strike fund"))
 	}
@@ -158,6 +179,12 @@ func CheckConfig(cfg *config.Config) error {
 	}
 	if err := CheckDelegatesConfig(cfg); err != nil {
 		return err
+	}
+	for _, ru := range rules {
+		v := ru.configured(cfg, "")
+		if _, err := ru.read(v); err != nil {
+			return config.Invalid("config: standing_orders.%s %q: %s", ru.name, v, err)
+		}
 	}
 	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
 		if len(list) == 0 {

@@ -134,7 +134,9 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	if err != nil || !ok {
 		return true, err
 	}
-	if m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
+	// A redaction acts only in its own room: one sent elsewhere naming this
+	// event was never applied by the homeserver.
+	if m.Room != rd.Room || m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
 		return true, nil
 	}
 	if err := st.Votes().Withdraw(ctx, rd.Redacts); err != nil {

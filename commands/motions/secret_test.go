@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"maunium.net/go/mautrix/id"
 
+	"quorum/commands"
 	. "quorum/commands/commandstest"
 	"quorum/record"
 )
@@ -137,5 +139,51 @@ func TestRecordChain(t *testing.T) {
 	}
 	if !strings.Contains(string(entries[2].Content), `"text":"Motion number C"`) || entries[2].Kind != "motion.result" {
 		t.Errorf("entry = %s %s", entries[2].Kind, entries[2].Content)
+	}
+}
+
+// TestSecretBallotLimit: one member cannot make the bot DM everyone without
+// limit; the limit is per member and day.
+func TestSecretBallotLimit(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for i := range maxSecretPerDay {
+		h.Send(Ana, fmt.Sprintf("!motion --secret Question %d", i+1))
+		if dms := len(Saying(h.Drain(), "Secret ballot: motion")); dms != 2 {
+			t.Fatalf("secret ballot %d sent %d ballots, want 2", i+1, dms)
+		}
+	}
+	Expect(t, h, Ana, "!motion --secret One too many", "You have opened 3 secret ballots here in the last day")
+	if dms := len(Saying(h.SendAndDrain(Ben, "!motion --secret Ben's own"), "Secret ballot: motion")); dms != 2 {
+		t.Fatalf("another member's secret ballot sent %d ballots, want 2", dms)
+	}
+	h.Clock.Advance(commands.DMLimitWindow + time.Minute)
+	h.Send(Ana, "!motion --secret A day later")
+	if dms := len(Saying(h.Drain(), "Secret ballot: motion")); dms != 2 {
+		t.Fatalf("a day later: %d ballots, want 2", dms)
+	}
+}
+
+// TestSecretFlagAsTyped: --secret counts wherever it stands and however a
+// phone typed it; a near-miss opens nothing and gives the command to copy.
+func TestSecretFlagAsTyped(t *testing.T) {
+	for _, cmd := range []string{"!motion Strike on Friday --secret", "!motion —secret Strike on Friday", "!motion Strike –secret on Friday"} {
+		h := newHarness(t, Ana, Ben)
+		out := h.SendAndDrain(Ana, cmd)
+		notice := One(t, out, "Motion #1")
+		if f := motionField(t, notice.Msg); f["secret"] != true || f["text"] != "Strike on Friday" {
+			t.Errorf("%s: quorum.motion %v, want a secret ballot on \"Strike on Friday\"", cmd, f)
+		}
+		if n := len(Saying(out, "Secret ballot: motion #1")); n != 2 {
+			t.Errorf("%s: %d ballots, want 2", cmd, n)
+		}
+	}
+	h := newHarness(t, Ana, Ben)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!motion Strike on Friday -secret", Want: "Did you mean `--secret`? I did nothing, so that the vote is not open by mistake. Send: `!motion --secret Strike on Friday`"},
+		{From: Ana, Cmd: "!motion --secert Strike on Friday", Want: "Send: `!motion --secret Strike on Friday`"},
+		{From: Ana, Cmd: "!recall @ben:test -secret", Want: "Did you mean `--secret`?"},
+	})
+	if list, err := h.Env.Store.Motions().Pending(t.Context(), Room); err != nil || len(list) != 0 {
+		t.Fatalf("a near-miss opened a motion: %v %v", list, err)
 	}
 }
