@@ -326,14 +326,16 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 		d.log.Error().Err(err).Msg("Editing notices failed; retrying in a minute")
 		at = d.env.Clock.Now().Add(time.Minute)
 	}
-	return Sooner(Sooner(next, at), d.forget(ctx, d.env.Clock.Now()))
+	d.forget(ctx, d.env.Clock.Now())
+	return Sooner(next, at)
 }
 
-// forget prunes the record of handled events once an hour, so that it stays
-// small however long the bot runs, and returns when it next will.
-func (d *Dispatcher) forget(ctx context.Context, now time.Time) time.Time {
+// forget prunes the record of handled events at most once an hour, so that
+// it stays small however long the bot runs. It schedules nothing: the bot
+// runs due work at least once a minute anyway.
+func (d *Dispatcher) forget(ctx context.Context, now time.Time) {
 	if !d.prunedAt.IsZero() && now.Sub(d.prunedAt) < time.Hour {
-		return d.prunedAt.Add(time.Hour)
+		return
 	}
 	n, err := d.env.Store.Handled().Prune(ctx, now.Add(-HandledKept))
 	if err != nil {
@@ -342,7 +344,6 @@ func (d *Dispatcher) forget(ctx context.Context, now time.Time) time.Time {
 		d.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
 	}
 	d.prunedAt = now
-	return now.Add(time.Hour)
 }
 
 // editNotices makes the notice edits that are due, each in a transaction

@@ -290,7 +290,7 @@ func TestImportRefusesForgeries(t *testing.T) {
 		{"a changed table", forge("column", botKey, "ALTER TABLE secret_ballots ADD COLUMN voter TEXT"), nil, `table "secret_ballots" differ from what Quorum makes`},
 		{"a missing table", forge("missing", botKey, "DROP TABLE secret_voters"), nil, `it lacks table "secret_voters"`},
 		{"part of the crypto store", forge("crypto", botKey, "DROP TABLE crypto_olm_session"), nil, `it lacks table "crypto_olm_session"`},
-		{"another version", forge("version", botKey, "UPDATE quorum_version SET version = 6, compat = 6"), nil, "made by another version of Quorum (quorum_version holds 6/6, this quorum makes 7/7)"},
+		{"another version", forge("version", botKey, "UPDATE quorum_version SET version = 6, compat = 6"), nil, "made by another version of Quorum (quorum_version holds 6/6, this quorum makes "},
 		{"unsigned", forge("unsigned", nil), nil, "this backup is not signed"},
 		{"signed by another key", forge("otherkey", otherKey), nil, "which is not the key given"},
 		{"another bot's export", func() string {

@@ -75,52 +75,11 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 			i++
 			continue
 		}
-		i++
-		next := func() (string, error) {
-			if hasValue {
-				return value, nil
-			}
-			if i >= len(words) {
-				return "", commands.Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
-			}
-			i++
-			return words[i-1], nil
+		used, err := takeOption(r, &spec, name, value, hasValue, words[i+1:], now, loc)
+		if err != nil {
+			return spec, err
 		}
-		switch name {
-		case "threshold":
-			v, err := next()
-			if err != nil {
-				return spec, err
-			}
-			if spec.Threshold, err = ParseThreshold(v); err != nil {
-				return spec, err
-			}
-			spec.chose.threshold = true
-		case "quorum":
-			v, err := next()
-			if err != nil {
-				return spec, err
-			}
-			if spec.Quorum, err = ParseQuorum(v); err != nil {
-				return spec, err
-			}
-			spec.chose.quorum = true
-		case "closes":
-			var err error
-			if hasValue {
-				spec.Closes, spec.Duration, err = deadline(value, now, loc)
-			} else {
-				var used int
-				spec.Closes, spec.Duration, used, err = longestDeadline(words[i:], now, loc)
-				i += used
-			}
-			if err != nil {
-				return spec, err
-			}
-			spec.chose.closes = true
-		case "secret":
-			spec.Secret = true
-		}
+		i += 1 + used
 	}
 	spec.Text = strings.Join(text, " ")
 	if spec.Text == "" {
@@ -130,6 +89,37 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 		return spec, commands.Refusef("That motion is %d characters long; the limit is %d. Put the details in a document and link it.", len(spec.Text), maxMotionText)
 	}
 	return spec, nil
+}
+
+// takeOption applies option name to spec, its value given (--name=value)
+// or read from rest; it returns how many words of rest it used.
+func takeOption(r *commands.Request, spec *motionSpec, name, value string, hasValue bool, rest []string, now time.Time, loc *time.Location) (int, error) {
+	used := 0
+	if !hasValue && name != "secret" && name != "closes" {
+		if len(rest) == 0 {
+			return 0, commands.Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
+		}
+		value, used = rest[0], 1
+	}
+	var err error
+	switch name {
+	case "threshold":
+		spec.Threshold, err = ParseThreshold(value)
+		spec.chose.threshold = true
+	case "quorum":
+		spec.Quorum, err = ParseQuorum(value)
+		spec.chose.quorum = true
+	case "closes":
+		if hasValue {
+			spec.Closes, spec.Duration, err = deadline(value, now, loc)
+		} else {
+			spec.Closes, spec.Duration, used, err = longestDeadline(rest, now, loc)
+		}
+		spec.chose.closes = true
+	case "secret":
+		spec.Secret = true
+	}
+	return used, err
 }
 
 var optionExample = map[string]string{"threshold": "2/3", "quorum": "50%", "closes": "48h"}
