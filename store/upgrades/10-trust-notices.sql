@@ -2,8 +2,7 @@
 -- The bot ignores what a member's unverified session sends, and what comes
 -- unencrypted into an encrypted room, and says why once; it announces a
 -- member's changed cross-signing identity once. Each row is one such thing
--- said: a member and what it was about. (Numbered 10: 09 is kept for a
--- change made at the same time on another branch.)
+-- said: a member and what it was about.
 CREATE TABLE trust_notices (
 	user_id TEXT    NOT NULL,
 	subject TEXT    NOT NULL, -- "device <ID>", "plaintext", "identity <master key>"
