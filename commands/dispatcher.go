@@ -153,26 +153,32 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 	if found {
 		r.Command, r.Target, r.Args = cmd.resolve(args)
 	}
-	err := d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
-		if len(m.Body) > MaxCommand {
-			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
-		}
-		if strings.IndexFunc(m.Body, controlChar) >= 0 || !utf8.ValidString(m.Body) {
-			return Refusef("That message has invisible control characters (such as a text-direction override) that could make it read differently from what it says, so I didn't act on it. Please type it again.")
-		}
-		if !found {
-			r.Reply(d.unknown(prefix, name))
+	var err error
+	if found && r.Command.Prepare != nil && len(m.Body) <= MaxCommand {
+		err = r.Command.Prepare(ctx, r)
+	}
+	if err == nil {
+		err = d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+			if len(m.Body) > MaxCommand {
+				return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
+			}
+			if strings.IndexFunc(m.Body, controlChar) >= 0 || !utf8.ValidString(m.Body) {
+				return Refusef("That message has invisible control characters (such as a text-direction override) that could make it read differently from what it says, so I didn't act on it. Please type it again.")
+			}
+			if !found {
+				r.Reply(d.unknown(prefix, name))
+				return r.flush(ctx, d.env.Store, d.env.Clock.Now())
+			}
+			if r.Command.Handler == nil {
+				word, _ := cutWord(r.Args)
+				return r.Unknown("", word)
+			}
+			if err := r.Command.Handler(ctx, r); err != nil {
+				return err
+			}
 			return r.flush(ctx, d.env.Store, d.env.Clock.Now())
-		}
-		if r.Command.Handler == nil {
-			word, _ := cutWord(r.Args)
-			return r.Unknown("", word)
-		}
-		if err := r.Command.Handler(ctx, r); err != nil {
-			return err
-		}
-		return r.flush(ctx, d.env.Store, d.env.Clock.Now())
-	})
+		})
+	}
 	if err == nil {
 		return true, nil
 	}

@@ -97,6 +97,10 @@ func TestMoment(t *testing.T) {
 		{"10:00", friday17, newYork, at(newYork, 2026, 11, 28, 10, 0)},
 		{"tomorrow 9:00", utcFri17, time.UTC, at(time.UTC, 2026, 11, 28, 9, 0)},
 		{"2026-12-01 18:00", utcFri17, nil, at(time.UTC, 2026, 12, 1, 18, 0)},
+		// Exactly MaxDuration ahead is allowed (3653 days: 2036-11-27 17:00
+		// is the same wall time and offset as now).
+		{"2036-11-27 17:00", friday17, berlin, friday17.Add(MaxDuration)},
+		{"in 3653 days", friday17, berlin, friday17.Add(MaxDuration)},
 		// Year end.
 		{"tomorrow 9:00", time.Date(2026, 12, 31, 20, 0, 0, 0, berlin), berlin, b(2027, 1, 1, 9, 0)},
 		{"friday", time.Date(2026, 12, 31, 20, 0, 0, 0, berlin), berlin, b(2027, 1, 1, 9, 0)},
@@ -145,6 +149,11 @@ func TestMomentDST(t *testing.T) {
 		// Weekday across the change.
 		{"sunday 12:00", time.Date(2026, 3, 27, 12, 0, 0, 0, berlin), berlin, time.Date(2026, 3, 29, 12, 0, 0, 0, berlin)},
 		{"sunday 2:30", time.Date(2026, 3, 27, 12, 0, 0, 0, berlin), berlin, utc(3, 29, 1, 30)},
+		// Hours and minutes are exact even from the second of two 02:30s
+		// (the wall clock would read the first one).
+		{"90m", utc(10, 25, 1, 30).In(berlin), berlin, utc(10, 25, 3, 0)},
+		{"in 2h", utc(10, 25, 1, 30).In(berlin), berlin, utc(10, 25, 3, 30)},
+		{"in 1 day", utc(10, 25, 1, 30).In(berlin), berlin, utc(10, 26, 1, 30)}, // 02:30 CET the next day
 	} {
 		got, err := Moment(tc.in, tc.now, tc.loc)
 		if err != nil {
@@ -188,6 +197,8 @@ func TestMomentRejected(t *testing.T) {
 		{"99999999d", "10 years", ErrTooFar},
 		{"in 4000 days", "10 years", ErrTooFar},
 		{"2040-01-01", "more than 10 years away", ErrTooFar},
+		{"2036-11-27 17:01", "more than 10 years away", ErrTooFar}, // MaxDuration and a minute
+		{"in 3654 days", "10 years", ErrTooFar},
 		{"in", `"in" needs a length of time`, nil},
 		{"in 3 bananas", `as a length of time after "in"`, nil},
 		{"in friday", `as a length of time after "in"`, nil},
