@@ -119,14 +119,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	asm, err := assembly.New(&commands.Env{
+	env := &commands.Env{
 		Key:    key,
 		Store:  b.st,
 		Config: b.cfg,
 		Clock:  b.clock,
 		Rooms:  roomState{b.cli},
 		Bot:    b.cli.UserID,
-	}, b.log.With().Str("component", "rules").Logger())
+	}
+	rulesLog := b.log.With().Str("component", "rules").Logger()
+	// The assembly's rules, and !trust, which works on the crypto store
+	// (trust.go).
+	asm, err := commands.New(env, rulesLog, append(assembly.Features(env, rulesLog), trustFeature{b})...)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,9 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 	if ok, err := b.encryptedRoom(ctx, evt.RoomID); err != nil || !ok {
 		return err
 	}
+	if ok, err := b.obeys(ctx, evt); err != nil || !ok {
+		return err
+	}
 	dmUser, _, err := b.st.DMs().User(ctx, evt.RoomID)
 	if err != nil {
 		return err
@@ -123,6 +126,15 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) error {
 	rel := evt.Content.AsReaction().RelatesTo
 	if rel.Type != event.RelAnnotation || rel.EventID == "" || rel.Key == "" {
 		return nil
+	}
+	// Only a reaction on one of the bot's messages can mean something (a
+	// vote, an RSVP, an answer): only such a reaction is checked, and its
+	// sender told if it does not count.
+	if _, onAnchor, err := b.st.Anchors().Get(ctx, evt.RoomID, rel.EventID); err != nil || !onAnchor {
+		return err
+	}
+	if ok, err := b.obeys(ctx, evt); err != nil || !ok {
+		return err
 	}
 	return b.asm.HandleReaction(ctx, commands.Reaction{
 		Room:   evt.RoomID,
@@ -257,8 +269,8 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 		return // decrypting records the message index: it comes again (storage.go)
 	}
 	b.keyDone(ctx, evt.ID) // given up on
-	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok {
-		return
+	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok || evt.Unsigned.RedactedBecause != nil {
+		return // a redacted event has nothing left to decrypt
 	}
 	session := evt.Content.AsEncrypted().SessionID
 	b.warnedMu.Lock()

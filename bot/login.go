@@ -119,6 +119,11 @@ func (b *Bot) login(ctx context.Context) error {
 	}
 	cli.Crypto = helper
 	b.crypto = helper
+	if b.cfg.RequireCrossSigning {
+		// Room keys only for sessions their owner verified (trust.go):
+		// the others are sent a withheld notice, code m.unverified.
+		helper.Machine().SendKeysMinTrust = id.TrustStateCrossSignedTOFU
+	}
 	if b.cfg.AccessToken == "" {
 		if err := b.st.Meta().Set(ctx, "access_token", cli.AccessToken); err != nil {
 			return err
@@ -176,6 +181,7 @@ func (b *Bot) setDisplayName(ctx context.Context) {
 // by the crypto helper to the same handlers.
 func (b *Bot) register() {
 	s := b.syncer
+	s.OnSync(b.onDeviceLists)
 	s.OnSync(b.catchUp)
 	s.OnEvent(b.guard(b.onOwnEcho))
 	s.OnEventType(event.EventMessage, b.guard(b.onMessage))

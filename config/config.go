@@ -34,7 +34,10 @@ type Config struct {
 	Timezone          string   `mapstructure:"timezone"`
 	AllowedInviters   []string `mapstructure:"allowed_inviters"`
 	RequireEncryption bool     `mapstructure:"require_encryption"`
-	IgnoredUsers      []string `mapstructure:"ignored_users"`
+	// RequireCrossSigning: act only on events from devices their owner's
+	// cross-signing identity signed (bot/trust.go).
+	RequireCrossSigning bool     `mapstructure:"require_cross_signing"`
+	IgnoredUsers        []string `mapstructure:"ignored_users"`
 
 	LogLevel  string `mapstructure:"log_level"`
 	LogFormat string `mapstructure:"log_format"`
@@ -126,11 +129,12 @@ var defaults = map[string]any{
 	"database":     "",
 	"pickle_key":   "",
 
-	"command_prefixes":   []string{"!", "/"},
-	"timezone":           "UTC",
-	"allowed_inviters":   []string{},
-	"require_encryption": true,
-	"ignored_users":      []string{},
+	"command_prefixes":      []string{"!", "/"},
+	"timezone":              "UTC",
+	"allowed_inviters":      []string{},
+	"require_encryption":    true,
+	"require_cross_signing": true,
+	"ignored_users":         []string{},
 
 	"log_level":  "info",
 	"log_format": "pretty",

@@ -123,6 +123,7 @@ func (f *Feature) choices() map[string]Choice {
 
 // redaction withdraws the vote of a redacted reaction or !vote, while the
 // motion is open and before its deadline; afterwards the result stands.
+// The voter is told by DM.
 func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd commands.Redaction) (bool, error) {
 	st := f.Store
 	act, found, err := st.Votes().Act(ctx, rd.Redacts)
@@ -141,6 +142,11 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	if err := st.Votes().Withdraw(ctx, rd.Redacts); err != nil {
 		return true, err
 	}
+	// A redaction is never encrypted: the homeserver could have sent it in
+	// the voter's name. Tell the voter, so that it does not go unseen.
+	fx.DM(act.Voter, msg.F("The reaction or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
+		"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
+		f.Cmd("vote"), act.Choice, m.Number))
 	return true, f.changed(ctx, fx, m)
 }
 
