@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	st.Log = &log
 	clock := opts.Clock
 	if clock == nil {
 		clock = commands.SystemClock{}

@@ -259,6 +259,11 @@ func (b *Bot) sendMessage(ctx context.Context, room id.RoomID, m msg.Message, tx
 	if err != nil {
 		return err
 	}
+	if m.PadTo > 0 {
+		if err := pad(content, room, m.PadTo); err != nil {
+			return err
+		}
+	}
 	resp, err := b.cli.SendMessageEvent(ctx, room, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txnID})
 	if err != nil {
 		return err

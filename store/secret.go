@@ -313,7 +313,8 @@ func (s *Store) sealLegacy(ctx context.Context) (bool, error) {
 				return fmt.Errorf("forget direct events: %w", err)
 			}
 		}
-		for _, stmt := range []string{"DELETE FROM secret_voters", "DELETE FROM secret_ballots", "DROP TABLE secret_voters", "DROP TABLE secret_ballots"} {
+		for _, stmt := range []string{"DELETE FROM secret_voters", "DELETE FROM secret_ballots", "DROP TABLE secret_voters", "DROP TABLE secret_ballots",
+			"UPDATE rooms SET synced_until=0 WHERE room_id IN (SELECT room_id FROM dm_rooms)"} {
 			if _, err := s.DB.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("drop unsealed ballots: %w", err)
 			}
