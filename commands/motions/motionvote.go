@@ -82,7 +82,14 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 		return err
 	}
 	now := f.Clock.Now()
-	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, now, editInterval); err != nil {
+	at, gap := now, editInterval
+	if m.Secret {
+		// A secret ballot's turnout moves on whole minutes: an edit right
+		// after each ballot would tell the room (and the edit queue) when
+		// each one came.
+		at, gap = now.Truncate(time.Minute).Add(time.Minute), time.Minute
+	}
+	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, at, gap); err != nil {
 		return err
 	}
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
