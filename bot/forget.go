@@ -1,12 +1,17 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/id"
 )
@@ -128,8 +133,142 @@ func (b *Bot) forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room
 	return err
 }
 
-// sweepIndexes is forgetIndex for every session: on start, and before the
-// database is compacted when a secret ballot ends.
+// forgetCryptoMetadata is what the bot does on start, on a clean stop and
+// before the database is compacted when a secret ballot ends: it deletes
+// the message indexes the sessions were ratcheted past, and blurs the
+// crypto store's timestamps to the day.
+func (b *Bot) forgetCryptoMetadata(ctx context.Context) error {
+	if err := b.sweepIndexes(ctx); err != nil {
+		return err
+	}
+	return b.blurCryptoTimes(ctx)
+}
+
+// forgetOnStop runs forgetCryptoMetadata and empties the WAL on a clean
+// stop.
+func (b *Bot) forgetOnStop() {
+	ctx := context.Background()
+	if err := b.forgetCryptoMetadata(ctx); err != nil {
+		b.log.Warn().Err(err).Msg("Could not blur the crypto store's metadata before stopping")
+	}
+	if err := b.st.Checkpoint(ctx); err != nil {
+		b.log.Warn().Err(err).Msg("Could not empty the database's WAL before stopping")
+	}
+}
+
+// blurCryptoTimes rounds the times mautrix keeps in the crypto store down to
+// the day (UTC), and rewrites its session tables in the order of their keys. They say to the second when each member's device last
+// sent the bot a key (olm sessions), when each of their megolm sessions
+// reached the bot, and when the bot last wrote in each direct room
+// (outbound sessions): the time of a member's secret ballot, give or take a
+// second. mautrix needs no more than the day: the age of outbound sessions
+// (rotated after a week), whether an inbound session's arrival is known,
+// and, for the olm sessions of one device, which is the newest, which is
+// kept by giving them the same day and milliseconds in the old order.
+func (b *Bot) blurCryptoTimes(ctx context.Context) error {
+	cs, ok := b.cryptoStore()
+	if !ok {
+		return nil
+	}
+	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+	return cs.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
+		type outbound struct {
+			room          id.RoomID
+			created, used time.Time
+		}
+		rows, err := cs.DB.Query(ctx, "SELECT room_id, created_at, last_used FROM crypto_megolm_outbound_session WHERE account_id=$1", cs.AccountID)
+		out, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (o outbound, err error) {
+			err = row.Scan(&o.room, &o.created, &o.used)
+			return
+		}, err).AsList()
+		if err != nil {
+			return fmt.Errorf("blur outbound sessions: %w", err)
+		}
+		for _, o := range out {
+			if o.created.Equal(day(o.created)) && o.used.Equal(day(o.created)) {
+				continue
+			}
+			if _, err := cs.DB.Exec(ctx, "UPDATE crypto_megolm_outbound_session SET created_at=$3, last_used=$3 WHERE account_id=$1 AND room_id=$2",
+				cs.AccountID, o.room, day(o.created)); err != nil {
+				return fmt.Errorf("blur outbound sessions: %w", err)
+			}
+		}
+		type inbound struct {
+			session  id.SessionID
+			received time.Time
+		}
+		rows, err = cs.DB.Query(ctx, "SELECT session_id, received_at FROM crypto_megolm_inbound_session WHERE account_id=$1 AND received_at IS NOT NULL", cs.AccountID)
+		in, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (i inbound, err error) {
+			err = row.Scan(&i.session, &i.received)
+			return
+		}, err).AsList()
+		if err != nil {
+			return fmt.Errorf("blur inbound sessions: %w", err)
+		}
+		for _, i := range in {
+			if i.received.Equal(day(i.received)) {
+				continue
+			}
+			if _, err := cs.DB.Exec(ctx, "UPDATE crypto_megolm_inbound_session SET received_at=$3 WHERE account_id=$1 AND session_id=$2",
+				cs.AccountID, i.session, day(i.received)); err != nil {
+				return fmt.Errorf("blur inbound sessions: %w", err)
+			}
+		}
+		type olmSession struct {
+			sender, session string
+			created, last   time.Time
+		}
+		rows, err = cs.DB.Query(ctx, "SELECT sender_key, session_id, created_at, last_decrypted FROM crypto_olm_session WHERE account_id=$1", cs.AccountID)
+		olm, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (o olmSession, err error) {
+			err = row.Scan(&o.sender, &o.session, &o.created, &o.last)
+			return
+		}, err).AsList()
+		if err != nil {
+			return fmt.Errorf("blur olm sessions: %w", err)
+		}
+		slices.SortFunc(olm, func(a, b olmSession) int {
+			return cmp.Or(strings.Compare(a.sender, b.sender), a.last.Compare(b.last), strings.Compare(a.session, b.session))
+		})
+		for i := 0; i < len(olm); {
+			j := i
+			for j < len(olm) && olm[j].sender == olm[i].sender {
+				j++
+			}
+			base := day(olm[j-1].last) // the day of the device's newest session
+			for k := i; k < j; k++ {
+				at := base.Add(time.Duration(k-i) * time.Millisecond)
+				if _, err := cs.DB.Exec(ctx, `UPDATE crypto_olm_session SET created_at=$3, last_decrypted=$4, last_encrypted=$4
+					WHERE account_id=$1 AND session_id=$2`, cs.AccountID, olm[k].session, day(olm[k].created), at); err != nil {
+					return fmt.Errorf("blur olm sessions: %w", err)
+				}
+			}
+			i = j
+		}
+		// Rows of these tables get their rowid, and their place in the
+		// file, in the order they came: the order in which members first
+		// sent the bot a key, often with their ballot. Rewrite them in the
+		// order of their (random) session IDs.
+		for _, t := range []struct{ table, key string }{
+			{"crypto_megolm_inbound_session", "account_id, session_id"},
+			{"crypto_olm_session", "account_id, session_id"},
+			{"crypto_megolm_outbound_session", "account_id, room_id"},
+		} {
+			for _, q := range []string{
+				"CREATE TEMP TABLE quorum_reorder AS SELECT * FROM " + t.table,
+				"DELETE FROM " + t.table,
+				"INSERT INTO " + t.table + " SELECT * FROM temp.quorum_reorder ORDER BY " + t.key,
+				"DROP TABLE temp.quorum_reorder",
+			} {
+				if _, err := cs.DB.Exec(ctx, q); err != nil {
+					return fmt.Errorf("reorder %s: %w", t.table, err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// sweepIndexes is forgetIndex for every session.
 func (b *Bot) sweepIndexes(ctx context.Context) error {
 	cs, ok := b.cryptoStore()
 	if !ok {

@@ -128,10 +128,10 @@ func (b *Bot) login(ctx context.Context) error {
 	cli.Crypto = helper
 	b.crypto = helper
 	forgetful(helper.Machine())
-	if err := b.sweepIndexes(ctx); err != nil {
+	if err := b.forgetCryptoMetadata(ctx); err != nil {
 		return err
 	}
-	b.st.OnCompact(b.sweepIndexes)
+	b.st.OnCompact(b.forgetCryptoMetadata)
 	if b.cfg.AccessToken == "" {
 		if err := b.st.Meta().Set(ctx, "access_token", cli.AccessToken); err != nil {
 			return err

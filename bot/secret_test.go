@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
@@ -147,6 +149,53 @@ func TestSecretBallotLeavesNothing(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d sessions still stored (ratcheted); message indexes of what they did not decrypt: %v", sessions, 2*len(casts), indexes)
+
+	// The crypto store keeps the day, not the time, of what members sent.
+	times := 0
+	for _, q := range []string{
+		"SELECT created_at FROM crypto_megolm_outbound_session", "SELECT last_used FROM crypto_megolm_outbound_session",
+		"SELECT received_at FROM crypto_megolm_inbound_session WHERE received_at IS NOT NULL",
+		"SELECT created_at FROM crypto_olm_session", "SELECT last_decrypted FROM crypto_olm_session", "SELECT last_encrypted FROM crypto_olm_session",
+	} {
+		rows, err := raw.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var at time.Time
+			if err := rows.Scan(&at); err != nil {
+				t.Fatal(q, err)
+			}
+			times++
+			// Olm sessions of one device keep their order in milliseconds.
+			if off := at.Sub(at.UTC().Truncate(24 * time.Hour)); off > time.Second {
+				t.Errorf("%s: %s is not blurred to the day", q, at)
+			}
+		}
+		rows.Close()
+	}
+	if times < 10 {
+		t.Errorf("only %d crypto timestamps read: the check reads the wrong place", times)
+	}
+	// Nor the order sessions came in: rows lie in the order of their IDs.
+	for table, key := range map[string]string{"crypto_megolm_inbound_session": "session_id", "crypto_olm_session": "session_id", "crypto_megolm_outbound_session": "room_id"} {
+		var byRowid, byKey []string
+		for order, list := range map[string]*[]string{"rowid": &byRowid, key: &byKey} {
+			rows, err := raw.Query("SELECT " + key + " FROM " + table + " ORDER BY " + order)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var v string
+				_ = rows.Scan(&v)
+				*list = append(*list, v)
+			}
+			rows.Close()
+		}
+		if len(byKey) < 2 || !slices.Equal(byRowid, byKey) {
+			t.Errorf("%s: %d rows, not in the order of %s", table, len(byKey), key)
+		}
+	}
 	_ = raw.Close()
 
 	// No direct message's ID in any file, nor any direct room in the log.

@@ -81,11 +81,12 @@ func (f *Feature) Commands() []*commands.Command {
 			Examples: []string{"motions"},
 		},
 		{
-			Name:     "vote",
-			Usage:    "vote N yes|no|abstain",
-			Summary:  "vote on motion N without reacting",
-			Help:     "Your latest vote counts; you can change it until the motion closes.",
-			Examples: []string{"vote 3 yes", "vote 3 abstain"},
+			Name:    "vote",
+			Usage:   "vote N yes|no|abstain",
+			Summary: "vote on motion N without reacting",
+			Help: "Your latest vote counts; you can change it until the motion closes. " +
+				"A secret ballot is voted in your direct chat with me, with the code its ballot gives (`vote K3P7 y`): once, and for good.",
+			Examples: []string{"vote 3 yes", "vote 3 abstain", "vote K3P7 n"},
 			Handler:  f.vote,
 		},
 		{

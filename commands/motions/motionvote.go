@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -314,7 +315,9 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Motion, now time.Time, why string) error {
 	st := f.Store
 	yes, no, abstain, receipts, err := f.recount(ctx, m)
-	if err != nil {
+	if errors.Is(err, store.ErrSealKey) {
+		return f.unopenable(ctx, fx, m, now, err)
+	} else if err != nil {
 		return err
 	}
 	if !m.Secret && (yes != m.Yes || no != m.No || abstain != m.Abstain) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
@@ -96,6 +97,24 @@ func (f *Feature) secretBallot(ctx context.Context, r *commands.Request, ref str
 		return nil, commands.Refusef("You have no secret ballot `%s`. Your ballot message gives its code, as in `%s`.", commands.Shorten(ref, 12), r.Cmd("vote K3P7 y"))
 	}
 	return m, nil
+}
+
+// unopenable ends a secret motion whose box does not open with the seal
+// key beside the database (restored without it, or replaced): its ballots
+// cannot be counted, and the motion must not stay open for ever. It is
+// withdrawn, saying why; nothing of it is published.
+func (f *Feature) unopenable(ctx context.Context, fx *commands.Effects, m *store.Motion, now time.Time, why error) error {
+	f.log.Error().Err(why).Int64("motion", m.ID).Msg("A secret ballot's box cannot be opened; the motion is withdrawn uncounted")
+	if err := f.Store.Motions().Close(ctx, m.ID, store.MotionWithdrawn, now, 0, 0, 0); err != nil {
+		return err
+	}
+	m.Status, m.ClosedAt = store.MotionWithdrawn, now
+	electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	return f.announce(ctx, fx, m, f.withFields(msg.F("Motion #%d could not be counted: its sealed ballot box does not open with the key beside my database "+
+		"(it was restored without it, or the key was replaced). Nothing of it is published; propose it again to vote anew.", m.Number), m, electorate))
 }
 
 // recount derives a motion's final tally from what was cast: the acts of an

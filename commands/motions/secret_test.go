@@ -2,6 +2,8 @@ package motions
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"quorum/commands"
 	. "quorum/commands/commandstest"
 	"quorum/record"
+	"quorum/store"
 )
 
 var receiptRE = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
@@ -312,5 +315,33 @@ func TestSecretBallotCollision(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s: receipts %v, want one %s from ana", room, receipts, want)
 		}
+	}
+}
+
+// TestSecretBallotWithoutItsKey: a database restored without its seal key
+// cannot count an open secret ballot; at its deadline the motion is
+// withdrawn uncounted, saying why, rather than staying open for ever.
+func TestSecretBallotWithoutItsKey(t *testing.T) {
+	dir := t.TempDir()
+	h := NewHarnessIn(t, dir, forensicFeatures, Ana, Ben, Chi)
+	code, _ := openSecret(t, h, Room, Ana, "Strike on Friday")
+	h.SendDM(Ben, "!vote "+code+" y")
+	if err := h.Env.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "quorum.db")
+	if err := os.Remove(store.SealKeyPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	now := h.Clock.Now()
+	h = NewHarnessIn(t, dir, forensicFeatures, Ana, Ben, Chi)
+	h.Clock.Advance(now.Sub(h.Clock.Now()))
+	out := h.AdvanceTo(now.Add(2 * time.Hour))
+	said := One(t, out, "could not be counted")
+	if f := motionField(t, said.Msg); f["status"] != "withdrawn" || f["yes"] != nil {
+		t.Errorf("fields = %v", f)
+	}
+	if got := status(t, h, 1); got != store.MotionWithdrawn {
+		t.Errorf("status = %s", got)
 	}
 }
