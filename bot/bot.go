@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	st.Log = &log
 	clock := opts.Clock
 	if clock == nil {
 		clock = commands.SystemClock{}
@@ -109,7 +110,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.login(ctx); err != nil {
 		return err
 	}
-	defer b.crypto.Close()
+	defer func() {
+		// Before the crypto helper closes the shared database: forget what
+		// the crypto store keeps of when members last wrote, and empty the
+		// WAL (forget.go).
+		b.forgetOnStop()
+		_ = b.crypto.Close()
+	}()
 	if err := b.ensureCrossSigning(ctx); err != nil {
 		// The bot still works for clients that share keys with unverified
 		// devices; say how to fix it rather than refuse to start.

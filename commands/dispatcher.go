@@ -158,7 +158,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 		err = r.Command.Prepare(ctx, r)
 	}
 	if err == nil {
-		err = d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+		err = d.once(ctx, m.Room, m.Event, m.InDM, func(ctx context.Context) error {
 			if len(m.Body) > MaxCommand {
 				return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
 			}
@@ -194,10 +194,14 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 		}
 	} else {
 		ref := random.String(8)
-		d.log.Error().Err(err).Str("ref", ref).Str("command", name).Stringer("event_id", m.Event).Msg("Command failed")
+		log := d.log.Error().Err(err).Str("ref", ref).Str("command", name)
+		if !m.InDM { // a direct message's ID is not logged: it would say who wrote when
+			log = log.Stringer("event_id", m.Event)
+		}
+		log.Msg("Command failed")
 		reply.Replyf("Sorry, something went wrong on my side and nothing was changed (ref %s). Please try again in a moment.", ref)
 	}
-	err = d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+	err = d.once(ctx, m.Room, m.Event, m.InDM, func(ctx context.Context) error {
 		return reply.flush(ctx, d.env.Store, d.env.Clock.Now())
 	})
 	return true, err
@@ -229,10 +233,17 @@ func (d *Dispatcher) unknown(prefix, name string) msg.Message {
 }
 
 // once runs fn in a transaction that first marks evt handled; an event seen
-// before is skipped silently.
-func (d *Dispatcher) once(ctx context.Context, room id.RoomID, evt id.EventID, fn func(ctx context.Context) error) error {
+// before is skipped silently. An event of a member's direct room (private)
+// is marked without its ID or room (store.Handled.MarkPrivate).
+func (d *Dispatcher) once(ctx context.Context, room id.RoomID, evt id.EventID, private bool, fn func(ctx context.Context) error) error {
 	err := d.env.Store.Tx(ctx, func(ctx context.Context) error {
-		fresh, err := d.env.Store.Handled().Mark(ctx, evt, room, d.env.Clock.Now())
+		mark := d.env.Store.Handled().Mark
+		if private {
+			mark = func(ctx context.Context, evt id.EventID, _ id.RoomID, now time.Time) (bool, error) {
+				return d.env.Store.Handled().MarkPrivate(ctx, evt, now)
+			}
+		}
+		fresh, err := mark(ctx, evt, room, d.env.Clock.Now())
 		if err != nil {
 			return err
 		}
@@ -262,7 +273,7 @@ func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
 			continue
 		}
 		if handle, ok := r.Reactions()[anchor.Kind]; ok {
-			return d.once(ctx, rx.Room, rx.Event, func(ctx context.Context) error {
+			return d.once(ctx, rx.Room, rx.Event, false, func(ctx context.Context) error {
 				var fx Effects
 				if err := handle(ctx, &fx, anchor.Ref, rx); err != nil {
 					return fmt.Errorf("reaction on %s %d: %w", anchor.Kind, anchor.Ref, err)
@@ -276,7 +287,7 @@ func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
 
 // HandleRedaction applies rd once, if it removes something the bot counted.
 func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
-	return d.once(ctx, rd.Room, rd.Event, func(ctx context.Context) error {
+	return d.once(ctx, rd.Room, rd.Event, false, func(ctx context.Context) error {
 		var fx Effects
 		for _, f := range d.features {
 			r, ok := f.(Redactor)
@@ -297,7 +308,7 @@ func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
 
 // HandleLeave tells the features that user left room (membership event evt).
 func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.UserID, evt id.EventID, at time.Time) error {
-	return d.once(ctx, room, evt, func(ctx context.Context) error {
+	return d.once(ctx, room, evt, false, func(ctx context.Context) error {
 		var fx Effects
 		for _, f := range d.features {
 			if l, ok := f.(Leaver); ok {

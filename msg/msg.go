@@ -39,6 +39,11 @@ type Message struct {
 	// that the bot needs encryption has it: everything else is refused
 	// rather than sent in the clear.
 	Plaintext bool `json:"plaintext,omitempty"`
+	// PadTo, if set, pads the event so that what is encrypted is exactly
+	// PadTo bytes long (or the next multiple of PadTo), whatever the
+	// message says and whoever it goes to: the homeserver sees the length
+	// of every ciphertext. Receipts of secret ballots have it.
+	PadTo int `json:"pad_to,omitempty"`
 }
 
 // Anchor names a thing in the bot's state that a message stands for.

@@ -88,11 +88,12 @@ func (f *Feature) Commands() []*commands.Command {
 			Examples: []string{"motions"},
 		},
 		{
-			Name:     "vote",
-			Usage:    "vote N yes|no|abstain",
-			Summary:  "vote on motion N without reacting",
-			Help:     "Your latest vote counts; you can change it until the motion closes.",
-			Examples: []string{"vote 3 yes", "vote 3 abstain"},
+			Name:    "vote",
+			Usage:   "vote N yes|no|abstain",
+			Summary: "vote on motion N without reacting",
+			Help: "Your latest vote counts; you can change it until the motion closes. " +
+				"A secret ballot is voted in your direct chat with me, with the code its ballot gives (`vote K3P7 y`): once, and for good.",
+			Examples: []string{"vote 3 yes", "vote 3 abstain", "vote K3P7 n"},
 			Handler:  f.vote,
 		},
 		{
@@ -256,11 +257,7 @@ func (f *Feature) open(ctx context.Context, fx *commands.Effects, m *store.Motio
 	}
 	fx.Say(m.Room, notice)
 	if m.Secret {
-		for _, u := range electorate {
-			fx.DM(u, msg.F("**Secret ballot: motion #%d** in %s\n%s\nReply here with `%s`. Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
-				m.Number, m.Room.String(), m.Text, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number)).
-				With("quorum.ballot", map[string]any{"motion": m.Number, "room_id": m.Room, "text": m.Text}))
-		}
+		f.sendBallots(fx, m, electorate, prefix)
 	}
 	return nil
 }
@@ -279,8 +276,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		out = out.Append("It needs a second before it opens: anyone else can send `%s`.", prefix+"second "+strconv.Itoa(m.Number))
 	case store.MotionOpen:
 		if m.Secret {
-			out = out.Append("**Secret ballot**: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
-				fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+			out = out.Append("**Secret ballot** `%s`: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
+				m.BallotCode, fmt.Sprintf("%svote %s y|n|a", prefix, m.BallotCode))
 		} else {
 			yes, no, abstain := f.keys()
 			out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
@@ -288,7 +285,7 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
 		if m.Secret {
-			out = out.Append("Turnout: %d of %d voted", m.Yes+m.No+m.Abstain, electorate)
+			out = out.Append("Turnout: %d of %d voted", m.Voted(), electorate)
 		} else {
 			out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
 		}
@@ -301,13 +298,14 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 	return f.withFields(out, m, electorate), nil
 }
 
-// fields is the content of quorum.motion. While a secret ballot is open it
-// shows the turnout but not the running tally.
+// fields is the content of quorum.motion. A secret ballot shows its
+// turnout, and its counts only once it closed with a result: never while it
+// is open, nor once withdrawn.
 func (f *Feature) fields(m *store.Motion, electorate int) map[string]any {
 	fields := map[string]any{
 		"id":         m.Number,
 		"status":     m.Status,
-		"voted":      m.Yes + m.No + m.Abstain,
+		"voted":      m.Voted(),
 		"electorate": electorate,
 		"quorum":     m.QuorumCount,
 		"threshold":  m.Threshold,
@@ -315,8 +313,11 @@ func (f *Feature) fields(m *store.Motion, electorate int) map[string]any {
 		"kind":       m.Kind,
 		"secret":     m.Secret,
 	}
-	if !(m.Secret && m.Status == store.MotionOpen) {
+	if !m.Secret || statusText[m.Status].verdict != "" {
 		fields["yes"], fields["no"], fields["abstain"] = m.Yes, m.No, m.Abstain
+	}
+	if m.Secret {
+		fields["ballot_code"] = m.BallotCode
 	}
 	if !m.ClosesAt.IsZero() {
 		fields["closes_at"] = m.ClosesAt.UTC().Format(time.RFC3339)
@@ -361,7 +362,7 @@ func thresholdWords(th string) string {
 // "Carried 7–2, 1 abstention; 10 of 12 voted, quorum 6".
 func resultWords(m *store.Motion, electorate int) string {
 	return fmt.Sprintf("%s %d–%d, %s; %d of %d voted, quorum %d", Verdict(m.Status), m.Yes, m.No,
-		commands.Plural(m.Abstain, "abstention", "abstentions"), m.Yes+m.No+m.Abstain, electorate, m.QuorumCount)
+		commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate, m.QuorumCount)
 }
 
 // Verdict names a motion's outcome for people ("Carried").
