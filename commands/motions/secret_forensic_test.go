@@ -376,9 +376,9 @@ func TestSecretBallotForensicsAfterKill(t *testing.T) {
 // no receipt code, no time of a ballot, and puts voters' IDs in the same
 // places whatever the order of the ballots so far.
 func TestSecretBallotForensicsExport(t *testing.T) {
-	first, second := castOrders()
+	first, _ := castOrders()
 	// The same five have voted by the export in both plays, in other orders.
-	second = append(slices.Clone(first[:5]), first[5:]...)
+	second := append(slices.Clone(first[:5]), first[5:]...)
 	slices.Reverse(second[:5])
 	a := playBallot(t, play{order: first, export: 5})
 	b := playBallot(t, play{order: second, export: 5})
