@@ -47,6 +47,9 @@ func TestDuration(t *testing.T) {
 		{"A DAY", day},
 		{"AN HOUR", time.Hour},
 		{"TWO WEEKS", 14 * day},
+		// The longest input: 100 bytes after trimming.
+		{"1 day" + strings.Repeat(" ", maxInput-len("1 dayand 12 hours")) + "and 12 hours", 36 * time.Hour},
+		{"  " + strings.Repeat(" ", maxInput) + "3d" + strings.Repeat(" ", maxInput), 3 * day},
 	} {
 		got, err := Duration(tc.in)
 		if err != nil {
@@ -112,6 +115,11 @@ func TestDurationRejected(t *testing.T) {
 		{"30 secz", "couldn't read", nil},
 		{"30 SECZ", "couldn't read", nil},
 		{"3 monthz", "couldn't read", nil},
+		// A control character anywhere, also first.
+		{"\a3d", "characters that aren't text", nil},
+		{"3\ad", "characters that aren't text", nil},
+		// The longest input: 100 bytes after trimming (101 is refused).
+		{"1 day" + strings.Repeat(" ", maxInput+1-len("1 dayand 12 hours")) + "and 12 hours", "too long to be a duration", nil},
 	} {
 		_, err := Duration(tc.in)
 		if err == nil {
@@ -124,6 +132,24 @@ func TestDurationRejected(t *testing.T) {
 		}
 		if tc.kind != nil && !errors.Is(err, tc.kind) {
 			t.Errorf("Duration(%q): %v is not %v", tc.in, err, tc.kind)
+		}
+	}
+}
+
+// TestQuoteLength: input of up to 40 characters (runes, not bytes) is
+// echoed whole in a message, longer input is cut to 39 and an ellipsis.
+func TestQuoteLength(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{strings.Repeat("x", 40), `"` + strings.Repeat("x", 40) + `"`},
+		{strings.Repeat("x", 41), `"` + strings.Repeat("x", 39) + `…"`},
+		{strings.Repeat("é", 40), `"` + strings.Repeat("é", 40) + `"`},
+		{strings.Repeat("é", 41), `"` + strings.Repeat("é", 39) + `…"`},
+	} {
+		_, err := Duration(tc.in)
+		if err == nil || !strings.Contains(err.Error(), "couldn't read "+tc.want+" as a duration") {
+			t.Errorf("Duration(%d runes): %v; want it quoted as %s", len([]rune(tc.in)), err, tc.want)
 		}
 	}
 }

@@ -52,6 +52,15 @@ func TestMoment(t *testing.T) {
 		{"27 nov 18:00", friday17, berlin, b(2026, 11, 27, 18, 0)},
 		{"27 nov 16:00", friday17, berlin, b(2027, 11, 27, 16, 0)},
 		{"29 feb", friday17, berlin, b(2028, 2, 29, DefaultHour, 0)},
+		// A date without a year is its next occurrence: 29 February can be
+		// up to 8 years away (2096 to 2104: 2100 is no leap year).
+		{"29 feb", b(2029, 3, 1, 12, 0), berlin, b(2032, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2028, 3, 1, 12, 0), berlin, b(2032, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2099, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2098, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2097, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2096, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb 18:00", b(2028, 2, 29, 17, 0), berlin, b(2028, 2, 29, 18, 0)},
 		// Weekdays: the next such day strictly in the future.
 		{"friday 18:00", friday17, berlin, b(2026, 11, 27, 18, 0)},
 		{"friday 16:00", friday17, berlin, b(2026, 12, 4, 16, 0)},
@@ -86,6 +95,9 @@ func TestMoment(t *testing.T) {
 		{"6:30pm", friday17, berlin, b(2026, 11, 27, 18, 30)},
 		{"6:30 p.m.", friday17, berlin, b(2026, 11, 27, 18, 30)},
 		{"12am", friday17, berlin, b(2026, 11, 28, 0, 0)},
+		{"1am", friday17, berlin, b(2026, 11, 28, 1, 0)},
+		{"1pm", friday17, berlin, b(2026, 11, 28, 13, 0)},
+		{"11pm", friday17, berlin, b(2026, 11, 27, 23, 0)},
 		{"12pm", friday17, berlin, b(2026, 11, 28, 12, 0)},
 		{"noon", friday17, berlin, b(2026, 11, 28, 12, 0)},
 		{"tomorrow noon", friday17, berlin, b(2026, 11, 28, 12, 0)},
@@ -228,6 +240,8 @@ func TestMomentRejected(t *testing.T) {
 		{"fri 1 dec", "is a Tuesday, not a Friday", nil},
 		{"mon 1 dec 2027 10:00", "is a Wednesday, not a Monday", nil},
 		{"friday,", "but not", nil},
+		{"friday, junk", `I understood "friday" but not "junk"`, nil},
+		{"2026-12-01T18:00 junk", `I understood "2026-12-01T18:00" but not "junk"`, nil},
 		{", friday", "couldn't read", nil},
 		{"１８:００", "couldn't read", nil},
 		{"friday 18:00\x00", "characters that aren't text", nil},
@@ -339,6 +353,7 @@ func TestDateRejected(t *testing.T) {
 		{"0000-01-01", "more than 10 years"}, // found by FuzzMoment: Sub saturates
 		{"9999-12-31", "more than 10 years"},
 		{"fri 1 dec 2026", "is a Tuesday, not a Friday"},
+		{"2026-12-01T18:00", `I understood "2026-12-01" but not "18:00"`},
 		{"3d", "couldn't read"},
 		{"18:00", "couldn't read"},
 	} {
@@ -370,6 +385,11 @@ func TestWallTime(t *testing.T) {
 		{"new york after overlap", wallTime(2026, 11, 1, 2, 0, 0, 0, newYork), utc(2026, 11, 1, 7, 0)},
 		{"utc", wallTime(2026, 3, 29, 2, 30, 0, 0, time.UTC), utc(2026, 3, 29, 2, 30)},
 		{"normalises day 32", wallTime(2026, 12, 32, 9, 0, 0, 0, time.UTC), utc(2027, 1, 1, 9, 0)},
+		// Moscow moved back an hour for good on 26 October 2014: 01:30
+		// came twice, first at +04; no later change brings +04 back, so it
+		// is found only as the offset before the change.
+		{"moscow overlap, for good", wallTime(2014, 10, 26, 1, 30, 0, 0, moscow), utc(2014, 10, 25, 21, 30)},
+		{"moscow after the change", wallTime(2014, 10, 26, 2, 0, 0, 0, moscow), utc(2014, 10, 25, 23, 0)},
 		// Samoa skipped 30 December 2011 altogether: a 24-hour gap.
 		{"apia skipped day", wallTime(2011, 12, 30, 18, 0, 0, 0, apia), time.Date(2011, 12, 31, 18, 0, 0, 0, apia)},
 	} {
