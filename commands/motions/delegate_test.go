@@ -628,6 +628,19 @@ func FuzzDelegateArgs(f *testing.F) {
 		"@ben:test negotiator : Agreed to Sunday shifts",
 		"negotiator @ben : Accept 3%",
 		"@ben:test:", ": :", "--term --term : x", "@ä:ö Ü : ü", "https://matrix.to/#/@ben:test negotiator : x",
+		// Edges: nothing, a colon alone, roles at and over their length,
+		// reserved and malformed roles, users that are not, terms at and
+		// beyond their limits, texts at and over theirs, line breaks.
+		"", ":", " : ", "@ben", "@ben negotiator", "@ben negotiator :", "@ben negotiator : ",
+		"@ben " + strings.Repeat("r", maxRoleLen) + " : x", "@ben " + strings.Repeat("r", maxRoleLen+1) + " : x",
+		"@ben history : x", "@ben 1st : x", "@ben n_2-x : x", "@ben -x : x", "@ : x", "@b negotiator : x", "ben negotiator : x",
+		"@ben:test negotiator --term 0d : x", "@ben:test negotiator --term 1m : x", "@ben:test negotiator --term 365d : x",
+		"@ben:test negotiator --term 366d : x", "@ben:test negotiator --term : x", "@ben:test negotiator --frobnicate : x",
+		"@ben:test negotiator --secret : x", "@ben:test negotiator --threshold 2/3 --quorum 100% : x",
+		"@ben:test negotiator extra words : x", "@ben:test negotiator : " + strings.Repeat("m", maxMandate),
+		"@ben:test negotiator : " + strings.Repeat("m", maxMandate+1), "@ben : " + strings.Repeat("r", maxReason),
+		"@ben : " + strings.Repeat("r", maxReason+1), "negotiator : " + strings.Repeat("p", maxProposal+1),
+		"@ben:test negotiator : line one\nline two", "@ben:test negotiator 18:00 : x", "@ben:test\tnegotiator\t:\tx",
 	} {
 		f.Add(s)
 	}
