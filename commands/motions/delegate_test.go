@@ -620,9 +620,93 @@ func TestCheckDelegatesConfig(t *testing.T) {
 		}
 	}
 	cfg.Delegates = good
-	cfg.Delegates.PowerLevels = map[string]int{"negotiator": 50}
-	if err := CheckConfig(cfg); err != nil {
-		t.Errorf("a valid power level rejected: %v", err)
+	for _, level := range []int{1, 50, 100} {
+		cfg.Delegates.PowerLevels = map[string]int{"negotiator": level}
+		if err := CheckConfig(cfg); err != nil {
+			t.Errorf("power level %d rejected: %v", level, err)
+		}
+	}
+	for _, level := range []int{0, 101, -1} {
+		cfg.Delegates.PowerLevels = map[string]int{"negotiator": level}
+		if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), "is not a power level from 1 to 100") {
+			t.Errorf("power level %d: %v", level, err)
+		}
+	}
+}
+
+// TestDelegateGrammarLimits: each limit of the grammar, exactly at it and
+// one over.
+func TestDelegateGrammarLimits(t *testing.T) {
+	h := delegateHarness(t)
+	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], "@b:test") // a one-letter localpart
+	role32 := strings.Repeat("r", maxRoleLen)
+	for _, tc := range []struct{ body, want string }{
+		{"!delegate @ben:test " + role32 + "x : Negotiate", "can't be a role"},
+		{"!delegate @ben:test negotiator --term 366d : Negotiate", "`--term` needs a length of at most 365 days"},
+		{"!delegate @ : Negotiate", "Say who, which role"},
+		{"!delegate @ negotiator : Negotiate", "\"@\" is not a member"},
+		{"!recall @ben:test : " + strings.Repeat("x", maxReason+1), "That reason is 501 characters long; the limit is 500."},
+		{"!ratify negotiator : " + strings.Repeat("x", maxProposal+1), "That is 1501 characters long; the limit is 1500."},
+		{"!delegate @ben:test negotiator : " + strings.Repeat("x", maxMandate+1), "That mandate is 1501 characters long; the limit is 1500."},
+	} {
+		Expect(t, h, Ana, tc.body, tc.want)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{"!delegate @ben:test " + role32 + " : Negotiate", "as " + role32},
+		{"!delegate @b negotiator : Negotiate", "@b:test as negotiator"},
+		{"!delegate @ben:test treasurer --term 365d : Keep the books", "for 365 days"},
+		{"!delegate @chi:test negotiator --quorum 2 --term 30d : Negotiate", "for 30 days"},
+		{"!delegate @chi:test treasurer --term 12h : " + strings.Repeat("m", maxMandate), "for 12h"},
+	} {
+		notice := propose(t, h, Ana, tc.body)
+		if f := motionField(t, notice.Msg); !strings.Contains(f["text"].(string), tc.want) {
+			t.Errorf("%.60s: text %q, want %q", tc.body, f["text"], tc.want)
+		}
+	}
+	if f := motionField(t, propose(t, h, Chi, "!delegate @ben:test clerk --quorum 2 --term 30d : x").Msg); f["quorum"] != 2 {
+		t.Errorf("--quorum before --term: %v", f)
+	}
+}
+
+// TestRecallRatifyLimits: a reason and a proposal of exactly their limit
+// are taken.
+func TestRecallRatifyLimits(t *testing.T) {
+	h := delegateHarness(t)
+	elect(t, h, "@ben:test negotiator : Negotiate")
+	reason := strings.Repeat("r", maxReason)
+	if f := motionField(t, propose(t, h, Chi, "!recall @ben:test negotiator : "+reason).Msg); !strings.Contains(f["text"].(string), reason) {
+		t.Errorf("recall text %q", f["text"])
+	}
+	proposal := strings.Repeat("p", maxProposal)
+	if f := motionField(t, propose(t, h, Ben, "!ratify negotiator : "+proposal).Msg); !strings.Contains(f["text"].(string), proposal) {
+		t.Errorf("ratification text %q", f["text"])
+	}
+}
+
+// TestShortTermReminders: a term of a day or less gets no reminder (its
+// last day is all of it), a term of a week or less no week's reminder.
+func TestShortTermReminders(t *testing.T) {
+	h := delegateHarness(t)
+	elect(t, h, "@ben:test negotiator --term 1d : Negotiate")
+	elect(t, h, "@chi:test treasurer --term 7d : Keep the books")
+	for _, step := range []time.Duration{0, time.Hour, 22 * time.Hour} {
+		h.Clock.Advance(step)
+		h.Due()
+		if out := h.Drain(); len(Saying(out, "Reminder")) != 0 {
+			t.Fatalf("a pointless reminder after %v:%s", step, Bodies(out))
+		}
+	}
+	h.Clock.Advance(time.Hour) // a day after the election
+	h.Due()
+	out := h.Drain()
+	One(t, out, "@ben:test's term as negotiator (delegation #1) ended")
+	if len(Saying(out, "Reminder")) != 0 {
+		t.Errorf("a reminder with the lapse:%s", Bodies(out))
+	}
+	h.Clock.Advance(5 * aDay) // a day before the treasurer's term ends
+	h.Due()
+	if got := One(t, h.Drain(), "Reminder").Msg.Body; !strings.Contains(got, "treasurer") || !strings.Contains(got, "in 1 day") {
+		t.Errorf("the day's reminder: %q", got)
 	}
 }
 
@@ -635,6 +719,19 @@ func FuzzDelegateArgs(f *testing.F) {
 		"@ben:test negotiator : Agreed to Sunday shifts",
 		"negotiator @ben : Accept 3%",
 		"@ben:test:", ": :", "--term --term : x", "@ä:ö Ü : ü", "https://matrix.to/#/@ben:test negotiator : x",
+		// Edges: nothing, a colon alone, roles at and over their length,
+		// reserved and malformed roles, users that are not, terms at and
+		// beyond their limits, texts at and over theirs, line breaks.
+		"", ":", " : ", "@ben", "@ben negotiator", "@ben negotiator :", "@ben negotiator : ",
+		"@ben " + strings.Repeat("r", maxRoleLen) + " : x", "@ben " + strings.Repeat("r", maxRoleLen+1) + " : x",
+		"@ben history : x", "@ben 1st : x", "@ben n_2-x : x", "@ben -x : x", "@ : x", "@b negotiator : x", "ben negotiator : x",
+		"@ben:test negotiator --term 0d : x", "@ben:test negotiator --term 1m : x", "@ben:test negotiator --term 365d : x",
+		"@ben:test negotiator --term 366d : x", "@ben:test negotiator --term : x", "@ben:test negotiator --frobnicate : x",
+		"@ben:test negotiator --secret : x", "@ben:test negotiator --threshold 2/3 --quorum 100% : x",
+		"@ben:test negotiator extra words : x", "@ben:test negotiator : " + strings.Repeat("m", maxMandate),
+		"@ben:test negotiator : " + strings.Repeat("m", maxMandate+1), "@ben : " + strings.Repeat("r", maxReason),
+		"@ben : " + strings.Repeat("r", maxReason+1), "negotiator : " + strings.Repeat("p", maxProposal+1),
+		"@ben:test negotiator : line one\nline two", "@ben:test negotiator 18:00 : x", "@ben:test\tnegotiator\t:\tx",
 	} {
 		f.Add(s)
 	}

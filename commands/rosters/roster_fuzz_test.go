@@ -35,10 +35,27 @@ var grammarSeeds = []string{
 	": : :",
 }
 
+// grammarEdges are seeds for the grammar alone (each seed of
+// FuzzDutyCommands costs a database).
+var grammarEdges = []string{
+	// Edges: names at and over their length and reserved ones, member
+	// lists at and over their limit, a duplicate, a series of one turn and
+	// one that never happens, white space of every kind.
+	strings.Repeat("n", maxNameLen) + " every week : @a",
+	strings.Repeat("n", maxNameLen+1) + " every week : @a",
+	"list every week : @a", "accept every week : @a", "Mixed_Case-1 every week : @a",
+	"x every week : " + strings.TrimSpace(strings.Repeat("@a ", maxRosterMembers)),
+	"x every week : " + strings.TrimSpace(strings.Repeat("@a ", maxRosterMembers+1)),
+	"x every week : @a @a", "x every week : a", "x every week :", "x every week : @", "x every week : @a,@b",
+	"x every week for 1d : @a", "x every monday 18:00 for 1d : @a", "x every week from 2026-03-29 02:30 : @a",
+	"x\tevery\tweek\t:\t@a", "x every week\n: @a",
+	"",
+}
+
 // FuzzRosterGrammar: `roster new` never panics; it either explains the
 // mistake in one line, or gives a roster whose every part is sound.
 func FuzzRosterGrammar(f *testing.F) {
-	for _, s := range grammarSeeds {
+	for _, s := range append(grammarSeeds, grammarEdges...) {
 		f.Add(s)
 	}
 	berlin := mustZone("Europe/Berlin")
@@ -82,7 +99,13 @@ func FuzzRosterGrammar(f *testing.F) {
 
 // FuzzDateRange: absences' dates are read in order, or refused.
 func FuzzDateRange(f *testing.F) {
-	for _, s := range []string{"2026-12-01 2026-12-14", "1 dec to 14 dec", "friday", "1 dec 2026 3 dec 2026", "tomorrow next monday", "to"} {
+	for _, s := range []string{
+		"2026-12-01 2026-12-14", "1 dec to 14 dec", "friday", "1 dec 2026 3 dec 2026", "tomorrow next monday", "to",
+		// Edges: one day twice, the second before the first, a reading
+		// that is ambiguous, nothing, "to" alone at either end.
+		"2026-12-01 2026-12-01", "2026-12-14 to 2026-12-01", "1 dec 3 dec 2026", "", "to 2026-12-01", "2026-12-01 to",
+		"today today", "2026-12-01 to to 2026-12-02", "1.12.2026 2.12.2026", "2026-11-25", "2028-12-01",
+	} {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)

@@ -49,6 +49,16 @@ func FuzzStudyNew(f *testing.F) {
 		"x at in 3 days every 2 weeks on monday",
 		"Circle at friday 18:00 \x00",
 		"C\u202eircle at noon",
+		// Edges: nothing; a keyword first (no title); each part empty; each
+		// text at and over its limit; the flag alone, twice, first; a
+		// keyword inside a later part; every keyword twice.
+		"", "at friday 18:00", "Circle at", "Circle at friday 18:00 where", "Circle at friday 18:00 topic", "Circle at friday 18:00 every",
+		strings.Repeat("t", maxSessionTitle) + " at friday 18:00", strings.Repeat("t", maxSessionTitle+1) + " at friday 18:00",
+		"C at friday 18:00 where " + strings.Repeat("p", maxSessionPlace), "C at friday 18:00 where " + strings.Repeat("p", maxSessionPlace+1),
+		"C at friday 18:00 topic " + strings.Repeat("ü", maxSessionTopic), "C at friday 18:00 topic " + strings.Repeat("ü", maxSessionTopic+1),
+		"--private-location", "--private Circle at friday 18:00 where x --PRIVATE-LOCATION", "Circle at friday 18:00 --private",
+		"Circle at friday 18:00 where the cafe at the corner every week topic where we at", "Circle at yesterday", "Circle at friday 18:00 every never",
+		"Circle\tat\tfriday\t18:00", "Circle at friday 18:00\nwhere x", "\xff at friday 18:00",
 	} {
 		f.Add(seed)
 	}
