@@ -43,6 +43,9 @@ import (
 // decrypts its own echo and ratchets past it); DeleteOutboundKeysOnAck
 // works only with Beeper's servers. The outbound sessions it keeps cannot
 // decrypt what was sent with them: a megolm ratchet only moves forward.
+// Expired sessions are not redacted (RedactExpiredGroupSessions): a
+// member's client may still write with a session older than twice its
+// rotation period, and what the bot has read is out of reach already.
 //
 // The window that remains: an event decrypted but not yet handled when the
 // bot is killed cannot be decrypted again after the restart (the ratchet

@@ -353,3 +353,31 @@ func TestSealLegacy(t *testing.T) {
 		}
 	}
 }
+
+// TestSealedReminderText: what a member asked to be reminded of is not in
+// the database's files in the clear, and reads back whole.
+func TestSealedReminderText(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(dir, "quorum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const text = "call the organiser at 5551234"
+	r := &Reminder{Kind: ReminderPersonal, User: "@ana:x", Text: text, DueAt: time.Now().Add(time.Hour), Zone: "UTC", CreatedAt: time.Now()}
+	if ok, err := st.Reminders().Add(ctx, r); err != nil || !ok {
+		t.Fatalf("add: %v %v", ok, err)
+	}
+	if got, ok, err := st.Reminders().Get(ctx, r.ID); err != nil || !ok || got.Text != text {
+		t.Fatalf("get = %+v %v %v", got, ok, err)
+	}
+	if err := st.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files(t, dir) {
+		if bytes.Contains(data, []byte("5551234")) {
+			t.Errorf("%s holds the reminder's text in the clear", name)
+		}
+	}
+}

@@ -441,3 +441,20 @@ func TestSecretBallotWithoutItsKey(t *testing.T) {
 		t.Errorf("status = %s", got)
 	}
 }
+
+// TestSecretTurnoutOnTheMinute: a secret ballot's notice shows the new
+// turnout at the next whole minute, not right after the ballot, so that
+// neither the room nor the edit queue learns when each ballot came.
+func TestSecretTurnoutOnTheMinute(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	code, _ := openSecret(t, h, Room, Ana, "Strike on Friday")
+	h.Clock.Advance(17*time.Second + 301*time.Millisecond)
+	h.SendDM(Ben, "!vote "+code+" y")
+	minute := h.Clock.Now().Truncate(time.Minute).Add(time.Minute)
+	if out := h.AdvanceTo(minute.Add(-time.Millisecond)); len(Saying(out, "Turnout: 1 of 3")) != 0 {
+		t.Fatalf("the turnout was edited before the minute:%s", Bodies(out))
+	}
+	if out := h.AdvanceTo(minute); len(Saying(out, "Turnout: 1 of 3")) != 1 {
+		t.Fatalf("no turnout edit at the minute:%s", Bodies(out))
+	}
+}

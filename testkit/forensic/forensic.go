@@ -383,7 +383,7 @@ func SealKey(data []byte) ([]byte, error) {
 }
 
 // Purposes are the purposes the bot seals values for (store/seal.go).
-var Purposes = []string{"ballot roll", "ballot box", "outbox", "awaiting event"}
+var Purposes = []string{"ballot roll", "ballot box", "outbox", "awaiting event", "reminder"}
 
 // Open tries to open a sealed value with the seal key, as its holder
 // would: every purpose, bound to nothing or to a motion ID up to
