@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -96,6 +98,7 @@ func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 		b.log.Info().Int("events", len(list)).Msg("Decrypting again the messages whose key had not come before the stop")
 	}
 	ctx = context.WithValue(ctx, mautrix.SyncTokenContextKey, "retry")
+	var fetched []*event.Event
 	for _, w := range list {
 		b.awaiting.Store(w.Event, true)
 		evt, err := b.cli.GetEvent(ctx, w.Room, w.Event)
@@ -117,7 +120,13 @@ func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 				continue
 			}
 			evt.Mautrix.EventSource = event.SourceTimeline
-			b.crypto.HandleEncrypted(ctx, evt)
+			fetched = append(fetched, evt)
 		}
+	}
+	// The store keeps only the day each was noted (store.AwaitingKeys):
+	// decrypt them in the order they were sent.
+	slices.SortStableFunc(fetched, func(a, b *event.Event) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
+	for _, evt := range fetched {
+		b.crypto.HandleEncrypted(ctx, evt)
 	}
 }
