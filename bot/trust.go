@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"maunium.net/go/mautrix"
-	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -229,7 +228,11 @@ func (f trustFeature) trust(ctx context.Context, r *commands.Request) error {
 	case master.Key == master.First:
 		return commands.Refusef("%s's identity has not changed since I first saw it, so there is nothing to confirm.", msg.Pill(user))
 	}
-	sqlStore, ok := b.crypto.Machine().CryptoStore.(*crypto.SQLCryptoStore)
+	// The store may wrap mautrix's SQL store (forget.go): what matters is
+	// that it can re-pin.
+	sqlStore, ok := b.crypto.Machine().CryptoStore.(interface {
+		ResetMasterKeyTOFU(ctx context.Context, user id.UserID, key id.Ed25519) error
+	})
 	if !ok {
 		return fmt.Errorf("the crypto store is a %T, which cannot re-pin an identity", b.crypto.Machine().CryptoStore)
 	}

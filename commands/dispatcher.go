@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"go.mau.fi/util/random"
@@ -162,7 +160,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 			if len(m.Body) > MaxCommand {
 				return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
 			}
-			if strings.IndexFunc(m.Body, controlChar) >= 0 || !utf8.ValidString(m.Body) {
+			if Unsafe(m.Body) {
 				return Refusef("That message has invisible control characters (such as a text-direction override) that could make it read differently from what it says, so I didn't act on it. Please type it again.")
 			}
 			if !found {

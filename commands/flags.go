@@ -3,6 +3,7 @@ package commands
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/agnivade/levenshtein"
 )
@@ -45,6 +46,11 @@ func NearMiss(word, flag string) bool {
 	}
 	return levenshtein.ComputeDistance(name, flag) <= 2
 }
+
+// Unsafe says whether member text carries what it may not: invalid UTF-8,
+// or a control character (controlChar). The dispatcher refuses such
+// commands; parsers that may be called otherwise check too.
+func Unsafe(s string) bool { return !utf8.ValidString(s) || strings.IndexFunc(s, controlChar) >= 0 }
 
 // controlChar is a character member text may not carry: C0 and C1 controls
 // other than tab and newlines, and the bidirectional overrides and

@@ -43,6 +43,9 @@ var studyKeywords = []string{"at", "where", "every", "topic"}
 // The flag may stand anywhere. Errors are friendly, with an example.
 func parseStudyNew(args string, now time.Time, loc *time.Location, cmd func(string) string) (sessionSpec, error) {
 	example := cmd(studyExample)
+	if commands.Unsafe(args) {
+		return sessionSpec{}, commands.Refusef("That has characters I can't use. Try e.g. `%s`.", example)
+	}
 	var spec sessionSpec
 	var words []string
 	for _, w := range strings.Fields(args) {
