@@ -358,6 +358,14 @@ func TestHumanLines(t *testing.T) {
 		{"tab\there", []string{"tab    here"}},
 		{strings.Repeat("word ", 20), []string{strings.TrimSpace(strings.Repeat("word ", 15)), strings.TrimSpace(strings.Repeat("word ", 5))}},
 		{strings.Repeat("x", 100), []string{strings.Repeat("x", 100)}},
+		// Nothing but blanks is no line at all.
+		{"", []string{}},
+		{" \t \r\n\n  ", []string{}},
+		// A line of exactly the width is left as typed (its spacing kept);
+		// one rune more is wrapped.
+		{"a  b" + strings.Repeat("c", humanWrapColumns-4), []string{"a  b" + strings.Repeat("c", humanWrapColumns-4)}},
+		{"a  b " + strings.Repeat("c", humanWrapColumns-3), []string{"a b", strings.Repeat("c", humanWrapColumns-3)}},
+		{strings.Repeat("é", humanWrapColumns-2) + " é", []string{strings.Repeat("é", humanWrapColumns-2) + " é"}},
 	} {
 		if got := humanLines(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("humanLines(%q)\n got %q\nwant %q", tc.in, got, tc.want)
