@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"reflect"
@@ -442,6 +443,34 @@ func TestIssuerOf(t *testing.T) {
 	} {
 		if got := issuerOf(tc.sig); got != tc.want {
 			t.Errorf("%s: issuerOf = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestParseHeaderTimes: each of the header's times must be a time in the
+// record's form (UTC, RFC 3339), or the header is refused; the times read
+// back as written.
+func TestParseHeaderTimes(t *testing.T) {
+	m := testMinutes(nil)
+	good := headerJSON(m)
+	h, err := parseHeader(good)
+	if err != nil || !h.From.Equal(m.From) || !h.To.Equal(m.To) || !h.Generated.Equal(m.Generated) || h.Room != m.Room || h.Entries != 0 {
+		t.Fatalf("parseHeader(%s) = %+v, %v", good, h, err)
+	}
+	for _, field := range []string{"from", "to", "generated"} {
+		for _, bad := range []string{"2026-13-01T00:00:00Z", "2026-03-02T19:30:00+01:00", ""} {
+			var raw map[string]any
+			if err := json.Unmarshal([]byte(good), &raw); err != nil {
+				t.Fatal(err)
+			}
+			raw[field] = bad
+			s, err := json.Marshal(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h, err := parseHeader(string(s)); err == nil {
+				t.Errorf("%s %q: accepted as %+v", field, bad, h)
+			}
 		}
 	}
 }
