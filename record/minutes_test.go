@@ -2,7 +2,10 @@ package record
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"slices"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 func testMinutes(entries []Entry) Minutes {
@@ -360,6 +364,14 @@ func TestHumanLines(t *testing.T) {
 		{"tab\there", []string{"tab    here"}},
 		{strings.Repeat("word ", 20), []string{strings.TrimSpace(strings.Repeat("word ", 15)), strings.TrimSpace(strings.Repeat("word ", 5))}},
 		{strings.Repeat("x", 100), []string{strings.Repeat("x", 100)}},
+		// Nothing but blanks is no line at all.
+		{"", []string{}},
+		{" \t \r\n\n  ", []string{}},
+		// A line of exactly the width is left as typed (its spacing kept);
+		// one rune more is wrapped.
+		{"a  b" + strings.Repeat("c", humanWrapColumns-4), []string{"a  b" + strings.Repeat("c", humanWrapColumns-4)}},
+		{"a  b " + strings.Repeat("c", humanWrapColumns-3), []string{"a b", strings.Repeat("c", humanWrapColumns-3)}},
+		{strings.Repeat("é", humanWrapColumns-2) + " é", []string{strings.Repeat("é", humanWrapColumns-2) + " é"}},
 	} {
 		if got := humanLines(tc.in); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("humanLines(%q)\n got %q\nwant %q", tc.in, got, tc.want)
@@ -410,5 +422,103 @@ func TestMinutesBoundToRoom(t *testing.T) {
 	}
 	if want := "start: entry 1 is the beginning of the chain (begun before chains were bound to their room)"; !slices.Contains(r.Checks, want) || r.Continues != "" {
 		t.Errorf("checks do not say %q, or continues %q: %q", want, r.Continues, r.Checks)
+	}
+}
+
+// TestParseMinutesErrors: a broken machine block is reported with the line
+// it is on (counting from 1, as editors do), so a member can find it.
+func TestParseMinutesErrors(t *testing.T) {
+	header := headerJSON(testMinutes(nil))
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"header not closed at the end", "# Minutes\n```json quorum-minutes\n" + header, "line 2: a JSON block is not closed on the line after it"},
+		{"fence on the last line", "# Minutes\n\n```json quorum-minutes", "line 3: a JSON block is not closed on the line after it"},
+		{"bad header", "# Minutes\n```json quorum-minutes\n{}\n```\n", "line 3: header: a field is missing"},
+		{"entry first", "\n```json quorum-entry\n{}\n```\n", "line 2: an entry comes before the header block"},
+		{"bad entry", "```json quorum-minutes\n" + header + "\n```\n\n```json quorum-entry\n{}\n```\n", "line 6: entry: a field is missing"},
+		{"second header", "```json quorum-minutes\n" + header + "\n```\n```json quorum-minutes\n" + header + "\n```\n", "line 4: a second header block"},
+		{"other block", "```json quorum-minutes\n" + header + "\n```\n```go\nx\n```\n", "line 4: unexpected block \"```go\""},
+	} {
+		if _, _, err := parseMinutes([]byte(tc.text)); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestIssuerOf: a signature by a key that was not given is named by what
+// it carries: the issuer's fingerprint, or only its key ID (as older tools
+// write it), or nothing.
+func TestIssuerOf(t *testing.T) {
+	tk := fixtureKey(t, "Assembly")
+	sk, ok := tk.key.entity.SigningKey(time.Now())
+	if !ok {
+		t.Fatal("no signing key")
+	}
+	sig, err := tk.key.ClearSign([]byte("minutes\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := clearsign.Decode(sig)
+	ours, err := io.ReadAll(block.ArmoredSignature.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A v4 EdDSA signature packet whose only hashed subpacket is its
+	// creation time, with the given unhashed subpackets (made by hand: this
+	// library always adds the fingerprint).
+	handMade := func(unhashed ...byte) []byte {
+		body := []byte{4, 0x01, byte(packet.PubKeyAlgoEdDSA), 8, 0, 6, 5, 2, 0x68, 0, 0, 0, 0, byte(len(unhashed))}
+		body = append(append(body, unhashed...), 0, 0, 0, 8, 1, 0, 8, 1)
+		return append([]byte{0xc2, byte(len(body))}, body...)
+	}
+	id := make([]byte, 8)
+	binary.BigEndian.PutUint64(id, sk.PublicKey.KeyId)
+	var pub bytes.Buffer
+	if err := sk.PublicKey.Serialize(&pub); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		sig  []byte
+		want string
+	}{
+		{"fingerprint", ours, "key " + groupHex(fmt.Sprintf("%X", sk.PublicKey.Fingerprint))},
+		{"key ID only", handMade(append([]byte{9, 16}, id...)...), fmt.Sprintf("key ID %016X", sk.PublicKey.KeyId)},
+		{"neither", handMade(), "an unknown key"},
+		{"not a signature", pub.Bytes(), "something that is not a signature"},
+		{"garbage", []byte("garbage"), "an unreadable signature"},
+	} {
+		if got := issuerOf(tc.sig); got != tc.want {
+			t.Errorf("%s: issuerOf = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestParseHeaderTimes: each of the header's times must be a time in the
+// record's form (UTC, RFC 3339), or the header is refused; the times read
+// back as written.
+func TestParseHeaderTimes(t *testing.T) {
+	m := testMinutes(nil)
+	good := headerJSON(m)
+	h, err := parseHeader(good)
+	if err != nil || !h.From.Equal(m.From) || !h.To.Equal(m.To) || !h.Generated.Equal(m.Generated) || h.Room != m.Room || h.Entries != 0 {
+		t.Fatalf("parseHeader(%s) = %+v, %v", good, h, err)
+	}
+	for _, field := range []string{"from", "to", "generated"} {
+		for _, bad := range []string{"2026-13-01T00:00:00Z", "2026-03-02T19:30:00+01:00", ""} {
+			var raw map[string]any
+			if err := json.Unmarshal([]byte(good), &raw); err != nil {
+				t.Fatal(err)
+			}
+			raw[field] = bad
+			s, err := json.Marshal(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h, err := parseHeader(string(s)); err == nil {
+				t.Errorf("%s %q: accepted as %+v", field, bad, h)
+			}
+		}
 	}
 }
