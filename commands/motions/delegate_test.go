@@ -830,3 +830,22 @@ func TestRatificationAfterRecall(t *testing.T) {
 	}
 	Expect(t, h, Ana, "!delegate 1", "ratification, motion #2 carried: Accept 3%")
 }
+
+// TestPowerBelowZero: a member with a negative power level who also holds
+// a role without one is raised by a role with one, and brought back to
+// their own level (not to 0) when it ends.
+func TestPowerBelowZero(t *testing.T) {
+	h := delegateHarness(t)
+	h.Rooms.Power[Ben] = -5
+	elect(t, h, "@ben:test treasurer --term 10d : Keep the books") // no power level
+	out := elect(t, h, "@ben:test negotiator --term 2d : Negotiate")
+	if got := powers(t, out); len(got) != 1 || got[0].Level != 50 || got[0].From == nil || *got[0].From != -5 {
+		t.Fatalf("grant: %+v", got)
+	}
+	h.Rooms.Power[Ben] = 50
+	h.Clock.Advance(2 * aDay)
+	h.Due()
+	if got := powers(t, h.Drain()); len(got) != 1 || got[0].Level != -5 || got[0].From == nil || *got[0].From != 50 {
+		t.Errorf("release: %+v, want back to -5", got)
+	}
+}
