@@ -188,13 +188,17 @@ func TestDelegateLifecycle(t *testing.T) {
 		t.Fatalf("reminded early:%s", Bodies(out))
 	}
 	h.Clock.Advance(time.Minute)
-	h.Due()
+	if next := h.Due(); !next.Equal(start.Add(29 * aDay)) {
+		t.Errorf("after the week's reminder, next due %v, want the day's", next)
+	}
 	h.Due()
 	if got := One(t, h.Drain(), "Reminder").Msg.Body; !strings.Contains(got, "ends Fri 25 Dec 12:00, in 7 days") {
 		t.Errorf("week reminder: %q", got)
 	}
 	h.Clock.Advance(6 * aDay)
-	h.Due()
+	if next := h.Due(); !next.Equal(start.Add(30 * aDay)) {
+		t.Errorf("after the day's reminder, next due %v, want the term's end", next)
+	}
 	h.Due()
 	if got := One(t, h.Drain(), "Reminder").Msg.Body; !strings.Contains(got, "in 1 day") || !strings.Contains(got, "!delegates history negotiator") {
 		t.Errorf("day reminder: %q", got)
