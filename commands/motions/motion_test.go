@@ -3,6 +3,7 @@ package motions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,12 +97,14 @@ func TestMotionBadOptions(t *testing.T) {
 		{"--quorum 150% Pay", "can't use \"150%\" as a quorum"},
 		{"--quorum 5 Pay", "A quorum of 5 can never be reached: 2 members can vote"},
 		{"--closes fridya Pay", "fridya"},
+		{"--closes fridya at noon Pay", `couldn't read "fridya" as`},
+		{"Pay " + strings.Repeat("x", maxMotionText), fmt.Sprintf("That motion is %d characters long; the limit is %d.", maxMotionText+4, maxMotionText)},
 		{"--frobnicate Pay", "I don't know the option `--frobnicate`"},
 		{"--closes 48h", "What is the motion?"},
 	} {
 		got := h.Reply(Ana, "!motion "+tc.args)
 		if !strings.Contains(got, tc.want) {
-			t.Errorf("!motion %s: got %q, want it to contain %q", tc.args, got, tc.want)
+			t.Errorf("!motion %.60s: got %q, want it to contain %q", tc.args, got, tc.want)
 		}
 	}
 	if pending, _ := h.Env.Store.Motions().Pending(context.Background(), Room); len(pending) != 0 {
@@ -419,6 +422,16 @@ func TestCheckConfig(t *testing.T) {
 	if err := CheckConfig(cfg); err != nil {
 		t.Fatalf("defaults rejected: %v", err)
 	}
+	cfg.Rooms = []config.Room{{ID: "!r:x", Motions: config.RoomMotions{Quorum: "half"}}}
+	if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), `quorum "half" in the motions of room !r:x`) {
+		t.Errorf("a room's bad quorum: %v", err)
+	}
+	cfg.Rooms = nil
+	cfg.Motions.Quorum = "half"
+	if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), `quorum "half" in motions:`) {
+		t.Errorf("a bad default quorum: %v", err)
+	}
+	cfg.Motions.Quorum = "0"
 	for name, mutate := range map[string]func(){
 		"threshold": func() { cfg.Motions.Threshold = "most" },
 		"quorum":    func() { cfg.Motions.Quorum = "half" },
@@ -489,5 +502,20 @@ func TestRedactionAfterClose(t *testing.T) {
 	}
 	if got := status(t, h, 1); got != Carried {
 		t.Errorf("status = %s, want carried", got)
+	}
+}
+
+// TestLongestMotionAndOwnEmoji: a motion of exactly the longest text opens,
+// and its notice shows the room's own reactions.
+func TestLongestMotionAndOwnEmoji(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.Env.Config.Motions.Yes, h.Env.Config.Motions.No, h.Env.Config.Motions.Abstain = []string{"✅", "👍"}, []string{"❌"}, []string{"🫥"}
+	text := strings.Repeat("x", maxMotionText)
+	notice := openMotion(t, h, text)
+	if f := motionField(t, notice.Msg); f["text"] != text {
+		t.Errorf("text of %d characters", len(f["text"].(string)))
+	}
+	if !strings.Contains(notice.Msg.Body, "✅ yes") || !strings.Contains(notice.Msg.Body, "❌ no") || !strings.Contains(notice.Msg.Body, "🫥 abstain") {
+		t.Errorf("notice does not show the room's reactions:\n%.300s", notice.Msg.Body[len(notice.Msg.Body)-300:])
 	}
 }
