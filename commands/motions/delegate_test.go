@@ -853,3 +853,36 @@ func TestPowerBelowZero(t *testing.T) {
 		t.Errorf("release: %+v, want back to -5", got)
 	}
 }
+
+// TestDelegateView: a member's active mandates are all shown, each with
+// its power level if it brings one; one whose holder left says so; the
+// history shows its last entries and counts the others.
+func TestDelegateView(t *testing.T) {
+	h := delegateHarness(t)
+	elect(t, h, "@ben:test negotiator : Negotiate")
+	elect(t, h, "@ben:test treasurer : Keep the books")
+	got := h.Reply(Ana, "!delegates @ben:test")
+	if !strings.Contains(got, "Delegation #1: negotiator") || !strings.Contains(got, "Delegation #2: treasurer") ||
+		strings.Count(got, "Power level while it lasts") != 1 || !strings.Contains(got, "Power level while it lasts: 50.") {
+		t.Errorf("both mandates in full, one with a power level:\n%s", got)
+	}
+	if strings.Contains(got, "Not in the room now") {
+		t.Errorf("ben is in the room:\n%s", got)
+	}
+	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
+	if got := h.Reply(Ana, "!delegate 2"); !strings.Contains(got, "Not in the room now: the mandate stands") || strings.Contains(got, "Power level") {
+		t.Errorf("after ben left:\n%s", got)
+	}
+	// Elected, then reports: exactly as many entries as are shown, then
+	// one more.
+	for i := 1; i < historyShown; i++ {
+		h.Reply(Ben, fmt.Sprintf("!report negotiator : Report %d", i))
+	}
+	if got := h.Reply(Ana, "!delegate 1"); strings.Contains(got, "earlier entries not shown") || !strings.Contains(got, "— elected by motion #1") || !strings.Contains(got, "Report 9") {
+		t.Errorf("%d entries:\n%s", historyShown, got)
+	}
+	h.Reply(Ben, "!report negotiator : Report last")
+	if got := h.Reply(Ana, "!delegate 1"); !strings.Contains(got, "(1 earlier entries not shown)") || !strings.Contains(got, "Report last") {
+		t.Errorf("%d entries:\n%s", historyShown+1, got)
+	}
+}
