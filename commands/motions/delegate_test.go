@@ -817,6 +817,28 @@ func TestRoleHistoryLong(t *testing.T) {
 	}
 }
 
+// TestRoleHistoryShown: a history of exactly the shown length hides
+// nothing; who held it once gets no line of their own.
+func TestRoleHistoryShown(t *testing.T) {
+	h := delegateHarness(t)
+	for i := range historyShown {
+		who := []string{"@ana:test", "@chi:test"}[i%2]
+		if i == 0 {
+			who = "@ben:test"
+		}
+		elect(t, h, who+" negotiator --term 1d : Negotiate")
+		h.Clock.Advance(aDay)
+		h.Due()
+		h.Drain()
+	}
+	got := h.Reply(Chi, "!delegates history negotiator")
+	if strings.Contains(got, "earlier mandates") || !strings.Contains(got, "#1 @ben:test") ||
+		!strings.Contains(got, fmt.Sprintf("%d mandates, 3 people.", historyShown)) || strings.Contains(got, "@ben:test held it") ||
+		!strings.Contains(got, "@chi:test held it 5 times, 5 days in all.") {
+		t.Errorf("history of %d:\n%s", historyShown, got)
+	}
+}
+
 // TestRatificationAfterRecall: the result is kept in the ended mandate's
 // history, and the former delegate is not asked to convey it.
 func TestRatificationAfterRecall(t *testing.T) {
