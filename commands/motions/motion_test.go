@@ -519,3 +519,62 @@ func TestLongestMotionAndOwnEmoji(t *testing.T) {
 		t.Errorf("notice does not show the room's reactions:\n%.300s", notice.Msg.Body[len(notice.Msg.Body)-300:])
 	}
 }
+
+// TestNotAVoteOnClosedOrSecret: an unknown emoji on a closed or a secret
+// motion is not answered (only on an open one, where it may be meant as a
+// vote).
+func TestNotAVoteOnClosedOrSecret(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	closed := openMotion(t, h, "Pay the rent").EventID
+	h.Send(Ana, "!withdraw 1")
+	h.Drain()
+	h.React(Ben, closed, "🎉")
+	h.Send(Ana, "!motion --secret Strike")
+	var secret Sent
+	for _, o := range h.Drain() {
+		if o.Msg.Anchor != nil {
+			secret = o
+		}
+	}
+	h.React(Ben, secret.EventID, "🎉")
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("an unknown emoji was answered:%s", Bodies(out))
+	}
+}
+
+// TestMotionsListShortens: a long text is cut to 60 characters; one that
+// awaits a second says so.
+func TestMotionsListShortens(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	sixty := strings.Repeat("é", 60)
+	openMotion(t, h, "--closes 2h "+sixty)
+	openMotion(t, h, "--closes 2h "+sixty+"x")
+	h.Env.Config.Motions.RequireSecond = true
+	openMotion(t, h, "Needs a second")
+	got := h.Reply(Ana, "!motions")
+	for _, want := range []string{"#1 " + sixty + " — 0 of 2 voted", "#2 " + strings.Repeat("é", 59) + "… — 0 of 2 voted", "#3 Needs a second — awaiting a second"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("list lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestNoTallyEditAfterClose: a tally edit still queued when the motion
+// closes is not made: the close already gave the notice its final state.
+func TestNoTallyEditAfterClose(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	openMotion(t, h, "Pay the rent")
+	h.Reply(Ben, "!vote 1 yes")
+	h.Clock.Advance(time.Second)
+	h.Rooms.Power[Chi] = 50
+	h.Send(Chi, "!vote 1 no")
+	h.Send(Chi, "!close 1")
+	if out := h.Drain(); len(Saying(out, "Carried")) != 0 || len(Saying(out, "Failed 1–1")) != 2 {
+		t.Fatalf("want the result and the final edit:%s", Bodies(out))
+	}
+	h.Clock.Advance(editInterval)
+	h.Due()
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("edited after the close:%s", Bodies(out))
+	}
+}
