@@ -189,3 +189,31 @@ func TestDMVoteOnOpenMotion(t *testing.T) {
 		t.Errorf("status = %s, want open", got)
 	}
 }
+
+// TestReceiptCodeUniform: every letter of the receipt alphabet is equally
+// likely (bytes that would favour the first letters are rejected), and a
+// code is ten of them.
+func TestReceiptCodeUniform(t *testing.T) {
+	const alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+	const codes = 31000
+	counts := map[rune]int{}
+	for range codes {
+		code := receiptCode()
+		if len(code) != 10 {
+			t.Fatalf("code %q", code)
+		}
+		for _, c := range code {
+			counts[c]++
+		}
+	}
+	if len(counts) != len(alphabet) {
+		t.Fatalf("letters used: %d, want %d", len(counts), len(alphabet))
+	}
+	// Each letter is expected 10,000 times (standard deviation about 100);
+	// a bias of one byte in 256 towards a letter adds about 1,250.
+	for _, c := range alphabet {
+		if n := counts[c]; n < 9400 || n > 10600 {
+			t.Errorf("%c came %d times, want about 10000", c, n)
+		}
+	}
+}
