@@ -2,6 +2,7 @@ package rosters
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -118,6 +119,8 @@ func TestRosterMistakes(t *testing.T) {
 		{From: Ana, Cmd: "!roster minutes frob", Want: "I don't know `!roster minutes frob`"},
 		{From: Ana, Cmd: "!roster minutes ad @dan", Want: "Did you mean `!roster minutes add`? Try `!roster minutes add @user`"},
 		{From: Ana, Cmd: "!roster minutes 99", Want: "1 to 30 turns"},
+		{From: Ana, Cmd: "!roster minutes 31", Want: "1 to 30 turns"},
+		{From: Ana, Cmd: "!roster minutes 0", Want: "1 to 30 turns"},
 		{From: Ana, Cmd: "!roster minutes add", Want: "Who should I add?"},
 		{From: Ana, Cmd: "!roster minutes add @ben", Want: "@ben:test is on the minutes roster already"},
 		{From: Ana, Cmd: "!roster minutes remove @ben", Want: "Only @ben:test or a moderator"},
@@ -137,6 +140,27 @@ func TestRosterMistakes(t *testing.T) {
 	}
 	if got := h.Reply(Ana, "!rosters"); strings.Contains(got, "kitchen") {
 		t.Errorf("a mistaken roster was created: %q", got)
+	}
+}
+
+// TestRosterLimits: the most turns shown, and the most rosters a room
+// keeps, exactly at the limit and one over.
+func TestRosterLimits(t *testing.T) {
+	h := rosterHarness(t, "Europe/Berlin")
+	newMinutes(t, h)
+	if got := turnsOf(t, Only(t, h.SendAndDrain(Ana, fmt.Sprintf("!roster minutes %d", maxShownTurns))).Msg); len(got) != maxShownTurns {
+		t.Errorf("%d turns shown, want %d", len(got), maxShownTurns)
+	}
+	if got := turnsOf(t, Only(t, h.SendAndDrain(Ana, "!roster minutes 1")).Msg); len(got) != 1 {
+		t.Errorf("%d turns shown, want 1", len(got))
+	}
+	for i := 2; i <= maxRostersPerRoom; i++ {
+		if got := h.Reply(Ana, fmt.Sprintf("!roster new r%d every week : @ana", i)); !strings.HasPrefix(got, "Created") {
+			t.Fatalf("roster %d: %q", i, got)
+		}
+	}
+	if got := h.Reply(Ana, "!roster new onemore every week : @ana"); got != fmt.Sprintf("This room has %d rosters, the most I keep; delete one first.", maxRostersPerRoom) {
+		t.Errorf("one roster too many: %q", got)
 	}
 }
 
