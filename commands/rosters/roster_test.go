@@ -262,3 +262,35 @@ func TestRosterLeave(t *testing.T) {
 		t.Errorf("leaves of members on no roster were announced: %+v", out)
 	}
 }
+
+// TestRosterEndsAndDuty: a roster past its end says so; !duty lists at most
+// three turns of one roster; a member on one roster who leaves is taken
+// off "the roster", one on none causes nothing.
+func TestRosterEndsAndDuty(t *testing.T) {
+	h := rosterHarness(t, "UTC")
+	h.Send(Ana, "!roster new short every week from monday 18:00 for 1 week : @ben")
+	h.Drain()
+	h.Send(Ana, "!roster new solo every day from tomorrow 9:00 : @ana")
+	h.Drain()
+	got := h.Reply(Ana, "!duty")
+	if strings.Count(got, "— solo") != 3 || strings.Contains(got, "short") {
+		t.Errorf("!duty for ana:\n%s", got)
+	}
+	h.Clock.Advance(6 * 24 * time.Hour) // Tue 1 Dec: the short roster's one turn has begun
+	if got := h.Reply(Ana, "!roster short"); !strings.Contains(got, "No more turns: the roster has ended.") {
+		t.Errorf("an ended roster: %q", got)
+	}
+	ctx := context.Background()
+	if err := h.A.HandleLeave(ctx, Room, Dan, "$leave-dan", h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("dan, on no roster, left:%s", Bodies(out))
+	}
+	if err := h.A.HandleLeave(ctx, Room, Ana, "$leave-ana", h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := Only(t, h.Drain()).Msg.Body; !strings.HasPrefix(got, "@ana:test left the room, so I took them off the solo roster;") {
+		t.Errorf("ana left: %q", got)
+	}
+}
