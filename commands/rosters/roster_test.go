@@ -164,6 +164,34 @@ func TestRosterLimits(t *testing.T) {
 	}
 }
 
+// TestRosterAddLimit: members can be added up to the most a roster has,
+// and not one more; a removed member no longer counts.
+func TestRosterAddLimit(t *testing.T) {
+	h := rosterHarness(t, "UTC")
+	var mentions []string
+	for i := range maxRosterMembers + 1 {
+		u := id.UserID(fmt.Sprintf("@m%d:test", i))
+		h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], u)
+		mentions = append(mentions, u.String())
+	}
+	h.Send(Ana, "!roster new big every week : "+strings.Join(mentions[:maxRosterMembers-2], " "))
+	Only(t, h.Drain())
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers-2]+" "+mentions[maxRosterMembers-1]+" "+mentions[maxRosterMembers]); got != "A roster can have at most 100 members." {
+		t.Errorf("three more than room for two: %q", got)
+	}
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers-2]+" "+mentions[maxRosterMembers-1]); !strings.HasPrefix(got, "Added") {
+		t.Errorf("up to the limit: %.80q", got)
+	}
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers]); got != "A roster can have at most 100 members." {
+		t.Errorf("one over the limit: %q", got)
+	}
+	h.Rooms.Power[Ana] = 50
+	h.Reply(Ana, "!roster big remove "+mentions[0])
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers]); !strings.HasPrefix(got, "Added") {
+		t.Errorf("after a removal: %.80q", got)
+	}
+}
+
 func TestRosterChanges(t *testing.T) {
 	h := rosterHarness(t, "Europe/Berlin")
 	newMinutes(t, h)
