@@ -166,3 +166,46 @@ func TestRecordKinds(t *testing.T) {
 		t.Errorf("chain: %v", err)
 	}
 }
+
+// TestControlCharactersRefused: a command carrying control characters or a
+// text-direction override (which make text read differently from what it
+// says, in the room and in the signed minutes) is refused before it acts.
+func TestControlCharactersRefused(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for _, body := range []string{"!motion Pay the \u202erent", "!motion Pay\x1b[2J the rent", "!motion Pay the \u0085rent"} {
+		if got := h.Reply(Ana, body); !strings.Contains(got, "invisible control characters") {
+			t.Errorf("%q: %q", body, got)
+		}
+	}
+	if list, err := h.Env.Store.Motions().Pending(t.Context(), Room); err != nil || len(list) != 0 {
+		t.Fatalf("a command with control characters opened a motion: %v %v", list, err)
+	}
+}
+
+// TestHandledForgottenWhileRunning: the record of handled events is pruned
+// by the scheduler, not only at start, and keeps what the homeserver may
+// still redeliver.
+func TestHandledForgottenWhileRunning(t *testing.T) {
+	h := newHarness(t, Ana)
+	evt := h.Send(Ana, "!help")
+	h.Drain()
+	known := func() bool {
+		t.Helper()
+		fresh, err := h.Env.Store.Handled().Mark(t.Context(), evt, Room, h.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !fresh
+	}
+	h.Due()
+	h.Clock.Advance(commands.HandledKept - time.Hour)
+	h.Due()
+	if !known() {
+		t.Fatal("an event handled less than 90 days ago was forgotten")
+	}
+	h.Clock.Advance(2 * time.Hour)
+	h.Due()
+	if known() {
+		t.Fatal("an event handled more than 90 days ago is still remembered")
+	}
+}

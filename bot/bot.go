@@ -77,6 +77,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	st.Log = &log
 	clock := opts.Clock
 	if clock == nil {
 		clock = commands.SystemClock{}
@@ -109,7 +110,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.login(ctx); err != nil {
 		return err
 	}
-	defer b.crypto.Close()
+	defer func() {
+		// Before the crypto helper closes the shared database: forget what
+		// the crypto store keeps of when members last wrote, and empty the
+		// WAL (forget.go).
+		b.forgetOnStop()
+		_ = b.crypto.Close()
+	}()
 	if err := b.ensureCrossSigning(ctx); err != nil {
 		// The bot still works for clients that share keys with unverified
 		// devices; say how to fix it rather than refuse to start.
@@ -119,20 +126,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The homeserver never redelivers events that old; forget them.
-	if n, err := b.st.Handled().Prune(ctx, b.clock.Now().Add(-handledKept)); err != nil {
-		return err
-	} else if n > 0 {
-		b.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
-	}
-	asm, err := assembly.New(&commands.Env{
+	env := &commands.Env{
 		Key:    key,
 		Store:  b.st,
 		Config: b.cfg,
 		Clock:  b.clock,
 		Rooms:  roomState{b.cli},
 		Bot:    b.cli.UserID,
-	}, b.log.With().Str("component", "rules").Logger())
+	}
+	rulesLog := b.log.With().Str("component", "rules").Logger()
+	// The assembly's rules, and !trust, which works on the crypto store
+	// (trust.go).
+	asm, err := commands.New(env, rulesLog, append(assembly.Features(env, rulesLog), trustFeature{b})...)
 	if err != nil {
 		return err
 	}
@@ -231,9 +236,6 @@ func (b *Bot) scheduleLoop(ctx context.Context) {
 		}
 	}
 }
-
-// handledKept is how long the bot remembers which events it handled.
-const handledKept = 90 * 24 * time.Hour
 
 // schedulerDelay is how long the scheduler waits after being woken by an
 // event before it looks for due work.

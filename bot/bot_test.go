@@ -13,6 +13,7 @@ import (
 
 	"quorum/bot"
 	"quorum/sandbox"
+	"quorum/store"
 	"quorum/testkit"
 )
 
@@ -184,11 +185,16 @@ func TestNoSecretsInLog(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no recovery key file after cross-signing bootstrap: %v", err)
 	}
+	seal, err := os.ReadFile(store.SealKeyPath(b.Config.Database))
+	if err != nil {
+		t.Fatalf("no seal key after queuing replies: %v", err)
+	}
 	secrets := map[string]string{
 		"password":     testkit.Password,
 		"access token": b.Client().AccessToken,
 		"pickle key":   strings.TrimSpace(string(pickle)),
 		"recovery key": strings.TrimSpace(string(recovery)),
+		"seal key":     strings.TrimSpace(string(seal)),
 		"message":      phrase,
 	}
 	log := b.Log.String()
@@ -210,7 +216,7 @@ func TestNoSecretsInLog(t *testing.T) {
 			t.Errorf("the log contains the %s", name)
 		}
 	}
-	for _, path := range []string{b.Config.Database, bot.PickleKeyPath(b.Config.Database), bot.RecoveryKeyPath(b.Config.Database)} {
+	for _, path := range []string{b.Config.Database, bot.PickleKeyPath(b.Config.Database), bot.RecoveryKeyPath(b.Config.Database), store.SealKeyPath(b.Config.Database)} {
 		info, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"quorum/commands"
 	"slices"
 	"time"
 
@@ -28,15 +29,25 @@ func (b *Bot) catchUp(ctx context.Context, res *mautrix.RespSync, _ string) bool
 		}
 		since, err := b.st.Rooms().SyncedUntil(ctx, room)
 		if err != nil {
-			b.log.Error().Err(err).Stringer("room_id", room).Msg("Could not read sync position; skipping catch-up")
+			b.logRoom(ctx, b.log.Error().Err(err), room).Msg("Could not read sync position; skipping catch-up")
 			continue
 		}
 		if since.IsZero() {
-			continue // a room new to the bot: nothing to catch up on
+			user, direct, err := b.st.DMs().User(ctx, room)
+			if err != nil || !direct || user == "" {
+				continue // a room new to the bot: nothing to catch up on
+			}
+			// A direct room keeps no position (store.Rooms.SetSyncedUntil):
+			// page back as far as handled events are remembered.
+			joined, _, _ := b.st.Rooms().JoinedAt(ctx, room)
+			since = b.clock.Now().Add(-commands.HandledKept + 24*time.Hour)
+			if joined.After(since) {
+				since = joined
+			}
 		}
 		missed := b.fetchGap(ctx, room, data.Timeline.PrevBatch, since)
 		if len(missed) > 0 {
-			b.log.Info().Stringer("room_id", room).Int("events", len(missed)).Msg("Catching up on events missed while away")
+			b.logRoom(ctx, b.log.Info(), room).Int("events", len(missed)).Msg("Catching up on events missed while away")
 		}
 		for _, evt := range missed {
 			b.syncer.Dispatch(ctx, evt)
@@ -52,7 +63,7 @@ func (b *Bot) fetchGap(ctx context.Context, room id.RoomID, token string, since 
 	for page := 0; page < maxCatchUpPages && token != ""; page++ {
 		resp, err := b.cli.Messages(ctx, room, token, "", mautrix.DirectionBackward, nil, 100)
 		if err != nil {
-			b.log.Error().Err(err).Stringer("room_id", room).Msg("Catch-up pagination failed; some missed events may not be handled")
+			b.logRoom(ctx, b.log.Error().Err(err), room).Msg("Catch-up pagination failed; some missed events may not be handled")
 			break
 		}
 		done := len(resp.Chunk) == 0
@@ -100,7 +111,7 @@ func (b *Bot) recordSyncPositions(ctx context.Context, res *mautrix.RespSync) {
 		// harmlessly: a catch-up from an older position only pages back
 		// further, and events already handled are skipped.
 		if err := b.st.Rooms().SetSyncedUntil(ctx, room, eventTime(events[len(events)-1])); err != nil && ctx.Err() == nil {
-			b.log.Error().Err(err).Stringer("room_id", room).Msg("Could not record sync position")
+			b.logRoom(ctx, b.log.Error().Err(err), room).Msg("Could not record sync position")
 		}
 	}
 }

@@ -23,15 +23,15 @@ func (b *Bot) guard(fn func(ctx context.Context, evt *event.Event) error) mautri
 	return func(ctx context.Context, evt *event.Event) {
 		defer func() {
 			if r := recover(); r != nil {
-				b.log.Error().Str("panic", fmt.Sprint(r)).Str("stack", string(debug.Stack())).
-					Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).Msg("Handler panicked; event skipped")
+				b.logEvent(ctx, b.log.Error().Str("panic", fmt.Sprint(r)).Str("stack", string(debug.Stack())), evt.RoomID, evt.ID).
+					Msg("Handler panicked; event skipped")
 			}
 		}()
 		if b.refusedCommand(evt) {
 			return // answered already: the database could not be written (storage.go)
 		}
 		if err := fn(ctx, evt); err != nil && !b.storageFailed(ctx, evt, err) {
-			b.log.Error().Err(err).Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).
+			b.logEvent(ctx, b.log.Error().Err(err), evt.RoomID, evt.ID).
 				Str("type", evt.Type.Type).Msg("Handling event failed")
 		}
 		b.wake()
@@ -100,6 +100,9 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 	if ok, err := b.encryptedRoom(ctx, evt.RoomID); err != nil || !ok {
 		return err
 	}
+	if ok, err := b.obeys(ctx, evt); err != nil || !ok {
+		return err
+	}
 	dmUser, _, err := b.st.DMs().User(ctx, evt.RoomID)
 	if err != nil {
 		return err
@@ -123,6 +126,15 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) error {
 	rel := evt.Content.AsReaction().RelatesTo
 	if rel.Type != event.RelAnnotation || rel.EventID == "" || rel.Key == "" {
 		return nil
+	}
+	// Only a reaction on one of the bot's messages can mean something (a
+	// vote, an RSVP, an answer): only such a reaction is checked, and its
+	// sender told if it does not count.
+	if _, onAnchor, err := b.st.Anchors().Get(ctx, evt.RoomID, rel.EventID); err != nil || !onAnchor {
+		return err
+	}
+	if ok, err := b.obeys(ctx, evt); err != nil || !ok {
+		return err
 	}
 	return b.asm.HandleReaction(ctx, commands.Reaction{
 		Room:   evt.RoomID,
@@ -218,7 +230,7 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 		if evt.Mautrix.EventSource&(event.SourceTimeline|event.SourceLeave) == 0 {
 			return nil
 		}
-		b.log.Info().Stringer("room_id", evt.RoomID).Msg("Left room")
+		b.logRoom(ctx, b.log.Info(), evt.RoomID).Msg("Left room")
 		if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {
 			return err
 		}
@@ -257,8 +269,13 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 		return // decrypting records the message index: it comes again (storage.go)
 	}
 	b.keyDone(ctx, evt.ID) // given up on
-	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok {
+	if seen, _ := b.st.Handled().Seen(ctx, evt.ID); seen {
+		// Handled already (it came again after a restart), and the bot has
+		// forgotten its key since, on purpose (forget.go): nothing to say.
 		return
+	}
+	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok || evt.Unsigned.RedactedBecause != nil {
+		return // a redacted event has nothing left to decrypt
 	}
 	session := evt.Content.AsEncrypted().SessionID
 	b.warnedMu.Lock()
@@ -268,7 +285,7 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 	if seen {
 		return
 	}
-	b.log.Warn().Err(err).Stringer("room_id", evt.RoomID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
+	b.logRoom(ctx, b.log.Warn().Err(err), evt.RoomID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
 	m := msg.F("I couldn't decrypt a message from %s, so I can't act on it. "+
 		"If your client only shares keys with verified devices, verify me (see my profile) or turn that setting off; then send it again.", evt.Sender.String())
 	m.ReplyTo = evt.ID

@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -40,7 +42,7 @@ func (b *Bot) noteAwaitingKey(ctx context.Context, evt *event.Event) error {
 		return err
 	}
 	b.awaiting.Store(evt.ID, true)
-	b.log.Info().Stringer("event_id", evt.ID).Stringer("room_id", evt.RoomID).Msg("Waiting for the key of an encrypted message")
+	b.logEvent(ctx, b.log.Info(), evt.RoomID, evt.ID).Msg("Waiting for the key of an encrypted message")
 	return b.st.AwaitingKeys().Note(ctx, evt.RoomID, evt.ID, b.clock.Now())
 }
 
@@ -49,6 +51,7 @@ func (b *Bot) noteAwaitingKey(ctx context.Context, evt *event.Event) error {
 func (b *Bot) dispatchDecrypted(ctx context.Context, evt *event.Event) {
 	b.syncer.Dispatch(ctx, evt)
 	b.keyDone(ctx, evt.ID)
+	b.forgetIndex(ctx, evt.RoomID, evt.ID)
 }
 
 // keyDone forgets an event that awaited its key. If that fails, the event
@@ -58,7 +61,7 @@ func (b *Bot) keyDone(ctx context.Context, evt id.EventID) {
 		return
 	}
 	if err := b.st.AwaitingKeys().Done(ctx, evt); err != nil {
-		b.log.Warn().Err(err).Stringer("event_id", evt).Msg("Could not forget a message that awaited its key; it is looked at again on start")
+		b.log.Warn().Err(err).Msg("Could not forget a message that awaited its key; it is looked at again on start")
 	}
 }
 
@@ -95,18 +98,19 @@ func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 		b.log.Info().Int("events", len(list)).Msg("Decrypting again the messages whose key had not come before the stop")
 	}
 	ctx = context.WithValue(ctx, mautrix.SyncTokenContextKey, "retry")
+	var fetched []*event.Event
 	for _, w := range list {
 		b.awaiting.Store(w.Event, true)
 		evt, err := b.cli.GetEvent(ctx, w.Room, w.Event)
 		switch {
 		case errors.Is(err, mautrix.MNotFound) || errors.Is(err, mautrix.MForbidden):
-			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("A message that awaited its key is gone; giving up on it")
+			b.logEvent(ctx, b.log.Warn().Err(err), w.Room, w.Event).Msg("A message that awaited its key is gone; giving up on it")
 			b.keyDone(ctx, w.Event)
 		case err != nil && b.clock.Now().Sub(w.NotedAt) > awaitingKept:
-			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("Could not fetch a message that awaited its key for a month; giving up on it")
+			b.logEvent(ctx, b.log.Warn().Err(err), w.Room, w.Event).Msg("Could not fetch a message that awaited its key for a month; giving up on it")
 			b.keyDone(ctx, w.Event)
 		case err != nil:
-			b.log.Warn().Err(err).Stringer("event_id", w.Event).Msg("Could not fetch a message that awaited its key; trying again on the next start")
+			b.logEvent(ctx, b.log.Warn().Err(err), w.Room, w.Event).Msg("Could not fetch a message that awaited its key; trying again on the next start")
 			b.awaiting.Delete(w.Event)
 		default:
 			ParseFetched(w.Room, evt)
@@ -116,7 +120,13 @@ func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 				continue
 			}
 			evt.Mautrix.EventSource = event.SourceTimeline
-			b.crypto.HandleEncrypted(ctx, evt)
+			fetched = append(fetched, evt)
 		}
+	}
+	// The store keeps only the day each was noted (store.AwaitingKeys):
+	// decrypt them in the order they were sent.
+	slices.SortStableFunc(fetched, func(a, b *event.Event) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
+	for _, evt := range fetched {
+		b.crypto.HandleEncrypted(ctx, evt)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
@@ -89,7 +90,14 @@ func (b *Bot) login(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The crypto helper copies the client's logger. mautrix's crypto logs
+	// event IDs and senders at info and warn level (every ratchet, every
+	// failed decryption); the bot logs what matters itself, without the IDs
+	// of direct messages, so the helper gets errors only.
+	clientLog := cli.Log
+	cli.Log = cli.Log.Level(max(b.log.GetLevel(), zerolog.ErrorLevel))
 	helper, err := cryptohelper.NewCryptoHelper(cli, key, b.st.DB)
+	cli.Log = clientLog
 	if err != nil {
 		return fmt.Errorf("set up encryption: %w", err)
 	}
@@ -119,6 +127,16 @@ func (b *Bot) login(ctx context.Context) error {
 	}
 	cli.Crypto = helper
 	b.crypto = helper
+	if b.cfg.RequireCrossSigning {
+		// Room keys only for sessions their owner verified (trust.go):
+		// the others are sent a withheld notice, code m.unverified.
+		helper.Machine().SendKeysMinTrust = id.TrustStateCrossSignedTOFU
+	}
+	forgetful(helper.Machine())
+	if err := b.forgetCryptoMetadata(ctx); err != nil {
+		return err
+	}
+	b.st.OnCompact(b.forgetCryptoMetadata)
 	if b.cfg.AccessToken == "" {
 		if err := b.st.Meta().Set(ctx, "access_token", cli.AccessToken); err != nil {
 			return err
@@ -176,6 +194,7 @@ func (b *Bot) setDisplayName(ctx context.Context) {
 // by the crypto helper to the same handlers.
 func (b *Bot) register() {
 	s := b.syncer
+	s.OnSync(b.onDeviceLists)
 	s.OnSync(b.catchUp)
 	s.OnEvent(b.guard(b.onOwnEcho))
 	s.OnEventType(event.EventMessage, b.guard(b.onMessage))

@@ -36,10 +36,11 @@ func findNotice(c *testkit.Client, r id.RoomID, bot id.UserID, substr string) *e
 	return c.WaitFor(wait, "notice "+substr, func(evt *event.Event) bool { return testkit.IsNotice(evt, r, bot, substr) })
 }
 
-// TestMotionEndToEnd: three members vote by encrypted and plain reactions,
-// change and withdraw votes, an outsider's vote is refused privately, the
-// bot restarts mid-vote, the deadline passes while it is down, and the
-// result is posted once, with quorum.motion, after it comes back.
+// TestMotionEndToEnd: three members vote by encrypted reactions, change and
+// withdraw votes (a withdrawal is confirmed privately), an outsider's vote
+// is refused privately, the bot restarts mid-vote, the deadline passes
+// while it is down, and the result is posted once, with quorum.motion,
+// after it comes back.
 func TestMotionEndToEnd(t *testing.T) {
 	t.Parallel()
 	s := testkit.StartHomeserver(t)
@@ -62,15 +63,22 @@ func TestMotionEndToEnd(t *testing.T) {
 	ana.WaitJoined(r, eve.UserID, wait)
 
 	ana.React(r, notice.ID, "👍", true)
-	ben.React(r, notice.ID, "👎🏽", false)
+	ben.React(r, notice.ID, "👎🏽", true)
 	anaAbstain := ana.React(r, notice.ID, "🤷", true) // ana changes to abstain...
 	eve.React(r, notice.ID, "👍", true)
+	ana.WaitFor(wait, "the tally with ana's abstention", func(evt *event.Event) bool {
+		return isEditOf(evt, notice.ID, "0 yes · 1 no · 1 abstain — 2 of 3 voted")
+	})
 	ana.Redact(r, anaAbstain) // ...and takes it back: her 👍 stands again
 	ana.WaitFor(wait, "the tally edit", func(evt *event.Event) bool {
 		return isEditOf(evt, notice.ID, "1 yes · 1 no · 0 abstain — 2 of 3 voted")
 	})
 	eve.WaitFor(wait, "a private note that her vote did not count", func(evt *event.Event) bool {
 		return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, botID, "not counted")
+	})
+	// A redaction is never encrypted: the voter hears of it privately.
+	ana.WaitFor(wait, "a private note that her abstention was withdrawn", func(evt *event.Event) bool {
+		return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, botID, "you voted abstain on motion #1 was deleted")
 	})
 
 	b.Stop()

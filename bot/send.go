@@ -124,7 +124,7 @@ func permanent(err error) bool {
 		code := httpErr.Response.StatusCode
 		return code >= 400 && code < 500 && code != http.StatusTooManyRequests
 	}
-	return errors.Is(err, errNotEncrypted)
+	return errors.Is(err, errNotEncrypted) || errors.Is(err, store.ErrUnreadable)
 }
 
 // tooLarge says whether the homeserver refused an event for its size:
@@ -141,6 +141,9 @@ func (b *Bot) txnID(o *store.Outgoing) string {
 }
 
 func (b *Bot) deliver(ctx context.Context, o *store.Outgoing) error {
+	if o.Unreadable {
+		return store.ErrUnreadable
+	}
 	room := o.Room
 	if o.DMUser != "" {
 		var err error
@@ -255,6 +258,11 @@ func (b *Bot) sendMessage(ctx context.Context, room id.RoomID, m msg.Message, tx
 	content, err := b.content(ctx, m)
 	if err != nil {
 		return err
+	}
+	if m.PadTo > 0 {
+		if err := pad(content, room, m.PadTo); err != nil {
+			return err
+		}
 	}
 	resp, err := b.cli.SendMessageEvent(ctx, room, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txnID})
 	if err != nil {

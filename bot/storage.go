@@ -175,7 +175,7 @@ func (b *Bot) replyStorage(ctx context.Context, evt *event.Event, problem string
 		}
 	}
 	if err != nil {
-		b.log.Error().Err(err).Stringer("room_id", evt.RoomID).Msg("Could not say that the database cannot be written")
+		b.logRoom(ctx, b.log.Error().Err(err), evt.RoomID).Msg("Could not say that the database cannot be written")
 	}
 }
 

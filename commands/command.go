@@ -36,6 +36,11 @@ type Command struct {
 	// arguments choose none of them; nil means that is a mistake, answered
 	// with the list of subcommands.
 	Handler func(ctx context.Context, r *Request) error
+	// Prepare, if set, runs before the handler and outside its write
+	// transaction: slow work that only reads (rendering and signing the
+	// minutes) must not hold the database for everyone. It may keep its
+	// result in Request.Prepared; a refusal here is answered as usual.
+	Prepare func(ctx context.Context, r *Request) error
 	// Subcommands are chosen by the first word of the arguments, as in
 	// `remind me …`; Actions by the second, after a word that names a thing
 	// (Request.Target), as in `roster minutes add @dan` or `study 3 move …`.

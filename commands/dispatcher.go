@@ -97,7 +97,14 @@ type Dispatcher struct {
 	log      zerolog.Logger
 	registry *Registry
 	features []Feature
+	// prunedAt is when handled events were last forgotten (in memory:
+	// pruning again after a restart is harmless).
+	prunedAt time.Time
 }
+
+// HandledKept is how long the dispatcher remembers which events it
+// handled: the homeserver never redelivers events that old.
+const HandledKept = 90 * 24 * time.Hour
 
 // New builds the assembly of features over env; !help comes first.
 func New(env *Env, log zerolog.Logger, features ...Feature) (*Dispatcher, error) {
@@ -144,23 +151,32 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 	if found {
 		r.Command, r.Target, r.Args = cmd.resolve(args)
 	}
-	err := d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
-		if len(m.Body) > MaxCommand {
-			return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
-		}
-		if !found {
-			r.Reply(d.unknown(prefix, name))
+	var err error
+	if found && r.Command.Prepare != nil && len(m.Body) <= MaxCommand {
+		err = r.Command.Prepare(ctx, r)
+	}
+	if err == nil {
+		err = d.once(ctx, m.Room, m.Event, m.InDM, func(ctx context.Context) error {
+			if len(m.Body) > MaxCommand {
+				return Refusef("That message is too long for a command (%d characters; the limit is %d). Put long texts in a document and link it.", len(m.Body), MaxCommand)
+			}
+			if Unsafe(m.Body) {
+				return Refusef("That message has invisible control characters (such as a text-direction override) that could make it read differently from what it says, so I didn't act on it. Please type it again.")
+			}
+			if !found {
+				r.Reply(d.unknown(prefix, name))
+				return r.flush(ctx, d.env.Store, d.env.Clock.Now())
+			}
+			if r.Command.Handler == nil {
+				word, _ := cutWord(r.Args)
+				return r.Unknown("", word)
+			}
+			if err := r.Command.Handler(ctx, r); err != nil {
+				return err
+			}
 			return r.flush(ctx, d.env.Store, d.env.Clock.Now())
-		}
-		if r.Command.Handler == nil {
-			word, _ := cutWord(r.Args)
-			return r.Unknown("", word)
-		}
-		if err := r.Command.Handler(ctx, r); err != nil {
-			return err
-		}
-		return r.flush(ctx, d.env.Store, d.env.Clock.Now())
-	})
+		})
+	}
 	if err == nil {
 		return true, nil
 	}
@@ -169,12 +185,21 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 	reply := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
 	if ue, ok := AsRefusal(err); ok {
 		reply.Reply(ue.Message)
+		if ue.Redact != nil {
+			redaction := *ue.Redact
+			redaction.Event = m.Event
+			reply.Redact(m.Room, redaction)
+		}
 	} else {
 		ref := random.String(8)
-		d.log.Error().Err(err).Str("ref", ref).Str("command", name).Stringer("event_id", m.Event).Msg("Command failed")
+		log := d.log.Error().Err(err).Str("ref", ref).Str("command", name)
+		if !m.InDM { // a direct message's ID is not logged: it would say who wrote when
+			log = log.Stringer("event_id", m.Event)
+		}
+		log.Msg("Command failed")
 		reply.Replyf("Sorry, something went wrong on my side and nothing was changed (ref %s). Please try again in a moment.", ref)
 	}
-	err = d.once(ctx, m.Room, m.Event, func(ctx context.Context) error {
+	err = d.once(ctx, m.Room, m.Event, m.InDM, func(ctx context.Context) error {
 		return reply.flush(ctx, d.env.Store, d.env.Clock.Now())
 	})
 	return true, err
@@ -206,10 +231,17 @@ func (d *Dispatcher) unknown(prefix, name string) msg.Message {
 }
 
 // once runs fn in a transaction that first marks evt handled; an event seen
-// before is skipped silently.
-func (d *Dispatcher) once(ctx context.Context, room id.RoomID, evt id.EventID, fn func(ctx context.Context) error) error {
+// before is skipped silently. An event of a member's direct room (private)
+// is marked without its ID or room (store.Handled.MarkPrivate).
+func (d *Dispatcher) once(ctx context.Context, room id.RoomID, evt id.EventID, private bool, fn func(ctx context.Context) error) error {
 	err := d.env.Store.Tx(ctx, func(ctx context.Context) error {
-		fresh, err := d.env.Store.Handled().Mark(ctx, evt, room, d.env.Clock.Now())
+		mark := d.env.Store.Handled().Mark
+		if private {
+			mark = func(ctx context.Context, evt id.EventID, _ id.RoomID, now time.Time) (bool, error) {
+				return d.env.Store.Handled().MarkPrivate(ctx, evt, now)
+			}
+		}
+		fresh, err := mark(ctx, evt, room, d.env.Clock.Now())
 		if err != nil {
 			return err
 		}
@@ -239,7 +271,7 @@ func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
 			continue
 		}
 		if handle, ok := r.Reactions()[anchor.Kind]; ok {
-			return d.once(ctx, rx.Room, rx.Event, func(ctx context.Context) error {
+			return d.once(ctx, rx.Room, rx.Event, false, func(ctx context.Context) error {
 				var fx Effects
 				if err := handle(ctx, &fx, anchor.Ref, rx); err != nil {
 					return fmt.Errorf("reaction on %s %d: %w", anchor.Kind, anchor.Ref, err)
@@ -253,7 +285,7 @@ func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
 
 // HandleRedaction applies rd once, if it removes something the bot counted.
 func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
-	return d.once(ctx, rd.Room, rd.Event, func(ctx context.Context) error {
+	return d.once(ctx, rd.Room, rd.Event, false, func(ctx context.Context) error {
 		var fx Effects
 		for _, f := range d.features {
 			r, ok := f.(Redactor)
@@ -274,7 +306,7 @@ func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
 
 // HandleLeave tells the features that user left room (membership event evt).
 func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.UserID, evt id.EventID, at time.Time) error {
-	return d.once(ctx, room, evt, func(ctx context.Context) error {
+	return d.once(ctx, room, evt, false, func(ctx context.Context) error {
 		var fx Effects
 		for _, f := range d.features {
 			if l, ok := f.(Leaver); ok {
@@ -309,7 +341,24 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 		d.log.Error().Err(err).Msg("Editing notices failed; retrying in a minute")
 		at = d.env.Clock.Now().Add(time.Minute)
 	}
+	d.forget(ctx, d.env.Clock.Now())
 	return Sooner(next, at)
+}
+
+// forget prunes the record of handled events at most once an hour, so that
+// it stays small however long the bot runs. It schedules nothing: the bot
+// runs due work at least once a minute anyway.
+func (d *Dispatcher) forget(ctx context.Context, now time.Time) {
+	if !d.prunedAt.IsZero() && now.Sub(d.prunedAt) < time.Hour {
+		return
+	}
+	n, err := d.env.Store.Handled().Prune(ctx, now.Add(-HandledKept))
+	if err != nil {
+		d.log.Error().Err(err).Msg("Forgetting old handled events failed; retrying in an hour")
+	} else if n > 0 {
+		d.log.Info().Int64("events", n).Msg("Forgot handled events older than 90 days")
+	}
+	d.prunedAt = now
 }
 
 // editNotices makes the notice edits that are due, each in a transaction

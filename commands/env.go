@@ -119,6 +119,19 @@ func (e *Env) InTx(ctx context.Context, fn func(ctx context.Context, fx *Effects
 	})
 }
 
+// DMLimitWindow is the window of the per-member limits on what makes the
+// bot send DMs to others (secret ballots, swap requests).
+const DMLimitWindow = 24 * time.Hour
+
+// IsMember says whether user is a joined member of room now.
+func (e *Env) IsMember(ctx context.Context, room id.RoomID, user id.UserID) (bool, error) {
+	members, err := e.Rooms.Members(ctx, room)
+	if err != nil {
+		return false, fmt.Errorf("read members: %w", err)
+	}
+	return slices.Contains(members, user), nil
+}
+
 // MemberLocation is user's own zone (!tz) if set, else room's.
 func (e *Env) MemberLocation(ctx context.Context, user id.UserID, room id.RoomID) *time.Location {
 	if tz, err := e.Store.Users().Timezone(ctx, user); err == nil && tz != "" {

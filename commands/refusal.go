@@ -9,7 +9,23 @@ import (
 
 // Refusal is a mistake by the person who sent a command. Its text is
 // replied as it is, and nothing the command did is kept.
-type Refusal struct{ Message msg.Message }
+type Refusal struct {
+	Message msg.Message
+	// Redact, if set, also removes the command from the room: it named
+	// something private (a meeting place) that a mistake kept from being
+	// handled as private.
+	Redact *msg.Redaction
+}
+
+// RedactCommand makes err, a refusal, also remove the command from the
+// room (see Refusal.Redact); other errors are returned as they are.
+func RedactCommand(err error, why msg.Redaction) error {
+	refusal, ok := AsRefusal(err)
+	if !ok {
+		return err
+	}
+	return &Refusal{Message: refusal.Message, Redact: &why}
+}
 
 func (e *Refusal) Error() string { return e.Message.Body }
 

@@ -28,6 +28,8 @@ type Request struct {
 	Args string
 	// Prefix is the command prefix the sender used, echoed in replies.
 	Prefix string
+	// Prepared is what the command's Prepare made for its handler.
+	Prepared any
 	// InDM is true when the command came from the sender's direct room with
 	// the bot (secret ballots are cast there).
 	InDM bool

@@ -34,15 +34,19 @@ type Config struct {
 	Timezone          string   `mapstructure:"timezone"`
 	AllowedInviters   []string `mapstructure:"allowed_inviters"`
 	RequireEncryption bool     `mapstructure:"require_encryption"`
-	IgnoredUsers      []string `mapstructure:"ignored_users"`
+	// RequireCrossSigning: act only on events from devices their owner's
+	// cross-signing identity signed (bot/trust.go).
+	RequireCrossSigning bool     `mapstructure:"require_cross_signing"`
+	IgnoredUsers        []string `mapstructure:"ignored_users"`
 
 	LogLevel  string `mapstructure:"log_level"`
 	LogFormat string `mapstructure:"log_format"`
 
-	Motions   Motions   `mapstructure:"motions"`
-	Delegates Delegates `mapstructure:"delegates"`
-	Reminders Reminders `mapstructure:"reminders"`
-	Study     Study     `mapstructure:"study"`
+	Motions        Motions        `mapstructure:"motions"`
+	StandingOrders StandingOrders `mapstructure:"standing_orders"`
+	Delegates      Delegates      `mapstructure:"delegates"`
+	Reminders      Reminders      `mapstructure:"reminders"`
+	Study          Study          `mapstructure:"study"`
 
 	PGPPassphrase string `mapstructure:"pgp_passphrase"`
 
@@ -85,6 +89,25 @@ type Delegates struct {
 	PowerLevels     map[string]int `mapstructure:"power_levels"`
 }
 
+// StandingOrders are the rules of procedure every room starts with: the
+// least a proposer may ask for. A room's assembly changes its own with
+// `!rules set`, by a vote.
+type StandingOrders struct {
+	// Threshold is the least threshold of a motion or a ratification.
+	Threshold string `mapstructure:"threshold"`
+	// ElectionThreshold is the least threshold of an election or a recall.
+	ElectionThreshold string `mapstructure:"election_threshold"`
+	// RulesThreshold is the threshold of a motion that changes the rules.
+	RulesThreshold string `mapstructure:"rules_threshold"`
+	// Quorum is the least quorum of any motion.
+	Quorum string `mapstructure:"quorum"`
+	// VotingTime is the least voting time of a motion.
+	VotingTime string `mapstructure:"voting_time"`
+	// ElectionVotingTime is the least voting time of an election, a recall,
+	// a ratification or a change of the rules.
+	ElectionVotingTime string `mapstructure:"election_voting_time"`
+}
+
 // Reminders configures duty and personal reminders.
 type Reminders struct {
 	DutyLead string `mapstructure:"duty_lead"`
@@ -106,11 +129,12 @@ var defaults = map[string]any{
 	"database":     "",
 	"pickle_key":   "",
 
-	"command_prefixes":   []string{"!", "/"},
-	"timezone":           "UTC",
-	"allowed_inviters":   []string{},
-	"require_encryption": true,
-	"ignored_users":      []string{},
+	"command_prefixes":      []string{"!", "/"},
+	"timezone":              "UTC",
+	"allowed_inviters":      []string{},
+	"require_encryption":    true,
+	"require_cross_signing": true,
+	"ignored_users":         []string{},
 
 	"log_level":  "info",
 	"log_format": "pretty",
@@ -122,6 +146,13 @@ var defaults = map[string]any{
 	"motions.yes":            []string{"👍"},
 	"motions.no":             []string{"👎"},
 	"motions.abstain":        []string{"🤷"},
+
+	"standing_orders.threshold":            "majority",
+	"standing_orders.election_threshold":   "majority",
+	"standing_orders.rules_threshold":      "2/3",
+	"standing_orders.quorum":               "0",
+	"standing_orders.voting_time":          "1h",
+	"standing_orders.election_voting_time": "24h",
 
 	"delegates.term":             "90d",
 	"delegates.recall_threshold": "majority",

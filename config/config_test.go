@@ -165,6 +165,7 @@ func TestEnvOverridesFile(t *testing.T) {
 		// Not in the file at all: the default, then the environment.
 		{"QUORUM_DISPLAY_NAME", "Asamblea", func(c *Config) any { return c.DisplayName }, "Quorum", "Asamblea"},
 		{"QUORUM_DELEGATES_TERM", "12w", func(c *Config) any { return c.Delegates.Term }, "90d", "12w"},
+		{"QUORUM_REQUIRE_CROSS_SIGNING", "false", func(c *Config) any { return c.RequireCrossSigning }, true, false},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			clearEnv(t)
@@ -579,6 +580,7 @@ func TestUnknownKeys(t *testing.T) {
 		want  []string
 	}{
 		{"typo", "require_encrytion: false", []string{"line 5: unknown key \"require_encrytion\"", "did you mean `require_encryption`?"}},
+		{"cross-signing typo", "require_crossigning: false", []string{"line 5: unknown key \"require_crossigning\"", "did you mean `require_cross_signing`?"}},
 		{"list key", `allowed_inviter: ["@ana:example.org"]`, []string{"line 5: unknown key \"allowed_inviter\"", "did you mean `allowed_inviters`?"}},
 		{"section", "motion:\n  threshold: 2/3", []string{"line 5: unknown key \"motion\"", "did you mean `motions`?"}},
 		{"nested", "motions:\n  closes: 48h\n  thresold: 2/3", []string{"line 7: unknown key \"motions.thresold\"", "did you mean `motions.threshold`?"}},

@@ -6,6 +6,9 @@
 // The same store file means the same device: a member that logs in again
 // with the store of its last run keeps its device ID and keys, so the rooms'
 // other members keep trusting it.
+//
+// A member's device is cross-signed by the account's identity, as Element
+// does on a first sign-in (crosssign.go): the bot obeys only such devices.
 package member
 
 import (
@@ -41,6 +44,15 @@ type Account struct {
 	// Log receives mautrix's log; the zero value discards it. Keep it at
 	// info or above: mautrix logs request bodies at debug.
 	Log zerolog.Logger
+	// Unsigned leaves the device out of cross-signing, as a client without
+	// it would (tests of what the bot does with unverified devices).
+	Unsigned bool
+	// RecoveryKeyFile is where the account's cross-signing recovery key is
+	// kept: written (mode 0600) when Login creates the identity, read when a
+	// new device of an account that has one is to be signed. Optional:
+	// without it, a new device of such an account stays unsigned, as a new
+	// sign-in does until it is verified.
+	RecoveryKeyFile string
 }
 
 // Client is a logged-in member. Register handlers on Syncer, then Start.
@@ -48,7 +60,14 @@ type Client struct {
 	*mautrix.Client
 	Crypto *cryptohelper.CryptoHelper
 	Syncer *mautrix.DefaultSyncer
+	// CrossSigned says whether the device is signed by the account's
+	// cross-signing identity (see Account.Unsigned and RecoveryKeyFile).
+	CrossSigned bool
+	// RecoveryKey is the account's recovery key, when Login created the
+	// identity or signed the device with it.
+	RecoveryKey string
 
+	password string
 	stopOnce sync.Once
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -59,7 +78,8 @@ type Client struct {
 const syncRetry = 200 * time.Millisecond
 
 // Login opens acct.Store, logs the device in (reusing the device stored
-// there, if any) and sets up encryption. It does not sync yet.
+// there, if any), sets up encryption and cross-signs the device (see
+// Account.Unsigned). It does not sync yet.
 func Login(ctx context.Context, acct Account) (*Client, error) {
 	cli, err := mautrix.NewClient(acct.Homeserver, acct.UserID, "")
 	if err != nil {
@@ -104,7 +124,14 @@ func Login(ctx context.Context, acct Account) (*Client, error) {
 		return nil, fmt.Errorf("member %s: log in with encryption: %w", acct.UserID, err)
 	}
 	cli.Crypto = helper
-	return &Client{Client: cli, Crypto: helper, Syncer: cli.Syncer.(*mautrix.DefaultSyncer)}, nil
+	c := &Client{Client: cli, Crypto: helper, Syncer: cli.Syncer.(*mautrix.DefaultSyncer), password: acct.Password}
+	if !acct.Unsigned {
+		if err := c.crossSign(ctx, acct.RecoveryKeyFile); err != nil {
+			_ = helper.Close()
+			return nil, fmt.Errorf("member %s: cross-signing: %w", acct.UserID, err)
+		}
+	}
+	return c, nil
 }
 
 // Start syncs in the background until Close, retrying after failed syncs.

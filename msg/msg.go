@@ -39,6 +39,11 @@ type Message struct {
 	// that the bot needs encryption has it: everything else is refused
 	// rather than sent in the clear.
 	Plaintext bool `json:"plaintext,omitempty"`
+	// PadTo, if set, pads the event so that what is encrypted is exactly
+	// PadTo bytes long (or the next multiple of PadTo), whatever the
+	// message says and whoever it goes to: the homeserver sees the length
+	// of every ciphertext. Receipts of secret ballots have it.
+	PadTo int `json:"pad_to,omitempty"`
 }
 
 // Anchor names a thing in the bot's state that a message stands for.
@@ -132,9 +137,11 @@ func containsUser(list []id.UserID, u id.UserID) bool {
 // user to m.mentions: call Mention for that, so only intended people are
 // notified.
 func Pill(user id.UserID) Raw {
+	// A user may be called @room:server: the text of the pill must not
+	// ping the room either.
 	return Raw{
-		Body: user.String(),
-		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(user.URI().MatrixToURL()), html.EscapeString(user.String())),
+		Body: Safe(user.String()),
+		HTML: fmt.Sprintf(`<a href="%s">%s</a>`, html.EscapeString(user.URI().MatrixToURL()), html.EscapeString(Safe(user.String()))),
 	}
 }
 

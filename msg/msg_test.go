@@ -30,6 +30,9 @@ func TestF(t *testing.T) {
 		{"unclosed bold", "**x", nil, "x", "<strong>x</strong>"},
 		{"raw pill", "hi %s", []any{Pill("@ana:example.org")},
 			"hi @ana:example.org", `hi <a href="https://matrix.to/#/@ana:example.org">@ana:example.org</a>`},
+		{"a member called @room", "hi %s and %s", []any{Pill("@room:example.org"), id.UserID("@Room:example.org")},
+			"hi @\u2060room:example.org and @\u2060Room:example.org",
+			"hi <a href=\"https://matrix.to/#/@room:example.org\">@\u2060room:example.org</a> and @\u2060Room:example.org"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := F(tc.format, tc.args...)
@@ -59,6 +62,20 @@ func TestAppendMentionWith(t *testing.T) {
 func FuzzSafe(f *testing.F) {
 	f.Add("hello @room")
 	f.Add("@ROOM @Room İ@room")
+	// The edges: nothing, the bare word, runs and overlaps, cases whose
+	// lower-casing changes length (İ, Kelvin sign), look-alikes that are not
+	// "@room", invisible characters inside it, markup, line breaks, invalid
+	// UTF-8, a long input.
+	for _, s := range []string{
+		"", "@", "@room", "@@room", "@room@room", "@roomroom", "@ro@room", "room@", "@Room.", "(@room)",
+		"\u212a@room", "@room\u0130", "İİİ@ROOM", "ǅ@room", "ẞ@rOoM",
+		"＠room", "@ｒｏｏｍ", "@rооm", "@r\u200boom", "@\u2060room", "@room\u200d",
+		"<b>@room</b>", "&lt;@room&gt;", "**@room**", "`@room`", "<script>@room</script>",
+		"\n@room\n", "\r\n@room", "@room\x00", "\xff@room", "@roo\xffm", "\xc3@room",
+		strings.Repeat("@room ", 1000), strings.Repeat("İ", 500) + "@room",
+	} {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Safe(s)
 		if strings.Contains(strings.ToLower(out), "@room") {

@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -75,6 +76,46 @@ func TestCanonicalStable(t *testing.T) {
 	}
 }
 
+// TestWriteString: only what JSON requires is escaped (quote, backslash,
+// controls below U+0020; not the space, not DEL); bytes that are not UTF-8,
+// which reach it from an entry whose content is not JSON, become U+FFFD.
+func TestWriteString(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", `""`},
+		{" a b ", `" a b "`},
+		{"\x00\x1f\x7f", `"\u0000\u001f` + "\x7f" + `"`},
+		{"\b\f\n\r\t", `"\b\f\n\r\t"`},
+		{`"\/`, `"\"\\/"`},
+		{"é😀\u2028", "\"é😀\u2028\""},
+		{"\x80", "\"\uFFFD\""},
+		{"a\xffb", "\"a\uFFFDb\""},
+		{"\xe2\x82", "\"\uFFFD\uFFFD\""}, // a cut-off character: each byte
+		{"\uFFFD", "\"\uFFFD\""},
+	} {
+		var b bytes.Buffer
+		writeString(&b, tc.in)
+		if b.String() != tc.want {
+			t.Errorf("writeString(%q) = %s, want %s", tc.in, b.String(), tc.want)
+		}
+	}
+}
+
+// TestCanonicalNumberForms: where the ECMAScript form switches between
+// plain digits and an exponent (at 1e-6 and 1e21), and exponents written
+// without a leading zero.
+func TestCanonicalNumberForms(t *testing.T) {
+	for in, want := range map[string]string{
+		"1e-6": "0.000001", "9.99e-7": "9.99e-7", "1e-7": "1e-7", "1.5e-10": "1.5e-10", "1e-100": "1e-100",
+		"1e20": "100000000000000000000", "1e21": "1e+21", "1.5e300": "1.5e+300", "-1e21": "-1e+21", "-1e-7": "-1e-7",
+		"0": "0", "-0": "0", "10": "10", "-10": "-10", "0.5": "0.5", "-0.5": "-0.5", "100000000000000000000000": "100000000000000000000000",
+	} {
+		got, err := Canonical(json.RawMessage(in))
+		if err != nil || string(got) != want {
+			t.Errorf("Canonical(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
 func TestCanonicalRejects(t *testing.T) {
 	for _, in := range []any{
 		json.RawMessage(`{"a":`),
@@ -89,6 +130,25 @@ func TestCanonicalRejects(t *testing.T) {
 
 func FuzzCanonical(f *testing.F) {
 	for _, s := range []string{`{"b":1,"a":[1.0,-0,"x\u0000"]}`, `"\ud800"`, `1e-7`, `[{"":{}}]`, `123456789012345678901234567890`} {
+		f.Add([]byte(s))
+	}
+	// The edges: empty and scalar documents; numbers at the limits of
+	// float64 and of the plain-integer rule, and where ECMAScript switches to
+	// exponents; every kind of escape; keys whose UTF-16 order differs from
+	// their UTF-8 order; duplicate keys; deep nesting; white space.
+	for _, s := range []string{
+		``, ` `, `null`, `true`, `false`, `0`, `-0`, `""`, `[]`, `{}`, `[[]]`, `{"":""}`,
+		`-0.0`, `0.0`, `1.0`, `1e0`, `1E+2`, `0.1e1`, `100e-2`, `-1`, `01`, `-01`, `1.`, `.5`,
+		`1e-6`, `1e-7`, `0.000001`, `0.0000001`, `1e20`, `1e21`, `999999999999999999999`, `100000000000000000000.0`,
+		`5e-324`, `2e-324`, `1.7976931348623157e308`, `1.8e308`, `1e400`, `-1e400`,
+		`9007199254740993`, `9223372036854775807`, `-9223372036854775808`, `18446744073709551616`,
+		`0.1`, `0.3`, `123.456e-7`, `1.5e300`,
+		`"\u0000\u001f\u007f\u0080\u009f"`, `"\b\f\n\r\t\"\\\/"`, `"\u2028\u2029"`, `"\ud83d\ude00"`,
+		`"\udc00"`, `"\ud800\ud800"`, `"\ufeff"`, "\"\xff\"", "\"\xed\xa0\x80\"", `"é"`, `"e\u0301"`,
+		`{"\uff61":1,"\ud83d\ude00":2,"z":3,"é":4,"":5}`, `{"a":1,"a":2}`, `{"a":{"a":{"a":{}}}}`,
+		strings.Repeat("[", 100) + strings.Repeat("]", 100),
+		" \t\r\n{ \"a\" : [ 1 , 2 ] }\n",
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -49,6 +49,11 @@ func (d DMs) Set(ctx context.Context, user id.UserID, room id.RoomID) error {
 	if err != nil {
 		return fmt.Errorf("record direct room: %w", err)
 	}
+	// A direct room keeps no sync position (Rooms.SetSyncedUntil); one
+	// recorded before the room was known as direct goes.
+	if _, err := d.db.Exec(ctx, "UPDATE rooms SET synced_until=0 WHERE room_id=$1", room); err != nil {
+		return fmt.Errorf("record direct room: %w", err)
+	}
 	return nil
 }
 

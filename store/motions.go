@@ -46,16 +46,29 @@ type Motion struct {
 	ClosedAt    time.Time
 	Yes, No     int
 	Abstain     int
+	// BallotCode names a secret ballot across rooms (`!vote K3P7 y`).
+	BallotCode string
+	// Turnout is how many have voted on an open secret ballot, whose
+	// counts are sealed in its box until it closes (Yes, No and Abstain stay
+	// 0 until then).
+	Turnout int
 }
 
+// Voted is how many have voted, abstentions included.
+func (m *Motion) Voted() int { return m.Yes + m.No + m.Abstain + m.Turnout }
+
 // Motions is the motions table with its electorates and votes.
-type Motions struct{ db *dbutil.Database }
+type Motions struct {
+	db *dbutil.Database
+	st *Store
+}
 
 // Motions returns the motions table.
-func (s *Store) Motions() Motions { return Motions{s.DB} }
+func (s *Store) Motions() Motions { return Motions{s.DB, s} }
 
 const motionColumns = `id, room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
-	secret, status, seconder, created_at, opened_at, closes_at, duration, closed_at, yes, no, abstain`
+	secret, status, seconder, created_at, opened_at, closes_at, duration, closed_at, yes, no, abstain, ballot_code,
+	COALESCE((SELECT turnout FROM ballot_rolls WHERE ballot_rolls.motion_id=motions.id), 0)`
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -76,7 +89,7 @@ func scanMotion(row dbutil.Scannable) (*Motion, error) {
 	var created, opened, closes, duration, closed int64
 	err := row.Scan(&m.ID, &m.Room, &m.Number, &m.Kind, &m.Payload, &m.Proposer, &m.Text, &m.Threshold,
 		&m.Quorum, &m.QuorumCount, &m.Secret, &m.Status, &m.Seconder, &created, &opened, &closes, &duration,
-		&closed, &m.Yes, &m.No, &m.Abstain)
+		&closed, &m.Yes, &m.No, &m.Abstain, &m.BallotCode, &m.Turnout)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +157,8 @@ func (t Motions) nextTime(ctx context.Context, query string, args ...any) (time.
 	return fromMS(next.Int64), nil
 }
 
-// Open starts the vote: records the electorate and the deadline.
+// Open starts the vote: records the electorate and the deadline, and for a
+// secret ballot makes its box and ballot code (m.BallotCode).
 func (t Motions) Open(ctx context.Context, m *Motion, electorate []id.UserID) error {
 	_, err := t.db.Exec(ctx, `
 		UPDATE motions SET status=$2, seconder=$3, opened_at=$4, closes_at=$5, quorum_count=$6 WHERE id=$1`,
@@ -158,17 +172,25 @@ func (t Motions) Open(ctx context.Context, m *Motion, electorate []id.UserID) er
 		}
 	}
 	m.Status = MotionOpen
+	if m.Secret {
+		code, err := t.st.Secret().open(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		m.BallotCode = code
+	}
 	return nil
 }
 
-// Close records a motion's end with its final tally.
+// Close records a motion's end with its final tally. A secret ballot's box
+// is destroyed (read its receipts first).
 func (t Motions) Close(ctx context.Context, motionID int64, status MotionStatus, at time.Time, yes, no, abstain int) error {
 	_, err := t.db.Exec(ctx, `UPDATE motions SET status=$2, closed_at=$3, yes=$4, no=$5, abstain=$6 WHERE id=$1`,
 		motionID, status, at.UnixMilli(), yes, no, abstain)
 	if err != nil {
 		return fmt.Errorf("close motion: %w", err)
 	}
-	return nil
+	return t.st.Secret().destroy(ctx, motionID)
 }
 
 // SetPayload replaces the feature data of a motion.
@@ -178,6 +200,16 @@ func (t Motions) SetPayload(ctx context.Context, motionID int64, payload string)
 		return fmt.Errorf("update motion: %w", err)
 	}
 	return nil
+}
+
+// SecretSince counts the secret ballots proposer opened in room since since.
+func (t Motions) SecretSince(ctx context.Context, room id.RoomID, proposer id.UserID, since time.Time) (int, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM motions WHERE room_id=$1 AND proposer=$2 AND secret AND created_at>=$3", room, proposer, ms(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count secret ballots: %w", err)
+	}
+	return n, nil
 }
 
 // InElectorate says whether user may vote on a motion.

@@ -22,35 +22,69 @@ type Outgoing struct {
 	Kind     string
 	Payload  json.RawMessage
 	Attempts int
+	// Unreadable is set on an entry whose payload does not open with the
+	// seal key beside the database (Payload is then nil).
+	Unreadable bool
 }
 
 // Outbox is the queue of messages to send. Rules write to it in the same
 // transaction as the change they report, so a crash can lose neither; the
 // sender deletes an entry once the homeserver accepted it.
-type Outbox struct{ db *dbutil.Database }
+//
+// Payloads are sealed (seal.go): while a message waits (the homeserver is
+// unreachable, say), the database file alone does not tell what it says, a
+// receipt or a ballot or a private place. Who a direct message is for, its
+// kind and when it was queued are in the clear. Once sent, the entry is
+// deleted and overwritten (secure_delete), and the WAL's copies go at the
+// next checkpoint (at the latest when a ballot closes or the bot stops).
+type Outbox struct {
+	db *dbutil.Database
+	st *Store
+}
 
 // Outbox returns the outbox table.
-func (s *Store) Outbox() Outbox { return Outbox{s.DB} }
+func (s *Store) Outbox() Outbox { return Outbox{s.DB, s} }
+
+// ErrUnreadable is a queued entry whose payload does not open with the seal
+// key beside the database: it can never be sent.
+var ErrUnreadable = errors.New("queued message cannot be read with this seal key")
 
 // Add queues o and returns its ID.
 func (o Outbox) Add(ctx context.Context, out Outgoing, now time.Time) (int64, error) {
+	sealed, err := o.st.seal.seal("outbox", out.Payload, nil)
+	if err != nil {
+		return 0, fmt.Errorf("queue message: %w", err)
+	}
 	res, err := o.db.Exec(ctx,
 		"INSERT INTO outbox (room_id, dm_user, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-		out.Room, out.DMUser, out.Kind, string(out.Payload), now.UnixMilli())
+		out.Room, out.DMUser, out.Kind, sealed, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("queue message: %w", err)
 	}
 	return res.LastInsertId()
 }
 
-func scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
+// scanOutgoing reads an entry; one whose payload does not open is returned
+// with Payload nil and Unreadable set.
+func (o Outbox) scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
 	var out Outgoing
-	var payload string
+	var payload []byte
 	err := row.Scan(&out.ID, &out.Room, &out.DMUser, &out.Kind, &payload, &out.Attempts)
 	if err != nil {
 		return nil, err
 	}
-	out.Payload = json.RawMessage(payload)
+	if !isSealed(payload) {
+		out.Payload = json.RawMessage(payload) // queued before payloads were sealed
+		return &out, nil
+	}
+	plain, err := o.st.seal.open("outbox", payload, nil)
+	if errors.Is(err, ErrSealKey) {
+		out.Unreadable = true
+		return &out, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out.Payload = plain
 	return &out, nil
 }
 
@@ -58,7 +92,7 @@ func scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
 func (o Outbox) Pending(ctx context.Context, limit int) ([]*Outgoing, error) {
 	rows, err := o.db.Query(ctx,
 		"SELECT id, room_id, dm_user, kind, payload, attempts FROM outbox ORDER BY id LIMIT $1", limit)
-	list, err := dbutil.NewRowIterWithError(rows, scanOutgoing, err).AsList()
+	list, err := dbutil.NewRowIterWithError(rows, o.scanOutgoing, err).AsList()
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
@@ -86,7 +120,7 @@ func (o Outbox) Failed(ctx context.Context, outID int64, reason string) error {
 
 // Get returns one queued entry.
 func (o Outbox) Get(ctx context.Context, outID int64) (*Outgoing, bool, error) {
-	out, err := scanOutgoing(o.db.QueryRow(ctx,
+	out, err := o.scanOutgoing(o.db.QueryRow(ctx,
 		"SELECT id, room_id, dm_user, kind, payload, attempts FROM outbox WHERE id=$1", outID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil

@@ -20,7 +20,7 @@ const (
 
 // Reminder is a message due at a set time, to one member by DM (User) or to
 // a room (Room, with User empty). Text may be what a member typed: it is
-// delivered and never logged.
+// delivered and never logged, and sealed in the database (seal.go).
 type Reminder struct {
 	ID     int64
 	Kind   string
@@ -45,22 +45,37 @@ type Reminder struct {
 }
 
 // Reminders is the reminders table and the members' opt-ins.
-type Reminders struct{ db *dbutil.Database }
+type Reminders struct {
+	db *dbutil.Database
+	st *Store
+}
 
 // Reminders returns the reminders table.
-func (s *Store) Reminders() Reminders { return Reminders{s.DB} }
+func (s *Store) Reminders() Reminders { return Reminders{s.DB, s} }
 
 const reminderColumns = `id, kind, user_id, room_id, number, ref, text, about_at, due_at, ends_at, zone,
 	rrule, series_start, created_at, sent_at, dropped`
 
-func scanReminder(row dbutil.Scannable) (*Reminder, error) {
+func (t Reminders) scanReminder(row dbutil.Scannable) (*Reminder, error) {
 	var r Reminder
 	var about, due, ends, start, created, sent int64
-	err := row.Scan(&r.ID, &r.Kind, &r.User, &r.Room, &r.Number, &r.Ref, &r.Text, &about, &due, &ends, &r.Zone,
+	var text []byte
+	err := row.Scan(&r.ID, &r.Kind, &r.User, &r.Room, &r.Number, &r.Ref, &text, &about, &due, &ends, &r.Zone,
 		&r.RRule, &start, &created, &sent, &r.Dropped)
 	if err != nil {
 		return nil, err
 	}
+	if isSealed(text) {
+		text, err = t.st.seal.open("reminder", text, nil)
+		if errors.Is(err, ErrSealKey) {
+			// Restored without its seal key: remind without the text rather
+			// than fail for ever.
+			text = []byte("(what this reminder said was sealed with a key this database no longer has)")
+		} else if err != nil {
+			return nil, fmt.Errorf("open reminder text: %w", err)
+		}
+	}
+	r.Text = string(text)
 	r.About, r.DueAt, r.EndsAt, r.SeriesStart = fromMS(about), fromMS(due), fromMS(ends), fromMS(start)
 	r.CreatedAt, r.SentAt = fromMS(created), fromMS(sent)
 	return &r, nil
@@ -77,10 +92,18 @@ func (t Reminders) Add(ctx context.Context, r *Reminder) (bool, error) {
 			return false, fmt.Errorf("number reminder: %w", err)
 		}
 	}
+	var text any = ""
+	if r.Text != "" {
+		sealed, err := t.st.seal.seal("reminder", []byte(r.Text), nil)
+		if err != nil {
+			return false, fmt.Errorf("add reminder: %w", err)
+		}
+		text = sealed
+	}
 	res, err := t.db.Exec(ctx, `INSERT INTO reminders (kind, user_id, room_id, number, ref, text, about_at, due_at,
 		ends_at, zone, rrule, series_start, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT DO NOTHING`,
-		r.Kind, r.User, r.Room, r.Number, r.Ref, r.Text, ms(r.About), ms(r.DueAt), ms(r.EndsAt), r.Zone,
+		r.Kind, r.User, r.Room, r.Number, r.Ref, text, ms(r.About), ms(r.DueAt), ms(r.EndsAt), r.Zone,
 		r.RRule, ms(r.SeriesStart), ms(r.CreatedAt))
 	if err != nil {
 		return false, fmt.Errorf("add reminder: %w", err)
@@ -94,7 +117,7 @@ func (t Reminders) Add(ctx context.Context, r *Reminder) (bool, error) {
 
 // Get returns a reminder by its ID.
 func (t Reminders) Get(ctx context.Context, reminderID int64) (*Reminder, bool, error) {
-	r, err := scanReminder(t.db.QueryRow(ctx, "SELECT "+reminderColumns+" FROM reminders WHERE id=$1", reminderID))
+	r, err := t.scanReminder(t.db.QueryRow(ctx, "SELECT "+reminderColumns+" FROM reminders WHERE id=$1", reminderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	} else if err != nil {
@@ -150,7 +173,7 @@ func (t Reminders) Reschedule(ctx context.Context, reminderID int64, due, about,
 func (t Reminders) Pending(ctx context.Context, user id.UserID, kind string) ([]*Reminder, error) {
 	rows, err := t.db.Query(ctx, "SELECT "+reminderColumns+` FROM reminders
 		WHERE user_id=$1 AND kind=$2 AND sent_at=0 ORDER BY number, due_at`, user, kind)
-	list, err := dbutil.NewRowIterWithError(rows, scanReminder, err).AsList()
+	list, err := dbutil.NewRowIterWithError(rows, t.scanReminder, err).AsList()
 	if err != nil {
 		return nil, fmt.Errorf("list reminders: %w", err)
 	}

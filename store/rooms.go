@@ -80,9 +80,13 @@ func (r Rooms) SyncedUntil(ctx context.Context, room id.RoomID) (time.Time, erro
 	return time.UnixMilli(ms), nil
 }
 
-// SetSyncedUntil moves room's sync position forward to at (never back).
+// SetSyncedUntil moves room's sync position forward to at (never back). A
+// member's direct room keeps none: its newest event would say when the
+// member last wrote (a secret ballot, say); a catch-up there pages back as
+// far as events are remembered as handled instead.
 func (r Rooms) SetSyncedUntil(ctx context.Context, room id.RoomID, at time.Time) error {
-	_, err := r.db.Exec(ctx, "UPDATE rooms SET synced_until=max(synced_until, $2) WHERE room_id=$1", room, at.UnixMilli())
+	_, err := r.db.Exec(ctx, `UPDATE rooms SET synced_until=max(synced_until, $2)
+		WHERE room_id=$1 AND room_id NOT IN (SELECT room_id FROM dm_rooms)`, room, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("record sync position: %w", err)
 	}

@@ -298,6 +298,16 @@ func (t Swaps) Create(ctx context.Context, s *Swap) error {
 	return err
 }
 
+// RequestedSince counts the swaps requester asked for in room since since.
+func (t Swaps) RequestedSince(ctx context.Context, room id.RoomID, requester id.UserID, since time.Time) (int, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM swaps WHERE room_id=$1 AND requester=$2 AND created_at>=$3", room, requester, ms(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count swaps: %w", err)
+	}
+	return n, nil
+}
+
 // Get returns a swap by its ID.
 func (t Swaps) Get(ctx context.Context, swapID int64) (*Swap, bool, error) {
 	return t.one(ctx, "SELECT "+swapColumns+" FROM swaps WHERE id=$1", swapID)

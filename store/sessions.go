@@ -208,6 +208,14 @@ func (t Sessions) Withdraw(ctx context.Context, a RSVP) (before, after string, e
 	return before, after, err
 }
 
+// WithdrawAll withdraws every answer of user for a session (they left).
+func (t Sessions) WithdrawAll(ctx context.Context, sessionID int64, user id.UserID) error {
+	if _, err := t.db.Exec(ctx, "UPDATE study_rsvps SET withdrawn=1 WHERE session_id=$1 AND user_id=$2", sessionID, user); err != nil {
+		return fmt.Errorf("withdraw answers: %w", err)
+	}
+	return nil
+}
+
 // AnswerOf is user's current answer for a round ("" for none).
 func (t Sessions) AnswerOf(ctx context.Context, sessionID int64, round int, user id.UserID) (string, error) {
 	var answer string

@@ -14,10 +14,13 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"sync"
 
+	"github.com/rs/zerolog"
 	"go.mau.fi/util/dbutil"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -37,7 +40,14 @@ type Store struct {
 	// across restarts, so that the homeserver drops a resend after a crash.
 	ID string
 
-	hot *prepared
+	hot  *prepared
+	seal *sealer
+
+	compactMu sync.Mutex
+	scrubbers []func(ctx context.Context) error
+	// Log, when set, hears of failed checkpoints and compactions after a
+	// commit (the commit itself succeeded).
+	Log *zerolog.Logger
 }
 
 // DSN is the modernc connection string with the pragmas mautrix's stores
@@ -49,9 +59,17 @@ func DSN(path string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
-	// Deleted rows (a sent receipt, an expired DM) are overwritten, not left
-	// in free pages for whoever copies the file.
+	// Deleted rows (a sent receipt, a closed ballot's box) are overwritten,
+	// not left in free pages for whoever copies the file. That covers the
+	// main file; the WAL keeps old page images until a checkpoint, which is
+	// why Store checkpoints with TRUNCATE when a ballot changes or closes and
+	// when it opens and closes, and why the WAL is cut back to nothing
+	// whenever it restarts (journal_size_limit 0).
 	q.Add("_pragma", "secure_delete(1)")
+	q.Add("_pragma", "journal_size_limit(0)")
+	// VACUUM's temporary copy of the database stays in memory, not in a
+	// deleted file on disk.
+	q.Add("_pragma", "temp_store(2)")
 	q.Set("_txlock", "immediate")
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode() // a path may contain ? and #
 }
@@ -76,12 +94,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{DB: db, hot: &prepared{db: db}}
+	s := &Store{DB: db, hot: &prepared{db: db}, seal: &sealer{path: SealKeyPath(path)}}
 	if err := s.upgrade(ctx); err != nil {
 		_ = raw.Close()
 		return nil, err
 	}
 	if err := s.loadID(ctx); err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	compact, err := s.sealLegacy(ctx)
+	if err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	// A WAL left by a crash holds the page images of the last transactions
+	// (an open ballot's last changes among them): fold it in and empty it.
+	if compact {
+		err = s.Compact(ctx)
+	} else {
+		err = s.Checkpoint(ctx)
+	}
+	if err != nil && !errors.Is(err, errCheckpointBusy) { // another reader (an export): done at the next change
+
 		_ = raw.Close()
 		return nil, err
 	}
@@ -108,14 +143,107 @@ func (s *Store) loadID(ctx context.Context) error {
 	return err
 }
 
-// Close closes the database.
+// Close empties the WAL into the database and closes it; SQLite then
+// removes the -wal and -shm files.
 func (s *Store) Close() error {
 	s.hot.close()
-	return s.DB.Close()
+	err := s.Checkpoint(context.Background())
+	return errors.Join(err, s.DB.Close())
 }
 
 // Tx runs fn in one immediate transaction: all of its changes happen, or none.
-// Nested calls join the outer transaction.
+// Nested calls join the outer transaction. What fn asked to be done once it
+// is committed (a checkpoint, a compaction: see afterCommit) is done before
+// Tx returns; failing that is logged, not returned, since the transaction
+// itself was committed.
 func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return s.DB.DoTxn(ctx, nil, fn)
+	if _, nested := ctx.Value(afterCommitKey{}).(*afterCommit); nested {
+		return s.DB.DoTxn(ctx, nil, fn)
+	}
+	after := &afterCommit{}
+	if err := s.DB.DoTxn(context.WithValue(ctx, afterCommitKey{}, after), nil, fn); err != nil {
+		return err
+	}
+	s.settle(ctx, after)
+	return nil
+}
+
+// afterCommit is what a transaction asked to be done once committed.
+type afterCommit struct {
+	checkpoint, compact bool
+}
+
+type afterCommitKey struct{}
+
+// errCheckpointBusy is a checkpoint that could not finish because another
+// connection was reading an older state.
+var errCheckpointBusy = errors.New("checkpoint incomplete")
+
+// wipeAfter asks for the WAL to be emptied once the transaction of ctx is
+// committed (at once outside a transaction), or with compact for the whole
+// database to be rewritten first: see Checkpoint and Compact.
+func (s *Store) wipeAfter(ctx context.Context, compact bool) {
+	if after, ok := ctx.Value(afterCommitKey{}).(*afterCommit); ok {
+		after.checkpoint = true
+		after.compact = after.compact || compact
+		return
+	}
+	s.settle(ctx, &afterCommit{checkpoint: true, compact: compact})
+}
+
+func (s *Store) settle(ctx context.Context, after *afterCommit) {
+	var err error
+	switch {
+	case after.compact:
+		err = s.Compact(ctx)
+	case after.checkpoint:
+		err = s.Checkpoint(ctx)
+	default:
+		return
+	}
+	if err != nil && s.Log != nil {
+		s.Log.Warn().Err(err).Msg("Could not empty the database's WAL; it is tried again at the next ballot change, close or stop")
+	}
+}
+
+// Checkpoint copies every page of the WAL into the database file and
+// truncates the WAL to nothing, so that no old version of a page (an
+// earlier state of a ballot box, a deleted message) is left in it.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	var busy, frames, done int
+	if err := s.DB.QueryRow(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("%w: readers kept %d of %d WAL frames", errCheckpointBusy, frames-done, frames)
+	}
+	return nil
+}
+
+// Compact rewrites the whole database in the order of its keys (VACUUM)
+// and then checkpoints: the physical order of rows and pages then tells
+// nothing of the order they were written in, and free pages are gone.
+// Every function registered with OnCompact runs first.
+func (s *Store) Compact(ctx context.Context) error {
+	s.compactMu.Lock()
+	scrubbers := s.scrubbers
+	s.compactMu.Unlock()
+	for _, scrub := range scrubbers {
+		if err := scrub(ctx); err != nil {
+			return fmt.Errorf("before compacting: %w", err)
+		}
+	}
+	if _, err := s.DB.Exec(ctx, "VACUUM"); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	return s.Checkpoint(ctx)
+}
+
+// OnCompact registers fn to run before every compaction, to delete what
+// others keep in the same database and should not outlive a ballot (the
+// crypto store's record of message indexes).
+func (s *Store) OnCompact(fn func(ctx context.Context) error) {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	s.scrubbers = append(s.scrubbers, fn)
 }

@@ -31,47 +31,85 @@ const Password = "test password 1234"
 // decrypted where it could be, and joins rooms it is invited to.
 type Client struct {
 	*mautrix.Client
+	// Member is the device: whether it is cross-signed, the account's
+	// recovery key.
+	Member *member.Client
 	t      testing.TB
 	crypto *cryptohelper.CryptoHelper
+	acct   member.Account
 
-	mu            sync.Mutex
-	cond          *sync.Cond
-	events        []*event.Event
-	undecryptable int
+	mu     sync.Mutex
+	cond   *sync.Cond
+	events []*event.Event
+	// undecryptable are the encrypted events the device could not decrypt.
+	undecryptable []*event.Event
 }
 
-// NewClient registers localpart on s, logs in a new device with encryption
-// and starts syncing until the test ends.
+// NewClient registers localpart on s, logs in a new device with encryption,
+// cross-signed by a new identity of the account (as Element sets up on a
+// first sign-in, so that the bot obeys it), and starts syncing until the
+// test ends.
 func NewClient(t testing.TB, s *sandbox.Server, localpart string) *Client {
 	t.Helper()
-	ctx := context.Background()
-	user, err := s.Register(ctx, localpart, Password, false)
+	return newClient(t, s, localpart, false)
+}
+
+// NewUnsignedClient is NewClient for a client without cross-signing: the
+// account has no identity and its device is signed by none.
+func NewUnsignedClient(t testing.TB, s *sandbox.Server, localpart string) *Client {
+	t.Helper()
+	return newClient(t, s, localpart, true)
+}
+
+func newClient(t testing.TB, s *sandbox.Server, localpart string, unsigned bool) *Client {
+	t.Helper()
+	user, err := s.Register(context.Background(), localpart, Password, false)
 	if err != nil {
 		t.Fatalf("register %s: %v", localpart, err)
 	}
-	m, err := member.Login(ctx, member.Account{
-		Homeserver: s.URL,
-		UserID:     user,
-		Password:   Password,
-		Store:      filepath.Join(t.TempDir(), localpart+".db"),
-		PickleKey:  []byte("test pickle key"),
+	dir := t.TempDir()
+	return login(t, member.Account{
+		Homeserver:      s.URL,
+		UserID:          user,
+		Password:        Password,
+		Store:           filepath.Join(dir, localpart+".db"),
+		PickleKey:       []byte("test pickle key"),
+		RecoveryKeyFile: filepath.Join(dir, localpart+".recovery-key"),
+		Unsigned:        unsigned,
 	})
+}
+
+// OtherDevice logs in a new device of c's account, as anyone with the
+// password can, or a homeserver's admin, who can reset it. No one verified
+// the device: it is not cross-signed.
+func (c *Client) OtherDevice() *Client {
+	c.t.Helper()
+	acct := c.acct
+	acct.Store = filepath.Join(c.t.TempDir(), "other.db")
+	acct.RecoveryKeyFile = ""
+	return login(c.t, acct)
+}
+
+func login(t testing.TB, acct member.Account) *Client {
+	t.Helper()
+	m, err := member.Login(context.Background(), acct)
 	if err != nil {
-		t.Fatalf("crypto init for %s: %v", localpart, err)
+		t.Fatalf("crypto init for %s: %v", acct.UserID, err)
 	}
 	cli := m.Client
-	c := &Client{Client: cli, t: t, crypto: m.Crypto}
+	c := &Client{Client: cli, Member: m, t: t, crypto: m.Crypto, acct: acct}
 	c.cond = sync.NewCond(&c.mu)
-	m.Crypto.DecryptErrorCallback = func(*event.Event, error) {
+	m.Crypto.DecryptErrorCallback = func(evt *event.Event, _ error) {
 		c.mu.Lock()
-		c.undecryptable++
+		c.undecryptable = append(c.undecryptable, evt)
 		c.mu.Unlock()
+		c.cond.Broadcast()
 	}
 	m.Syncer.OnEvent(c.record)
 	m.Syncer.OnEventType(event.StateMember, func(ctx context.Context, evt *event.Event) {
 		if evt.GetStateKey() == cli.UserID.String() && evt.Content.AsMember().Membership == event.MembershipInvite {
 			if _, err := cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
-				t.Logf("%s: join %s: %v", localpart, evt.RoomID, err)
+				t.Logf("%s: join %s: %v", acct.UserID, evt.RoomID, err)
 			}
 		}
 	})
@@ -119,6 +157,18 @@ func (c *Client) Invite(room id.RoomID, user id.UserID) {
 func (c *Client) Say(room id.RoomID, body string) id.EventID {
 	c.t.Helper()
 	return c.send(room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
+}
+
+// SayPlain sends a text message unencrypted, even in an encrypted room, as
+// a client without encryption or the homeserver itself could.
+func (c *Client) SayPlain(room id.RoomID, body string) id.EventID {
+	c.t.Helper()
+	resp, err := c.SendMessageEvent(context.Background(), room, event.EventMessage,
+		&event.MessageEventContent{MsgType: event.MsgText, Body: body}, mautrix.ReqSendEvent{DontEncrypt: true})
+	if err != nil {
+		c.t.Fatalf("send in %s: %v", room, err)
+	}
+	return resp.EventID
 }
 
 // SendContent sends arbitrary content, for hostile-input tests.
@@ -210,22 +260,59 @@ func (c *Client) Events() []*event.Event {
 // first one; it fails the test after timeout.
 func (c *Client) WaitFor(timeout time.Duration, what string, pred func(*event.Event) bool) *event.Event {
 	c.t.Helper()
+	return c.waitIn(&c.events, timeout, what, pred)
+}
+
+// WaitUndecryptable waits until the device has given up decrypting an
+// encrypted event matching pred, and returns it (as it came, encrypted).
+func (c *Client) WaitUndecryptable(timeout time.Duration, what string, pred func(*event.Event) bool) *event.Event {
+	c.t.Helper()
+	return c.waitIn(&c.undecryptable, timeout, what+" (undecryptable)", pred)
+}
+
+func (c *Client) waitIn(list *[]*event.Event, timeout time.Duration, what string, pred func(*event.Event) bool) *event.Event {
+	c.t.Helper()
 	deadline := time.Now().Add(timeout)
 	timer := time.AfterFunc(timeout, c.cond.Broadcast)
 	defer timer.Stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
-		for _, evt := range c.events {
+		for _, evt := range *list {
 			if pred(evt) {
 				return evt
 			}
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("%s: timed out after %s waiting for %s (%d events seen, %d undecryptable)", c.UserID, timeout, what, len(c.events), c.undecryptable)
+			c.t.Fatalf("%s: timed out after %s waiting for %s (%d events seen, %d undecryptable)", c.UserID, timeout, what, len(c.events), len(c.undecryptable))
 		}
 		c.cond.Wait()
 	}
+}
+
+// RoomKey says what the device holds for the megolm session of an
+// encrypted event: the key (has), or the sender's notice that it withheld
+// the key and why (code), or neither.
+func (c *Client) RoomKey(evt *event.Event) (has bool, code event.RoomKeyWithheldCode) {
+	c.t.Helper()
+	ctx := context.Background()
+	content, ok := evt.Content.Parsed.(*event.EncryptedEventContent)
+	if !ok {
+		c.t.Fatalf("%s is not an encrypted event", evt.ID)
+	}
+	store := c.crypto.Machine().CryptoStore
+	sess, err := store.GetGroupSession(ctx, evt.RoomID, content.SessionID)
+	if err == nil && sess != nil {
+		return true, ""
+	}
+	withheld, err := store.GetWithheldGroupSession(ctx, evt.RoomID, content.SessionID)
+	if err != nil {
+		c.t.Fatalf("read withheld session: %v", err)
+	}
+	if withheld != nil {
+		return false, withheld.Code
+	}
+	return false, ""
 }
 
 // Notices returns the bot's notices in room whose body contains substr.

@@ -109,7 +109,7 @@ func run(n int, dir string) error {
 				return fmt.Errorf("send %d: %w", i, err)
 			}
 			commands = append(commands, evt)
-		} else if _, err := v.React(ctx, room, notice.ID, keys[choice], i%2 == 0); err != nil {
+		} else if _, err := v.React(ctx, room, notice.ID, keys[choice]); err != nil {
 			return fmt.Errorf("react %d: %w", i, err)
 		}
 		last[v.UserID] = choice

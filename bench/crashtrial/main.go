@@ -219,7 +219,7 @@ func trial(ctx context.Context, bot *proc, room id.RoomID, ana *benchkit.Member,
 				switch r := rng.IntN(100); {
 				case r < 50:
 					var evt id.EventID
-					evt, err = v.React(ctx, room, notice.ID, voteKeys[rng.IntN(len(voteKeys))], rng.IntN(2) == 0)
+					evt, err = v.React(ctx, room, notice.ID, voteKeys[rng.IntN(len(voteKeys))])
 					mine = append(mine, evt)
 				case r < 75:
 					_, err = v.Say(ctx, room, fmt.Sprintf("!vote %d %s", k, choiceWords[rng.IntN(3)]))

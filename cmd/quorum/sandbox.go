@@ -32,14 +32,15 @@ import (
 // What the sandbox keeps in its folder. Everything is reused on the next
 // run, so the accounts, the room and the bot's device persist.
 const (
-	sandboxDendriteDir = "dendrite"       // the homeserver's data (sandbox.Start)
-	sandboxConfigFile  = "quorum.yaml"    // the bot's configuration
-	sandboxSecretsFile = "secrets.yaml"   // generated passwords (0600)
-	sandboxRoomFile    = "room-id"        // the demo room
-	sandboxLogFile     = "quorum.log"     // the bot's and the organiser's log
-	sandboxMemberStore = "organiser.db"   // the organiser's device
-	sandboxBotDatabase = "quorum.db"      // relative to the config file
-	sandboxRoomName    = "Quorum sandbox" // shown in clients' room lists
+	sandboxDendriteDir = "dendrite"               // the homeserver's data (sandbox.Start)
+	sandboxConfigFile  = "quorum.yaml"            // the bot's configuration
+	sandboxSecretsFile = "secrets.yaml"           // generated passwords (0600)
+	sandboxRoomFile    = "room-id"                // the demo room
+	sandboxLogFile     = "quorum.log"             // the bot's and the organiser's log
+	sandboxMemberStore = "organiser.db"           // the organiser's device
+	sandboxRecoveryKey = "organiser.recovery-key" // the organiser's cross-signing recovery key
+	sandboxBotDatabase = "quorum.db"              // relative to the config file
+	sandboxRoomName    = "Quorum sandbox"         // shown in clients' room lists
 )
 
 const (
@@ -221,7 +222,7 @@ func (s *sandboxRun) demo(ctx context.Context) (err error) {
 			err = stopErr
 		}
 	}()
-	org, err := loginOrganiser(runCtx, s.srv.URL, s.orgID, s.sec, filepath.Join(s.dir, sandboxMemberStore), s.log)
+	org, err := loginOrganiser(runCtx, s.srv.URL, s.orgID, s.sec, filepath.Join(s.dir, sandboxMemberStore), filepath.Join(s.dir, sandboxRecoveryKey), s.log)
 	if err != nil {
 		return err
 	}
@@ -259,6 +260,7 @@ func (s *sandboxRun) maybeStartBot(ctx context.Context, fail context.CancelCause
 // operator is to start the bot (--no-bot) and needs it first.
 func (s *sandboxRun) playDemo(ctx context.Context, org *organiser, room id.RoomID) error {
 	login := loginInfo{URL: s.srv.URL, Organiser: s.orgID, Password: s.sec.OrganiserPassword, Room: room,
+		RecoveryKey: org.RecoveryKey, RecoveryFile: s.show(sandboxRecoveryKey),
 		Secrets: s.show(sandboxSecretsFile), Log: s.show(sandboxLogFile), Config: s.show(sandboxConfigFile), Dir: s.flags.dir}
 	timeout := sandboxTimeout
 	if s.flags.noBot {
@@ -371,7 +373,10 @@ type organiser struct {
 	replies map[id.EventID]*event.Event // first reply by someone else to each event
 }
 
-func loginOrganiser(ctx context.Context, url string, user id.UserID, sec *sandboxSecrets, storePath string, log zerolog.Logger) (*organiser, error) {
+// loginOrganiser signs the organiser in with the device kept in storePath,
+// cross-signed by the organiser's identity (created on the first run, its
+// recovery key kept in recoveryPath), since the bot obeys only such devices.
+func loginOrganiser(ctx context.Context, url string, user id.UserID, sec *sandboxSecrets, storePath, recoveryPath string, log zerolog.Logger) (*organiser, error) {
 	log = log.With().Str("component", "organiser").Logger()
 	if log.GetLevel() < zerolog.InfoLevel {
 		log = log.Level(zerolog.InfoLevel) // mautrix logs request bodies, passwords included, below info
@@ -384,12 +389,18 @@ func loginOrganiser(ctx context.Context, url string, user id.UserID, sec *sandbo
 		PickleKey:  []byte(sec.OrganiserPickleKey),
 		DeviceName: "Quorum sandbox",
 		Log:        log,
+
+		RecoveryKeyFile: recoveryPath,
 	})
 	if errors.Is(err, mautrix.MForbidden) {
 		return nil, fmt.Errorf("%w (was %s replaced? delete the sandbox folder to start again)", err, sandboxSecretsFile)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !m.CrossSigned || m.RecoveryKey == "" {
+		_ = m.Close()
+		return nil, fmt.Errorf("the organiser's device is not verified and its recovery key (%s) is missing, so the bot would not obey it; delete the sandbox folder to start again", recoveryPath)
 	}
 	o := &organiser{Client: m, changed: make(chan struct{}, 1), replies: map[id.EventID]*event.Event{}}
 	m.Syncer.OnEvent(o.onEvent)
@@ -548,6 +559,7 @@ type loginInfo struct {
 	Organiser                 id.UserID
 	Password                  string
 	Room                      id.RoomID
+	RecoveryKey, RecoveryFile string
 	Secrets, Log, Config, Dir string
 }
 
@@ -555,10 +567,11 @@ func (l loginInfo) print(out io.Writer, waiting bool) {
 	fmt.Fprintf(out, `The Quorum sandbox is running. It is local to this machine, and its
 passwords protect nothing else (they are kept in %s).
 
-  Homeserver  %s
-  User        %s
-  Password    %s
-  Room        %s (%q)
+  Homeserver    %s
+  User          %s
+  Password      %s
+  Room          %s (%q)
+  Recovery key  %s
 
 Open any Matrix client (e.g. Element), sign in with the custom homeserver
 %s as %s with the password above, and open
@@ -566,12 +579,19 @@ the room %q. A browser client such as app.element.io can reach
 127.0.0.1 only if the browser runs on this machine. A new sign-in cannot
 decrypt messages sent before it: that is end-to-end encryption at work.
 
+Then verify that new session with the recovery key above (kept in %s),
+or the bot will not obey it: it acts only on sessions their owner verified,
+and until then answers that the session is not verified (Element shows the
+bot's messages as blocked "because your device is unverified"). Element asks
+right after you sign in: choose "Use recovery key" (older versions: "Verify
+with Security Key") and paste the key. Later: Settings, Sessions, verify.
+
   Bot log     %s
   Bot config  %s
   Data        %s (delete it to start from scratch)
 
-`, l.Secrets, l.URL, l.Organiser, l.Password, l.Room, sandboxRoomName,
-		l.URL, l.Organiser.Localpart(), sandboxRoomName, l.Log, l.Config, l.Dir)
+`, l.Secrets, l.URL, l.Organiser, l.Password, l.Room, sandboxRoomName, l.RecoveryKey,
+		l.URL, l.Organiser.Localpart(), sandboxRoomName, l.RecoveryFile, l.Log, l.Config, l.Dir)
 	if waiting {
 		fmt.Fprintf(out, "Waiting for the bot to join and answer; start it with:\n  quorum run --config %s\n", l.Config)
 	} else {

@@ -17,9 +17,12 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"quorum/bot"
 	"quorum/config"
+	"quorum/member"
 	"quorum/store"
 )
 
@@ -78,8 +81,13 @@ func TestSandbox(t *testing.T) {
 	if saved := strings.TrimSpace(string(readFile(t, filepath.Join(dir, "room-id")))); saved != info.room {
 		t.Errorf("printed room %s, room-id file has %s", info.room, saved)
 	}
-	// The printed instructions work: a client signs in with them.
+	if saved := strings.TrimSpace(string(readFile(t, filepath.Join(dir, "organiser.recovery-key")))); saved != info.recoveryKey {
+		t.Errorf("printed recovery key %q, organiser.recovery-key has %q", info.recoveryKey, saved)
+	}
+	// The printed instructions work: a client signs in with them, and a
+	// session verified with the printed recovery key is obeyed.
 	checkLogin(t, info)
+	checkNewcomer(t, info, filepath.Join(dir, "quorum.log"))
 	if pids := dendritesIn(t, dir); len(pids) != 1 {
 		t.Fatalf("%d Dendrite processes run in %s, want 1", len(pids), dir)
 	}
@@ -91,9 +99,9 @@ func TestSandbox(t *testing.T) {
 	all = append(all, second)
 	out = second.waitFor(t, startGuard, "Ctrl-C to stop.", 0)
 	again := parseLoginInfo(t, out)
-	if again.room != info.room || again.user != info.user || again.password != info.password {
-		t.Errorf("second run printed room %s, %s / %s; the first printed %s, %s / %s",
-			again.room, again.user, again.password, info.room, info.user, info.password)
+	if again.room != info.room || again.user != info.user || again.password != info.password || again.recoveryKey != info.recoveryKey {
+		t.Errorf("second run printed room %s, %s / %s / %s; the first printed %s, %s / %s / %s",
+			again.room, again.user, again.password, again.recoveryKey, info.room, info.user, info.password, info.recoveryKey)
 	}
 	if !helpReply.MatchString(out) {
 		t.Errorf("second run: no decrypted answer to !help:\n%s", out)
@@ -176,7 +184,7 @@ func checkSecrets(t *testing.T, dir string, sec sandboxSecrets, runs []*process)
 			t.Errorf("the log contains the %s's password", name)
 		}
 	}
-	for _, name := range []string{"secrets.yaml", "quorum.yaml", "quorum.db", "organiser.db", "quorum.log", "room-id"} {
+	for _, name := range []string{"secrets.yaml", "quorum.yaml", "quorum.db", "organiser.db", "organiser.recovery-key", "quorum.log", "room-id"} {
 		st, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Error(err)
@@ -216,9 +224,12 @@ func TestSandboxSecondInstance(t *testing.T) {
 	checkStopped(t, first, dir, 1)
 }
 
-type loginDetails struct{ url, user, password, room string }
+type loginDetails struct{ url, user, password, room, recoveryKey string }
 
-var loginLine = regexp.MustCompile(`(?m)^  (Homeserver|User|Password|Room) +(\S+)`)
+var (
+	loginLine       = regexp.MustCompile(`(?m)^  (Homeserver|User|Password|Room) +(\S+)`)
+	recoveryKeyLine = regexp.MustCompile(`(?m)^  Recovery key +(\S.*)$`)
+)
 
 func parseLoginInfo(t *testing.T, out string) loginDetails {
 	t.Helper()
@@ -227,7 +238,10 @@ func parseLoginInfo(t *testing.T, out string) loginDetails {
 		found[m[1]] = m[2]
 	}
 	l := loginDetails{url: found["Homeserver"], user: found["User"], password: found["Password"], room: found["Room"]}
-	if !strings.HasPrefix(l.url, "http://127.0.0.1:") || l.user == "" || l.password == "" || !strings.HasPrefix(l.room, "!") {
+	if m := recoveryKeyLine.FindStringSubmatch(out); m != nil {
+		l.recoveryKey = strings.TrimSpace(m[1])
+	}
+	if !strings.HasPrefix(l.url, "http://127.0.0.1:") || l.user == "" || l.password == "" || !strings.HasPrefix(l.room, "!") || l.recoveryKey == "" {
 		t.Fatalf("no complete login instructions (got %+v) in:\n%s", l, out)
 	}
 	return l
@@ -257,6 +271,82 @@ func checkLogin(t *testing.T, l loginDetails) {
 	}
 	if _, err := cli.Logout(t.Context()); err != nil {
 		t.Errorf("sign out: %v", err)
+	}
+}
+
+// checkNewcomer signs in to the organiser's account with a new session, as
+// a person with Element would: the bot does not obey it (its log says so)
+// and withholds its keys, until the session is verified with the printed
+// recovery key; then the bot answers it, and the session decrypts the answer.
+func checkNewcomer(t *testing.T, l loginDetails, logPath string) {
+	t.Helper()
+	ctx := t.Context()
+	c, err := member.Login(ctx, member.Account{Homeserver: l.url, UserID: id.UserID(l.user), Password: l.password,
+		Store: filepath.Join(t.TempDir(), "newcomer.db"), PickleKey: []byte("newcomer")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.CrossSigned {
+		t.Fatal("the new session was verified without the recovery key")
+	}
+	replies := make(chan *event.Event, 16)
+	c.Syncer.OnEventType(event.EventMessage, func(_ context.Context, evt *event.Event) {
+		if evt.Sender != c.UserID && evt.RoomID == id.RoomID(l.room) {
+			select {
+			case replies <- evt:
+			default:
+			}
+		}
+	})
+	c.Start()
+	room := id.RoomID(l.room)
+	deadline := time.Now().Add(time.Minute)
+	for enc, _ := c.StateStore.IsEncrypted(ctx, room); !enc; enc, _ = c.StateStore.IsEncrypted(ctx, room) {
+		if time.Now().After(deadline) {
+			t.Fatal("the new session never learnt that the room is encrypted")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	say := func(body string) id.EventID {
+		resp, err := c.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.EventID
+	}
+	say("!help")
+	ignored := "Ignoring an event from a session its owner has not verified"
+	for !strings.Contains(string(readFile(t, logPath)), ignored) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot's log does not say it ignored the unverified session (%q)", ignored)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(string(readFile(t, logPath)), "device_id="+c.DeviceID.String()) {
+		t.Errorf("the bot's log does not name the unverified session %s", c.DeviceID)
+	}
+
+	if err := c.Crypto.Machine().VerifyWithRecoveryKey(ctx, l.recoveryKey); err != nil {
+		t.Fatalf("verify the session with the printed recovery key: %v", err)
+	}
+	// The bot learns of the new signature with its next sync.
+	time.Sleep(2 * time.Second)
+	cmd := say("!help motion")
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case evt := <-replies:
+			if evt.Content.AsMessage().RelatesTo.GetNonFallbackReplyTo() != cmd {
+				continue
+			}
+			if evt.Mautrix.EventSource&event.SourceDecrypted == 0 || !strings.Contains(evt.Content.AsMessage().Body, "!motion") {
+				t.Errorf("the answer to the verified session: decrypted %v, %q", evt.Mautrix.EventSource&event.SourceDecrypted != 0, evt.Content.AsMessage().Body)
+			}
+			return
+		case <-timeout:
+			t.Fatal("the bot did not answer the session verified with the recovery key (or the session could not decrypt it)")
+		}
 	}
 }
 

@@ -92,8 +92,16 @@ type Harness struct {
 // bot.
 func NewHarness(t *testing.T, features Features, members ...id.UserID) *Harness {
 	t.Helper()
+	return NewHarnessIn(t, t.TempDir(), features, members...)
+}
+
+// NewHarnessIn is NewHarness with the database in dir (quorum.db), for
+// tests that read, copy or reopen its files. The store is closed when the
+// test ends, if the test did not close it.
+func NewHarnessIn(t *testing.T, dir string, features Features, members ...id.UserID) *Harness {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "quorum.db"))
+	st, err := store.Open(ctx, filepath.Join(dir, "quorum.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

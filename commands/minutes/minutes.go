@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"quorum/commands"
@@ -20,10 +21,24 @@ import (
 // Feature is the assembly's memory that members can check: the bot's
 // OpenPGP key (!key) and the signed minutes (!minutes) of the hash-chained
 // record every decision is appended to (package record).
-type Feature struct{ *commands.Env }
+type Feature struct {
+	*commands.Env
+	// asked is when each member asked for minutes in each room lately. In
+	// memory: a restart forgetting a rate limit is harmless.
+	mu    sync.Mutex
+	asked map[[2]string][]time.Time
+}
+
+// Bounds on !minutes: rendering and signing a long record is work, and the
+// file goes through the outbox.
+const (
+	maxMinutesEntries = 2000
+	maxMinutesAsked   = 10 // by one member in a room, per minutesWindow
+	minutesWindow     = time.Hour
+)
 
 // New makes the minutes feature.
-func New(env *commands.Env) *Feature { return &Feature{Env: env} }
+func New(env *commands.Env) *Feature { return &Feature{Env: env, asked: map[[2]string][]time.Time{}} }
 
 // Group implements commands.Feature.
 func (t *Feature) Group() string { return "Minutes" }
@@ -47,6 +62,7 @@ func (t *Feature) Commands() []*commands.Command {
 			Help: "Posts the record as a Markdown document clear-signed with the bot's key, as an encrypted attachment. " +
 				"Every entry carries the hash of the one before, so a rewritten record shows.",
 			Examples: []string{"minutes", "minutes from 2026-11-01", "minutes from 2026-11-01 to 2026-11-30"},
+			Prepare:  t.prepareMinutes,
 			Handler:  t.minutes,
 		},
 	}
@@ -65,11 +81,23 @@ func (t *Feature) key(_ context.Context, r *commands.Request) error {
 	return nil
 }
 
-func (t *Feature) minutes(ctx context.Context, r *commands.Request) error {
+// signedMinutes is the document prepared for a !minutes.
+type signedMinutes struct {
+	name    string
+	data    []byte
+	entries int
+}
+
+// prepareMinutes renders and signs the minutes before the command's
+// transaction, so that a long record does not hold the database.
+func (t *Feature) prepareMinutes(ctx context.Context, r *commands.Request) error {
 	if r.Key == nil {
 		return commands.Refusef("This bot has no signing key configured, so it cannot sign minutes.")
 	}
 	loc, now := r.Location(), r.Clock.Now()
+	if n := t.recentlyAsked(r, now); n >= maxMinutesAsked {
+		return commands.Refusef("You have asked for the minutes %d times in the last hour; the last file above is current. Ask again later.", n)
+	}
 	from, to, err := period(r.Args, now, loc)
 	if err != nil {
 		return err
@@ -78,15 +106,38 @@ func (t *Feature) minutes(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
+	if len(entries) > maxMinutesEntries {
+		return commands.Refusef("That period holds %d decisions; I sign at most %d in one document. Ask for a shorter period, e.g. `%s`.",
+			len(entries), maxMinutesEntries, r.Cmd("minutes from "+entries[len(entries)-maxMinutesEntries].Time.In(loc).AddDate(0, 0, 1).Format("2006-01-02")))
+	}
 	doc := record.RenderMinutes(record.Minutes{Room: r.Room.String(), From: from, To: to, Entries: entries, Generated: now}, describeEntry)
 	signed, err := r.Key.ClearSign(doc)
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("minutes-%s.md", now.In(loc).Format("2006-01-02"))
-	r.File(r.Room, msg.File{Name: name, MimeType: "text/markdown", Data: signed, ReplyTo: r.Event,
+	r.Prepared = signedMinutes{name: fmt.Sprintf("minutes-%s.md", now.In(loc).Format("2006-01-02")), data: signed, entries: len(entries)}
+	return nil
+}
+
+// recentlyAsked counts sender's !minutes in the room within the window.
+func (t *Feature) recentlyAsked(r *commands.Request, now time.Time) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	key := [2]string{r.Room.String(), r.Sender.String()}
+	t.asked[key] = slices.DeleteFunc(t.asked[key], func(at time.Time) bool { return now.Sub(at) >= minutesWindow })
+	return len(t.asked[key])
+}
+
+// minutes posts the minutes prepared for the command.
+func (t *Feature) minutes(_ context.Context, r *commands.Request) error {
+	m := r.Prepared.(signedMinutes)
+	t.mu.Lock()
+	key := [2]string{r.Room.String(), r.Sender.String()}
+	t.asked[key] = append(t.asked[key], r.Clock.Now())
+	t.mu.Unlock()
+	r.File(r.Room, msg.File{Name: m.name, MimeType: "text/markdown", Data: m.data, ReplyTo: r.Event,
 		Caption: fmt.Sprintf("Minutes: %s, signed by %s. Check with `quorum verify %s --key key.asc`, or with `gpg --output checked.md --verify %s` and read only checked.md: gpg --verify alone does not notice text added around the signed part.",
-			commands.Plural(len(entries), "decision", "decisions"), r.Key.Fingerprint(), name, name)})
+			commands.Plural(m.entries, "decision", "decisions"), r.Key.Fingerprint(), m.name, m.name)})
 	return nil
 }
 

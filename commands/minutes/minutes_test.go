@@ -254,3 +254,27 @@ func TestDescribeEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestMinutesBounded: one member's requests are limited per hour (another
+// member's are not), and a period with more decisions than one document
+// holds is refused with a shorter one to ask for.
+func TestMinutesBounded(t *testing.T) {
+	h := newHarness(t, true)
+	pass(h, 1, "Pay the rent")
+	for range maxMinutesAsked {
+		minutesFile(t, h, "!minutes")
+	}
+	Expect(t, h, Ana, "!minutes", "You have asked for the minutes 10 times in the last hour")
+	if got := h.SendAndDrain(Ben, "!minutes"); len(got) != 1 || got[0].Kind != commands.KindFile {
+		t.Fatalf("another member's request was refused:%s", Bodies(got))
+	}
+	h.Clock.Advance(minutesWindow)
+	minutesFile(t, h, "!minutes")
+
+	for i := range maxMinutesEntries {
+		if _, err := h.Env.Store.Records().Append(t.Context(), Room, "test", map[string]int{"i": i}, h.Clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Expect(t, h, Chi, "!minutes", "That period holds 2001 decisions; I sign at most 2000 in one document. Ask for a shorter period, e.g. `!minutes from ")
+}

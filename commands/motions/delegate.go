@@ -2,7 +2,6 @@ package motions
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -158,22 +157,6 @@ type delegationPayload struct {
 	Result *delegationField `json:"result,omitempty"`
 }
 
-func payloadOf(m *store.Motion) (delegationPayload, error) {
-	var p delegationPayload
-	if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
-		return p, fmt.Errorf("motion %d payload: %w", m.ID, err)
-	}
-	return p, nil
-}
-
-func (p delegationPayload) json() string {
-	data, err := json.Marshal(p)
-	if err != nil {
-		panic(fmt.Errorf("marshal delegation payload: %w", err)) // plain strings and numbers: cannot fail
-	}
-	return string(data)
-}
-
 // delegationField is quorum.delegation.
 type delegationField struct {
 	ID       int       `json:"id"`
@@ -274,7 +257,7 @@ func (d *Delegates) delegate(ctx context.Context, r *commands.Request) error {
 			r.Cmd(fmt.Sprintf("vote %d yes|no|abstain", pending)))
 	}
 	e.spec.Kind = kindElection
-	e.spec.Payload = delegationPayload{User: e.user, Role: e.role, Mandate: e.mandate, TermMinutes: int64(e.term / time.Minute)}.json()
+	e.spec.Payload = encodePayload(delegationPayload{User: e.user, Role: e.role, Mandate: e.mandate, TermMinutes: int64(e.term / time.Minute)})
 	e.spec.Text = fmt.Sprintf("Elect %s as %s for %s with this mandate: %s", e.user, e.role, timespec.Remaining(e.term), e.mandate)
 	_, err = d.motions.propose(ctx, r, e.spec)
 	return err
@@ -308,7 +291,7 @@ func (d *Delegates) recall(ctx context.Context, r *commands.Request) error {
 		return fmt.Errorf("config delegates.recall_threshold: %w", err)
 	}
 	spec.Kind, spec.Secret = kindRecall, a.secret
-	spec.Payload = delegationPayload{User: del.User, Role: del.Role, Delegation: del.ID, Reason: a.reason}.json()
+	spec.Payload = encodePayload(delegationPayload{User: del.User, Role: del.Role, Delegation: del.ID, Reason: a.reason})
 	spec.Text = fmt.Sprintf("Recall %s as %s (delegation #%d)", del.User, del.Role, del.Number)
 	if a.reason != "" {
 		spec.Text += ". Reason: " + a.reason
@@ -426,7 +409,7 @@ func (d *Delegates) ratify(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	spec.Kind, spec.Secret = kindRatification, a.secret
-	spec.Payload = delegationPayload{User: del.User, Role: del.Role, Delegation: del.ID, Proposal: a.text}.json()
+	spec.Payload = encodePayload(delegationPayload{User: del.User, Role: del.Role, Delegation: del.ID, Proposal: a.text})
 	spec.Text = fmt.Sprintf("Ratify the proposal %s brought back as %s (delegation #%d): %s", del.User, del.Role, del.Number, a.text)
 	_, err = d.motions.propose(ctx, r, spec)
 	return err

@@ -498,11 +498,18 @@ func TestDelegateLeaves(t *testing.T) {
 	Expect(t, h, Ana, "!delegate 1", "left the room")
 	// A bare @localpart still finds the delegate who left, and the recall
 	// needs only those who remain.
-	propose(t, h, Chi, "!recall @ben")
-	votes(t, h, 2, "@ana:test yes", "@chi:test yes")
+	propose(t, h, Chi, "!recall @ben : Gone quiet")
+	out := votes(t, h, 2, "@ana:test yes", "@chi:test yes")
 	if del := delegation(t, h, 1); del.Status != store.DelegationRecalled {
 		t.Errorf("status %s", del.Status)
 	}
+	// Who left is not sent the room's business, the reason included.
+	for _, o := range out {
+		if o.DMUser == Ben {
+			t.Errorf("the delegate who left was sent a DM: %s", o.Msg.Body)
+		}
+	}
+	One(t, out, "Recall")
 }
 
 func TestDelegatePowerLevels(t *testing.T) {

@@ -152,8 +152,8 @@ func parseElection(r *commands.Request, args string, known []id.UserID, spec mot
 func takeTerm(r *commands.Request, words []string, term *time.Duration) ([]string, error) {
 	var rest []string
 	for i := 0; i < len(words); i++ {
-		name, value, hasValue := strings.Cut(strings.ToLower(words[i]), "=")
-		if name != "--term" {
+		name, value, hasValue, isOption := commands.Option(words[i])
+		if !isOption || name != "term" {
 			rest = append(rest, words[i])
 			continue
 		}
@@ -197,10 +197,13 @@ func takeSecret(words []string) ([]string, bool, error) {
 	var rest []string
 	secret := false
 	for _, w := range words {
+		name, _, _, isOption := commands.Option(w)
 		switch {
-		case strings.EqualFold(w, "--secret"):
+		case isOption && name == "secret":
 			secret = true
-		case strings.HasPrefix(w, "--"):
+		case commands.NearMiss(w, "secret"):
+			return nil, false, commands.Refusef("Did you mean `--secret`? I did nothing, so that the vote is not open by mistake; send it again with `--secret`.")
+		case isOption:
 			return nil, false, commands.Refusef("`%s` can't be used here: a recall or a ratification always has the room's usual quorum and deadline "+
 				"(and a recall the configured threshold), so nobody can rig one. Only `--secret` is allowed.", echo(w))
 		default:

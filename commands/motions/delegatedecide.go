@@ -33,7 +33,7 @@ func (d *Delegates) electionDecided(ctx context.Context, fx *commands.Effects, m
 	if outcome != Carried {
 		return nil // no mandate; the motion's result says why
 	}
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (d *Delegates) elect(ctx context.Context, fx *commands.Effects, m *store.Mo
 }
 
 func (d *Delegates) recallDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}
@@ -160,12 +160,14 @@ func (d *Delegates) recalled(ctx context.Context, fx *commands.Effects, m *store
 	if p.Reason != "" {
 		dm = dm.Append("Reason given: %s", p.Reason)
 	}
-	fx.DM(del.User, d.with(dm, del))
+	if err := d.dmIfMember(ctx, fx, del, d.with(dm, del)); err != nil {
+		return err
+	}
 	return d.release(ctx, fx, del)
 }
 
 func (d *Delegates) ratificationDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}
@@ -208,9 +210,19 @@ func (d *Delegates) ratified(ctx context.Context, fx *commands.Effects, m *store
 		return nil // nobody to convey it any more
 	}
 	answer := map[Outcome]string{Carried: "ratified", Failed: "rejected", NoQuorum: "could not decide (no quorum) on"}[outcome]
-	fx.DM(del.User, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", commands.RoomLink(del.Room), answer, del.Role, m.Number).
+	return d.dmIfMember(ctx, fx, del, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", commands.RoomLink(del.Room), answer, del.Role, m.Number).
 		Append("%s", p.Proposal).
 		Append("Convey its decision as it stands."), del))
+}
+
+// dmIfMember tells the delegate m by DM while they are a member of the
+// room: the assembly's business is not sent to someone who left it.
+func (d *Delegates) dmIfMember(ctx context.Context, fx *commands.Effects, del *store.Delegation, m msg.Message) error {
+	member, err := d.IsMember(ctx, del.Room, del.User)
+	if err != nil || !member {
+		return err
+	}
+	fx.DM(del.User, m)
 	return nil
 }
 
@@ -240,13 +252,13 @@ func (d *Delegates) lapse(ctx context.Context, fx *commands.Effects, del *store.
 // for the result and the notice's final edit.
 func (d *Delegates) setResult(ctx context.Context, m *store.Motion, p delegationPayload, del *store.Delegation) error {
 	p.Delegation, p.Result = del.ID, fieldOf(del)
-	m.Payload = p.json()
+	m.Payload = encodePayload(p)
 	return d.Store.Motions().SetPayload(ctx, m.ID, m.Payload)
 }
 
 // fields adds quorum.delegation to the notices of a decided motion.
 func (d *Delegates) fields(m *store.Motion) map[string]any {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil || p.Result == nil {
 		return nil
 	}
@@ -255,7 +267,7 @@ func (d *Delegates) fields(m *store.Motion) map[string]any {
 
 // mayClose refuses !close to whoever the motion is about.
 func (d *Delegates) mayClose(ctx context.Context, m *store.Motion, user id.UserID) error {
-	p, err := payloadOf(m)
+	p, err := decodePayload[delegationPayload](m)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,6 +20,10 @@ import (
 // anchorMotion is the anchor kind of a motion's notice: reactions on it are
 // votes.
 const anchorMotion = "motion"
+
+// maxSecretPerDay bounds the secret ballots one member opens in a room in
+// a day: each sends every member a DM.
+const maxSecretPerDay = 3
 
 // editInterval is the least time between two edits of a motion's notice, so
 // that a burst of votes makes one edit rather than one per vote.
@@ -49,7 +54,9 @@ type Feature struct {
 
 // New makes the motions feature.
 func New(env *commands.Env, log zerolog.Logger) *Feature {
-	return &Feature{Env: env, log: log, kinds: map[string]motionKind{}}
+	f := &Feature{Env: env, log: log, kinds: map[string]motionKind{}}
+	f.kinds[kindRules] = motionKind{decided: f.rulesDecided, fields: rulesField}
+	return f
 }
 
 // Group implements commands.Feature.
@@ -81,11 +88,12 @@ func (f *Feature) Commands() []*commands.Command {
 			Examples: []string{"motions"},
 		},
 		{
-			Name:     "vote",
-			Usage:    "vote N yes|no|abstain",
-			Summary:  "vote on motion N without reacting",
-			Help:     "Your latest vote counts; you can change it until the motion closes.",
-			Examples: []string{"vote 3 yes", "vote 3 abstain"},
+			Name:    "vote",
+			Usage:   "vote N yes|no|abstain",
+			Summary: "vote on motion N without reacting",
+			Help: "Your latest vote counts; you can change it until the motion closes. " +
+				"A secret ballot is voted in your direct chat with me, with the code its ballot gives (`vote K3P7 y`): once, and for good.",
+			Examples: []string{"vote 3 yes", "vote 3 abstain", "vote K3P7 n"},
 			Handler:  f.vote,
 		},
 		{
@@ -109,6 +117,7 @@ func (f *Feature) Commands() []*commands.Command {
 			Examples: []string{"close 3"},
 			Handler:  f.close,
 		},
+		f.rulesCommand(),
 	}
 }
 
@@ -180,13 +189,30 @@ func (f *Feature) propose(ctx context.Context, r *commands.Request, spec motionS
 	if err != nil {
 		return nil, err
 	}
+	o, err := f.ordersOf(ctx, r.Room)
+	if err != nil {
+		return nil, err
+	}
+	if spec, err = o.apply(r, spec, len(electorate)); err != nil {
+		return nil, err
+	}
+	m.Threshold, m.Quorum, m.ClosesAt, m.Duration = spec.Threshold.String(), spec.Quorum.String(), spec.Closes, spec.Duration
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
 		return nil, commands.Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, commands.Plural(len(electorate), "member", "members"))
+	}
+	if spec.Secret {
+		// A secret ballot sends every member a DM: one member must not be able
+		// to make the bot flood everyone.
+		if opened, err := r.Store.Motions().SecretSince(ctx, r.Room, r.Sender, now.Add(-commands.DMLimitWindow)); err != nil {
+			return nil, err
+		} else if opened >= maxSecretPerDay {
+			return nil, commands.Refusef("You have opened %d secret ballots here in the last day, the most I send for one member; ask a moderator or wait until tomorrow.", opened)
+		}
 	}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
 		return nil, err
 	}
-	if r.Config.MotionDefaults(r.Room).RequireSecond {
+	if o.seconding {
 		notice, err := f.notice(ctx, m, r.Prefix)
 		r.Say(r.Room, notice)
 		return m, err
@@ -231,11 +257,7 @@ func (f *Feature) open(ctx context.Context, fx *commands.Effects, m *store.Motio
 	}
 	fx.Say(m.Room, notice)
 	if m.Secret {
-		for _, u := range electorate {
-			fx.DM(u, msg.F("**Secret ballot: motion #%d** in %s\n%s\nReply here with `%s`. Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
-				m.Number, m.Room.String(), m.Text, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number)).
-				With("quorum.ballot", map[string]any{"motion": m.Number, "room_id": m.Room, "text": m.Text}))
-		}
+		f.sendBallots(fx, m, electorate, prefix)
 	}
 	return nil
 }
@@ -254,8 +276,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		out = out.Append("It needs a second before it opens: anyone else can send `%s`.", prefix+"second "+strconv.Itoa(m.Number))
 	case store.MotionOpen:
 		if m.Secret {
-			out = out.Append("**Secret ballot**: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
-				fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+			out = out.Append("**Secret ballot** `%s`: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
+				m.BallotCode, fmt.Sprintf("%svote %s y|n|a", prefix, m.BallotCode))
 		} else {
 			yes, no, abstain := f.keys()
 			out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
@@ -263,7 +285,7 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
 		if m.Secret {
-			out = out.Append("Turnout: %d of %d voted", m.Yes+m.No+m.Abstain, electorate)
+			out = out.Append("Turnout: %d of %d voted", m.Voted(), electorate)
 		} else {
 			out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
 		}
@@ -276,13 +298,14 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 	return f.withFields(out, m, electorate), nil
 }
 
-// fields is the content of quorum.motion. While a secret ballot is open it
-// shows the turnout but not the running tally.
+// fields is the content of quorum.motion. A secret ballot shows its
+// turnout, and its counts only once it closed with a result: never while it
+// is open, nor once withdrawn.
 func (f *Feature) fields(m *store.Motion, electorate int) map[string]any {
 	fields := map[string]any{
 		"id":         m.Number,
 		"status":     m.Status,
-		"voted":      m.Yes + m.No + m.Abstain,
+		"voted":      m.Voted(),
 		"electorate": electorate,
 		"quorum":     m.QuorumCount,
 		"threshold":  m.Threshold,
@@ -290,8 +313,11 @@ func (f *Feature) fields(m *store.Motion, electorate int) map[string]any {
 		"kind":       m.Kind,
 		"secret":     m.Secret,
 	}
-	if !(m.Secret && m.Status == store.MotionOpen) {
+	if !m.Secret || statusText[m.Status].verdict != "" {
 		fields["yes"], fields["no"], fields["abstain"] = m.Yes, m.No, m.Abstain
+	}
+	if m.Secret {
+		fields["ballot_code"] = m.BallotCode
 	}
 	if !m.ClosesAt.IsZero() {
 		fields["closes_at"] = m.ClosesAt.UTC().Format(time.RFC3339)
@@ -336,7 +362,7 @@ func thresholdWords(th string) string {
 // "Carried 7–2, 1 abstention; 10 of 12 voted, quorum 6".
 func resultWords(m *store.Motion, electorate int) string {
 	return fmt.Sprintf("%s %d–%d, %s; %d of %d voted, quorum %d", Verdict(m.Status), m.Yes, m.No,
-		commands.Plural(m.Abstain, "abstention", "abstentions"), m.Yes+m.No+m.Abstain, electorate, m.QuorumCount)
+		commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate, m.QuorumCount)
 }
 
 // Verdict names a motion's outcome for people ("Carried").
@@ -360,3 +386,22 @@ var statusText = map[store.MotionStatus]struct{ words, verdict string }{
 
 // statusWords is how status reads in a sentence.
 func statusWords(status store.MotionStatus) string { return statusText[status].words }
+
+// decodePayload reads a motion's feature data.
+func decodePayload[T any](m *store.Motion) (T, error) {
+	var p T
+	if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
+		return p, fmt.Errorf("motion %d payload: %w", m.ID, err)
+	}
+	return p, nil
+}
+
+// encodePayload is the JSON of a motion's feature data: plain strings and
+// numbers, so it cannot fail.
+func encodePayload(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Errorf("marshal motion payload: %w", err))
+	}
+	return string(data)
+}

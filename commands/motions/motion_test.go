@@ -163,6 +163,14 @@ func TestVotingByReaction(t *testing.T) {
 	if got := tally(t, h, 1); got != (Tally{1, 1, 1}) {
 		t.Fatalf("someone else's redaction changed the tally: %+v", got)
 	}
+	// A redaction acts only in its own room.
+	elsewhere := commands.Redaction{Room: "!other:test", Sender: Ana, Event: h.NextEvent(), Redacts: anaYes, Time: h.Clock.Now()}
+	if err := h.A.HandleRedaction(context.Background(), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if got := tally(t, h, 1); got != (Tally{1, 1, 1}) {
+		t.Fatalf("a redaction sent in another room changed the tally: %+v", got)
+	}
 	h.Drain()
 	// A redelivered reaction counts once; dan's vote completes the
 	// electorate, so the motion closes at once: 2 yes, 1 no, 1 abstain.

@@ -1,6 +1,7 @@
 package motions
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type motionSpec struct {
 	Closes   time.Time
 	Duration time.Duration
 	Secret   bool
+	// chose says which of the room's defaults the proposer set: the
+	// standing orders raise the others to their least, and refuse these
+	// when looser.
+	chose struct{ threshold, quorum, closes bool }
 }
 
 // maxMotionText bounds a motion's wording; longer belongs in a document.
@@ -42,66 +47,41 @@ func deadline(s string, now time.Time, loc *time.Location) (time.Time, time.Dura
 }
 
 // parseMotionArgs reads `[--threshold T] [--quorum Q] [--closes WHEN]
-// [--secret] [:] <text>`. --closes takes the longest run of up to four
-// words that reads as a time ("--closes friday 18:00 Pay the rent"); a lone
-// ":" may separate the options from the text when that is ambiguous.
-// Options may also be written --name=value.
+// [--secret] [:] <text>`. The options may stand anywhere, written as phones
+// type them (—secret); --closes takes the longest run of up to four words
+// that reads as a time ("--closes friday 18:00 Pay the rent"); a lone ":"
+// may separate leading options from the text when that is ambiguous.
+// Options may also be written --name=value. A near-miss of --secret is
+// refused with the command corrected: a mistyped flag must never open an
+// open vote on what was meant to be secret.
 func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionSpec, error) {
 	words := strings.Fields(args)
 	now, loc := r.Clock.Now(), r.Location()
-	i := 0
-	for i < len(words) && strings.HasPrefix(words[i], "--") {
-		name, value, hasValue := strings.Cut(strings.ToLower(words[i][2:]), "=")
-		i++
-		next := func() (string, error) {
-			if hasValue {
-				return value, nil
-			}
-			if i >= len(words) {
-				return "", commands.Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
+	var text []string
+	for i := 0; i < len(words); {
+		w := words[i]
+		name, value, hasValue, isOption := commands.Option(w)
+		if !isOption || optionExample[name] == "" && name != "secret" {
+			switch {
+			case commands.NearMiss(w, "secret"):
+				corrected := slices.Concat([]string{"motion", "--secret"}, words[:i], words[i+1:])
+				return spec, commands.Refusef("Did you mean `--secret`? I did nothing, so that the vote is not open by mistake. Send: `%s`", r.Cmd(strings.Join(corrected, " ")))
+			case isOption && len(text) == 0:
+				return spec, commands.Refusef("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
+			case w == ":" && len(text) == 0 && i > 0:
+			default:
+				text = append(text, w)
 			}
 			i++
-			return words[i-1], nil
+			continue
 		}
-		switch name {
-		case "threshold":
-			v, err := next()
-			if err != nil {
-				return spec, err
-			}
-			if spec.Threshold, err = ParseThreshold(v); err != nil {
-				return spec, err
-			}
-		case "quorum":
-			v, err := next()
-			if err != nil {
-				return spec, err
-			}
-			if spec.Quorum, err = ParseQuorum(v); err != nil {
-				return spec, err
-			}
-		case "closes":
-			var err error
-			if hasValue {
-				spec.Closes, spec.Duration, err = deadline(value, now, loc)
-			} else {
-				var used int
-				spec.Closes, spec.Duration, used, err = longestDeadline(words[i:], now, loc)
-				i += used
-			}
-			if err != nil {
-				return spec, err
-			}
-		case "secret":
-			spec.Secret = true
-		default:
-			return spec, commands.Refusef("I don't know the option `--%s`. Options: `--threshold`, `--quorum`, `--closes`, `--secret`.", name)
+		used, err := takeOption(r, &spec, name, value, hasValue, words[i+1:], now, loc)
+		if err != nil {
+			return spec, err
 		}
+		i += 1 + used
 	}
-	if i < len(words) && words[i] == ":" {
-		i++
-	}
-	spec.Text = strings.TrimSpace(strings.Join(words[i:], " "))
+	spec.Text = strings.Join(text, " ")
 	if spec.Text == "" {
 		return spec, commands.Refusef("What is the motion? For example: `%s`", r.Cmd("motion --closes 48h Pay the rent from the strike fund"))
 	}
@@ -109,6 +89,37 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 		return spec, commands.Refusef("That motion is %d characters long; the limit is %d. Put the details in a document and link it.", len(spec.Text), maxMotionText)
 	}
 	return spec, nil
+}
+
+// takeOption applies option name to spec, its value given (--name=value)
+// or read from rest; it returns how many words of rest it used.
+func takeOption(r *commands.Request, spec *motionSpec, name, value string, hasValue bool, rest []string, now time.Time, loc *time.Location) (int, error) {
+	used := 0
+	if !hasValue && name != "secret" && name != "closes" {
+		if len(rest) == 0 {
+			return 0, commands.Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
+		}
+		value, used = rest[0], 1
+	}
+	var err error
+	switch name {
+	case "threshold":
+		spec.Threshold, err = ParseThreshold(value)
+		spec.chose.threshold = true
+	case "quorum":
+		spec.Quorum, err = ParseQuorum(value)
+		spec.chose.quorum = true
+	case "closes":
+		if hasValue {
+			spec.Closes, spec.Duration, err = deadline(value, now, loc)
+		} else {
+			spec.Closes, spec.Duration, used, err = longestDeadline(rest, now, loc)
+		}
+		spec.chose.closes = true
+	case "secret":
+		spec.Secret = true
+	}
+	return used, err
 }
 
 var optionExample = map[string]string{"threshold": "2/3", "quorum": "50%", "closes": "48h"}
@@ -158,6 +169,12 @@ func CheckConfig(cfg *config.Config) error {
 	}
 	if err := CheckDelegatesConfig(cfg); err != nil {
 		return err
+	}
+	for _, ru := range rules {
+		v := ru.configured(cfg, "")
+		if _, err := ru.read(v); err != nil {
+			return config.Invalid("config: standing_orders.%s %q: %s", ru.name, v, err)
+		}
 	}
 	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
 		if len(list) == 0 {

@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -36,7 +37,7 @@ func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (str
 	switch {
 	case m.Secret:
 		refusal = fmt.Sprintf("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
-			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number)))
+			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %s y|n|a", m.BallotCode)))
 	case m.Status == store.MotionAwaitingSecond:
 		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
@@ -78,18 +79,25 @@ func (f *Feature) tellOnce(ctx context.Context, fx *commands.Effects, m *store.M
 func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *store.Motion) error {
 	st := f.Store
 	m, ok, err := st.Motions().Get(ctx, before.ID)
-	if err != nil || !ok || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain {
+	if err != nil || !ok || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain && m.Turnout == before.Turnout {
 		return err
 	}
 	now := f.Clock.Now()
-	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, now, editInterval); err != nil {
+	at, gap := now, editInterval
+	if m.Secret {
+		// A secret ballot's turnout moves on whole minutes: an edit right
+		// after each ballot would tell the room (and the edit queue) when
+		// each one came.
+		at, gap = now.Truncate(time.Minute).Add(time.Minute), time.Minute
+	}
+	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, at, gap); err != nil {
 		return err
 	}
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
 	if err != nil {
 		return err
 	}
-	if m.Yes+m.No+m.Abstain >= electorate {
+	if m.Voted() >= electorate {
 		return f.decide(ctx, fx, m, now, "everyone has voted")
 	}
 	return nil
@@ -123,6 +131,7 @@ func (f *Feature) choices() map[string]Choice {
 
 // redaction withdraws the vote of a redacted reaction or !vote, while the
 // motion is open and before its deadline; afterwards the result stands.
+// The voter is told by DM.
 func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd commands.Redaction) (bool, error) {
 	st := f.Store
 	act, found, err := st.Votes().Act(ctx, rd.Redacts)
@@ -133,12 +142,19 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	if err != nil || !ok {
 		return true, err
 	}
-	if m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
+	// A redaction acts only in its own room: one sent elsewhere naming this
+	// event was never applied by the homeserver.
+	if m.Room != rd.Room || m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
 		return true, nil
 	}
 	if err := st.Votes().Withdraw(ctx, rd.Redacts); err != nil {
 		return true, err
 	}
+	// A redaction is never encrypted: the homeserver could have sent it in
+	// the voter's name. Tell the voter, so that it does not go unseen.
+	fx.DM(act.Voter, msg.F("The reaction or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
+		"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
+		f.Cmd("vote"), act.Choice, m.Number))
 	return true, f.changed(ctx, fx, m)
 }
 
@@ -150,13 +166,14 @@ func (f *Feature) vote(ctx context.Context, r *commands.Request) error {
 	if len(words) != 2 {
 		return usage()
 	}
-	n, ok := commands.ParseNumber(words[0])
-	choice, ok2 := ParseChoice(words[1])
+	choice, ok := ParseChoice(words[1])
+	if ok && r.InDM {
+		// A secret ballot, named by its ballot code or its number.
+		return f.castSecret(ctx, r, words[0], choice)
+	}
+	n, ok2 := commands.ParseNumber(words[0])
 	if !ok || !ok2 {
 		return usage()
-	}
-	if r.InDM {
-		return f.castSecret(ctx, r, n, choice)
 	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
@@ -262,9 +279,9 @@ func (f *Feature) close(ctx context.Context, r *commands.Request) error {
 		switch {
 		case m.Proposer != r.Sender:
 			return commands.Refusef("Only a room moderator can close motion #%d early; its proposer can once everyone has voted.", m.Number)
-		case m.Yes+m.No+m.Abstain < electorate:
+		case m.Voted() < electorate:
 			return commands.Refusef("Motion #%d stays open until everyone has voted (%d of %d so far) or it closes %s.",
-				m.Number, m.Yes+m.No+m.Abstain, electorate, timespec.Human(m.ClosesAt, r.Location()))
+				m.Number, m.Voted(), electorate, timespec.Human(m.ClosesAt, r.Location()))
 		}
 	}
 	return f.decide(ctx, &r.Effects, m, r.Clock.Now(), "closed early by "+r.Sender.String())
@@ -294,7 +311,7 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 		if err != nil {
 			return err
 		}
-		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Yes+m.No+m.Abstain, electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
+		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Voted(), electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
 	}
 	r.Reply(out)
 	return nil
@@ -306,10 +323,12 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Motion, now time.Time, why string) error {
 	st := f.Store
 	yes, no, abstain, receipts, err := f.recount(ctx, m)
-	if err != nil {
+	if errors.Is(err, store.ErrSealKey) {
+		return f.unopenable(ctx, fx, m, now, err)
+	} else if err != nil {
 		return err
 	}
-	if yes != m.Yes || no != m.No || abstain != m.Abstain {
+	if !m.Secret && (yes != m.Yes || no != m.No || abstain != m.Abstain) {
 		// The counters are a cache of the acts; the acts win. A mismatch is a
 		// bug worth hearing about, not a reason to publish a wrong result.
 		f.log.Error().Int64("motion", m.ID).Msg("Standing tally differed from the recount; using the recount")

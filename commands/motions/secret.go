@@ -2,63 +2,123 @@ package motions
 
 import (
 	"context"
-	"crypto/rand"
+	"errors"
+	"fmt"
 	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
 	"quorum/msg"
 	"quorum/store"
 )
 
-// castSecret takes a secret ballot sent in the voter's direct room. The
-// motion is found by number among the open secret ballots the voter may
-// vote on, in any room.
-func (f *Feature) castSecret(ctx context.Context, r *commands.Request, n int, choice Choice) error {
-	candidates, err := r.Store.Secret().OpenByNumber(ctx, r.Sender, n)
+// receiptPad is the length every receipt is padded to once encrypted
+// (msg.Message.PadTo): the homeserver sees the length of each ciphertext,
+// and it must not vary with the voter or anything else.
+const receiptPad = 2048
+
+// sendBallots sends each member of the electorate their ballot, in their
+// direct chat. The ballot asks for one-letter answers: the homeserver sees
+// how long a member's encrypted `!vote` is, and `y`, `n` and `a` are the
+// same length where `yes`, `no` and `abstain` are not.
+func (f *Feature) sendBallots(fx *commands.Effects, m *store.Motion, electorate []id.UserID, prefix string) {
+	vote := func(c string) string { return fmt.Sprintf("%svote %s %s", prefix, m.BallotCode, c) }
+	for _, u := range electorate {
+		fx.DM(u, msg.F("**Secret ballot: motion #%d** in %s (ballot `%s`)\n%s\n"+
+			"Reply here with `%s` (yes), `%s` (no) or `%s` (abstain). Use these one-letter answers: the homeserver sees how long your encrypted reply is, and these three are the same length. "+
+			"Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
+			m.Number, m.Room.String(), m.BallotCode, m.Text, vote("y"), vote("n"), vote("a")).
+			With("quorum.ballot", map[string]any{"motion": m.Number, "room_id": m.Room, "text": m.Text, "code": m.BallotCode}))
+	}
+}
+
+// castSecret takes a secret ballot sent in the voter's direct room. ref
+// names the ballot: its ballot code, unique across rooms, or its motion
+// number when only one open secret ballot of the voter's has it.
+func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref string, choice Choice) error {
+	m, err := f.secretBallot(ctx, r, ref)
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(candidates) == 0:
-		return commands.Refusef("You have no open secret ballot numbered #%d. Open votes are cast in the room, by reaction or `%s`.", n, r.Cmd("vote N yes"))
-	case len(candidates) > 1:
-		return commands.Refusef("Two of your rooms have an open secret ballot #%d; I can't tell which one you mean. Ask the room to number them apart.", n)
-	}
-	m := candidates[0]
-	if r.Time.After(m.ClosesAt) {
+	if m.Status != store.MotionOpen || r.Time.After(m.ClosesAt) {
 		return commands.Refusef("Motion #%d closed before your vote arrived, so it was not counted.", m.Number)
 	}
-	code := receiptCode()
+	code := store.RandomCode(store.ReceiptLen)
 	cast, err := r.Store.Secret().Cast(ctx, m.ID, r.Sender, string(choice), code)
-	if err != nil {
+	if errors.Is(err, store.ErrNotElector) {
+		return commands.Refusef("You have no secret ballot `%s`: only the members of the room when motion #%d opened can vote on it.", m.BallotCode, m.Number)
+	} else if err != nil {
 		return err
 	}
 	if !cast {
 		return commands.Refusef("You have already voted on motion #%d. A secret ballot can't be changed: that would need a link between you and your vote.", m.Number)
 	}
-	r.Reply(msg.F("Your secret ballot on motion #%d is cast: %s. Your receipt code is `%s`: when the result is posted it lists every code with its vote, so you can check yours was counted as cast. Keep it to yourself.",
-		m.Number, string(choice), code).With("quorum.receipt", map[string]any{"motion": m.Number, "code": code}))
+	// The receipt does not repeat the choice, and is padded: neither its
+	// text nor its length tells anything about the vote.
+	receipt := msg.F("Your secret ballot on motion #%d (ballot `%s`) is counted. Your receipt code is `%s`: when the result is posted it lists every code with its vote, so you can check yours was counted as cast. Keep it to yourself.",
+		m.Number, m.BallotCode, code).With("quorum.receipt", map[string]any{"motion": m.Number, "code": code})
+	receipt.ReplyTo, receipt.PadTo = r.Event, receiptPad
+	r.Say(r.Room, receipt)
 	return f.changed(ctx, &r.Effects, m)
 }
 
-// receiptCode is a random code of 10 characters from an alphabet without
-// look-alikes (about 50 bits: guessing another voter's code is hopeless).
-func receiptCode() string {
-	const alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-	const unbiased = 256 - 256%len(alphabet) // reject bytes that would favour the first letters
-	var b strings.Builder
-	buf := make([]byte, 1)
-	for b.Len() < 10 {
-		_, _ = rand.Read(buf)
-		if int(buf[0]) < unbiased {
-			b.WriteByte(alphabet[int(buf[0])%len(alphabet)])
+// secretBallot finds the secret motion ref names for the sender: by ballot
+// code, or by number if that is unambiguous among their open ballots.
+func (f *Feature) secretBallot(ctx context.Context, r *commands.Request, ref string) (*store.Motion, error) {
+	if n, isNumber := commands.ParseNumber(ref); isNumber {
+		list, err := r.Store.Secret().OpenByNumber(ctx, r.Sender, n)
+		if err != nil {
+			return nil, err
+		}
+		switch len(list) {
+		case 0:
+			return nil, commands.Refusef("You have no open secret ballot numbered #%d. Open votes are cast in the room, by reaction or `%s`.", n, r.Cmd("vote N yes"))
+		case 1:
+			return list[0], nil
+		}
+		var which []string
+		for _, m := range list {
+			which = append(which, fmt.Sprintf("`%s` for motion #%d in %s", r.Cmd("vote "+m.BallotCode+" y|n|a"), m.Number, m.Room.String()))
+		}
+		return nil, commands.Refusef("%d of your rooms have an open secret ballot #%d. Vote with the ballot's code instead: %s.", len(list), n, strings.Join(which, "; "))
+	}
+	m, ok, err := r.Store.Secret().ByCode(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if ok, err = r.Store.Motions().InElectorate(ctx, m.ID, r.Sender); err != nil {
+			return nil, err
 		}
 	}
-	return b.String()
+	if !ok {
+		return nil, commands.Refusef("You have no secret ballot `%s`. Your ballot message gives its code, as in `%s`.", commands.Shorten(ref, 12), r.Cmd("vote K3P7 y"))
+	}
+	return m, nil
+}
+
+// unopenable ends a secret motion whose box does not open with the seal
+// key beside the database (restored without it, or replaced): its ballots
+// cannot be counted, and the motion must not stay open for ever. It is
+// withdrawn, saying why; nothing of it is published.
+func (f *Feature) unopenable(ctx context.Context, fx *commands.Effects, m *store.Motion, now time.Time, why error) error {
+	f.log.Error().Err(why).Int64("motion", m.ID).Msg("A secret ballot's box cannot be opened; the motion is withdrawn uncounted")
+	if err := f.Store.Motions().Close(ctx, m.ID, store.MotionWithdrawn, now, 0, 0, 0); err != nil {
+		return err
+	}
+	m.Status, m.ClosedAt = store.MotionWithdrawn, now
+	electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	return f.announce(ctx, fx, m, f.withFields(msg.F("Motion #%d could not be counted: its sealed ballot box does not open with the key beside my database "+
+		"(it was restored without it, or the key was replaced). Nothing of it is published; propose it again to vote anew.", m.Number), m, electorate))
 }
 
 // recount derives a motion's final tally from what was cast: the acts of an
-// open vote, or the anonymous ballots of a secret one (with their receipts).
+// open vote, or the sealed box of a secret one (with its receipts).
 func (f *Feature) recount(ctx context.Context, m *store.Motion) (yes, no, abstain int, receipts map[string]string, err error) {
 	if !m.Secret {
 		yes, no, abstain, err = f.Store.Votes().Recount(ctx, m.ID)

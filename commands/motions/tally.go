@@ -101,6 +101,33 @@ func (th Threshold) String() string {
 	return fmt.Sprintf("%d/%d", th.Num, th.Den)
 }
 
+// AtLeast says whether th asks as much as least or more: 2/3 asks more
+// than a majority, 50% (a tie carries) less.
+func (th Threshold) AtLeast(least Threshold) bool {
+	switch {
+	case th.unanimous:
+		return true
+	case least.unanimous:
+		return false
+	}
+	tn, td := th.share()
+	ln, ld := least.share()
+	if tn*ld != ln*td {
+		return tn*ld > ln*td
+	}
+	// The same share: "more than" (a majority) asks more than "at least".
+	return th.Den == 0 || least.Den != 0
+}
+
+// share is the fraction of yes+no a threshold is about; a majority is
+// "more than" one half.
+func (th Threshold) share() (num, den int) {
+	if th.Den == 0 {
+		return 1, 2
+	}
+	return th.Num, th.Den
+}
+
 // Met says whether the tally reaches the threshold. Abstentions never count
 // for or against; with no yes and no no votes nothing carries.
 func (th Threshold) Met(t Tally) bool {

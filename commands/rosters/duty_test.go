@@ -38,7 +38,7 @@ func TestDutyReminders(t *testing.T) {
 		t.Errorf("next reminder due %v, want 24h before 28 Dec", next)
 	}
 	// Re-planning (any change to the roster) does not send it again.
-	h.Send(Chi, "!roster minutes add @dan")
+	h.Send(Dan, "!roster minutes add @dan")
 	h.Drain()
 	if out := h.AdvanceTo(time.Date(2026, 12, 6, 19, 0, 0, 0, time.UTC)); len(out) != 0 {
 		t.Fatalf("a re-plan repeated a sent reminder: %+v", out)

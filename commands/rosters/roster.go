@@ -431,6 +431,12 @@ func (d *Feature) add(ctx context.Context, r *commands.Request, ro *store.Roster
 	if err != nil {
 		return err
 	}
+	// Turns are duties: nobody is given them without their consent.
+	for _, u := range users {
+		if err := mayActFor(ctx, r, u); err != nil {
+			return commands.Refusef("Only %s or a moderator can put %s on a roster; they can add themselves with `%s`.", u.String(), u.String(), r.Cmd("roster "+ro.Name+" add "+u.String()))
+		}
+	}
 	now := r.Clock.Now()
 	s, err := r.Store.Rosters().Schedule(ctx, ro.ID)
 	if err != nil {
@@ -491,6 +497,9 @@ func (d *Feature) skip(ctx context.Context, r *commands.Request, ro *store.Roste
 	}
 	t, err := d.turnOn(r, ro, rot, dateText)
 	if err != nil {
+		return err
+	}
+	if err := mayActFor(ctx, r, t.User); err != nil {
 		return err
 	}
 	if _, err := r.Store.Rosters().Skip(ctx, ro.ID, t.At); err != nil {

@@ -122,7 +122,9 @@ func TestRosterMistakes(t *testing.T) {
 		{From: Ana, Cmd: "!roster minutes 31", Want: "1 to 30 turns"},
 		{From: Ana, Cmd: "!roster minutes 0", Want: "1 to 30 turns"},
 		{From: Ana, Cmd: "!roster minutes add", Want: "Who should I add?"},
-		{From: Ana, Cmd: "!roster minutes add @ben", Want: "@ben:test is on the minutes roster already"},
+		{From: Ben, Cmd: "!roster minutes add @ben", Want: "@ben:test is on the minutes roster already"},
+		{From: Ana, Cmd: "!roster minutes add @dan", Want: "Only @dan:test or a moderator can put @dan:test on a roster; they can add themselves with `!roster minutes add @dan:test`."},
+		{From: Ben, Cmd: "!roster minutes skip 2026-11-30", Want: "Only @ana:test or a moderator can do that."},
 		{From: Ana, Cmd: "!roster minutes remove @ben", Want: "Only @ben:test or a moderator"},
 		{From: Dan, Cmd: "!roster minutes remove @dan", Want: "isn't on the minutes roster"},
 		{From: Ana, Cmd: "!roster minutes skip", Want: "Which day's turn?"},
@@ -174,6 +176,7 @@ func TestRosterAddLimit(t *testing.T) {
 		h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], u)
 		mentions = append(mentions, u.String())
 	}
+	h.Rooms.Power[Ana] = 50 // a moderator may put others on a roster
 	h.Send(Ana, "!roster new big every week : "+strings.Join(mentions[:maxRosterMembers-2], " "))
 	Only(t, h.Drain())
 	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers-2]+" "+mentions[maxRosterMembers-1]+" "+mentions[maxRosterMembers]); got != "A roster can have at most 100 members." {
@@ -185,7 +188,6 @@ func TestRosterAddLimit(t *testing.T) {
 	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers]); got != "A roster can have at most 100 members." {
 		t.Errorf("one over the limit: %q", got)
 	}
-	h.Rooms.Power[Ana] = 50
 	h.Reply(Ana, "!roster big remove "+mentions[0])
 	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers]); !strings.HasPrefix(got, "Added") {
 		t.Errorf("after a removal: %.80q", got)
@@ -196,7 +198,7 @@ func TestRosterChanges(t *testing.T) {
 	h := rosterHarness(t, "Europe/Berlin")
 	newMinutes(t, h)
 
-	h.Send(Chi, "!roster minutes add @dan")
+	h.Send(Dan, "!roster minutes add @dan")
 	added := Only(t, h.Drain())
 	if got := turnsOf(t, added.Msg); got[3] != "dan 2026-12-21T17:00:00Z" || got[4] != "ana 2026-12-28T17:00:00Z" {
 		t.Errorf("after adding dan: %v", got)
@@ -244,7 +246,7 @@ func TestRosterHistoryKept(t *testing.T) {
 	h.Send(Ana, "!roster new dishes every day from tomorrow 18:00 : @ana @ben @chi")
 	h.Drain()
 	h.Clock.Advance(54 * time.Hour) // 27 Nov 18:00: Ana (26th) has had her turn, Ben's (27th) begins
-	h.Send(Ana, "!roster dishes add @dan")
+	h.Send(Dan, "!roster dishes add @dan")
 	got := turnsOf(t, Only(t, h.Drain()).Msg)
 	if strings.Join(got[:3], ",") != "ben 2026-11-27T18:00:00Z,chi 2026-11-28T18:00:00Z,dan 2026-11-29T18:00:00Z" {
 		t.Errorf("after adding dan two turns in: %v", got)

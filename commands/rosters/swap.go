@@ -16,6 +16,10 @@ import (
 	"quorum/store"
 )
 
+// maxSwapsPerDay bounds the swaps one member asks for in a room in a day:
+// each sends the asked member a DM.
+const maxSwapsPerDay = 5
+
 // anchorSwap is the anchor kind of a swap request, in the room and in the
 // asked member's direct chat: ✅ or ❌ on either answers it.
 const anchorSwap = "swap"
@@ -89,6 +93,11 @@ func (d *Feature) ask(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("%s has no upcoming **%s** turn to exchange with yours.", target.String(), ro.Name)
 	}
 	theirs := upcoming[i]
+	if asked, err := r.Store.Swaps().RequestedSince(ctx, r.Room, r.Sender, now.Add(-commands.DMLimitWindow)); err != nil {
+		return err
+	} else if asked >= maxSwapsPerDay {
+		return commands.Refusef("You have asked for %d swaps here in the last day, the most I send for one member; ask again tomorrow.", asked)
+	}
 	sw := &store.Swap{Room: r.Room, RosterID: ro.ID, Requester: r.Sender, Target: target, RequesterTurn: mine.At,
 		TargetTurn: theirs.At, CreatedAt: now, ExpiresAt: mine.At}
 	if theirs.At.Before(mine.At) {

@@ -146,6 +146,22 @@ func TestSwapLapses(t *testing.T) {
 	}
 }
 
+// TestSwapLimit: one member's swap requests, each a DM to another member,
+// are bounded per day.
+func TestSwapLimit(t *testing.T) {
+	h := rosterHarness(t, "UTC")
+	h.SendAndDrain(Ana, "!roster new minutes every day from 2026-11-26 18:00 : @ana @ben:test")
+	asked := 0
+	for day := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC); asked < maxSwapsPerDay; day = day.AddDate(0, 0, 2) {
+		out := h.SendAndDrain(Ana, "!swap minutes "+day.Format("2006-01-02")+" @ben")
+		if len(out) != 2 {
+			t.Fatalf("swap %d: %s", asked+1, Bodies(out))
+		}
+		asked++
+	}
+	Expect(t, h, Ana, "!swap minutes 2026-12-06 @ben", "You have asked for 5 swaps here in the last day")
+}
+
 // TestSwapTargetTurnMoved: the asked member marks themselves away on the
 // turn they offered in exchange, so it passes to someone else; accepting
 // afterwards is refused and nothing is swapped.

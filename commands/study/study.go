@@ -205,6 +205,12 @@ func (f *Feature) create(ctx context.Context, r *commands.Request) error {
 	args := r.Args
 	now, loc := r.Clock.Now(), r.Location()
 	spec, err := parseStudyNew(args, now, loc, r.Cmd)
+	if err != nil && privateIntent(args) {
+		// The command may name the private place: it leaves the room even
+		// though nothing was scheduled.
+		return commands.RedactCommand(err, msg.Redaction{Reason: "private location",
+			IfRefused: "Your message above may show a private place: please delete it (I don't have the power to)."})
+	}
 	if err != nil {
 		return err
 	}

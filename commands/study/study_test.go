@@ -1,6 +1,7 @@
 package study
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func newSession(t *testing.T, h *Harness, args string) Sent {
 	if len(announcements) != 1 || announcements[0].Msg.Anchor == nil || announcements[0].Msg.Anchor.Kind != anchorSession {
 		t.Fatalf("want one session announcement, got %+v", out)
 	}
-	if private := strings.Contains(args, "--private-location") && strings.Contains(args, " where "); private != (len(h.Last) == 1) {
+	if private := strings.Contains(args, "private-location") && strings.Contains(args, " where "); private != (len(h.Last) == 1) {
 		t.Fatalf("private place %v, but %d redactions of the command", private, len(h.Last))
 	}
 	return announcements[0]
@@ -195,6 +196,35 @@ func TestStudyPrivateLocation(t *testing.T) {
 	if file.ReplyTo != ics || strings.Contains(data, "Secret") || strings.Contains(data, "LOCATION") ||
 		!strings.Contains(data, "BEGIN:VEVENT") || !strings.Contains(data, "The place is private") {
 		t.Errorf("ics file %q in reply to %s:\n%s", file.Name, file.ReplyTo, data)
+	}
+}
+
+// TestStudyLeaver: a member who leaves is no longer counted, told of
+// changes, sent the private place or reminded.
+func TestStudyLeaver(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
+	h.Reply(Ben, "!study remind on 1h")
+	h.React(Ben, a.EventID, "✅")
+	if dms := dmsTo(h.Drain(), Ben); len(dms) != 1 {
+		t.Fatalf("ben (yes) got %q", dms)
+	}
+	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
+	if err := h.A.HandleLeave(context.Background(), Room, Ben, h.NextEvent(), h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.Clock.Advance(time.Minute)
+	h.Due()
+	_, edited := lastEdit(t, h.Drain())
+	if going := edited["going"]; going != 0 {
+		t.Errorf("after ben left, going = %v, want 0", going)
+	}
+	h.SendAndDrain(Ana, "!study 1 move saturday 18:00")
+	out := h.AdvanceTo(time.Date(2026, 11, 28, 17, 30, 0, 0, time.UTC))
+	for _, o := range out {
+		if o.DMUser == Ben {
+			t.Errorf("ben, who left, was sent %q", o.Msg.Body)
+		}
 	}
 }
 
@@ -359,5 +389,34 @@ func TestRemindSessions(t *testing.T) {
 	}
 	if _, on, _ := h.Env.Store.Sessions().ReminderLead(t.Context(), Ben); on {
 		t.Error("still on after off")
+	}
+}
+
+// TestPrivateFlagAsTyped: --private-location as phones type it keeps the
+// place private; a near-miss, or any mistake in a command that names a
+// private place, schedules nothing and takes the command out of the room.
+func TestPrivateFlagAsTyped(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	a := newSession(t, h, "Strike history at friday 18:00 where 12 Elm St flat 3 —private-location")
+	if strings.Contains(a.Msg.Body, "Elm") || len(h.Last) != 1 {
+		t.Fatalf("—private-location: place posted or command kept: %q", a.Msg.Body)
+	}
+	for _, tc := range []struct{ args, want string }{
+		{"Strike history at friday 18:00 where 12 Elm St -private-location", "Did you mean `--private-location`? I did nothing and took your message out of the room"},
+		{"Strike history at fridya 18:00 where 12 Elm St --private-location", "fridya"},
+	} {
+		cmd := h.Send(Ana, "!study new "+tc.args)
+		out := h.Drain()
+		if len(out) != 2 || !strings.Contains(out[0].Msg.Body, tc.want) || out[1].Kind != commands.KindRedact {
+			t.Fatalf("%s: want a refusal with %q and a redaction, got %s", tc.args, tc.want, Bodies(out))
+		}
+		var r msg.Redaction
+		unmarshal(t, out[1].Payload, &r)
+		if r.Event != cmd {
+			t.Errorf("%s: redacted %s, not the command %s", tc.args, r.Event, cmd)
+		}
+	}
+	if got := h.Reply(Ana, "!study list"); strings.Contains(got, "#2") {
+		t.Errorf("a refused command scheduled a session: %s", got)
 	}
 }

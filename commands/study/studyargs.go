@@ -1,9 +1,9 @@
 package study
 
 import (
+	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"quorum/commands"
@@ -43,15 +43,20 @@ var studyKeywords = []string{"at", "where", "every", "topic"}
 // The flag may stand anywhere. Errors are friendly, with an example.
 func parseStudyNew(args string, now time.Time, loc *time.Location, cmd func(string) string) (sessionSpec, error) {
 	example := cmd(studyExample)
-	if strings.IndexFunc(args, func(r rune) bool { return unicode.IsControl(r) && !unicode.IsSpace(r) }) >= 0 || !utf8.ValidString(args) {
+	if commands.Unsafe(args) {
 		return sessionSpec{}, commands.Refusef("That has characters I can't use. Try e.g. `%s`.", example)
 	}
 	var spec sessionSpec
 	var words []string
 	for _, w := range strings.Fields(args) {
-		switch strings.ToLower(w) {
-		case "--private-location", "--private":
+		name, _, _, isOption := commands.Option(w)
+		switch {
+		case isOption && (name == "private-location" || name == "private"):
 			spec.Private = true
+		case commands.NearMiss(w, "private-location") || commands.NearMiss(w, "private"):
+			rest := strings.Join(slices.DeleteFunc(strings.Fields(args), func(x string) bool { return x == w }), " ")
+			return spec, commands.Refusef("Did you mean `--private-location`? I did nothing and took your message out of the room, so that the place is not posted. Send: `%s`",
+				cmd("study new "+rest+" --private-location"))
 		default:
 			words = append(words, w)
 		}
@@ -107,6 +112,23 @@ func parseStudyNew(args string, now time.Time, loc *time.Location, cmd func(stri
 		spec.Start = occ[0]
 	}
 	return spec, nil
+}
+
+// privateIntent says whether args name a place (`where …`) and ask for it
+// to be private, rightly typed or nearly.
+func privateIntent(args string) bool {
+	words := strings.Fields(args)
+	if !slices.ContainsFunc(words, func(w string) bool { return strings.EqualFold(w, "where") }) {
+		return false
+	}
+	for _, w := range words {
+		name, _, _, isOption := commands.Option(w)
+		if isOption && (name == "private-location" || name == "private") ||
+			commands.NearMiss(w, "private-location") || commands.NearMiss(w, "private") {
+			return true
+		}
+	}
+	return false
 }
 
 func isStudyKeyword(w string) bool {

@@ -145,6 +145,28 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	return true, f.changed(ctx, fx, s, act.User, before, after)
 }
 
+// Left ends the answers of a member who left the room: they are no longer
+// counted, sent the private place, told of changes or reminded.
+func (f *Feature) Left(ctx context.Context, fx *commands.Effects, room id.RoomID, user id.UserID, at time.Time) error {
+	upcoming, err := f.Store.Sessions().Upcoming(ctx, room, at)
+	if err != nil {
+		return err
+	}
+	for _, s := range upcoming {
+		before, err := f.Store.Sessions().AnswerOf(ctx, s.ID, s.Round, user)
+		if err != nil {
+			return err
+		}
+		if err := f.Store.Sessions().WithdrawAll(ctx, s.ID, user); err != nil {
+			return err
+		}
+		if err := f.changed(ctx, fx, s, user, before, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // roomLead is the configured lead time of room reminders.
 func (f *Feature) roomLead() time.Duration {
 	if lead, err := timespec.Duration(f.Config.Study.RoomReminder); err == nil {

@@ -37,6 +37,19 @@ func TestDuration(t *testing.T) {
 		{"1h0m", time.Hour},
 		{"3653d", MaxDuration},
 		{"1m", time.Minute},
+		// The limits: MaxDuration in every unit, and 7 digits (the most).
+		{"521w 6d", MaxDuration},
+		{"87672h", MaxDuration},
+		{"5260320m", MaxDuration},
+		{"1000000m", 1000000 * time.Minute},
+		{"0000090m", 90 * time.Minute},
+		// Upper-case words: A and Z are letters too.
+		{"A DAY", day},
+		{"AN HOUR", time.Hour},
+		{"TWO WEEKS", 14 * day},
+		// The longest input: 100 bytes after trimming.
+		{"1 day" + strings.Repeat(" ", maxInput-len("1 dayand 12 hours")) + "and 12 hours", 36 * time.Hour},
+		{"  " + strings.Repeat(" ", maxInput) + "3d" + strings.Repeat(" ", maxInput), 3 * day},
 	} {
 		got, err := Duration(tc.in)
 		if err != nil {
@@ -86,6 +99,27 @@ func TestDurationRejected(t *testing.T) {
 		{"3 d\x00", "characters that aren't text", nil},
 		{strings.Repeat("1d", 60), "too long to be a duration", nil},
 		{"\xff3d", "characters that aren't text", nil},
+		// One past the limits: a minute more than 10 years, 8 digits.
+		{"5260321m", "10 years", ErrTooFar},
+		{"87673h", "10 years", ErrTooFar},
+		{"00000001m", "10 years", ErrTooFar},
+		// Input ending inside a number or a word.
+		{"1.", "couldn't read", nil},
+		{"1,", "couldn't read", nil},
+		{"1.5", "couldn't read", nil},
+		{"2.h", "couldn't read", nil}, // not a fraction: no digit after the point
+		{"two", "needs a unit", nil},
+		{"an", "needs a unit", nil},
+		{"two-hours", "couldn't read", nil},
+		// A unit is a whole word: "secz" is not "sec" (nor "SECZ").
+		{"30 secz", "couldn't read", nil},
+		{"30 SECZ", "couldn't read", nil},
+		{"3 monthz", "couldn't read", nil},
+		// A control character anywhere, also first.
+		{"\a3d", "characters that aren't text", nil},
+		{"3\ad", "characters that aren't text", nil},
+		// The longest input: 100 bytes after trimming (101 is refused).
+		{"1 day" + strings.Repeat(" ", maxInput+1-len("1 dayand 12 hours")) + "and 12 hours", "too long to be a duration", nil},
 	} {
 		_, err := Duration(tc.in)
 		if err == nil {
@@ -98,6 +132,24 @@ func TestDurationRejected(t *testing.T) {
 		}
 		if tc.kind != nil && !errors.Is(err, tc.kind) {
 			t.Errorf("Duration(%q): %v is not %v", tc.in, err, tc.kind)
+		}
+	}
+}
+
+// TestQuoteLength: input of up to 40 characters (runes, not bytes) is
+// echoed whole in a message, longer input is cut to 39 and an ellipsis.
+func TestQuoteLength(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{strings.Repeat("x", 40), `"` + strings.Repeat("x", 40) + `"`},
+		{strings.Repeat("x", 41), `"` + strings.Repeat("x", 39) + `…"`},
+		{strings.Repeat("é", 40), `"` + strings.Repeat("é", 40) + `"`},
+		{strings.Repeat("é", 41), `"` + strings.Repeat("é", 39) + `…"`},
+	} {
+		_, err := Duration(tc.in)
+		if err == nil || !strings.Contains(err.Error(), "couldn't read "+tc.want+" as a duration") {
+			t.Errorf("Duration(%d runes): %v; want it quoted as %s", len([]rune(tc.in)), err, tc.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package timespec
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,48 @@ var examples = []string{
 	"every 2 weeks on monday", "weekday", "every weekday", "year",
 	"", "tomorrow tomorrow", "25:00", "2026-13-01", "friday 18:00 junk", "-3h", "0m", "99999999d", "in", "every",
 	"fridya 18:00", "12/01/2026", "1.5h", "30s", "3 months", "every 0 weeks", "2 weekdays", "in -3h", "today",
+}
+
+// edges seeds the fuzzers with the borders of the grammar rather than its
+// middle: empty and blank input, the longest input accepted and one byte
+// more, numbers at and past every limit and beyond int64, other scripts'
+// digits and letters, look-alike and invisible characters, leap days and
+// dates that never were.
+var edges = []string{
+	// Empty, blank, separators only.
+	"", " ", "\t\n", ",", ", ,", "and", "at", "on", "in ", "every ", "from now", "3 days from",
+	// Length: maxInput (100) bytes after trimming is read, 101 is refused.
+	"1 day" + strings.Repeat(" ", maxInput-len("1 day")-len("and 12 hours")) + "and 12 hours",
+	"1 day" + strings.Repeat(" ", maxInput+1-len("1 day")-len("and 12 hours")) + "and 12 hours",
+	strings.Repeat(" ", 200) + "3d" + strings.Repeat(" ", 200),
+	strings.Repeat("9", maxInput), strings.Repeat("é", maxInput/2), strings.Repeat("🗳", maxInput/4+1),
+	// Numbers: the largest duration, one past it, 7 and 8 digits, past int64.
+	"3653d", "3654d", "521w", "522w", "87672h", "87673h", "5260320m", "5260321m", "1000000m", "00000001m",
+	"9223372036854775807m", "9223372036854775808m", "99999999999999999999h", "0", "00m", "0d0h0m",
+	"every 3653 days", "every 3654 days", "every 521 weeks", "every 120 months", "every 121 months",
+	"every 10 years", "every 11 years", "every 9999 weeks", "every 10000 days", "every 0 days",
+	"in 3653 days", "in 3654 days", "2036-12-31 23:59", "2037-01-01", "0000-01-01", "9999-12-31 23:59",
+	// Trailing and partial pieces that must not panic.
+	"1.", "1,", "1.5", "3,5", "two", "an", "1d and", "18:", ":30", "18:60", "24:00", "23:59", "00:00",
+	"12am", "12pm", "0am", "13pm", "12 a.m.", "noon tomorrow", "tomorrow noon", "on", "on friday at",
+	// Unicode: other digits and letters, width and case look-alikes,
+	// invisible and line-breaking characters, invalid UTF-8.
+	"３d", "١٢:٠٠", "१८:००", "ｆｒｉｄａｙ 18:00", "FRIDAY 18:00", "vendredi 18h", "Freitag 18 Uhr",
+	"friday\u00a018:00", "friday\u200b18:00", "friday\u2028 18:00", "\ufefffriday", "tomorrow\u0085",
+	"3 wee\u212as", "\u212a", "İn 3 days", "30 secz", "30 SECZ", "A DAY", "AN HOUR", "In 3 Days", "EVERY OTHER TUESDAY",
+	"\xff\xfe", "3d\x00", "fri\xc3", "🗓 friday",
+	// Leap days, days that never were, month ends.
+	"29 feb", "feb 29", "2028-02-29", "2028-02-29 23:59", "2027-02-29", "29.02.2028", "30 feb", "31 apr",
+	"31 dec", "1 jan", "dec 31 2026", "31.12.2026 23:59", "2011-12-30", "2011-12-30 12:00",
+	// DST: a time in a spring-forward gap, one that occurs twice, a day
+	// that starts at 01:00.
+	"02:30", "2:30am", "tomorrow 02:30", "sunday 2:30", "2026-03-08 02:30", "2026-03-29 02:30",
+	"2026-10-25 02:30", "2026-11-01 01:30", "2026-09-06", "2026-09-06 00:00", "in 1 day", "in 24h",
+	"in 1 day 1h", "25h", "tomorrow", "today 23:59", "next sunday", "this saturday",
+	// Repeats at their edges.
+	"every", "every every week", "every other", "other", "2", "9999", "10000", "every 2 weekdays",
+	"monday and", "monday, and thursday", "mon,tue,wed,thu,fri,sat,sun", "every weekday on monday",
+	"every 2 weeks on", "fortnightly", "2 fortnights", "every 261 fortnights", "annually", "3 daily",
 }
 
 // fuzzZones gives each fuzz input a zone and a fixed now, around DST changes
@@ -48,7 +91,7 @@ func checkError(t *testing.T, in string, err error) {
 }
 
 func FuzzDuration(f *testing.F) {
-	for _, s := range examples {
+	for _, s := range append(examples, edges...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -71,6 +114,13 @@ func FuzzDuration(f *testing.F) {
 func FuzzMoment(f *testing.F) {
 	for i, s := range examples {
 		f.Add(s, uint8(i))
+	}
+	// Every edge in every zone: around DST changes, the year's end and a
+	// day that was skipped.
+	for _, s := range edges {
+		for z := range fuzzZones {
+			f.Add(s, uint8(z))
+		}
 	}
 	f.Fuzz(func(t *testing.T, s string, zone uint8) {
 		z := fuzzZones[int(zone)%len(fuzzZones)]
@@ -115,6 +165,27 @@ func FuzzMoment(f *testing.F) {
 func FuzzRecurrence(f *testing.F) {
 	for i, s := range examples {
 		f.Add(s, uint8(i), int64(i)*7919)
+	}
+	// Starts on the edges (in minutes from the zone's now): now itself, a
+	// minute either side, the furthest offsets either way and beyond; then
+	// starts on a leap day, a month's end and around DST changes.
+	offsets := []int64{0, -1, 1, 3*366*24*60 - 1, -(3*366*24*60 - 1), math.MaxInt64, math.MinInt64}
+	for _, s := range edges {
+		for z := range fuzzZones {
+			for _, o := range offsets {
+				f.Add(s, uint8(z), o)
+			}
+		}
+	}
+	for _, s := range []string{"year", "month", "every 4 years", "day", "week", "monday and thursday", "weekday"} {
+		f.Add(s, uint8(3), int64(611281))  // UTC: 2028-02-29 12:00, a leap day
+		f.Add(s, uint8(3), int64(1136881)) // UTC: 2029-02-28 12:00, the day instead
+		f.Add(s, uint8(3), int64(44281))   // UTC: 2027-01-31 18:00, a month's last day
+		f.Add(s, uint8(1), int64(150))     // New York: 2026-03-08 03:00 EDT, just after the gap
+		f.Add(s, uint8(2), int64(255))     // Berlin: 2026-10-25 02:30 CEST, the first of two
+		f.Add(s, uint8(2), int64(315))     // Berlin: 2026-10-25 02:30 CET, the second
+		f.Add(s, uint8(5), int64(239))     // Santiago: 2026-09-05 23:59, before a day starting at 01:00
+		f.Add(s, uint8(4), int64(719))     // Apia: 2011-12-29 23:59, before a day that never was
 	}
 	f.Fuzz(func(t *testing.T, s string, zone uint8, offset int64) {
 		r, err := ParseRecurrence(s)

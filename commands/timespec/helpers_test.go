@@ -13,6 +13,7 @@ var (
 	newYork  = mustLoad("America/New_York")
 	apia     = mustLoad("Pacific/Apia")     // skipped 30 December 2011
 	santiago = mustLoad("America/Santiago") // DST starts at midnight
+	moscow   = mustLoad("Europe/Moscow")    // +04 to +03 for good in 2014
 )
 
 func mustLoad(name string) *time.Location {

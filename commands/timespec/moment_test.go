@@ -52,6 +52,15 @@ func TestMoment(t *testing.T) {
 		{"27 nov 18:00", friday17, berlin, b(2026, 11, 27, 18, 0)},
 		{"27 nov 16:00", friday17, berlin, b(2027, 11, 27, 16, 0)},
 		{"29 feb", friday17, berlin, b(2028, 2, 29, DefaultHour, 0)},
+		// A date without a year is its next occurrence: 29 February can be
+		// up to 8 years away (2096 to 2104: 2100 is no leap year).
+		{"29 feb", b(2029, 3, 1, 12, 0), berlin, b(2032, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2028, 3, 1, 12, 0), berlin, b(2032, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2099, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2098, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2097, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb", b(2096, 3, 1, 12, 0), berlin, b(2104, 2, 29, DefaultHour, 0)},
+		{"29 feb 18:00", b(2028, 2, 29, 17, 0), berlin, b(2028, 2, 29, 18, 0)},
 		// Weekdays: the next such day strictly in the future.
 		{"friday 18:00", friday17, berlin, b(2026, 11, 27, 18, 0)},
 		{"friday 16:00", friday17, berlin, b(2026, 12, 4, 16, 0)},
@@ -86,6 +95,9 @@ func TestMoment(t *testing.T) {
 		{"6:30pm", friday17, berlin, b(2026, 11, 27, 18, 30)},
 		{"6:30 p.m.", friday17, berlin, b(2026, 11, 27, 18, 30)},
 		{"12am", friday17, berlin, b(2026, 11, 28, 0, 0)},
+		{"1am", friday17, berlin, b(2026, 11, 28, 1, 0)},
+		{"1pm", friday17, berlin, b(2026, 11, 28, 13, 0)},
+		{"11pm", friday17, berlin, b(2026, 11, 27, 23, 0)},
 		{"12pm", friday17, berlin, b(2026, 11, 28, 12, 0)},
 		{"noon", friday17, berlin, b(2026, 11, 28, 12, 0)},
 		{"tomorrow noon", friday17, berlin, b(2026, 11, 28, 12, 0)},
@@ -97,6 +109,10 @@ func TestMoment(t *testing.T) {
 		{"10:00", friday17, newYork, at(newYork, 2026, 11, 28, 10, 0)},
 		{"tomorrow 9:00", utcFri17, time.UTC, at(time.UTC, 2026, 11, 28, 9, 0)},
 		{"2026-12-01 18:00", utcFri17, nil, at(time.UTC, 2026, 12, 1, 18, 0)},
+		// Exactly MaxDuration ahead is allowed (3653 days: 2036-11-27 17:00
+		// is the same wall time and offset as now).
+		{"2036-11-27 17:00", friday17, berlin, friday17.Add(MaxDuration)},
+		{"in 3653 days", friday17, berlin, friday17.Add(MaxDuration)},
 		// Year end.
 		{"tomorrow 9:00", time.Date(2026, 12, 31, 20, 0, 0, 0, berlin), berlin, b(2027, 1, 1, 9, 0)},
 		{"friday", time.Date(2026, 12, 31, 20, 0, 0, 0, berlin), berlin, b(2027, 1, 1, 9, 0)},
@@ -145,6 +161,11 @@ func TestMomentDST(t *testing.T) {
 		// Weekday across the change.
 		{"sunday 12:00", time.Date(2026, 3, 27, 12, 0, 0, 0, berlin), berlin, time.Date(2026, 3, 29, 12, 0, 0, 0, berlin)},
 		{"sunday 2:30", time.Date(2026, 3, 27, 12, 0, 0, 0, berlin), berlin, utc(3, 29, 1, 30)},
+		// Hours and minutes are exact even from the second of two 02:30s
+		// (the wall clock would read the first one).
+		{"90m", utc(10, 25, 1, 30).In(berlin), berlin, utc(10, 25, 3, 0)},
+		{"in 2h", utc(10, 25, 1, 30).In(berlin), berlin, utc(10, 25, 3, 30)},
+		{"in 1 day", utc(10, 25, 1, 30).In(berlin), berlin, utc(10, 26, 1, 30)}, // 02:30 CET the next day
 	} {
 		got, err := Moment(tc.in, tc.now, tc.loc)
 		if err != nil {
@@ -188,6 +209,8 @@ func TestMomentRejected(t *testing.T) {
 		{"99999999d", "10 years", ErrTooFar},
 		{"in 4000 days", "10 years", ErrTooFar},
 		{"2040-01-01", "more than 10 years away", ErrTooFar},
+		{"2036-11-27 17:01", "more than 10 years away", ErrTooFar}, // MaxDuration and a minute
+		{"in 3654 days", "10 years", ErrTooFar},
 		{"in", `"in" needs a length of time`, nil},
 		{"in 3 bananas", `as a length of time after "in"`, nil},
 		{"in friday", `as a length of time after "in"`, nil},
@@ -217,6 +240,8 @@ func TestMomentRejected(t *testing.T) {
 		{"fri 1 dec", "is a Tuesday, not a Friday", nil},
 		{"mon 1 dec 2027 10:00", "is a Wednesday, not a Monday", nil},
 		{"friday,", "but not", nil},
+		{"friday, junk", `I understood "friday" but not "junk"`, nil},
+		{"2026-12-01T18:00 junk", `I understood "2026-12-01T18:00" but not "junk"`, nil},
 		{", friday", "couldn't read", nil},
 		{"１８:００", "couldn't read", nil},
 		{"friday 18:00\x00", "characters that aren't text", nil},
@@ -328,6 +353,7 @@ func TestDateRejected(t *testing.T) {
 		{"0000-01-01", "more than 10 years"}, // found by FuzzMoment: Sub saturates
 		{"9999-12-31", "more than 10 years"},
 		{"fri 1 dec 2026", "is a Tuesday, not a Friday"},
+		{"2026-12-01T18:00", `I understood "2026-12-01" but not "18:00"`},
 		{"3d", "couldn't read"},
 		{"18:00", "couldn't read"},
 	} {
@@ -359,6 +385,11 @@ func TestWallTime(t *testing.T) {
 		{"new york after overlap", wallTime(2026, 11, 1, 2, 0, 0, 0, newYork), utc(2026, 11, 1, 7, 0)},
 		{"utc", wallTime(2026, 3, 29, 2, 30, 0, 0, time.UTC), utc(2026, 3, 29, 2, 30)},
 		{"normalises day 32", wallTime(2026, 12, 32, 9, 0, 0, 0, time.UTC), utc(2027, 1, 1, 9, 0)},
+		// Moscow moved back an hour for good on 26 October 2014: 01:30
+		// came twice, first at +04; no later change brings +04 back, so it
+		// is found only as the offset before the change.
+		{"moscow overlap, for good", wallTime(2014, 10, 26, 1, 30, 0, 0, moscow), utc(2014, 10, 25, 21, 30)},
+		{"moscow after the change", wallTime(2014, 10, 26, 2, 0, 0, 0, moscow), utc(2014, 10, 25, 23, 0)},
 		// Samoa skipped 30 December 2011 altogether: a 24-hour gap.
 		{"apia skipped day", wallTime(2011, 12, 30, 18, 0, 0, 0, apia), time.Date(2011, 12, 31, 18, 0, 0, 0, apia)},
 	} {

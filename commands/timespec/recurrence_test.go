@@ -57,6 +57,10 @@ func TestParseRecurrence(t *testing.T) {
 		{"weekdays and saturday", Recurrence{Weekly, 1, MondayToFriday | WeekdaysOf(time.Saturday)}, "every monday, tuesday, wednesday, thursday, friday and saturday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA"},
 		{"every 3653 days", Recurrence{Daily, 3653, 0}, "every 3653 days", "FREQ=DAILY;INTERVAL=3653"},
 		{"every 10 years", Recurrence{Yearly, 10, 0}, "every 10 years", "FREQ=YEARLY;INTERVAL=10"},
+		{"saturdays", Recurrence{Weekly, 1, WeekdaysOf(time.Saturday)}, "every saturday", "FREQ=WEEKLY;BYDAY=SA"},
+		{"sundays", Recurrence{Weekly, 1, WeekdaysOf(time.Sunday)}, "every sunday", "FREQ=WEEKLY;BYDAY=SU"},
+		{"every 1 weekday", Recurrence{Weekly, 1, MondayToFriday}, "every weekday", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+		{"every one week", Recurrence{Weekly, 1, 0}, "every week", "FREQ=WEEKLY"},
 	} {
 		got, err := ParseRecurrence(tc.in)
 		if err != nil {
@@ -152,6 +156,30 @@ func TestParseRRule(t *testing.T) {
 		if r, err := ParseRRule(in); err == nil {
 			t.Errorf("ParseRRule(%q) = %+v, want an error", in, r)
 		}
+	}
+	// Every part RRule never writes is refused, alone and beside another:
+	// two of them must not cancel out.
+	for _, part := range []string{"BYMONTH=1", "BYMONTHDAY=1", "BYYEARDAY=1", "BYWEEKNO=1", "BYHOUR=1", "BYMINUTE=1",
+		"BYSECOND=1", "BYEASTER=0", "BYSETPOS=1"} {
+		for _, in := range []string{"FREQ=YEARLY;" + part, "FREQ=YEARLY;BYSETPOS=1;" + part, "FREQ=YEARLY;" + part + ";BYEASTER=0"} {
+			if r, err := ParseRRule(in); err == nil {
+				t.Errorf("ParseRRule(%q) = %+v, want an error", in, r)
+			}
+		}
+	}
+}
+
+// TestWeekdaysHas: only the seven days can be in a set, whatever its
+// other bits say.
+func TestWeekdaysHas(t *testing.T) {
+	all := Weekdays(0xff)
+	for d := time.Weekday(-1); d <= 8; d++ {
+		if want := d >= time.Sunday && d <= time.Saturday; all.Has(d) != want {
+			t.Errorf("Weekdays(0xff).Has(%d) = %v, want %v", d, all.Has(d), want)
+		}
+	}
+	if WeekdaysOf(time.Sunday).Has(time.Monday) || !WeekdaysOf(time.Sunday).Has(time.Sunday) {
+		t.Error("a set of Sunday")
 	}
 }
 
@@ -359,6 +387,38 @@ func TestNext(t *testing.T) {
 	late := time.Date(9999, 12, 1, 12, 0, 0, 0, time.UTC)
 	if got, ok := (Recurrence{Monthly, 1, 0}).Next(late, late); ok {
 		t.Errorf("Next after %v = %v", late, got)
+	}
+}
+
+// TestSkipTo: the start from which Occurrences lets rrule-go run is the
+// last occurrence not after the target (exactly: a later one would lose
+// occurrences, an earlier one costs time), or the first if the target is
+// not after it.
+func TestSkipTo(t *testing.T) {
+	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 18, 30, 0, 0, time.UTC) }
+	for _, tc := range []struct {
+		r             Recurrence
+		first, target time.Time
+		want          time.Time
+	}{
+		{Recurrence{Daily, 1, 0}, d(2026, 1, 1), d(2026, 3, 1), d(2026, 3, 1)},
+		{Recurrence{Daily, 3, 0}, d(2026, 1, 1), d(2026, 1, 12).Add(-time.Second), d(2026, 1, 10)},
+		{Recurrence{Weekly, 2, 0}, d(2026, 1, 1), d(2026, 2, 12), d(2026, 2, 12)},
+		{Recurrence{Weekly, 2, 0}, d(2026, 1, 1), d(2026, 2, 12).Add(-time.Second), d(2026, 1, 29)},
+		{Recurrence{Daily, 1, 0}, d(2026, 1, 1), d(2025, 6, 1), d(2026, 1, 1)}, // target before first
+		{Recurrence{Monthly, 1, 0}, d(2026, 1, 15), d(2026, 1, 15), d(2026, 1, 15)},
+		{Recurrence{Monthly, 1, 0}, d(2026, 1, 15), d(2030, 6, 20), d(2030, 6, 15)},
+		{Recurrence{Monthly, 1, 0}, d(2026, 3, 15), d(2031, 1, 20), d(2031, 1, 15)}, // target's month before first's
+		{Recurrence{Monthly, 1, 0}, d(2026, 1, 31), d(2030, 5, 15), d(2030, 3, 31)}, // May 31 is after, April has no 31st
+		{Recurrence{Monthly, 3, 0}, d(2026, 1, 10), d(2027, 12, 31), d(2027, 10, 10)},
+		{Recurrence{Monthly, 5, 0}, d(2026, 1, 10), d(2026, 6, 9), d(2026, 1, 10)},
+		{Recurrence{Yearly, 1, 0}, d(2024, 2, 29), d(2035, 1, 1), d(2032, 2, 29)},
+		{Recurrence{Yearly, 2, 0}, d(2026, 7, 1), d(2033, 6, 30), d(2032, 7, 1)},
+	} {
+		if got := tc.r.skipTo(tc.first, tc.target); !got.Equal(tc.want) {
+			t.Errorf("%v from %v: skipTo(%v) = %v, want %v", tc.r, tc.first.Format(time.DateOnly), tc.target.Format(time.DateOnly),
+				got.Format(time.DateOnly), tc.want.Format(time.DateOnly))
+		}
 	}
 }
 

@@ -136,19 +136,16 @@ func (m *Member) Say(ctx context.Context, room id.RoomID, body string) (id.Event
 	return resp.EventID, nil
 }
 
-// React annotates target with key, encrypted by hand if encrypted (as
-// Element does; mautrix sends reactions in the clear).
-func (m *Member) React(ctx context.Context, room id.RoomID, target id.EventID, key string, encrypted bool) (id.EventID, error) {
+// React annotates target with key, encrypted by hand (as Element does;
+// mautrix sends reactions in the clear, and the bot counts only encrypted
+// votes from verified sessions).
+func (m *Member) React(ctx context.Context, room id.RoomID, target id.EventID, key string) (id.EventID, error) {
 	content := &event.ReactionEventContent{RelatesTo: event.RelatesTo{Type: event.RelAnnotation, EventID: target, Key: key}}
-	evtType, payload := event.EventReaction, any(content)
-	if encrypted {
-		enc, err := m.Crypto.Encrypt(ctx, room, event.EventReaction, content)
-		if err != nil {
-			return "", fmt.Errorf("encrypt reaction: %w", err)
-		}
-		evtType, payload = event.EventEncrypted, enc
+	enc, err := m.Crypto.Encrypt(ctx, room, event.EventReaction, content)
+	if err != nil {
+		return "", fmt.Errorf("encrypt reaction: %w", err)
 	}
-	resp, err := m.SendMessageEvent(ctx, room, evtType, payload)
+	resp, err := m.SendMessageEvent(ctx, room, event.EventEncrypted, enc)
 	if err != nil {
 		return "", err
 	}
