@@ -204,7 +204,7 @@ func TestNearest(t *testing.T) {
 		{"motoin", "motion"}, {"motio", "motion"}, {"mot", "motion"}, {"MOTION", "motion"}, {"motionss", "motions"},
 		{"hlp", "help"}, {"hepl", "help"}, {"helpme", "help"}, {"helpmee", ""}, {"hxyz", ""}, {"hl", ""}, {"h", ""}, {"mo", ""},
 		{"cat", "bat"}, {"vite", "vote"}, {"vte", "vote"}, {"vot", "vote"}, {"xote", "vote"}, {"xxte", "vote"}, {"xxxe", ""},
-		{"", ""},
+		{"", ""}, {"bxy", ""}, {"bay", "bat"},
 	} {
 		got, ok := nearest(tc.typed, names)
 		if got != tc.want || ok != (tc.want != "") {

@@ -110,6 +110,22 @@ func toyHarness(t *testing.T) (*Harness, *toy, *toy, *[]string) {
 			r.Replyf("kept?")
 			return errors.New("disk on fire")
 		}},
+		{Name: "prep", Summary: "prepared outside the transaction",
+			Prepare: func(_ context.Context, r *commands.Request) error {
+				if r.Args == "no" {
+					return commands.Refusef("Not prepared.")
+				}
+				r.Prepared = len(r.Args)
+				return nil
+			},
+			Handler: func(_ context.Context, r *commands.Request) error {
+				n, ok := r.Prepared.(int)
+				if !ok {
+					return errors.New("not prepared")
+				}
+				r.Replyf("prepared %d", n)
+				return nil
+			}},
 		{Name: "timey", Summary: "a parser's error", Handler: func(_ context.Context, r *commands.Request) error {
 			_, err := commands.ParseSeries("every foo", time.Now(), time.UTC)
 			return err
@@ -438,5 +454,63 @@ func TestNoticeEdits(t *testing.T) {
 	}
 	if want := []string{"Toys: due", "More: due", "Toys: edit 4"}; !slices.Equal(*log, want) {
 		t.Errorf("retry ran %q, want %q", *log, want)
+	}
+}
+
+// TestPrepare: a command's Prepare runs before its handler and may refuse;
+// a message too long to be a command prepares nothing.
+func TestPrepare(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!prep abc", Want: "prepared 3"},
+		{From: Ana, Cmd: "!prep no", Want: "Not prepared."},
+	})
+	for _, n := range []int{commands.MaxCommand, commands.MaxCommand + 1} {
+		body := "!prep " + strings.Repeat("x", n-len("!prep "))
+		got := h.Reply(Ana, body)
+		if n <= commands.MaxCommand && got != fmt.Sprintf("prepared %d", n-len("!prep ")) || n > commands.MaxCommand && !strings.HasPrefix(got, "That message is too long") {
+			t.Errorf("a body of %d: %q", n, got)
+		}
+	}
+}
+
+// TestForgetHandled: the scheduler forgets handled events after 90 days,
+// at most once an hour; a recent event is never forgotten, so a redelivery
+// of it does nothing.
+func TestForgetHandled(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	t0 := h.Clock.Now()
+	handle := func(evt id.EventID) int {
+		t.Helper()
+		if _, err := h.A.HandleMessage(ctx, commands.Message{Room: Room, Sender: Ana, Event: evt, Time: h.Clock.Now(), Body: "!echo x"}); err != nil {
+			t.Fatal(err)
+		}
+		return len(h.Drain())
+	}
+	handle("$old")
+	h.Clock.Advance(30 * time.Minute)
+	handle("$later")
+	h.Due()
+	if handle("$later") != 0 {
+		t.Fatal("a recent event was forgotten")
+	}
+	h.Clock.Advance(t0.Add(commands.HandledKept).Sub(h.Clock.Now()) + time.Millisecond)
+	h.Due() // $old is forgotten now, $later (30 minutes younger) not yet
+	if handle("$old") != 1 {
+		t.Error("an event older than 90 days is still remembered")
+	}
+	if handle("$later") != 0 {
+		t.Error("an event younger than 90 days was forgotten")
+	}
+	h.Clock.Advance(time.Hour - time.Millisecond)
+	h.Due() // within the hour of the last prune: nothing is forgotten
+	if handle("$later") != 0 {
+		t.Error("forgotten within the hour of the last prune")
+	}
+	h.Clock.Advance(time.Millisecond)
+	h.Due() // an hour after the last prune
+	if handle("$later") != 1 {
+		t.Error("not forgotten an hour after the last prune")
 	}
 }

@@ -13,10 +13,10 @@ func TestHelp(t *testing.T) {
 		cmd        string
 		body, html string
 	}{
-		{"!help", "Quorum — direct democracy for this room.\nToys: !echo !fail !boom !timey !widget !gizmo\nMore: !ping\n" +
+		{"!help", "Quorum — direct democracy for this room.\nToys: !echo !fail !boom !prep !timey !widget !gizmo\nMore: !ping\n" +
 			"Send `!help <command>` for what one does, with examples. Vote by reacting on a motion: 👍 👎 🤷.",
 			"<strong>Quorum</strong> — direct democracy for this room.<br>Toys: <code>!echo</code> <code>!fail</code> <code>!boom</code> " +
-				"<code>!timey</code> <code>!widget</code> <code>!gizmo</code><br>More: <code>!ping</code><br>" +
+				"<code>!prep</code> <code>!timey</code> <code>!widget</code> <code>!gizmo</code><br>More: <code>!ping</code><br>" +
 				"Send <code>!help &lt;command&gt;</code> for what one does, with examples. Vote by reacting on a motion: 👍 👎 🤷."},
 		{"!help echo", "`!echo <text>` — say it back\nRepeats what you say.\nAlso: `!say`, `!e`\nExamples\n`!echo hi`\n`!echo there`",
 			"<code>!echo &lt;text&gt;</code> — say it back<br>Repeats what you say.<br>Also: <code>!say</code>, <code>!e</code><br>" +

@@ -188,13 +188,17 @@ func TestDelegateLifecycle(t *testing.T) {
 		t.Fatalf("reminded early:%s", Bodies(out))
 	}
 	h.Clock.Advance(time.Minute)
-	h.Due()
+	if next := h.Due(); !next.Equal(start.Add(29 * aDay)) {
+		t.Errorf("after the week's reminder, next due %v, want the day's", next)
+	}
 	h.Due()
 	if got := One(t, h.Drain(), "Reminder").Msg.Body; !strings.Contains(got, "ends Fri 25 Dec 12:00, in 7 days") {
 		t.Errorf("week reminder: %q", got)
 	}
 	h.Clock.Advance(6 * aDay)
-	h.Due()
+	if next := h.Due(); !next.Equal(start.Add(30 * aDay)) {
+		t.Errorf("after the day's reminder, next due %v, want the term's end", next)
+	}
 	h.Due()
 	if got := One(t, h.Drain(), "Reminder").Msg.Body; !strings.Contains(got, "in 1 day") || !strings.Contains(got, "!delegates history negotiator") {
 		t.Errorf("day reminder: %q", got)
@@ -820,6 +824,28 @@ func TestRoleHistoryLong(t *testing.T) {
 	}
 }
 
+// TestRoleHistoryShown: a history of exactly the shown length hides
+// nothing; who held it once gets no line of their own.
+func TestRoleHistoryShown(t *testing.T) {
+	h := delegateHarness(t)
+	for i := range historyShown {
+		who := []string{"@ana:test", "@chi:test"}[i%2]
+		if i == 0 {
+			who = "@ben:test"
+		}
+		elect(t, h, who+" negotiator --term 1d : Negotiate")
+		h.Clock.Advance(aDay)
+		h.Due()
+		h.Drain()
+	}
+	got := h.Reply(Chi, "!delegates history negotiator")
+	if strings.Contains(got, "earlier mandates") || !strings.Contains(got, "#1 @ben:test") ||
+		!strings.Contains(got, fmt.Sprintf("%d mandates, 3 people.", historyShown)) || strings.Contains(got, "@ben:test held it") ||
+		!strings.Contains(got, "@chi:test held it 5 times, 5 days in all.") {
+		t.Errorf("history of %d:\n%s", historyShown, got)
+	}
+}
+
 // TestRatificationAfterRecall: the result is kept in the ended mandate's
 // history, and the former delegate is not asked to convey it.
 func TestRatificationAfterRecall(t *testing.T) {
@@ -836,4 +862,56 @@ func TestRatificationAfterRecall(t *testing.T) {
 		t.Errorf("the recalled delegate was asked to convey it:%s", Bodies(dms))
 	}
 	Expect(t, h, Ana, "!delegate 1", "ratification, motion #2 carried: Accept 3%")
+}
+
+// TestPowerBelowZero: a member with a negative power level who also holds
+// a role without one is raised by a role with one, and brought back to
+// their own level (not to 0) when it ends.
+func TestPowerBelowZero(t *testing.T) {
+	h := delegateHarness(t)
+	h.Rooms.Power[Ben] = -5
+	elect(t, h, "@ben:test treasurer --term 10d : Keep the books") // no power level
+	out := elect(t, h, "@ben:test negotiator --term 2d : Negotiate")
+	if got := powers(t, out); len(got) != 1 || got[0].Level != 50 || got[0].From == nil || *got[0].From != -5 {
+		t.Fatalf("grant: %+v", got)
+	}
+	h.Rooms.Power[Ben] = 50
+	h.Clock.Advance(2 * aDay)
+	h.Due()
+	if got := powers(t, h.Drain()); len(got) != 1 || got[0].Level != -5 || got[0].From == nil || *got[0].From != 50 {
+		t.Errorf("release: %+v, want back to -5", got)
+	}
+}
+
+// TestDelegateView: a member's active mandates are all shown, each with
+// its power level if it brings one; one whose holder left says so; the
+// history shows its last entries and counts the others.
+func TestDelegateView(t *testing.T) {
+	h := delegateHarness(t)
+	elect(t, h, "@ben:test negotiator : Negotiate")
+	elect(t, h, "@ben:test treasurer : Keep the books")
+	got := h.Reply(Ana, "!delegates @ben:test")
+	if !strings.Contains(got, "Delegation #1: negotiator") || !strings.Contains(got, "Delegation #2: treasurer") ||
+		strings.Count(got, "Power level while it lasts") != 1 || !strings.Contains(got, "Power level while it lasts: 50.") {
+		t.Errorf("both mandates in full, one with a power level:\n%s", got)
+	}
+	if strings.Contains(got, "Not in the room now") {
+		t.Errorf("ben is in the room:\n%s", got)
+	}
+	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
+	if got := h.Reply(Ana, "!delegate 2"); !strings.Contains(got, "Not in the room now: the mandate stands") || strings.Contains(got, "Power level") {
+		t.Errorf("after ben left:\n%s", got)
+	}
+	// Elected, then reports: exactly as many entries as are shown, then
+	// one more.
+	for i := 1; i < historyShown; i++ {
+		h.Reply(Ben, fmt.Sprintf("!report negotiator : Report %d", i))
+	}
+	if got := h.Reply(Ana, "!delegate 1"); strings.Contains(got, "earlier entries not shown") || !strings.Contains(got, "— elected by motion #1") || !strings.Contains(got, "Report 9") {
+		t.Errorf("%d entries:\n%s", historyShown, got)
+	}
+	h.Reply(Ben, "!report negotiator : Report last")
+	if got := h.Reply(Ana, "!delegate 1"); !strings.Contains(got, "(1 earlier entries not shown)") || !strings.Contains(got, "Report last") {
+		t.Errorf("%d entries:\n%s", historyShown+1, got)
+	}
 }

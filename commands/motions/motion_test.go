@@ -3,6 +3,7 @@ package motions
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,12 +97,14 @@ func TestMotionBadOptions(t *testing.T) {
 		{"--quorum 150% Pay", "can't use \"150%\" as a quorum"},
 		{"--quorum 5 Pay", "A quorum of 5 can never be reached: 2 members can vote"},
 		{"--closes fridya Pay", "fridya"},
+		{"--closes fridya at noon Pay", `couldn't read "fridya" as`},
+		{"Pay " + strings.Repeat("x", maxMotionText), fmt.Sprintf("That motion is %d characters long; the limit is %d.", maxMotionText+4, maxMotionText)},
 		{"--frobnicate Pay", "I don't know the option `--frobnicate`"},
 		{"--closes 48h", "What is the motion?"},
 	} {
 		got := h.Reply(Ana, "!motion "+tc.args)
 		if !strings.Contains(got, tc.want) {
-			t.Errorf("!motion %s: got %q, want it to contain %q", tc.args, got, tc.want)
+			t.Errorf("!motion %.60s: got %q, want it to contain %q", tc.args, got, tc.want)
 		}
 	}
 	if pending, _ := h.Env.Store.Motions().Pending(context.Background(), Room); len(pending) != 0 {
@@ -427,6 +430,16 @@ func TestCheckConfig(t *testing.T) {
 	if err := CheckConfig(cfg); err != nil {
 		t.Fatalf("defaults rejected: %v", err)
 	}
+	cfg.Rooms = []config.Room{{ID: "!r:x", Motions: config.RoomMotions{Quorum: "half"}}}
+	if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), `quorum "half" in the motions of room !r:x`) {
+		t.Errorf("a room's bad quorum: %v", err)
+	}
+	cfg.Rooms = nil
+	cfg.Motions.Quorum = "half"
+	if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), `quorum "half" in motions:`) {
+		t.Errorf("a bad default quorum: %v", err)
+	}
+	cfg.Motions.Quorum = "0"
 	for name, mutate := range map[string]func(){
 		"threshold": func() { cfg.Motions.Threshold = "most" },
 		"quorum":    func() { cfg.Motions.Quorum = "half" },
@@ -497,5 +510,79 @@ func TestRedactionAfterClose(t *testing.T) {
 	}
 	if got := status(t, h, 1); got != Carried {
 		t.Errorf("status = %s, want carried", got)
+	}
+}
+
+// TestLongestMotionAndOwnEmoji: a motion of exactly the longest text opens,
+// and its notice shows the room's own reactions.
+func TestLongestMotionAndOwnEmoji(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.Env.Config.Motions.Yes, h.Env.Config.Motions.No, h.Env.Config.Motions.Abstain = []string{"✅", "👍"}, []string{"❌"}, []string{"🫥"}
+	text := strings.Repeat("x", maxMotionText)
+	notice := openMotion(t, h, text)
+	if f := motionField(t, notice.Msg); f["text"] != text {
+		t.Errorf("text of %d characters", len(f["text"].(string)))
+	}
+	if !strings.Contains(notice.Msg.Body, "✅ yes") || !strings.Contains(notice.Msg.Body, "❌ no") || !strings.Contains(notice.Msg.Body, "🫥 abstain") {
+		t.Errorf("notice does not show the room's reactions:\n%.300s", notice.Msg.Body[len(notice.Msg.Body)-300:])
+	}
+}
+
+// TestNotAVoteOnClosedOrSecret: an unknown emoji on a closed or a secret
+// motion is not answered (only on an open one, where it may be meant as a
+// vote).
+func TestNotAVoteOnClosedOrSecret(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	closed := openMotion(t, h, "Pay the rent").EventID
+	h.Send(Ana, "!withdraw 1")
+	h.Drain()
+	h.React(Ben, closed, "🎉")
+	h.Send(Ana, "!motion --secret Strike")
+	var secret Sent
+	for _, o := range h.Drain() {
+		if o.Msg.Anchor != nil {
+			secret = o
+		}
+	}
+	h.React(Ben, secret.EventID, "🎉")
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("an unknown emoji was answered:%s", Bodies(out))
+	}
+}
+
+// TestMotionsListShortens: a long text is cut to 60 characters; one that
+// awaits a second says so.
+func TestMotionsListShortens(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	sixty := strings.Repeat("é", 60)
+	openMotion(t, h, "--closes 2h "+sixty)
+	openMotion(t, h, "--closes 2h "+sixty+"x")
+	h.Env.Config.Motions.RequireSecond = true
+	openMotion(t, h, "Needs a second")
+	got := h.Reply(Ana, "!motions")
+	for _, want := range []string{"#1 " + sixty + " — 0 of 2 voted", "#2 " + strings.Repeat("é", 59) + "… — 0 of 2 voted", "#3 Needs a second — awaiting a second"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("list lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// TestNoTallyEditAfterClose: a tally edit still queued when the motion
+// closes is not made: the close already gave the notice its final state.
+func TestNoTallyEditAfterClose(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	openMotion(t, h, "Pay the rent")
+	h.Reply(Ben, "!vote 1 yes")
+	h.Clock.Advance(time.Second)
+	h.Rooms.Power[Chi] = 50
+	h.Send(Chi, "!vote 1 no")
+	h.Send(Chi, "!close 1")
+	if out := h.Drain(); len(Saying(out, "Carried")) != 0 || len(Saying(out, "Failed 1–1")) != 2 {
+		t.Fatalf("want the result and the final edit:%s", Bodies(out))
+	}
+	h.Clock.Advance(editInterval)
+	h.Due()
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("edited after the close:%s", Bodies(out))
 	}
 }

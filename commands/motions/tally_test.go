@@ -108,7 +108,12 @@ func TestQuorum(t *testing.T) {
 			t.Errorf("%q does not round-trip", q.String())
 		}
 	}
-	for _, bad := range []string{"", "half", "-1", "150%", "0.5"} {
+	for in, want := range map[string]string{"none": "0", "0%": "0", "00": "0", "6": "6", "100000": "100000", "50%": "50%", "1%": "1%", "100%": "100%"} {
+		if q, err := ParseQuorum(in); err != nil || q.String() != want {
+			t.Errorf("ParseQuorum(%q) = %v, %v; want %s", in, q, err, want)
+		}
+	}
+	for _, bad := range []string{"", "half", "-1", "150%", "0.5", "100001", "101%", "-1%"} {
 		if _, err := ParseQuorum(bad); err == nil {
 			t.Errorf("ParseQuorum(%q) accepted", bad)
 		}
@@ -126,7 +131,7 @@ func FuzzThresholdQuorum(f *testing.F) {
 	}
 	for _, s := range []string{
 		"majority", "2/3", "3/4", "unanimous", "60%", "1%", "99%", "100%",
-		"50", "0", "100000", "none", "%", "99 %", "0%", "101%", "-1", "",
+		"50", "0", "100000", "100001", "none", "%", "99 %", "100 %", "+100%", "0%", "101%", "-1", "",
 	} {
 		for _, tl := range tallies {
 			f.Add(s, tl[0], tl[1], tl[2])

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
 	. "quorum/commands/commandstest"
 	"quorum/store"
 )
@@ -148,5 +151,179 @@ func TestReminderGraceAndCutoff(t *testing.T) {
 	err := h.Env.Store.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM reminders WHERE dropped=1").Scan(&dropped)
 	if err != nil || dropped != 1 {
 		t.Errorf("dropped reminders: %d, want 1 (%v)", dropped, err)
+	}
+}
+
+// TestSchedule: what Schedule refuses, and what it fills in.
+func TestSchedule(t *testing.T) {
+	h := newHarness(t, "UTC")
+	f := New(h.Env, zerolog.Nop())
+	ctx := context.Background()
+	due := h.Clock.Now().Add(time.Hour)
+	for name, r := range map[string]store.Reminder{
+		"no recipient":     {Kind: "personal", DueAt: due},
+		"two recipients":   {Kind: "personal", DueAt: due, User: Ana, Room: Room},
+		"no kind":          {User: Ana, DueAt: due},
+		"no due time":      {Kind: "personal", User: Ana},
+		"an unknown zone":  {Kind: "personal", User: Ana, DueAt: due, Zone: "Mars/Olympus_Mons"},
+		"a malformed rule": {Kind: "personal", User: Ana, DueAt: due, RRule: "FREQ=SOMETIMES"},
+	} {
+		if _, ok, err := f.Schedule(ctx, r); err == nil || ok {
+			t.Errorf("%s: scheduled (%v, %v)", name, ok, err)
+		}
+	}
+	saved, ok, err := f.Schedule(ctx, store.Reminder{Kind: "personal", User: Ana, DueAt: due, Ref: "x:1:"})
+	if err != nil || !ok || saved.Zone != "UTC" || !saved.SeriesStart.IsZero() || !saved.CreatedAt.Equal(h.Clock.Now()) {
+		t.Errorf("one-off: %+v, %v, %v", saved, ok, err)
+	}
+	if _, ok, err := f.Schedule(ctx, store.Reminder{Kind: "personal", User: Ana, DueAt: due, Ref: "x:1:"}); ok || err != nil {
+		t.Errorf("the same reference again: %v, %v", ok, err)
+	}
+	saved, ok, err = f.Schedule(ctx, store.Reminder{Kind: "personal", Room: Room, DueAt: due, RRule: "FREQ=DAILY", Zone: "Europe/Berlin"})
+	if err != nil || !ok || saved.Zone != "Europe/Berlin" || !saved.SeriesStart.Equal(due) {
+		t.Errorf("recurring: %+v, %v, %v", saved, ok, err)
+	}
+	start := due.Add(-24 * time.Hour)
+	if saved, _, _ := f.Schedule(ctx, store.Reminder{Kind: "personal", Room: Room, DueAt: due, RRule: "FREQ=DAILY", SeriesStart: start}); !saved.SeriesStart.Equal(start) {
+		t.Errorf("a given series start replaced: %v", saved.SeriesStart)
+	}
+}
+
+// TestReminderLimits: the longest text and the most reminders one member
+// may keep, exactly at the limit and one over.
+func TestReminderLimits(t *testing.T) {
+	h := newHarness(t, "UTC")
+	if got := h.Reply(Ana, "!remind me in 2h : "+strings.Repeat("ü", maxReminderText)); !strings.HasPrefix(got, "OK, I'll remind you") {
+		t.Errorf("a text of exactly the limit: %q", got)
+	}
+	for i := 2; i <= maxPersonalReminders; i++ {
+		if got := h.Reply(Ana, "!remind me in 2h : x"); !strings.HasPrefix(got, "OK") {
+			t.Fatalf("reminder %d: %q", i, got)
+		}
+	}
+	if got := h.Reply(Ana, "!remind me in 2h : one too many"); got != "You have 50 reminders, the most I keep; cancel one first (`!remind list`)." {
+		t.Errorf("one over the limit: %q", got)
+	}
+	if got := h.Reply(Ben, "!remind me in 2h : x"); !strings.HasPrefix(got, "OK") {
+		t.Errorf("another member's limit is their own: %q", got)
+	}
+}
+
+// TestRemindListAndCancel: the list shows repeats, says when there is
+// none, and answers in the direct chat; cancel wants one number.
+func TestRemindListAndCancel(t *testing.T) {
+	h := newHarness(t, "UTC")
+	if got := h.SendDM(Ana, "!remind list"); !strings.Contains(got, "None. Set one with `!remind me friday 18:00 : call the landlord`.") {
+		t.Errorf("empty list: %q", got)
+	}
+	h.Reply(Ana, "!remind me every day 9:00 : stretch")
+	h.Reply(Ana, "!remind me in 1h : call")
+	got := h.SendDM(Ana, "!remind list")
+	if len(h.Last) != 1 || !strings.Contains(got, "1. Thu 26 Nov 09:00 (every day) — stretch") || !strings.Contains(got, "2. Wed 25 Nov 13:00 — call") {
+		t.Errorf("list in the DM: %q (%d messages)", got, len(h.Last))
+	}
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!remind cancel 0", Want: "Which one?"},
+		{From: Ana, Cmd: "!remind cancel -1", Want: "Which one?"},
+		{From: Ana, Cmd: "!remind cancel 1 2", Want: "Which one?"},
+		{From: Ana, Cmd: "!remind cancel x", Want: "Which one?"},
+		{From: Ana, Cmd: "!remind cancel 3", Want: "You have no reminder number 3"},
+		{From: Ana, Cmd: "!remind cancel 1", Want: "Cancelled reminder 1."},
+		{From: Ana, Cmd: "!remind me every foo : x", Want: `"foo" as a repeat`},
+		{From: Ana, Cmd: "!remind me fridya : x", Want: `"fridya"`},
+	})
+}
+
+// TestUserTime: in the room a member's own zone is named when it is not
+// the room's; in a direct chat it never is.
+func TestUserTime(t *testing.T) {
+	h := newHarness(t, "Europe/Berlin")
+	h.Reply(Ana, "!tz Europe/Berlin")
+	if got := h.Reply(Ana, "!remind me tomorrow 9:00 : x"); !strings.Contains(got, "Thu 26 Nov 09:00 (in") {
+		t.Errorf("the room's zone named: %q", got)
+	}
+	h.Reply(Ben, "!tz America/New_York")
+	if got := h.SendDM(Ben, "!remind me tomorrow 9:00 : x"); !strings.Contains(got, "Thu 26 Nov 09:00 (in") {
+		t.Errorf("a zone named in the direct chat: %q", got)
+	}
+	if got := h.Reply(Ben, "!remind me tomorrow 10:00 : x"); !strings.Contains(got, "Thu 26 Nov 10:00 America/New_York (in") {
+		t.Errorf("the member's zone not named in the room: %q", got)
+	}
+}
+
+// TestReminderInMembersZone: a reminder about something shows its time in
+// the member's own zone.
+func TestReminderInMembersZone(t *testing.T) {
+	h := newHarness(t, "Europe/Berlin")
+	f := New(h.Env, zerolog.Nop())
+	ctx := context.Background()
+	about := time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC)
+	for _, user := range []id.UserID{Ana, Ben} {
+		if _, _, err := f.Schedule(ctx, store.Reminder{Kind: "personal", User: user, Zone: "Europe/Berlin", Text: "the meeting",
+			About: about, DueAt: h.Clock.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Reply(Ben, "!tz America/New_York")
+	out := h.AdvanceTo(h.Clock.Now().Add(time.Hour))
+	want := map[id.UserID]string{Ana: "Mon 30 Nov 18:00", Ben: "Mon 30 Nov 12:00"}
+	if len(out) != 2 {
+		t.Fatalf("want two reminders, got:%s", Bodies(out))
+	}
+	for _, s := range out {
+		if !strings.Contains(s.Msg.Body, "the meeting, "+want[s.DMUser]+" (in 5 days).") {
+			t.Errorf("to %s: %q, want %s", s.DMUser, s.Msg.Body, want[s.DMUser])
+		}
+	}
+}
+
+// TestPrune: a sent reminder is kept a month after it could last be sent
+// (so it is never sent twice), then deleted.
+func TestPrune(t *testing.T) {
+	h := newHarness(t, "UTC")
+	h.Reply(Ana, "!remind me in 1h : x")
+	due := h.Clock.Now().Add(time.Hour)
+	count := func() int {
+		var n int
+		if err := h.Env.Store.DB.QueryRow(context.Background(), "SELECT COUNT(*) FROM reminders").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	Only(t, h.AdvanceTo(due))
+	for _, at := range []time.Duration{2 * time.Hour, personalLateWindow + reminderRetention - time.Hour} {
+		h.AdvanceTo(due.Add(at))
+		if count() != 1 {
+			t.Fatalf("pruned %v after it was sent", at)
+		}
+	}
+	h.AdvanceTo(due.Add(personalLateWindow + reminderRetention + time.Minute))
+	if count() != 0 {
+		t.Error("not pruned a month after its window closed")
+	}
+}
+
+// TestDueBatch: more reminders due at once than one batch are all sent,
+// the scheduler asking to run again at once.
+func TestDueBatch(t *testing.T) {
+	h := newHarness(t, "UTC")
+	for _, user := range []id.UserID{Ana, Ben, Chi} {
+		for range (dueBatch + 1 + 2) / 3 {
+			h.Send(user, "!remind me in 1h : x")
+		}
+	}
+	h.Drain()
+	h.Clock.Advance(time.Hour)
+	if next := h.Due(); !next.Equal(h.Clock.Now()) {
+		t.Errorf("after a full batch, next %v, want now", next)
+	}
+	if out := h.Drain(); len(out) != dueBatch {
+		t.Errorf("first run sent %d, want %d", len(out), dueBatch)
+	}
+	if next := h.Due(); !next.IsZero() {
+		t.Errorf("after the rest, next %v", next)
+	}
+	if out := h.Drain(); len(out) != 2 {
+		t.Errorf("second run sent %d, want 2", len(out))
 	}
 }

@@ -2,11 +2,13 @@ package rosters
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	. "quorum/commands/commandstest"
+	"quorum/store"
 )
 
 func TestDutyReminders(t *testing.T) {
@@ -176,4 +178,41 @@ func TestDutyReminderMistakes(t *testing.T) {
 		{From: Ana, Cmd: "!remind duty on forever", Want: `"forever"`},
 		{From: Ana, Cmd: "!remind duty on 31d", Want: "at most 30 days"},
 	})
+}
+
+// TestDutyReminderSettings: the configured lead time, the longest lead
+// exactly, both rosters of a member planned, and the line in !remind list.
+func TestDutyReminderSettings(t *testing.T) {
+	h := rosterHarness(t, "Europe/Berlin")
+	if got := h.SendDM(Ben, "!remind list"); !strings.Contains(got, "Duty reminders: off (`!remind duty on`).") {
+		t.Errorf("list before opting in: %q", got)
+	}
+	h.Env.Config.Reminders.DutyLead = "12h"
+	if got := h.Reply(Ben, "!remind duty on"); got != "OK, I'll send you a direct message 12h before each of your turns." {
+		t.Errorf("the configured lead: %q", got)
+	}
+	if got := h.SendDM(Ben, "!remind list"); !strings.Contains(got, "Duty reminders: on, 12h before your turns.") {
+		t.Errorf("list after opting in: %q", got)
+	}
+	if got := h.Reply(Ben, "!remind duty on 30d"); !strings.HasPrefix(got, "OK, I'll send you a direct message 30 days before each of your turns.") {
+		t.Errorf("the longest lead: %q", got)
+	}
+	// Ben is on two rosters: both turns are planned when he opts in.
+	newMinutes(t, h)
+	h.Send(Ana, "!roster new kitchen every week from tuesday 18:00 : @ben @chi")
+	h.Drain()
+	h.Reply(Ben, "!remind duty off")
+	h.Reply(Ben, "!remind duty on 1d")
+	planned, err := h.Env.Store.Reminders().Pending(context.Background(), Ben, store.ReminderDuty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var about []string
+	for _, p := range planned {
+		about = append(about, p.About.UTC().Format(time.RFC3339))
+	}
+	slices.Sort(about)
+	if want := []string{"2026-12-01T17:00:00Z", "2026-12-07T17:00:00Z"}; !slices.Equal(about, want) {
+		t.Errorf("planned reminders about %v, want %v", about, want)
+	}
 }

@@ -147,3 +147,29 @@ func FuzzDutyCommands(f *testing.F) {
 		}
 	})
 }
+
+// TestParseNewRosterLimits: the grammar's limits, exactly at them and one
+// over, and a series with nothing after "every".
+func TestParseNewRosterLimits(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	members := func(n int) string { return strings.TrimSpace(strings.Repeat("@a ", n)) }
+	for _, tc := range []struct{ args, refusal string }{
+		{"x every week : " + members(maxRosterMembers), ""},
+		{"x every week : " + members(maxRosterMembers+1), "A roster can have at most 100 members."},
+		{strings.Repeat("n", maxNameLen) + " every week : @a", ""},
+		{strings.Repeat("n", maxNameLen+1) + " every week : @a", "A roster's name is one word"},
+		{"x every : @a", "Say how often after `every`"},
+		{"x : @a", "Give a name, how often, and the members after a colon"},
+	} {
+		spec, err := parseNewRoster(tc.args, now, time.UTC, "example")
+		if tc.refusal == "" {
+			if err != nil {
+				t.Errorf("%.40q: %v", tc.args, err)
+			}
+			continue
+		}
+		if ue, ok := commands.AsRefusal(err); !ok || !strings.Contains(ue.Message.Body, tc.refusal) {
+			t.Errorf("%.40q: %+v, %v; want %q", tc.args, spec, err, tc.refusal)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rosters
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -118,6 +119,8 @@ func TestRosterMistakes(t *testing.T) {
 		{From: Ana, Cmd: "!roster minutes frob", Want: "I don't know `!roster minutes frob`"},
 		{From: Ana, Cmd: "!roster minutes ad @dan", Want: "Did you mean `!roster minutes add`? Try `!roster minutes add @user`"},
 		{From: Ana, Cmd: "!roster minutes 99", Want: "1 to 30 turns"},
+		{From: Ana, Cmd: "!roster minutes 31", Want: "1 to 30 turns"},
+		{From: Ana, Cmd: "!roster minutes 0", Want: "1 to 30 turns"},
 		{From: Ana, Cmd: "!roster minutes add", Want: "Who should I add?"},
 		{From: Ben, Cmd: "!roster minutes add @ben", Want: "@ben:test is on the minutes roster already"},
 		{From: Ana, Cmd: "!roster minutes add @dan", Want: "Only @dan:test or a moderator can put @dan:test on a roster; they can add themselves with `!roster minutes add @dan:test`."},
@@ -139,6 +142,55 @@ func TestRosterMistakes(t *testing.T) {
 	}
 	if got := h.Reply(Ana, "!rosters"); strings.Contains(got, "kitchen") {
 		t.Errorf("a mistaken roster was created: %q", got)
+	}
+}
+
+// TestRosterLimits: the most turns shown, and the most rosters a room
+// keeps, exactly at the limit and one over.
+func TestRosterLimits(t *testing.T) {
+	h := rosterHarness(t, "Europe/Berlin")
+	newMinutes(t, h)
+	if got := turnsOf(t, Only(t, h.SendAndDrain(Ana, fmt.Sprintf("!roster minutes %d", maxShownTurns))).Msg); len(got) != maxShownTurns {
+		t.Errorf("%d turns shown, want %d", len(got), maxShownTurns)
+	}
+	if got := turnsOf(t, Only(t, h.SendAndDrain(Ana, "!roster minutes 1")).Msg); len(got) != 1 {
+		t.Errorf("%d turns shown, want 1", len(got))
+	}
+	for i := 2; i <= maxRostersPerRoom; i++ {
+		if got := h.Reply(Ana, fmt.Sprintf("!roster new r%d every week : @ana", i)); !strings.HasPrefix(got, "Created") {
+			t.Fatalf("roster %d: %q", i, got)
+		}
+	}
+	if got := h.Reply(Ana, "!roster new onemore every week : @ana"); got != fmt.Sprintf("This room has %d rosters, the most I keep; delete one first.", maxRostersPerRoom) {
+		t.Errorf("one roster too many: %q", got)
+	}
+}
+
+// TestRosterAddLimit: members can be added up to the most a roster has,
+// and not one more; a removed member no longer counts.
+func TestRosterAddLimit(t *testing.T) {
+	h := rosterHarness(t, "UTC")
+	var mentions []string
+	for i := range maxRosterMembers + 1 {
+		u := id.UserID(fmt.Sprintf("@m%d:test", i))
+		h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], u)
+		mentions = append(mentions, u.String())
+	}
+	h.Rooms.Power[Ana] = 50 // a moderator may put others on a roster
+	h.Send(Ana, "!roster new big every week : "+strings.Join(mentions[:maxRosterMembers-2], " "))
+	Only(t, h.Drain())
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers-2]+" "+mentions[maxRosterMembers-1]+" "+mentions[maxRosterMembers]); got != "A roster can have at most 100 members." {
+		t.Errorf("three more than room for two: %q", got)
+	}
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers-2]+" "+mentions[maxRosterMembers-1]); !strings.HasPrefix(got, "Added") {
+		t.Errorf("up to the limit: %.80q", got)
+	}
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers]); got != "A roster can have at most 100 members." {
+		t.Errorf("one over the limit: %q", got)
+	}
+	h.Reply(Ana, "!roster big remove "+mentions[0])
+	if got := h.Reply(Ana, "!roster big add "+mentions[maxRosterMembers]); !strings.HasPrefix(got, "Added") {
+		t.Errorf("after a removal: %.80q", got)
 	}
 }
 
@@ -238,5 +290,37 @@ func TestRosterLeave(t *testing.T) {
 	}
 	if out := h.Drain(); len(out) != 0 {
 		t.Errorf("leaves of members on no roster were announced: %+v", out)
+	}
+}
+
+// TestRosterEndsAndDuty: a roster past its end says so; !duty lists at most
+// three turns of one roster; a member on one roster who leaves is taken
+// off "the roster", one on none causes nothing.
+func TestRosterEndsAndDuty(t *testing.T) {
+	h := rosterHarness(t, "UTC")
+	h.Send(Ana, "!roster new short every week from monday 18:00 for 1 week : @ben")
+	h.Drain()
+	h.Send(Ana, "!roster new solo every day from tomorrow 9:00 : @ana")
+	h.Drain()
+	got := h.Reply(Ana, "!duty")
+	if strings.Count(got, "— solo") != 3 || strings.Contains(got, "short") {
+		t.Errorf("!duty for ana:\n%s", got)
+	}
+	h.Clock.Advance(6 * 24 * time.Hour) // Tue 1 Dec: the short roster's one turn has begun
+	if got := h.Reply(Ana, "!roster short"); !strings.Contains(got, "No more turns: the roster has ended.") {
+		t.Errorf("an ended roster: %q", got)
+	}
+	ctx := context.Background()
+	if err := h.A.HandleLeave(ctx, Room, Dan, "$leave-dan", h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.Drain(); len(out) != 0 {
+		t.Errorf("dan, on no roster, left:%s", Bodies(out))
+	}
+	if err := h.A.HandleLeave(ctx, Room, Ana, "$leave-ana", h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := Only(t, h.Drain()).Msg.Body; !strings.HasPrefix(got, "@ana:test left the room, so I took them off the solo roster;") {
+		t.Errorf("ana left: %q", got)
 	}
 }

@@ -190,3 +190,34 @@ func TestRotationLongSeries(t *testing.T) {
 		t.Errorf("turns beyond the replay limit: %v", far)
 	}
 }
+
+// TestRotationReplayEdges: no turns are asked for, none are given; the
+// replay stops after exactly timespec.MaxReplay turns; a series whose
+// occurrences run out (years beyond the calendar) ends without a fault.
+func TestRotationReplayEdges(t *testing.T) {
+	ab := []store.RosterMember{member(1, "A", time.Time{}, time.Time{}), member(2, "B", time.Time{}, time.Time{})}
+	daily := rotation{Start: rotStart, Rule: timespec.Recurrence{Freq: timespec.Daily, Interval: 1}, Schedule: store.Schedule{Members: ab}}
+	if got := daily.turns(rotStart, 0); len(got) != 0 {
+		t.Errorf("turns(0) = %v", got)
+	}
+	last := rotStart.AddDate(0, 0, timespec.MaxReplay-1)
+	if got := daily.turns(last, 2); len(got) != 1 || !got[0].At.Equal(last) {
+		t.Errorf("from the last replayed turn: %v, want just it", got)
+	}
+	if got := daily.turns(last.AddDate(0, 0, 1), 1); len(got) != 0 {
+		t.Errorf("beyond the replay: %v", got)
+	}
+	// Every ten years: the occurrences come in one short batch (fewer than
+	// asked for), whose last turn ends when the rule's next one begins.
+	rare := rotation{Start: rotStart, Rule: timespec.Recurrence{Freq: timespec.Yearly, Interval: 10}, Schedule: store.Schedule{Members: ab}}
+	got := rare.turns(rotStart, 2000)
+	if len(got) < 20 || len(got) == 2000 {
+		t.Fatalf("a rare series: %d turns", len(got))
+	}
+	for i, tu := range got {
+		want := tu.At.AddDate(10, 0, 0)
+		if !tu.End.Equal(want) || tu.User != ab[i%2].User {
+			t.Errorf("turn %d: %+v, want %s ending %v", i, tu, ab[i%2].User, want)
+		}
+	}
+}

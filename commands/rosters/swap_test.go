@@ -184,3 +184,19 @@ func TestSwapTargetTurnMoved(t *testing.T) {
 		t.Errorf("a refused swap was applied:\n%s", shown)
 	}
 }
+
+// TestSwapForTheNextTurn: the asked member's turn may be the very next one;
+// the request then lapses when that turn begins.
+func TestSwapForTheNextTurn(t *testing.T) {
+	h := rosterHarness(t, "Europe/Berlin")
+	newMinutes(t, h)
+	h.Send(Ben, "!swap minutes 2026-12-07 @ana")
+	out := h.Drain()
+	if len(out) != 2 || !strings.Contains(out[0].Msg.Body, "@ben:test asks you to take their minutes turn on Mon 7 Dec 18:00; in exchange they take yours on Mon 30 Nov 18:00.") {
+		t.Fatalf("request:%s", Bodies(out))
+	}
+	sw, ok, err := h.Env.Store.Swaps().ByNumber(context.Background(), Room, 1)
+	if err != nil || !ok || !sw.ExpiresAt.Equal(time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC)) {
+		t.Errorf("swap %+v (%v %v), want it to lapse when ana's turn begins", sw, ok, err)
+	}
+}
