@@ -199,6 +199,7 @@ func (b *Bot) register() {
 	s.OnEvent(b.guard(b.onOwnEcho))
 	s.OnEventType(event.EventMessage, b.guard(b.onMessage))
 	s.OnEventType(event.EventReaction, b.guard(b.onReaction))
+	s.OnEventType(event.EventUnstablePollResponse, b.guard(b.onPollResponse))
 	s.OnEventType(event.EventRedaction, b.guard(b.onRedaction))
 	s.OnEventType(event.StateMember, b.guard(b.onMember))
 }

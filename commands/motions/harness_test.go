@@ -10,8 +10,21 @@ import (
 	. "quorum/commands/commandstest"
 )
 
-// newHarness is motions and delegates in the test room, with members.
+// newHarness is motions and delegates in the test room, with members,
+// voting by reaction and `!vote` alone (motions.ballot [reactions]): the
+// rules of voting are the same in every channel, and these tests count the
+// messages each step sends. The poll channel is tested with
+// newPollHarness.
 func newHarness(t *testing.T, members ...id.UserID) *Harness {
+	t.Helper()
+	h := newPollHarness(t, members...)
+	h.Env.Config.Motions.Ballot = []string{ChannelReactions}
+	return h
+}
+
+// newPollHarness is motions and delegates with the default configuration:
+// every open motion also opens a poll.
+func newPollHarness(t *testing.T, members ...id.UserID) *Harness {
 	t.Helper()
 	return NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
 		m := New(env, log)

@@ -185,6 +185,7 @@ func (f *Feature) propose(ctx context.Context, r *commands.Request, spec motionS
 		Threshold: spec.Threshold.String(), Quorum: spec.Quorum.String(), Secret: spec.Secret,
 		Status: store.MotionAwaitingSecond, CreatedAt: now, ClosesAt: spec.Closes, Duration: spec.Duration,
 	}
+	m.Reactions, m.Poll = f.ballotChannels(spec.Secret)
 	electorate, err := f.electorate(ctx, r.Room)
 	if err != nil {
 		return nil, err
@@ -259,6 +260,9 @@ func (f *Feature) open(ctx context.Context, fx *commands.Effects, m *store.Motio
 	if m.Secret {
 		f.sendBallots(fx, m, electorate, prefix)
 	}
+	if m.Poll {
+		fx.Event(m.Room, f.pollStart(m))
+	}
 	return nil
 }
 
@@ -279,8 +283,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 			out = out.Append("**Secret ballot** `%s`: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
 				m.BallotCode, fmt.Sprintf("%svote %s y|n|a", prefix, m.BallotCode))
 		} else {
-			yes, no, abstain := f.keys()
-			out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+			how := f.howToVote(m, prefix)
+			out = out.Append("%s", msg.Raw{Body: how.Body, HTML: how.HTML})
 		}
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))

@@ -109,6 +109,13 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 	if err != nil || !ok {
 		return err
 	}
+	if !m.Reactions && !m.Secret {
+		if m.Status != store.MotionOpen {
+			return nil
+		}
+		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Reactions on motion #%d are not counted: vote in its poll, or with `%s`.",
+			m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number))))
+	}
 	choice, isVote := f.choices()[commands.NormalizeKey(rx.Key)]
 	if !isVote {
 		// An unknown emoji is not a vote and changes nothing; say so once,
@@ -152,9 +159,14 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	}
 	// A redaction is never encrypted: the homeserver could have sent it in
 	// the voter's name. Tell the voter, so that it does not go unseen.
-	fx.DM(act.Voter, msg.F("The reaction or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
-		"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
-		f.Cmd("vote"), act.Choice, m.Number))
+	if act.Choice == store.NoChoice {
+		fx.DM(act.Voter, msg.F("The poll answer with which you withdrew your vote on motion #%d was deleted, so your vote before it, if any, counts again. "+
+			"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.", m.Number))
+	} else {
+		fx.DM(act.Voter, msg.F("The reaction, poll answer or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
+			"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
+			f.Cmd("vote"), act.Choice, m.Number))
+	}
 	return true, f.changed(ctx, fx, m)
 }
 
@@ -390,6 +402,10 @@ func (f *Feature) announce(ctx context.Context, fx *commands.Effects, m *store.M
 	fx.Say(m.Room, result)
 	edit, err := f.edit(ctx, m)
 	fx.Say(m.Room, edit)
+	if m.Poll {
+		fields, _ := result.Fields["quorum.motion"].(map[string]any)
+		fx.Event(m.Room, pollEnd(m, result.Body, fields))
+	}
 	return err
 }
 
