@@ -1,0 +1,160 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/store"
+	"quorum/testkit"
+)
+
+// TestPollVotes: a motion opens a native poll beside its notice. Members
+// vote by encrypted poll answers (ben changes his) and by encrypted
+// reactions; chi and ana switch channels while the bot is down, and each
+// counts once, as their latest act. The homeserver stores every answer as
+// m.room.encrypted: it sees which poll was answered (the relation is in the
+// clear), not the answer, while an encrypted reaction's emoji is in the
+// clear. The bot restarts twice; at the deadline it posts the result and
+// ends the poll, referring to it, with the result; nothing is counted
+// twice.
+func TestPollVotes(t *testing.T) {
+	t.Parallel()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	clock := &testkit.Clock{}
+	b.Opts.Clock = clock
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben", "chi", "dan")
+	ana, ben, chi, dan := cs[0], cs[1], cs[2], cs[3] // dan does not vote
+	botID := b.Client().UserID
+
+	ana.Say(r, "!motion --quorum 2 --closes 1h Buy a new banner")
+	notice := findNotice(ana, r, botID, "Motion #1")
+	if body := notice.Content.AsMessage().Body; !strings.Contains(body, "Vote in the poll below") {
+		t.Errorf("the notice does not point to the poll:\n%s", body)
+	}
+	poll := ana.WaitFor(wait, "the motion's poll", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
+	})
+	if poll.Mautrix.EventSource&event.SourceDecrypted == 0 {
+		t.Error("the poll was not sent encrypted")
+	}
+	parsed, _ := poll.Content.Parsed.(*event.PollStartEventContent)
+	if parsed == nil {
+		t.Fatalf("the poll's content is %T", poll.Content.Parsed)
+	}
+	start := parsed.PollStart
+	if start.MaxSelections != 1 || start.Kind != "org.matrix.msc3381.poll.undisclosed" || len(start.Answers) != 3 ||
+		start.Answers[0].ID != "yes" || start.Answers[1].ID != "no" || start.Answers[2].ID != "abstain" {
+		t.Errorf("poll.start = %+v", start)
+	}
+	if f, _ := poll.Content.Raw["quorum.motion"].(map[string]any); f["id"] != 1.0 {
+		t.Errorf("the poll's quorum.motion = %v", poll.Content.Raw["quorum.motion"])
+	}
+	answer := func(c *testkit.Client, choice ...string) id.EventID {
+		return c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
+			Response:  event.PollResponse{Answers: choice},
+		})
+	}
+	tallied := func(what, tally string) {
+		t.Helper()
+		ana.WaitFor(wait, what, func(evt *event.Event) bool { return isEditOf(evt, notice.ID, tally) })
+	}
+
+	anaYes := answer(ana, "yes")
+	answer(ben, "no")
+	answer(ben, "yes") // ben changes his answer
+	tallied("two yes by poll", "2 yes · 0 no · 0 abstain — 2 of 4 voted")
+	chiNo := chi.React(r, notice.ID, "👎", true)
+	tallied("chi's no by reaction", "2 yes · 1 no · 0 abstain — 3 of 4 voted")
+
+	// What the homeserver holds: the answer's type and content are
+	// encrypted, its relation to the poll is not; an encrypted reaction
+	// keeps its emoji in the clear.
+	stored, err := dan.GetEvent(context.Background(), r, anaYes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Type != event.EventEncrypted {
+		t.Errorf("the homeserver stores a poll answer as %s, want m.room.encrypted", stored.Type.Type)
+	}
+	rel, _ := stored.Content.Raw["m.relates_to"].(map[string]any)
+	if rel["event_id"] != poll.ID.String() || rel["rel_type"] != "m.reference" {
+		t.Errorf("the stored answer's relation = %v; the homeserver should see which poll it answers", rel)
+	}
+	if raw := stored.Content.VeryRaw; strings.Contains(string(raw), `"yes"`) || strings.Contains(string(raw), "poll.response") {
+		t.Errorf("the homeserver can read the answer: %s", raw)
+	}
+	storedRx, err := dan.GetEvent(context.Background(), r, chiNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel, _ := storedRx.Content.Raw["m.relates_to"].(map[string]any); storedRx.Type != event.EventEncrypted || rel["key"] != "👎" {
+		t.Errorf("an encrypted reaction is stored as %s with relation %v; its emoji was expected in the clear", storedRx.Type.Type, rel)
+	}
+
+	// Both switch channels while the bot is down: chi to the poll, ana to
+	// a reaction. Each has one vote, the latest.
+	b.Stop()
+	answer(chi, "abstain")
+	ana.React(r, notice.ID, "👎", true)
+	time.Sleep(time.Second) // let the homeserver stamp them well before the restart
+	b.Start()
+	tallied("the switched votes", "1 yes · 1 no · 1 abstain — 3 of 4 voted")
+
+	// Restart again, then let the deadline pass.
+	b.Stop()
+	b.Start()
+	clock.Advance(2 * time.Hour)
+	b.Wake()
+	result := findNotice(ana, r, botID, "Motion #1: Failed")
+	if got := result.Content.AsMessage().Body; !strings.Contains(got, "Failed 1–1, 1 abstention; 3 of 4 voted, quorum 2") {
+		t.Errorf("result = %q", got)
+	}
+	end := ana.WaitFor(wait, "the poll's end", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollEnd
+	})
+	if end.Mautrix.EventSource&event.SourceDecrypted == 0 {
+		t.Error("the poll's end was not sent encrypted")
+	}
+	if rel, _ := end.Content.Raw["m.relates_to"].(map[string]any); rel["event_id"] != poll.ID.String() || rel["rel_type"] != "m.reference" {
+		t.Errorf("the poll's end refers to %v, want the poll", rel)
+	}
+	if text, _ := end.Content.Raw["org.matrix.msc1767.text"].(string); !strings.Contains(text, "Failed 1–1, 1 abstention") {
+		t.Errorf("the poll's end says %q", text)
+	}
+	if _, ok := end.Content.Raw["org.matrix.msc3381.poll.end"]; !ok {
+		t.Errorf("no poll.end in %v", end.Content.Raw)
+	}
+
+	// Every act was recorded once, and the poll never edited.
+	b.Stop()
+	st, err := store.Open(context.Background(), b.Config.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var acts int
+	if err := st.DB.QueryRow(context.Background(), "SELECT count(*) FROM vote_acts").Scan(&acts); err != nil {
+		t.Fatal(err)
+	}
+	if acts != 6 {
+		t.Errorf("%d acts recorded, want 6 (ana 2, ben 2, chi 2)", acts)
+	}
+	for _, evt := range ana.Events() {
+		if evt.Type == event.EventUnstablePollStart && evt.ID != poll.ID {
+			t.Errorf("a second poll was sent: %s", evt.ID)
+		}
+		if evt.Content.Raw != nil {
+			if rel, _ := evt.Content.Raw["m.relates_to"].(map[string]any); rel["rel_type"] == "m.replace" && rel["event_id"] == poll.ID.String() {
+				t.Error("the poll was edited")
+			}
+		}
+	}
+}
