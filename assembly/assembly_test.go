@@ -144,6 +144,7 @@ func TestRecordKinds(t *testing.T) {
 			h.Send(voter, fmt.Sprintf("!vote %d %s", n, choices[i]))
 		}
 		h.Drain()
+		h.AdvanceTo(h.Clock.Now().Add(30 * time.Second)) // the settle time after everyone voted
 	}
 	h.SendAndDrain(Ana, "!delegate @ben:test negotiator : Negotiate the rota")
 	vote(1, "yes", "yes", "yes")

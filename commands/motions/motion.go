@@ -293,6 +293,9 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		} else {
 			out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
 		}
+		if !m.SettlesAt.IsZero() && m.SettlesAt.Before(m.ClosesAt) {
+			out = out.Append("Everyone has voted: it closes at %s; a change until then counts.", m.SettlesAt.In(loc).Format("15:04:05"))
+		}
 	case store.MotionWithdrawn:
 		out = out.Append("Withdrawn by the proposer.")
 	default:

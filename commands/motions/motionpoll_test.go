@@ -283,3 +283,71 @@ func TestCheckBallotConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleBeforeEarlyClose: a motion whose whole electorate has voted
+// closes after the settle time (30 s by default), not at once; a change
+// within it counts; a withdrawal stops the countdown, and the next complete
+// electorate starts it again. The scheduler is told when to come back.
+func TestSettleBeforeEarlyClose(t *testing.T) {
+	h := newPollHarness(t, Ana, Ben, Chi)
+	notice, poll := openPolled(t, h, "!motion Pay the rent")
+	p := poll.EventID
+	start := h.Clock.Now()
+	h.Respond(Ana, p, "yes")
+	h.Respond(Ben, p, "yes")
+	h.Clock.Advance(5 * time.Second)
+	h.Respond(Chi, p, "no") // everyone has voted: 30 s from now
+	if got := status(t, h, 1); got != "open" {
+		t.Fatalf("closed at once: %s", got)
+	}
+	if next := h.Due(); !next.Equal(start.Add(35 * time.Second)) {
+		t.Errorf("next due %s, want the settle time %s", next, start.Add(35*time.Second))
+	}
+	if edit := One(t, h.Drain(), "Everyone has voted: it closes at 12:00:35; a change until then counts."); edit.Msg.Edit == nil {
+		t.Error("the notice was not edited to say when it closes")
+	}
+	h.Clock.Advance(20 * time.Second)
+	h.React(Chi, notice.EventID, "👍") // chi corrects within the settle time
+	h.Clock.Advance(9 * time.Second)
+	if out := h.AdvanceTo(h.Clock.Now()); len(Saying(out, "Motion #1: Carried")) != 0 {
+		t.Fatal("closed before the settle time")
+	}
+	out := h.AdvanceTo(start.Add(35 * time.Second))
+	if r := One(t, out, "Motion #1: Carried"); !strings.Contains(r.Msg.Body, "Carried 3–0, 0 abstentions; 3 of 3 voted") {
+		t.Errorf("result %q: chi's change within the settle time should count", r.Msg.Body)
+	}
+	if len(Polls(out, PollEndType)) != 1 {
+		t.Errorf("the poll was not ended:%s", Bodies(out))
+	}
+
+	// A withdrawal within the settle time stops it; voting again starts it
+	// again.
+	_, poll = openPolled(t, h, "!motion Buy a banner")
+	p = poll.EventID
+	for _, u := range []id.UserID{Ana, Ben, Chi} {
+		h.Respond(u, p, "no")
+	}
+	h.Clock.Advance(10 * time.Second)
+	h.Respond(Chi, p) // an empty answer withdraws
+	if out := h.AdvanceTo(h.Clock.Now().Add(time.Minute)); len(Saying(out, "Motion #2:")) != 0 || status(t, h, 2) != "open" {
+		t.Fatalf("closed though chi withdrew:%s", Bodies(out))
+	}
+	h.Respond(Chi, p, "abstain")
+	if out := h.AdvanceTo(h.Clock.Now().Add(29 * time.Second)); status(t, h, 2) != "open" {
+		t.Fatalf("closed before a new settle time:%s", Bodies(out))
+	}
+	out = h.AdvanceTo(h.Clock.Now().Add(time.Second))
+	if r := One(t, out, "Motion #2: Failed"); !strings.Contains(r.Msg.Body, "Failed 0–2, 1 abstention; 3 of 3 voted") {
+		t.Errorf("result %q", r.Msg.Body)
+	}
+
+	// With motions.settle 0s, it closes at once.
+	h.Env.Config.Motions.Settle = "0s"
+	_, poll = openPolled(t, h, "!motion Paint the office")
+	for _, u := range []id.UserID{Ana, Ben, Chi} {
+		h.Respond(u, poll.EventID, "yes")
+	}
+	if got := status(t, h, 3); got != Carried {
+		t.Errorf("with settle 0s: %s", got)
+	}
+}

@@ -97,10 +97,37 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 	if err != nil {
 		return err
 	}
-	if m.Voted() >= electorate {
+	return f.settle(ctx, fx, m, m.Voted() >= electorate, now)
+}
+
+// settle closes m early once its whole electorate has voted, after the
+// settle time (motions.settle), so that a member who tapped the wrong
+// answer can still change it: a change within it counts. Someone
+// withdrawing their vote meanwhile stops the countdown; the next complete
+// electorate starts it again. A secret ballot, whose votes cannot change,
+// closes at once.
+func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Motion, complete bool, now time.Time) error {
+	wait := f.settleTime()
+	switch {
+	case complete && (wait == 0 || m.Secret):
 		return f.decide(ctx, fx, m, now, "everyone has voted")
+	case complete && m.SettlesAt.IsZero():
+		m.SettlesAt = now.Add(wait)
+		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
+	case !complete && !m.SettlesAt.IsZero():
+		m.SettlesAt = time.Time{}
+		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
 	}
 	return nil
+}
+
+// settleTime is motions.settle (checked at start).
+func (f *Feature) settleTime() time.Duration {
+	d, err := time.ParseDuration(f.Config.Motions.Settle)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return min(d, maxSettle)
 }
 
 // react is a reaction on a motion's notice.
@@ -428,6 +455,9 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 		fresh, ok, err := st.Motions().Get(ctx, m.ID)
 		if err != nil || !ok || fresh.Status != store.MotionOpen {
 			return err
+		}
+		if fresh.ClosesAt.After(now) {
+			return f.decide(ctx, fx, fresh, now, "everyone has voted")
 		}
 		return f.decide(ctx, fx, fresh, now, "deadline")
 	})
