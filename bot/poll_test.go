@@ -158,3 +158,58 @@ func TestPollVotes(t *testing.T) {
 		}
 	}
 }
+
+// TestPollSettle: two members vote by poll answers; once both have, the
+// motion closes after the settle time, not at once. One changes her answer
+// within it, the bot restarts within it, and the change counts; the bot
+// then posts the result and ends the poll.
+func TestPollSettle(t *testing.T) {
+	t.Parallel()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	b.Config.Motions.Settle = "30s"
+	clock := &testkit.Clock{}
+	b.Opts.Clock = clock
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben")
+	ana, ben := cs[0], cs[1]
+	botID := b.Client().UserID
+
+	ana.Say(r, "!motion Buy a new banner")
+	notice := findNotice(ana, r, botID, "Motion #1")
+	poll := ana.WaitFor(wait, "the motion's poll", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
+	})
+	answer := func(c *testkit.Client, choice string) {
+		c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
+			Response:  event.PollResponse{Answers: []string{choice}},
+		})
+	}
+	answer(ana, "no")
+	answer(ben, "yes")
+	ana.WaitFor(wait, "the settle time on the notice", func(evt *event.Event) bool {
+		return isEditOf(evt, notice.ID, "Everyone has voted: it closes at")
+	})
+	answer(ana, "yes") // she tapped the wrong answer
+	ana.WaitFor(wait, "ana's change", func(evt *event.Event) bool {
+		return isEditOf(evt, notice.ID, "2 yes · 0 no · 0 abstain — 2 of 2 voted")
+	})
+	if n := len(ana.Notices(r, botID, "Motion #1: ")); n != 0 {
+		t.Fatal("the motion closed within the settle time")
+	}
+	b.Stop()
+	b.Start()
+	clock.Advance(31 * time.Second)
+	b.Wake()
+	result := findNotice(ana, r, botID, "Motion #1: Carried")
+	if got := result.Content.AsMessage().Body; !strings.Contains(got, "Carried 2–0, 0 abstentions; 2 of 2 voted") {
+		t.Errorf("result = %q", got)
+	}
+	end := ana.WaitFor(wait, "the poll's end", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollEnd
+	})
+	if rel, _ := end.Content.Raw["m.relates_to"].(map[string]any); rel["event_id"] != poll.ID.String() {
+		t.Errorf("the poll's end refers to %v", rel)
+	}
+}
