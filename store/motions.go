@@ -106,13 +106,13 @@ func scanMotion(row dbutil.Scannable) (*Motion, error) {
 	return &m, nil
 }
 
-// Create stores a new motion, numbering it after the room's last one, and
-// returns it with its ID and number.
+// Create stores a new motion, numbering it after the room's last motion or
+// poll, and returns it with its ID and number.
 func (t Motions) Create(ctx context.Context, m *Motion) error {
 	err := t.db.QueryRow(ctx, `
 		INSERT INTO motions (room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
 			secret, status, created_at, opened_at, closes_at, duration, reactions, poll)
-		VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM motions WHERE room_id=$1), $2, $3, $4, $5, $6, $7, $8,
+		VALUES ($1, `+nextNumber+`, $2, $3, $4, $5, $6, $7, $8,
 			$9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING id, number`,
 		m.Room, m.Kind, m.Payload, m.Proposer, m.Text, m.Threshold, m.Quorum, m.QuorumCount,

@@ -83,10 +83,11 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:     "motions",
 			Usage:    "motions",
-			Summary:  "list open motions with time left and turnout",
+			Summary:  "list open motions and polls with time left and turnout",
 			Handler:  f.list,
 			Examples: []string{"motions"},
 		},
+		f.pollCommand(),
 		{
 			Name:    "vote",
 			Usage:   "vote N yes|no|abstain",
@@ -113,7 +114,7 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:     "close",
 			Usage:    "close N",
-			Summary:  "close motion N now (moderators; the proposer once everyone has voted)",
+			Summary:  "close motion or poll N now (moderators; a motion's proposer once everyone has voted, a poll's author any time)",
 			Examples: []string{"close 3"},
 			Handler:  f.close,
 		},

@@ -111,7 +111,7 @@ func pollEnd(m *store.Motion, text string, fields map[string]any) msg.Event {
 // PollResponses implements commands.Poller: answers to a motion's poll
 // are votes.
 func (f *Feature) PollResponses() map[string]commands.PollResponseHandler {
-	return map[string]commands.PollResponseHandler{anchorPoll: f.respond}
+	return map[string]commands.PollResponseHandler{anchorPoll: f.respond, anchorQuestionPoll: f.answer}
 }
 
 // respond is an answer to a motion's poll. As MSC3381 says, only the first

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -169,8 +170,11 @@ func (f *Feature) choices() map[string]Choice {
 func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd commands.Redaction) (bool, error) {
 	st := f.Store
 	act, found, err := st.Votes().Act(ctx, rd.Redacts)
-	if err != nil || !found {
+	if err != nil {
 		return false, err
+	}
+	if !found {
+		return f.questionRedaction(ctx, fx, rd)
 	}
 	m, ok, err := st.Motions().Get(ctx, act.Motion)
 	if err != nil || !ok {
@@ -294,6 +298,11 @@ func (f *Feature) close(ctx context.Context, r *commands.Request) error {
 	if !ok {
 		return commands.Refusef("Which motion? For example `%s`.", r.Cmd("close 3"))
 	}
+	if p, isPoll, err := r.Store.Polls().ByNumber(ctx, r.Room, n); err != nil {
+		return err
+	} else if isPoll {
+		return f.closeQuestionNow(ctx, r, p)
+	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
 		return err
@@ -331,13 +340,31 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(pending) == 0 {
+	questions, err := r.Store.Polls().Open(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 && len(questions) == 0 {
 		r.Replyf("No open motions. Propose one with `%s`.", r.Cmd("motion <text>"))
 		return nil
 	}
 	out := msg.F("**Open motions**")
 	now := r.Clock.Now()
+	// Motions and polls share one numbering: list them in its order.
+	questionsBefore := func(n int) error {
+		for len(questions) > 0 && questions[0].Number < n {
+			line, err := f.questionLine(ctx, questions[0], now)
+			if err != nil {
+				return err
+			}
+			out, questions = out.Append("%s", line), questions[1:]
+		}
+		return nil
+	}
 	for _, m := range pending {
+		if err := questionsBefore(m.Number); err != nil {
+			return err
+		}
 		text := m.Text
 		if len([]rune(text)) > 60 {
 			text = string([]rune(text)[:59]) + "…"
@@ -351,6 +378,9 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 			return err
 		}
 		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Voted(), electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
+	}
+	if err := questionsBefore(math.MaxInt); err != nil {
+		return err
 	}
 	r.Reply(out)
 	return nil
@@ -464,13 +494,18 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return st.Motions().NextClose(ctx)
+	next, err := st.Motions().NextClose(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	nextQuestion, err := f.dueQuestions(ctx, now)
+	return commands.Sooner(next, nextQuestion), err
 }
 
 // NoticeEdits implements commands.NoticeEditor: an open motion's notice
 // shows the live tally.
 func (f *Feature) NoticeEdits() map[string]commands.EditFunc {
-	return map[string]commands.EditFunc{anchorMotion: f.editTally}
+	return map[string]commands.EditFunc{anchorMotion: f.editTally, anchorQuestion: f.editQuestion}
 }
 
 // editTally edits the notice of open motion id to show its tally.
