@@ -213,3 +213,70 @@ func TestPollSettle(t *testing.T) {
 		t.Errorf("the poll's end refers to %v", rel)
 	}
 }
+
+// TestQuestionPollEndToEnd: `!poll` with three answers, answered by
+// encrypted poll answers from three members, two of them sent while the bot
+// is down (one a change); the count is right after the restart, and the
+// author's `!close` posts the result and ends the poll; nothing is counted
+// twice.
+func TestQuestionPollEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	ana, ben, chi := cs[0], cs[1], cs[2]
+	botID := b.Client().UserID
+
+	ana.Say(r, "!poll Which evening suits you? : Monday | Wednesday | Thursday")
+	notice := findNotice(ana, r, botID, "Poll #1")
+	poll := ana.WaitFor(wait, "the question's poll", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
+	})
+	answer := func(c *testkit.Client, choice string) {
+		c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
+			Response:  event.PollResponse{Answers: []string{choice}},
+		})
+	}
+	answer(ana, "1")
+	answer(ben, "2")
+	ana.WaitFor(wait, "the count", func(evt *event.Event) bool { return isEditOf(evt, notice.ID, "2 of 3 answered") })
+	b.Stop()
+	answer(chi, "3")
+	answer(ben, "1") // ben changes his answer while the bot is down
+	time.Sleep(time.Second)
+	b.Start()
+	ana.WaitFor(wait, "the count after the restart", func(evt *event.Event) bool {
+		return isEditOf(evt, notice.ID, "1. Monday — 2") && isEditOf(evt, notice.ID, "2. Wednesday — 0") && isEditOf(evt, notice.ID, "3 of 3 answered")
+	})
+	b.Stop()
+	b.Start()
+	ana.Say(r, "!close 1")
+	result := findNotice(ana, r, botID, "Poll #1 closed")
+	if got := result.Content.AsMessage().Body; !strings.Contains(got, "Monday 2 · Wednesday 0 · Thursday 1 — 3 of 3 answered.") {
+		t.Errorf("result = %q", got)
+	}
+	if f, _ := result.Content.Raw["quorum.poll"].(map[string]any); f["status"] != "closed" || f["voted"] != 3.0 {
+		t.Errorf("result quorum.poll = %v", f)
+	}
+	end := ana.WaitFor(wait, "the poll's end", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollEnd
+	})
+	if rel, _ := end.Content.Raw["m.relates_to"].(map[string]any); rel["event_id"] != poll.ID.String() {
+		t.Errorf("the poll's end refers to %v", rel)
+	}
+	b.Stop()
+	st, err := store.Open(context.Background(), b.Config.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var acts int
+	if err := st.DB.QueryRow(context.Background(), "SELECT count(*) FROM poll_acts").Scan(&acts); err != nil {
+		t.Fatal(err)
+	}
+	if acts != 4 {
+		t.Errorf("%d answers recorded, want 4", acts)
+	}
+}

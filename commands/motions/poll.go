@@ -351,7 +351,7 @@ func (f *Feature) closeQuestion(ctx context.Context, fx *commands.Effects, p *st
 		a := a.(map[string]any)
 		parts[i] = fmt.Sprintf("%s %d", a["text"], a["votes"])
 	}
-	result := msg.F("Poll #%d closed: %s. %s — %d of %d answered.", p.Number, p.Question, strings.Join(parts, " · "), field["voted"], field["electorate"]).
+	result := msg.F("Poll #%d closed (%s): %s — %d of %d answered.", p.Number, p.Question, strings.Join(parts, " · "), field["voted"], field["electorate"]).
 		With("quorum.poll", field)
 	result.ReplyToAnchor = &msg.Anchor{Kind: anchorQuestion, Ref: p.ID}
 	fx.Say(p.Room, result)
