@@ -185,16 +185,16 @@ func TestQuestionPollMultiple(t *testing.T) {
 func TestQuestionPollRefusals(t *testing.T) {
 	h := newPollHarness(t, Ana, Ben)
 	ExpectReplies(t, h, []ReplyCase{
-		{Ana, "!poll Which evening?", "Write the question, a colon, then the answers"},
-		{Ana, "!poll : Monday | Tuesday", "What is the question?"},
-		{Ana, "!poll Which evening? : Monday", "A poll needs from 2 to 20 answers separated by `|` (I read 1)"},
-		{Ana, "!poll Which? : " + manyAnswers(21), "A poll needs from 2 to 20 answers separated by `|` (I read 21)"},
-		{Ana, "!poll Which? : Monday | monday", `The answer "monday" is there twice.`},
-		{Ana, "!poll --multiple 3 Which? : Monday | Tuesday", "`--multiple` must be from 1 to the number of answers (2)."},
-		{Ana, "!poll --multiple many Which? : Monday | Tuesday", "`--multiple` needs how many answers"},
-		{Ana, "!poll --secret Which? : Monday | Tuesday", "I don't know the option `--secret`"},
-		{Ana, "!poll --closes 2026-11-01 Which? : Monday | Tuesday", "has already passed"},
-		{Ana, "!poll Which? : Monday | " + strings.Repeat("x", maxAnswerLen+1), "An answer is 201 characters long"},
+		{From: Ana, Cmd: "!poll Which evening?", Want: "Write the question, a colon, then the answers"},
+		{From: Ana, Cmd: "!poll : Monday | Tuesday", Want: "What is the question?"},
+		{From: Ana, Cmd: "!poll Which evening? : Monday", Want: "A poll needs from 2 to 20 answers separated by `|` (I read 1)"},
+		{From: Ana, Cmd: "!poll Which? : " + manyAnswers(21), Want: "A poll needs from 2 to 20 answers separated by `|` (I read 21)"},
+		{From: Ana, Cmd: "!poll Which? : Monday | monday", Want: `The answer "monday" is there twice.`},
+		{From: Ana, Cmd: "!poll --multiple 3 Which? : Monday | Tuesday", Want: "`--multiple` must be from 1 to the number of answers (2)."},
+		{From: Ana, Cmd: "!poll --multiple many Which? : Monday | Tuesday", Want: "`--multiple` needs how many answers"},
+		{From: Ana, Cmd: "!poll --secret Which? : Monday | Tuesday", Want: "I don't know the option `--secret`"},
+		{From: Ana, Cmd: "!poll --closes 2026-11-01 Which? : Monday | Tuesday", Want: "has already passed"},
+		{From: Ana, Cmd: "!poll Which? : Monday | " + strings.Repeat("x", maxAnswerLen+1), Want: "An answer is 201 characters long"},
 	})
 	if open, _ := h.Env.Store.Polls().Open(context.Background(), Room); len(open) != 0 {
 		t.Errorf("refused polls were created: %d", len(open))
