@@ -25,12 +25,14 @@ func New(env *commands.Env, log zerolog.Logger) (*commands.Dispatcher, error) {
 func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 	mot := motions.New(env, log)
 	rem := reminders.New(env, log)
+	stu := study.New(env, log, rem)
+	stu.AskWith(mot) // a session's time can be asked in a poll
 	return []commands.Feature{
 		mot,
 		motions.NewDelegates(mot),
 		rosters.New(env, rem),
 		rem,
-		study.New(env, log, rem),
+		stu,
 		minutes.New(env),
 	}
 }

@@ -34,6 +34,10 @@ type Poll struct {
 	CreatedAt time.Time
 	ClosesAt  time.Time
 	ClosedAt  time.Time
+	// Kind is "question" for `!poll`, or what another feature asked (a
+	// study session's times), which it decides when the poll closes;
+	// Payload is that feature's JSON.
+	Kind, Payload string
 }
 
 // PollAct is one answer to a poll. Answers are the chosen IDs; none
@@ -52,13 +56,13 @@ type Polls struct{ db *dbutil.Database }
 // Polls returns the polls table.
 func (s *Store) Polls() Polls { return Polls{s.DB} }
 
-const pollColumns = `id, room_id, number, creator, question, answers, multiple, status, created_at, closes_at, closed_at`
+const pollColumns = `id, room_id, number, creator, question, answers, multiple, status, created_at, closes_at, closed_at, kind, payload`
 
 func scanPoll(row dbutil.Scannable) (*Poll, error) {
 	var p Poll
 	var answers string
 	var created, closes, closed int64
-	err := row.Scan(&p.ID, &p.Room, &p.Number, &p.Creator, &p.Question, &answers, &p.Multiple, &p.Status, &created, &closes, &closed)
+	err := row.Scan(&p.ID, &p.Room, &p.Number, &p.Creator, &p.Question, &answers, &p.Multiple, &p.Status, &created, &closes, &closed, &p.Kind, &p.Payload)
 	if err != nil {
 		return nil, err
 	}
@@ -82,10 +86,13 @@ func (t Polls) Create(ctx context.Context, p *Poll, electorate []id.UserID) erro
 		return fmt.Errorf("create poll: %w", err)
 	}
 	p.Status = PollOpen
+	if p.Kind == "" {
+		p.Kind, p.Payload = "question", "{}"
+	}
 	err = t.db.QueryRow(ctx, `
-		INSERT INTO polls (room_id, number, creator, question, answers, multiple, status, created_at, closes_at)
-		VALUES ($1, `+nextNumber+`, $2, $3, $4, $5, $6, $7, $8) RETURNING id, number`,
-		p.Room, p.Creator, p.Question, string(answers), p.Multiple, p.Status, ms(p.CreatedAt), ms(p.ClosesAt)).
+		INSERT INTO polls (room_id, number, creator, question, answers, multiple, status, created_at, closes_at, kind, payload)
+		VALUES ($1, `+nextNumber+`, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, number`,
+		p.Room, p.Creator, p.Question, string(answers), p.Multiple, p.Status, ms(p.CreatedAt), ms(p.ClosesAt), p.Kind, p.Payload).
 		Scan(&p.ID, &p.Number)
 	if err != nil {
 		return fmt.Errorf("create poll: %w", err)

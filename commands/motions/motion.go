@@ -50,11 +50,13 @@ type Feature struct {
 	*commands.Env
 	log   zerolog.Logger
 	kinds map[string]motionKind
+	// closers decide the polls other features asked (Ask), by kind.
+	closers map[string]Closed
 }
 
 // New makes the motions feature.
 func New(env *commands.Env, log zerolog.Logger) *Feature {
-	f := &Feature{Env: env, log: log, kinds: map[string]motionKind{}}
+	f := &Feature{Env: env, log: log, kinds: map[string]motionKind{}, closers: map[string]Closed{}}
 	f.kinds[kindRules] = motionKind{decided: f.rulesDecided, fields: rulesField}
 	return f
 }

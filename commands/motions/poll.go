@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"maunium.net/go/mautrix/id"
+
 	"quorum/commands"
 	"quorum/commands/timespec"
 	"quorum/msg"
@@ -114,21 +116,50 @@ func (f *Feature) poll(ctx context.Context, r *commands.Request) error {
 	if !closes.After(now) {
 		return commands.Refusef("The poll would close %s, which has passed.", timespec.Human(closes, loc))
 	}
-	electorate, err := f.electorate(ctx, r.Room)
+	_, err = f.Ask(ctx, &r.Effects, Question{Room: r.Room, Creator: r.Sender, Text: question, Answers: answers, Multiple: multiple, ClosesAt: closes})
+	return err
+}
+
+// Question is a poll to ask the room: `!poll`'s, or another feature's (a
+// study session's times), which names its Kind and decides with the
+// function it gave OnClose when the poll closes. Payload is its own JSON.
+type Question struct {
+	Room     id.RoomID
+	Creator  id.UserID
+	Text     string
+	Answers  []string
+	Multiple int
+	ClosesAt time.Time
+	Kind     string
+	Payload  string
+}
+
+// Closed decides what a closed poll of another feature's kind decided,
+// from the votes of each answer ID (AnswerID), in the closing transaction.
+type Closed func(ctx context.Context, fx *commands.Effects, p *store.Poll, votes map[string]int) error
+
+// OnClose makes fn decide the polls of kind when they close.
+func (f *Feature) OnClose(kind string, fn Closed) { f.closers[kind] = fn }
+
+// Ask opens a poll: its notice, with the count, and the poll itself. The
+// electorate is the room's members now.
+func (f *Feature) Ask(ctx context.Context, fx *commands.Effects, q Question) (*store.Poll, error) {
+	electorate, err := f.electorate(ctx, q.Room)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p := &store.Poll{Room: r.Room, Creator: r.Sender, Question: question, Answers: answers, Multiple: multiple, CreatedAt: now, ClosesAt: closes}
-	if err := r.Store.Polls().Create(ctx, p, electorate); err != nil {
-		return err
+	p := &store.Poll{Room: q.Room, Creator: q.Creator, Question: q.Text, Answers: q.Answers, Multiple: q.Multiple,
+		CreatedAt: f.Clock.Now(), ClosesAt: q.ClosesAt, Kind: q.Kind, Payload: q.Payload}
+	if err := f.Store.Polls().Create(ctx, p, electorate); err != nil {
+		return nil, err
 	}
 	notice, err := f.questionNotice(ctx, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.Say(r.Room, notice)
-	r.Effects.Event(r.Room, f.questionPollStart(p))
-	return nil
+	fx.Say(q.Room, notice)
+	fx.Event(q.Room, f.questionPollStart(p))
+	return p, nil
 }
 
 // splitQuestion reads `<question> : <answer> | <answer> | …`.
@@ -164,8 +195,10 @@ func splitQuestion(r *commands.Request, text string) (string, []string, error) {
 	return question, answers, nil
 }
 
-// answerID is the ID of answer i (from 0) in the poll.
-func answerID(i int) string { return strconv.Itoa(i + 1) }
+// AnswerID is the ID of answer i (from 0) in a poll.
+func AnswerID(i int) string { return strconv.Itoa(i + 1) }
+
+func answerID(i int) string { return AnswerID(i) }
 
 // questionField is the content of quorum.poll.
 func questionField(p *store.Poll, votes map[string]int, voted, electorate int) map[string]any {
@@ -367,6 +400,13 @@ func (f *Feature) closeQuestion(ctx context.Context, fx *commands.Effects, p *st
 		},
 		Reference: &msg.Anchor{Kind: anchorQuestionPoll, Ref: p.ID},
 	})
+	if decide, ok := f.closers[p.Kind]; ok {
+		votes, _, err := f.Store.Polls().Count(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		return decide(ctx, fx, p, votes)
+	}
 	return nil
 }
 

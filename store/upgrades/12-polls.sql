@@ -30,6 +30,8 @@ CREATE TABLE polls (
 	created_at INTEGER NOT NULL,
 	closes_at  INTEGER NOT NULL,
 	closed_at  INTEGER NOT NULL DEFAULT 0,
+	kind       TEXT    NOT NULL DEFAULT 'question', -- or what another feature asked (study.time), decided by it at the close
+	payload    TEXT    NOT NULL DEFAULT '{}',       -- JSON owned by the feature of kind
 	UNIQUE (room_id, number)
 );
 CREATE INDEX polls_status ON polls (status, closes_at);
