@@ -280,3 +280,51 @@ func TestQuestionPollEndToEnd(t *testing.T) {
 		t.Errorf("%d answers recorded, want 4", acts)
 	}
 }
+
+// TestTimePollEndToEnd: a study session's time asked in a poll; two
+// members answer (one of them while the bot is down); at the decision time
+// the session is scheduled at the time both can come to, announced as any
+// session.
+func TestTimePollEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	clock := &testkit.Clock{}
+	b.Opts.Clock = clock
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben")
+	ana, ben := cs[0], cs[1]
+	botID := b.Client().UserID
+
+	ana.Say(r, "!study new Reading circle at friday 18:00 | saturday 11:00 --decide 1h")
+	findNotice(ana, r, botID, "When can you come to Reading circle?")
+	poll := ana.WaitFor(wait, "the time poll", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
+	})
+	parsed, _ := poll.Content.Parsed.(*event.PollStartEventContent)
+	if parsed == nil || len(parsed.PollStart.Answers) != 2 || parsed.PollStart.MaxSelections != 2 {
+		t.Fatalf("poll.start = %+v", poll.Content.Raw)
+	}
+	saturday := parsed.PollStart.Answers[1].GetText()
+	answer := func(c *testkit.Client, choice ...string) {
+		c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
+			Response:  event.PollResponse{Answers: choice},
+		})
+	}
+	answer(ana, "1", "2")
+	findNotice(ana, r, botID, "1 of 2 answered")
+	b.Stop()
+	answer(ben, "2")
+	time.Sleep(time.Second)
+	b.Start()
+	clock.Advance(time.Hour + time.Minute)
+	b.Wake()
+	ann := findNotice(ana, r, botID, "Study session #1: Reading circle")
+	if body := ann.Content.AsMessage().Body; !strings.Contains(body, "When: "+saturday) {
+		t.Errorf("the session was not scheduled at %s, the time both can come to:\n%s", saturday, body)
+	}
+	if n := len(ana.Notices(r, botID, "Study session #1: Reading circle")); n != 1 {
+		t.Errorf("announced %d times", n)
+	}
+}
