@@ -297,7 +297,7 @@ func TestTimePollEndToEnd(t *testing.T) {
 	botID := b.Client().UserID
 
 	ana.Say(r, "!study new Reading circle at friday 18:00 | saturday 11:00 --decide 1h")
-	findNotice(ana, r, botID, "When can you come to Reading circle?")
+	notice := findNotice(ana, r, botID, "When can you come to Reading circle?")
 	poll := ana.WaitFor(wait, "the time poll", func(evt *event.Event) bool {
 		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
 	})
@@ -313,7 +313,7 @@ func TestTimePollEndToEnd(t *testing.T) {
 		})
 	}
 	answer(ana, "1", "2")
-	findNotice(ana, r, botID, "1 of 2 answered")
+	ana.WaitFor(wait, "ana's answer counted", func(evt *event.Event) bool { return isEditOf(evt, notice.ID, "1 of 2 answered") })
 	b.Stop()
 	answer(ben, "2")
 	time.Sleep(time.Second)
