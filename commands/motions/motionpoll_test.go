@@ -3,6 +3,7 @@ package motions
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,106 @@ func TestSettleBeforeEarlyClose(t *testing.T) {
 	}
 	if got := status(t, h, 3); got != Carried {
 		t.Errorf("with settle 0s: %s", got)
+	}
+}
+
+// TestChannelsModel drives random acts through the rules, as the bot
+// delivers them: reactions (some not votes), poll answers (some empty or
+// unknown, which withdraw), `!vote`, redactions of any of them (some by
+// someone else, who cannot withdraw another's vote), redeliveries, and
+// acts arriving late with an older timestamp. After every step the
+// standing counters, the recount and an independent model agree.
+func TestChannelsModel(t *testing.T) {
+	voters := []id.UserID{Ana, Ben, Chi, Dan, "@eve:test"}
+	h := newPollHarness(t, voters...)
+	notice, poll := openPolled(t, h, "!motion Pay the rent")
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	type act struct {
+		voter     id.UserID
+		choice    string // yes, no, abstain, or "" (withdraws)
+		ts        time.Time
+		seq       int
+		event     id.EventID
+		withdrawn bool
+	}
+	var acts []*act
+	model := func() Tally {
+		var tl Tally
+		for _, v := range voters {
+			var best *act
+			for _, a := range acts {
+				if a.voter == v && !a.withdrawn && (best == nil || a.ts.After(best.ts) || a.ts.Equal(best.ts) && a.seq > best.seq) {
+					best = a
+				}
+			}
+			if best != nil {
+				tl.Add(Choice(best.choice), 1)
+			}
+		}
+		return tl
+	}
+	keys := map[string][]string{"yes": {"👍", "👍🏽"}, "no": {"👎"}, "abstain": {"🤷"}}
+	for step := range 600 {
+		h.Clock.Advance(time.Duration(rng.IntN(3)) * time.Millisecond) // equal timestamps too
+		at := h.Clock.Now()
+		if rng.IntN(8) == 0 {
+			at = at.Add(-time.Duration(rng.IntN(20)) * time.Millisecond) // a late delivery
+		}
+		voter := voters[rng.IntN(len(voters))]
+		choice := []string{"yes", "no", "abstain"}[rng.IntN(3)]
+		evt := h.NextEvent()
+		record := func(c string) {
+			acts = append(acts, &act{voter: voter, choice: c, ts: at, seq: step, event: evt})
+		}
+		var err error
+		switch r := rng.IntN(12); {
+		case r < 3: // a reaction
+			err = h.A.HandleReaction(ctx, commands.Reaction{Room: Room, Sender: voter, Event: evt, Target: notice.EventID, Key: keys[choice][rng.IntN(len(keys[choice]))], Time: at})
+			record(choice)
+		case r < 4: // a reaction that is no vote
+			err = h.A.HandleReaction(ctx, commands.Reaction{Room: Room, Sender: voter, Event: evt, Target: notice.EventID, Key: "🎉", Time: at})
+		case r < 7: // a poll answer
+			err = h.A.HandlePollResponse(ctx, commands.PollResponse{Room: Room, Sender: voter, Event: evt, Target: poll.EventID, Answers: []string{choice}, Time: at})
+			record(choice)
+		case r < 8: // an empty or unknown poll answer: withdraws
+			answers := [][]string{nil, {"maybe"}, {""}}[rng.IntN(3)]
+			err = h.A.HandlePollResponse(ctx, commands.PollResponse{Room: Room, Sender: voter, Event: evt, Target: poll.EventID, Answers: answers, Time: at})
+			record("")
+		case r < 9: // !vote
+			_, err = h.A.HandleMessage(ctx, commands.Message{Room: Room, Sender: voter, Event: evt, Time: at, Body: "!vote 1 " + choice})
+			record(choice)
+		case r < 11 && len(acts) > 0: // a redaction, by the voter or by someone else
+			a := acts[len(acts)-1-rng.IntN(min(len(acts), 6))]
+			by := a.voter
+			if rng.IntN(4) == 0 {
+				by = voters[rng.IntN(len(voters))]
+			}
+			if by == a.voter && !at.After(h.Clock.Now()) {
+				a.withdrawn = true
+			}
+			err = h.A.HandleRedaction(ctx, commands.Redaction{Room: Room, Sender: by, Event: evt, Redacts: a.event, Time: at})
+		default: // a redelivery of an earlier act
+			if len(acts) > 0 {
+				a := acts[rng.IntN(len(acts))]
+				err = h.A.HandlePollResponse(ctx, commands.PollResponse{Room: Room, Sender: a.voter, Event: a.event, Target: poll.EventID, Answers: []string{"yes"}, Time: at})
+			}
+		}
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		h.Drain()
+		m, _, err := h.Env.Store.Motions().ByNumber(ctx, Room, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, n, a, err := h.Env.Store.Votes().Recount(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := model()
+		if got := (Tally{m.Yes, m.No, m.Abstain}); got != want || (Tally{y, n, a}) != want || m.Status != "open" {
+			t.Fatalf("step %d: counters %+v, recount %d/%d/%d, model %+v, status %s", step, got, y, n, a, want, m.Status)
+		}
 	}
 }

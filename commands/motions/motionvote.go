@@ -487,6 +487,9 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 			return err
 		}
 		if fresh.ClosesAt.After(now) {
+			if fresh.SettlesAt.IsZero() || fresh.SettlesAt.After(now) {
+				return nil // someone withdrew since it was listed
+			}
 			return f.decide(ctx, fx, fresh, now, "everyone has voted")
 		}
 		return f.decide(ctx, fx, fresh, now, "deadline")
