@@ -93,7 +93,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 		return nil
 	}
 	content.RemoveReplyFallback()
-	body := strings.ToValidUTF8(commandText(content), "\uFFFD")
+	body := strings.ToValidUTF8(b.commandText(content), "\uFFFD")
 	if !b.asm.IsCommand(body) {
 		return nil
 	}

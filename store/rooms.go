@@ -92,3 +92,31 @@ func (r Rooms) SetSyncedUntil(ctx context.Context, room id.RoomID, at time.Time)
 	}
 	return nil
 }
+
+// Undescribed lists the rooms the bot is in, direct rooms aside, whose
+// published command descriptions are not those of hash.
+func (r Rooms) Undescribed(ctx context.Context, hash string) ([]id.RoomID, error) {
+	rows, err := r.db.Query(ctx, `SELECT room_id FROM rooms WHERE commands_hash != $1
+		AND room_id NOT IN (SELECT room_id FROM dm_rooms) ORDER BY room_id`, hash)
+	if err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []id.RoomID
+	for rows.Next() {
+		var room id.RoomID
+		if err := rows.Scan(&room); err != nil {
+			return nil, fmt.Errorf("list rooms: %w", err)
+		}
+		out = append(out, room)
+	}
+	return out, rows.Err()
+}
+
+// Described records that room has the command descriptions of hash.
+func (r Rooms) Described(ctx context.Context, room id.RoomID, hash string) error {
+	if _, err := r.db.Exec(ctx, "UPDATE rooms SET commands_hash=$2 WHERE room_id=$1", room, hash); err != nil {
+		return fmt.Errorf("record command descriptions: %w", err)
+	}
+	return nil
+}

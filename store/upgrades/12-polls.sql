@@ -1,4 +1,4 @@
--- v11 -> v12: Native polls beside reactions, a settle time before an early close, !poll
+-- v11 -> v12: Native polls, a settle time before an early close, !poll, command descriptions
 -- How a motion is voted is fixed when it is created (motions.ballot at the
 -- time): reactions says whether reactions on its notice are votes, poll
 -- whether it opened an MSC3381 poll whose answers are votes. `!vote` always
@@ -63,3 +63,7 @@ CREATE TABLE poll_notices (
 	user_id TEXT    NOT NULL,
 	PRIMARY KEY (poll_id, user_id)
 ) WITHOUT ROWID;
+
+-- The digest of the command descriptions (MSC4391) last published in each
+-- room, so that they are published again only when they change.
+ALTER TABLE rooms ADD COLUMN commands_hash TEXT NOT NULL DEFAULT '';
