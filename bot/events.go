@@ -173,6 +173,9 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 	if target == b.cli.UserID {
 		return b.onOwnMembership(ctx, evt, member.Membership)
 	}
+	if intruded, err := b.checkIntrusion(ctx, evt, target, member.Membership); err != nil || intruded {
+		return err
+	}
 	ok, err := b.fresh(ctx, evt)
 	if err != nil || !ok || evt.Mautrix.EventSource&event.SourceTimeline == 0 {
 		return err
@@ -182,17 +185,31 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 		if user, isDM, err := b.st.DMs().User(ctx, evt.RoomID); err != nil {
 			return err
 		} else if isDM && user == target {
-			// The member left their direct room: forget it (the next DM
-			// makes a new one) and leave too.
-			if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {
-				return err
-			}
-			_, err = b.cli.LeaveRoom(ctx, evt.RoomID)
-			return err
+			// The member left their direct room: leave too and forget it
+			// (the next DM makes a new one).
+			return b.leaveDM(ctx, user, evt.RoomID, false)
 		}
 		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, eventTime(evt))
 	}
 	return nil
+}
+
+// checkIntrusion reacts to anyone but the bot and the member joining, being
+// invited to, or knocking on a member's direct room, whether the sync brings
+// it in the timeline or in the room's state (after a gap): the bot leaves
+// the room and opens a new one (dm.go).
+func (b *Bot) checkIntrusion(ctx context.Context, evt *event.Event, target id.UserID, m event.Membership) (bool, error) {
+	if m != event.MembershipJoin && m != event.MembershipInvite && m != event.MembershipKnock {
+		return false, nil
+	}
+	if evt.Mautrix.EventSource&(event.SourceTimeline|event.SourceState) == 0 {
+		return false, nil
+	}
+	user, isDM, err := b.st.DMs().User(ctx, evt.RoomID)
+	if err != nil || !isDM || target == user {
+		return false, err
+	}
+	return true, b.onDMIntrusion(ctx, user, evt.RoomID)
 }
 
 func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership event.Membership) error {
