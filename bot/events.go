@@ -247,6 +247,11 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 		if evt.Mautrix.EventSource&(event.SourceTimeline|event.SourceLeave) == 0 {
 			return nil
 		}
+		if _, known, err := b.st.Rooms().JoinedAt(ctx, evt.RoomID); err != nil {
+			return err
+		} else if !known {
+			return nil // left on purpose, a direct room among them (dm.go): nothing to log or forget
+		}
 		b.logRoom(ctx, b.log.Info(), evt.RoomID).Msg("Left room")
 		if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {
 			return err

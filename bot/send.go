@@ -154,9 +154,10 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok boo
 // maxAttempts); it reports whether the entry was given up.
 func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) bool {
 	if errors.Is(err, errOriginalMissing) {
-		// The original was queued before the edit: if nothing older is
-		// left, it was given up and will never have an event.
-		if older, qerr := b.st.Outbox().QueuedBefore(ctx, o.ID); qerr == nil && !older {
+		// The original was queued before the edit, for the same room: if
+		// nothing older is left there, it was given up and will never have
+		// an event.
+		if older, qerr := b.st.Outbox().QueuedBefore(ctx, o.ID, b.sameRoom(ctx, o)...); qerr == nil && !older {
 			err = fmt.Errorf("%w: %w", errCannotSucceed, err)
 		}
 	}
@@ -180,6 +181,20 @@ func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) b
 		b.log.Error().Err(err).Msg("Could not record a send failure")
 	}
 	return false
+}
+
+// sameRoom lists the destinations whose entries go to the room o goes to:
+// its own, and for a direct room both its ID and its member.
+func (b *Bot) sameRoom(ctx context.Context, o *store.Outgoing) []store.Destination {
+	dests := []store.Destination{o.Destination()}
+	if o.DMUser != "" {
+		if room, ok, err := b.st.DMs().Room(ctx, o.DMUser); err == nil && ok {
+			dests = append(dests, store.Destination{Room: room})
+		}
+	} else if user, ok, err := b.st.DMs().User(ctx, o.Room); err == nil && ok {
+		dests = append(dests, store.Destination{DMUser: user})
+	}
+	return dests
 }
 
 // giveUp drops an entry that will not be sent, and counts it.

@@ -141,15 +141,21 @@ func (o Outbox) Next(ctx context.Context, d Destination) (*Outgoing, bool, error
 	return out, true, nil
 }
 
-// QueuedBefore says whether any entry, for any destination, was queued
-// before the entry outID.
-func (o Outbox) QueuedBefore(ctx context.Context, outID int64) (bool, error) {
-	var before bool
-	err := o.db.QueryRow(ctx, "SELECT EXISTS(SELECT 1 FROM outbox WHERE id<$1)", outID).Scan(&before)
-	if err != nil {
-		return false, fmt.Errorf("read outbox: %w", err)
+// QueuedBefore says whether an entry for one of dests was queued before
+// the entry outID.
+func (o Outbox) QueuedBefore(ctx context.Context, outID int64, dests ...Destination) (bool, error) {
+	for _, d := range dests {
+		var before bool
+		err := o.db.QueryRow(ctx, "SELECT EXISTS(SELECT 1 FROM outbox WHERE room_id=$1 AND dm_user=$2 AND id<$3)",
+			d.Room, d.DMUser, outID).Scan(&before)
+		if err != nil {
+			return false, fmt.Errorf("read outbox: %w", err)
+		}
+		if before {
+			return true, nil
+		}
 	}
-	return before, nil
+	return false, nil
 }
 
 // ForRoom lists the entries queued for room, oldest first.
