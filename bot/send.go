@@ -26,9 +26,9 @@ import (
 //     homeserver refuses for its size, one whose payload does not open, one
 //     that cannot be decoded, an edit whose original was dropped (nothing
 //     queued before it is left to send the original);
-//   - one the homeserver refuses (4xx other than rate limiting: the bot was
-//     kicked, banned or left; the room is not encrypted) after maxAttempts
-//     failures;
+//   - one the homeserver refuses (4xx other than rate limiting) at once if
+//     the bot is not in the room (it was kicked or banned, or left), else
+//     after maxAttempts failures (the room is not encrypted, say);
 //   - one that fails otherwise (the homeserver unreachable, 5xx, rate
 //     limited) after maxAttempts failures once it has waited maxQueueAge:
 //     an outage of a day or two loses nothing, and what is sent after it
@@ -166,6 +166,8 @@ func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) b
 	switch {
 	case tooLarge(err) || errors.Is(err, errCannotSucceed) || errors.Is(err, store.ErrUnreadable):
 		why = "it can never be sent"
+	case permanent(err) && o.DMUser == "" && !b.inRoom(ctx, o.Room):
+		why = "the bot is not in the room"
 	case permanent(err) && attempts >= maxAttempts:
 		why = "the homeserver keeps refusing it"
 	case !permanent(err) && attempts >= maxAttempts && b.clock.Now().Sub(o.Queued) > maxQueueAge:
@@ -181,6 +183,15 @@ func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) b
 		b.log.Error().Err(err).Msg("Could not record a send failure")
 	}
 	return false
+}
+
+// inRoom says whether the bot is in room, as far as its database and the
+// sync know: not after it left or was kicked or banned.
+func (b *Bot) inRoom(ctx context.Context, room id.RoomID) bool {
+	if _, known, err := b.st.Rooms().JoinedAt(ctx, room); err != nil || known {
+		return true
+	}
+	return b.cli.StateStore.IsInRoom(ctx, room, b.cli.UserID)
 }
 
 // sameRoom lists the destinations whose entries go to the room o goes to:
