@@ -67,6 +67,9 @@ type Bot struct {
 	awaiting sync.Map
 	// givenUp counts the outbox entries given up on (send.go).
 	givenUp atomic.Int64
+	// dmLocks holds a mutex per member, taken by what touches their direct
+	// room (send.go, dm.go).
+	dmLocks sync.Map
 	// stop is closed when Run's context is done.
 	stop <-chan struct{}
 }

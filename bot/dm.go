@@ -373,6 +373,10 @@ func (b *Bot) readdress(ctx context.Context, user id.UserID, room id.RoomID) err
 // or being invited into a direct room: leave it, and open a new one at once
 // (an outbox entry), where the member is told why.
 func (b *Bot) onDMIntrusion(ctx context.Context, user id.UserID, room id.RoomID) error {
+	defer b.lockDM(user)()
+	if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != room {
+		return err // left already, by the sender
+	}
 	if err := b.leaveDM(ctx, user, room, true); err != nil {
 		return err
 	}

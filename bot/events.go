@@ -187,6 +187,10 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 		} else if isDM && user == target {
 			// The member left their direct room: leave too and forget it
 			// (the next DM makes a new one).
+			defer b.lockDM(user)()
+			if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != evt.RoomID {
+				return err
+			}
 			return b.leaveDM(ctx, user, evt.RoomID, false)
 		}
 		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, eventTime(evt))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -83,10 +84,14 @@ func (b *Bot) sendLoop(ctx context.Context) {
 }
 
 // sendPending sends what is queued, each destination's entries in order
-// until one fails, and reports whether anything failed. It goes round until
-// a round sends nothing more (what was sent may have queued more, or moved
-// entries to another destination).
+// until one fails, and reports whether anything failed. Destinations are
+// served side by side (a few at a time), so that one whose requests are
+// slow (a direct room for a member whose server does not answer) does not
+// keep the others waiting either. It goes round until a round sends nothing
+// more (what was sent may have queued more, or moved entries to another
+// destination).
 func (b *Bot) sendPending(ctx context.Context) bool {
+	var mu sync.Mutex
 	blocked := map[store.Destination]bool{}
 	for ctx.Err() == nil {
 		dests, err := b.st.Outbox().Destinations(ctx)
@@ -95,29 +100,45 @@ func (b *Bot) sendPending(ctx context.Context) bool {
 			return true
 		}
 		progress := false
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, sendWorkers)
 		for _, d := range dests {
 			if blocked[d] {
 				continue
 			}
-			sent, ok := b.sendTo(ctx, d)
-			progress = progress || sent
-			if !ok {
-				blocked[d] = true
-			}
-			if ctx.Err() != nil {
-				return true
-			}
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				sent, ok := b.sendTo(ctx, d)
+				mu.Lock()
+				defer mu.Unlock()
+				progress = progress || sent
+				if !ok {
+					blocked[d] = true
+				}
+			}()
 		}
-		if !progress {
+		wg.Wait()
+		if !progress || ctx.Err() != nil {
 			break
 		}
 	}
-	return len(blocked) > 0
+	return len(blocked) > 0 || ctx.Err() != nil
 }
+
+// sendWorkers is how many destinations are served at once.
+const sendWorkers = 4
+
+// maxReplacements bounds how often one entry's direct room is replaced in a
+// row before the entry waits for the next round (someone who gets into every
+// new room at once).
+const maxReplacements = 3
 
 // sendTo sends d's entries in order. It reports whether it did anything
 // (sent, gave up on or moved an entry) and whether d is empty now.
 func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok bool) {
+	replaced := 0
 	for ctx.Err() == nil {
 		o, found, err := b.st.Outbox().Next(ctx, d)
 		if err != nil {
@@ -127,27 +148,65 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok boo
 		if !found {
 			return progress, true
 		}
-		err = b.deliver(ctx, o)
-		switch {
-		case err == nil:
-			// The homeserver has the event: record that even if the bot
-			// is stopping, or it would be sent again.
-			if err := b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID); err != nil {
-				b.log.Error().Err(err).Msg("Could not remove a sent message from the outbox")
-				return progress, false
-			}
-		case errors.Is(err, errDMReplaced):
-			// Moved to the member's new direct room: another destination.
-		case ctx.Err() != nil:
+		moved, sent, err := b.sendOne(ctx, o)
+		if err != nil {
+			b.log.Error().Err(err).Msg("Could not update the outbox")
 			return progress, false
-		default:
-			if !b.recordFailure(ctx, o, err) {
+		}
+		if moved {
+			if replaced++; replaced > maxReplacements {
 				return progress, false
 			}
+		} else if !sent {
+			return progress, false
 		}
 		progress = true
 	}
 	return progress, false
+}
+
+// sendOne delivers o and records the outcome. It reports whether o was
+// moved to another destination (its direct room was replaced) and whether
+// it is done with (sent or given up). What touches a member's direct room
+// is done under that member's lock (lockDM), and o is read again under it:
+// the sync may have moved it meanwhile.
+func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool, err error) {
+	member := o.DMUser
+	if member == "" {
+		if member, _, err = b.st.DMs().User(ctx, o.Room); err != nil {
+			return false, false, err
+		}
+	}
+	if member != "" {
+		defer b.lockDM(member)()
+		again, found, err := b.st.Outbox().Get(ctx, o.ID)
+		if err != nil {
+			return false, false, err
+		}
+		if !found || again.Destination() != o.Destination() {
+			return true, false, nil
+		}
+		o = again
+	}
+	err = b.deliver(ctx, o)
+	switch {
+	case err == nil:
+		// The homeserver has the event: record that even if the bot is
+		// stopping, or it would be sent again.
+		return false, true, b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID)
+	case errors.Is(err, errDMReplaced):
+		return true, false, nil
+	case ctx.Err() != nil:
+		return false, false, nil
+	}
+	return false, b.recordFailure(ctx, o, err), nil
+}
+
+// lockDM takes the lock of user's direct room and returns its unlock.
+func (b *Bot) lockDM(user id.UserID) func() {
+	mu, _ := b.dmLocks.LoadOrStore(user, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
 }
 
 // recordFailure notes a failed attempt, or gives the entry up (see
