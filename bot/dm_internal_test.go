@@ -1,8 +1,15 @@
 package bot
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
@@ -32,6 +39,33 @@ func TestDMVerdict(t *testing.T) {
 	} {
 		if got := dmVerdict(bot, ana, tc.members); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSafeError: errors about a direct room are described without quoting
+// them (a request's URL names the room).
+func TestSafeError(t *testing.T) {
+	urlErr := &url.Error{Op: "Put", URL: "http://hs/_matrix/client/v3/rooms/!secret:hs/send/x", Err: errors.New("connection refused")}
+	forbidden := mautrix.HTTPError{
+		Request:   &http.Request{Method: "PUT", URL: &url.URL{Path: "/_matrix/client/v3/rooms/!secret:hs/send"}},
+		Response:  &http.Response{StatusCode: 403},
+		RespError: &mautrix.RespError{ErrCode: "M_FORBIDDEN", Err: "user !secret:hs"},
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{urlErr, "request failed"},
+		{fmt.Errorf("create: %w", urlErr), "request failed"},
+		{fmt.Errorf("leave: %w", forbidden), "HTTP 403 M_FORBIDDEN"},
+		{fmt.Errorf("%w: decode queued message: bad !secret:hs", errCannotSucceed), errCannotSucceed.Error()},
+		{fmt.Errorf("%w (poll 3)", errOriginalMissing), errOriginalMissing.Error()},
+		{context.Canceled, "canceled"},
+	} {
+		got := safeError(tc.err)
+		if got != tc.want || strings.Contains(got, "secret") {
+			t.Errorf("safeError(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

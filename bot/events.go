@@ -191,7 +191,13 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 			if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != evt.RoomID {
 				return err
 			}
-			return b.leaveDM(ctx, user, evt.RoomID, false)
+			if err := b.leaveDM(ctx, user, evt.RoomID, false); err != nil {
+				if storageProblem(err) != "" {
+					return err // the event comes again (storage.go)
+				}
+				return fmt.Errorf("leave a direct room the member left: %s", safeError(err))
+			}
+			return nil
 		}
 		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, eventTime(evt))
 	}
@@ -213,7 +219,13 @@ func (b *Bot) checkIntrusion(ctx context.Context, evt *event.Event, target id.Us
 	if err != nil || !isDM || target == user {
 		return false, err
 	}
-	return true, b.onDMIntrusion(ctx, user, evt.RoomID)
+	if err := b.onDMIntrusion(ctx, user, evt.RoomID); err != nil {
+		if storageProblem(err) != "" {
+			return true, err // the event comes again (storage.go)
+		}
+		return true, fmt.Errorf("leave a direct room someone else got into: %s", safeError(err))
+	}
+	return true, nil
 }
 
 func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership event.Membership) error {

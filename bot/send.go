@@ -300,16 +300,27 @@ func (b *Bot) failureText(ctx context.Context, o *store.Outgoing, err error) str
 	if !direct {
 		return err.Error()
 	}
+	return safeError(err)
+}
+
+// safeError describes err without quoting it: mautrix's errors may quote a
+// request's URL, which names a room (a direct room, say).
+func safeError(err error) string {
 	var httpErr mautrix.HTTPError
-	switch {
-	case errors.As(err, &httpErr) && httpErr.Response != nil:
+	if errors.As(err, &httpErr) && httpErr.Response != nil {
 		code := httpErr.Response.StatusCode
 		if httpErr.RespError != nil {
 			return fmt.Sprintf("HTTP %d %s", code, httpErr.RespError.ErrCode)
 		}
 		return fmt.Sprintf("HTTP %d", code)
-	case errors.Is(err, errCannotSucceed), errors.Is(err, errOriginalMissing), errors.Is(err, store.ErrUnreadable), errors.Is(err, errNotEncrypted):
-		return err.Error() // fixed texts
+	}
+	for _, known := range []error{errCannotSucceed, errOriginalMissing, store.ErrUnreadable, errNotEncrypted, errDMReplaced} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "canceled"
 	}
 	return "request failed"
 }
