@@ -103,7 +103,10 @@ func (b *Bot) sendPending(ctx context.Context) bool {
 		var wg sync.WaitGroup
 		slots := make(chan struct{}, sendWorkers)
 		for _, d := range dests {
-			if blocked[d] {
+			mu.Lock()
+			skip := blocked[d]
+			mu.Unlock()
+			if skip {
 				continue
 			}
 			slots <- struct{}{}
