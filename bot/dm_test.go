@@ -24,8 +24,8 @@ import (
 //     to a new direct room, after a word on why.
 //   - Someone invited into the member's direct room later (the sync brings
 //     the invite) makes the bot leave it at once and open a new one, where
-//     the member votes and gets the receipt; the newcomer gets nothing
-//     from the bot, in that room or any other.
+//     the member votes, gets the receipt and the next ballot; the newcomer
+//     gets nothing from the bot, in that room or any other.
 func TestDMKeptToTwo(t *testing.T) {
 	t.Parallel()
 	s := testkit.StartHomeserver(t)
@@ -108,6 +108,14 @@ func TestDMKeptToTwo(t *testing.T) {
 	receipt := ana.WaitReply(fresh, vote, wait)
 	if !strings.Contains(receipt.Content.AsMessage().Body, "receipt code is") {
 		t.Fatalf("no receipt: %q", receipt.Content.AsMessage().Body)
+	}
+	// The next ballot comes there too.
+	ana.Say(r, "!motion --secret --closes 1h Picket on Monday")
+	next := ana.WaitFor(wait, "ana's second ballot", func(evt *event.Event) bool {
+		return testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: motion #2")
+	})
+	if next.RoomID != fresh {
+		t.Error("the second ballot went to another room than ana's new direct room")
 	}
 	// Let anything else go out, then look at what eve has.
 	ana.Ask(r, "!help")
