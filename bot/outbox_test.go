@@ -97,6 +97,9 @@ func TestOutboxCannotBlock(t *testing.T) {
 	if retries < 3 {
 		t.Errorf("the direct message was tried %d times, want 3 or more", retries)
 	}
+	if !strings.Contains(b.Log.String(), "Found a direct room whose creation had not finished") {
+		t.Error("no retry found the direct room made by the failed creation")
+	}
 	if got := rooms(); got != before+1 {
 		t.Errorf("the bot is in %d rooms, %d before: want one more (one direct room however many retries)", got, before)
 	}
