@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -373,6 +374,7 @@ func (b *Bot) readdress(ctx context.Context, user id.UserID, room id.RoomID) err
 // or being invited into a direct room: leave it, and open a new one at once
 // (an outbox entry), where the member is told why.
 func (b *Bot) onDMIntrusion(ctx context.Context, user id.UserID, room id.RoomID) error {
+	ctx = b.quiet(ctx)
 	defer b.lockDM(user)()
 	if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != room {
 		return err // left already, by the sender
@@ -402,6 +404,14 @@ func (b *Bot) keyHolders(ctx context.Context, sess id.SessionID) ([]id.UserID, e
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// quiet keeps mautrix from logging the requests made with ctx: it logs a
+// failed request (the homeserver unreachable, say) with its URL, which
+// names the room, a direct room here. The bot logs those failures itself,
+// without the room (safeError).
+func (b *Bot) quiet(ctx context.Context) context.Context {
+	return b.cli.Log.Level(zerolog.FatalLevel).WithContext(ctx)
 }
 
 func isStatus(err error, code int) bool {

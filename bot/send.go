@@ -181,6 +181,7 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		}
 	}
 	if member != "" {
+		ctx = b.quiet(ctx)
 		defer b.lockDM(member)()
 		again, found, err := b.st.Outbox().Get(ctx, o.ID)
 		if err != nil {
