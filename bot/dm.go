@@ -45,10 +45,14 @@ type dmMarkerContent struct {
 	Token string `json:"token"`
 }
 
-// dmExplanation is what the member is told in a new direct room when the
-// previous one was left because someone else got in.
-const dmExplanation = "I left our previous private chat because someone else was invited into it or joined it, " +
-	"and what I send you (ballots, receipts, reminders) is for you alone. We continue here."
+// dmExplanations are what the member is told in a new direct room about
+// why the previous one was left.
+var dmExplanations = map[store.DMReplaced]string{
+	store.DMIntruded: "I left our previous private chat because someone else was invited into it or joined it, " +
+		"and what I send you (ballots, receipts, reminders) is for you alone. We continue here.",
+	store.DMMoved: "I moved our private chat to this room, where only I can invite anyone, " +
+		"so that what I send you (ballots, receipts, reminders) stays between us. We continue here.",
+}
 
 // kindOpenDM is an outbox entry that only makes sure the member has a
 // direct room (and is told why the last one was left): queued when a
@@ -257,18 +261,35 @@ func (b *Bot) privateDM(ctx context.Context, user id.UserID, outID int64) (id.Ro
 			}
 			fallthrough
 		case dmPrivate:
-			return room, b.explain(ctx, user, room, outID)
+			if !b.memberCanInvite(ctx, user, room) {
+				return room, b.explain(ctx, user, room, outID)
+			}
+			if err := b.leaveDM(ctx, user, room, store.DMMoved); err != nil {
+				return "", err
+			}
 		case dmIntruded:
-			if err := b.leaveDM(ctx, user, room, true); err != nil {
+			if err := b.leaveDM(ctx, user, room, store.DMIntruded); err != nil {
 				return "", err
 			}
 		case dmAbandoned:
-			if err := b.leaveDM(ctx, user, room, false); err != nil {
+			if err := b.leaveDM(ctx, user, room, store.DMNotReplaced); err != nil {
 				return "", err
 			}
 		}
 	}
 	return "", errors.New("direct room replaced three times in a row")
+}
+
+// memberCanInvite says whether user has the power to invite in room, as in
+// the direct rooms made before they were kept to two (the
+// trusted_private_chat preset gave the member 100). The state store's power
+// levels are enough here: the members are checked before each send anyway.
+func (b *Bot) memberCanInvite(ctx context.Context, user id.UserID, room id.RoomID) bool {
+	pl, err := b.cli.StateStore.GetPowerLevels(ctx, room)
+	if err != nil || pl == nil {
+		return false
+	}
+	return pl.GetUserLevel(user) >= pl.Invite()
 }
 
 // checkRoom makes sure a direct room, addressed by its ID (a reply to a
@@ -279,13 +300,15 @@ func (b *Bot) checkRoom(ctx context.Context, user id.UserID, room id.RoomID, out
 	if err != nil {
 		return err
 	}
-	switch state {
-	case dmPrivate:
+	switch {
+	case state == dmPrivate && !b.memberCanInvite(ctx, user, room):
 		return b.explain(ctx, user, room, outID)
-	case dmIntruded:
-		err = b.leaveDM(ctx, user, room, true)
+	case state == dmPrivate:
+		err = b.leaveDM(ctx, user, room, store.DMMoved)
+	case state == dmIntruded:
+		err = b.leaveDM(ctx, user, room, store.DMIntruded)
 	default:
-		err = b.leaveDM(ctx, user, room, false)
+		err = b.leaveDM(ctx, user, room, store.DMNotReplaced)
 	}
 	if err != nil {
 		return err
@@ -295,32 +318,36 @@ func (b *Bot) checkRoom(ctx context.Context, user id.UserID, room id.RoomID, out
 
 // explain tells user, once, why their previous direct room was left.
 func (b *Bot) explain(ctx context.Context, user id.UserID, room id.RoomID, outID int64) error {
-	_, owed, err := b.st.DMs().Pending(ctx, user)
-	if err != nil || !owed {
+	_, why, err := b.st.DMs().Pending(ctx, user)
+	if err != nil || dmExplanations[why] == "" {
 		return err
 	}
 	txnID := fmt.Sprintf("quorum.%s.explain.%d", b.st.ID, outID)
-	if err := b.sendMessage(ctx, room, user, msg.F("%s", dmExplanation), txnID); err != nil {
+	if err := b.sendMessage(ctx, room, user, msg.F("%s", dmExplanations[why]), txnID); err != nil {
 		return err
 	}
 	return b.st.DMs().Explained(context.WithoutCancel(ctx), user)
 }
 
-// leaveDM leaves user's direct room for good: after someone else got in
-// (intruded: the member is told why in the next room), or when it no longer
-// serves (the member left it). What was queued for the room goes to the
-// member's next direct room instead.
-func (b *Bot) leaveDM(ctx context.Context, user id.UserID, room id.RoomID, intruded bool) error {
-	if intruded {
+// leaveDM leaves user's direct room for good: after someone else got in,
+// or because it lets the member invite (the member is told why in the next
+// room), or when it no longer serves (the member left it: why is
+// DMNotReplaced). What was queued for the room goes to the member's next
+// direct room instead.
+func (b *Bot) leaveDM(ctx context.Context, user id.UserID, room id.RoomID, why store.DMReplaced) error {
+	switch why {
+	case store.DMIntruded:
 		b.log.Warn().Msg("Someone else was let into a member's direct room; leaving it and opening a new one")
+	case store.DMMoved:
+		b.log.Info().Msg("Moving a member's direct room made before members were kept from inviting")
 	}
 	_, err := b.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: "This chat is for one member and the bot only."})
 	if err != nil && !isStatus(err, http.StatusForbidden) && !isStatus(err, http.StatusNotFound) {
 		return fmt.Errorf("leave: %w", err)
 	}
 	return b.st.Tx(ctx, func(ctx context.Context) error {
-		if intruded {
-			err = b.st.DMs().Replaced(ctx, user, room)
+		if why != store.DMNotReplaced {
+			err = b.st.DMs().Replaced(ctx, user, room, why)
 		} else {
 			err = b.st.DMs().Forget(ctx, room)
 		}
@@ -379,7 +406,7 @@ func (b *Bot) onDMIntrusion(ctx context.Context, user id.UserID, room id.RoomID)
 	if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != room {
 		return err // left already, by the sender
 	}
-	if err := b.leaveDM(ctx, user, room, true); err != nil {
+	if err := b.leaveDM(ctx, user, room, store.DMIntruded); err != nil {
 		return err
 	}
 	_, err := b.st.Outbox().Add(ctx, store.Outgoing{DMUser: user, Kind: kindOpenDM, Payload: json.RawMessage("{}")}, b.clock.Now())

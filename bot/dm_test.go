@@ -26,6 +26,8 @@ import (
 //     the invite) makes the bot leave it at once and open a new one, where
 //     the member votes, gets the receipt and the next ballot; the newcomer
 //     gets nothing from the bot, in that room or any other.
+//   - A direct room made the old way (the member can invite), with no one
+//     else in it, is left for a new one at the next message, with a note.
 func TestDMKeptToTwo(t *testing.T) {
 	t.Parallel()
 	s := testkit.StartHomeserver(t)
@@ -117,6 +119,24 @@ func TestDMKeptToTwo(t *testing.T) {
 	if next.RoomID != fresh {
 		t.Error("the second ballot went to another room than ana's new direct room")
 	}
+	// A direct room made the old way, with no one else in it but where
+	// ana can invite, is moved from at the next message, with a word.
+	third := ana.CreateRoom(false, botID)
+	ana.WaitJoined(third, botID, wait)
+	if err := b.SetDM(ana.UserID, third); err != nil {
+		t.Fatal(err)
+	}
+	cs[1].Say(r, "!motion --secret --closes 1h Ballot on the dues")
+	moved := ana.WaitFor(wait, "ana's third ballot", func(evt *event.Event) bool {
+		return testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: motion #3")
+	})
+	if moved.RoomID == third || moved.RoomID == fresh {
+		t.Error("the third ballot went to a room where ana can invite")
+	}
+	ana.WaitFor(wait, "the note on the move", func(evt *event.Event) bool {
+		return testkit.IsNotice(evt, moved.RoomID, botID, "I moved our private chat to this room")
+	})
+	waitLeft(ana, third, botID)
 	// Let anything else go out, then look at what eve has.
 	ana.Ask(r, "!help")
 	time.Sleep(time.Second)
@@ -128,7 +148,7 @@ func TestDMKeptToTwo(t *testing.T) {
 	if n := b.GivenUp(); n != 0 {
 		t.Errorf("%d queued messages given up", n)
 	}
-	for _, room := range []id.RoomID{dm, fresh} {
+	for _, room := range []id.RoomID{dm, fresh, moved.RoomID} {
 		if strings.Contains(b.Log.String(), room.String()) {
 			t.Errorf("the log names a direct room")
 		}

@@ -191,7 +191,7 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 			if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != evt.RoomID {
 				return err
 			}
-			if err := b.leaveDM(b.quiet(ctx), user, evt.RoomID, false); err != nil {
+			if err := b.leaveDM(b.quiet(ctx), user, evt.RoomID, store.DMNotReplaced); err != nil {
 				if storageProblem(err) != "" {
 					return err // the event comes again (storage.go)
 				}

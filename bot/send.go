@@ -609,7 +609,7 @@ func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, conte
 		if u != b.cli.UserID && u != private {
 			// Not sent: the message's key went to someone else, whose
 			// join the checks before missed. The room is left.
-			if err := b.leaveDM(ctx, private, room, true); err != nil {
+			if err := b.leaveDM(ctx, private, room, store.DMIntruded); err != nil {
 				return nil, err
 			}
 			return nil, errDMReplaced

@@ -66,17 +66,27 @@ func (d DMs) Forget(ctx context.Context, room id.RoomID) error {
 	return nil
 }
 
+// DMReplaced says why a member's previous direct room was left, which they
+// are told in the next one.
+type DMReplaced int
+
+const (
+	DMNotReplaced DMReplaced = iota // nothing to tell
+	DMIntruded                      // someone else got in
+	DMMoved                         // it let the member invite (made before direct rooms were kept to two)
+)
+
 // Pending says what is left to do about user's direct room: token is the
-// marker of a creation begun ("" if none), explain whether the member is
-// still to be told why their previous direct room was left.
-func (d DMs) Pending(ctx context.Context, user id.UserID) (token string, explain bool, err error) {
-	err = d.db.QueryRow(ctx, "SELECT token, explain FROM dm_pending WHERE user_id=$1", user).Scan(&token, &explain)
+// marker of a creation begun ("" if none), why what the member is still to
+// be told about their previous direct room.
+func (d DMs) Pending(ctx context.Context, user id.UserID) (token string, why DMReplaced, err error) {
+	err = d.db.QueryRow(ctx, "SELECT token, explain FROM dm_pending WHERE user_id=$1", user).Scan(&token, &why)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return "", DMNotReplaced, nil
 	} else if err != nil {
-		return "", false, fmt.Errorf("read pending direct room: %w", err)
+		return "", DMNotReplaced, fmt.Errorf("read pending direct room: %w", err)
 	}
-	return token, explain, nil
+	return token, why, nil
 }
 
 // Creating records that a direct room with user is about to be created with
@@ -107,15 +117,15 @@ func (d DMs) Created(ctx context.Context, user id.UserID, room id.RoomID) error 
 }
 
 // Replaced forgets room as user's direct room (the bot has left it) and
-// notes that the member is to be told why in the next one.
-func (d DMs) Replaced(ctx context.Context, user id.UserID, room id.RoomID) error {
+// notes what the member is to be told why in the next one.
+func (d DMs) Replaced(ctx context.Context, user id.UserID, room id.RoomID, why DMReplaced) error {
 	return d.db.DoTxn(ctx, nil, func(ctx context.Context) error {
 		if err := d.Forget(ctx, room); err != nil {
 			return err
 		}
 		_, err := d.db.Exec(ctx, `
-			INSERT INTO dm_pending (user_id, explain) VALUES ($1, 1)
-			ON CONFLICT (user_id) DO UPDATE SET explain=1`, user)
+			INSERT INTO dm_pending (user_id, explain) VALUES ($1, $2)
+			ON CONFLICT (user_id) DO UPDATE SET explain=excluded.explain`, user, why)
 		if err != nil {
 			return fmt.Errorf("forget direct room: %w", err)
 		}

@@ -180,44 +180,48 @@ func TestOutboxDestinations(t *testing.T) {
 func TestDMPending(t *testing.T) {
 	st, ctx := open(t), context.Background()
 	dms := st.DMs()
-	check := func(what string, wantToken string, wantExplain bool) {
+	check := func(what string, wantToken string, wantExplain DMReplaced) {
 		t.Helper()
 		token, explain, err := dms.Pending(ctx, "@ana:x")
 		if err != nil || token != wantToken || explain != wantExplain {
 			t.Errorf("%s: pending %q %v (%v), want %q %v", what, token, explain, err, wantToken, wantExplain)
 		}
 	}
-	check("at first", "", false)
+	check("at first", "", DMNotReplaced)
 	if err := dms.Creating(ctx, "@ana:x", "T1"); err != nil {
 		t.Fatal(err)
 	}
-	check("creating", "T1", false)
+	check("creating", "T1", DMNotReplaced)
 	if err := dms.Created(ctx, "@ana:x", "!one"); err != nil {
 		t.Fatal(err)
 	}
-	check("created", "", false)
+	check("created", "", DMNotReplaced)
 	if room, ok, _ := dms.Room(ctx, "@ana:x"); !ok || room != "!one" {
 		t.Errorf("room %s %v", room, ok)
 	}
-	if err := dms.Replaced(ctx, "@ana:x", "!one"); err != nil {
+	if err := dms.Replaced(ctx, "@ana:x", "!one", DMMoved); err != nil {
 		t.Fatal(err)
 	}
-	check("replaced", "", true)
+	check("replaced", "", DMMoved)
 	if _, ok, _ := dms.Room(ctx, "@ana:x"); ok {
 		t.Error("the replaced room is still the direct room")
 	}
 	if err := dms.Creating(ctx, "@ana:x", "T2"); err != nil {
 		t.Fatal(err)
 	}
-	check("creating again", "T2", true)
+	check("creating again", "T2", DMMoved)
 	if err := dms.Created(ctx, "@ana:x", "!two"); err != nil {
 		t.Fatal(err)
 	}
-	check("created again", "", true)
+	check("created again", "", DMMoved)
+	if err := dms.Replaced(ctx, "@ana:x", "!none", DMIntruded); err != nil {
+		t.Fatal(err)
+	}
+	check("replaced again before told", "", DMIntruded)
 	if err := dms.Explained(ctx, "@ana:x"); err != nil {
 		t.Fatal(err)
 	}
-	check("explained", "", false)
+	check("explained", "", DMNotReplaced)
 	rooms, err := dms.Rooms(ctx)
 	if err != nil || len(rooms) != 1 || !rooms["!two"] {
 		t.Errorf("rooms %v %v", rooms, err)

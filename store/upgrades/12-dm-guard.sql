@@ -4,8 +4,9 @@
 -- the new room's state (quorum.dm) before the room exists, so that a
 -- creation whose answer was lost, or that failed after the room was made,
 -- is found again among the bot's rooms instead of made twice; it is '' once
--- the room is known. explain is 1 until the member was told, in the new
--- room, why the old one was left.
+-- the room is known. explain is why the old one was left (1: someone else
+-- got in; 2: it let the member invite, made before direct rooms were kept
+-- to two) until the member was told so in the new room, then 0.
 CREATE TABLE dm_pending (
 	user_id TEXT PRIMARY KEY,
 	token   TEXT NOT NULL DEFAULT '',
