@@ -30,7 +30,9 @@ import (
 //     else (a join the sync brought in between);
 //   - a join or invite of anyone else, seen in the sync, or found by those
 //     checks, makes the bot leave the room for good, move what was queued
-//     there to a new direct room, and tell the member there why.
+//     there to a new direct room, and tell the member there why; so does,
+//     at the next message, a room made before all this (the
+//     trusted_private_chat preset gave the member the power to invite).
 //
 // A homeserver admin can still put someone in the room (nothing in Matrix
 // stops them): what the bot sends after that goes to a new room instead.
