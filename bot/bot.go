@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -64,6 +65,11 @@ type Bot struct {
 	// awaiting holds the IDs of events noted as awaiting their key
 	// (latekeys.go), so that only those are looked up to be forgotten.
 	awaiting sync.Map
+	// givenUp counts the outbox entries given up on (send.go).
+	givenUp atomic.Int64
+	// dmLocks holds a mutex per member, taken by what touches their direct
+	// room (send.go, dm.go).
+	dmLocks sync.Map
 	// stop is closed when Run's context is done.
 	stop <-chan struct{}
 }

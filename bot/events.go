@@ -173,6 +173,9 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 	if target == b.cli.UserID {
 		return b.onOwnMembership(ctx, evt, member.Membership)
 	}
+	if intruded, err := b.checkIntrusion(ctx, evt, target, member.Membership); err != nil || intruded {
+		return err
+	}
 	ok, err := b.fresh(ctx, evt)
 	if err != nil || !ok || evt.Mautrix.EventSource&event.SourceTimeline == 0 {
 		return err
@@ -182,17 +185,47 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 		if user, isDM, err := b.st.DMs().User(ctx, evt.RoomID); err != nil {
 			return err
 		} else if isDM && user == target {
-			// The member left their direct room: forget it (the next DM
-			// makes a new one) and leave too.
-			if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {
+			// The member left their direct room: leave too and forget it
+			// (the next DM makes a new one).
+			defer b.lockDM(user)()
+			if current, ok, err := b.st.DMs().Room(ctx, user); err != nil || !ok || current != evt.RoomID {
 				return err
 			}
-			_, err = b.cli.LeaveRoom(ctx, evt.RoomID)
-			return err
+			if err := b.leaveDM(b.quiet(ctx), user, evt.RoomID, store.DMNotReplaced); err != nil {
+				if storageProblem(err) != "" {
+					return err // the event comes again (storage.go)
+				}
+				return fmt.Errorf("leave a direct room the member left: %s", safeError(err))
+			}
+			return nil
 		}
 		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, eventTime(evt))
 	}
 	return nil
+}
+
+// checkIntrusion reacts to anyone but the bot and the member joining, being
+// invited to, or knocking on a member's direct room, whether the sync brings
+// it in the timeline or in the room's state (after a gap): the bot leaves
+// the room and opens a new one (dm.go).
+func (b *Bot) checkIntrusion(ctx context.Context, evt *event.Event, target id.UserID, m event.Membership) (bool, error) {
+	if m != event.MembershipJoin && m != event.MembershipInvite && m != event.MembershipKnock {
+		return false, nil
+	}
+	if evt.Mautrix.EventSource&(event.SourceTimeline|event.SourceState) == 0 {
+		return false, nil
+	}
+	user, isDM, err := b.st.DMs().User(ctx, evt.RoomID)
+	if err != nil || !isDM || target == user {
+		return false, err
+	}
+	if err := b.onDMIntrusion(ctx, user, evt.RoomID); err != nil {
+		if storageProblem(err) != "" {
+			return true, err // the event comes again (storage.go)
+		}
+		return true, fmt.Errorf("leave a direct room someone else got into: %s", safeError(err))
+	}
+	return true, nil
 }
 
 func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership event.Membership) error {
@@ -229,6 +262,11 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 	case event.MembershipLeave, event.MembershipBan:
 		if evt.Mautrix.EventSource&(event.SourceTimeline|event.SourceLeave) == 0 {
 			return nil
+		}
+		if _, known, err := b.st.Rooms().JoinedAt(ctx, evt.RoomID); err != nil {
+			return err
+		} else if !known {
+			return nil // left on purpose, a direct room among them (dm.go): nothing to log or forget
 		}
 		b.logRoom(ctx, b.log.Info(), evt.RoomID).Msg("Left room")
 		if err := b.st.DMs().Forget(ctx, evt.RoomID); err != nil {

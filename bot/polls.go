@@ -37,7 +37,9 @@ func (b *Bot) sendEvent(ctx context.Context, room id.RoomID, e msg.Event, txnID 
 			return err
 		}
 		if !ok {
-			return fmt.Errorf("event to refer to (%s %d) not sent yet", e.Reference.Kind, e.Reference.Ref)
+			// The poll it ends was queued before it, for the same room: if
+			// that was given up, so is this (recordFailure).
+			return fmt.Errorf("%w (%s %d)", errOriginalMissing, e.Reference.Kind, e.Reference.Ref)
 		}
 		content["m.relates_to"] = map[string]any{"rel_type": event.RelReference, "event_id": target}
 	}

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto/attachment"
 	"maunium.net/go/mautrix/event"
@@ -20,16 +22,37 @@ import (
 	"quorum/store"
 )
 
-// maxAttempts bounds retries of an entry the homeserver keeps refusing
-// (a room the bot was removed from); transient failures retry forever.
-const maxAttempts = 5
+// Retries are bounded for every entry, by what its failure says:
+//   - an entry that can never be sent is given up at once: one the
+//     homeserver refuses for its size, one whose payload does not open, one
+//     that cannot be decoded, an edit whose original was dropped (nothing
+//     queued before it is left to send the original);
+//   - one the homeserver refuses (4xx other than rate limiting) at once if
+//     the bot is not in the room (it was kicked or banned, or left), else
+//     after maxAttempts failures (the room is not encrypted, say);
+//   - one that fails otherwise (the homeserver unreachable, 5xx, rate
+//     limited) after maxAttempts failures once it has waited maxQueueAge:
+//     an outage of a day or two loses nothing, and what is sent after it
+//     still comes in order.
+//
+// Giving up is logged without content and counted (GivenUp).
+const (
+	maxAttempts = 5
+	maxQueueAge = 72 * time.Hour
+)
 
 // errNotEncrypted refuses to send in the clear.
 var errNotEncrypted = errors.New("room is not encrypted; refusing to send in the clear")
 
+// errCannotSucceed marks a failure no retry can mend.
+var errCannotSucceed = errors.New("cannot be sent")
+
+// errOriginalMissing is an edit whose original has no event (yet).
+var errOriginalMissing = errors.New("message to edit not sent")
+
 // sendLoop delivers the outbox, oldest first. An entry that fails holds back
-// the later entries of its room (order matters: a result after its motion)
-// but not those of other rooms.
+// the later entries of its destination (order matters: a result after its
+// motion) but not those of other destinations.
 func (b *Bot) sendLoop(ctx context.Context) {
 	// An entry left from before a stop may have reached the homeserver
 	// without the bot hearing back (a crash, or a send cut off at shutdown;
@@ -60,60 +83,250 @@ func (b *Bot) sendLoop(ctx context.Context) {
 	}
 }
 
-// sendPending sends what is queued and reports whether anything failed.
+// sendPending sends what is queued, each destination's entries in order
+// until one fails, and reports whether anything failed. Destinations are
+// served side by side (a few at a time), so that one whose requests are
+// slow (a direct room for a member whose server does not answer) does not
+// keep the others waiting either. It goes round until a round sends nothing
+// more (what was sent may have queued more, or moved entries to another
+// destination).
 func (b *Bot) sendPending(ctx context.Context) bool {
-	blocked := map[string]bool{}
-	failed := false
+	var mu sync.Mutex
+	blocked := map[store.Destination]bool{}
 	for ctx.Err() == nil {
-		list, err := b.st.Outbox().Pending(ctx, 100)
+		dests, err := b.st.Outbox().Destinations(ctx)
 		if err != nil {
 			b.log.Error().Err(err).Msg("Reading the outbox failed")
 			return true
 		}
 		progress := false
-		for _, o := range list {
-			key := string(o.Room) + "|" + string(o.DMUser)
-			if blocked[key] {
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, sendWorkers)
+		for _, d := range dests {
+			mu.Lock()
+			skip := blocked[d]
+			mu.Unlock()
+			if skip {
 				continue
 			}
-			err := b.deliver(ctx, o)
-			if err == nil {
-				// The homeserver has the event: record that even if the bot
-				// is stopping, or it would be sent again.
-				if err := b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID); err != nil {
-					b.log.Error().Err(err).Msg("Could not remove a sent message from the outbox")
-					return true
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				sent, ok := b.sendTo(ctx, d)
+				mu.Lock()
+				defer mu.Unlock()
+				progress = progress || sent
+				if !ok {
+					blocked[d] = true
 				}
-				progress = true
-				continue
-			}
-			if ctx.Err() != nil {
-				return true
-			}
-			failed = true
-			blocked[key] = true
-			b.recordFailure(ctx, o, err)
+			}()
 		}
-		if !progress {
-			return failed
+		wg.Wait()
+		if !progress || ctx.Err() != nil {
+			break
 		}
 	}
-	return failed
+	return len(blocked) > 0 || ctx.Err() != nil
 }
 
-func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) {
-	log := b.log.Warn().Err(err).Int64("outbox_id", o.ID).Stringer("room_id", o.Room).Int("attempt", o.Attempts+1)
-	if tooLarge(err) || permanent(err) && o.Attempts+1 >= maxAttempts {
-		log.Msg("Giving up on a message the homeserver keeps refusing")
-		if err := b.st.Outbox().Done(ctx, o.ID); err != nil {
-			b.log.Error().Err(err).Msg("Could not drop a refused message")
+// sendWorkers is how many destinations are served at once.
+const sendWorkers = 4
+
+// maxReplacements bounds how often one entry's direct room is replaced in a
+// row before the entry waits for the next round (someone who gets into every
+// new room at once).
+const maxReplacements = 3
+
+// sendTo sends d's entries in order. It reports whether it did anything
+// (sent, gave up on or moved an entry) and whether d is empty now.
+func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok bool) {
+	replaced := 0
+	for ctx.Err() == nil {
+		o, found, err := b.st.Outbox().Next(ctx, d)
+		if err != nil {
+			b.log.Error().Err(err).Msg("Reading the outbox failed")
+			return progress, false
 		}
-		return
+		if !found {
+			return progress, true
+		}
+		moved, sent, err := b.sendOne(ctx, o)
+		if err != nil {
+			b.log.Error().Err(err).Msg("Could not update the outbox")
+			return progress, false
+		}
+		if moved {
+			if replaced++; replaced > maxReplacements {
+				return progress, false
+			}
+		} else if !sent {
+			return progress, false
+		}
+		progress = true
 	}
-	log.Msg("Sending failed; will retry")
-	if err := b.st.Outbox().Failed(ctx, o.ID, err.Error()); err != nil {
+	return progress, false
+}
+
+// sendOne delivers o and records the outcome. It reports whether o was
+// moved to another destination (its direct room was replaced) and whether
+// it is done with (sent or given up). What touches a member's direct room
+// is done under that member's lock (lockDM), and o is read again under it:
+// the sync may have moved it meanwhile.
+func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool, err error) {
+	member := o.DMUser
+	if member == "" {
+		if member, _, err = b.st.DMs().User(ctx, o.Room); err != nil {
+			return false, false, err
+		}
+	}
+	if member != "" {
+		ctx = b.quiet(ctx)
+		defer b.lockDM(member)()
+		again, found, err := b.st.Outbox().Get(ctx, o.ID)
+		if err != nil {
+			return false, false, err
+		}
+		if !found || again.Destination() != o.Destination() {
+			return true, false, nil
+		}
+		o = again
+	}
+	err = b.deliver(ctx, o)
+	switch {
+	case err == nil:
+		// The homeserver has the event: record that even if the bot is
+		// stopping, or it would be sent again.
+		return false, true, b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID)
+	case errors.Is(err, errDMReplaced):
+		return true, false, nil
+	case ctx.Err() != nil:
+		return false, false, nil
+	}
+	return false, b.recordFailure(ctx, o, err), nil
+}
+
+// lockDM takes the lock of user's direct room and returns its unlock.
+func (b *Bot) lockDM(user id.UserID) func() {
+	mu, _ := b.dmLocks.LoadOrStore(user, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
+
+// recordFailure notes a failed attempt, or gives the entry up (see
+// maxAttempts); it reports whether the entry was given up.
+func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) bool {
+	if errors.Is(err, errOriginalMissing) {
+		// The original was queued before the edit, for the same room: if
+		// nothing older is left there, it was given up and will never have
+		// an event.
+		if older, qerr := b.st.Outbox().QueuedBefore(ctx, o.ID, b.sameRoom(ctx, o)...); qerr == nil && !older {
+			err = fmt.Errorf("%w: %w", errCannotSucceed, err)
+		}
+	}
+	attempts := o.Attempts + 1
+	var why string
+	switch {
+	case tooLarge(err) || errors.Is(err, errCannotSucceed) || errors.Is(err, store.ErrUnreadable):
+		why = "it can never be sent"
+	case permanent(err) && o.DMUser == "" && !b.inRoom(ctx, o.Room):
+		why = "the bot is not in the room"
+	case permanent(err) && attempts >= maxAttempts:
+		why = "the homeserver keeps refusing it"
+	case !permanent(err) && attempts >= maxAttempts && b.clock.Now().Sub(o.Queued) > maxQueueAge:
+		why = "it has failed for too long"
+	}
+	reason := b.failureText(ctx, o, err)
+	if why != "" {
+		b.giveUp(ctx, o, why+": "+reason)
+		return true
+	}
+	b.logDestination(ctx, b.log.Warn(), o).Str("error", reason).Int("attempt", attempts).Msg("Sending failed; will retry")
+	if err := b.st.Outbox().Failed(ctx, o.ID, reason); err != nil {
 		b.log.Error().Err(err).Msg("Could not record a send failure")
 	}
+	return false
+}
+
+// inRoom says whether the bot is in room, as far as its database and the
+// sync know: not after it left or was kicked or banned.
+func (b *Bot) inRoom(ctx context.Context, room id.RoomID) bool {
+	if _, known, err := b.st.Rooms().JoinedAt(ctx, room); err != nil || known {
+		return true
+	}
+	return b.cli.StateStore.IsInRoom(ctx, room, b.cli.UserID)
+}
+
+// sameRoom lists the destinations whose entries go to the room o goes to:
+// its own, and for a direct room both its ID and its member.
+func (b *Bot) sameRoom(ctx context.Context, o *store.Outgoing) []store.Destination {
+	dests := []store.Destination{o.Destination()}
+	if o.DMUser != "" {
+		if room, ok, err := b.st.DMs().Room(ctx, o.DMUser); err == nil && ok {
+			dests = append(dests, store.Destination{Room: room})
+		}
+	} else if user, ok, err := b.st.DMs().User(ctx, o.Room); err == nil && ok {
+		dests = append(dests, store.Destination{DMUser: user})
+	}
+	return dests
+}
+
+// giveUp drops an entry that will not be sent, and counts it.
+func (b *Bot) giveUp(ctx context.Context, o *store.Outgoing, why string) {
+	n := b.givenUp.Add(1)
+	b.logDestination(ctx, b.log.Warn(), o).Str("why", why).Int64("given_up", n).Msg("Giving up on a queued message")
+	if err := b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID); err != nil {
+		b.log.Error().Err(err).Msg("Could not drop a queued message")
+	}
+}
+
+// GivenUp is how many queued entries the bot gave up on since it started.
+func (b *Bot) GivenUp() int64 { return b.givenUp.Load() }
+
+// logDestination adds an entry's ID, kind and room to a log line, leaving
+// out the room of a direct message (and never naming whom it is for).
+func (b *Bot) logDestination(ctx context.Context, e *zerolog.Event, o *store.Outgoing) *zerolog.Event {
+	e = e.Int64("outbox_id", o.ID).Str("kind", o.Kind)
+	if o.DMUser != "" {
+		return e.Bool("direct_room", true)
+	}
+	return b.logRoom(ctx, e, o.Room)
+}
+
+// failureText describes err for the log and the outbox row: in full for an
+// ordinary room; for a direct room, only its HTTP status and code, since
+// mautrix's errors quote the request's URL, which names the room.
+func (b *Bot) failureText(ctx context.Context, o *store.Outgoing, err error) string {
+	direct := o.DMUser != ""
+	if !direct {
+		_, direct, _ = b.st.DMs().User(ctx, o.Room)
+	}
+	if !direct {
+		return err.Error()
+	}
+	return safeError(err)
+}
+
+// safeError describes err without quoting it: mautrix's errors may quote a
+// request's URL, which names a room (a direct room, say).
+func safeError(err error) string {
+	var httpErr mautrix.HTTPError
+	if errors.As(err, &httpErr) && httpErr.Response != nil {
+		code := httpErr.Response.StatusCode
+		if httpErr.RespError != nil {
+			return fmt.Sprintf("HTTP %d %s", code, httpErr.RespError.ErrCode)
+		}
+		return fmt.Sprintf("HTTP %d", code)
+	}
+	for _, known := range []error{errCannotSucceed, errOriginalMissing, store.ErrUnreadable, errNotEncrypted, errDMReplaced} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "canceled"
+	}
+	return "request failed"
 }
 
 // permanent says whether the homeserver refused the request for good (4xx
@@ -124,7 +337,7 @@ func permanent(err error) bool {
 		code := httpErr.Response.StatusCode
 		return code >= 400 && code < 500 && code != http.StatusTooManyRequests
 	}
-	return errors.Is(err, errNotEncrypted) || errors.Is(err, store.ErrUnreadable)
+	return errors.Is(err, errNotEncrypted) || errors.Is(err, store.ErrUnreadable) || errors.Is(err, errCannotSucceed)
 }
 
 // tooLarge says whether the homeserver refused an event for its size:
@@ -144,51 +357,61 @@ func (b *Bot) deliver(ctx context.Context, o *store.Outgoing) error {
 	if o.Unreadable {
 		return store.ErrUnreadable
 	}
-	room := o.Room
-	if o.DMUser != "" {
+	room, private := o.Room, o.DMUser
+	if private != "" {
 		var err error
-		if room, err = b.dmRoom(ctx, o.DMUser); err != nil {
-			return fmt.Errorf("direct room with %s: %w", o.DMUser, err)
+		if room, err = b.privateDM(ctx, private, o.ID); err != nil {
+			return err
 		}
+	} else if user, direct, err := b.st.DMs().User(ctx, room); err != nil {
+		return err
+	} else if direct {
+		// A reply in a direct room: the same checks as a direct message.
+		if err := b.checkRoom(ctx, user, room, o.ID); err != nil {
+			return err
+		}
+		private = user
 	}
 	switch o.Kind {
 	case commands.KindMessage:
 		var m msg.Message
 		if err := json.Unmarshal(o.Payload, &m); err != nil {
-			return fmt.Errorf("decode queued message: %w", err)
+			return fmt.Errorf("%w: decode queued message: %w", errCannotSucceed, err)
 		}
-		return b.sendMessage(ctx, room, m, b.txnID(o))
+		return b.sendMessage(ctx, room, private, m, b.txnID(o))
 	case commands.KindFile:
 		var f msg.File
 		if err := json.Unmarshal(o.Payload, &f); err != nil {
-			return fmt.Errorf("decode queued file: %w", err)
+			return fmt.Errorf("%w: decode queued file: %w", errCannotSucceed, err)
 		}
-		return b.sendFile(ctx, room, f, b.txnID(o))
+		return b.sendFile(ctx, room, private, f, b.txnID(o))
 	case commands.KindPower:
 		var p msg.PowerLevel
 		if err := json.Unmarshal(o.Payload, &p); err != nil {
-			return fmt.Errorf("decode queued power level: %w", err)
+			return fmt.Errorf("%w: decode queued power level: %w", errCannotSucceed, err)
 		}
 		return b.setPowerLevel(ctx, room, p)
 	case commands.KindEvent:
 		var e msg.Event
 		if err := json.Unmarshal(o.Payload, &e); err != nil {
-			return fmt.Errorf("decode queued event: %w", err)
+			return fmt.Errorf("%w: decode queued event: %w", errCannotSucceed, err)
 		}
 		return b.sendEvent(ctx, room, e, b.txnID(o))
 	case commands.KindRedact:
 		var r msg.Redaction
 		if err := json.Unmarshal(o.Payload, &r); err != nil {
-			return fmt.Errorf("decode queued redaction: %w", err)
+			return fmt.Errorf("%w: decode queued redaction: %w", errCannotSucceed, err)
 		}
 		return b.redact(ctx, room, r)
+	case kindOpenDM:
+		return nil // the room is there, and the member was told why
 	}
-	return fmt.Errorf("unknown outbox kind %q", o.Kind)
+	return fmt.Errorf("%w: unknown outbox kind %q", errCannotSucceed, o.Kind)
 }
 
 // content turns a message into event content. Relations to anchors are
 // resolved now, since the anchored message may have been sent only just.
-func (b *Bot) content(ctx context.Context, m msg.Message) (map[string]any, error) {
+func (b *Bot) content(ctx context.Context, room id.RoomID, m msg.Message) (map[string]any, error) {
 	c := &event.MessageEventContent{
 		MsgType:       event.MsgNotice,
 		Body:          m.Body,
@@ -220,12 +443,16 @@ func (b *Bot) content(ctx context.Context, m msg.Message) (map[string]any, error
 		return nil, err
 	}
 	if m.Edit != nil {
-		_, orig, ok, err := b.st.Anchors().Event(ctx, store.Anchor(*m.Edit))
+		origRoom, orig, ok, err := b.st.Anchors().Event(ctx, store.Anchor(*m.Edit))
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("message to edit (%s %d) not sent yet", m.Edit.Kind, m.Edit.Ref)
+			return nil, fmt.Errorf("%w (%s %d)", errOriginalMissing, m.Edit.Kind, m.Edit.Ref)
+		}
+		if origRoom != room {
+			// The original is in a direct room left since.
+			return nil, fmt.Errorf("%w: the message to edit is in another room", errCannotSucceed)
 		}
 		newContent := fields(out)
 		out, err = toMap(c)
@@ -256,12 +483,13 @@ func toMap(v any) (map[string]any, error) {
 }
 
 // sendMessage sends m to room, encrypted (refusing to send it in the clear
-// unless it is the one notice allowed to be).
-func (b *Bot) sendMessage(ctx context.Context, room id.RoomID, m msg.Message, txnID string) error {
+// unless it is the one notice allowed to be). private is the member whose
+// direct room it is, if it is one.
+func (b *Bot) sendMessage(ctx context.Context, room id.RoomID, private id.UserID, m msg.Message, txnID string) error {
 	if err := b.requireEncrypted(ctx, room, m.Plaintext); err != nil {
 		return err
 	}
-	content, err := b.content(ctx, m)
+	content, err := b.content(ctx, room, m)
 	if err != nil {
 		return err
 	}
@@ -270,7 +498,7 @@ func (b *Bot) sendMessage(ctx context.Context, room id.RoomID, m msg.Message, tx
 			return err
 		}
 	}
-	resp, err := b.cli.SendMessageEvent(ctx, room, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txnID})
+	resp, err := b.post(ctx, room, private, content, txnID)
 	if err != nil {
 		return err
 	}
@@ -341,7 +569,7 @@ func (b *Bot) requireEncrypted(ctx context.Context, room id.RoomID, plaintextAll
 
 // sendFile uploads f encrypted (the media repository only ever sees
 // ciphertext) and posts it.
-func (b *Bot) sendFile(ctx context.Context, room id.RoomID, f msg.File, txnID string) error {
+func (b *Bot) sendFile(ctx context.Context, room id.RoomID, private id.UserID, f msg.File, txnID string) error {
 	if err := b.requireEncrypted(ctx, room, false); err != nil {
 		return err
 	}
@@ -366,8 +594,42 @@ func (b *Bot) sendFile(ctx context.Context, room id.RoomID, f msg.File, txnID st
 	if f.ReplyTo != "" {
 		c.RelatesTo = &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: f.ReplyTo}}
 	}
-	_, err = b.cli.SendMessageEvent(ctx, room, event.EventMessage, c, mautrix.ReqSendEvent{TransactionID: txnID})
+	_, err = b.post(ctx, room, private, c, txnID)
 	return err
+}
+
+// post sends a message event. In the direct room of private, it encrypts
+// the event itself and sends it only if the megolm session was given to no
+// one but the bot and that member: the session is shared with whoever the
+// state store lists at that moment, which the sync may have changed since
+// the members were checked.
+func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, content any, txnID string) (*mautrix.RespSendEvent, error) {
+	enc, err := b.cli.StateStore.IsEncrypted(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	if private == "" || !enc || b.crypto == nil {
+		return b.cli.SendMessageEvent(ctx, room, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txnID})
+	}
+	encrypted, err := b.crypto.Encrypt(ctx, room, event.EventMessage, content)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt: %w", err)
+	}
+	holders, err := b.keyHolders(ctx, encrypted.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range holders {
+		if u != b.cli.UserID && u != private {
+			// Not sent: the message's key went to someone else, whose
+			// join the checks before missed. The room is left.
+			if err := b.leaveDM(ctx, private, room, store.DMIntruded); err != nil {
+				return nil, err
+			}
+			return nil, errDMReplaced
+		}
+	}
+	return b.cli.SendMessageEvent(ctx, room, event.EventEncrypted, encrypted, mautrix.ReqSendEvent{TransactionID: txnID, DontEncrypt: true})
 }
 
 // setPowerLevel changes one member's level, reading the current levels from

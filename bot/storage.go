@@ -166,10 +166,10 @@ func (b *Bot) replyStorage(ctx context.Context, evt *event.Event, problem string
 		"The operators have been told in my log; please send your command again later.", problem).Mention(evt.Sender)
 	m.ReplyTo = evt.ID
 	txnID := "quorum.storage." + evt.ID.String()
-	err := b.sendMessage(ctx, evt.RoomID, m, txnID)
+	err := b.sendMessage(ctx, evt.RoomID, "", m, txnID) // a fixed text: no check of a direct room's members (they need the database)
 	if storageProblem(err) != "" {
 		var content map[string]any
-		if content, err = b.content(ctx, m); err == nil {
+		if content, err = b.content(ctx, evt.RoomID, m); err == nil {
 			_, err = b.cli.SendMessageEvent(ctx, evt.RoomID, event.EventMessage, content,
 				mautrix.ReqSendEvent{TransactionID: txnID + ".clear", DontEncrypt: true})
 		}

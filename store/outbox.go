@@ -22,6 +22,8 @@ type Outgoing struct {
 	Kind     string
 	Payload  json.RawMessage
 	Attempts int
+	// Queued is when the entry was added.
+	Queued time.Time
 	// Unreadable is set on an entry whose payload does not open with the
 	// seal key beside the database (Payload is then nil).
 	Unreadable bool
@@ -64,15 +66,19 @@ func (o Outbox) Add(ctx context.Context, out Outgoing, now time.Time) (int64, er
 	return res.LastInsertId()
 }
 
+const outboxColumns = "id, room_id, dm_user, kind, payload, attempts, created_at"
+
 // scanOutgoing reads an entry; one whose payload does not open is returned
 // with Payload nil and Unreadable set.
 func (o Outbox) scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
 	var out Outgoing
 	var payload []byte
-	err := row.Scan(&out.ID, &out.Room, &out.DMUser, &out.Kind, &payload, &out.Attempts)
+	var queued int64
+	err := row.Scan(&out.ID, &out.Room, &out.DMUser, &out.Kind, &payload, &out.Attempts, &queued)
 	if err != nil {
 		return nil, err
 	}
+	out.Queued = time.UnixMilli(queued)
 	if !isSealed(payload) {
 		out.Payload = json.RawMessage(payload) // queued before payloads were sealed
 		return &out, nil
@@ -91,12 +97,90 @@ func (o Outbox) scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
 // Pending lists up to limit queued entries, oldest first.
 func (o Outbox) Pending(ctx context.Context, limit int) ([]*Outgoing, error) {
 	rows, err := o.db.Query(ctx,
-		"SELECT id, room_id, dm_user, kind, payload, attempts FROM outbox ORDER BY id LIMIT $1", limit)
+		"SELECT "+outboxColumns+" FROM outbox ORDER BY id LIMIT $1", limit)
 	list, err := dbutil.NewRowIterWithError(rows, o.scanOutgoing, err).AsList()
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", err)
 	}
 	return list, nil
+}
+
+// Destination is where entries go in order: a room, or a member's direct
+// messages (Room empty).
+type Destination struct {
+	Room   id.RoomID
+	DMUser id.UserID
+}
+
+// Destination returns where out goes.
+func (out *Outgoing) Destination() Destination { return Destination{out.Room, out.DMUser} }
+
+// Destinations lists the destinations with queued entries, the one with
+// the oldest entry first.
+func (o Outbox) Destinations(ctx context.Context) ([]Destination, error) {
+	rows, err := o.db.Query(ctx,
+		"SELECT room_id, dm_user FROM outbox GROUP BY room_id, dm_user ORDER BY MIN(id)")
+	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (d Destination, err error) {
+		return d, row.Scan(&d.Room, &d.DMUser)
+	}, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return list, nil
+}
+
+// Next returns the oldest entry queued for d.
+func (o Outbox) Next(ctx context.Context, d Destination) (*Outgoing, bool, error) {
+	out, err := o.scanOutgoing(o.db.QueryRow(ctx,
+		"SELECT "+outboxColumns+" FROM outbox WHERE room_id=$1 AND dm_user=$2 ORDER BY id LIMIT 1", d.Room, d.DMUser))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read outbox: %w", err)
+	}
+	return out, true, nil
+}
+
+// QueuedBefore says whether an entry for one of dests was queued before
+// the entry outID.
+func (o Outbox) QueuedBefore(ctx context.Context, outID int64, dests ...Destination) (bool, error) {
+	for _, d := range dests {
+		var before bool
+		err := o.db.QueryRow(ctx, "SELECT EXISTS(SELECT 1 FROM outbox WHERE room_id=$1 AND dm_user=$2 AND id<$3)",
+			d.Room, d.DMUser, outID).Scan(&before)
+		if err != nil {
+			return false, fmt.Errorf("read outbox: %w", err)
+		}
+		if before {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ForRoom lists the entries queued for room, oldest first.
+func (o Outbox) ForRoom(ctx context.Context, room id.RoomID) ([]*Outgoing, error) {
+	rows, err := o.db.Query(ctx,
+		"SELECT "+outboxColumns+" FROM outbox WHERE room_id=$1 AND dm_user='' ORDER BY id", room)
+	list, err := dbutil.NewRowIterWithError(rows, o.scanOutgoing, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return list, nil
+}
+
+// Readdress sends the entry outID to user's direct room instead of the room
+// it was queued for, with payload (sealed again) instead of what it had.
+func (o Outbox) Readdress(ctx context.Context, outID int64, user id.UserID, payload json.RawMessage) error {
+	sealed, err := o.st.seal.seal("outbox", payload, nil)
+	if err != nil {
+		return fmt.Errorf("readdress queued message: %w", err)
+	}
+	_, err = o.db.Exec(ctx, "UPDATE outbox SET room_id='', dm_user=$2, payload=$3 WHERE id=$1", outID, user, sealed)
+	if err != nil {
+		return fmt.Errorf("readdress queued message: %w", err)
+	}
+	return nil
 }
 
 // Done removes a sent entry.
@@ -121,7 +205,7 @@ func (o Outbox) Failed(ctx context.Context, outID int64, reason string) error {
 // Get returns one queued entry.
 func (o Outbox) Get(ctx context.Context, outID int64) (*Outgoing, bool, error) {
 	out, err := o.scanOutgoing(o.db.QueryRow(ctx,
-		"SELECT id, room_id, dm_user, kind, payload, attempts FROM outbox WHERE id=$1", outID))
+		"SELECT "+outboxColumns+" FROM outbox WHERE id=$1", outID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	} else if err != nil {

@@ -95,3 +95,135 @@ func TestRecordPeriods(t *testing.T) {
 		t.Errorf("the entries read back do not chain: %+v", got)
 	}
 }
+
+// TestOutboxDestinations: entries are grouped by destination (a room, or a
+// member's direct messages), the destination with the oldest entry first,
+// each giving its oldest entry; an entry readdressed to a member's direct
+// messages joins that destination in its place; QueuedBefore looks at the
+// destinations it is given only.
+func TestOutboxDestinations(t *testing.T) {
+	st, ctx := open(t), context.Background()
+	now := time.UnixMilli(1_800_000_000_000)
+	add := func(room id.RoomID, user id.UserID, body string) int64 {
+		t.Helper()
+		outID, err := st.Outbox().Add(ctx, Outgoing{Room: room, DMUser: user, Kind: "message", Payload: json.RawMessage(`"` + body + `"`)}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outID
+	}
+	stuck := add("!stuck", "", "s1")
+	for range 150 {
+		add("!stuck", "", "s")
+	}
+	dm := add("", "@ana:x", "d1")
+	inDM := add("!dm", "", "r1")
+	works := add("!works", "", "w1")
+	add("!works", "", "w2")
+
+	dests, err := st.Outbox().Destinations(ctx)
+	want := []Destination{{Room: "!stuck"}, {DMUser: "@ana:x"}, {Room: "!dm"}, {Room: "!works"}}
+	if err != nil || len(dests) != len(want) {
+		t.Fatalf("destinations %v, %v; want %v", dests, err, want)
+	}
+	for i := range want {
+		if dests[i] != want[i] {
+			t.Errorf("destination %d is %v, want %v", i, dests[i], want[i])
+		}
+	}
+	for d, first := range map[Destination]int64{{Room: "!stuck"}: stuck, {DMUser: "@ana:x"}: dm, {Room: "!works"}: works} {
+		o, ok, err := st.Outbox().Next(ctx, d)
+		if err != nil || !ok || o.ID != first || o.Destination() != d || !o.Queued.Equal(now) {
+			t.Errorf("next for %v: %+v %v %v, want entry %d", d, o, ok, err, first)
+		}
+	}
+	if _, ok, err := st.Outbox().Next(ctx, Destination{Room: "!none"}); ok || err != nil {
+		t.Errorf("next for an empty destination: %v %v", ok, err)
+	}
+
+	// The direct room's entry goes to the member's direct messages.
+	if err := st.Outbox().Readdress(ctx, inDM, "@ana:x", json.RawMessage(`"moved"`)); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := st.Outbox().ForRoom(ctx, "!dm"); err != nil || len(list) != 0 {
+		t.Errorf("left for the old direct room: %d, %v", len(list), err)
+	}
+	if err := st.Outbox().Done(ctx, dm); err != nil {
+		t.Fatal(err)
+	}
+	o, ok, err := st.Outbox().Next(ctx, Destination{DMUser: "@ana:x"})
+	if err != nil || !ok || o.ID != inDM || o.Room != "" || string(o.Payload) != `"moved"` {
+		t.Errorf("next for ana after the move: %+v %v %v", o, ok, err)
+	}
+
+	for _, tc := range []struct {
+		entry int64
+		dests []Destination
+		want  bool
+	}{
+		{works, []Destination{{Room: "!works"}}, false},
+		{works + 1, []Destination{{Room: "!works"}}, true},
+		{works + 1, []Destination{{DMUser: "@ana:x"}}, true},
+		{inDM, []Destination{{DMUser: "@ana:x"}}, false},
+		{inDM, []Destination{{DMUser: "@ana:x"}, {Room: "!stuck"}}, true},
+		{works + 1, nil, false},
+	} {
+		if before, err := st.Outbox().QueuedBefore(ctx, tc.entry, tc.dests...); err != nil || before != tc.want {
+			t.Errorf("queued before %d in %v: %v %v, want %v", tc.entry, tc.dests, before, err, tc.want)
+		}
+	}
+}
+
+// TestDMPending: a creation begun is remembered until the room is recorded;
+// a room replaced leaves the member owed an explanation, which outlives the
+// next creation until it was given.
+func TestDMPending(t *testing.T) {
+	st, ctx := open(t), context.Background()
+	dms := st.DMs()
+	check := func(what string, wantToken string, wantExplain DMReplaced) {
+		t.Helper()
+		token, explain, err := dms.Pending(ctx, "@ana:x")
+		if err != nil || token != wantToken || explain != wantExplain {
+			t.Errorf("%s: pending %q %v (%v), want %q %v", what, token, explain, err, wantToken, wantExplain)
+		}
+	}
+	check("at first", "", DMNotReplaced)
+	if err := dms.Creating(ctx, "@ana:x", "T1"); err != nil {
+		t.Fatal(err)
+	}
+	check("creating", "T1", DMNotReplaced)
+	if err := dms.Created(ctx, "@ana:x", "!one"); err != nil {
+		t.Fatal(err)
+	}
+	check("created", "", DMNotReplaced)
+	if room, ok, _ := dms.Room(ctx, "@ana:x"); !ok || room != "!one" {
+		t.Errorf("room %s %v", room, ok)
+	}
+	if err := dms.Replaced(ctx, "@ana:x", "!one", DMMoved); err != nil {
+		t.Fatal(err)
+	}
+	check("replaced", "", DMMoved)
+	if _, ok, _ := dms.Room(ctx, "@ana:x"); ok {
+		t.Error("the replaced room is still the direct room")
+	}
+	if err := dms.Creating(ctx, "@ana:x", "T2"); err != nil {
+		t.Fatal(err)
+	}
+	check("creating again", "T2", DMMoved)
+	if err := dms.Created(ctx, "@ana:x", "!two"); err != nil {
+		t.Fatal(err)
+	}
+	check("created again", "", DMMoved)
+	if err := dms.Replaced(ctx, "@ana:x", "!none", DMIntruded); err != nil {
+		t.Fatal(err)
+	}
+	check("replaced again before told", "", DMIntruded)
+	if err := dms.Explained(ctx, "@ana:x"); err != nil {
+		t.Fatal(err)
+	}
+	check("explained", "", DMNotReplaced)
+	rooms, err := dms.Rooms(ctx)
+	if err != nil || len(rooms) != 1 || !rooms["!two"] {
+		t.Errorf("rooms %v %v", rooms, err)
+	}
+}

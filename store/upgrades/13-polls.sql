@@ -1,4 +1,4 @@
--- v11 -> v12: Native polls, a settle time before an early close, !poll, command descriptions
+-- v12 -> v13: Native polls, a settle time before an early close, !poll, command descriptions
 -- How a motion is voted is fixed when it is created (motions.ballot at the
 -- time): reactions says whether reactions on its notice are votes, poll
 -- whether it opened an MSC3381 poll whose answers are votes. `!vote` always

@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// TestDMVerdict: a direct room is private only with the bot joined and the
+// member joined or invited, and no one else joined, invited or knocking.
+func TestDMVerdict(t *testing.T) {
+	const bot, ana, eve = id.UserID("@quorum:x"), id.UserID("@ana:x"), id.UserID("@eve:x")
+	for _, tc := range []struct {
+		name    string
+		members map[id.UserID]event.Membership
+		want    dmState
+	}{
+		{"member joined", map[id.UserID]event.Membership{bot: "join", ana: "join"}, dmPrivate},
+		{"member invited", map[id.UserID]event.Membership{bot: "join", ana: "invite"}, dmPrivate},
+		{"someone left long ago", map[id.UserID]event.Membership{bot: "join", ana: "join", eve: "leave"}, dmPrivate},
+		{"someone banned", map[id.UserID]event.Membership{bot: "join", ana: "join", eve: "ban"}, dmPrivate},
+		{"someone invited", map[id.UserID]event.Membership{bot: "join", ana: "join", eve: "invite"}, dmIntruded},
+		{"someone joined", map[id.UserID]event.Membership{bot: "join", ana: "join", eve: "join"}, dmIntruded},
+		{"someone knocking", map[id.UserID]event.Membership{bot: "join", ana: "join", eve: "knock"}, dmIntruded},
+		{"someone joined, member gone", map[id.UserID]event.Membership{bot: "join", ana: "leave", eve: "join"}, dmIntruded},
+		{"member never invited", map[id.UserID]event.Membership{bot: "join"}, dmNotInvited},
+		{"member left", map[id.UserID]event.Membership{bot: "join", ana: "leave"}, dmAbandoned},
+		{"member banned", map[id.UserID]event.Membership{bot: "join", ana: "ban"}, dmAbandoned},
+		{"bot not joined", map[id.UserID]event.Membership{bot: "leave", ana: "join"}, dmAbandoned},
+		{"bot only invited", map[id.UserID]event.Membership{bot: "invite", ana: "join"}, dmAbandoned},
+	} {
+		if got := dmVerdict(bot, ana, tc.members); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestSafeError: errors about a direct room are described without quoting
+// them (a request's URL names the room).
+func TestSafeError(t *testing.T) {
+	urlErr := &url.Error{Op: "Put", URL: "http://hs/_matrix/client/v3/rooms/!secret:hs/send/x", Err: errors.New("connection refused")}
+	forbidden := mautrix.HTTPError{
+		Request:   &http.Request{Method: "PUT", URL: &url.URL{Path: "/_matrix/client/v3/rooms/!secret:hs/send"}},
+		Response:  &http.Response{StatusCode: 403},
+		RespError: &mautrix.RespError{ErrCode: "M_FORBIDDEN", Err: "user !secret:hs"},
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{urlErr, "request failed"},
+		{fmt.Errorf("create: %w", urlErr), "request failed"},
+		{fmt.Errorf("leave: %w", forbidden), "HTTP 403 M_FORBIDDEN"},
+		{fmt.Errorf("%w: decode queued message: bad !secret:hs", errCannotSucceed), errCannotSucceed.Error()},
+		{fmt.Errorf("%w (poll 3)", errOriginalMissing), errOriginalMissing.Error()},
+		{context.Canceled, "canceled"},
+	} {
+		got := safeError(tc.err)
+		if got != tc.want || strings.Contains(got, "secret") {
+			t.Errorf("safeError(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// TestOutboxCannotBlock: what is queued for a room the bot was kicked from
+// (more than a hundred entries, at the head of the outbox) and edits whose
+// original was dropped hold back nothing else: the working room gets its
+// messages in order at once, the edits and the kicked room's entries are
+// given up at once (the latter at their first refusal), each counted. A direct room whose
+// creation keeps failing (the member's server does not answer) is created
+// once, not once per retry.
+func TestOutboxCannotBlock(t *testing.T) {
+	t.Parallel()
+	_, b, ana, r := room(t)
+	botID := b.Client().UserID
+	ctx := context.Background()
+
+	kicked := ana.CreateRoom(false, botID)
+	ana.WaitJoined(kicked, botID, wait)
+	if _, err := ana.KickUser(ctx, kicked, &mautrix.ReqKickUser{UserID: botID}); err != nil {
+		t.Fatal(err)
+	}
+	waitLeft(ana, kicked, botID)
+	rooms := func() int {
+		t.Helper()
+		resp, err := b.Client().JoinedRooms(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(resp.JoinedRooms)
+	}
+	before := rooms()
+
+	say := func(room id.RoomID, m msg.Message) store.Outgoing {
+		return store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(m)}
+	}
+	orphanEdit := msg.F("an edit")
+	orphanEdit.Edit = &msg.Anchor{Kind: "never.sent", Ref: 1}
+	queue := []store.Outgoing{
+		say(r, orphanEdit),
+		// A direct message for someone whose server is unreachable: the
+		// room is made, the invite fails, every retry.
+		{DMUser: id.UserID("@nobody:127.0.0.1:9"), Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("for nobody"))},
+	}
+	for i := range 120 {
+		queue = append(queue, say(kicked, msg.F("stuck %d", i)))
+	}
+	queue = append(queue, say(r, msg.F("first after the stuck ones")), say(r, orphanEdit), say(r, msg.F("second after the stuck ones")))
+	start := time.Now()
+	if err := b.Queue(queue...); err != nil {
+		t.Fatal(err)
+	}
+	first := findNotice(ana, r, botID, "first after the stuck ones")
+	second := findNotice(ana, r, botID, "second after the stuck ones")
+	t.Logf("the working room's messages came %s after they were queued", time.Since(start).Round(time.Millisecond))
+	if first.Timestamp > second.Timestamp {
+		t.Error("the working room's messages came out of order")
+	}
+	if n := b.GivenUp(); n < 2 {
+		t.Errorf("%d entries given up once the working room's came, want the 2 edits at least", n)
+	}
+	for _, evt := range ana.Events() {
+		if evt.Sender == botID && evt.Type == event.EventMessage && strings.Contains(evt.Content.AsMessage().Body, "an edit") {
+			t.Error("an edit whose original was never sent was sent")
+		}
+	}
+
+	// The kicked room's entries are refused, and given up at the first
+	// refusal (the bot is not in the room); the direct message after
+	// maxAttempts refusals (backoff 1+2+4+8 s).
+	deadline := time.Now().Add(40 * time.Second)
+	for b.GivenUp() < 2+120+1 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := b.GivenUp(); n != 2+120+1 {
+		t.Errorf("%d entries given up after 40 s, want the 2 edits, the 120 for the kicked room and the direct message", n)
+	}
+	retries := 0
+	for _, line := range strings.Split(b.Log.String(), "\n") {
+		if strings.Contains(line, "Sending failed") && strings.Contains(line, `"direct_room":true`) {
+			retries++
+		}
+	}
+	if retries < 3 {
+		t.Errorf("the direct message was tried %d times, want 3 or more", retries)
+	}
+	if !strings.Contains(b.Log.String(), "Found a direct room whose creation had not finished") {
+		t.Error("no retry found the direct room made by the failed creation")
+	}
+	if got := rooms(); got != before+1 {
+		t.Errorf("the bot is in %d rooms, %d before: want one more (one direct room however many retries)", got, before)
+	}
+	if q, err := b.Queued(); err != nil || q != 0 {
+		t.Errorf("%d entries queued (%v), want none", q, err)
+	}
+	if log := b.Log.String(); strings.Contains(log, "stuck") || strings.Contains(log, "for nobody") || strings.Contains(log, "@nobody") {
+		t.Error("the log names a queued message's text or the member a direct message is for")
+	}
+}
