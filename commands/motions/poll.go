@@ -45,7 +45,7 @@ func (f *Feature) pollCommand() *commands.Command {
 		Summary: "ask the room a question with 2 to 20 answers, answered in a poll",
 		Help: "Members answer in the poll I post (Element and most clients show it as buttons); their latest answer counts, " +
 			"and only the members of the room when it opened can answer. `--multiple N` lets each choose up to N answers. " +
-			"It closes at `--closes` (the room's voting time otherwise) or with `close N`; it is a question, not a decision, so it goes into no record.",
+			"It closes at `--closes` (after the room's default voting time otherwise) or with `close N`; it is a question, not a decision, so it goes into no record.",
 		Examples: []string{
 			"poll Which evening suits you? : Monday | Wednesday | Thursday",
 			"poll --closes friday 18:00 --multiple 2 Which topics next? : Housing | Wages | History",
