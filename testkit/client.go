@@ -159,6 +159,20 @@ func (c *Client) Say(room id.RoomID, body string) id.EventID {
 	return c.send(room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
 }
 
+// SayAt sends a text message (encrypted in an encrypted room) that claims
+// to have been sent at: Dendrite takes the `ts` query parameter from any
+// client (the spec reserves it for appservices), which is how a federated
+// server, an appservice or an admin could date an event as they like.
+func (c *Client) SayAt(room id.RoomID, body string, at time.Time) id.EventID {
+	c.t.Helper()
+	resp, err := c.SendMessageEvent(context.Background(), room, event.EventMessage,
+		&event.MessageEventContent{MsgType: event.MsgText, Body: body}, mautrix.ReqSendEvent{Timestamp: at.UnixMilli()})
+	if err != nil {
+		c.t.Fatalf("send in %s: %v", room, err)
+	}
+	return resp.EventID
+}
+
 // SayPlain sends a text message unencrypted, even in an encrypted room, as
 // a client without encryption or the homeserver itself could.
 func (c *Client) SayPlain(room id.RoomID, body string) id.EventID {
