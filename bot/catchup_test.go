@@ -50,7 +50,7 @@ func TestCatchUpByPosition(t *testing.T) {
 	})
 	code, _ := ballot.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
 	time.Sleep(1100 * time.Millisecond) // the back-dated vote below is still after the bot's join
-	seen := ana.Ask(r, "!help") // the last event the bot processes before the stop, give or take its reply
+	seen := ana.Ask(r, "!help")         // the last event the bot processes before the stop, give or take its reply
 	time.Sleep(1100 * time.Millisecond)
 
 	// 1. A gap with a back-dated vote inside.
