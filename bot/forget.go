@@ -249,12 +249,16 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 		}
 		// Rows of these tables get their rowid, and their place in the
 		// file, in the order they came: the order in which members first
-		// sent the bot a key, often with their ballot. Rewrite them in the
-		// order of their (random) session IDs.
+		// sent the bot a key, often with their ballot, and in which the
+		// bot answered them. Rewrite them in the order of their keys.
 		for _, t := range []struct{ table, key string }{
 			{"crypto_megolm_inbound_session", "account_id, session_id"},
 			{"crypto_olm_session", "account_id, session_id"},
 			{"crypto_megolm_outbound_session", "account_id, room_id"},
+			// Which devices each outbound session was shared with: a row
+			// for every direct message the bot wrote with a new session, a
+			// secret ballot's receipt above all.
+			{"crypto_megolm_outbound_session_shared", "user_id, identity_key, session_id"},
 		} {
 			for _, q := range []string{
 				"CREATE TEMP TABLE quorum_reorder AS SELECT * FROM " + t.table,

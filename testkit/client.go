@@ -173,6 +173,12 @@ func (c *Client) SayAt(room id.RoomID, body string, at time.Time) id.EventID {
 	return resp.EventID
 }
 
+// IdentityKey is the device's Curve25519 key, by which the bot's crypto
+// store knows the device (its olm sessions, the megolm sessions it sent).
+func (c *Client) IdentityKey() string {
+	return c.crypto.Machine().OwnIdentity().IdentityKey.String()
+}
+
 // SayPlain sends a text message unencrypted, even in an encrypted room, as
 // a client without encryption or the homeserver itself could.
 func (c *Client) SayPlain(room id.RoomID, body string) id.EventID {

@@ -179,6 +179,9 @@ func SameLayout(t testing.TB, what string, a, b []Hit) {
 type Sequence struct {
 	Where  string
 	Voters []int
+	// All is set when Voters lists every row in which a voter appears, in
+	// order, rather than where each first appears.
+	All bool
 }
 
 // Sequences lists every order of voters the files show: in each file by
@@ -209,10 +212,10 @@ func (f *Files) Sequences(voters [][]string) []Sequence {
 	}
 	var out []Sequence
 	for _, name := range slices.Sorted(maps.Keys(f.Raw)) {
-		out = append(out, Sequence{name + " by offset", voterAt(f.Raw[name])})
+		out = append(out, Sequence{Where: name + " by offset", Voters: voterAt(f.Raw[name])})
 	}
 	for _, img := range f.Images {
-		out = append(out, Sequence{img.String() + " by offset", voterAt(img.Data)})
+		out = append(out, Sequence{Where: img.String() + " by offset", Voters: voterAt(img.Data)})
 		type row struct {
 			rowid int64
 			voter int
@@ -247,7 +250,24 @@ func (f *Files) Sequences(voters [][]string) []Sequence {
 		for _, r := range rows {
 			byRowid = append(byRowid, r.voter)
 		}
-		out = append(out, Sequence{img.String() + " by rowid", byRowid})
+		out = append(out, Sequence{Where: img.String() + " by rowid", Voters: byRowid})
+	}
+	for _, t := range f.Trees() {
+		var seq []int
+		for _, c := range t.Cells {
+			var text []byte
+			for _, v := range c.Values {
+				switch v := v.(type) {
+				case string:
+					text = append(text, v...)
+				case []byte:
+					text = append(text, v...)
+				}
+				text = append(text, 0)
+			}
+			seq = append(seq, voterAt(text)...)
+		}
+		out = append(out, Sequence{Where: t.Name + " in key order", Voters: seq, All: true})
 	}
 	return out
 }
@@ -269,6 +289,12 @@ func CastOrder(t testing.TB, what string, f *Files, b Ballot, cast []int, least 
 	}
 	judged := 0
 	for _, s := range f.Sequences(b.Voters) {
+		if run := longestRun(s.Voters, rank); len(run) >= least {
+			t.Errorf("%s: %s holds %d voters one after another in the order they voted: %s", what, s.Where, len(run), Describe(b.Voters, run))
+		}
+		if s.All {
+			continue
+		}
 		var ranks []int
 		for _, v := range s.Voters {
 			if r, ok := rank[v]; ok {
@@ -293,6 +319,40 @@ func CastOrder(t testing.TB, what string, f *Files, b Ballot, cast []int, least 
 		}
 	}
 	t.Logf("%s: %d places list %d or more voters, judged against the order of the ballots", what, judged, least)
+}
+
+// longestRun returns the longest stretch of seq (repeats of one voter
+// counted once) whose voters all voted, one after another or in reverse.
+func longestRun(seq []int, rank map[int]int) []int {
+	var best, cur []int
+	dir := 0
+	for _, v := range seq {
+		r, ok := rank[v]
+		if !ok {
+			cur, dir = nil, 0
+			continue
+		}
+		if len(cur) > 0 && cur[len(cur)-1] == v {
+			continue
+		}
+		if len(cur) == 0 {
+			cur = []int{v}
+			continue
+		}
+		d := 1
+		if r < rank[cur[len(cur)-1]] {
+			d = -1
+		}
+		if dir == 0 || d == dir {
+			cur, dir = append(cur, v), d
+		} else {
+			cur, dir = []int{cur[len(cur)-1], v}, d
+		}
+		if len(cur) > len(best) {
+			best = slices.Clone(cur)
+		}
+	}
+	return best
 }
 
 // Describe names voters by index, for messages.

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/store"
+	"quorum/testkit"
+	"quorum/testkit/forensic"
+)
+
+const forensicWait = time.Minute
+
+var receiptCode = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
+
+// TestSecretBallotForensicsRealBot plays a secret ballot of nine members
+// (real encrypted clients on a real homeserver) with the real quorum
+// binary, in a known order with known choices: the bot is killed with
+// SIGKILL after the eighth ballot, restarted, takes the ninth (which
+// closes the motion: everyone has voted) and is stopped with SIGINT. A
+// `quorum export` is taken while it runs, after the seventh.
+//
+// Then every byte of every file is read (forensic.Inspect): the files as
+// the kill left them, the export, and the bot's folder after the clean stop
+// (database, WAL, SHM, the key files beside them, its configuration, and
+// its log). None links a voter (their user ID, direct room, !vote event,
+// device or device key) to a choice; receipt codes appear only as the
+// published sorted list; no ballot's time is kept; and no order the files
+// show (by file offset, page offset, WAL frame, rowid, log line) is the
+// order of the ballots (forensic.CastOrder).
+func TestSecretBallotForensicsRealBot(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	ctx := context.Background()
+	s := testkit.StartHomeserver(t)
+	if _, err := s.Register(ctx, "quorum", testkit.Password, false); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir() // the bot's folder
+	cfg := filepath.Join(dir, "quorum.yaml")
+	yaml := fmt.Sprintf("homeserver: %q\nuser_id: %q\npassword: %q\ndatabase: quorum.db\nallowed_inviters: [%q]\nlog_level: info\n",
+		s.URL, "@quorum:"+s.ServerName, testkit.Password, "*:"+s.ServerName)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	run := func() *process {
+		p := startProcess(t, "run", "--config", cfg)
+		waitStderr(t, p, "Ready")
+		return p
+	}
+	bot := run()
+	botID := id.UserID("@quorum:" + s.ServerName)
+
+	names := []string{"ana", "ben", "chi", "dan", "eve", "fay", "gus", "hal", "ivy", "jon"} // jon does not vote
+	members := make([]*testkit.Client, len(names))
+	invite := []id.UserID{botID}
+	for i, n := range names {
+		members[i] = testkit.NewClient(t, s, n)
+		if i > 0 {
+			invite = append(invite, members[i].UserID)
+		}
+	}
+	ana := members[0]
+	room := ana.CreateRoom(false, invite...)
+	for _, u := range invite {
+		ana.WaitJoined(room, u, forensicWait)
+	}
+	t.Logf("set up in %s", time.Since(start).Round(time.Second))
+
+	ana.Say(room, "!motion --secret --closes 1h Strike on Friday")
+	dms := make([]id.RoomID, len(members))
+	var code string
+	for i, c := range members {
+		ballot := c.WaitFor(forensicWait, "a ballot", func(evt *event.Event) bool {
+			return evt.RoomID != room && testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: motion #1")
+		})
+		dms[i] = ballot.RoomID
+		code, _ = ballot.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
+	}
+
+	// The order of the ballots, far from the order of the members' names
+	// (and of their joining): 19 of 36 pairs are out of order.
+	cast := []int{5, 1, 7, 3, 8, 0, 6, 2, 4}
+	choices := []string{"y", "n", "a", "y", "n", "y", "a", "n", "y"} // by member
+	b := forensic.Ballot{Voters: make([][]string, len(members)), MaxMotion: 5}
+	alice, aliceSecret := keyPair(t, t.TempDir(), "alice")
+	killed, exported := t.TempDir(), t.TempDir()
+	for k, v := range cast {
+		c := members[v]
+		vote := c.Say(dms[v], "!vote "+code+" "+choices[v])
+		receipt := c.WaitReply(dms[v], vote, forensicWait)
+		m := receiptCode.FindStringSubmatch(receipt.Content.AsMessage().Body)
+		if m == nil {
+			t.Fatalf("%s: no receipt code in %q", c.UserID, receipt.Content.AsMessage().Body)
+		}
+		b.Codes = append(b.Codes, m[1])
+		b.CastTimes = append(b.CastTimes, time.UnixMilli(receipt.Timestamp))
+		if own := c.WaitFor(forensicWait, "the vote's echo", func(evt *event.Event) bool { return evt.ID == vote }); own != nil {
+			b.CastTimes = append(b.CastTimes, time.UnixMilli(own.Timestamp))
+		}
+		b.Voters[v] = []string{c.UserID.String(), dms[v].String(), vote.String(), c.DeviceID.String(), c.IdentityKey()}
+		switch k + 1 {
+		case 7: // an export while the bot runs, opened as its recipient would
+			backup := filepath.Join(t.TempDir(), "backup.pgp")
+			if out, errOut, status := quorum(t, "export", "--config", cfg, "--to", alice, "-o", backup); status != 0 {
+				t.Fatalf("export: %d %q %q", status, out, errOut)
+			}
+			if out, errOut, status := quorumWith(t, []string{"QUORUM_KEY_PASSPHRASE=pass alice"},
+				"import", backup, "--key", aliceSecret, "--config", cfg, "--database", filepath.Join(exported, "quorum.db")); status != 0 {
+				t.Fatalf("import: %d %q %q", status, out, errOut)
+			}
+		case 8: // kill -9, keep what it left, and start again
+			if err := bot.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			<-bot.done
+			_, errOut := bot.output()
+			logs = append(logs, errOut)
+			copyFiles(t, dir, killed)
+			bot = run()
+		}
+	}
+	jon := members[9]
+	b.Voters[9] = []string{jon.UserID.String(), dms[9].String(), jon.DeviceID.String(), jon.IdentityKey()}
+	// Closed by the proposer a little later, so that the close (which the
+	// room sees) is not the time of the last ballot.
+	time.Sleep(1100 * time.Millisecond)
+	ana.Say(room, "!close 1")
+	ana.WaitFor(forensicWait, "the result", func(evt *event.Event) bool {
+		return testkit.IsNotice(evt, room, botID, "Motion #1: Carried 4–3")
+	})
+	bot.interrupt(t)
+	_, errOut := bot.output()
+	logs = append(logs, errOut)
+	// The log, as an operator would keep it, is one more file to read.
+	if err := os.WriteFile(filepath.Join(dir, "quorum.log"), []byte(strings.Join(logs, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ballot played in %s", time.Since(start).Round(time.Second))
+	if keep := os.Getenv("QUORUM_FORENSIC_KEEP"); keep != "" { // a folder to keep the files in, for a closer look
+		for name, from := range map[string]string{"stopped": dir, "killed": killed, "exported": exported} {
+			if err := os.MkdirAll(filepath.Join(keep, name), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			copyFiles(t, from, filepath.Join(keep, name))
+		}
+	}
+
+	for _, name := range []string{"quorum.db-wal", "quorum.db-shm", "quorum.db-journal"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s is left after a clean stop", name)
+		}
+	}
+	key, err := os.ReadFile(store.SealKeyPath(filepath.Join(dir, "quorum.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Key, err = forensic.SealKey(key); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := forensic.Inspect(t, "after the clean stop", dir, "quorum.db", b)
+	forensic.CastOrder(t, "after the clean stop", f, b, cast, 7)
+
+	// As the kill left them, and the export: read by whoever has the
+	// database but not the seal key (the open box is sealed with it).
+	open := b
+	open.Key, open.Codes = nil, nil
+	f, _ = forensic.Inspect(t, "as the kill left them", killed, "quorum.db", open)
+	forensic.CastOrder(t, "as the kill left them", f, b, cast[:8], 7)
+	f, _ = forensic.Inspect(t, "export after seven ballots", exported, "quorum.db", open)
+	forensic.CastOrder(t, "export after seven ballots", f, b, cast[:7], 7)
+	for _, c := range b.Codes {
+		for _, where := range []string{killed, exported} {
+			g, err := forensic.Read(where, "quorum.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hits := g.Find(c); len(hits) > 0 {
+				t.Errorf("receipt code in the clear mid-ballot: %+v", hits[0])
+			}
+		}
+	}
+	t.Logf("whole test: %s", time.Since(start).Round(time.Second))
+}
+
+// waitStderr waits until what p wrote to stderr since the last call (it
+// may be restarted: every process has its own) contains substr.
+func waitStderr(t *testing.T, p *process, substr string) {
+	t.Helper()
+	deadline := time.After(forensicWait)
+	for {
+		if _, errOut := p.output(); strings.Contains(errOut, substr) {
+			return
+		}
+		select {
+		case <-p.changed:
+		case <-p.done:
+			_, errOut := p.output()
+			t.Fatalf("quorum exited (%v) before logging %q:\n%s", p.err, substr, errOut)
+		case <-deadline:
+			_, errOut := p.output()
+			t.Fatalf("no %q after %s:\n%s", substr, forensicWait, errOut)
+		}
+	}
+}
+
+// copyFiles copies the files of dir (not its folders) into to, as they are.
+func copyFiles(t *testing.T, dir, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
