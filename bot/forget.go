@@ -136,7 +136,9 @@ func (b *Bot) forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room
 	return err
 }
 
-// forgetCryptoMetadata is what the bot does on start, on a clean stop and
+// forgetCryptoMetadata is what the bot does on start, on a clean stop, after
+// every change of an open secret ballot (before the WAL is emptied into the
+// database file: the ballot's !vote was decrypted and handled by then) and
 // before the database is compacted when a secret ballot ends: it deletes
 // the message indexes the sessions were ratcheted past, and blurs the
 // crypto store's timestamps to the day.
@@ -246,6 +248,11 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 				}
 			}
 			i = j
+		}
+		// When the bot last fetched each member's devices (seconds): when
+		// they joined a direct room, or added a device to vote with.
+		if _, err := cs.DB.Exec(ctx, "UPDATE crypto_tracked_user SET last_attempt=last_attempt-last_attempt%86400 WHERE last_attempt%86400 != 0"); err != nil {
+			return fmt.Errorf("blur tracked users: %w", err)
 		}
 		// Rows of these tables get their rowid, and their place in the
 		// file, in the order they came: the order in which members first

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 	// (and of their joining): 19 of 36 pairs are out of order.
 	cast := []int{5, 1, 7, 3, 8, 0, 6, 2, 4}
 	choices := []string{"y", "n", "a", "y", "n", "y", "a", "n", "y"} // by member
-	b := forensic.Ballot{Voters: make([][]string, len(members)), MaxMotion: 5}
+	b := forensic.Ballot{Voters: make([][]string, len(members)), VoterTimes: make([][]time.Time, len(members)), MaxMotion: 5}
 	alice, aliceSecret := keyPair(t, t.TempDir(), "alice")
 	killed, exported := t.TempDir(), t.TempDir()
 	for k, v := range cast {
@@ -104,10 +105,9 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 			t.Fatalf("%s: no receipt code in %q", c.UserID, receipt.Content.AsMessage().Body)
 		}
 		b.Codes = append(b.Codes, m[1])
-		b.CastTimes = append(b.CastTimes, time.UnixMilli(receipt.Timestamp))
-		if own := c.WaitFor(forensicWait, "the vote's echo", func(evt *event.Event) bool { return evt.ID == vote }); own != nil {
-			b.CastTimes = append(b.CastTimes, time.UnixMilli(own.Timestamp))
-		}
+		own := c.WaitFor(forensicWait, "the vote's echo", func(evt *event.Event) bool { return evt.ID == vote })
+		b.VoterTimes[v] = []time.Time{time.UnixMilli(own.Timestamp), time.UnixMilli(receipt.Timestamp), time.Now()}
+		b.CastTimes = append(b.CastTimes, b.VoterTimes[v][:2]...)
 		b.Voters[v] = []string{c.UserID.String(), dms[v].String(), vote.String(), c.DeviceID.String(), c.IdentityKey()}
 		switch k + 1 {
 		case 7: // an export while the bot runs, opened as its recipient would
@@ -173,8 +173,18 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 
 	// As the kill left them, and the export: read by whoever has the
 	// database but not the seal key (the open box is sealed with it).
+	// The files a kill leaves may still show who cast the latest ballot,
+	// and when (its receipt waiting in the outbox, the crypto store's record
+	// of the receipt's echo: the same the homeserver saw), until the next
+	// ballot or the next start wipes them; of the ballots before it,
+	// nothing.
 	open := b
-	open.Key, open.Codes = nil, nil
+	open.Key, open.Codes, open.CastTimes = nil, nil, nil
+	open.VoterTimes = slices.Clone(b.VoterTimes)
+	open.VoterTimes[cast[7]] = nil
+	for _, v := range cast[:7] {
+		open.CastTimes = append(open.CastTimes, b.VoterTimes[v][:2]...)
+	}
 	f, _ = forensic.Inspect(t, "as the kill left them", killed, "quorum.db", open)
 	forensic.CastOrder(t, "as the kill left them", f, b, cast[:8], 7)
 	f, _ = forensic.Inspect(t, "export after seven ballots", exported, "quorum.db", open)

@@ -21,6 +21,9 @@ type Ballot struct {
 	Codes []string
 	// CastTimes are when ballots came (the votes' and the receipts' times).
 	CastTimes []time.Time
+	// VoterTimes are, by voter (as Voters), when their ballot came; a
+	// record that names a voter must hold no time within two seconds of it.
+	VoterTimes [][]time.Time
 	// Key is the seal key, when the seizer holds it (the bot's host); nil
 	// for what holds no seal key (an export).
 	Key []byte
@@ -98,6 +101,22 @@ func Inspect(t testing.TB, what, dir, db string, b Ballot) (*Files, []Hit) {
 				voter = v
 			}
 		}
+		for v, names := range b.Voters {
+			if v >= len(b.VoterTimes) || !slices.ContainsFunc(names, func(n string) bool { return strings.Contains(joined, n) }) {
+				continue
+			}
+			for _, val := range c.Values {
+				x, ok := val.(int64)
+				if !ok {
+					continue
+				}
+				for _, at := range b.VoterTimes[v] {
+					if near(x, at.UnixMilli(), 2000) || near(x, at.Unix(), 2) {
+						t.Errorf("%s: %s at %d holds %s and %d, within two seconds of their ballot: %.200q", what, c.Image, c.Offset, names[0], x, joined)
+					}
+				}
+			}
+		}
 		if nCodes > 0 && nCodes < len(all) {
 			t.Errorf("%s: %s at %d holds %d of %d receipt codes: %.200q", what, c.Image, c.Offset, nCodes, len(all), joined)
 		}
@@ -141,6 +160,8 @@ func Inspect(t testing.TB, what, dir, db string, b Ballot) (*Files, []Hit) {
 	}
 	return f, f.Find(voters...)
 }
+
+func near(x, y, within int64) bool { return x >= y-within && x <= y+within }
 
 // Frames counts the page images read from the WAL.
 func (f *Files) Frames() int {
