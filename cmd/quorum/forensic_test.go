@@ -126,7 +126,7 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 			<-bot.done
 			_, errOut := bot.output()
 			logs = append(logs, errOut)
-			copyFiles(t, dir, killed)
+			forensic.CopyFiles(t, dir, killed)
 			bot = run()
 		}
 	}
@@ -152,7 +152,7 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(keep, name), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			copyFiles(t, from, filepath.Join(keep, name))
+			forensic.CopyFiles(t, from, filepath.Join(keep, name))
 		}
 	}
 
@@ -220,27 +220,6 @@ func waitStderr(t *testing.T, p *process, substr string) {
 		case <-deadline:
 			_, errOut := p.output()
 			t.Fatalf("no %q after %s:\n%s", substr, forensicWait, errOut)
-		}
-	}
-}
-
-// copyFiles copies the files of dir (not its folders) into to, as they are.
-func copyFiles(t *testing.T, dir, to string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o600); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

@@ -102,9 +102,9 @@ func playBallot(t *testing.T, p play) played {
 			// (or a power cut) leaves. Then go on from the copy, as a
 			// restart would.
 			out.killed = t.TempDir()
-			copyDir(t, out.dir, out.killed)
+			forensic.CopyFiles(t, out.dir, out.killed)
 			out.dir = t.TempDir()
-			copyDir(t, out.killed, out.dir)
+			forensic.CopyFiles(t, out.killed, out.dir)
 			now := h.Clock.Now()
 			h = NewHarnessIn(t, out.dir, forensicFeatures, electors...)
 			h.Clock.Advance(now.Sub(h.Clock.Now()))
@@ -123,23 +123,6 @@ func playBallot(t *testing.T, p play) played {
 		t.Fatal(err)
 	}
 	return out
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	entries, err := os.ReadDir(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // inspect reads every file in dir as a seizer would (forensic.Inspect), with

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -383,4 +385,26 @@ func Describe(voters [][]string, seq []int) string {
 		names = append(names, voters[v][0])
 	}
 	return fmt.Sprint(names)
+}
+
+// CopyFiles copies the files of dir (not its folders) into to, byte for
+// byte: what a kill -9 or a power cut leaves, kept for reading.
+func CopyFiles(t testing.TB, dir, to string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
