@@ -249,16 +249,7 @@ func (f *Files) Sequences(voters [][]string) []Sequence {
 			if c.Rowid == 0 {
 				continue
 			}
-			var text []byte
-			for _, v := range c.Values {
-				switch v := v.(type) {
-				case string:
-					text = append(text, v...)
-				case []byte:
-					text = append(text, v...)
-				}
-				text = append(text, 0)
-			}
+			text := c.Text()
 			for v, names := range voters {
 				for _, n := range names {
 					if !seen[v] && bytes.Contains(text, []byte(n)) {
@@ -278,17 +269,7 @@ func (f *Files) Sequences(voters [][]string) []Sequence {
 	for _, t := range f.Trees() {
 		var seq []int
 		for _, c := range t.Cells {
-			var text []byte
-			for _, v := range c.Values {
-				switch v := v.(type) {
-				case string:
-					text = append(text, v...)
-				case []byte:
-					text = append(text, v...)
-				}
-				text = append(text, 0)
-			}
-			seq = append(seq, voterAt(text)...)
+			seq = append(seq, voterAt(c.Text())...)
 		}
 		out = append(out, Sequence{Where: t.Name + " in key order", Voters: seq, All: true})
 	}
@@ -407,4 +388,19 @@ func CopyFiles(t testing.TB, dir, to string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// Text joins a cell's text and blob values, each followed by a zero byte.
+func (c Cell) Text() []byte {
+	var text []byte
+	for _, v := range c.Values {
+		switch v := v.(type) {
+		case string:
+			text = append(text, v...)
+		case []byte:
+			text = append(text, v...)
+		}
+		text = append(text, 0)
+	}
+	return text
 }
