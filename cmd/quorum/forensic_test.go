@@ -23,21 +23,22 @@ const forensicWait = time.Minute
 
 var receiptCode = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
 
-// TestSecretBallotForensicsRealBot plays a secret ballot of nine members
-// (real encrypted clients on a real homeserver) with the real quorum
-// binary, in a known order with known choices: the bot is killed with
-// SIGKILL after the eighth ballot, restarted, takes the ninth (which
-// closes the motion: everyone has voted) and is stopped with SIGINT. A
-// `quorum export` is taken while it runs, after the seventh.
+// TestSecretBallotForensicsRealBot plays a secret ballot with the real
+// quorum binary on a real homeserver: ten members (real encrypted clients)
+// are in the room, nine vote by direct message in a known order with known
+// choices. The bot is killed with SIGKILL after the eighth ballot and
+// started again, takes the ninth, the proposer closes the motion and the
+// bot is stopped with SIGINT. A `quorum export` is taken while it runs,
+// after the seventh, and opened with `quorum import`.
 //
-// Then every byte of every file is read (forensic.Inspect): the files as
-// the kill left them, the export, and the bot's folder after the clean stop
-// (database, WAL, SHM, the key files beside them, its configuration, and
-// its log). None links a voter (their user ID, direct room, !vote event,
-// device or device key) to a choice; receipt codes appear only as the
-// published sorted list; no ballot's time is kept; and no order the files
-// show (by file offset, page offset, WAL frame, rowid, log line) is the
-// order of the ballots (forensic.CastOrder).
+// Then every byte of every file is read (forensic.Inspect): the bot's
+// folder after the clean stop (database, WAL, SHM, the key files beside it,
+// its configuration and its log), the files as the kill left them, and the
+// export. None links a voter (their user ID, direct room, !vote event,
+// device or device key) to a choice or to the time of their ballot;
+// receipt codes appear only as the published sorted list; and no order the
+// files show (by file offset, page offset, rowid, b-tree, WAL frame, log
+// line) is the order of the ballots (forensic.CastOrder).
 func TestSecretBallotForensicsRealBot(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
