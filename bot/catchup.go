@@ -203,7 +203,7 @@ func (b *Bot) recordSyncPositions(ctx context.Context, res *mautrix.RespSync) {
 		_, direct, err := b.st.DMs().User(ctx, room)
 		if err == nil {
 			if direct {
-				err = b.st.Rooms().MarkPassedPrivate(ctx, last, b.clock.Now())
+				err = b.st.Rooms().MarkPassedPrivate(ctx, room, last, b.clock.Now())
 			} else {
 				err = b.st.Rooms().SetPosition(ctx, room, last)
 			}

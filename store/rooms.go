@@ -102,12 +102,17 @@ func (r Rooms) SetPosition(ctx context.Context, room id.RoomID, evt id.EventID) 
 // a keyed hash of the ID and the day, in the same table, with no room, no
 // order and no time finer than the day, forgotten with them after
 // commands.HandledKept. A catch-up in that room stops at it.
-func (r Rooms) MarkPassedPrivate(ctx context.Context, evt id.EventID, now time.Time) error {
+func (r Rooms) MarkPassedPrivate(ctx context.Context, room id.RoomID, evt id.EventID, now time.Time) error {
 	hash, err := r.st.seal.mac("sync position", []byte(evt))
 	if err != nil {
 		return fmt.Errorf("record sync position: %w", err)
 	}
 	if _, err := r.db.Exec(ctx, "INSERT INTO handled_private (hash, day) VALUES ($1, $2) ON CONFLICT DO NOTHING", hash, day(now)); err != nil {
+		return fmt.Errorf("record sync position: %w", err)
+	}
+	// One recorded before the room was known as direct (its first events
+	// can be synced before the bot records whose room it is) goes.
+	if _, err := r.db.Exec(ctx, "UPDATE rooms SET last_event='' WHERE room_id=$1 AND last_event!=''", room); err != nil {
 		return fmt.Errorf("record sync position: %w", err)
 	}
 	return nil
