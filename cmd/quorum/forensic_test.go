@@ -26,7 +26,8 @@ var receiptCode = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
 // TestSecretBallotForensicsRealBot plays a secret ballot with the real
 // quorum binary on a real homeserver: ten members (real encrypted clients)
 // are in the room, nine vote by direct message in a known order with known
-// choices. The bot is killed with SIGKILL after the eighth ballot and
+// choices, each opening their direct chat (accepting the bot's invite) only
+// to vote. The bot is killed with SIGKILL after the eighth ballot and
 // started again, takes the ninth, the proposer closes the motion and the
 // bot is stopped with SIGINT. A `quorum export` is taken while it runs,
 // after the seventh, and opened with `quorum import`.
@@ -79,17 +80,17 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 	}
 	t.Logf("set up in %s", time.Since(start).Round(time.Second))
 
+	// Members open their direct chat with the bot when they vote, as in
+	// Element, where the chat waits as an invite: then what the bot records
+	// of their joining comes in the order of the ballots too.
+	for _, c := range members {
+		c.HoldInvites.Store(true)
+	}
 	ana.Say(room, "!motion --secret --closes 1h Strike on Friday")
 	dms := make([]id.RoomID, len(members))
-	var code string
 	for i, c := range members {
-		ballot := c.WaitFor(forensicWait, "a ballot", func(evt *event.Event) bool {
-			return evt.RoomID != room && testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: motion #1")
-		})
-		dms[i] = ballot.RoomID
-		code, _ = ballot.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
+		dms[i] = c.Invited(botID, room, forensicWait)
 	}
-
 	// The direct rooms were made for the ballots: their times (the bot's
 	// join) are apart from the ballots', as when members take a moment to
 	// read the motion.
@@ -104,6 +105,11 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 	killed, exported := t.TempDir(), t.TempDir()
 	for k, v := range cast {
 		c := members[v]
+		c.Join(dms[v])
+		ballot := c.WaitFor(forensicWait, "a ballot", func(evt *event.Event) bool {
+			return testkit.IsNotice(evt, dms[v], botID, "Secret ballot: motion #1")
+		})
+		code, _ := ballot.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
 		vote := c.Say(dms[v], "!vote "+code+" "+choices[v])
 		receipt := c.WaitReply(dms[v], vote, forensicWait)
 		m := receiptCode.FindStringSubmatch(receipt.Content.AsMessage().Body)
