@@ -159,14 +159,29 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("ballot played in %s", time.Since(start).Round(time.Second))
-	if keep := os.Getenv("QUORUM_FORENSIC_KEEP"); keep != "" { // a folder to keep the files in, for a closer look
+	// On failure the files are kept for a closer look, in
+	// $QUORUM_FORENSIC_KEEP or a new temporary folder (named in the log).
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		keep := os.Getenv("QUORUM_FORENSIC_KEEP")
+		if keep == "" {
+			var err error
+			if keep, err = os.MkdirTemp("", "quorum-forensic-"); err != nil {
+				t.Log(err)
+				return
+			}
+		}
 		for name, from := range map[string]string{"stopped": dir, "killed": killed, "exported": exported} {
 			if err := os.MkdirAll(filepath.Join(keep, name), 0o700); err != nil {
-				t.Fatal(err)
+				t.Log(err)
+				return
 			}
 			forensic.CopyFiles(t, from, filepath.Join(keep, name))
 		}
-	}
+		t.Logf("the files are kept in %s", keep)
+	})
 
 	for _, name := range []string{"quorum.db-wal", "quorum.db-shm", "quorum.db-journal"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
