@@ -145,8 +145,9 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 	jon := members[9]
 	b.Voters[9] = []string{jon.UserID.String(), dms[9].String(), jon.DeviceID.String(), jon.IdentityKey()}
 	// Closed by the proposer a little later, so that the close (which the
-	// room sees) is not the time of the last ballot.
-	time.Sleep(1100 * time.Millisecond)
+	// room sees, and the record keeps beside the proposer's name) is not
+	// within two seconds of anyone's ballot.
+	time.Sleep(2500 * time.Millisecond)
 	ana.Say(room, "!close 1")
 	ana.WaitFor(forensicWait, "the result", func(evt *event.Event) bool {
 		return testkit.IsNotice(evt, room, botID, "Motion #1: Carried 4–3")
