@@ -137,6 +137,7 @@ func (b *Bot) login(ctx context.Context) error {
 		return err
 	}
 	b.st.OnCompact(b.forgetCryptoMetadata)
+	b.st.OnBallotChange(b.forgetCryptoMetadata)
 	if b.cfg.AccessToken == "" {
 		if err := b.st.Meta().Set(ctx, "access_token", cli.AccessToken); err != nil {
 			return err

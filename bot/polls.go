@@ -90,7 +90,7 @@ func (b *Bot) onPollResponse(ctx context.Context, evt *event.Event) error {
 		Event:   evt.ID,
 		Target:  rel.EventID,
 		Answers: answers,
-		Time:    eventTime(evt),
+		Time:    b.eventTime(evt),
 	})
 }
 
