@@ -46,6 +46,13 @@ func (b *Bot) describeLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			// A room of two may be a direct room not recorded as one yet (being
+			// made, or just left for a new one): commands are typed in the
+			// assembly's rooms, and a direct room's ID is never logged.
+			members, err := b.cli.StateStore.GetRoomJoinedOrInvitedMembers(ctx, room)
+			if err != nil || len(members) <= 2 {
+				continue
+			}
 			pl, err := b.cli.StateStore.GetPowerLevels(ctx, room)
 			if err != nil || pl == nil {
 				continue // not synced yet

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"quorum/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +17,17 @@ import (
 // structured form, addressed to the bot, is answered like the text one.
 func TestCommandDescriptionsEndToEnd(t *testing.T) {
 	t.Parallel()
-	_, b, ana, r := room(t)
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben")
+	ana := cs[0]
 	botID := b.Client().UserID
+	// A room of two may be a direct room the bot has not recorded as one
+	// yet: it gets no descriptions, even where the bot has the power.
+	two := ana.CreateRoom(false, botID)
+	ana.WaitJoined(two, botID, wait)
+	ana.SetPowerLevel(two, botID, 100)
 	ana.SetPowerLevel(r, botID, 100)
 	key := (&cmdschema.EventContent{Command: "motion"}).StateKey(botID)
 	var got cmdschema.EventContent
@@ -43,5 +53,11 @@ func TestCommandDescriptionsEndToEnd(t *testing.T) {
 	})
 	if body := ana.WaitReply(r, cmd, wait).Content.AsMessage().Body; !strings.Contains(body, "No open motions") {
 		t.Errorf("reply to the structured !motions: %q", body)
+	}
+	// Both rooms were in the pass that described r, which goes through its
+	// rooms one after the other: give it the time r took.
+	time.Sleep(3 * time.Second)
+	if err := ana.StateEvent(context.Background(), two, event.StateMSC4391BotCommand, key, &got); err == nil {
+		t.Errorf("a room of two was described: %+v", got)
 	}
 }

@@ -23,9 +23,15 @@ import (
 // events still noted and decrypts them again, after the first sync has
 // brought the keys that came meanwhile.
 
-// noteAwaitingKey runs before the crypto helper's own handler (it is
-// registered first): an encrypted event whose session is not in the crypto
-// store yet is one the helper is about to wait for.
+// beforeDecrypt runs before the crypto helper's own handler (it is
+// registered first).
+func (b *Bot) beforeDecrypt(ctx context.Context, evt *event.Event) error {
+	dropCleartextRelation(evt)
+	return b.noteAwaitingKey(ctx, evt)
+}
+
+// noteAwaitingKey notes an encrypted event whose session is not in the
+// crypto store yet: one the helper is about to wait for.
 func (b *Bot) noteAwaitingKey(ctx context.Context, evt *event.Event) error {
 	content, ok := evt.Content.Parsed.(*event.EncryptedEventContent)
 	if !ok || content.SessionID == "" {
@@ -127,6 +133,7 @@ func (b *Bot) retryAwaitingKeys(ctx context.Context) {
 	// decrypt them in the order they were sent.
 	slices.SortStableFunc(fetched, func(a, b *event.Event) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
 	for _, evt := range fetched {
+		dropCleartextRelation(evt)
 		b.crypto.HandleEncrypted(ctx, evt)
 	}
 }

@@ -108,13 +108,26 @@ func TestPollVotes(t *testing.T) {
 	b.Start()
 	tallied("the switched votes", "1 yes · 1 no · 1 abstain — 3 of 4 voted")
 
+	// The relation a member encrypted is the one that counts: dan's answer,
+	// whose relation is only in the clear (as older clients send it, or as
+	// a homeserver could have put it), is not a vote; ben's, whose clear
+	// relation the homeserver pointed at the notice, counts on the poll.
+	dan.SendRelation(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+		Response: event.PollResponse{Answers: []string{"yes"}},
+	}, &event.RelatesTo{Type: event.RelReference, EventID: poll.ID})
+	ben.SendRelation(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+		RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
+		Response:  event.PollResponse{Answers: []string{"no"}},
+	}, &event.RelatesTo{Type: event.RelReference, EventID: notice.ID})
+	tallied("ben's no, not dan's yes", "0 yes · 2 no · 1 abstain — 3 of 4 voted")
+
 	// Restart again, then let the deadline pass.
 	b.Stop()
 	b.Start()
 	clock.Advance(2 * time.Hour)
 	b.Wake()
 	result := findNotice(ana, r, botID, "Motion #1: Failed")
-	if got := result.Content.AsMessage().Body; !strings.Contains(got, "Failed 1–1, 1 abstention; 3 of 4 voted, quorum 2") {
+	if got := result.Content.AsMessage().Body; !strings.Contains(got, "Failed 0–2, 1 abstention; 3 of 4 voted, quorum 2") {
 		t.Errorf("result = %q", got)
 	}
 	end := ana.WaitFor(wait, "the poll's end", func(evt *event.Event) bool {
@@ -126,7 +139,7 @@ func TestPollVotes(t *testing.T) {
 	if rel, _ := end.Content.Raw["m.relates_to"].(map[string]any); rel["event_id"] != poll.ID.String() || rel["rel_type"] != "m.reference" {
 		t.Errorf("the poll's end refers to %v, want the poll", rel)
 	}
-	if text, _ := end.Content.Raw["org.matrix.msc1767.text"].(string); !strings.Contains(text, "Failed 1–1, 1 abstention") {
+	if text, _ := end.Content.Raw["org.matrix.msc1767.text"].(string); !strings.Contains(text, "Failed 0–2, 1 abstention") {
 		t.Errorf("the poll's end says %q", text)
 	}
 	if _, ok := end.Content.Raw["org.matrix.msc3381.poll.end"]; !ok {
@@ -144,8 +157,8 @@ func TestPollVotes(t *testing.T) {
 	if err := st.DB.QueryRow(context.Background(), "SELECT count(*) FROM vote_acts").Scan(&acts); err != nil {
 		t.Fatal(err)
 	}
-	if acts != 6 {
-		t.Errorf("%d acts recorded, want 6 (ana 2, ben 2, chi 2)", acts)
+	if acts != 7 {
+		t.Errorf("%d acts recorded, want 7 (ana 2, ben 3, chi 2)", acts)
 	}
 	for _, evt := range ana.Events() {
 		if evt.Type == event.EventUnstablePollStart && evt.ID != poll.ID {

@@ -225,6 +225,20 @@ func (c *Client) React(room id.RoomID, target id.EventID, key string, encrypted 
 	return c.send(room, event.EventEncrypted, enc)
 }
 
+// SendRelation sends content encrypted, with outer as the relation kept in
+// the clear instead of the one mautrix copies there from content (nil: none):
+// what an older client sends (its relation only outside the ciphertext), or
+// a homeserver that rewrote the clear relation.
+func (c *Client) SendRelation(room id.RoomID, evtType event.Type, content any, outer *event.RelatesTo) id.EventID {
+	c.t.Helper()
+	enc, err := c.crypto.Encrypt(context.Background(), room, evtType, content)
+	if err != nil {
+		c.t.Fatalf("encrypt: %v", err)
+	}
+	enc.RelatesTo = outer
+	return c.send(room, event.EventEncrypted, enc)
+}
+
 // SayKeyLater sends body encrypted with a new megolm session whose key goes
 // to no one yet, as when a client's room key reaches the homeserver after
 // its message. The returned function sends the key, at the message's index,
