@@ -116,6 +116,16 @@ func TestCanonicalNumberForms(t *testing.T) {
 	}
 }
 
+// TestCanonicalNumberLeadingZeros: JSON forbids them, so Canonical never
+// meets one; canonicalNumber still does not pass "01" through as an integer.
+func TestCanonicalNumberLeadingZeros(t *testing.T) {
+	for in, want := range map[string]string{"01": "1", "-01": "-1", "007": "7", "0": "0"} {
+		if got, err := canonicalNumber(in); err != nil || got != want {
+			t.Errorf("canonicalNumber(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+}
+
 func TestCanonicalRejects(t *testing.T) {
 	for _, in := range []any{
 		json.RawMessage(`{"a":`),

@@ -140,9 +140,17 @@ func TestReadPublicKeys(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("keys read: %q, want %q", got, want)
 	}
-	for _, bad := range [][]byte{nil, []byte("not a key"), alice.pub[:len(alice.pub)/2]} {
-		if _, err := ReadPublicKeys(alice.pub, bad); err == nil {
-			t.Errorf("ReadPublicKeys(…, %.20q) succeeded", bad)
+	// The error names the argument at fault, counting from 1.
+	for _, bad := range []struct {
+		key  []byte
+		want string
+	}{
+		{nil, "read public key 2: no armored OpenPGP key found"},
+		{[]byte("not a key"), "read public key 2: no armored OpenPGP key found"},
+		{alice.pub[:len(alice.pub)/2], "read public key 2: "},
+	} {
+		if _, err := ReadPublicKeys(alice.pub, bad.key); err == nil || !strings.HasPrefix(err.Error(), bad.want) {
+			t.Errorf("ReadPublicKeys(…, %.20q): %v, want %q", bad.key, err, bad.want)
 		}
 	}
 	if _, err := ReadPublicKeys(); err == nil {
@@ -531,5 +539,39 @@ func TestDecryptLimitBoundary(t *testing.T) {
 		if !tc.ok && (!errors.Is(err, ErrTooLarge) || int64(out.Len()) > tc.limit) {
 			t.Errorf("limit %d for %d bytes: %v after %d bytes, want ErrTooLarge", tc.limit, len(plain), err, out.Len())
 		}
+	}
+}
+
+// TestHumanBytes: sizes in refusals are written in the largest binary unit
+// they reach, whole when they are whole.
+func TestHumanBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0:         "0 bytes",
+		1023:      "1023 bytes",
+		1024:      "1 KiB",
+		1536:      "1.5 KiB",
+		1<<20 - 1: "1024.0 KiB",
+		1 << 20:   "1 MiB",
+		1<<20 + 1: "1.0 MiB",
+		3 << 29:   "1.5 GiB",
+		4 << 30:   "4 GiB",
+	} {
+		if got := humanBytes(n); got != want {
+			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestPrefixWriter: the head kept to name a backup's recipients is the
+// first max bytes across writes, and every write reports success.
+func TestPrefixWriter(t *testing.T) {
+	w := &prefixWriter{max: 5}
+	for _, s := range []string{"abc", "defg", "", "h"} {
+		if n, err := w.Write([]byte(s)); n != len(s) || err != nil {
+			t.Errorf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if got := w.buf.String(); got != "abcde" {
+		t.Errorf("kept %q, want %q", got, "abcde")
 	}
 }
