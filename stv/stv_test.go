@@ -162,7 +162,10 @@ func TestGPUS2005(t *testing.T) {
 }
 
 // TestWikipediaFood is the food election of Wikipedia's article "Single
-// transferable vote" (section "Example"): 20 guests, 3 dishes of 5, Droop
+// transferable vote", section "Example", as it stood around 2010-2014
+// (mirrored at liquisearch.com/single_transferable_vote/example; the
+// result given there: Chocolate, Oranges and Strawberries). 20 guests, 3
+// dishes of 5, Droop
 // quota 6. Chocolate's surplus of 6 goes half to strawberries, half to
 // sweets (each paper at 6/12 = 0.5); pears are excluded and elect oranges;
 // sweets are excluded and strawberries take the last seat.
