@@ -1,0 +1,327 @@
+package elections
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/commands/motions"
+	"quorum/store"
+	"quorum/stv"
+)
+
+// Five more members, for electorates where transfers matter.
+const (
+	Eve = id.UserID("@eve:test")
+	Fay = id.UserID("@fay:test")
+	Gus = id.UserID("@gus:test")
+	Hal = id.UserID("@hal:test")
+	Ivy = id.UserID("@ivy:test")
+)
+
+var nine = []id.UserID{Ana, Ben, Chi, Dan, Eve, Fay, Gus, Hal, Ivy}
+
+func newHarness(t *testing.T, members ...id.UserID) *Harness {
+	t.Helper()
+	h := NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+		m := motions.New(env, log)
+		d := motions.NewDelegates(m)
+		return []commands.Feature{m, d, New(m, d, log)}
+	}, members...)
+	h.Rooms.Power[Ana] = 50
+	return h
+}
+
+// field returns quorum.election of s.
+func field(t *testing.T, s Sent) map[string]any {
+	t.Helper()
+	f, ok := s.Msg.Fields["quorum.election"].(map[string]any)
+	if !ok {
+		t.Fatalf("no quorum.election in %q: %v", s.Msg.Body, s.Msg.Fields)
+	}
+	return f
+}
+
+func users(t *testing.T, v any) []id.UserID {
+	t.Helper()
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("%v is not a list", v)
+	}
+	var out []id.UserID
+	for _, x := range list {
+		out = append(out, id.UserID(x.(string)))
+	}
+	return out
+}
+
+// openVote opens election #n with candidates (each standing by
+// self-nomination) and returns the ballot order.
+func openVote(t *testing.T, h *Harness, n int, candidates ...id.UserID) []id.UserID {
+	t.Helper()
+	for _, c := range candidates {
+		Expect(t, h, c, fmt.Sprintf("!nominate %d %s", n, c), "stands as")
+	}
+	out := h.SendAndDrain(Ana, fmt.Sprintf("!ballot %d", n))
+	notice := One(t, out, "The ballot")
+	f := field(t, notice)
+	if f["status"] != "voting" {
+		t.Fatalf("status %v", f["status"])
+	}
+	if _, ok := notice.Msg.Fields["quorum.record"]; !ok {
+		t.Fatal("the ballot order is not recorded")
+	}
+	return users(t, f["candidates"])
+}
+
+// TestOneSeatLeaderLosesAfterTransfers: nine members, one seat among Ana,
+// Ben and Chi. First preferences Ana 4, Ben 3, Chi 2; Chi's voters put Ben
+// next, so after Chi's exclusion Ben has 5, the quota, and wins.
+func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
+	h := newHarness(t, nine...)
+	out := h.SendAndDrain(Ana, "!election treasurer --term 30d : Keep the strike fund's books")
+	f := field(t, One(t, out, "Nominations are open"))
+	if f["id"] != float64(1) || f["status"] != "nominations" || f["role"] != "treasurer" || f["seats"] != float64(1) {
+		t.Fatalf("quorum.election %v", f)
+	}
+
+	// Chi is nominated by Ben and must accept; Ben stands himself.
+	out = h.SendAndDrain(Ben, "!nominate 1 @chi:test")
+	if n := One(t, out, "Accept with"); !slices.Contains(n.Msg.Mentions, Chi) || len(users(t, field(t, n)["candidates"])) != 0 {
+		t.Fatalf("nomination %+v", n.Msg)
+	}
+	Expect(t, h, Chi, "!accept 1", "accepts and stands")
+	Expect(t, h, Chi, "!accept 1", "already accepted")
+	Expect(t, h, Dan, "!accept 1", "not nominated")
+	Expect(t, h, Dan, "!nominate 1 @chi:test", "already nominated")
+	Expect(t, h, Dan, "!ballot 1", "Only a room moderator")
+	order := openVote(t, h, 1, Ana, Ben)
+	if len(order) != 3 || !slices.Contains(order, Ana) || !slices.Contains(order, Ben) || !slices.Contains(order, Chi) {
+		t.Fatalf("ballot %v", order)
+	}
+	Expect(t, h, Dan, "!nominate 1 @dan:test", "closed")
+	Expect(t, h, Dan, "!vote 1 yes", "not counted")
+
+	pos := func(u id.UserID) string { return fmt.Sprint(slices.Index(order, u) + 1) }
+	// Ballot numbers, Matrix IDs, @localparts: all the same.
+	ballots := map[id.UserID]string{
+		Ana: "@ana:test", Dan: pos(Ana), Eve: "@ana", Fay: "@ana:test @ben:test",
+		Ben: "@ben:test", Gus: pos(Ben), Hal: "@ben @chi",
+		Chi: "@chi:test @ben:test", Ivy: pos(Chi) + " " + pos(Ben),
+	}
+	Expect(t, h, Ivy, "!rank 1 @chi:test @chi:test", "twice")
+	Expect(t, h, Ivy, "!rank 1 @dan:test", "not a candidate")
+	Expect(t, h, Ivy, "!rank 1 4", "there is no 4")
+	Expect(t, h, Ivy, "!rank 1", "had not ranked")
+	Expect(t, h, Hal, "!rank 1 @ana", "latest ranking counts")
+	Expect(t, h, Hal, "!rank 1", "withdrawn")
+	var last []Sent
+	for i, u := range nine {
+		cmd := "!rank 1 " + ballots[u]
+		if i < len(nine)-1 {
+			Expect(t, h, u, cmd, "Your ranking in election #1")
+			continue
+		}
+		last = h.SendAndDrain(u, cmd)
+	}
+	result := One(t, last, "Stage 1")
+	rf := field(t, result)
+	if rf["status"] != "decided" || !slices.Equal(users(t, rf["elected"]), []id.UserID{Ben}) || rf["quota"] != float64(5) {
+		t.Fatalf("result %v\n%s", rf, result.Msg.Body)
+	}
+	rounds := rf["rounds"].([]any)
+	if len(rounds) != 2 {
+		t.Fatalf("rounds %v", rounds)
+	}
+	r1 := rounds[0].(map[string]any)["counts"].(map[string]any)
+	r2 := rounds[1].(map[string]any)
+	if r1[string(Ana)] != float64(4) || r1[string(Ben)] != float64(3) || r1[string(Chi)] != float64(2) ||
+		!slices.Equal(users(t, r2["excluded"]), []id.UserID{Chi}) || r2["counts"].(map[string]any)[string(Ben)] != float64(5) {
+		t.Fatalf("rounds %v", rounds)
+	}
+	if _, ok := result.Msg.Fields["quorum.record"]; !ok || !strings.Contains(result.Msg.Body, "Stage 2") {
+		t.Fatalf("result %q", result.Msg.Body)
+	}
+
+	// The ballots, anonymised, in BLT: they count the same with stv.
+	var file Sent
+	for _, s := range last {
+		if s.Kind == commands.KindFile {
+			file = s
+		}
+	}
+	if file.Kind == "" {
+		t.Fatalf("no BLT file in%s", Bodies(last))
+	}
+	var f2 struct {
+		Name string
+		Data []byte
+	}
+	decodeFile(t, file, &f2)
+	b, err := stv.ReadBLT(bytes.NewReader(f2.Data))
+	if err != nil || len(b.Ballots) != 9 || f2.Name != "election-1.blt" {
+		t.Fatalf("%s: %v, %d ballots", f2.Name, err, len(b.Ballots))
+	}
+	for _, u := range nine {
+		if u != Ana && u != Ben && u != Chi && bytes.Contains(f2.Data, []byte(u)) {
+			t.Fatalf("the BLT names voter %s", u)
+		}
+	}
+	sum := sha256.Sum256(f2.Data)
+	if rf["closes_at"] == "" || !strings.Contains(string(file.Payload), hex.EncodeToString(sum[:])) {
+		t.Fatal("the file's caption does not give its digest")
+	}
+	recount, _ := stv.Count(b.Election("any seed"))
+	if b.Candidates[recount.Elected[0]] != string(Ben) {
+		t.Fatalf("recount elects %v", recount.Elected)
+	}
+
+	// Ben takes office as an elected delegate does.
+	if len(Saying(last, "is now treasurer")) != 1 {
+		t.Fatalf("no mandate in%s", Bodies(last))
+	}
+	dm := false
+	for _, s := range last {
+		if s.DMUser == Ben && strings.Contains(s.Msg.Body, "You were elected treasurer") {
+			dm = true
+		}
+	}
+	if !dm {
+		t.Fatalf("no mandate DM in%s", Bodies(last))
+	}
+	active, err := h.Env.Store.Delegations().Active(context.Background(), Room)
+	if err != nil || len(active) != 1 || active[0].User != Ben || active[0].Role != "treasurer" ||
+		active[0].TermEnds.Sub(active[0].Since) != 30*24*time.Hour {
+		t.Fatalf("delegations %+v %v", active, err)
+	}
+	// The election keeps its result after the mandate was given.
+	m, _, _ := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
+	if p, err := decode(m); err != nil || p.Result == nil || m.Status != store.ElectionDecided {
+		t.Fatalf("payload %q", m.Payload)
+	}
+
+	// Elections and motions share the room's numbering.
+	if len(Saying(h.SendAndDrain(Dan, "!motion Buy a kettle"), "Motion #2")) != 1 {
+		t.Fatal("the next motion is not #2")
+	}
+	Expect(t, h, Dan, "!rank 1 1", "not open for ranking")
+}
+
+func decodeFile(t *testing.T, s Sent, into any) {
+	t.Helper()
+	if err := json.Unmarshal(s.Payload, into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTwoSeats: a surplus is transferred at its fractional value, and two
+// take office.
+func TestTwoSeats(t *testing.T) {
+	h := newHarness(t, nine...)
+	h.SendAndDrain(Ana, "!election negotiator --seats 2 : Negotiate the rota")
+	openVote(t, h, 1, Ana, Ben, Chi)
+	// 9 ballots, 2 seats: quota 4. Ana 6, Ben 2, Chi 1. Ana's surplus of 2
+	// goes on at 2/6 = 0.33333 a paper; three of them name Chi next, so Chi
+	// has 1.99999 and is excluded; Ivy's paper gives Ben 3, and Ben, the
+	// only one left, takes the second seat.
+	ranks := map[id.UserID]string{
+		Ana: "@ana @chi", Ben: "@ana @chi", Chi: "@ana @chi", Dan: "@ana", Eve: "@ana", Fay: "@ana",
+		Gus: "@ben", Hal: "@ben", Ivy: "@chi @ben",
+	}
+	var last []Sent
+	for _, u := range nine {
+		last = h.SendAndDrain(u, "!rank 1 "+ranks[u])
+	}
+	rf := field(t, One(t, last, "Stage 1"))
+	if got := users(t, rf["elected"]); !slices.Equal(got, []id.UserID{Ana, Ben}) {
+		t.Fatalf("elected %v", got)
+	}
+	if len(Saying(last, "is now negotiator")) != 2 {
+		t.Fatalf("mandates:%s", Bodies(last))
+	}
+	r2 := rf["rounds"].([]any)[1].(map[string]any)["counts"].(map[string]any)
+	if r2[string(Chi)] != 1.99999 || r2[string(Ana)] != float64(4) {
+		t.Fatalf("stage 2 %v", r2)
+	}
+}
+
+// TestDeadlines: nominations that end with too few candidates stay open;
+// with enough the vote opens; a vote without quorum is cancelled.
+func TestDeadlines(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	h.Env.Config.StandingOrders.Quorum = "50%"
+	h.SendAndDrain(Ana, "!election secretary --seats 2 --nominations 2h --closes 3d : Take the minutes")
+	Expect(t, h, Ana, "!nominate 1 @ana:test", "stands")
+	start := h.Clock.Now()
+	out := h.AdvanceTo(start.Add(2 * time.Hour))
+	if len(Saying(out, "nominations stay open")) != 1 {
+		t.Fatalf("at the deadline:%s", Bodies(out))
+	}
+	Expect(t, h, Ana, "!ballot 1", "stay open until there are enough")
+	Expect(t, h, Ben, "!nominate 1 @ben:test", "stands")
+	out = h.AdvanceTo(start.Add(26 * time.Hour))
+	notice := One(t, out, "The ballot")
+	f := field(t, notice)
+	closes, _ := time.Parse(time.RFC3339, f["closes_at"].(string))
+	if want := start.Add(26*time.Hour + 72*time.Hour); !closes.Equal(want) {
+		t.Fatalf("closes %v, want %v", closes, want)
+	}
+	Expect(t, h, Ana, "!rank 1 @ben", "Your ranking")
+	out = h.AdvanceTo(closes)
+	res := One(t, out, "cancelled")
+	if field(t, res)["status"] != "cancelled" || !strings.Contains(res.Msg.Body, "no quorum") {
+		t.Fatalf("%s", res.Msg.Body)
+	}
+	for _, s := range out {
+		if s.Kind == commands.KindFile {
+			t.Fatal("a BLT without a count")
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!election treasurer --secret : Books", Want: "not available yet"},
+		{From: Ana, Cmd: "!election treasurer -secret : Books", Want: "--secret"},
+		{From: Ana, Cmd: "!election treasurer", Want: "after a colon"},
+		{From: Ana, Cmd: "!election two words : Books", Want: "one word"},
+		{From: Ana, Cmd: "!election treasurer --seats 0 : Books", Want: "from 1 to"},
+		{From: Ana, Cmd: "!election treasurer --term 2y : Books", Want: "365 days"},
+		{From: Ana, Cmd: "!election treasurer --closes 13:00 --nominations 2h : Books", Want: "before the nominations end"},
+		{From: Ana, Cmd: "!election treasurer --colour red : Books", Want: "don't know"},
+		{From: Ana, Cmd: "!nominate 9 @ana:test", Want: "no contested election #9"},
+		{From: Ana, Cmd: "!rank x", Want: "by its number"},
+	})
+	if len(Saying(h.SendAndDrain(Ana, "!motion Buy a kettle"), "Motion #1")) != 1 {
+		t.Fatal("no motion #1")
+	}
+	Expect(t, h, Ana, "!nominate 1 @ana:test", "no contested election #1")
+}
+
+// TestBallotOrder is recomputable: SHA-256 of seed, number and user ID.
+func TestBallotOrder(t *testing.T) {
+	cands := []id.UserID{Ana, Ben, Chi, Dan}
+	got := BallotOrder("head", 3, cands)
+	want := slices.Clone(cands)
+	digest := func(u id.UserID) string {
+		s := sha256.Sum256([]byte("head\n3\n" + string(u)))
+		return hex.EncodeToString(s[:])
+	}
+	slices.SortFunc(want, func(a, b id.UserID) int { return strings.Compare(digest(a), digest(b)) })
+	if !slices.Equal(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+}
