@@ -91,16 +91,33 @@ func (t Elections) Electorate(ctx context.Context, motionID int64) ([]id.UserID,
 	return out, rows.Close()
 }
 
-// Nominate records user's nomination by by; it reports false if user was
-// already nominated.
-func (t Elections) Nominate(ctx context.Context, motionID int64, user, by id.UserID, at time.Time) (bool, error) {
+// Nominate records user's nomination by by and returns its ID; added is
+// false if user was already nominated.
+func (t Elections) Nominate(ctx context.Context, motionID int64, user, by id.UserID, at time.Time) (nomination int64, added bool, err error) {
 	res, err := t.db.Exec(ctx, `INSERT INTO stv_candidates (motion_id, user_id, nominated_by, nominated_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING`, motionID, user, by, ms(at))
 	if err != nil {
-		return false, fmt.Errorf("nominate: %w", err)
+		return 0, false, fmt.Errorf("nominate: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n, _ := res.RowsAffected(); n != 1 {
+		return 0, false, nil
+	}
+	nomination, err = res.LastInsertId()
+	if err != nil {
+		return 0, false, fmt.Errorf("nominate: %w", err)
+	}
+	return nomination, true, nil
+}
+
+// Nomination finds a nomination by its ID: the election and the nominee.
+func (t Elections) Nomination(ctx context.Context, nomination int64) (motionID int64, user id.UserID, ok bool, err error) {
+	err = t.db.QueryRow(ctx, "SELECT motion_id, user_id FROM stv_candidates WHERE rowid=$1", nomination).Scan(&motionID, &user)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", false, nil
+	} else if err != nil {
+		return 0, "", false, fmt.Errorf("read nomination: %w", err)
+	}
+	return motionID, user, true, nil
 }
 
 // Accept records that user accepts their nomination; it reports false if

@@ -32,10 +32,19 @@ func TestElections(t *testing.T) {
 		t.Fatalf("the election is #%d, want #2 after motion #1", m.Number)
 	}
 	e := st.Elections()
+	var ids []int64
 	for _, u := range []id.UserID{"@b:test", "@c:test", "@b:test"} {
-		if _, err := e.Nominate(ctx, m.ID, u, "@a:test", now); err != nil {
-			t.Fatal(err)
+		nid, added, err := e.Nominate(ctx, m.ID, u, "@a:test", now)
+		if err != nil || added != (len(ids) < 2) {
+			t.Fatal(added, err)
 		}
+		ids = append(ids, nid)
+	}
+	if mid, u, ok, err := e.Nomination(ctx, ids[1]); err != nil || !ok || mid != m.ID || u != "@c:test" {
+		t.Fatalf("nomination %d: %d %s %v %v", ids[1], mid, u, ok, err)
+	}
+	if _, _, ok, _ := e.Nomination(ctx, 999); ok {
+		t.Fatal("a nomination that does not exist")
 	}
 	if ok, _ := e.Accept(ctx, m.ID, "@c:test", now); !ok {
 		t.Fatal("not accepted")

@@ -333,7 +333,7 @@ func (f *Feature) nominate(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("Election #%d has %d nominations, the most I take.", m.Number, maxCandidates)
 	}
 	now := r.Clock.Now()
-	added, err := st.Nominate(ctx, m.ID, user, r.Sender, now)
+	nomination, added, err := st.Nominate(ctx, m.ID, user, r.Sender, now)
 	if err != nil {
 		return err
 	}
@@ -347,9 +347,49 @@ func (f *Feature) nominate(ctx context.Context, r *commands.Request) error {
 		r.Reply(msg.F("%s stands as %s in election #%d.", msg.Pill(user), p.Role, m.Number).With("quorum.election", f.fieldOf(ctx, m, p)))
 		return nil
 	}
-	r.Say(r.Room, msg.F("%s, %s nominates you as %s in election #%d. Accept with `%s` to be on the ballot.",
+	out := msg.F("%s, %s nominates you as %s in election #%d. Accept with `%s` or ✅ on this message to be on the ballot.",
 		msg.Pill(user), msg.Pill(r.Sender), p.Role, m.Number, r.Cmd(fmt.Sprintf("accept %d", m.Number))).
-		Mention(user).With("quorum.election", f.fieldOf(ctx, m, p)))
+		Mention(user).With("quorum.election", f.fieldOf(ctx, m, p))
+	out.Anchor = &msg.Anchor{Kind: anchorNomination, Ref: nomination}
+	r.Say(r.Room, out)
+	return nil
+}
+
+// anchorNomination is the anchor kind of a nomination's request: ✅ on it
+// from the nominee accepts.
+const anchorNomination = "nomination"
+
+var acceptKeys = []string{"✅", "✔", "☑"}
+
+// Reactions implements commands.Reactor.
+func (f *Feature) Reactions() map[string]commands.ReactionHandler {
+	return map[string]commands.ReactionHandler{anchorNomination: f.acceptReaction}
+}
+
+// acceptReaction accepts a nomination with ✅ from the nominee; other
+// reactions, and anyone else's, mean nothing.
+func (f *Feature) acceptReaction(ctx context.Context, fx *commands.Effects, ref int64, rx commands.Reaction) error {
+	if !slices.Contains(acceptKeys, commands.NormalizeKey(rx.Key)) {
+		return nil
+	}
+	motionID, user, ok, err := f.Store.Elections().Nomination(ctx, ref)
+	if err != nil || !ok || user != rx.Sender {
+		return err
+	}
+	m, ok, err := f.Store.Motions().Get(ctx, motionID)
+	if err != nil || !ok || m.Status != store.ElectionNominations || m.Room != rx.Room {
+		return err
+	}
+	p, err := decode(m)
+	if err != nil {
+		return err
+	}
+	accepted, err := f.Store.Elections().Accept(ctx, m.ID, user, rx.Time)
+	if err != nil || !accepted {
+		return err
+	}
+	fx.Say(m.Room, msg.F("%s accepts and stands as %s in election #%d.", msg.Pill(user), p.Role, m.Number).
+		With("quorum.election", f.fieldOf(ctx, m, p)))
 	return nil
 }
 

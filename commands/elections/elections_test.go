@@ -325,3 +325,25 @@ func TestBallotOrder(t *testing.T) {
 		t.Fatalf("%v, want %v", got, want)
 	}
 }
+
+// TestAcceptByReaction: ✅ from the nominee on the request accepts; from
+// anyone else, or another emoji, nothing.
+func TestAcceptByReaction(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	req := One(t, h.SendAndDrain(Ana, "!nominate 1 @ben:test"), "Accept with")
+	h.React(Chi, req.EventID, "✅")
+	h.React(Ben, req.EventID, "👍")
+	if out := h.Drain(); len(out) != 0 {
+		t.Fatalf("accepted by someone else:%s", Bodies(out))
+	}
+	h.React(Ben, req.EventID, "✅\ufe0f")
+	f := field(t, One(t, h.Drain(), "accepts and stands"))
+	if got := users(t, f["candidates"]); !slices.Equal(got, []id.UserID{Ben}) {
+		t.Fatalf("candidates %v", got)
+	}
+	h.React(Ben, req.EventID, "✅")
+	if out := h.Drain(); len(out) != 0 {
+		t.Fatalf("accepted twice:%s", Bodies(out))
+	}
+}
