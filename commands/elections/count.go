@@ -235,6 +235,16 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 		out = out.Append("Counted by Scottish STV (Droop quota)%s · quorum %d of %d · closes %s (in %s)",
 			map[bool]string{true: ", instant-runoff for one seat", false: ""}[p.Seats == 1], m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
+	case store.ElectionDecided, store.ElectionCancelled:
+		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
+		if err != nil {
+			return out, err
+		}
+		electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return out, err
+		}
+		out = out.Append("%s", f.resultMessage(m, p, len(rankings), electorate).Body)
 	}
 	return out.With("quorum.election", f.fieldOf(ctx, m, p)), nil
 }

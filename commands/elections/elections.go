@@ -84,7 +84,7 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:    "election",
 			Usage:   "election <role> [--seats N] [--term 90d] [--nominations WHEN] [--closes WHEN] : <mandate>",
-			Summary: "open nominations for the seats of a role, to be filled by ranked ballot (STV)",
+			Summary: "open nominations for the seats of a role, to be filled by ranked ballot (STV) (or `election N` to show one)",
 			Help: "Members nominate with `nominate N @user` (themselves too); a nominee accepts with `accept N`. " +
 				"Nominations end at `--nominations` (default 24h) or when a moderator sends `ballot N`. Members then rank the candidates " +
 				"with `rank N @c @a @b` or by ballot numbers, `rank N 3 1 2`. The count is Scottish STV with the Droop quota; with one seat it is instant-runoff. " +
@@ -92,6 +92,7 @@ func (f *Feature) Commands() []*commands.Command {
 			Examples: []string{
 				"election negotiator --seats 3 --term 60d : Negotiate the new rota. No pay cuts.",
 				"election treasurer --nominations 2d --closes 5d : Keep the strike fund's books",
+				"election 4",
 			},
 			Handler: f.election,
 		},
@@ -195,6 +196,15 @@ func (f *Feature) find(ctx context.Context, r *commands.Request, word string) (*
 }
 
 func (f *Feature) election(ctx context.Context, r *commands.Request) error {
+	if _, ok := commands.ParseNumber(strings.TrimSpace(r.Args)); ok {
+		m, p, err := f.find(ctx, r, strings.TrimSpace(r.Args))
+		if err != nil {
+			return err
+		}
+		notice, err := f.notice(ctx, m, p)
+		r.Reply(notice)
+		return err
+	}
 	example := "election treasurer --seats 1 : Keep the strike fund's books"
 	head, mandate, found := commands.SplitColon(r.Args)
 	mandate = strings.TrimSpace(mandate)

@@ -112,7 +112,7 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 		t.Fatalf("ballot %v", order)
 	}
 	Expect(t, h, Dan, "!nominate 1 @dan:test", "closed")
-	Expect(t, h, Dan, "!vote 1 yes", "not counted")
+	Expect(t, h, Dan, "!vote 1 yes", "is a contested election")
 
 	pos := func(u id.UserID) string { return fmt.Sprint(slices.Index(order, u) + 1) }
 	// Ballot numbers, Matrix IDs, @localparts: all the same.
@@ -346,4 +346,20 @@ func TestAcceptByReaction(t *testing.T) {
 	if out := h.Drain(); len(out) != 0 {
 		t.Fatalf("accepted twice:%s", Bodies(out))
 	}
+}
+
+// TestShow: `!election N` shows an election in any phase, and the motions'
+// commands send whoever names it there.
+func TestShow(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	Expect(t, h, Ben, "!election 1", "Nominations are open")
+	Expect(t, h, Ben, "!motion 1", "is a contested election")
+	Expect(t, h, Ben, "!close 1", "`!election 1` shows it")
+	Expect(t, h, Ben, "!withdraw 1", "is a contested election")
+	openVote(t, h, 1, Ana, Ben)
+	Expect(t, h, Ben, "!election 1", "The ballot")
+	h.SendAndDrain(Ana, "!rank 1 @ana")
+	h.SendAndDrain(Ben, "!rank 1 @ana")
+	Expect(t, h, Ben, "!election 1", "Stage 1")
 }

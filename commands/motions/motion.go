@@ -173,6 +173,9 @@ func (f *Feature) find(ctx context.Context, r *commands.Request, n int) (*store.
 	if !ok {
 		return nil, commands.Refusef("There is no motion #%d in this room. `%s` lists the open ones.", n, r.Cmd("motions"))
 	}
+	if m.Kind == store.KindContested {
+		return nil, commands.Refusef("#%d is a contested election, not a motion: `%s` shows it.", n, r.Cmd(fmt.Sprintf("election %d", n)))
+	}
 	return m, nil
 }
 
