@@ -222,3 +222,11 @@ func (t Elections) NextDue(ctx context.Context) (time.Time, error) {
 	}
 	return fromMS(next.Int64), nil
 }
+
+// SecretVoting lists the secret contested elections numbered n, open for
+// ranking, in which voter may rank, across rooms (a secret ranking is sent
+// from the voter's direct room).
+func (t Elections) SecretVoting(ctx context.Context, voter id.UserID, n int) ([]*Motion, error) {
+	return t.st.Motions().list(ctx, `WHERE kind=$1 AND secret=1 AND status=$2 AND number=$3
+		AND id IN (SELECT motion_id FROM electorate WHERE user_id=$4) ORDER BY id`, KindContested, ElectionVoting, n, voter)
+}

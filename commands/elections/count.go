@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +26,13 @@ import (
 // anonymised ballots, and gives the elected their mandates.
 func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Motion, p payload, now time.Time, why string) error {
 	st := f.Store
-	rankings, err := st.Elections().Rankings(ctx, m.ID)
-	if err != nil {
+	ballots, receipts, err := f.ballots(ctx, m, p)
+	if errors.Is(err, store.ErrSealKey) {
+		// Restored without the key beside the database: the box cannot be
+		// opened, and the election must not stay open for ever.
+		f.log.Error().Err(err).Int64("motion", m.ID).Msg("A secret election's box cannot be opened; it is cancelled uncounted")
+		ballots, receipts, p.Why = nil, nil, "its sealed ballot box does not open with the key beside my database"
+	} else if err != nil {
 		return err
 	}
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
@@ -37,22 +45,29 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	}
 	m.ClosedAt = now
 	var blt []byte
-	if len(rankings) < m.QuorumCount {
-		m.Status, p.Why = store.ElectionCancelled, fmt.Sprintf("no quorum: %d of %d ranked, quorum %d", len(rankings), electorate, m.QuorumCount)
-	} else {
-		res, data, err := count(m, p, rankings, seed)
+	switch {
+	case p.Why != "":
+		m.Status = store.ElectionCancelled
+	case len(ballots) < m.QuorumCount:
+		m.Status, p.Why = store.ElectionCancelled, fmt.Sprintf("no quorum: %d of %d ranked, quorum %d", len(ballots), electorate, m.QuorumCount)
+	default:
+		res, data, err := count(m, p, ballots, seed)
 		if err != nil {
 			return err
 		}
 		m.Status, p.Result, blt = store.ElectionDecided, res, data
 	}
+	p.Ranked = len(ballots)
 	m.Payload = encode(p)
 	if err := st.Elections().SetPhase(ctx, m); err != nil {
 		return err
 	}
 	f.log.Info().Int64("motion", m.ID).Str("status", string(m.Status)).Str("why", why).Msg("Contested election closed")
 	content := f.fieldOf(ctx, m, p)
-	content["ranked"], content["electorate"] = len(rankings), electorate
+	content["ranked"], content["electorate"] = len(ballots), electorate
+	if m.Secret && receipts != nil {
+		content["receipts"] = receipts
+	}
 	content["opened_at"], content["closed_at"] = m.OpenedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)
 	if p.Why != "" {
 		content["why"] = p.Why
@@ -64,7 +79,16 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	if err != nil {
 		return err
 	}
-	out := f.resultMessage(m, p, len(rankings), electorate).Append("%s", commands.RecordLine(entry)).
+	if m.Secret {
+		if err := st.Secret().Destroy(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	out := f.resultMessage(m, p, len(ballots), electorate)
+	if len(receipts) > 0 {
+		out = out.Append("%s", receiptLines(receipts))
+	}
+	out = out.Append("%s", commands.RecordLine(entry)).
 		With("quorum.election", f.fieldOf(ctx, m, p)).With("quorum.record", recField)
 	fx.Say(m.Room, out)
 	if p.Result == nil {
@@ -82,9 +106,48 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	return nil
 }
 
+// ballots are the rankings that stand: from the room's rankings, or from
+// the sealed box of a secret election with each receipt's ranking.
+func (f *Feature) ballots(ctx context.Context, m *store.Motion, p payload) ([][]id.UserID, map[string][]id.UserID, error) {
+	var out [][]id.UserID
+	if !m.Secret {
+		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
+		for _, r := range rankings {
+			out = append(out, r.Ranking)
+		}
+		return out, nil, err
+	}
+	box, err := f.Store.Secret().Rankings(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	receipts := make(map[string][]id.UserID, len(box))
+	codes := slices.Sorted(maps.Keys(box))
+	for _, code := range codes {
+		var ranking []id.UserID
+		for _, n := range box[code] {
+			if n >= 1 && n <= len(p.Order) {
+				ranking = append(ranking, p.Order[n-1])
+			}
+		}
+		receipts[code] = ranking
+		out = append(out, ranking)
+	}
+	return out, receipts, nil
+}
+
+// receiptLines lists the receipts with the rankings counted under them.
+func receiptLines(receipts map[string][]id.UserID) string {
+	var lines []string
+	for _, code := range slices.Sorted(maps.Keys(receipts)) {
+		lines = append(lines, fmt.Sprintf("%s: %s", code, commands.UserList(receipts[code])))
+	}
+	return "Receipts (each code with the ranking counted under it):\n" + strings.Join(lines, "\n")
+}
+
 // count runs the STV count of rankings and returns the result and the
 // anonymised ballots in BLT.
-func count(m *store.Motion, p payload, rankings []store.Ranking, seed string) (*result, []byte, error) {
+func count(m *store.Motion, p payload, rankings [][]id.UserID, seed string) (*result, []byte, error) {
 	index := make(map[id.UserID]int, len(p.Order))
 	ids := make([]string, len(p.Order))
 	for i, u := range p.Order {
@@ -93,7 +156,7 @@ func count(m *store.Motion, p payload, rankings []store.Ranking, seed string) (*
 	e := stv.Election{Candidates: ids, Seats: p.Seats, Seed: seed}
 	for _, r := range rankings {
 		var b []int
-		for _, u := range r.Ranking {
+		for _, u := range r {
 			if i, ok := index[u]; ok {
 				b = append(b, i)
 			}
@@ -194,6 +257,9 @@ func (f *Feature) fieldOf(ctx context.Context, m *store.Motion, p payload) map[s
 	if m.Status == store.ElectionDecided || m.Status == store.ElectionCancelled {
 		out["closes_at"] = m.ClosedAt.UTC().Format(time.RFC3339)
 	}
+	if m.Secret {
+		out["secret"], out["ballot_code"] = true, m.BallotCode
+	}
 	if r := p.Result; r != nil {
 		out["method"], out["quota"], out["elected"], out["rounds"] = r.Method, r.Quota, r.Elected, r.Rounds
 	}
@@ -226,6 +292,12 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 		for i, u := range p.Order {
 			out = out.Append("%d. %s", i+1, msg.Pill(u))
 		}
+		if m.Secret {
+			out = out.Append("**Secret ballot** `%s`: I have sent every member the ballot in a direct message; rank there, once. Rankings sent here are not counted.", m.BallotCode)
+			out = out.Append("Counted by Scottish STV (Droop quota) · quorum %d of %d · closes %s (in %s) · %d of %d ranked",
+				m.QuorumCount, electorate, timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), m.Turnout, electorate)
+			break
+		}
 		example := []string{}
 		for i := len(p.Order); i >= 1 && len(example) < 3; i-- {
 			example = append(example, fmt.Sprint(i))
@@ -236,15 +308,11 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 			map[bool]string{true: ", instant-runoff for one seat", false: ""}[p.Seats == 1], m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
 	case store.ElectionDecided, store.ElectionCancelled:
-		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
-		if err != nil {
-			return out, err
-		}
 		electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
 		if err != nil {
 			return out, err
 		}
-		out = out.Append("%s", f.resultMessage(m, p, len(rankings), electorate).Body)
+		out = out.Append("%s", f.resultMessage(m, p, p.Ranked, electorate).Body)
 	}
 	return out.With("quorum.election", f.fieldOf(ctx, m, p)), nil
 }

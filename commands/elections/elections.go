@@ -6,7 +6,8 @@
 //
 // An election goes through nominations (members nominate, nominees accept),
 // voting (members rank the candidates in the room: an open ballot), and
-// ends decided or cancelled. It is a motion of kind store.KindContested
+// ends decided or cancelled. A secret election is ranked in the members'
+// direct chats instead. It is a motion of kind store.KindContested
 // with statuses of its own, so that it shares the room's numbering with
 // motions and the mandates it gives point at it.
 //
@@ -31,8 +32,10 @@
 //   - The lots of the count are drawn from the record's chain head at the
 //     close (the hash of the newest entry before the result's), or the room
 //     ID if the record is empty.
-//   - --secret is not available yet: it is refused rather than opened as
-//     an open ballot.
+//   - --secret: the ballot goes to each member by DM with a code, and is
+//     ranked there once, for good, with a receipt (secret.go). A mistyped
+//     --secret is refused with the command corrected, never opened as an
+//     open ballot.
 package elections
 
 import (
@@ -60,6 +63,11 @@ const (
 	maxSeats           = 50
 	maxCandidates      = 100
 	maxMandate         = 2000
+	maxSecretPerDay    = 3
+	// receiptPad is the length every receipt is padded to once encrypted,
+	// as for secret motions: the homeserver sees the length of each
+	// ciphertext.
+	receiptPad = 2048
 )
 
 // Feature is contested elections.
@@ -83,12 +91,13 @@ func (f *Feature) Commands() []*commands.Command {
 	return []*commands.Command{
 		{
 			Name:    "election",
-			Usage:   "election <role> [--seats N] [--term 90d] [--nominations WHEN] [--closes WHEN] : <mandate>",
+			Usage:   "election <role> [--seats N] [--term 90d] [--nominations WHEN] [--closes WHEN] [--secret] : <mandate>",
 			Summary: "open nominations for the seats of a role, to be filled by ranked ballot (STV) (or `election N` to show one)",
 			Help: "Members nominate with `nominate N @user` (themselves too); a nominee accepts with `accept N`. " +
 				"Nominations end at `--nominations` (default 24h) or when a moderator sends `ballot N`. Members then rank the candidates " +
 				"with `rank N @c @a @b` or by ballot numbers, `rank N 3 1 2`. The count is Scottish STV with the Droop quota; with one seat it is instant-runoff. " +
-				"The elected take office with the mandate for the term, as elected delegates do.",
+				"The elected take office with the mandate for the term, as elected delegates do. " +
+				"`--secret`: members rank privately, in a direct chat with me, with the ballot's code and a receipt.",
 			Examples: []string{
 				"election negotiator --seats 3 --term 60d : Negotiate the new rota. No pay cuts.",
 				"election treasurer --nominations 2d --closes 5d : Keep the strike fund's books",
@@ -143,6 +152,7 @@ type payload struct {
 	Order  []id.UserID `json:"order,omitempty"`
 	Result *result     `json:"result,omitempty"`
 	Why    string      `json:"why,omitempty"` // why it was cancelled
+	Ranked int         `json:"ranked,omitempty"`
 }
 
 // result is the count, as quorum.election shows it.
@@ -223,12 +233,15 @@ func (f *Feature) election(ctx context.Context, r *commands.Request) error {
 	}
 	nominations := defaultNominations
 	var role string
+	secret := false
 	for i := 0; i < len(words); i++ {
+		// A mistyped --secret must never open an open ballot.
+		if commands.NearMiss(words[i], "secret") {
+			fixed := strings.Replace(r.Args, words[i], "--secret", 1)
+			return commands.Refusef("Did you mean `--secret`? Nothing was opened. If so, send `%s`.", r.Cmd("election "+fixed))
+		}
 		name, value, hasValue, isOption := commands.Option(words[i])
 		if !isOption {
-			if commands.NearMiss(words[i], "secret") {
-				return commands.Refusef("Did you mean `--secret`? Secret contested elections are not available yet.")
-			}
 			if role != "" {
 				return commands.Refusef("A role is one word; say the mandate after a colon. For example: `%s`", r.Cmd(example))
 			}
@@ -239,7 +252,8 @@ func (f *Feature) election(ctx context.Context, r *commands.Request) error {
 			continue
 		}
 		if name == "secret" {
-			return commands.Refusef("Secret contested elections are not available yet: rank in the room, or elect one delegate at a time with `%s`.", r.Cmd("delegate --secret"))
+			secret = true
+			continue
 		}
 		if !hasValue {
 			// The value runs to the next option.
@@ -300,7 +314,16 @@ func (f *Feature) election(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("The vote can't close before the nominations end (%s).", timespec.Human(now.Add(nominations), loc))
 	}
 	p.Role, p.TermMinutes = role, int64(term/time.Minute)
-	m := &store.Motion{Room: r.Room, Kind: store.KindContested, Payload: encode(p), Proposer: r.Sender,
+	if secret {
+		// Every member gets a DM: one member must not make the bot flood
+		// everyone (the limit is the secret motions').
+		if opened, err := r.Store.Motions().SecretSince(ctx, r.Room, r.Sender, now.Add(-commands.DMLimitWindow)); err != nil {
+			return err
+		} else if opened >= maxSecretPerDay {
+			return commands.Refusef("You have opened %d secret ballots here in the last day, the most I send for one member; ask a moderator or wait until tomorrow.", opened)
+		}
+	}
+	m := &store.Motion{Room: r.Room, Kind: store.KindContested, Payload: encode(p), Proposer: r.Sender, Secret: secret,
 		Text:      fmt.Sprintf("%s as %s", commands.Plural(p.Seats, "seat", "seats"), role),
 		Threshold: "stv", Quorum: "-", Status: store.ElectionNominations, CreatedAt: now, ClosesAt: now.Add(nominations)}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
@@ -505,6 +528,12 @@ func (f *Feature) openVote(ctx context.Context, fx *commands.Effects, m *store.M
 	if err := f.Store.Elections().SetElectorate(ctx, m.ID, electorate); err != nil {
 		return err
 	}
+	if m.Secret {
+		if m.BallotCode, err = f.Store.Secret().OpenRanked(ctx, m.ID, len(p.Order)); err != nil {
+			return err
+		}
+		f.sendBallots(fx, m, p, electorate)
+	}
 	notice, err := f.notice(ctx, m, p)
 	if err != nil {
 		return err
@@ -535,9 +564,15 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	if len(words) == 0 {
 		return commands.Refusef("Say the election's number, then the candidates in your order: `%s`.", r.Cmd("rank 4 @chi:example.org @ana:example.org"))
 	}
+	if r.InDM {
+		return f.rankSecret(ctx, r, words)
+	}
 	m, p, err := f.find(ctx, r, words[0])
 	if err != nil {
 		return err
+	}
+	if m.Secret {
+		return commands.Refusef("Election #%d is a secret ballot: rank in your direct chat with me, with the ballot I sent you there.", m.Number)
 	}
 	now := r.Clock.Now()
 	if m.Status != store.ElectionVoting || now.After(m.ClosesAt) {

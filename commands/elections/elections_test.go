@@ -294,8 +294,7 @@ func TestDeadlines(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
 	ExpectReplies(t, h, []ReplyCase{
-		{From: Ana, Cmd: "!election treasurer --secret : Books", Want: "not available yet"},
-		{From: Ana, Cmd: "!election treasurer -secret : Books", Want: "--secret"},
+		{From: Ana, Cmd: "!election treasurer --secert : Books", Want: "Did you mean `--secret`?"},
 		{From: Ana, Cmd: "!election treasurer", Want: "after a colon"},
 		{From: Ana, Cmd: "!election two words : Books", Want: "one word"},
 		{From: Ana, Cmd: "!election treasurer --seats 0 : Books", Want: "from 1 to"},
@@ -361,5 +360,73 @@ func TestShow(t *testing.T) {
 	Expect(t, h, Ben, "!election 1", "The ballot")
 	h.SendAndDrain(Ana, "!rank 1 @ana")
 	h.SendAndDrain(Ben, "!rank 1 @ana")
+	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// TestSecret: the ballot comes by DM with a code; rankings are sent there,
+// once, each with a padded receipt that says nothing of the ranking; the
+// room refuses rankings; the result lists the receipts with the rankings
+// counted, and the box is destroyed.
+func TestSecret(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	ExpectReplies(t, h, []ReplyCase{{From: Ana, Cmd: "!election treasurer -secret : Books", Want: "Did you mean `--secret`?"}})
+	h.SendAndDrain(Ana, "!election treasurer --secret : Books")
+	for _, c := range []id.UserID{Ana, Ben, Chi} {
+		Expect(t, h, c, fmt.Sprintf("!nominate 1 %s", c), "stands as")
+	}
+	out := h.SendAndDrain(Ana, "!ballot 1")
+	notice := One(t, out, "The ballot")
+	f := field(t, notice)
+	code, _ := f["ballot_code"].(string)
+	if f["secret"] != true || len(code) != store.BallotCodeLen || !strings.Contains(notice.Msg.Body, "Secret ballot") {
+		t.Fatalf("notice %v\n%s", f, notice.Msg.Body)
+	}
+	order := users(t, f["candidates"])
+	ballots := 0
+	for _, s := range out {
+		if s.DMUser != "" {
+			ballots++
+			if !strings.Contains(s.Msg.Body, "rank "+code) || !strings.Contains(s.Msg.Body, "1. "+string(order[0])) {
+				t.Fatalf("ballot %q", s.Msg.Body)
+			}
+		}
+	}
+	if ballots != 4 {
+		t.Fatalf("%d ballots sent:%s", ballots, Bodies(out))
+	}
+	Expect(t, h, Ana, "!rank 1 @ana", "rank in your direct chat")
+
+	pos := func(u id.UserID) string { return fmt.Sprint(slices.Index(order, u) + 1) }
+	receipt := h.SendDM(Ana, "!rank "+code+" "+pos(Ana))
+	first := h.Last[0]
+	if !strings.Contains(receipt, "receipt code") || first.Msg.PadTo != receiptPad || strings.Contains(receipt, string(Ana)) {
+		t.Fatalf("receipt %q (pad %d)", receipt, first.Msg.PadTo)
+	}
+	anaCode, _ := first.Msg.Fields["quorum.receipt"].(map[string]any)["code"].(string)
+	if got := h.SendDM(Ana, "!rank "+code+" "+pos(Ben)); !strings.Contains(got, "already ranked") {
+		t.Fatalf("ranked twice: %q", got)
+	}
+	if got := h.SendDM(Ben, "!rank 1"); !strings.Contains(got, "can't be withdrawn") {
+		t.Fatalf("empty: %q", got)
+	}
+	if got := h.SendDM(Ben, "!rank ZZZZ 1"); !strings.Contains(got, "no ballot") {
+		t.Fatalf("unknown code: %q", got)
+	}
+	h.SendDM(Ben, "!rank 1 "+pos(Ben)+" "+pos(Ana)) // by election number
+	h.SendDM(Chi, "!rank "+strings.ToLower(code)+" "+pos(Chi)+" "+pos(Ben))
+	h.SendDM(Dan, "!rank "+code+" "+pos(Ben))
+	result := One(t, h.Last, "Stage 1")
+	// Ana 1, Ben 2, Chi 1 of 4: quota 3. Ana and Chi tie at the bottom at
+	// every stage (a lot); either way Ben reaches 3.
+	if got := users(t, field(t, result)["elected"]); !slices.Equal(got, []id.UserID{Ben}) {
+		t.Fatalf("elected %v\n%s", got, result.Msg.Body)
+	}
+	if !strings.Contains(result.Msg.Body, "Receipts") || !strings.Contains(result.Msg.Body, anaCode+": "+string(Ana)) {
+		t.Fatalf("result without Ana's receipt %s:\n%s", anaCode, result.Msg.Body)
+	}
+	m, _, _ := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
+	if _, err := h.Env.Store.Secret().Rankings(context.Background(), m.ID); err == nil {
+		t.Fatal("the box outlived the election")
+	}
 	Expect(t, h, Ben, "!election 1", "Stage 1")
 }
