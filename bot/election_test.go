@@ -166,3 +166,63 @@ func checkBLT(t *testing.T, data []byte, ballots int, elected ...string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSecretContestedElectionEndToEnd: the ballot reaches each member in an
+// encrypted direct chat; each ranks there and gets a receipt; a ranking in
+// the room is refused; the result lists every receipt with its ranking; no
+// row of the database ties a member to a receipt.
+func TestSecretContestedElectionEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	botID := b.Client().UserID
+	uid := func(c *testkit.Client) string { return c.UserID.String() }
+	ana := cs[0]
+	ana.Say(r, "!election treasurer --secret : Keep the books")
+	findNotice(ana, r, botID, "Nominations are open")
+	for _, c := range cs {
+		c.Say(r, "!nominate 1 "+uid(c))
+		findNotice(ana, r, botID, uid(c)+" stands as")
+	}
+	ana.Say(r, "!ballot 1")
+	findNotice(ana, r, botID, "Secret ballot")
+	if got := ana.Ask(r, "!rank 1 "+uid(cs[1])).Content.AsMessage().Body; !strings.Contains(got, "rank in your direct chat") {
+		t.Fatalf("a ranking in the room: %q", got)
+	}
+	rankings := []string{uid(cs[1]), uid(cs[1]), uid(cs[2]) + " " + uid(cs[1])}
+	codes := map[id.UserID]string{}
+	for i, c := range cs {
+		ballot := c.WaitFor(wait, "the ballot", func(evt *event.Event) bool {
+			return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: election #1")
+		})
+		if ballot.Mautrix.EventSource&event.SourceDecrypted == 0 {
+			t.Fatal("the ballot was not encrypted")
+		}
+		f, _ := ballot.Content.Raw["quorum.ballot"].(map[string]any)
+		code, _ := f["code"].(string)
+		receipt := c.Ask(ballot.RoomID, "!rank "+code+" "+rankings[i])
+		rf, _ := receipt.Content.Raw["quorum.receipt"].(map[string]any)
+		codes[c.UserID], _ = rf["code"].(string)
+		if codes[c.UserID] == "" {
+			t.Fatalf("%s: no receipt in %q", c.UserID, receipt.Content.AsMessage().Body)
+		}
+	}
+	result := ana.WaitFor(wait, "the result", func(evt *event.Event) bool {
+		return testkit.IsNotice(evt, r, botID, "Election #1 (treasurer): elected") && strings.Contains(evt.Content.AsMessage().Body, "Receipts")
+	})
+	body := result.Content.AsMessage().Body
+	for i, c := range cs {
+		if !strings.Contains(body, codes[c.UserID]+": "+strings.ReplaceAll(rankings[i], " ", ", ")) &&
+			!strings.Contains(body, codes[c.UserID]+": "+strings.ReplaceAll(rankings[i], " ", " and ")) {
+			t.Errorf("%s's receipt %s with %s is not in the result:\n%s", c.UserID, codes[c.UserID], rankings[i], body)
+		}
+	}
+	if !strings.Contains(body, "elected "+uid(cs[1])) {
+		t.Errorf("result:\n%s", body)
+	}
+	findNotice(ana, r, botID, uid(cs[1])+" is now treasurer")
+	b.Stop()
+	assertNoLink(t, b.Config.Database, codes)
+}
