@@ -574,8 +574,10 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	if m.Secret {
 		return commands.Refusef("Election #%d is a secret ballot: rank in your direct chat with me, with the ballot I sent you there.", m.Number)
 	}
+	// Lateness is judged by when the ranking was sent (it may be handled
+	// after a restart), as for votes on motions.
 	now := r.Clock.Now()
-	if m.Status != store.ElectionVoting || now.After(m.ClosesAt) {
+	if m.Status != store.ElectionVoting || r.Time.After(m.ClosesAt) {
 		return commands.Refusef("Election #%d is not open for ranking (it is %s).", m.Number, m.Status)
 	}
 	if ok, err := r.Store.Motions().InElectorate(ctx, m.ID, r.Sender); err != nil {
@@ -587,7 +589,7 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	had, err := r.Store.Elections().Rank(ctx, m.ID, r.Sender, ranking, now)
+	had, err := r.Store.Elections().Rank(ctx, m.ID, r.Sender, ranking, r.Time)
 	if err != nil {
 		return err
 	}
@@ -595,14 +597,14 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	case len(ranking) == 0 && !had:
 		return commands.Refusef("You had not ranked in election #%d.", m.Number)
 	case len(ranking) == 0:
-		r.Replyf("Your ranking in election #%d is withdrawn.", m.Number)
+		r.Reply(msg.F("Your ranking in election #%d is withdrawn.", m.Number).With("quorum.election", f.fieldOf(ctx, m, p)))
 	default:
 		names := make([]string, len(ranking))
 		for i, u := range ranking {
 			names[i] = fmt.Sprintf("%d. %s", i+1, u)
 		}
-		r.Replyf("Your ranking in election #%d: %s. Your latest ranking counts; `%s` alone withdraws it.",
-			m.Number, strings.Join(names, ", "), r.Cmd(fmt.Sprintf("rank %d", m.Number)))
+		r.Reply(msg.F("Your ranking in election #%d: %s. Your latest ranking counts; `%s` alone withdraws it.",
+			m.Number, strings.Join(names, ", "), r.Cmd(fmt.Sprintf("rank %d", m.Number))).With("quorum.election", f.fieldOf(ctx, m, p)))
 	}
 	rankings, err := r.Store.Elections().Rankings(ctx, m.ID)
 	if err != nil {

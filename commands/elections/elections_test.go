@@ -279,7 +279,12 @@ func TestDeadlines(t *testing.T) {
 		t.Fatalf("closes %v, want %v", closes, want)
 	}
 	Expect(t, h, Ana, "!rank 1 @ben", "Your ranking")
-	out = h.AdvanceTo(closes)
+	// A ranking sent after the deadline is refused, even before the close
+	// is handled.
+	h.Clock.Advance(closes.Sub(h.Clock.Now()) + time.Minute)
+	Expect(t, h, Ben, "!rank 1 @ana", "not open for ranking")
+	h.Due()
+	out = h.Drain()
 	res := One(t, out, "cancelled")
 	if field(t, res)["status"] != "cancelled" || !strings.Contains(res.Msg.Body, "no quorum") {
 		t.Fatalf("%s", res.Msg.Body)
