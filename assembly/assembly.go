@@ -29,6 +29,7 @@ func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 	rem := reminders.New(env, log)
 	return []commands.Feature{
 		mot,
+		motions.NewAmendments(mot),
 		del,
 		elections.New(mot, del, log),
 		rosters.New(env, rem),

@@ -294,6 +294,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		}
 	case store.MotionWithdrawn:
 		out = out.Append("Withdrawn by the proposer.")
+	case store.MotionSuspended:
+		out = out.Append("**Voting is suspended** while an amendment to it is decided.")
 	default:
 		out = out.Append("%s", resultWords(m, electorate))
 	}
