@@ -186,7 +186,25 @@ func count(m *store.Motion, p payload, rankings [][]id.UserID, seed string) (*re
 		for i, c := range rd.Counts {
 			counts[p.Order[i]] = number(c)
 		}
-		out.Rounds = append(out.Rounds, round{Counts: counts, Elected: users(rd.Elected), Excluded: users(rd.Excluded)})
+		ro := round{Counts: counts, Elected: users(rd.Elected), Excluded: users(rd.Excluded), Action: string(rd.Action)}
+		if rd.From >= 0 {
+			ro.From = p.Order[rd.From]
+			ro.Transfers = map[id.UserID]json.Number{}
+			for i, v := range rd.Transfers {
+				if v != 0 {
+					ro.Transfers[p.Order[i]] = number(v)
+				}
+			}
+			ro.NonTransferable, ro.Fractions = number(rd.NonTransferable), number(rd.Fractions)
+		}
+		for _, tie := range rd.Ties {
+			how := fmt.Sprintf("by the counts at stage %d", tie.Stage)
+			if tie.Stage == 0 {
+				how = fmt.Sprintf("by lot %d", tie.Lot)
+			}
+			ro.Ties = append(ro.Ties, fmt.Sprintf("%s tie among %s broken %s: %s", tie.About, commands.UserList(users(tie.Tied)), how, p.Order[tie.Chosen]))
+		}
+		out.Rounds = append(out.Rounds, ro)
 	}
 	return out, blt.Bytes(), nil
 }
@@ -220,6 +238,26 @@ func (f *Feature) resultMessage(m *store.Motion, p payload, ranked, electorate i
 			parts = append(parts, fmt.Sprintf("%s %s", u, rd.Counts[u]))
 		}
 		line := fmt.Sprintf("Stage %d: %s", i+1, strings.Join(parts, " · "))
+		if rd.From != "" {
+			var moved []string
+			for _, u := range p.Order {
+				if v, ok := rd.Transfers[u]; ok && u != rd.From {
+					moved = append(moved, fmt.Sprintf("%s +%s", u, v))
+				}
+			}
+			moved = append(moved, fmt.Sprintf("non-transferable +%s", rd.NonTransferable))
+			if rd.Fractions != "0" && rd.Fractions != "" {
+				moved = append(moved, fmt.Sprintf("lost to rounding %s", rd.Fractions))
+			}
+			what := "the surplus of"
+			if rd.Action == string(stv.Exclusion) {
+				what = "the papers of excluded"
+			}
+			line += fmt.Sprintf(" — transferred %s %s: %s", what, rd.From, strings.Join(moved, ", "))
+		}
+		for _, tie := range rd.Ties {
+			line += " — " + tie
+		}
 		if len(rd.Excluded) > 0 {
 			line += fmt.Sprintf(" — excluded %s", commands.UserList(rd.Excluded))
 		}
@@ -261,7 +299,11 @@ func (f *Feature) fieldOf(ctx context.Context, m *store.Motion, p payload) map[s
 		out["secret"], out["ballot_code"] = true, m.BallotCode
 	}
 	if r := p.Result; r != nil {
-		out["method"], out["quota"], out["elected"], out["rounds"] = r.Method, r.Quota, r.Elected, r.Rounds
+		rounds := make([]map[string]any, len(r.Rounds))
+		for i, ro := range r.Rounds {
+			rounds[i] = ro.public()
+		}
+		out["method"], out["quota"], out["elected"], out["rounds"] = r.Method, r.Quota, r.Elected, rounds
 	}
 	return out
 }

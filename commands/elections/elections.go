@@ -170,6 +170,20 @@ type round struct {
 	Counts   map[id.UserID]json.Number `json:"counts"`
 	Elected  []id.UserID               `json:"elected"`
 	Excluded []id.UserID               `json:"excluded"`
+	// What the stage transferred, for the result's text (kept in the
+	// payload, left out of quorum.election, whose rounds are as the issue
+	// lists them).
+	Action          string                    `json:"action,omitempty"`
+	From            id.UserID                 `json:"from,omitempty"`
+	Transfers       map[id.UserID]json.Number `json:"transfers,omitempty"`
+	NonTransferable json.Number               `json:"non_transferable,omitempty"`
+	Fractions       json.Number               `json:"fractions,omitempty"`
+	Ties            []string                  `json:"ties,omitempty"`
+}
+
+// public is r as quorum.election shows it.
+func (r round) public() map[string]any {
+	return map[string]any{"counts": r.Counts, "elected": r.Elected, "excluded": r.Excluded}
 }
 
 func decode(m *store.Motion) (payload, error) {

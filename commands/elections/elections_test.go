@@ -151,7 +151,8 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 		!slices.Equal(users(t, r2["excluded"]), []id.UserID{Chi}) || r2["counts"].(map[string]any)[string(Ben)] != float64(5) {
 		t.Fatalf("rounds %v", rounds)
 	}
-	if _, ok := result.Msg.Fields["quorum.record"]; !ok || !strings.Contains(result.Msg.Body, "Stage 2") {
+	if _, ok := result.Msg.Fields["quorum.record"]; !ok || !strings.Contains(result.Msg.Body, "Stage 2") ||
+		!strings.Contains(result.Msg.Body, "transferred the papers of excluded @chi:test: @ben:test +2, non-transferable +0") {
 		t.Fatalf("result %q", result.Msg.Body)
 	}
 
@@ -244,7 +245,14 @@ func TestTwoSeats(t *testing.T) {
 	for _, u := range nine {
 		last = h.SendAndDrain(u, "!rank 1 "+ranks[u])
 	}
-	rf := field(t, One(t, last, "Stage 1"))
+	res := One(t, last, "Stage 1")
+	rf := field(t, res)
+	if !strings.Contains(res.Msg.Body, "transferred the surplus of @ana:test: @chi:test +0.99999, non-transferable +0.99999, lost to rounding 0.00002") {
+		t.Errorf("no transfers in:\n%s", res.Msg.Body)
+	}
+	if r0 := rf["rounds"].([]any)[0].(map[string]any); len(r0) != 3 {
+		t.Errorf("quorum.election rounds carry %v, want counts, elected, excluded", r0)
+	}
 	if got := users(t, rf["elected"]); !slices.Equal(got, []id.UserID{Ana, Ben}) {
 		t.Fatalf("elected %v", got)
 	}
@@ -425,6 +433,9 @@ func TestSecret(t *testing.T) {
 	// every stage (a lot); either way Ben reaches 3.
 	if got := users(t, field(t, result)["elected"]); !slices.Equal(got, []id.UserID{Ben}) {
 		t.Fatalf("elected %v\n%s", got, result.Msg.Body)
+	}
+	if !strings.Contains(result.Msg.Body, "exclusion tie among") || !strings.Contains(result.Msg.Body, "broken by lot 1") {
+		t.Errorf("the lot is not shown:\n%s", result.Msg.Body)
 	}
 	if !strings.Contains(result.Msg.Body, "Receipts") || !strings.Contains(result.Msg.Body, anaCode+": "+string(Ana)) {
 		t.Fatalf("result without Ana's receipt %s:\n%s", anaCode, result.Msg.Body)
