@@ -91,6 +91,16 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	out = out.Append("%s", commands.RecordLine(entry)).
 		With("quorum.election", f.fieldOf(ctx, m, p)).With("quorum.record", recField)
 	fx.Say(m.Room, out)
+	// The ballot notice shows the end.
+	if err := st.Edits().Cancel(ctx, anchorElection, m.ID); err != nil {
+		return err
+	}
+	final, err := f.notice(ctx, m, p)
+	if err != nil {
+		return err
+	}
+	final.Edit = &msg.Anchor{Kind: anchorElection, Ref: m.ID}
+	fx.Say(m.Room, final)
 	if p.Result == nil {
 		return nil
 	}
@@ -346,9 +356,13 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 		}
 		out = out.Append("Rank as many as you like, your favourite first: `%s` or with their Matrix IDs. Your latest ranking counts; `%s` alone withdraws it.",
 			f.Cmd(fmt.Sprintf("rank %d %s", m.Number, strings.Join(example, " "))), f.Cmd(fmt.Sprintf("rank %d", m.Number)))
-		out = out.Append("Counted by Scottish STV (Droop quota)%s · quorum %d of %d · closes %s (in %s)",
+		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
+		if err != nil {
+			return out, err
+		}
+		out = out.Append("Counted by Scottish STV (Droop quota)%s · quorum %d of %d · closes %s (in %s) · %d of %d ranked",
 			map[bool]string{true: ", instant-runoff for one seat", false: ""}[p.Seats == 1], m.QuorumCount, electorate,
-			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
+			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), len(rankings), electorate)
 	case store.ElectionDecided, store.ElectionCancelled:
 		electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
 		if err != nil {

@@ -402,6 +402,34 @@ func (f *Feature) nominate(ctx context.Context, r *commands.Request) error {
 	return nil
 }
 
+// anchorElection is the anchor kind of an election's ballot notice, which
+// is edited to show the turnout and, at the end, the result.
+const anchorElection = "election"
+
+// editInterval is the least time between two edits of a ballot notice.
+const editInterval = 3 * time.Second
+
+// NoticeEdits implements commands.NoticeEditor.
+func (f *Feature) NoticeEdits() map[string]commands.EditFunc {
+	return map[string]commands.EditFunc{anchorElection: f.editNotice}
+}
+
+// editNotice edits the ballot notice of election id to its present state.
+func (f *Feature) editNotice(ctx context.Context, fx *commands.Effects, id int64) error {
+	m, ok, err := f.Store.Motions().Get(ctx, id)
+	if err != nil || !ok || m.Kind != store.KindContested {
+		return err
+	}
+	p, err := decode(m)
+	if err != nil {
+		return err
+	}
+	e, err := f.notice(ctx, m, p)
+	e.Edit = &msg.Anchor{Kind: anchorElection, Ref: m.ID}
+	fx.Say(m.Room, e)
+	return err
+}
+
 // anchorNomination is the anchor kind of a nomination's request: ✅ on it
 // from the nominee accepts.
 const anchorNomination = "nomination"
@@ -552,6 +580,7 @@ func (f *Feature) openVote(ctx context.Context, fx *commands.Effects, m *store.M
 	if err != nil {
 		return err
 	}
+	notice.Anchor = &msg.Anchor{Kind: anchorElection, Ref: m.ID}
 	notice, err = f.RecordChange(ctx, m.Room, "election.ballot", map[string]any{
 		"id": m.Number, "role": p.Role, "seats": p.Seats, "candidates": p.Order, "order_seed": seed,
 		"closes_at": closes.UTC().Format(time.RFC3339), "electorate": len(electorate), "quorum": m.QuorumCount,
@@ -619,6 +648,9 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 		}
 		r.Reply(msg.F("Your ranking in election #%d: %s. Your latest ranking counts; `%s` alone withdraws it.",
 			m.Number, strings.Join(names, ", "), r.Cmd(fmt.Sprintf("rank %d", m.Number))).With("quorum.election", f.fieldOf(ctx, m, p)))
+	}
+	if err := r.Store.Edits().Schedule(ctx, anchorElection, m.ID, now, editInterval); err != nil {
+		return err
 	}
 	rankings, err := r.Store.Elections().Rankings(ctx, m.ID)
 	if err != nil {

@@ -136,7 +136,7 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 		}
 		last = h.SendAndDrain(u, cmd)
 	}
-	result := One(t, last, "Stage 1")
+	result := resultOf(t, last, "Stage 1")
 	rf := field(t, result)
 	if rf["status"] != "decided" || !slices.Equal(users(t, rf["elected"]), []id.UserID{Ben}) || rf["quota"] != float64(5) {
 		t.Fatalf("result %v\n%s", rf, result.Msg.Body)
@@ -245,7 +245,7 @@ func TestTwoSeats(t *testing.T) {
 	for _, u := range nine {
 		last = h.SendAndDrain(u, "!rank 1 "+ranks[u])
 	}
-	res := One(t, last, "Stage 1")
+	res := resultOf(t, last, "Stage 1")
 	rf := field(t, res)
 	if !strings.Contains(res.Msg.Body, "transferred the surplus of @ana:test: @chi:test +0.99999, non-transferable +0.99999, lost to rounding 0.00002") {
 		t.Errorf("no transfers in:\n%s", res.Msg.Body)
@@ -287,13 +287,17 @@ func TestDeadlines(t *testing.T) {
 		t.Fatalf("closes %v, want %v", closes, want)
 	}
 	Expect(t, h, Ana, "!rank 1 @ben", "Your ranking")
+	// The ballot notice shows the turnout, edited a moment later.
+	if edit := One(t, h.AdvanceTo(h.Clock.Now().Add(5*time.Second)), "1 of 4 ranked"); edit.Msg.Edit == nil {
+		t.Fatalf("not an edit: %+v", edit.Msg)
+	}
 	// A ranking sent after the deadline is refused, even before the close
 	// is handled.
 	h.Clock.Advance(closes.Sub(h.Clock.Now()) + time.Minute)
 	Expect(t, h, Ben, "!rank 1 @ana", "not open for ranking")
 	h.Due()
 	out = h.Drain()
-	res := One(t, out, "cancelled")
+	res := resultOf(t, out, "cancelled")
 	if field(t, res)["status"] != "cancelled" || !strings.Contains(res.Msg.Body, "no quorum") {
 		t.Fatalf("%s", res.Msg.Body)
 	}
@@ -428,7 +432,7 @@ func TestSecret(t *testing.T) {
 	h.SendDM(Ben, "!rank 1 "+pos(Ben)+" "+pos(Ana)) // by election number
 	h.SendDM(Chi, "!rank "+strings.ToLower(code)+" "+pos(Chi)+" "+pos(Ben))
 	h.SendDM(Dan, "!rank "+code+" "+pos(Ben))
-	result := One(t, h.Last, "Stage 1")
+	result := resultOf(t, h.Last, "Stage 1")
 	// Ana 1, Ben 2, Chi 1 of 4: quota 3. Ana and Chi tie at the bottom at
 	// every stage (a lot); either way Ben reaches 3.
 	if got := users(t, field(t, result)["elected"]); !slices.Equal(got, []id.UserID{Ben}) {
@@ -445,4 +449,23 @@ func TestSecret(t *testing.T) {
 		t.Fatal("the box outlived the election")
 	}
 	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// resultOf is the one message of out saying substr that is not an edit
+// (the ballot notice is edited to show the end too).
+func resultOf(t *testing.T, out []Sent, substr string) Sent {
+	t.Helper()
+	var found []Sent
+	edited := false
+	for _, s := range Saying(out, substr) {
+		if s.Msg.Edit == nil {
+			found = append(found, s)
+		} else {
+			edited = true
+		}
+	}
+	if len(found) != 1 || !edited {
+		t.Fatalf("want one result saying %q and the notice's final edit, in:%s", substr, Bodies(out))
+	}
+	return found[0]
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
@@ -88,6 +89,12 @@ func (f *Feature) rankSecret(ctx context.Context, r *commands.Request, words []s
 		m.Number, m.BallotCode, code).With("quorum.receipt", map[string]any{"election": m.Number, "code": code})
 	receipt.ReplyTo, receipt.PadTo = r.Event, receiptPad
 	r.Say(r.Room, receipt)
+	// The turnout moves on whole minutes: an edit right after each ranking
+	// would tell the room when each came.
+	at := r.Clock.Now().Truncate(time.Minute).Add(time.Minute)
+	if err := r.Store.Edits().Schedule(ctx, anchorElection, m.ID, at, time.Minute); err != nil {
+		return err
+	}
 	fresh, ok, err := r.Store.Motions().Get(ctx, m.ID)
 	if err != nil || !ok {
 		return err
