@@ -41,7 +41,7 @@ func TestContestedElectionEndToEnd(t *testing.T) {
 	notice := func(parts ...string) *event.Event {
 		t.Helper()
 		return ana.WaitFor(wait, strings.Join(parts, " … "), func(evt *event.Event) bool {
-			if !testkit.IsNotice(evt, r, botID, parts[0]) {
+			if !testkit.IsNotice(evt, r, botID, parts[0]) || evt.Content.AsMessage().RelatesTo.GetReplaceID() != "" {
 				return false
 			}
 			for _, p := range parts[1:] {
@@ -53,6 +53,7 @@ func TestContestedElectionEndToEnd(t *testing.T) {
 		})
 	}
 	// elect runs election n up to its ballot, with ana, ben and chi standing.
+	ballots := map[int]id.EventID{}
 	elect := func(n int, cmd string) {
 		t.Helper()
 		ana.Say(r, cmd)
@@ -62,7 +63,7 @@ func TestContestedElectionEndToEnd(t *testing.T) {
 			notice(uid(c)+" stands as", "election #"+itoa(n)+".")
 		}
 		ana.Say(r, "!ballot "+itoa(n))
-		notice("Election #"+itoa(n)+" ", "The ballot")
+		ballots[n] = notice("Election #"+itoa(n)+" ", "The ballot").ID
 	}
 	rank := func(n int, who, ranking string) {
 		t.Helper()
@@ -112,6 +113,9 @@ func TestContestedElectionEndToEnd(t *testing.T) {
 		t.Errorf("result:\n%s", res.Content.AsMessage().Body)
 	}
 	checkBLT(t, data, 9, uid("ben"))
+	ana.WaitFor(wait, "the ballot notice's final edit", func(evt *event.Event) bool {
+		return isEditOf(evt, ballots[1], "elected "+uid("ben"))
+	})
 	findNotice(ana, r, botID, uid("ben")+" is now treasurer")
 	member["ben"].WaitFor(wait, "the mandate by DM", func(evt *event.Event) bool {
 		return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, botID, "You were elected treasurer")
