@@ -24,7 +24,8 @@
 //     election's number, a newline and their user ID (stv.LotDigest with
 //     n = the number). It is put in the record.
 //   - The standing orders of an election apply: its voting time at the
-//     least (election_voting_time; a --closes that is sooner is refused),
+//     least (election_voting_time; a --closes that would leave less, counted
+//     from when voting opens, is raised to it),
 //     and the room's quorum, counted as members who ranked. Without quorum
 //     the election is cancelled and nobody is elected. Like motions, the
 //     election closes as soon as everyone in the electorate has ranked
