@@ -635,3 +635,37 @@ func BenchmarkCount(b *testing.B) {
 		}
 	}
 }
+
+// TestCandidateOrderDoesNotMatter: numbering the candidates differently
+// (another ballot order) elects the same people with the same counts,
+// whenever no lot was drawn (a lot depends on the identifiers only, so even
+// then it should not matter; checked too).
+func TestCandidateOrderDoesNotMatter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 2000 {
+		e := randomElection(rng, 8, 60)
+		perm := rng.Perm(len(e.Candidates)) // new index of old candidate i
+		p := Election{Seats: e.Seats, Seed: e.Seed, Candidates: make([]string, len(e.Candidates))}
+		for i, c := range e.Candidates {
+			p.Candidates[perm[i]] = c
+		}
+		for _, b := range e.Ballots {
+			nb := make([]int, len(b))
+			for j, c := range b {
+				nb[j] = perm[c]
+			}
+			p.Ballots = append(p.Ballots, nb)
+		}
+		r1, r2 := count(t, e), count(t, p)
+		if !slices.Equal(names(e, r1.Elected), names(p, r2.Elected)) {
+			t.Fatalf("renumbering changed who is elected: %v, %v", names(e, r1.Elected), names(p, r2.Elected))
+		}
+		for s := range r1.Rounds {
+			for i := range e.Candidates {
+				if r1.Rounds[s].Counts[i] != r2.Rounds[s].Counts[perm[i]] {
+					t.Fatalf("renumbering changed stage %d", s+1)
+				}
+			}
+		}
+	}
+}
