@@ -230,3 +230,18 @@ func (t Elections) SecretVoting(ctx context.Context, voter id.UserID, n int) ([]
 	return t.st.Motions().list(ctx, `WHERE kind=$1 AND secret=1 AND status=$2 AND number=$3
 		AND id IN (SELECT motion_id FROM electorate WHERE user_id=$4) ORDER BY id`, KindContested, ElectionVoting, n, voter)
 }
+
+// NominatedIn lists the elections of room taking nominations in which user
+// is nominated.
+func (t Elections) NominatedIn(ctx context.Context, room id.RoomID, user id.UserID) ([]*Motion, error) {
+	return t.st.Motions().list(ctx, `WHERE room_id=$1 AND kind=$2 AND status=$3
+		AND id IN (SELECT motion_id FROM stv_candidates WHERE user_id=$4) ORDER BY number`, room, KindContested, ElectionNominations, user)
+}
+
+// Unnominate removes user's nomination.
+func (t Elections) Unnominate(ctx context.Context, motionID int64, user id.UserID) error {
+	if _, err := t.db.Exec(ctx, "DELETE FROM stv_candidates WHERE motion_id=$1 AND user_id=$2", motionID, user); err != nil {
+		return fmt.Errorf("withdraw nomination: %w", err)
+	}
+	return nil
+}

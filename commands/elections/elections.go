@@ -751,3 +751,26 @@ func (f *Feature) nominationsEnd(ctx context.Context, fx *commands.Effects, m *s
 		With("quorum.election", f.fieldOf(ctx, m, p)))
 	return nil
 }
+
+// Left implements commands.Leaver: a member who leaves the room while
+// nominations are open is no longer nominated (the room is told). Once
+// voting has opened the ballot stays as it was drawn; if elected, they take
+// office as a delegate who left does (the delegates' rules say the rest).
+func (f *Feature) Left(ctx context.Context, fx *commands.Effects, room id.RoomID, user id.UserID, _ time.Time) error {
+	list, err := f.Store.Elections().NominatedIn(ctx, room, user)
+	if err != nil {
+		return err
+	}
+	for _, m := range list {
+		p, err := decode(m)
+		if err != nil {
+			return err
+		}
+		if err := f.Store.Elections().Unnominate(ctx, m.ID, user); err != nil {
+			return err
+		}
+		fx.Say(room, msg.F("%s left the room, so their nomination in election #%d (%s) is withdrawn.", msg.Pill(user), m.Number, p.Role).
+			With("quorum.election", f.fieldOf(ctx, m, p)))
+	}
+	return nil
+}

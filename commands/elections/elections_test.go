@@ -469,3 +469,20 @@ func resultOf(t *testing.T, out []Sent, substr string) Sent {
 	}
 	return found[0]
 }
+
+// TestNomineeLeaves: leaving the room during nominations withdraws the
+// nomination.
+func TestNomineeLeaves(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	Expect(t, h, Ben, "!nominate 1 @ben:test", "stands")
+	Expect(t, h, Chi, "!nominate 1 @chi:test", "stands")
+	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
+	if err := h.A.HandleLeave(context.Background(), Room, Ben, h.NextEvent(), h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f := field(t, One(t, h.Drain(), "nomination in election #1 (treasurer) is withdrawn"))
+	if got := users(t, f["candidates"]); !slices.Equal(got, []id.UserID{Chi}) {
+		t.Fatalf("candidates %v", got)
+	}
+}
