@@ -27,6 +27,8 @@ func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 	mot := motions.New(env, log)
 	del := motions.NewDelegates(mot)
 	rem := reminders.New(env, log)
+	stu := study.New(env, log, rem)
+	stu.AskWith(mot) // a session's time can be asked in a poll
 	return []commands.Feature{
 		mot,
 		motions.NewAmendments(mot),
@@ -34,7 +36,7 @@ func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 		elections.New(mot, del, log),
 		rosters.New(env, rem),
 		rem,
-		study.New(env, log, rem),
+		stu,
 		minutes.New(env),
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/event/cmdschema"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/assembly"
@@ -144,6 +146,7 @@ func TestRecordKinds(t *testing.T) {
 			h.Send(voter, fmt.Sprintf("!vote %d %s", n, choices[i]))
 		}
 		h.Drain()
+		h.AdvanceTo(h.Clock.Now().Add(30 * time.Second)) // the settle time after everyone voted
 	}
 	h.SendAndDrain(Ana, "!delegate @ben:test negotiator : Negotiate the rota")
 	vote(1, "yes", "yes", "yes")
@@ -207,5 +210,46 @@ func TestHandledForgottenWhileRunning(t *testing.T) {
 	h.Due()
 	if known() {
 		t.Fatal("an event handled more than 90 days ago is still remembered")
+	}
+}
+
+// TestCommandDescriptions: every command is described (MSC4391), validly,
+// from the registry; what a client that read a description sends in
+// structured form turns back into the command line typed, and runs.
+func TestCommandDescriptions(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	list := h.A.Descriptions()
+	if len(list) != len(h.A.Registry().All()) {
+		t.Fatalf("%d descriptions for %d commands", len(list), len(h.A.Registry().All()))
+	}
+	byName := map[string]*cmdschema.EventContent{}
+	for _, d := range list {
+		if err := d.Validate(); err != nil {
+			t.Errorf("%s: %v", d.Command, err)
+		}
+		byName[d.Command] = d
+	}
+	if d := byName["motion"]; d == nil || !strings.Contains(d.Description.Text[0].Body, "propose a motion") || !strings.Contains(d.Description.Text[0].Body, "motion [--threshold T]") {
+		t.Errorf("motion's description: %+v", d)
+	}
+	for _, typed := range []string{"/motion --closes 48h Pay the rent", "/motions", "/poll Which day? : Monday | Tuesday"} {
+		name := strings.Fields(typed)[0][1:]
+		content, err := byName[name].ParseInput(Bot, []string{"/"}, typed)
+		if err != nil || content == nil {
+			t.Fatalf("%s: a client would not parse it: %v", typed, err)
+		}
+		line, ok := commands.Structured(content.MSC4391BotCommand, "!")
+		if want := "!" + typed[1:]; !ok || line != want {
+			t.Errorf("%s: structured form read as %q, want %q", typed, line, want)
+		}
+	}
+	if _, ok := commands.Structured(&event.MSC4391BotCommandInput{Command: "motion", Arguments: []byte(`{"args": 3}`)}, "!"); ok {
+		t.Error("a structured command with a bad argument was accepted")
+	}
+	if _, ok := commands.Structured(&event.MSC4391BotCommandInput{Command: "mo tion"}, "!"); ok {
+		t.Error("a structured command with a bad name was accepted")
+	}
+	if commands.DescriptionsHash(list) != commands.DescriptionsHash(h.A.Descriptions()) {
+		t.Error("the hash of the same descriptions differs")
 	}
 }

@@ -151,9 +151,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.register()
 
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); b.sendLoop(ctx) }()
 	go func() { defer wg.Done(); b.scheduleLoop(ctx) }()
+	go func() { defer wg.Done(); b.describeLoop(ctx) }()
 	err = b.syncLoop(ctx)
 	wg.Wait()
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {

@@ -60,7 +60,7 @@ func (b *Bot) fresh(ctx context.Context, evt *event.Event) (bool, error) {
 		b.log.Info().Stringer("room_id", evt.RoomID).Msg("Found a room missing from the database; handling events from now on")
 		return false, b.st.Rooms().Joined(ctx, evt.RoomID, b.clock.Now())
 	}
-	return !eventTime(evt).Before(joined), nil
+	return !b.eventTime(evt).Before(joined), nil
 }
 
 // encryptedRoom reports whether room is encrypted; in an unencrypted room
@@ -93,7 +93,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 		return nil
 	}
 	content.RemoveReplyFallback()
-	body := strings.ToValidUTF8(commandText(content), "\uFFFD")
+	body := strings.ToValidUTF8(b.commandText(content), "\uFFFD")
 	if !b.asm.IsCommand(body) {
 		return nil
 	}
@@ -111,7 +111,7 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 		Room:   evt.RoomID,
 		Sender: evt.Sender,
 		Event:  evt.ID,
-		Time:   eventTime(evt),
+		Time:   b.eventTime(evt),
 		Body:   body,
 		InDM:   dmUser == evt.Sender,
 	})
@@ -142,7 +142,7 @@ func (b *Bot) onReaction(ctx context.Context, evt *event.Event) error {
 		Event:  evt.ID,
 		Target: rel.EventID,
 		Key:    strings.ToValidUTF8(rel.Key, ""),
-		Time:   eventTime(evt),
+		Time:   b.eventTime(evt),
 	})
 }
 
@@ -163,7 +163,7 @@ func (b *Bot) onRedaction(ctx context.Context, evt *event.Event) error {
 		Sender:  evt.Sender,
 		Event:   evt.ID,
 		Redacts: target,
-		Time:    eventTime(evt),
+		Time:    b.eventTime(evt),
 	})
 }
 
@@ -199,7 +199,7 @@ func (b *Bot) onMember(ctx context.Context, evt *event.Event) error {
 			}
 			return nil
 		}
-		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, eventTime(evt))
+		return b.asm.HandleLeave(ctx, evt.RoomID, target, evt.ID, b.eventTime(evt))
 	}
 	return nil
 }
@@ -249,7 +249,7 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 		if prev == event.MembershipJoin {
 			return nil // a profile change, not a join
 		}
-		if err := b.st.Rooms().Joined(ctx, evt.RoomID, eventTime(evt)); err != nil {
+		if err := b.st.Rooms().Joined(ctx, evt.RoomID, b.eventTime(evt)); err != nil {
 			return err
 		}
 		if prev != event.MembershipInvite {
@@ -333,6 +333,3 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 	}
 	b.wake()
 }
-
-// eventTime is the event's origin_server_ts.
-func eventTime(evt *event.Event) time.Time { return time.UnixMilli(evt.Timestamp) }

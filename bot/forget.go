@@ -136,7 +136,9 @@ func (b *Bot) forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room
 	return err
 }
 
-// forgetCryptoMetadata is what the bot does on start, on a clean stop and
+// forgetCryptoMetadata is what the bot does on start, on a clean stop, after
+// every change of an open secret ballot (before the WAL is emptied into the
+// database file: the ballot's !vote was decrypted and handled by then) and
 // before the database is compacted when a secret ballot ends: it deletes
 // the message indexes the sessions were ratcheted past, and blurs the
 // crypto store's timestamps to the day.
@@ -147,15 +149,18 @@ func (b *Bot) forgetCryptoMetadata(ctx context.Context) error {
 	return b.blurCryptoTimes(ctx)
 }
 
-// forgetOnStop runs forgetCryptoMetadata and empties the WAL on a clean
-// stop.
+// forgetOnStop runs forgetCryptoMetadata, rewrites the database and empties
+// the WAL on a clean stop (store.Compact). The rewrite is for what
+// secure_delete does not reach: when SQLite rebalances a b-tree it rebuilds
+// pages without clearing their unused space, where old copies of moved
+// rows can stay (a record of a decrypted message, since deleted, say).
 func (b *Bot) forgetOnStop() {
 	ctx := context.Background()
-	if err := b.forgetCryptoMetadata(ctx); err != nil {
-		b.log.Warn().Err(err).Msg("Could not blur the crypto store's metadata before stopping")
-	}
-	if err := b.st.Checkpoint(ctx); err != nil {
-		b.log.Warn().Err(err).Msg("Could not empty the database's WAL before stopping")
+	if err := b.st.Compact(ctx); err != nil {
+		b.log.Warn().Err(err).Msg("Could not rewrite the database and empty its WAL before stopping")
+		if err := b.st.Checkpoint(ctx); err != nil {
+			b.log.Warn().Err(err).Msg("Could not empty the database's WAL before stopping")
+		}
 	}
 }
 
@@ -247,14 +252,33 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 			}
 			i = j
 		}
+		// When each olm message came (ms; mautrix only deletes the record
+		// some syncs later): a member's key for their direct chat comes
+		// just before their ballot. To the minute, as the room sees the
+		// turnout move.
+		if _, err := cs.DB.Exec(ctx, "UPDATE crypto_olm_message_hash SET received_at=received_at-received_at%60000 WHERE account_id=$1 AND received_at%60000 != 0", cs.AccountID); err != nil {
+			return fmt.Errorf("blur olm message times: %w", err)
+		}
+		// When the bot last fetched each member's devices (seconds): when
+		// they joined a direct room, or added a device to vote with.
+		if _, err := cs.DB.Exec(ctx, "UPDATE crypto_tracked_user SET last_attempt=last_attempt-last_attempt%86400 WHERE last_attempt%86400 != 0"); err != nil {
+			return fmt.Errorf("blur tracked users: %w", err)
+		}
 		// Rows of these tables get their rowid, and their place in the
 		// file, in the order they came: the order in which members first
-		// sent the bot a key, often with their ballot. Rewrite them in the
-		// order of their (random) session IDs.
+		// sent the bot a key, often with their ballot, and in which the
+		// bot answered them. Rewrite them in the order of their keys.
 		for _, t := range []struct{ table, key string }{
 			{"crypto_megolm_inbound_session", "account_id, session_id"},
 			{"crypto_olm_session", "account_id, session_id"},
 			{"crypto_megolm_outbound_session", "account_id, room_id"},
+			// Which devices each outbound session was shared with: a row
+			// for every direct message the bot wrote with a new session, a
+			// secret ballot's receipt above all.
+			{"crypto_megolm_outbound_session_shared", "user_id, identity_key, session_id"},
+			// The state store's members: a member's row of their direct
+			// room is rewritten when they join it, often to vote.
+			{"mx_user_profile", "room_id, user_id"},
 		} {
 			for _, q := range []string{
 				"CREATE TEMP TABLE quorum_reorder AS SELECT * FROM " + t.table,

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 
 	"quorum/testkit"
 )
@@ -94,6 +95,31 @@ func TestHostileEvents(t *testing.T) {
 	} {
 		ana.SendContent(r, event.EventMessage, c)
 	}
+	// Poll answers: malformed, to the notice rather than the poll, from
+	// another room, and one selecting nothing the poll offers; the poll's
+	// own text breaks @room too.
+	poll := ana.WaitFor(wait, "the motion's poll", func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
+	})
+	if text, _ := poll.Content.Raw["org.matrix.msc1767.text"].(string); !strings.Contains(text, "alert(1)") || strings.Contains(strings.ToLower(text), "@room") {
+		t.Errorf("the poll's text is %q: it should quote the motion with @room broken", text)
+	}
+	ref := func(target id.EventID) string {
+		return `"m.relates_to":{"rel_type":"m.reference","event_id":"` + string(target) + `"}`
+	}
+	for _, c := range []json.RawMessage{
+		json.RawMessage(`{` + ref(poll.ID) + `,"org.matrix.msc3381.poll.response":{"answers":[7]}}`),
+		json.RawMessage(`{` + ref(poll.ID) + `,"org.matrix.msc3381.poll.response":{"answers":null}}`),
+		json.RawMessage(`{` + ref(poll.ID) + `,"org.matrix.msc3381.poll.response":"yes"}`),
+		json.RawMessage(`{` + ref(poll.ID) + `}`),
+		json.RawMessage(`{"org.matrix.msc3381.poll.response":{"answers":["yes"]}}`),
+		json.RawMessage(`{"m.relates_to":{"rel_type":"m.annotation","event_id":"` + string(poll.ID) + `"},"org.matrix.msc3381.poll.response":{"answers":["yes"]}}`),
+		json.RawMessage(`{` + ref(notice.ID) + `,"org.matrix.msc3381.poll.response":{"answers":["yes"]}}`),
+		json.RawMessage(`{` + ref(poll.ID) + `,"org.matrix.msc3381.poll.response":{"answers":["` + strings.Repeat(`x","`, 5000) + `yes"]}}`),
+	} {
+		ana.SendContent(r, event.EventUnstablePollResponse, c)
+	}
+	ana.SendContent(other, event.EventUnstablePollResponse, json.RawMessage(`{`+ref(poll.ID)+`,"org.matrix.msc3381.poll.response":{"answers":["yes"]}}`))
 	ana.SendContent(r, event.EventRedaction, json.RawMessage(`{}`))
 	ana.SendContent(r, event.EventRedaction, json.RawMessage(`{"redacts":7}`))
 	ana.SendContent(r, event.NewEventType("org.example.unknown"), json.RawMessage(`{"body":"!help"}`))

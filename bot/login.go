@@ -137,6 +137,7 @@ func (b *Bot) login(ctx context.Context) error {
 		return err
 	}
 	b.st.OnCompact(b.forgetCryptoMetadata)
+	b.st.OnBallotChange(b.forgetCryptoMetadata)
 	if b.cfg.AccessToken == "" {
 		if err := b.st.Meta().Set(ctx, "access_token", cli.AccessToken); err != nil {
 			return err
@@ -199,6 +200,7 @@ func (b *Bot) register() {
 	s.OnEvent(b.guard(b.onOwnEcho))
 	s.OnEventType(event.EventMessage, b.guard(b.onMessage))
 	s.OnEventType(event.EventReaction, b.guard(b.onReaction))
+	s.OnEventType(event.EventUnstablePollResponse, b.guard(b.onPollResponse))
 	s.OnEventType(event.EventRedaction, b.guard(b.onRedaction))
 	s.OnEventType(event.StateMember, b.guard(b.onMember))
 }

@@ -391,6 +391,12 @@ func (b *Bot) deliver(ctx context.Context, o *store.Outgoing) error {
 			return fmt.Errorf("%w: decode queued power level: %w", errCannotSucceed, err)
 		}
 		return b.setPowerLevel(ctx, room, p)
+	case commands.KindEvent:
+		var e msg.Event
+		if err := json.Unmarshal(o.Payload, &e); err != nil {
+			return fmt.Errorf("%w: decode queued event: %w", errCannotSucceed, err)
+		}
+		return b.sendEvent(ctx, room, e, b.txnID(o))
 	case commands.KindRedact:
 		var r msg.Redaction
 		if err := json.Unmarshal(o.Payload, &r); err != nil {
@@ -532,6 +538,14 @@ func (b *Bot) onOwnEcho(ctx context.Context, evt *event.Event) error {
 		var m msg.Message
 		if err := json.Unmarshal(o.Payload, &m); err == nil {
 			if err := b.anchor(ctx, m, evt.RoomID, evt.ID); err != nil {
+				return err
+			}
+		}
+	}
+	if o.Kind == commands.KindEvent {
+		var e msg.Event
+		if err := json.Unmarshal(o.Payload, &e); err == nil && e.Anchor != nil {
+			if err := b.st.Anchors().Put(ctx, evt.ID, evt.RoomID, store.Anchor(*e.Anchor)); err != nil {
 				return err
 			}
 		}

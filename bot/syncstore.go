@@ -87,10 +87,10 @@ func (s *syncer) ProcessResponse(ctx context.Context, res *mautrix.RespSync, sin
 		s.retried = true
 		s.b.retryAwaitingKeys(ctx)
 	}
-	s.b.recordSyncPositions(ctx, res)
 	if err := s.storage.takeFailure(); err != nil {
 		return err // the token is not saved: the events come again (storage.go)
 	}
+	s.b.recordSyncPositions(ctx, res)
 	if err := s.commitToken(ctx); err != nil {
 		return err
 	}

@@ -36,6 +36,18 @@ type Reaction struct {
 	Time   time.Time
 }
 
+// PollResponse is an answer to a poll the bot started (MSC3381
+// org.matrix.msc3381.poll.response): Answers are the IDs of the selected
+// answers, as sent (empty: none selected).
+type PollResponse struct {
+	Room    id.RoomID
+	Sender  id.UserID
+	Event   id.EventID
+	Target  id.EventID
+	Answers []string
+	Time    time.Time
+}
+
 // Redaction removes an earlier event (a reaction, a !vote).
 type Redaction struct {
 	Room    id.RoomID
@@ -60,6 +72,14 @@ type ReactionHandler func(ctx context.Context, fx *Effects, ref int64, rx Reacti
 // Reactor handles reactions on the messages anchored to it, by anchor kind.
 type Reactor interface {
 	Reactions() map[string]ReactionHandler
+}
+
+// PollResponseHandler handles an answer to the poll anchored to ref.
+type PollResponseHandler func(ctx context.Context, fx *Effects, ref int64, pr PollResponse) error
+
+// Poller handles answers to the polls anchored to it, by anchor kind.
+type Poller interface {
+	PollResponses() map[string]PollResponseHandler
 }
 
 // Redactor handles a redaction if the redacted event is one of its own;
@@ -275,6 +295,34 @@ func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
 				var fx Effects
 				if err := handle(ctx, &fx, anchor.Ref, rx); err != nil {
 					return fmt.Errorf("reaction on %s %d: %w", anchor.Kind, anchor.Ref, err)
+				}
+				return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+			})
+		}
+	}
+	return nil
+}
+
+// HandlePollResponse applies pr once, if it answers a poll that means
+// something.
+func (d *Dispatcher) HandlePollResponse(ctx context.Context, pr PollResponse) error {
+	if pr.Sender == d.env.Bot {
+		return nil
+	}
+	anchor, ok, err := d.env.Store.Anchors().Get(ctx, pr.Room, pr.Target)
+	if err != nil || !ok {
+		return err
+	}
+	for _, f := range d.features {
+		p, isPoller := f.(Poller)
+		if !isPoller {
+			continue
+		}
+		if handle, ok := p.PollResponses()[anchor.Kind]; ok {
+			return d.once(ctx, pr.Room, pr.Event, false, func(ctx context.Context) error {
+				var fx Effects
+				if err := handle(ctx, &fx, anchor.Ref, pr); err != nil {
+					return fmt.Errorf("poll response on %s %d: %w", anchor.Kind, anchor.Ref, err)
 				}
 				return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
 			})

@@ -36,6 +36,11 @@ func (e *Effects) Power(room id.RoomID, p msg.PowerLevel) {
 	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindPower, Payload: msg.Marshal(p)})
 }
 
+// Event sends an event of another type than a message (a poll) in room.
+func (e *Effects) Event(room id.RoomID, ev msg.Event) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindEvent, Payload: msg.Marshal(ev)})
+}
+
 // Redact removes an event from room.
 func (e *Effects) Redact(room id.RoomID, r msg.Redaction) {
 	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindRedact, Payload: msg.Marshal(r)})
@@ -47,6 +52,7 @@ const (
 	KindFile    = "file"
 	KindPower   = "power"
 	KindRedact  = "redact"
+	KindEvent   = "event"
 )
 
 func (e *Effects) flush(ctx context.Context, st *store.Store, now time.Time) error {

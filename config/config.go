@@ -80,6 +80,15 @@ type Motions struct {
 	Yes           []string `mapstructure:"yes"`
 	No            []string `mapstructure:"no"`
 	Abstain       []string `mapstructure:"abstain"`
+	// Ballot lists how an open motion is voted besides `!vote`: reactions
+	// on its notice, an MSC3381 poll, or both.
+	Ballot []string `mapstructure:"ballot"`
+	// PollKind is the poll's kind: undisclosed (clients show no count
+	// before the end) or disclosed.
+	PollKind string `mapstructure:"poll_kind"`
+	// Settle is how long the whole electorate must have voted before a
+	// motion closes early.
+	Settle string `mapstructure:"settle"`
 }
 
 // Delegates configures elections and recalls.
@@ -146,6 +155,9 @@ var defaults = map[string]any{
 	"motions.yes":            []string{"👍"},
 	"motions.no":             []string{"👎"},
 	"motions.abstain":        []string{"🤷"},
+	"motions.ballot":         []string{"reactions", "poll"},
+	"motions.poll_kind":      "undisclosed",
+	"motions.settle":         "30s",
 
 	"standing_orders.threshold":            "majority",
 	"standing_orders.election_threshold":   "majority",

@@ -358,7 +358,8 @@ func TestRoomOverrides(t *testing.T) {
       threshold: unanimous
       closes: 1w`))
 	global := Motions{Threshold: "2/3", Quorum: "10%", Closes: "48h", RequireSecond: true,
-		Yes: []string{"✅"}, No: []string{"👎"}, Abstain: []string{"🤷"}}
+		Yes: []string{"✅"}, No: []string{"👎"}, Abstain: []string{"🤷"},
+		Ballot: []string{"reactions", "poll"}, PollKind: "undisclosed", Settle: "30s"}
 	for _, tc := range []struct {
 		room id.RoomID
 		want Motions
@@ -366,9 +367,9 @@ func TestRoomOverrides(t *testing.T) {
 	}{
 		// An explicit false overrides the global true.
 		{"!a:example.org", Motions{Threshold: "2/3", Quorum: "50%", Closes: "48h", RequireSecond: false,
-			Yes: global.Yes, No: global.No, Abstain: global.Abstain}, "Europe/Berlin"},
+			Yes: global.Yes, No: global.No, Abstain: global.Abstain, Ballot: global.Ballot, PollKind: global.PollKind, Settle: global.Settle}, "Europe/Berlin"},
 		{"!b:example.org", Motions{Threshold: "unanimous", Quorum: "10%", Closes: "1w", RequireSecond: true,
-			Yes: global.Yes, No: global.No, Abstain: global.Abstain}, "Asia/Tokyo"},
+			Yes: global.Yes, No: global.No, Abstain: global.Abstain, Ballot: global.Ballot, PollKind: global.PollKind, Settle: global.Settle}, "Asia/Tokyo"},
 		{"!elsewhere:example.org", global, "Europe/Berlin"},
 		{"!A:example.org", global, "Europe/Berlin"}, // room IDs are case-sensitive
 	} {

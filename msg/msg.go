@@ -52,6 +52,19 @@ type Anchor struct {
 	Ref  int64  `json:"ref"`
 }
 
+// Event is an event of another type than m.room.message that the bot sends
+// (a poll's start or end), encrypted like its messages. Its content is
+// built by the rules; text in it comes from them, never as markup.
+type Event struct {
+	Type    string         `json:"type"`
+	Content map[string]any `json:"content"`
+	// Reference makes the event an m.reference to the message that stands
+	// for an anchor (the poll it ends), looked up when it is sent.
+	Reference *Anchor `json:"reference,omitempty"`
+	// Anchor records the sent event as standing for something.
+	Anchor *Anchor `json:"anchor,omitempty"`
+}
+
 // File is an attachment the bot sends encrypted.
 type File struct {
 	Name     string     `json:"name"`

@@ -33,7 +33,8 @@ func (t Motions) Resume(ctx context.Context, motionID int64, closes time.Time) e
 
 // Amend replaces a suspended motion's text, clears the votes cast on it
 // (their acts stay, withdrawn, for the history), and reopens its vote from
-// now until closes. It returns who had a vote standing.
+// now until closes, by reaction and !vote (not by its poll). It returns who
+// had a vote standing.
 func (t Motions) Amend(ctx context.Context, motionID int64, text string, now, closes time.Time) ([]id.UserID, error) {
 	rows, err := t.db.Query(ctx, "SELECT DISTINCT voter FROM vote_acts WHERE motion_id=$1 AND withdrawn=0 ORDER BY voter", motionID)
 	if err != nil {
@@ -54,8 +55,10 @@ func (t Motions) Amend(ctx context.Context, motionID int64, text string, now, cl
 	if _, err := t.db.Exec(ctx, "UPDATE vote_acts SET withdrawn=1 WHERE motion_id=$1 AND withdrawn=0", motionID); err != nil {
 		return nil, fmt.Errorf("clear votes: %w", err)
 	}
-	_, err = t.db.Exec(ctx, `UPDATE motions SET text=$2, status=$3, opened_at=$4, closes_at=$5, yes=0, no=0, abstain=0
-		WHERE id=$1 AND status=$6`, motionID, text, MotionOpen, ms(now), ms(closes), MotionSuspended)
+	// Its poll, if it had one, showed the old wording: it is ended, and the
+	// new wording is voted by reaction and !vote.
+	_, err = t.db.Exec(ctx, `UPDATE motions SET text=$2, status=$3, opened_at=$4, closes_at=$5, yes=0, no=0, abstain=0,
+		settles_at=0, poll=0, reactions=1 WHERE id=$1 AND status=$6`, motionID, text, MotionOpen, ms(now), ms(closes), MotionSuspended)
 	if err != nil {
 		return nil, fmt.Errorf("amend motion: %w", err)
 	}

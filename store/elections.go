@@ -206,17 +206,18 @@ func (t Elections) Rankings(ctx context.Context, motionID int64) ([]Ranking, err
 }
 
 // Due lists the contested elections whose phase (nominations or voting)
-// has reached its deadline.
+// has reached its deadline, or whose settle time after everyone ranked has
+// passed.
 func (t Elections) Due(ctx context.Context, now time.Time) ([]*Motion, error) {
-	return t.st.Motions().list(ctx, "WHERE kind=$1 AND status IN ($2, $3) AND closes_at <= $4 ORDER BY closes_at, id",
-		KindContested, ElectionNominations, ElectionVoting, now.UnixMilli())
+	return t.st.Motions().list(ctx, `WHERE kind=$1 AND status IN ($2, $3) AND (closes_at <= $4 OR settles_at BETWEEN 1 AND $4)
+		ORDER BY closes_at, id`, KindContested, ElectionNominations, ElectionVoting, now.UnixMilli())
 }
 
 // NextDue returns the earliest deadline of a phase (zero if none).
 func (t Elections) NextDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	err := t.db.QueryRow(ctx, "SELECT MIN(closes_at) FROM motions WHERE kind=$1 AND status IN ($2, $3)",
-		KindContested, ElectionNominations, ElectionVoting).Scan(&next)
+	err := t.db.QueryRow(ctx, `SELECT MIN(CASE WHEN settles_at BETWEEN 1 AND closes_at THEN settles_at ELSE closes_at END)
+		FROM motions WHERE kind=$1 AND status IN ($2, $3)`, KindContested, ElectionNominations, ElectionVoting).Scan(&next)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, fmt.Errorf("read schedule: %w", err)
 	}

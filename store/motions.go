@@ -52,6 +52,13 @@ type Motion struct {
 	// counts are sealed in its box until it closes (Yes, No and Abstain stay
 	// 0 until then).
 	Turnout int
+	// Reactions says whether reactions on the notice are votes; Poll,
+	// whether the motion opened an MSC3381 poll whose answers are votes.
+	// Both are fixed at creation; `!vote` always counts.
+	Reactions, Poll bool
+	// SettlesAt is when the motion closes early, its whole electorate having
+	// voted (zero while someone has not).
+	SettlesAt time.Time
 }
 
 // Voted is how many have voted, abstentions included.
@@ -68,7 +75,7 @@ func (s *Store) Motions() Motions { return Motions{s.DB, s} }
 
 const motionColumns = `id, room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
 	secret, status, seconder, created_at, opened_at, closes_at, duration, closed_at, yes, no, abstain, ballot_code,
-	COALESCE((SELECT turnout FROM ballot_rolls WHERE ballot_rolls.motion_id=motions.id), 0)`
+	reactions, poll, settles_at, COALESCE((SELECT turnout FROM ballot_rolls WHERE ballot_rolls.motion_id=motions.id), 0)`
 
 func ms(t time.Time) int64 {
 	if t.IsZero() {
@@ -86,29 +93,30 @@ func fromMS(v int64) time.Time {
 
 func scanMotion(row dbutil.Scannable) (*Motion, error) {
 	var m Motion
-	var created, opened, closes, duration, closed int64
+	var created, opened, closes, duration, closed, settles int64
 	err := row.Scan(&m.ID, &m.Room, &m.Number, &m.Kind, &m.Payload, &m.Proposer, &m.Text, &m.Threshold,
 		&m.Quorum, &m.QuorumCount, &m.Secret, &m.Status, &m.Seconder, &created, &opened, &closes, &duration,
-		&closed, &m.Yes, &m.No, &m.Abstain, &m.BallotCode, &m.Turnout)
+		&closed, &m.Yes, &m.No, &m.Abstain, &m.BallotCode, &m.Reactions, &m.Poll, &settles, &m.Turnout)
 	if err != nil {
 		return nil, err
 	}
 	m.CreatedAt, m.OpenedAt, m.ClosesAt, m.ClosedAt = fromMS(created), fromMS(opened), fromMS(closes), fromMS(closed)
+	m.SettlesAt = fromMS(settles)
 	m.Duration = time.Duration(duration) * time.Millisecond
 	return &m, nil
 }
 
-// Create stores a new motion, numbering it after the room's last one, and
-// returns it with its ID and number.
+// Create stores a new motion, numbering it after the room's last motion or
+// poll, and returns it with its ID and number.
 func (t Motions) Create(ctx context.Context, m *Motion) error {
 	err := t.db.QueryRow(ctx, `
 		INSERT INTO motions (room_id, number, kind, payload, proposer, text, threshold, quorum, quorum_count,
-			secret, status, created_at, opened_at, closes_at, duration)
-		VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM motions WHERE room_id=$1), $2, $3, $4, $5, $6, $7, $8,
-			$9, $10, $11, $12, $13, $14)
+			secret, status, created_at, opened_at, closes_at, duration, reactions, poll)
+		VALUES ($1, `+nextNumber+`, $2, $3, $4, $5, $6, $7, $8,
+			$9, $10, $11, $12, $13, $14, $15, $16)
 		RETURNING id, number`,
 		m.Room, m.Kind, m.Payload, m.Proposer, m.Text, m.Threshold, m.Quorum, m.QuorumCount,
-		m.Secret, m.Status, ms(m.CreatedAt), ms(m.OpenedAt), ms(m.ClosesAt), m.Duration.Milliseconds()).
+		m.Secret, m.Status, ms(m.CreatedAt), ms(m.OpenedAt), ms(m.ClosesAt), m.Duration.Milliseconds(), m.Reactions, m.Poll).
 		Scan(&m.ID, &m.Number)
 	if err != nil {
 		return fmt.Errorf("create motion: %w", err)
@@ -139,14 +147,24 @@ func (t Motions) Pending(ctx context.Context, room id.RoomID) ([]*Motion, error)
 	return t.list(ctx, "WHERE room_id=$1 AND status IN ($2, $3) ORDER BY number", room, MotionOpen, MotionAwaitingSecond)
 }
 
-// DueToClose lists open motions whose deadline is at or before now.
+// DueToClose lists open motions whose deadline, or settle time, is at or
+// before now.
 func (t Motions) DueToClose(ctx context.Context, now time.Time) ([]*Motion, error) {
-	return t.list(ctx, "WHERE status=$1 AND closes_at <= $2 ORDER BY closes_at, id", MotionOpen, now.UnixMilli())
+	return t.list(ctx, "WHERE status=$1 AND (closes_at <= $2 OR settles_at BETWEEN 1 AND $2) ORDER BY closes_at, id", MotionOpen, now.UnixMilli())
 }
 
-// NextClose returns the earliest deadline of an open motion.
+// NextClose returns the earliest deadline or settle time of an open motion.
 func (t Motions) NextClose(ctx context.Context) (time.Time, error) {
-	return t.nextTime(ctx, "SELECT MIN(closes_at) FROM motions WHERE status=$1", MotionOpen)
+	return t.nextTime(ctx, "SELECT MIN(CASE WHEN settles_at BETWEEN 1 AND closes_at THEN settles_at ELSE closes_at END) FROM motions WHERE status=$1", MotionOpen)
+}
+
+// Settle sets when an open motion closes early (zero: it does not, someone
+// has not voted).
+func (t Motions) Settle(ctx context.Context, motionID int64, at time.Time) error {
+	if _, err := t.db.Exec(ctx, "UPDATE motions SET settles_at=$2 WHERE id=$1", motionID, ms(at)); err != nil {
+		return fmt.Errorf("settle motion: %w", err)
+	}
+	return nil
 }
 
 func (t Motions) nextTime(ctx context.Context, query string, args ...any) (time.Time, error) {

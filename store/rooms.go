@@ -12,10 +12,13 @@ import (
 )
 
 // Rooms records the rooms the bot has joined.
-type Rooms struct{ db *dbutil.Database }
+type Rooms struct {
+	db *dbutil.Database
+	st *Store
+}
 
 // Rooms returns the rooms table.
-func (s *Store) Rooms() Rooms { return Rooms{s.DB} }
+func (s *Store) Rooms() Rooms { return Rooms{s.DB, s} }
 
 // Joined records that the bot joined room at the given time. A later join
 // (after a leave) moves the time forward; an earlier report (the join event
@@ -64,31 +67,95 @@ func (r Rooms) MarkWarnedUnencrypted(ctx context.Context, room id.RoomID) (bool,
 	return n > 0, nil
 }
 
-// SyncedUntil returns the timestamp of the newest timeline event processed
-// in room (zero if none).
-func (r Rooms) SyncedUntil(ctx context.Context, room id.RoomID) (time.Time, error) {
-	var ms int64
-	err := r.db.QueryRow(ctx, "SELECT synced_until FROM rooms WHERE room_id=$1", room).Scan(&ms)
+// Position returns the ID of the newest timeline event the bot processed
+// in room ("" if none is recorded: a room new to the bot, a member's direct
+// room, or one known from before upgrade 14). A catch-up after a gap pages
+// back until it reaches it.
+func (r Rooms) Position(ctx context.Context, room id.RoomID) (id.EventID, error) {
+	var evt id.EventID
+	err := r.db.QueryRow(ctx, "SELECT last_event FROM rooms WHERE room_id=$1", room).Scan(&evt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, nil
+		return "", nil
 	} else if err != nil {
-		return time.Time{}, fmt.Errorf("read sync position: %w", err)
+		return "", fmt.Errorf("read sync position: %w", err)
 	}
-	if ms == 0 {
-		return time.Time{}, nil
-	}
-	return time.UnixMilli(ms), nil
+	return evt, nil
 }
 
-// SetSyncedUntil moves room's sync position forward to at (never back). A
-// member's direct room keeps none: its newest event would say when the
-// member last wrote (a secret ballot, say); a catch-up there pages back as
-// far as events are remembered as handled instead.
-func (r Rooms) SetSyncedUntil(ctx context.Context, room id.RoomID, at time.Time) error {
-	_, err := r.db.Exec(ctx, `UPDATE rooms SET synced_until=max(synced_until, $2)
-		WHERE room_id=$1 AND room_id NOT IN (SELECT room_id FROM dm_rooms)`, room, at.UnixMilli())
+// SetPosition records evt as the newest timeline event processed in room.
+// It is a position in the homeserver's order, not a time: whatever an
+// event's origin_server_ts says, the next catch-up stops at evt. A member's
+// direct room keeps none: which event was last in it would say when that
+// member last wrote (a secret ballot, say); MarkPassedPrivate is its
+// stand-in.
+func (r Rooms) SetPosition(ctx context.Context, room id.RoomID, evt id.EventID) error {
+	_, err := r.db.Exec(ctx, `UPDATE rooms SET last_event=$2
+		WHERE room_id=$1 AND room_id NOT IN (SELECT room_id FROM dm_rooms)`, room, evt)
 	if err != nil {
 		return fmt.Errorf("record sync position: %w", err)
 	}
 	return nil
+}
+
+// Undescribed lists the rooms the bot is in, direct rooms aside, whose
+// published command descriptions are not those of hash.
+func (r Rooms) Undescribed(ctx context.Context, hash string) ([]id.RoomID, error) {
+	rows, err := r.db.Query(ctx, `SELECT room_id FROM rooms WHERE commands_hash != $1
+		AND room_id NOT IN (SELECT room_id FROM dm_rooms) ORDER BY room_id`, hash)
+	if err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	defer rows.Close()
+	var out []id.RoomID
+	for rows.Next() {
+		var room id.RoomID
+		if err := rows.Scan(&room); err != nil {
+			return nil, fmt.Errorf("list rooms: %w", err)
+		}
+		out = append(out, room)
+	}
+	return out, rows.Err()
+}
+
+// Described records that room has the command descriptions of hash.
+func (r Rooms) Described(ctx context.Context, room id.RoomID, hash string) error {
+	if _, err := r.db.Exec(ctx, "UPDATE rooms SET commands_hash=$2 WHERE room_id=$1", room, hash); err != nil {
+		return fmt.Errorf("record command descriptions: %w", err)
+	}
+	return nil
+}
+
+// MarkPassedPrivate records that the bot processed a direct room's timeline
+// up to evt, the way handled direct events are kept (Handled.MarkPrivate):
+// a keyed hash of the ID and the day, in the same table, with no room, no
+// order and no time finer than the day, forgotten with them after
+// commands.HandledKept. A catch-up in that room stops at it.
+func (r Rooms) MarkPassedPrivate(ctx context.Context, room id.RoomID, evt id.EventID, now time.Time) error {
+	hash, err := r.st.seal.mac("sync position", []byte(evt))
+	if err != nil {
+		return fmt.Errorf("record sync position: %w", err)
+	}
+	if _, err := r.db.Exec(ctx, "INSERT INTO handled_private (hash, day) VALUES ($1, $2) ON CONFLICT DO NOTHING", hash, day(now)); err != nil {
+		return fmt.Errorf("record sync position: %w", err)
+	}
+	// One recorded before the room was known as direct (its first events
+	// can be synced before the bot records whose room it is) goes.
+	if _, err := r.db.Exec(ctx, "UPDATE rooms SET last_event='' WHERE room_id=$1 AND last_event!=''", room); err != nil {
+		return fmt.Errorf("record sync position: %w", err)
+	}
+	return nil
+}
+
+// PassedPrivate says whether MarkPassedPrivate recorded evt (and it is not
+// forgotten yet).
+func (r Rooms) PassedPrivate(ctx context.Context, evt id.EventID) (bool, error) {
+	hash, err := r.st.seal.mac("sync position", []byte(evt))
+	if err != nil {
+		return false, fmt.Errorf("read sync position: %w", err)
+	}
+	var n int
+	if err := r.db.QueryRow(ctx, "SELECT COUNT(*) FROM handled_private WHERE hash=$1", hash).Scan(&n); err != nil {
+		return false, fmt.Errorf("read sync position: %w", err)
+	}
+	return n > 0, nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // TestRooms: joins are recorded and corrected, the unencrypted-room warning
-// is given once, and the sync position never moves back.
+// is given once, and the sync position is the last event recorded.
 func TestRooms(t *testing.T) {
 	st, ctx := open(t), context.Background()
 	at := time.UnixMilli(1_800_000_000_000)
@@ -35,19 +35,19 @@ func TestRooms(t *testing.T) {
 		t.Error("a room the bot is not in was warned")
 	}
 
-	if got, err := st.Rooms().SyncedUntil(ctx, "!r"); !got.IsZero() || err != nil {
-		t.Errorf("SyncedUntil before any event = %v, %v; want zero", got, err)
+	if got, err := st.Rooms().Position(ctx, "!r"); got != "" || err != nil {
+		t.Errorf("Position before any event = %q, %v; want none", got, err)
 	}
-	if got, err := st.Rooms().SyncedUntil(ctx, "!unknown"); !got.IsZero() || err != nil {
-		t.Errorf("SyncedUntil of an unknown room = %v, %v; want zero", got, err)
+	if got, err := st.Rooms().Position(ctx, "!unknown"); got != "" || err != nil {
+		t.Errorf("Position of an unknown room = %q, %v; want none", got, err)
 	}
-	for _, when := range []time.Time{at.Add(time.Minute), at.Add(2 * time.Minute), at} {
-		if err := st.Rooms().SetSyncedUntil(ctx, "!r", when); err != nil {
+	for _, evt := range []id.EventID{"$a", "$b"} { // the latest processed stands, whatever its time
+		if err := st.Rooms().SetPosition(ctx, "!r", evt); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, err := st.Rooms().SyncedUntil(ctx, "!r"); !got.Equal(at.Add(2*time.Minute)) || err != nil {
-		t.Errorf("SyncedUntil = %v, %v; want the latest (never back)", got, err)
+	if got, err := st.Rooms().Position(ctx, "!r"); got != "$b" || err != nil {
+		t.Errorf("Position = %q, %v; want $b", got, err)
 	}
 
 	if err := st.Rooms().Left(ctx, "!r"); err != nil {
@@ -81,6 +81,30 @@ func TestDMs(t *testing.T) {
 	}
 	if _, ok, _ := st.DMs().User(ctx, "!dm1"); ok {
 		t.Error("the replaced DM is still known")
+	}
+	if err := st.Rooms().Joined(ctx, "!dm2", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Exec(ctx, "UPDATE rooms SET last_event='$before' WHERE room_id='!dm2'"); err != nil { // recorded before the room was known as direct
+		t.Fatal(err)
+	}
+	if err := st.Rooms().SetPosition(ctx, "!dm2", "$last"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Rooms().MarkPassedPrivate(ctx, "!dm2", "$last", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Rooms().Position(ctx, "!dm2"); got != "" {
+		t.Errorf("a direct room keeps the position %q; want none (it would say when the member last wrote)", got)
+	}
+	if ok, err := st.Rooms().PassedPrivate(ctx, "$last"); !ok || err != nil {
+		t.Errorf("a direct room's position was not kept: %v %v", ok, err)
+	}
+	if seen, _ := st.Handled().Seen(ctx, "$last"); seen {
+		t.Error("a position is taken for a handled event: a command there would be skipped")
+	}
+	if ok, _ := st.Rooms().PassedPrivate(ctx, "$other"); ok {
+		t.Error("an event never passed is a position")
 	}
 	if err := st.DMs().Set(ctx, "@chi:x", "!dm2"); err == nil {
 		t.Error("one room was recorded as the DM of two members")

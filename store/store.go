@@ -45,6 +45,7 @@ type Store struct {
 
 	compactMu sync.Mutex
 	scrubbers []func(ctx context.Context) error
+	shufflers []func(ctx context.Context) error
 	// Log, when set, hears of failed checkpoints and compactions after a
 	// commit (the commit itself succeeded).
 	Log *zerolog.Logger
@@ -197,7 +198,15 @@ func (s *Store) settle(ctx context.Context, after *afterCommit) {
 	case after.compact:
 		err = s.Compact(ctx)
 	case after.checkpoint:
-		err = s.Checkpoint(ctx)
+		s.compactMu.Lock()
+		shufflers := s.shufflers
+		s.compactMu.Unlock()
+		for _, fn := range shufflers {
+			if err = fn(ctx); err != nil {
+				break
+			}
+		}
+		err = errors.Join(err, s.Checkpoint(ctx))
 	default:
 		return
 	}
@@ -237,6 +246,18 @@ func (s *Store) Compact(ctx context.Context) error {
 		return fmt.Errorf("compact: %w", err)
 	}
 	return s.Checkpoint(ctx)
+}
+
+// OnBallotChange registers fn to run after every change of an open secret
+// ballot, before the WAL is emptied: to rewrite what others keep in the
+// same database in an order that tells nothing (the crypto store's
+// sessions, which gain a row as each voter's ballot and receipt pass), so
+// that a copy taken while the ballot is open (the files a kill -9 or a
+// power cut leaves) does not list voters in the order they voted.
+func (s *Store) OnBallotChange(fn func(ctx context.Context) error) {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	s.shufflers = append(s.shufflers, fn)
 }
 
 // OnCompact registers fn to run before every compaction, to delete what

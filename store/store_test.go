@@ -138,8 +138,8 @@ func newMotion(t testing.TB, st *Store, room id.RoomID, voters []id.UserID) *Mot
 	return m
 }
 
-// TestTallyModel drives random casts, changes, redelivered events and
-// withdrawals through the store and checks after every step that the
+// TestTallyModel drives random casts, changes, poll answers that withdraw
+// (NoChoice), redelivered events and withdrawals through the store and checks after every step that the
 // standing counters, the recount from the acts and an independent model
 // agree. A wrong tally is the worst bug Quorum can have.
 func TestTallyModel(t *testing.T) {
@@ -156,7 +156,7 @@ func TestTallyModel(t *testing.T) {
 		withdrawn bool
 	}
 	var acts []*act
-	choices := []string{"yes", "no", "abstain"}
+	choices := []string{"yes", "no", "abstain", NoChoice}
 	model := func() (yes, no, abstain int) {
 		for _, v := range voters {
 			var best *act
@@ -171,7 +171,7 @@ func TestTallyModel(t *testing.T) {
 					yes++
 				case "no":
 					no++
-				default:
+				case "abstain":
 					abstain++
 				}
 			}
@@ -189,7 +189,7 @@ func TestTallyModel(t *testing.T) {
 		err := st.Tx(ctx, func(ctx context.Context) error {
 			switch r := rng.IntN(10); {
 			case r < 6 || len(acts) == 0: // a new act, sometimes with an older timestamp (late delivery)
-				a := &act{voter: voters[rng.IntN(len(voters))], choice: choices[rng.IntN(3)], ts: int64(step) - int64(rng.IntN(3)), seq: step}
+				a := &act{voter: voters[rng.IntN(len(voters))], choice: choices[rng.IntN(len(choices))], ts: int64(step) - int64(rng.IntN(3)), seq: step}
 				acts = append(acts, a)
 				return cast(ctx, a.voter, a.choice, a.seq, a.ts, true)
 			case r < 8: // a redelivery of an earlier act changes nothing

@@ -11,7 +11,8 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// Act is one act of voting: a reaction on a motion's notice or a !vote.
+// Act is one act of voting: a reaction on a motion's notice, an answer to
+// its poll or a !vote. Its Choice is yes, no or abstain, or NoChoice.
 type Act struct {
 	Motion int64
 	Voter  id.UserID
@@ -19,6 +20,11 @@ type Act struct {
 	Event  id.EventID
 	Time   time.Time
 }
+
+// NoChoice is the choice of an act that withdraws its voter's vote: a poll
+// answer that selected nothing the poll offers (MSC3381). It stands like
+// any act, so the voter has no vote until a later act of theirs.
+const NoChoice = "none"
 
 // Votes records acts of voting and keeps each motion's standing tally.
 //
@@ -40,7 +46,7 @@ func (s *Store) Votes() Votes { return Votes{s.DB, s.hot} }
 // arrive late, during a catch-up).
 func (v Votes) Cast(ctx context.Context, a Act) (bool, error) {
 	switch a.Choice {
-	case "yes", "no", "abstain":
+	case "yes", "no", "abstain", NoChoice:
 	default:
 		return false, fmt.Errorf("unknown choice %q", a.Choice)
 	}
@@ -87,7 +93,9 @@ func (v Votes) Withdraw(ctx context.Context, event id.EventID) error {
 // stands; then it moved the vote from that act's choice b (or from no vote)
 // to its own. Sign 1 adds that move (the act was just recorded), sign -1
 // takes it back (the act is about to be withdrawn). An act that is not the
-// vote moves nothing: b is then the empty string, and d zero.
+// vote moves nothing: b is then the empty string, and d zero. NoChoice, as
+// the act's choice or as b, counts in none of the three columns: it is the
+// same move as from or to no vote.
 //
 // Finding b inside the UPDATE, rather than reading the voter's standing
 // vote first, is what lets 100,000 votes be ingested in under a second: a

@@ -53,8 +53,9 @@ func (s *SafeBuffer) String() string {
 }
 
 // NewBot registers the bot's account on s and writes its configuration (a
-// database in a temp folder, everyone on the server allowed to invite);
-// change b.Config before Start to test other settings.
+// database in a temp folder, everyone on the server allowed to invite, a
+// motion closing as soon as everyone has voted: motions.settle 0s); change
+// b.Config before Start to test other settings.
 func NewBot(t testing.TB, s *sandbox.Server) *Bot {
 	t.Helper()
 	if _, err := s.Register(context.Background(), "quorum", Password, false); err != nil {
@@ -62,7 +63,7 @@ func NewBot(t testing.TB, s *sandbox.Server) *Bot {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
-	yaml := fmt.Sprintf("homeserver: %q\nuser_id: %q\npassword: %q\ndatabase: quorum.db\nallowed_inviters: [%q]\n",
+	yaml := fmt.Sprintf("homeserver: %q\nuser_id: %q\npassword: %q\ndatabase: quorum.db\nallowed_inviters: [%q]\nmotions:\n  settle: 0s\n",
 		s.URL, "@quorum:"+s.ServerName, Password, "*:"+s.ServerName)
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,9 @@ type Client struct {
 	events []*event.Event
 	// undecryptable are the encrypted events the device could not decrypt.
 	undecryptable []*event.Event
+	// HoldInvites, once set, leaves new invites for the test to accept
+	// (Join), as a member who opens a direct chat only when they need it.
+	HoldInvites atomic.Bool
 }
 
 // NewClient registers localpart on s, logs in a new device with encryption,
@@ -107,7 +111,7 @@ func login(t testing.TB, acct member.Account) *Client {
 	}
 	m.Syncer.OnEvent(c.record)
 	m.Syncer.OnEventType(event.StateMember, func(ctx context.Context, evt *event.Event) {
-		if evt.GetStateKey() == cli.UserID.String() && evt.Content.AsMember().Membership == event.MembershipInvite {
+		if evt.GetStateKey() == cli.UserID.String() && evt.Content.AsMember().Membership == event.MembershipInvite && !c.HoldInvites.Load() {
 			if _, err := cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
 				t.Logf("%s: join %s: %v", acct.UserID, evt.RoomID, err)
 			}
@@ -157,6 +161,26 @@ func (c *Client) Invite(room id.RoomID, user id.UserID) {
 func (c *Client) Say(room id.RoomID, body string) id.EventID {
 	c.t.Helper()
 	return c.send(room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: body})
+}
+
+// SayAt sends a text message (encrypted in an encrypted room) that claims
+// to have been sent at: Dendrite takes the `ts` query parameter from any
+// client (the spec reserves it for appservices), which is how a federated
+// server, an appservice or an admin could date an event as they like.
+func (c *Client) SayAt(room id.RoomID, body string, at time.Time) id.EventID {
+	c.t.Helper()
+	resp, err := c.SendMessageEvent(context.Background(), room, event.EventMessage,
+		&event.MessageEventContent{MsgType: event.MsgText, Body: body}, mautrix.ReqSendEvent{Timestamp: at.UnixMilli()})
+	if err != nil {
+		c.t.Fatalf("send in %s: %v", room, err)
+	}
+	return resp.EventID
+}
+
+// IdentityKey is the device's Curve25519 key, by which the bot's crypto
+// store knows the device (its olm sessions, the megolm sessions it sent).
+func (c *Client) IdentityKey() string {
+	return c.crypto.Machine().OwnIdentity().IdentityKey.String()
 }
 
 // SayPlain sends a text message unencrypted, even in an encrypted room, as
@@ -364,6 +388,24 @@ func (c *Client) WaitReply(room id.RoomID, to id.EventID, timeout time.Duration)
 func (c *Client) Ask(room id.RoomID, body string) *event.Event {
 	c.t.Helper()
 	return c.WaitReply(room, c.Say(room, body), 30*time.Second)
+}
+
+// Invited waits for an invite to a room other than except from sender and
+// returns the room, left for the test to accept (see HoldInvites).
+func (c *Client) Invited(sender id.UserID, except id.RoomID, timeout time.Duration) id.RoomID {
+	c.t.Helper()
+	return c.WaitFor(timeout, "an invite from "+sender.String(), func(evt *event.Event) bool {
+		return evt.RoomID != except && evt.Type == event.StateMember && evt.Sender == sender &&
+			evt.GetStateKey() == c.UserID.String() && evt.Content.AsMember().Membership == event.MembershipInvite
+	}).RoomID
+}
+
+// Join joins room.
+func (c *Client) Join(room id.RoomID) {
+	c.t.Helper()
+	if _, err := c.JoinRoomByID(context.Background(), room); err != nil {
+		c.t.Fatalf("join %s: %v", room, err)
+	}
 }
 
 // WaitJoined waits until user is joined to room in the client's view.

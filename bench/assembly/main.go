@@ -4,7 +4,9 @@
 // turn, every second one encrypted). It reports how long until the
 // notice's live tally (its edits' quorum.motion) shows all N votes, and
 // how long from the last vote to the result, and checks that the result
-// and the bot's database count every vote exactly as cast.
+// and the bot's database count every vote exactly as cast. With -channel
+// poll every member answers the motion's poll instead (encrypted poll
+// responses); with both, every second member does.
 //
 // The voters are lightweight: they do not sync (only the proposer, ana,
 // does, and she reads only the bot's and her own events), and an
@@ -40,7 +42,15 @@ func main() {
 	window := flag.Duration("window", 9*time.Second, "the votes are spread evenly over this time")
 	workers := flag.Int("workers", 8, "member devices registered and logged in at once")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
+	channel := flag.String("channel", "reaction", "how members vote: reaction, poll (the motion's poll), or both (in turn)")
 	flag.Parse()
+	switch *channel {
+	case "reaction", "poll", "both":
+	default:
+		fmt.Fprintln(os.Stderr, "assembly: -channel must be reaction, poll or both")
+		os.Exit(2)
+	}
+	voteBy = *channel
 	if *n < 2 {
 		fmt.Fprintln(os.Stderr, "assembly: -n must be at least 2")
 		os.Exit(2)
@@ -59,6 +69,12 @@ type seen struct {
 	at  time.Time
 	evt *event.Event
 }
+
+// voteBy is -channel.
+var voteBy string
+
+// byPoll says whether voter i answers the poll rather than reacting.
+func byPoll(i int) bool { return voteBy == "poll" || voteBy == "both" && i%2 == 1 }
 
 func run(n int, window time.Duration, workers int, dir string) error {
 	ctx := context.Background()
@@ -161,6 +177,19 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	if f, _ := notice.Content.Raw["quorum.motion"].(map[string]any); f == nil || f["electorate"] != float64(n) {
 		return fmt.Errorf("the motion's electorate is not the %d members: %v", n, notice.Content.Raw["quorum.motion"])
 	}
+	var poll id.EventID
+	if voteBy != "reaction" {
+		for deadline := time.Now().Add(time.Minute); poll == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			for _, evt := range ana.Events() {
+				if evt.Sender == botID && evt.RoomID == room && evt.Type == event.EventUnstablePollStart {
+					poll = evt.ID
+				}
+			}
+		}
+		if poll == "" {
+			return errors.New("the motion opened no poll")
+		}
+	}
 
 	// The vote: voter i reacts at i·window/N, all at once in flight.
 	var want benchkit.Tally
@@ -184,11 +213,16 @@ func run(n int, window time.Duration, workers int, dir string) error {
 		go func() {
 			defer wg.Done()
 			time.Sleep(time.Until(voteStart.Add(window * time.Duration(i) / time.Duration(n))))
-			_, err := m.React(ctx, room, notice.ID, keys[choices[i%len(choices)]])
+			var err error
+			if byPoll(i) {
+				_, err = m.Answer(ctx, room, poll, choices[i%len(choices)])
+			} else {
+				_, err = m.React(ctx, room, notice.ID, keys[choices[i%len(choices)]])
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				sendErrs = append(sendErrs, fmt.Errorf("%s: react: %w", m.UserID, err))
+				sendErrs = append(sendErrs, fmt.Errorf("%s: vote: %w", m.UserID, err))
 			} else if now := time.Now(); now.After(lastSent) {
 				lastSent = now
 			}
@@ -267,8 +301,9 @@ func run(n int, window time.Duration, workers int, dir string) error {
 		problems = append(problems, fmt.Sprintf("no edit of the notice showed all %d votes", n))
 	}
 
-	fmt.Printf("Big assembly (%s, %d CPUs): %d E2EE member devices, one motion, every member votes by encrypted reaction\n",
-		benchkit.Machine(), runtime.NumCPU(), n)
+	how := map[string]string{"reaction": "encrypted reaction", "poll": "encrypted poll answer", "both": "encrypted reaction or poll answer, in turn"}[voteBy]
+	fmt.Printf("Big assembly (%s, %d CPUs): %d E2EE member devices, one motion, every member votes by %s\n",
+		benchkit.Machine(), runtime.NumCPU(), n, how)
 	fmt.Printf("  set-up: %d devices registered and logged in in %s (%d at a time); room joined by all in %s\n",
 		n, loginTime.Round(time.Millisecond), workers, joinTime.Round(time.Millisecond))
 	fmt.Println()

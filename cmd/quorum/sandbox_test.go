@@ -35,7 +35,7 @@ const (
 )
 
 // The bot's decrypted answer to !help, as the transcript shows it.
-var helpReply = regexp.MustCompile("(?m)^  quorum: Quorum — direct democracy for this room\\.\n +Motions: !motion !motions !vote ")
+var helpReply = regexp.MustCompile("(?m)^  quorum: Quorum — direct democracy for this room\\.\n +Motions: !motion !motions !poll !vote ")
 
 // TestSandbox runs `quorum sandbox` three times on one folder: a first start
 // that sets everything up, a second that must reuse it all, and one with

@@ -173,7 +173,9 @@ func (h *Harness) SendDM(sender id.UserID, body string) string {
 // was given.
 type Sent struct {
 	store.Outgoing
-	Msg     msg.Message
+	Msg msg.Message
+	// Ev is an event of another type (KindEvent: a poll's start or end).
+	Ev      msg.Event
 	EventID id.EventID
 }
 
@@ -188,16 +190,24 @@ func (h *Harness) Drain() []Sent {
 	var out []Sent
 	for _, o := range list {
 		s := Sent{Outgoing: *o, EventID: h.NextEvent()}
-		if o.Kind == commands.KindMessage {
+		var anchor *msg.Anchor
+		switch o.Kind {
+		case commands.KindMessage:
 			if err := json.Unmarshal(o.Payload, &s.Msg); err != nil {
 				h.T.Fatal(err)
 			}
-			// Deliver it the way package bot does: anchored messages are
-			// recorded under their new event ID.
-			if a := s.Msg.Anchor; a != nil {
-				if err := h.Env.Store.Anchors().Put(ctx, s.EventID, o.Room, store.Anchor(*a)); err != nil {
-					h.T.Fatal(err)
-				}
+			anchor = s.Msg.Anchor
+		case commands.KindEvent:
+			if err := json.Unmarshal(o.Payload, &s.Ev); err != nil {
+				h.T.Fatal(err)
+			}
+			anchor = s.Ev.Anchor
+		}
+		// Deliver it the way package bot does: anchored messages are
+		// recorded under their new event ID.
+		if anchor != nil {
+			if err := h.Env.Store.Anchors().Put(ctx, s.EventID, o.Room, store.Anchor(*anchor)); err != nil {
+				h.T.Fatal(err)
 			}
 		}
 		out = append(out, s)
@@ -238,6 +248,29 @@ func (h *Harness) React(sender id.UserID, target id.EventID, key string) id.Even
 		h.T.Fatalf("reaction %q: %v", key, err)
 	}
 	return evt
+}
+
+// Respond handles an answer from sender to the poll target, selecting
+// answers, and returns its event ID.
+func (h *Harness) Respond(sender id.UserID, target id.EventID, answers ...string) id.EventID {
+	h.T.Helper()
+	evt := h.NextEvent()
+	err := h.A.HandlePollResponse(context.Background(), commands.PollResponse{Room: Room, Sender: sender, Event: evt, Target: target, Answers: answers, Time: h.Clock.Now()})
+	if err != nil {
+		h.T.Fatalf("poll response %q: %v", answers, err)
+	}
+	return evt
+}
+
+// Polls returns the events of out of type typ (a poll's start or end).
+func Polls(out []Sent, typ string) []Sent {
+	var found []Sent
+	for _, o := range out {
+		if o.Kind == commands.KindEvent && o.Ev.Type == typ {
+			found = append(found, o)
+		}
+	}
+	return found
 }
 
 // Redact handles a redaction by sender of target.

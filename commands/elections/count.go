@@ -360,6 +360,9 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 		if err != nil {
 			return out, err
 		}
+		if !m.SettlesAt.IsZero() && m.SettlesAt.Before(m.ClosesAt) {
+			out = out.Append("Everyone has ranked: it closes at %s; a change until then counts.", m.SettlesAt.In(loc).Format("15:04:05"))
+		}
 		out = out.Append("Counted by Scottish STV (Droop quota)%s · quorum %d of %d · closes %s (in %s) · %d of %d ranked",
 			map[bool]string{true: ", instant-runoff for one seat", false: ""}[p.Seats == 1], m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), len(rankings), electorate)

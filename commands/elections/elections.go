@@ -28,8 +28,9 @@
 //     from when voting opens, is raised to it),
 //     and the room's quorum, counted as members who ranked. Without quorum
 //     the election is cancelled and nobody is elected. Like motions, the
-//     election closes as soon as everyone in the electorate has ranked
-//     (motions have no settle time; neither has this).
+//     election closes early once everyone in the electorate has ranked,
+//     after the settle time (motions.settle; a ranking changed within it
+//     counts); a secret one at once.
 //   - The lots of the count are drawn from the record's chain head at the
 //     close (the hash of the newest entry before the result's), or the room
 //     ID if the record is empty.
@@ -661,8 +662,24 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(rankings) >= electorate {
-		return f.decide(ctx, &r.Effects, m, p, now, "everyone has ranked")
+	return f.settle(ctx, &r.Effects, m, p, len(rankings) >= electorate, now)
+}
+
+// settle closes m early once its whole electorate has ranked, after the
+// motions' settle time (motions.settle), so that a ranking changed within
+// it counts; a withdrawal meanwhile stops the countdown. A secret election,
+// whose rankings cannot change, closes at once.
+func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Motion, p payload, complete bool, now time.Time) error {
+	wait := f.motions.SettleTime()
+	switch {
+	case complete && (wait == 0 || m.Secret):
+		return f.decide(ctx, fx, m, p, now, "everyone has ranked")
+	case complete && m.SettlesAt.IsZero():
+		m.SettlesAt = now.Add(wait)
+		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
+	case !complete && !m.SettlesAt.IsZero():
+		m.SettlesAt = time.Time{}
+		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
 	}
 	return nil
 }
@@ -721,7 +738,11 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 		case store.ElectionNominations:
 			return f.nominationsEnd(ctx, fx, fresh, p, now)
 		case store.ElectionVoting:
-			return f.decide(ctx, fx, fresh, p, now, "deadline")
+			why := "deadline"
+			if now.Before(fresh.ClosesAt) {
+				why = "everyone has ranked"
+			}
+			return f.decide(ctx, fx, fresh, p, now, why)
 		}
 		return nil
 	})

@@ -41,6 +41,7 @@ func newHarness(t *testing.T, members ...id.UserID) *Harness {
 		return []commands.Feature{m, d, New(m, d, log)}
 	}, members...)
 	h.Rooms.Power[Ana] = 50
+	h.Env.Config.Motions.Settle = "0s" // TestSettle has the default
 	return h
 }
 
@@ -484,5 +485,33 @@ func TestNomineeLeaves(t *testing.T) {
 	f := field(t, One(t, h.Drain(), "nomination in election #1 (treasurer) is withdrawn"))
 	if got := users(t, f["candidates"]); !slices.Equal(got, []id.UserID{Chi}) {
 		t.Fatalf("candidates %v", got)
+	}
+}
+
+// TestSettle: with the default settle time, an election whose electorate
+// has all ranked closes that long after the last ranking; a change within
+// it counts, a withdrawal stops the countdown.
+func TestSettle(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.Env.Config.Motions.Settle = "30s"
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	openVote(t, h, 1, Ana, Ben)
+	Expect(t, h, Ana, "!rank 1 @ana", "Your ranking")
+	Expect(t, h, Ben, "!rank 1 @ana", "Your ranking")
+	start := h.Clock.Now()
+	if out := h.AdvanceTo(start.Add(10 * time.Second)); len(Saying(out, "Stage 1")) != 0 {
+		t.Fatalf("closed within the settle time:%s", Bodies(out))
+	}
+	Expect(t, h, Ben, "!rank 1", "withdrawn")
+	if out := h.AdvanceTo(start.Add(40 * time.Second)); len(Saying(out, "Stage 1")) != 0 {
+		t.Fatalf("closed with a ranking withdrawn:%s", Bodies(out))
+	}
+	Expect(t, h, Ben, "!rank 1 @ben", "Your ranking")
+	again := h.Clock.Now()
+	Expect(t, h, Ana, "!rank 1 @ben", "Your ranking") // a change within the settle time
+	out := h.AdvanceTo(again.Add(30 * time.Second))
+	res := resultOf(t, out, "Stage 1")
+	if got := users(t, field(t, res)["elected"]); !slices.Equal(got, []id.UserID{Ben}) {
+		t.Fatalf("elected %v:\n%s", got, res.Msg.Body)
 	}
 }

@@ -103,10 +103,7 @@ func (f *Feature) rankSecret(ctx context.Context, r *commands.Request, words []s
 	if err != nil {
 		return err
 	}
-	if fresh.Turnout >= electorate {
-		return f.decide(ctx, &r.Effects, fresh, p, r.Clock.Now(), "everyone has ranked")
-	}
-	return nil
+	return f.settle(ctx, &r.Effects, fresh, p, fresh.Turnout >= electorate, r.Clock.Now())
 }
 
 // secretElection finds the secret election ref names for the sender: by

@@ -47,6 +47,7 @@ func newHarness(t *testing.T, withKey bool) *Harness {
 	h := NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
 		return []commands.Feature{motions.New(env, log), New(env)}
 	}, Ana, Ben, Chi)
+	h.Env.Config.Motions.Settle = "0s" // a motion everyone voted on closes at once
 	if withKey {
 		h.Env.Key = signingKey(t)
 	}

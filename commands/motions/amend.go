@@ -34,7 +34,9 @@ import (
 //     withdrawn once open: either would leave the main motion suspended.
 //   - A vote on the amended motion sent before the amendment carried (and
 //     handled late, after a restart) is refused: it was cast on the old
-//     wording.
+//     wording. Its poll, which shows the old wording, is ended and its
+//     answers no longer count; the new wording is voted by reaction and
+//     !vote.
 type Amendments struct {
 	*commands.Env
 	motions *Feature
@@ -135,6 +137,7 @@ func (a *Amendments) amend(ctx context.Context, r *commands.Request) error {
 	am := &store.Motion{Room: r.Room, Kind: spec.Kind, Payload: spec.Payload, Proposer: r.Sender, Text: spec.Text,
 		Threshold: spec.Threshold.String(), Quorum: spec.Quorum.String(), Status: store.MotionAwaitingSecond,
 		CreatedAt: now, ClosesAt: spec.Closes, Duration: spec.Duration}
+	am.Reactions, am.Poll = f.ballotChannels(false)
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
 		return commands.Refusef("A quorum of %d can never be reached: %s can vote here.", need, commands.Plural(len(electorate), "member", "members"))
 	}
@@ -217,11 +220,18 @@ func (a *Amendments) decided(ctx context.Context, fx *commands.Effects, am *stor
 	_, _, least, _ := o.least(m.Kind)
 	closes := now.Add(max(least, left))
 	old := m.Text
+	if m.Poll {
+		// The poll shows the old wording: it ends here, and answers to it no
+		// longer count (respond).
+		fx.Event(m.Room, pollEnd(m, fmt.Sprintf("Motion #%d was amended by amendment #%d: this poll is closed. Vote on the new wording on the motion's notice.",
+			m.Number, am.Number), f.fields(m, electorate)))
+	}
 	voters, err := st.Motions().Amend(ctx, m.ID, am.Text, now, closes)
 	if err != nil {
 		return err
 	}
 	m.Text, m.Status, m.OpenedAt, m.ClosesAt, m.Yes, m.No, m.Abstain = am.Text, store.MotionOpen, now, closes, 0, 0, 0
+	m.Poll, m.Reactions, m.SettlesAt = false, true, time.Time{}
 	m.Payload = encodePayload(mainPayload{AmendedAt: now.UnixMilli()})
 	if err := st.Motions().SetPayload(ctx, m.ID, m.Payload); err != nil {
 		return err

@@ -16,10 +16,12 @@ import (
 
 func amendHarness(t *testing.T, members ...id.UserID) *Harness {
 	t.Helper()
-	return NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+	h := NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
 		m := New(env, log)
 		return []commands.Feature{m, NewAmendments(m), NewDelegates(m)}
 	}, members...)
+	h.Env.Config.Motions.Settle = "0s"
+	return h
 }
 
 func motionNo(t *testing.T, h *Harness, n int) *store.Motion {
@@ -37,14 +39,13 @@ func motionNo(t *testing.T, h *Harness, n int) *store.Motion {
 // full voting time; a late vote sent before the amendment is refused.
 func TestAmendmentCarried(t *testing.T) {
 	h := amendHarness(t, Ana, Ben, Chi)
-	out := h.SendAndDrain(Ana, "!motion --closes 2h Buy a kettle")
-	notice := One(t, out, "Motion #1")
+	notice, poll := openPolled(t, h, "!motion --closes 2h Buy a kettle")
 	Expect(t, h, Ben, "!vote 1 yes", "")
 	Expect(t, h, Chi, "!vote 1 no", "")
 	beforeAmend := h.Clock.Now()
 
 	h.Clock.Advance(30 * time.Minute)
-	out = h.SendAndDrain(Ana, "!amend 1 : Buy two kettles")
+	out := h.SendAndDrain(Ana, "!amend 1 : Buy two kettles")
 	One(t, out, "Voting on motion #1 is suspended while amendment #2")
 	One(t, out, "Motion #2")
 	if edit := One(t, out, "Voting is suspended"); edit.Msg.Edit == nil {
@@ -68,6 +69,9 @@ func TestAmendmentCarried(t *testing.T) {
 	out = h.Drain()
 	One(t, out, "Motion #2: Carried 2–1")
 	amended := One(t, out, "Motion #1 is amended")
+	if ends := Polls(out, PollEndType); len(ends) != 2 { // the amendment's own poll, and the main motion's old one
+		t.Fatalf("%d poll ends:%s", len(ends), Bodies(out))
+	}
 	if amended.Msg.Fields["quorum.record"] == nil || !strings.Contains(amended.Msg.Body, "2 votes cast on it are cleared") {
 		t.Fatalf("amended: %s", amended.Msg.Body)
 	}
@@ -98,6 +102,15 @@ func TestAmendmentCarried(t *testing.T) {
 	}
 	if late := h.Drain(); len(Saying(late, "before it was amended")) != 1 {
 		t.Fatalf("late vote:%s", Bodies(late))
+	}
+	// The old poll (it shows the old wording) was ended; an answer to it
+	// does not count.
+	h.Respond(Ben, poll.EventID, "yes") // (ana was told about motion #1 once already)
+	if late := h.Drain(); len(Saying(late, "its poll is closed")) != 1 {
+		t.Fatalf("an answer to the old poll:%s", Bodies(late))
+	}
+	if m := motionNo(t, h, 1); m.Voted() != 0 || m.Poll {
+		t.Fatalf("after an answer to the old poll: %+v", m)
 	}
 	Expect(t, h, Ana, "!motion 1", "Buy two kettles")
 	h.Send(Ana, "!vote 1 yes")

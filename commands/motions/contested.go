@@ -52,3 +52,7 @@ func (d *Delegates) TakeOffice(ctx context.Context, fx *commands.Effects, m *sto
 	}
 	return d.Store.Motions().SetPayload(ctx, m.ID, payload)
 }
+
+// SettleTime is motions.settle: how long after the whole electorate has
+// voted a vote closes early, a change meanwhile counting.
+func (f *Feature) SettleTime() time.Duration { return f.settleTime() }

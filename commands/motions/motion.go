@@ -50,11 +50,13 @@ type Feature struct {
 	*commands.Env
 	log   zerolog.Logger
 	kinds map[string]motionKind
+	// closers decide the polls other features asked (Ask), by kind.
+	closers map[string]Closed
 }
 
 // New makes the motions feature.
 func New(env *commands.Env, log zerolog.Logger) *Feature {
-	f := &Feature{Env: env, log: log, kinds: map[string]motionKind{}}
+	f := &Feature{Env: env, log: log, kinds: map[string]motionKind{}, closers: map[string]Closed{}}
 	f.kinds[kindRules] = motionKind{decided: f.rulesDecided, fields: rulesField}
 	return f
 }
@@ -83,10 +85,11 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:     "motions",
 			Usage:    "motions",
-			Summary:  "list open motions with time left and turnout",
+			Summary:  "list open motions and polls with time left and turnout",
 			Handler:  f.list,
 			Examples: []string{"motions"},
 		},
+		f.pollCommand(),
 		{
 			Name:    "vote",
 			Usage:   "vote N yes|no|abstain",
@@ -113,7 +116,7 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:     "close",
 			Usage:    "close N",
-			Summary:  "close motion N now (moderators; the proposer once everyone has voted)",
+			Summary:  "close motion or poll N now (moderators; a motion's proposer once everyone has voted, a poll's author any time)",
 			Examples: []string{"close 3"},
 			Handler:  f.close,
 		},
@@ -188,6 +191,7 @@ func (f *Feature) propose(ctx context.Context, r *commands.Request, spec motionS
 		Threshold: spec.Threshold.String(), Quorum: spec.Quorum.String(), Secret: spec.Secret,
 		Status: store.MotionAwaitingSecond, CreatedAt: now, ClosesAt: spec.Closes, Duration: spec.Duration,
 	}
+	m.Reactions, m.Poll = f.ballotChannels(spec.Secret)
 	electorate, err := f.electorate(ctx, r.Room)
 	if err != nil {
 		return nil, err
@@ -262,6 +266,9 @@ func (f *Feature) open(ctx context.Context, fx *commands.Effects, m *store.Motio
 	if m.Secret {
 		f.sendBallots(fx, m, electorate, prefix)
 	}
+	if m.Poll {
+		fx.Event(m.Room, f.pollStart(m))
+	}
 	return nil
 }
 
@@ -282,8 +289,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 			out = out.Append("**Secret ballot** `%s`: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
 				m.BallotCode, fmt.Sprintf("%svote %s y|n|a", prefix, m.BallotCode))
 		} else {
-			yes, no, abstain := f.keys()
-			out = out.Append("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number))
+			how := f.howToVote(m, prefix)
+			out = out.Append("%s", msg.Raw{Body: how.Body, HTML: how.HTML})
 		}
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
@@ -291,6 +298,9 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 			out = out.Append("Turnout: %d of %d voted", m.Voted(), electorate)
 		} else {
 			out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
+		}
+		if !m.SettlesAt.IsZero() && m.SettlesAt.Before(m.ClosesAt) {
+			out = out.Append("Everyone has voted: it closes at %s; a change until then counts.", m.SettlesAt.In(loc).Format("15:04:05"))
 		}
 	case store.MotionWithdrawn:
 		out = out.Append("Withdrawn by the proposer.")

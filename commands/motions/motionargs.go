@@ -176,6 +176,12 @@ func CheckConfig(cfg *config.Config) error {
 			return config.Invalid("config: standing_orders.%s %q: %s", ru.name, v, err)
 		}
 	}
+	if err := checkBallot(cfg.Motions.Ballot, cfg.Motions.PollKind); err != nil {
+		return config.Invalid("config: %s", err)
+	}
+	if d, err := time.ParseDuration(cfg.Motions.Settle); err != nil || d < 0 || d > maxSettle {
+		return config.Invalid("config: motions.settle %q: use a duration of at most 10m such as 30s, or 0s to close as soon as everyone has voted", cfg.Motions.Settle)
+	}
 	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
 		if len(list) == 0 {
 			return config.Invalid("config: motions.yes, motions.no and motions.abstain each need at least one emoji; for example `yes: [\"👍\"]`")

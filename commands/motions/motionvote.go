@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -101,10 +102,37 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 	if err != nil {
 		return err
 	}
-	if m.Voted() >= electorate {
+	return f.settle(ctx, fx, m, m.Voted() >= electorate, now)
+}
+
+// settle closes m early once its whole electorate has voted, after the
+// settle time (motions.settle), so that a member who tapped the wrong
+// answer can still change it: a change within it counts. Someone
+// withdrawing their vote meanwhile stops the countdown; the next complete
+// electorate starts it again. A secret ballot, whose votes cannot change,
+// closes at once.
+func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Motion, complete bool, now time.Time) error {
+	wait := f.settleTime()
+	switch {
+	case complete && (wait == 0 || m.Secret):
 		return f.decide(ctx, fx, m, now, "everyone has voted")
+	case complete && m.SettlesAt.IsZero():
+		m.SettlesAt = now.Add(wait)
+		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
+	case !complete && !m.SettlesAt.IsZero():
+		m.SettlesAt = time.Time{}
+		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
 	}
 	return nil
+}
+
+// settleTime is motions.settle (checked at start).
+func (f *Feature) settleTime() time.Duration {
+	d, err := time.ParseDuration(f.Config.Motions.Settle)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return min(d, maxSettle)
 }
 
 // react is a reaction on a motion's notice.
@@ -112,6 +140,13 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 	m, ok, err := f.Store.Motions().Get(ctx, ref)
 	if err != nil || !ok {
 		return err
+	}
+	if !m.Reactions && !m.Secret {
+		if m.Status != store.MotionOpen {
+			return nil
+		}
+		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Reactions on motion #%d are not counted: vote in its poll, or with `%s`.",
+			m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number))))
 	}
 	choice, isVote := f.choices()[commands.NormalizeKey(rx.Key)]
 	if !isVote {
@@ -139,8 +174,11 @@ func (f *Feature) choices() map[string]Choice {
 func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd commands.Redaction) (bool, error) {
 	st := f.Store
 	act, found, err := st.Votes().Act(ctx, rd.Redacts)
-	if err != nil || !found {
+	if err != nil {
 		return false, err
+	}
+	if !found {
+		return f.questionRedaction(ctx, fx, rd)
 	}
 	m, ok, err := st.Motions().Get(ctx, act.Motion)
 	if err != nil || !ok {
@@ -156,9 +194,14 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	}
 	// A redaction is never encrypted: the homeserver could have sent it in
 	// the voter's name. Tell the voter, so that it does not go unseen.
-	fx.DM(act.Voter, msg.F("The reaction or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
-		"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
-		f.Cmd("vote"), act.Choice, m.Number))
+	if act.Choice == store.NoChoice {
+		fx.DM(act.Voter, msg.F("The poll answer with which you withdrew your vote on motion #%d was deleted, so your vote before it, if any, counts again. "+
+			"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.", m.Number))
+	} else {
+		fx.DM(act.Voter, msg.F("The reaction, poll answer or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
+			"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
+			f.Cmd("vote"), act.Choice, m.Number))
+	}
 	return true, f.changed(ctx, fx, m)
 }
 
@@ -259,6 +302,11 @@ func (f *Feature) close(ctx context.Context, r *commands.Request) error {
 	if !ok {
 		return commands.Refusef("Which motion? For example `%s`.", r.Cmd("close 3"))
 	}
+	if p, isPoll, err := r.Store.Polls().ByNumber(ctx, r.Room, n); err != nil {
+		return err
+	} else if isPoll {
+		return f.closeQuestionNow(ctx, r, p)
+	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
 		return err
@@ -296,13 +344,31 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(pending) == 0 {
+	questions, err := r.Store.Polls().Open(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 && len(questions) == 0 {
 		r.Replyf("No open motions. Propose one with `%s`.", r.Cmd("motion <text>"))
 		return nil
 	}
 	out := msg.F("**Open motions**")
 	now := r.Clock.Now()
+	// Motions and polls share one numbering: list them in its order.
+	questionsBefore := func(n int) error {
+		for len(questions) > 0 && questions[0].Number < n {
+			line, err := f.questionLine(ctx, questions[0], now)
+			if err != nil {
+				return err
+			}
+			out, questions = out.Append("%s", line), questions[1:]
+		}
+		return nil
+	}
 	for _, m := range pending {
+		if err := questionsBefore(m.Number); err != nil {
+			return err
+		}
 		text := m.Text
 		if len([]rune(text)) > 60 {
 			text = string([]rune(text)[:59]) + "…"
@@ -316,6 +382,9 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 			return err
 		}
 		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Voted(), electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
+	}
+	if err := questionsBefore(math.MaxInt); err != nil {
+		return err
 	}
 	r.Reply(out)
 	return nil
@@ -394,6 +463,10 @@ func (f *Feature) announce(ctx context.Context, fx *commands.Effects, m *store.M
 	fx.Say(m.Room, result)
 	edit, err := f.edit(ctx, m)
 	fx.Say(m.Room, edit)
+	if m.Poll {
+		fields, _ := result.Fields["quorum.motion"].(map[string]any)
+		fx.Event(m.Room, pollEnd(m, result.Body, fields))
+	}
 	return err
 }
 
@@ -417,18 +490,29 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 		if err != nil || !ok || fresh.Status != store.MotionOpen {
 			return err
 		}
+		if fresh.ClosesAt.After(now) {
+			if fresh.SettlesAt.IsZero() || fresh.SettlesAt.After(now) {
+				return nil // someone withdrew since it was listed
+			}
+			return f.decide(ctx, fx, fresh, now, "everyone has voted")
+		}
 		return f.decide(ctx, fx, fresh, now, "deadline")
 	})
 	if err != nil {
 		return time.Time{}, err
 	}
-	return st.Motions().NextClose(ctx)
+	next, err := st.Motions().NextClose(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	nextQuestion, err := f.dueQuestions(ctx, now)
+	return commands.Sooner(next, nextQuestion), err
 }
 
 // NoticeEdits implements commands.NoticeEditor: an open motion's notice
 // shows the live tally.
 func (f *Feature) NoticeEdits() map[string]commands.EditFunc {
-	return map[string]commands.EditFunc{anchorMotion: f.editTally}
+	return map[string]commands.EditFunc{anchorMotion: f.editTally, anchorQuestion: f.editQuestion}
 }
 
 // editTally edits the notice of open motion id to show its tally.

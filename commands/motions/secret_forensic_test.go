@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -103,9 +102,9 @@ func playBallot(t *testing.T, p play) played {
 			// (or a power cut) leaves. Then go on from the copy, as a
 			// restart would.
 			out.killed = t.TempDir()
-			copyDir(t, out.dir, out.killed)
+			forensic.CopyFiles(t, out.dir, out.killed)
 			out.dir = t.TempDir()
-			copyDir(t, out.killed, out.dir)
+			forensic.CopyFiles(t, out.killed, out.dir)
 			now := h.Clock.Now()
 			h = NewHarnessIn(t, out.dir, forensicFeatures, electors...)
 			h.Clock.Advance(now.Sub(h.Clock.Now()))
@@ -126,163 +125,20 @@ func playBallot(t *testing.T, p play) played {
 	return out
 }
 
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	entries, err := os.ReadDir(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// choiceWords are how a choice could be stored.
-var choiceWords = []string{"yes", "no", "abstain", "y", "n", "a"}
-
-// inspect reads every file in dir as a seizer would, with key if they hold
-// the seal key, and fails the test for anything that links a voter to a
-// choice or keeps when a ballot came. It returns where each voter's ID
-// lies, file by file, for comparison with another play.
+// inspect reads every file in dir as a seizer would (forensic.Inspect), with
+// key if they hold the seal key. A voter is named by their ID, and by their
+// direct room and the ID of their !vote, which the homeserver ties to them.
 func inspect(t *testing.T, what, dir string, key []byte, codes map[id.UserID]string, castTimes []time.Time) []forensic.Hit {
 	t.Helper()
-	f, err := forensic.Read(dir, "quorum.db")
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	// A voter is named by their ID, and by their direct room and the ID
-	// of their !vote, which the homeserver ties to them.
-	var voters, all []string
+	b := forensic.Ballot{CastTimes: castTimes, Key: key, MaxMotion: 10}
 	for _, v := range electors {
-		voters = append(voters, v.String(), dmRoom(v).String(), voteEvent(v).String())
+		b.Voters = append(b.Voters, []string{v.String(), dmRoom(v).String(), voteEvent(v).String()})
 	}
 	for _, c := range codes {
-		all = append(all, c)
+		b.Codes = append(b.Codes, c)
 	}
-	slices.Sort(all)
-	read := 0
-	for _, data := range f.Raw {
-		read += len(data)
-	}
-	t.Logf("%s: %d files, %d bytes, %d page images (%d from the WAL)", what, len(f.Raw), read, len(f.Images), countFrames(f))
-
-	// Receipt codes appear only as the whole published list, in the order
-	// of the codes (the result's record entry): never one alone, never in
-	// the order they were given.
-	byFile := map[string][]string{}
-	for _, h := range f.Find(all...) {
-		byFile[h.File] = append(byFile[h.File], h.Needle)
-	}
-	for file, seq := range byFile {
-		for i := 0; i < len(seq); i += len(all) {
-			if i+len(all) > len(seq) || !slices.Equal(seq[i:i+len(all)], all) {
-				t.Errorf("%s: %s holds receipt codes other than as the sorted list of all: %v", what, file, seq)
-				break
-			}
-		}
-	}
-
-	// No record links a voter to a choice or to some receipt codes.
-	for _, c := range f.Cells() {
-		var text []string
-		hasChoice := false
-		for _, v := range c.Values {
-			switch v := v.(type) {
-			case string:
-				text = append(text, v)
-				hasChoice = hasChoice || slices.Contains(choiceWords, v)
-			case []byte:
-				text = append(text, string(v))
-			}
-		}
-		joined := strings.Join(text, "\x00")
-		nCodes, voter := 0, ""
-		for _, code := range all {
-			if strings.Contains(joined, code) {
-				nCodes++
-			}
-		}
-		for _, v := range voters {
-			if strings.Contains(joined, v) {
-				voter = v
-			}
-		}
-		if nCodes > 0 && nCodes < len(all) {
-			t.Errorf("%s: %s at %d holds %d of %d receipt codes: %.200q", what, c.Image, c.Offset, nCodes, len(all), joined)
-		}
-		if voter != "" && hasChoice {
-			t.Errorf("%s: %s at %d holds %s and a choice: %.200q", what, c.Image, c.Offset, voter, joined)
-		}
-		if key == nil {
-			continue
-		}
-		// With the seal key, as the bot's host: nothing sealed opens to a
-		// ballot box or roll, or to anything naming a voter's code.
-		for _, v := range c.Values {
-			blob, ok := v.([]byte)
-			if !ok {
-				continue
-			}
-			if purpose, plain, ok := forensic.Open(key, blob, 10); ok {
-				if purpose == "ballot roll" || purpose == "ballot box" {
-					t.Errorf("%s: %s at %d holds a %s that opens with the seal key", what, c.Image, c.Offset, purpose)
-				}
-				for _, code := range all {
-					if strings.Contains(string(plain), code) {
-						t.Errorf("%s: %s at %d holds a sealed %s with receipt %s", what, c.Image, c.Offset, purpose, code)
-					}
-				}
-			}
-		}
-	}
-
-	// No file holds the time of a ballot, in any encoding SQLite or JSON
-	// would use.
-	for i, at := range castTimes {
-		var needles []string
-		for _, v := range []int64{at.UnixMilli(), at.Unix()} {
-			needles = append(needles, forensic.Integers(v)...)
-		}
-		needles = append(needles, at.UTC().Format(time.RFC3339), at.UTC().Format("2006-01-02T15:04:05.000"))
-		for _, h := range f.Find(needles...) {
-			t.Errorf("%s: %s at %d holds the time of ballot %d (%q)", what, h.File, h.Offset, i+1, h.Needle)
-		}
-	}
-	return f.Find(voters...)
-}
-
-func countFrames(f *forensic.Files) int {
-	n := 0
-	for _, img := range f.Images {
-		if img.Frame > 0 {
-			n++
-		}
-	}
-	return n
-}
-
-// sameLayout fails unless two plays left every voter's ID at the same
-// places: then nothing in the files depends on the order of the ballots.
-func sameLayout(t *testing.T, what string, a, b []forensic.Hit) {
-	t.Helper()
-	if len(a) == 0 {
-		t.Fatalf("%s: no voter ID found at all: the comparison reads nothing", what)
-	}
-	if !slices.Equal(a, b) {
-		for i := range min(len(a), len(b)) {
-			if a[i] != b[i] {
-				t.Errorf("%s: voter IDs lie differently after ballots in another order: %+v, then %+v (of %d and %d)", what, a[i], b[i], len(a), len(b))
-				return
-			}
-		}
-		t.Errorf("%s: %d voter IDs after one order, %d after another", what, len(a), len(b))
-	}
+	_, hits := forensic.Inspect(t, what, dir, "quorum.db", b)
+	return hits
 }
 
 // castOrders are two orders of the same nine ballots: the second reverses the
@@ -309,7 +165,7 @@ func TestSecretBallotForensics(t *testing.T) {
 			}
 		}
 	}
-	sameLayout(t, "after a clean stop",
+	forensic.SameLayout(t, "after a clean stop",
 		inspect(t, "first order", a.dir, a.sealKey, a.codes, a.castTimes),
 		inspect(t, "second order", b.dir, b.sealKey, b.codes, b.castTimes))
 }
@@ -322,7 +178,7 @@ func TestSecretBallotForensicsAfterKill(t *testing.T) {
 	first, second := castOrders()
 	a := playBallot(t, play{order: first, kill: 5})
 	b := playBallot(t, play{order: second, kill: 5})
-	sameLayout(t, "killed, restarted and closed",
+	forensic.SameLayout(t, "killed, restarted and closed",
 		inspect(t, "first order", a.dir, a.sealKey, a.codes, a.castTimes),
 		inspect(t, "second order", b.dir, b.sealKey, b.codes, b.castTimes))
 
@@ -331,7 +187,7 @@ func TestSecretBallotForensicsAfterKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("at the kill: files %v, %d page images (%d from the WAL)", slices.Sorted(maps.Keys(f.Raw)), len(f.Images), countFrames(f))
+	t.Logf("at the kill: files %v, %d page images (%d from the WAL)", slices.Sorted(maps.Keys(f.Raw)), len(f.Images), f.Frames())
 	versions := map[string]map[string]bool{"ballot roll": {}, "ballot box": {}}
 	for _, c := range f.Cells() {
 		for _, v := range c.Values {
@@ -382,7 +238,7 @@ func TestSecretBallotForensicsExport(t *testing.T) {
 	slices.Reverse(second[:5])
 	a := playBallot(t, play{order: first, export: 5})
 	b := playBallot(t, play{order: second, export: 5})
-	sameLayout(t, "export mid-ballot",
+	forensic.SameLayout(t, "export mid-ballot",
 		inspect(t, "first order", a.exported, nil, a.codes, a.castTimes),
 		inspect(t, "second order", b.exported, nil, b.codes, b.castTimes))
 	f, err := forensic.Read(a.exported, "quorum.db")

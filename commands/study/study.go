@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	"quorum/commands/motions"
 	"quorum/commands/reminders"
 	"quorum/commands/timespec"
 	"quorum/msg"
@@ -58,6 +59,8 @@ type Feature struct {
 	*commands.Env
 	log       zerolog.Logger
 	reminders *reminders.Feature
+	// polls asks the room for a session's time (AskWith); nil: one time only.
+	polls *motions.Feature
 }
 
 // New makes the study sessions feature; its reminders go through rem.
@@ -102,8 +105,8 @@ func (f *Feature) Commands() []*commands.Command {
 			Handler: f.study,
 			Target:  "N",
 			Subcommands: []*commands.Command{
-				{Name: "new", Usage: "new <title> at <when> [where <place>] [every <interval>] [topic <topic>] [--private-location]",
-					Summary: "schedule a session", Handler: f.create},
+				{Name: "new", Usage: "new <title> at <when> [| <when> …] [--decide WHEN] [where <place>] [every <interval>] [topic <topic>] [--private-location]",
+					Summary: "schedule a session, or ask in a poll which of 2 to 10 times suits (decided at `--decide`)", Handler: f.create},
 				{Name: "list", Usage: "list", Summary: "the upcoming sessions", Handler: f.list},
 				{Name: "ics", Usage: "ics", Summary: "a calendar file of the upcoming sessions", Handler: f.icsAll},
 				{Name: "stats", Usage: "stats", Summary: "who came to how many sessions", Handler: f.stats},
@@ -204,7 +207,24 @@ func (f *Feature) mayManage(ctx context.Context, r *commands.Request, s *store.S
 func (f *Feature) create(ctx context.Context, r *commands.Request) error {
 	args := r.Args
 	now, loc := r.Clock.Now(), r.Location()
-	spec, err := parseStudyNew(args, now, loc, r.Cmd)
+	args, decide, decideSet, err := takeDecide(args, now, loc)
+	var times []time.Time
+	several := false
+	if err == nil {
+		times, several, err = candidateTimes(args, now, loc, r.Cmd)
+	}
+	if err == nil && several {
+		err = f.askTimes(ctx, r, args, times, decide, decideSet)
+		if err == nil {
+			return nil
+		}
+	} else if err == nil && decideSet {
+		err = commands.Refusef("`--decide` is for a poll on several times: `%s`.", r.Cmd(timesExample))
+	}
+	var spec sessionSpec
+	if err == nil {
+		spec, err = parseStudyNew(args, now, loc, r.Cmd)
+	}
 	if err != nil && privateIntent(args) {
 		// The command may name the private place: it leaves the room even
 		// though nothing was scheduled.

@@ -411,3 +411,87 @@ func Open(key, value []byte, maxMotion int64) (string, []byte, bool) {
 	}
 	return "", nil, false
 }
+
+// Tree is a table or an index of the database, as its schema names it.
+type Tree struct {
+	Name  string
+	Cells []Cell // in the order of the b-tree: rowids, or index keys
+}
+
+// latest returns the newest version of page n: its last frame in the WAL,
+// else the database file's.
+func (f *Files) latest(n uint32) *Image {
+	var found *Image
+	for _, img := range f.Images {
+		if img.Page == n && (found == nil || img.Frame > found.Frame) {
+			found = img
+		}
+	}
+	return found
+}
+
+// Trees walks every table and index that the schema (sqlite_master, in
+// its newest version) names, through the newest version of each page, and
+// returns their cells in b-tree order.
+func (f *Files) Trees() []Tree {
+	var out []Tree
+	for _, c := range f.walk(1) {
+		if len(c.Values) < 4 {
+			continue
+		}
+		name, _ := c.Values[1].(string)
+		root, ok := c.Values[3].(int64)
+		if !ok || root <= 0 {
+			continue
+		}
+		out = append(out, Tree{Name: name, Cells: f.walk(uint32(root))})
+	}
+	return out
+}
+
+// walk returns the cells of the b-tree rooted at page n, in order.
+func (f *Files) walk(n uint32) []Cell {
+	var out []Cell
+	seen := map[uint32]bool{}
+	var visit func(n uint32)
+	visit = func(n uint32) {
+		img := f.latest(n)
+		if img == nil || seen[n] || len(seen) > 1<<16 {
+			return
+		}
+		seen[n] = true
+		d := img.Data
+		hdr := 0
+		if n == 1 {
+			hdr = 100
+		}
+		if len(d) < hdr+12 {
+			return
+		}
+		switch d[hdr] {
+		case 10, 13:
+			out = append(out, f.cells(img)...)
+		case 2, 5:
+			cells := f.cells(img) // keys of an index's interior page, in order
+			count := int(binary.BigEndian.Uint16(d[hdr+3 : hdr+5]))
+			for i := 0; i < count; i++ {
+				at := hdr + 12 + 2*i
+				off := int(binary.BigEndian.Uint16(d[at : at+2]))
+				if off+4 > len(d) {
+					continue
+				}
+				visit(binary.BigEndian.Uint32(d[off : off+4]))
+				if d[hdr] == 2 {
+					for _, c := range cells {
+						if c.Offset == off {
+							out = append(out, c)
+						}
+					}
+				}
+			}
+			visit(binary.BigEndian.Uint32(d[hdr+8 : hdr+12]))
+		}
+	}
+	visit(n)
+	return out
+}

@@ -75,4 +75,38 @@ func TestReadsWhatSQLiteWrote(t *testing.T) {
 	if hits := f.Find("zed", "amy"); len(hits) < 2 {
 		t.Errorf("raw search found %v", hits)
 	}
+	// The trees, walked from the schema: a in rowid order, b in key order.
+	trees := map[string][]string{}
+	for _, tr := range f.Trees() {
+		for _, c := range tr.Cells {
+			trees[tr.Name] = append(trees[tr.Name], fmt.Sprint(c.Rowid, " ", c.Values[0], c.Values[min(1, len(c.Values)-1)]))
+		}
+	}
+	if got := fmt.Sprint(trees["a"]); !strings.HasPrefix(got, "[3 <nil>amy 7 <nil>zed 9 <nil>overflow-") {
+		t.Errorf("table a in tree order: %.80s", got)
+	}
+	if got := fmt.Sprint(trees["b"]); got != "[0 aaasecond 0 mmmfirst]" {
+		t.Errorf("table b in tree order: %s", got)
+	}
+}
+
+// TestLongestRun: a stretch of voters in the order they voted, or in
+// reverse, is found however long the sequence around it; repeats count once,
+// and a voter who did not vote breaks it.
+func TestLongestRun(t *testing.T) {
+	rank := map[int]int{5: 0, 1: 1, 7: 2, 3: 3, 8: 4} // 5 voted first, then 1, ...
+	for _, tc := range []struct {
+		seq  []int
+		want []int
+	}{
+		{[]int{0, 1, 3, 2}, []int{1, 3}},
+		{[]int{2, 5, 1, 1, 7, 3, 8, 2}, []int{5, 1, 7, 3, 8}},
+		{[]int{8, 3, 7, 1, 5}, []int{8, 3, 7, 1, 5}},
+		{[]int{5, 1, 9, 7, 3, 8}, []int{7, 3, 8}},
+		{[]int{5, 7, 1, 3}, []int{5, 7}},
+	} {
+		if got := longestRun(tc.seq, rank); !slices.Equal(got, tc.want) {
+			t.Errorf("longestRun(%v) = %v, want %v", tc.seq, got, tc.want)
+		}
+	}
 }

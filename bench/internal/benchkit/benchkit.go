@@ -152,6 +152,25 @@ func (m *Member) React(ctx context.Context, room id.RoomID, target id.EventID, k
 	return resp.EventID, nil
 }
 
+// Answer answers poll with the answer IDs (an MSC3381 poll response),
+// encrypted by hand as React does (the voters do not sync, so their client
+// does not encrypt by itself).
+func (m *Member) Answer(ctx context.Context, room id.RoomID, poll id.EventID, answers ...string) (id.EventID, error) {
+	content := &event.PollResponseEventContent{
+		RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll},
+		Response:  event.PollResponse{Answers: answers},
+	}
+	enc, err := m.Crypto.Encrypt(ctx, room, event.EventUnstablePollResponse, content)
+	if err != nil {
+		return "", fmt.Errorf("encrypt poll answer: %w", err)
+	}
+	resp, err := m.SendMessageEvent(ctx, room, event.EventEncrypted, enc)
+	if err != nil {
+		return "", err
+	}
+	return resp.EventID, nil
+}
+
 // CreateRoom creates an encrypted room and invites users.
 func (m *Member) CreateRoom(ctx context.Context, invite ...id.UserID) (id.RoomID, error) {
 	resp, err := m.Client.CreateRoom(ctx, &mautrix.ReqCreateRoom{

@@ -178,7 +178,9 @@ func NewBench(ctx context.Context, prefix, dir string) (b *Bench, close func(), 
 		return nil, close, err
 	}
 	cleanups = append(cleanups, func() { _ = s.Stop() })
-	cfgPath, err := WriteBotConfig(ctx, s, dir, "log_level: warn\n")
+	// A motion closes as soon as everyone has voted (motions.settle 0s):
+	// the benchmarks measure how soon the result follows the last vote.
+	cfgPath, err := WriteBotConfig(ctx, s, dir, "log_level: warn\nmotions:\n  settle: 0s\n")
 	if err != nil {
 		return nil, close, err
 	}

@@ -1,4 +1,4 @@
--- v13 -> v14: Contested elections, ranked and counted by STV
+-- v14 -> v15: Contested elections, ranked and counted by STV
 -- A contested election is a motion of kind 'stv' (so that it shares the
 -- room's numbering and the mandates it gives point at it), with its own
 -- statuses: nominations, voting, decided, cancelled. Its role, seats, term,

@@ -1,0 +1,112 @@
+package study
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/commands/motions"
+	"quorum/commands/reminders"
+)
+
+// newTimesHarness is study sessions that can ask for their time in a poll
+// (with motions, which runs the polls), in the test room with members.
+func newTimesHarness(t *testing.T, members ...id.UserID) *Harness {
+	t.Helper()
+	return NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+		rem := reminders.New(env, log)
+		mot := motions.New(env, log)
+		stu := New(env, log, rem)
+		stu.AskWith(mot)
+		return []commands.Feature{mot, rem, stu}
+	}, members...)
+}
+
+// askTimes sends a time poll as ana and returns the poll's event ID.
+func askTimes(t *testing.T, h *Harness, args string) id.EventID {
+	t.Helper()
+	out := h.SendAndDrain(Ana, "!study new "+args)
+	polls := Polls(out, motions.PollStartType)
+	if len(polls) != 1 || len(Saying(out, "When can you come to")) != 1 {
+		t.Fatalf("want a notice and a poll:%s", Bodies(out))
+	}
+	return polls[0].EventID
+}
+
+// TestTimePoll: `study new … at <time> | <time> | <time>` asks in a poll
+// (one answer a time, several allowed); at the decision time (a day before
+// the first time by default) the session is scheduled at the time most can
+// come to, with its announcement and reminders.
+func TestTimePoll(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben, Chi) // Wednesday 25 November 2026, 12:00 UTC
+	p := askTimes(t, h, "Reading circle at friday 18:00 | saturday 11:00 | sunday 17:00 where the back room topic Capital")
+	h.Respond(Ana, p, "1", "2")
+	h.Respond(Ben, p, "2")
+	h.Respond(Chi, p, "3")
+	h.Respond(Chi, p, "3", "2") // chi can come on Saturday too: the latest counts
+	ctx := context.Background()
+	if up, _ := h.Env.Store.Sessions().Upcoming(ctx, Room, h.Clock.Now()); len(up) != 0 {
+		t.Fatalf("a session was scheduled before the decision: %d", len(up))
+	}
+	out := h.AdvanceTo(time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)) // a day before Friday 18:00
+	One(t, out, "Poll #1 closed")
+	ann := One(t, out, "Study session #1: Reading circle")
+	if f := sessionField(t, ann.Msg); f["starts_at"] != "2026-11-28T11:00:00Z" || f["location"] != "the back room" || f["topic"] != "Capital" {
+		t.Errorf("the session = %v, want Saturday 11:00", f)
+	}
+	if len(Polls(out, motions.PollEndType)) != 1 {
+		t.Errorf("the poll was not ended:%s", Bodies(out))
+	}
+	up, _ := h.Env.Store.Sessions().Upcoming(ctx, Room, h.Clock.Now())
+	if len(up) != 1 || !up[0].StartsAt.Equal(time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC)) || up[0].CreatedBy != Ana {
+		t.Fatalf("upcoming = %+v", up)
+	}
+	// The room's reminder comes a day before, as for any session.
+	if out := h.AdvanceTo(time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)); len(Saying(out, "Reading circle")) == 0 {
+		t.Errorf("no reminder a day before:%s", Bodies(out))
+	}
+}
+
+// TestTimePollTiesAndClose: equal counts go to the earliest time; the
+// author closes it early with `close N`; a poll nobody answered schedules
+// nothing.
+func TestTimePollTiesAndClose(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben)
+	p := askTimes(t, h, "Strike history at saturday 11:00 | friday 18:00 --decide 2h")
+	h.Respond(Ana, p, "2") // Saturday (answers are in time order: 1 is Friday)
+	h.Respond(Ben, p, "1")
+	Expect(t, h, Ben, "!close 1", "Only the member who asked poll #1")
+	out := h.SendAndDrain(Ana, "!close 1")
+	if f := sessionField(t, One(t, out, "Study session #1: Strike history").Msg); f["starts_at"] != "2026-11-27T18:00:00Z" {
+		t.Errorf("a tie should go to the earliest, Friday: %v", f["starts_at"])
+	}
+	askTimes(t, h, "Nobody at saturday 11:00 | sunday 11:00 --decide 1h")
+	out = h.AdvanceTo(h.Clock.Now().Add(time.Hour))
+	One(t, out, "no time ahead that anyone can come to, so I scheduled nothing")
+	if len(Saying(out, "Study session")) != 0 {
+		t.Errorf("something was scheduled:%s", Bodies(out))
+	}
+}
+
+func TestTimePollRefusals(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | friday 18:00", Want: "is there twice"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 |", Want: "A time poll needs from 2 to 10 times separated by `|` (I read 1)"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide saturday 12:00", Want: "Decide before the first time"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 --decide thursday 12:00", Want: "`--decide` is for a poll on several times"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide", Want: "`--decide` needs a time"},
+		{From: Ana, Cmd: "!study new Circle at fridya 18:00 | saturday 18:00", Want: "fridya"},
+	})
+	if n := strings.Count(h.Reply(Ana, "!motions"), "poll:"); n != 0 {
+		t.Errorf("%d polls were opened by refused commands", n)
+	}
+	// A | in the place is no poll.
+	newSession(t, h, "Circle at friday 18:00 where the pub | back room")
+}
