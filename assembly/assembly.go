@@ -7,6 +7,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"quorum/commands"
+	"quorum/commands/elections"
 	"quorum/commands/minutes"
 	"quorum/commands/motions"
 	"quorum/commands/reminders"
@@ -24,12 +25,15 @@ func New(env *commands.Env, log zerolog.Logger) (*commands.Dispatcher, error) {
 // Features lists every feature over env.
 func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 	mot := motions.New(env, log)
+	del := motions.NewDelegates(mot)
 	rem := reminders.New(env, log)
 	stu := study.New(env, log, rem)
 	stu.AskWith(mot) // a session's time can be asked in a poll
 	return []commands.Feature{
 		mot,
-		motions.NewDelegates(mot),
+		motions.NewAmendments(mot),
+		del,
+		elections.New(mot, del, log),
 		rosters.New(env, rem),
 		rem,
 		stu,

@@ -76,6 +76,11 @@ func (sc Secret) electorate(ctx context.Context, motionID int64) ([]id.UserID, e
 // ballot code, which it returns. Codes are never reused, so that a late
 // ballot for a closed motion cannot land in another.
 func (sc Secret) open(ctx context.Context, motionID int64) (string, error) {
+	return sc.openSlots(ctx, motionID, slotLen)
+}
+
+// openSlots is open with slots of slot bytes.
+func (sc Secret) openSlots(ctx context.Context, motionID int64, slot int) (string, error) {
 	voters, err := sc.electorate(ctx, motionID)
 	if err != nil {
 		return "", err
@@ -102,7 +107,7 @@ func (sc Secret) open(ctx context.Context, motionID int64) (string, error) {
 		return "", fmt.Errorf("record ballot code: %w", err)
 	}
 	roll := make([]byte, (len(voters)+7)/8)
-	box := make([]byte, len(voters)*slotLen)
+	box := make([]byte, len(voters)*slot)
 	return code, sc.write(ctx, motionID, roll, box, 0, true)
 }
 

@@ -171,6 +171,18 @@ func period(args string, now time.Time, loc *time.Location) (time.Time, time.Tim
 	return from, to, nil
 }
 
+// strs reads a JSON list of strings.
+func strs(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // describeEntry is the sentence for people beside each entry in the minutes.
 func describeEntry(e record.Entry) string {
 	var c map[string]any
@@ -185,6 +197,25 @@ func describeEntry(e record.Entry) string {
 			num("id"), str("kind"), motions.Verdict(store.MotionStatus(str("status"))), num("yes"), num("no"),
 			commands.Plural(num("abstain"), "abstention", "abstentions"), num("yes")+num("no")+num("abstain"),
 			num("electorate"), num("quorum"), str("threshold"), str("text"))
+	case "election.ballot":
+		return fmt.Sprintf("Election #%d (%s, %s): voting opened; ballot order %s, drawn from %s; closes %s.",
+			num("id"), str("role"), commands.Plural(num("seats"), "seat", "seats"), strings.Join(strs(c["candidates"]), ", "), str("order_seed"), str("closes_at"))
+	case "election.result":
+		out := fmt.Sprintf("Election #%d (%s, %s): %s; %d of %d ranked.", num("id"), str("role"), commands.Plural(num("seats"), "seat", "seats"),
+			str("status"), num("ranked"), num("electorate"))
+		if elected := strs(c["elected"]); len(elected) > 0 {
+			out += fmt.Sprintf(" Elected %s; quota %v; %s.", strings.Join(elected, ", "), c["quota"], str("method"))
+		}
+		if str("why") != "" {
+			out += " " + str("why") + "."
+		}
+		if str("ballots_sha256") != "" {
+			out += fmt.Sprintf(" Ballots (BLT) SHA-256 %s; lots seeded by %s.", str("ballots_sha256"), str("seed"))
+		}
+		return out
+	case "motion.amended":
+		return fmt.Sprintf("Motion #%d amended by amendment #%d; %s cleared.\nWas: %s\nNow: %s",
+			num("motion"), num("amendment"), commands.Plural(num("votes_cleared"), "vote", "votes"), str("old_text"), str("new_text"))
 	}
 	keys := slices.Sorted(maps.Keys(c))
 	parts := make([]string, len(keys))

@@ -176,6 +176,9 @@ func (f *Feature) find(ctx context.Context, r *commands.Request, n int) (*store.
 	if !ok {
 		return nil, commands.Refusef("There is no motion #%d in this room. `%s` lists the open ones.", n, r.Cmd("motions"))
 	}
+	if m.Kind == store.KindContested {
+		return nil, commands.Refusef("#%d is a contested election, not a motion: `%s` shows it.", n, r.Cmd(fmt.Sprintf("election %d", n)))
+	}
 	return m, nil
 }
 
@@ -301,6 +304,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 		}
 	case store.MotionWithdrawn:
 		out = out.Append("Withdrawn by the proposer.")
+	case store.MotionSuspended:
+		out = out.Append("**Voting is suspended** while an amendment to it is decided.")
 	default:
 		out = out.Append("%s", resultWords(m, electorate))
 	}

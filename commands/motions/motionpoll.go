@@ -123,6 +123,12 @@ func (f *Feature) respond(ctx context.Context, fx *commands.Effects, ref int64, 
 	if err != nil || !ok {
 		return err
 	}
+	if !m.Poll {
+		// Its poll was ended by an amendment (amend.go): it showed the old
+		// wording.
+		return f.tellOnce(ctx, fx, m, pr.Sender, fmt.Sprintf("Motion #%d was amended, so its poll is closed and your answer was not counted: "+
+			"vote on the new wording by reacting on its notice or with `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number))))
+	}
 	_, err = f.cast(ctx, fx, ballot{motion: m, voter: pr.Sender, choice: pollChoice(pr.Answers), event: pr.Event, at: pr.Time})
 	return err
 }

@@ -41,6 +41,10 @@ func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (str
 			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %s y|n|a", m.BallotCode)))
 	case m.Status == store.MotionAwaitingSecond:
 		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
+	case m.Status == store.MotionSuspended:
+		refusal = fmt.Sprintf("Voting on motion #%d is suspended while an amendment to it is decided, so your vote was not counted; vote again once it resumes.", m.Number)
+	case m.Status == store.MotionOpen && castOnOldWording(m, b.at):
+		refusal = fmt.Sprintf("Your vote on motion #%d was cast before it was amended, so it was not counted; vote again on the new wording.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
 		refusal = fmt.Sprintf("Motion #%d is closed, so your vote was not counted.", m.Number)
 	default:

@@ -1,0 +1,377 @@
+package elections
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/store"
+	"quorum/stv"
+)
+
+// decide counts the rankings of m, records the result, posts it with the
+// anonymised ballots, and gives the elected their mandates.
+func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Motion, p payload, now time.Time, why string) error {
+	st := f.Store
+	ballots, receipts, err := f.ballots(ctx, m, p)
+	if errors.Is(err, store.ErrSealKey) {
+		// Restored without the key beside the database: the box cannot be
+		// opened, and the election must not stay open for ever.
+		f.log.Error().Err(err).Int64("motion", m.ID).Msg("A secret election's box cannot be opened; it is cancelled uncounted")
+		ballots, receipts, p.Why = nil, nil, "its sealed ballot box does not open with the key beside my database"
+	} else if err != nil {
+		return err
+	}
+	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	seed, err := f.seedNow(ctx, m.Room)
+	if err != nil {
+		return err
+	}
+	m.ClosedAt = now
+	var blt []byte
+	switch {
+	case p.Why != "":
+		m.Status = store.ElectionCancelled
+	case len(ballots) < m.QuorumCount:
+		m.Status, p.Why = store.ElectionCancelled, fmt.Sprintf("no quorum: %d of %d ranked, quorum %d", len(ballots), electorate, m.QuorumCount)
+	default:
+		res, data, err := count(m, p, ballots, seed)
+		if err != nil {
+			return err
+		}
+		m.Status, p.Result, blt = store.ElectionDecided, res, data
+	}
+	p.Ranked = len(ballots)
+	m.Payload = encode(p)
+	if err := st.Elections().SetPhase(ctx, m); err != nil {
+		return err
+	}
+	f.log.Info().Int64("motion", m.ID).Str("status", string(m.Status)).Str("why", why).Msg("Contested election closed")
+	content := f.fieldOf(ctx, m, p)
+	content["ranked"], content["electorate"] = len(ballots), electorate
+	if m.Secret && receipts != nil {
+		content["receipts"] = receipts
+	}
+	content["opened_at"], content["closed_at"] = m.OpenedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)
+	if p.Why != "" {
+		content["why"] = p.Why
+	}
+	if p.Result != nil {
+		content["seed"], content["ballots_sha256"], content["valid"] = p.Result.Seed, p.Result.Digest, p.Result.Valid
+	}
+	entry, recField, err := f.RecordDecision(ctx, m.Room, "election.result", content)
+	if err != nil {
+		return err
+	}
+	if m.Secret {
+		if err := st.Secret().Destroy(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	out := f.resultMessage(m, p, len(ballots), electorate)
+	if len(receipts) > 0 {
+		out = out.Append("%s", receiptLines(receipts))
+	}
+	out = out.Append("%s", commands.RecordLine(entry)).
+		With("quorum.election", f.fieldOf(ctx, m, p)).With("quorum.record", recField)
+	fx.Say(m.Room, out)
+	// The ballot notice shows the end.
+	if err := st.Edits().Cancel(ctx, anchorElection, m.ID); err != nil {
+		return err
+	}
+	final, err := f.notice(ctx, m, p)
+	if err != nil {
+		return err
+	}
+	final.Edit = &msg.Anchor{Kind: anchorElection, Ref: m.ID}
+	fx.Say(m.Room, final)
+	if p.Result == nil {
+		return nil
+	}
+	fx.File(m.Room, msg.File{Name: fmt.Sprintf("election-%d.blt", m.Number), MimeType: "text/plain", Data: blt,
+		Caption: fmt.Sprintf("The anonymised ballots of election #%d in the BLT format (OpenSTV, Droop and other counters read it). SHA-256 %s.",
+			m.Number, p.Result.Digest)})
+	term := time.Duration(p.TermMinutes) * time.Minute
+	for _, u := range p.Result.Elected {
+		if err := f.delegates.TakeOffice(ctx, fx, m, u, p.Role, p.Mandate, term); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ballots are the rankings that stand: from the room's rankings, or from
+// the sealed box of a secret election with each receipt's ranking.
+func (f *Feature) ballots(ctx context.Context, m *store.Motion, p payload) ([][]id.UserID, map[string][]id.UserID, error) {
+	var out [][]id.UserID
+	if !m.Secret {
+		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
+		for _, r := range rankings {
+			out = append(out, r.Ranking)
+		}
+		return out, nil, err
+	}
+	box, err := f.Store.Secret().Rankings(ctx, m.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	receipts := make(map[string][]id.UserID, len(box))
+	codes := slices.Sorted(maps.Keys(box))
+	for _, code := range codes {
+		var ranking []id.UserID
+		for _, n := range box[code] {
+			if n >= 1 && n <= len(p.Order) {
+				ranking = append(ranking, p.Order[n-1])
+			}
+		}
+		receipts[code] = ranking
+		out = append(out, ranking)
+	}
+	return out, receipts, nil
+}
+
+// receiptLines lists the receipts with the rankings counted under them.
+func receiptLines(receipts map[string][]id.UserID) string {
+	var lines []string
+	for _, code := range slices.Sorted(maps.Keys(receipts)) {
+		lines = append(lines, fmt.Sprintf("%s: %s", code, commands.UserList(receipts[code])))
+	}
+	return "Receipts (each code with the ranking counted under it):\n" + strings.Join(lines, "\n")
+}
+
+// count runs the STV count of rankings and returns the result and the
+// anonymised ballots in BLT.
+func count(m *store.Motion, p payload, rankings [][]id.UserID, seed string) (*result, []byte, error) {
+	index := make(map[id.UserID]int, len(p.Order))
+	ids := make([]string, len(p.Order))
+	for i, u := range p.Order {
+		index[u], ids[i] = i, string(u)
+	}
+	e := stv.Election{Candidates: ids, Seats: p.Seats, Seed: seed}
+	for _, r := range rankings {
+		var b []int
+		for _, u := range r {
+			if i, ok := index[u]; ok {
+				b = append(b, i)
+			}
+		}
+		e.Ballots = append(e.Ballots, b)
+	}
+	res, err := stv.Count(e)
+	if err != nil {
+		return nil, nil, fmt.Errorf("count election %d: %w", m.ID, err)
+	}
+	var blt bytes.Buffer
+	if err := stv.WriteBLT(&blt, stv.BLT{Title: fmt.Sprintf("Election #%d: %s", m.Number, p.Role), Candidates: ids, Seats: p.Seats, Ballots: e.Ballots}); err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(blt.Bytes())
+	out := &result{Method: res.Method, Quota: number(res.Quota), Valid: res.Valid, Seed: seed, Digest: hex.EncodeToString(sum[:])}
+	users := func(idx []int) []id.UserID {
+		list := []id.UserID{}
+		for _, i := range idx {
+			list = append(list, p.Order[i])
+		}
+		return list
+	}
+	out.Elected = users(res.Elected)
+	for _, rd := range res.Rounds {
+		counts := make(map[id.UserID]json.Number, len(rd.Counts))
+		for i, c := range rd.Counts {
+			counts[p.Order[i]] = number(c)
+		}
+		ro := round{Counts: counts, Elected: users(rd.Elected), Excluded: users(rd.Excluded), Action: string(rd.Action)}
+		if rd.From >= 0 {
+			ro.From = p.Order[rd.From]
+			ro.Transfers = map[id.UserID]json.Number{}
+			for i, v := range rd.Transfers {
+				if v != 0 {
+					ro.Transfers[p.Order[i]] = number(v)
+				}
+			}
+			ro.NonTransferable, ro.Fractions = number(rd.NonTransferable), number(rd.Fractions)
+		}
+		for _, tie := range rd.Ties {
+			how := fmt.Sprintf("by the counts at stage %d", tie.Stage)
+			if tie.Stage == 0 {
+				how = fmt.Sprintf("by lot %d", tie.Lot)
+			}
+			ro.Ties = append(ro.Ties, fmt.Sprintf("%s tie among %s broken %s: %s", tie.About, commands.UserList(users(tie.Tied)), how, p.Order[tie.Chosen]))
+		}
+		out.Rounds = append(out.Rounds, ro)
+	}
+	return out, blt.Bytes(), nil
+}
+
+// number is v as a JSON number with its five places, or whole.
+func number(v stv.Value) json.Number { return json.Number(short(v)) }
+
+// short is v without ".00000".
+func short(v stv.Value) string { return strings.TrimSuffix(v.String(), ".00000") }
+
+// resultMessage says who was elected and how, stage by stage.
+func (f *Feature) resultMessage(m *store.Motion, p payload, ranked, electorate int) msg.Message {
+	if p.Result == nil {
+		return msg.F("**Election #%d (%s) is cancelled**: %s. Nobody is elected.", m.Number, p.Role, p.Why)
+	}
+	res := p.Result
+	pills := func(list []id.UserID) []any {
+		out := make([]any, len(list))
+		for i, u := range list {
+			out[i] = msg.Pill(u)
+		}
+		return out
+	}
+	out := msg.F("**Election #%d (%s): elected "+strings.Repeat("%s, ", max(len(res.Elected)-1, 0))+strings.Repeat("%s", min(len(res.Elected), 1))+"**",
+		append([]any{m.Number, p.Role}, pills(res.Elected)...)...)
+	out = out.Append("%d of %d ranked; %d valid ballots; quota %s; %s. Lots, if any, drawn from %s.", ranked, electorate, res.Valid,
+		string(res.Quota), res.Method, shortSeed(res.Seed))
+	for i, rd := range res.Rounds {
+		var parts []string
+		for _, u := range p.Order {
+			parts = append(parts, fmt.Sprintf("%s %s", u, rd.Counts[u]))
+		}
+		line := fmt.Sprintf("Stage %d: %s", i+1, strings.Join(parts, " · "))
+		if rd.From != "" {
+			var moved []string
+			for _, u := range p.Order {
+				if v, ok := rd.Transfers[u]; ok && u != rd.From {
+					moved = append(moved, fmt.Sprintf("%s +%s", u, v))
+				}
+			}
+			moved = append(moved, fmt.Sprintf("non-transferable +%s", rd.NonTransferable))
+			if rd.Fractions != "0" && rd.Fractions != "" {
+				moved = append(moved, fmt.Sprintf("lost to rounding %s", rd.Fractions))
+			}
+			what := "the surplus of"
+			if rd.Action == string(stv.Exclusion) {
+				what = "the papers of excluded"
+			}
+			line += fmt.Sprintf(" — transferred %s %s: %s", what, rd.From, strings.Join(moved, ", "))
+		}
+		for _, tie := range rd.Ties {
+			line += " — " + tie
+		}
+		if len(rd.Excluded) > 0 {
+			line += fmt.Sprintf(" — excluded %s", commands.UserList(rd.Excluded))
+		}
+		if len(rd.Elected) > 0 {
+			line += fmt.Sprintf(" — elected %s", commands.UserList(rd.Elected))
+		}
+		out = out.Append("%s", line)
+	}
+	if len(res.Elected) < p.Seats {
+		out = out.Append("%s stay empty: there were fewer candidates.", commands.Plural(p.Seats-len(res.Elected), "seat", "seats"))
+	}
+	return out
+}
+
+func shortSeed(s string) string {
+	if len(s) > 16 {
+		return s[:16] + "…"
+	}
+	return s
+}
+
+// fieldOf is quorum.election.
+func (f *Feature) fieldOf(ctx context.Context, m *store.Motion, p payload) map[string]any {
+	candidates := p.Order
+	if candidates == nil {
+		candidates, _ = f.accepted(ctx, m)
+	}
+	if candidates == nil {
+		candidates = []id.UserID{}
+	}
+	out := map[string]any{
+		"id": m.Number, "role": p.Role, "seats": p.Seats, "status": string(m.Status), "candidates": candidates,
+		"closes_at": m.ClosesAt.UTC().Format(time.RFC3339),
+	}
+	if m.Status == store.ElectionDecided || m.Status == store.ElectionCancelled {
+		out["closes_at"] = m.ClosedAt.UTC().Format(time.RFC3339)
+	}
+	if m.Secret {
+		out["secret"], out["ballot_code"] = true, m.BallotCode
+	}
+	if r := p.Result; r != nil {
+		rounds := make([]map[string]any, len(r.Rounds))
+		for i, ro := range r.Rounds {
+			rounds[i] = ro.public()
+		}
+		out["method"], out["quota"], out["elected"], out["rounds"] = r.Method, r.Quota, r.Elected, rounds
+	}
+	return out
+}
+
+// notice is the election's notice for its phase.
+func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.Message, error) {
+	loc := f.Config.Location(m.Room)
+	out := msg.F("**Election #%d** (%s): %s as %s, term %s.", m.Number, msg.Pill(m.Proposer),
+		commands.Plural(p.Seats, "seat", "seats"), p.Role, timespec.Remaining(time.Duration(p.TermMinutes)*time.Minute)).
+		Append("**Mandate:** %s", p.Mandate)
+	switch m.Status {
+	case store.ElectionNominations:
+		accepted, err := f.accepted(ctx, m)
+		if err != nil {
+			return out, err
+		}
+		out = out.Append("Nominations are open until %s: `%s` (yourself too); a nominee accepts with `%s`.",
+			timespec.Human(m.ClosesAt, loc), f.Cmd(fmt.Sprintf("nominate %d @user", m.Number)), f.Cmd(fmt.Sprintf("accept %d", m.Number)))
+		if len(accepted) > 0 {
+			out = out.Append("Candidates so far: %s.", commands.UserList(accepted))
+		}
+	case store.ElectionVoting:
+		electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return out, err
+		}
+		out = out.Append("**The ballot** (order drawn by lot):")
+		for i, u := range p.Order {
+			out = out.Append("%d. %s", i+1, msg.Pill(u))
+		}
+		if m.Secret {
+			out = out.Append("**Secret ballot** `%s`: I have sent every member the ballot in a direct message; rank there, once. Rankings sent here are not counted.", m.BallotCode)
+			out = out.Append("Counted by Scottish STV (Droop quota) · quorum %d of %d · closes %s (in %s) · %d of %d ranked",
+				m.QuorumCount, electorate, timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), m.Turnout, electorate)
+			break
+		}
+		example := []string{}
+		for i := len(p.Order); i >= 1 && len(example) < 3; i-- {
+			example = append(example, fmt.Sprint(i))
+		}
+		out = out.Append("Rank as many as you like, your favourite first: `%s` or with their Matrix IDs. Your latest ranking counts; `%s` alone withdraws it.",
+			f.Cmd(fmt.Sprintf("rank %d %s", m.Number, strings.Join(example, " "))), f.Cmd(fmt.Sprintf("rank %d", m.Number)))
+		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
+		if err != nil {
+			return out, err
+		}
+		if !m.SettlesAt.IsZero() && m.SettlesAt.Before(m.ClosesAt) {
+			out = out.Append("Everyone has ranked: it closes at %s; a change until then counts.", m.SettlesAt.In(loc).Format("15:04:05"))
+		}
+		out = out.Append("Counted by Scottish STV (Droop quota)%s · quorum %d of %d · closes %s (in %s) · %d of %d ranked",
+			map[bool]string{true: ", instant-runoff for one seat", false: ""}[p.Seats == 1], m.QuorumCount, electorate,
+			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), len(rankings), electorate)
+	case store.ElectionDecided, store.ElectionCancelled:
+		electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
+		if err != nil {
+			return out, err
+		}
+		out = out.Append("%s", f.resultMessage(m, p, p.Ranked, electorate).Body)
+	}
+	return out.With("quorum.election", f.fieldOf(ctx, m, p)), nil
+}

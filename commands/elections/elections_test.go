@@ -1,0 +1,517 @@
+package elections
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/commands/motions"
+	"quorum/store"
+	"quorum/stv"
+)
+
+// Five more members, for electorates where transfers matter.
+const (
+	Eve = id.UserID("@eve:test")
+	Fay = id.UserID("@fay:test")
+	Gus = id.UserID("@gus:test")
+	Hal = id.UserID("@hal:test")
+	Ivy = id.UserID("@ivy:test")
+)
+
+var nine = []id.UserID{Ana, Ben, Chi, Dan, Eve, Fay, Gus, Hal, Ivy}
+
+func newHarness(t *testing.T, members ...id.UserID) *Harness {
+	t.Helper()
+	h := NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+		m := motions.New(env, log)
+		d := motions.NewDelegates(m)
+		return []commands.Feature{m, d, New(m, d, log)}
+	}, members...)
+	h.Rooms.Power[Ana] = 50
+	h.Env.Config.Motions.Settle = "0s" // TestSettle has the default
+	return h
+}
+
+// field returns quorum.election of s.
+func field(t *testing.T, s Sent) map[string]any {
+	t.Helper()
+	f, ok := s.Msg.Fields["quorum.election"].(map[string]any)
+	if !ok {
+		t.Fatalf("no quorum.election in %q: %v", s.Msg.Body, s.Msg.Fields)
+	}
+	return f
+}
+
+func users(t *testing.T, v any) []id.UserID {
+	t.Helper()
+	list, ok := v.([]any)
+	if !ok {
+		t.Fatalf("%v is not a list", v)
+	}
+	var out []id.UserID
+	for _, x := range list {
+		out = append(out, id.UserID(x.(string)))
+	}
+	return out
+}
+
+// openVote opens election #n with candidates (each standing by
+// self-nomination) and returns the ballot order.
+func openVote(t *testing.T, h *Harness, n int, candidates ...id.UserID) []id.UserID {
+	t.Helper()
+	for _, c := range candidates {
+		Expect(t, h, c, fmt.Sprintf("!nominate %d %s", n, c), "stands as")
+	}
+	out := h.SendAndDrain(Ana, fmt.Sprintf("!ballot %d", n))
+	notice := One(t, out, "The ballot")
+	f := field(t, notice)
+	if f["status"] != "voting" {
+		t.Fatalf("status %v", f["status"])
+	}
+	if _, ok := notice.Msg.Fields["quorum.record"]; !ok {
+		t.Fatal("the ballot order is not recorded")
+	}
+	return users(t, f["candidates"])
+}
+
+// TestOneSeatLeaderLosesAfterTransfers: nine members, one seat among Ana,
+// Ben and Chi. First preferences Ana 4, Ben 3, Chi 2; Chi's voters put Ben
+// next, so after Chi's exclusion Ben has 5, the quota, and wins.
+func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
+	h := newHarness(t, nine...)
+	out := h.SendAndDrain(Ana, "!election treasurer --term 30d : Keep the strike fund's books")
+	f := field(t, One(t, out, "Nominations are open"))
+	if f["id"] != float64(1) || f["status"] != "nominations" || f["role"] != "treasurer" || f["seats"] != float64(1) {
+		t.Fatalf("quorum.election %v", f)
+	}
+
+	// Chi is nominated by Ben and must accept; Ben stands himself.
+	out = h.SendAndDrain(Ben, "!nominate 1 @chi:test")
+	if n := One(t, out, "Accept with"); !slices.Contains(n.Msg.Mentions, Chi) || len(users(t, field(t, n)["candidates"])) != 0 {
+		t.Fatalf("nomination %+v", n.Msg)
+	}
+	Expect(t, h, Chi, "!accept 1", "accepts and stands")
+	Expect(t, h, Chi, "!accept 1", "already accepted")
+	Expect(t, h, Dan, "!accept 1", "not nominated")
+	Expect(t, h, Dan, "!nominate 1 @chi:test", "already nominated")
+	Expect(t, h, Dan, "!ballot 1", "Only a room moderator")
+	order := openVote(t, h, 1, Ana, Ben)
+	if len(order) != 3 || !slices.Contains(order, Ana) || !slices.Contains(order, Ben) || !slices.Contains(order, Chi) {
+		t.Fatalf("ballot %v", order)
+	}
+	Expect(t, h, Dan, "!nominate 1 @dan:test", "closed")
+	Expect(t, h, Dan, "!vote 1 yes", "is a contested election")
+
+	pos := func(u id.UserID) string { return fmt.Sprint(slices.Index(order, u) + 1) }
+	// Ballot numbers, Matrix IDs, @localparts: all the same.
+	ballots := map[id.UserID]string{
+		Ana: "@ana:test", Dan: pos(Ana), Eve: "@ana", Fay: "@ana:test @ben:test",
+		Ben: "@ben:test", Gus: pos(Ben), Hal: "@ben @chi",
+		Chi: "@chi:test @ben:test", Ivy: pos(Chi) + " " + pos(Ben),
+	}
+	Expect(t, h, Ivy, "!rank 1 @chi:test @chi:test", "twice")
+	Expect(t, h, Ivy, "!rank 1 @dan:test", "not a candidate")
+	Expect(t, h, Ivy, "!rank 1 4", "there is no 4")
+	Expect(t, h, Ivy, "!rank 1", "had not ranked")
+	Expect(t, h, Hal, "!rank 1 @ana", "latest ranking counts")
+	Expect(t, h, Hal, "!rank 1", "withdrawn")
+	var last []Sent
+	for i, u := range nine {
+		cmd := "!rank 1 " + ballots[u]
+		if i < len(nine)-1 {
+			Expect(t, h, u, cmd, "Your ranking in election #1")
+			continue
+		}
+		last = h.SendAndDrain(u, cmd)
+	}
+	result := resultOf(t, last, "Stage 1")
+	rf := field(t, result)
+	if rf["status"] != "decided" || !slices.Equal(users(t, rf["elected"]), []id.UserID{Ben}) || rf["quota"] != float64(5) {
+		t.Fatalf("result %v\n%s", rf, result.Msg.Body)
+	}
+	rounds := rf["rounds"].([]any)
+	if len(rounds) != 2 {
+		t.Fatalf("rounds %v", rounds)
+	}
+	r1 := rounds[0].(map[string]any)["counts"].(map[string]any)
+	r2 := rounds[1].(map[string]any)
+	if r1[string(Ana)] != float64(4) || r1[string(Ben)] != float64(3) || r1[string(Chi)] != float64(2) ||
+		!slices.Equal(users(t, r2["excluded"]), []id.UserID{Chi}) || r2["counts"].(map[string]any)[string(Ben)] != float64(5) {
+		t.Fatalf("rounds %v", rounds)
+	}
+	if _, ok := result.Msg.Fields["quorum.record"]; !ok || !strings.Contains(result.Msg.Body, "Stage 2") ||
+		!strings.Contains(result.Msg.Body, "transferred the papers of excluded @chi:test: @ben:test +2, non-transferable +0") {
+		t.Fatalf("result %q", result.Msg.Body)
+	}
+
+	// The ballots, anonymised, in BLT: they count the same with stv.
+	var file Sent
+	for _, s := range last {
+		if s.Kind == commands.KindFile {
+			file = s
+		}
+	}
+	if file.Kind == "" {
+		t.Fatalf("no BLT file in%s", Bodies(last))
+	}
+	var f2 struct {
+		Name string
+		Data []byte
+	}
+	decodeFile(t, file, &f2)
+	b, err := stv.ReadBLT(bytes.NewReader(f2.Data))
+	if err != nil || len(b.Ballots) != 9 || f2.Name != "election-1.blt" {
+		t.Fatalf("%s: %v, %d ballots", f2.Name, err, len(b.Ballots))
+	}
+	for _, u := range nine {
+		if u != Ana && u != Ben && u != Chi && bytes.Contains(f2.Data, []byte(u)) {
+			t.Fatalf("the BLT names voter %s", u)
+		}
+	}
+	sum := sha256.Sum256(f2.Data)
+	if rf["closes_at"] == "" || !strings.Contains(string(file.Payload), hex.EncodeToString(sum[:])) {
+		t.Fatal("the file's caption does not give its digest")
+	}
+	recount, _ := stv.Count(b.Election("any seed"))
+	if b.Candidates[recount.Elected[0]] != string(Ben) {
+		t.Fatalf("recount elects %v", recount.Elected)
+	}
+
+	// Ben takes office as an elected delegate does.
+	if len(Saying(last, "is now treasurer")) != 1 {
+		t.Fatalf("no mandate in%s", Bodies(last))
+	}
+	dm := false
+	for _, s := range last {
+		if s.DMUser == Ben && strings.Contains(s.Msg.Body, "You were elected treasurer") {
+			dm = true
+		}
+	}
+	if !dm {
+		t.Fatalf("no mandate DM in%s", Bodies(last))
+	}
+	active, err := h.Env.Store.Delegations().Active(context.Background(), Room)
+	if err != nil || len(active) != 1 || active[0].User != Ben || active[0].Role != "treasurer" ||
+		active[0].TermEnds.Sub(active[0].Since) != 30*24*time.Hour {
+		t.Fatalf("delegations %+v %v", active, err)
+	}
+	// The election keeps its result after the mandate was given.
+	m, _, _ := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
+	if p, err := decode(m); err != nil || p.Result == nil || m.Status != store.ElectionDecided {
+		t.Fatalf("payload %q", m.Payload)
+	}
+
+	// Elections and motions share the room's numbering.
+	if len(Saying(h.SendAndDrain(Dan, "!motion Buy a kettle"), "Motion #2")) != 1 {
+		t.Fatal("the next motion is not #2")
+	}
+	Expect(t, h, Dan, "!rank 1 1", "not open for ranking")
+}
+
+func decodeFile(t *testing.T, s Sent, into any) {
+	t.Helper()
+	if err := json.Unmarshal(s.Payload, into); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTwoSeats: a surplus is transferred at its fractional value, and two
+// take office.
+func TestTwoSeats(t *testing.T) {
+	h := newHarness(t, nine...)
+	h.SendAndDrain(Ana, "!election negotiator --seats 2 : Negotiate the rota")
+	openVote(t, h, 1, Ana, Ben, Chi)
+	// 9 ballots, 2 seats: quota 4. Ana 6, Ben 2, Chi 1. Ana's surplus of 2
+	// goes on at 2/6 = 0.33333 a paper; three of them name Chi next, so Chi
+	// has 1.99999 and is excluded; Ivy's paper gives Ben 3, and Ben, the
+	// only one left, takes the second seat.
+	ranks := map[id.UserID]string{
+		Ana: "@ana @chi", Ben: "@ana @chi", Chi: "@ana @chi", Dan: "@ana", Eve: "@ana", Fay: "@ana",
+		Gus: "@ben", Hal: "@ben", Ivy: "@chi @ben",
+	}
+	var last []Sent
+	for _, u := range nine {
+		last = h.SendAndDrain(u, "!rank 1 "+ranks[u])
+	}
+	res := resultOf(t, last, "Stage 1")
+	rf := field(t, res)
+	if !strings.Contains(res.Msg.Body, "transferred the surplus of @ana:test: @chi:test +0.99999, non-transferable +0.99999, lost to rounding 0.00002") {
+		t.Errorf("no transfers in:\n%s", res.Msg.Body)
+	}
+	if r0 := rf["rounds"].([]any)[0].(map[string]any); len(r0) != 3 {
+		t.Errorf("quorum.election rounds carry %v, want counts, elected, excluded", r0)
+	}
+	if got := users(t, rf["elected"]); !slices.Equal(got, []id.UserID{Ana, Ben}) {
+		t.Fatalf("elected %v", got)
+	}
+	if len(Saying(last, "is now negotiator")) != 2 {
+		t.Fatalf("mandates:%s", Bodies(last))
+	}
+	r2 := rf["rounds"].([]any)[1].(map[string]any)["counts"].(map[string]any)
+	if r2[string(Chi)] != 1.99999 || r2[string(Ana)] != float64(4) {
+		t.Fatalf("stage 2 %v", r2)
+	}
+}
+
+// TestDeadlines: nominations that end with too few candidates stay open;
+// with enough the vote opens; a vote without quorum is cancelled.
+func TestDeadlines(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	h.Env.Config.StandingOrders.Quorum = "50%"
+	h.SendAndDrain(Ana, "!election secretary --seats 2 --nominations 2h --closes 3d : Take the minutes")
+	Expect(t, h, Ana, "!nominate 1 @ana:test", "stands")
+	start := h.Clock.Now()
+	out := h.AdvanceTo(start.Add(2 * time.Hour))
+	if len(Saying(out, "nominations stay open")) != 1 {
+		t.Fatalf("at the deadline:%s", Bodies(out))
+	}
+	Expect(t, h, Ana, "!ballot 1", "stay open until there are enough")
+	Expect(t, h, Ben, "!nominate 1 @ben:test", "stands")
+	out = h.AdvanceTo(start.Add(26 * time.Hour))
+	notice := One(t, out, "The ballot")
+	f := field(t, notice)
+	closes, _ := time.Parse(time.RFC3339, f["closes_at"].(string))
+	if want := start.Add(26*time.Hour + 72*time.Hour); !closes.Equal(want) {
+		t.Fatalf("closes %v, want %v", closes, want)
+	}
+	Expect(t, h, Ana, "!rank 1 @ben", "Your ranking")
+	// The ballot notice shows the turnout, edited a moment later.
+	if edit := One(t, h.AdvanceTo(h.Clock.Now().Add(5*time.Second)), "1 of 4 ranked"); edit.Msg.Edit == nil {
+		t.Fatalf("not an edit: %+v", edit.Msg)
+	}
+	// A ranking sent after the deadline is refused, even before the close
+	// is handled.
+	h.Clock.Advance(closes.Sub(h.Clock.Now()) + time.Minute)
+	Expect(t, h, Ben, "!rank 1 @ana", "not open for ranking")
+	h.Due()
+	out = h.Drain()
+	res := resultOf(t, out, "cancelled")
+	if field(t, res)["status"] != "cancelled" || !strings.Contains(res.Msg.Body, "no quorum") {
+		t.Fatalf("%s", res.Msg.Body)
+	}
+	for _, s := range out {
+		if s.Kind == commands.KindFile {
+			t.Fatal("a BLT without a count")
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!election treasurer --secert : Books", Want: "Did you mean `--secret`?"},
+		{From: Ana, Cmd: "!election treasurer", Want: "after a colon"},
+		{From: Ana, Cmd: "!election two words : Books", Want: "one word"},
+		{From: Ana, Cmd: "!election treasurer --seats 0 : Books", Want: "from 1 to"},
+		{From: Ana, Cmd: "!election treasurer --term 2y : Books", Want: "365 days"},
+		{From: Ana, Cmd: "!election treasurer --closes 13:00 --nominations 2h : Books", Want: "before the nominations end"},
+		{From: Ana, Cmd: "!election treasurer --colour red : Books", Want: "don't know"},
+		{From: Ana, Cmd: "!nominate 9 @ana:test", Want: "no contested election #9"},
+		{From: Ana, Cmd: "!rank x", Want: "by its number"},
+	})
+	if len(Saying(h.SendAndDrain(Ana, "!motion Buy a kettle"), "Motion #1")) != 1 {
+		t.Fatal("no motion #1")
+	}
+	Expect(t, h, Ana, "!nominate 1 @ana:test", "no contested election #1")
+}
+
+// TestBallotOrder is recomputable: SHA-256 of seed, number and user ID.
+func TestBallotOrder(t *testing.T) {
+	cands := []id.UserID{Ana, Ben, Chi, Dan}
+	got := BallotOrder("head", 3, cands)
+	want := slices.Clone(cands)
+	digest := func(u id.UserID) string {
+		s := sha256.Sum256([]byte("head\n3\n" + string(u)))
+		return hex.EncodeToString(s[:])
+	}
+	slices.SortFunc(want, func(a, b id.UserID) int { return strings.Compare(digest(a), digest(b)) })
+	if !slices.Equal(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+}
+
+// TestAcceptByReaction: ✅ from the nominee on the request accepts; from
+// anyone else, or another emoji, nothing.
+func TestAcceptByReaction(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	req := One(t, h.SendAndDrain(Ana, "!nominate 1 @ben:test"), "Accept with")
+	h.React(Chi, req.EventID, "✅")
+	h.React(Ben, req.EventID, "👍")
+	if out := h.Drain(); len(out) != 0 {
+		t.Fatalf("accepted by someone else:%s", Bodies(out))
+	}
+	h.React(Ben, req.EventID, "✅\ufe0f")
+	f := field(t, One(t, h.Drain(), "accepts and stands"))
+	if got := users(t, f["candidates"]); !slices.Equal(got, []id.UserID{Ben}) {
+		t.Fatalf("candidates %v", got)
+	}
+	h.React(Ben, req.EventID, "✅")
+	if out := h.Drain(); len(out) != 0 {
+		t.Fatalf("accepted twice:%s", Bodies(out))
+	}
+}
+
+// TestShow: `!election N` shows an election in any phase, and the motions'
+// commands send whoever names it there.
+func TestShow(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	Expect(t, h, Ben, "!election 1", "Nominations are open")
+	Expect(t, h, Ben, "!motion 1", "is a contested election")
+	Expect(t, h, Ben, "!close 1", "`!election 1` shows it")
+	Expect(t, h, Ben, "!withdraw 1", "is a contested election")
+	openVote(t, h, 1, Ana, Ben)
+	Expect(t, h, Ben, "!election 1", "The ballot")
+	h.SendAndDrain(Ana, "!rank 1 @ana")
+	h.SendAndDrain(Ben, "!rank 1 @ana")
+	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// TestSecret: the ballot comes by DM with a code; rankings are sent there,
+// once, each with a padded receipt that says nothing of the ranking; the
+// room refuses rankings; the result lists the receipts with the rankings
+// counted, and the box is destroyed.
+func TestSecret(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	ExpectReplies(t, h, []ReplyCase{{From: Ana, Cmd: "!election treasurer -secret : Books", Want: "Did you mean `--secret`?"}})
+	h.SendAndDrain(Ana, "!election treasurer --secret : Books")
+	for _, c := range []id.UserID{Ana, Ben, Chi} {
+		Expect(t, h, c, fmt.Sprintf("!nominate 1 %s", c), "stands as")
+	}
+	out := h.SendAndDrain(Ana, "!ballot 1")
+	notice := One(t, out, "The ballot")
+	f := field(t, notice)
+	code, _ := f["ballot_code"].(string)
+	if f["secret"] != true || len(code) != store.BallotCodeLen || !strings.Contains(notice.Msg.Body, "Secret ballot") {
+		t.Fatalf("notice %v\n%s", f, notice.Msg.Body)
+	}
+	order := users(t, f["candidates"])
+	ballots := 0
+	for _, s := range out {
+		if s.DMUser != "" {
+			ballots++
+			if !strings.Contains(s.Msg.Body, "rank "+code) || !strings.Contains(s.Msg.Body, "1. "+string(order[0])) {
+				t.Fatalf("ballot %q", s.Msg.Body)
+			}
+		}
+	}
+	if ballots != 4 {
+		t.Fatalf("%d ballots sent:%s", ballots, Bodies(out))
+	}
+	Expect(t, h, Ana, "!rank 1 @ana", "rank in your direct chat")
+
+	pos := func(u id.UserID) string { return fmt.Sprint(slices.Index(order, u) + 1) }
+	receipt := h.SendDM(Ana, "!rank "+code+" "+pos(Ana))
+	first := h.Last[0]
+	if !strings.Contains(receipt, "receipt code") || first.Msg.PadTo != receiptPad || strings.Contains(receipt, string(Ana)) {
+		t.Fatalf("receipt %q (pad %d)", receipt, first.Msg.PadTo)
+	}
+	anaCode, _ := first.Msg.Fields["quorum.receipt"].(map[string]any)["code"].(string)
+	if got := h.SendDM(Ana, "!rank "+code+" "+pos(Ben)); !strings.Contains(got, "already ranked") {
+		t.Fatalf("ranked twice: %q", got)
+	}
+	if got := h.SendDM(Ben, "!rank 1"); !strings.Contains(got, "can't be withdrawn") {
+		t.Fatalf("empty: %q", got)
+	}
+	if got := h.SendDM(Ben, "!rank ZZZZ 1"); !strings.Contains(got, "no ballot") {
+		t.Fatalf("unknown code: %q", got)
+	}
+	h.SendDM(Ben, "!rank 1 "+pos(Ben)+" "+pos(Ana)) // by election number
+	h.SendDM(Chi, "!rank "+strings.ToLower(code)+" "+pos(Chi)+" "+pos(Ben))
+	h.SendDM(Dan, "!rank "+code+" "+pos(Ben))
+	result := resultOf(t, h.Last, "Stage 1")
+	// Ana 1, Ben 2, Chi 1 of 4: quota 3. Ana and Chi tie at the bottom at
+	// every stage (a lot); either way Ben reaches 3.
+	if got := users(t, field(t, result)["elected"]); !slices.Equal(got, []id.UserID{Ben}) {
+		t.Fatalf("elected %v\n%s", got, result.Msg.Body)
+	}
+	if !strings.Contains(result.Msg.Body, "exclusion tie among") || !strings.Contains(result.Msg.Body, "broken by lot 1") {
+		t.Errorf("the lot is not shown:\n%s", result.Msg.Body)
+	}
+	if !strings.Contains(result.Msg.Body, "Receipts") || !strings.Contains(result.Msg.Body, anaCode+": "+string(Ana)) {
+		t.Fatalf("result without Ana's receipt %s:\n%s", anaCode, result.Msg.Body)
+	}
+	m, _, _ := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
+	if _, err := h.Env.Store.Secret().Rankings(context.Background(), m.ID); err == nil {
+		t.Fatal("the box outlived the election")
+	}
+	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// resultOf is the one message of out saying substr that is not an edit
+// (the ballot notice is edited to show the end too).
+func resultOf(t *testing.T, out []Sent, substr string) Sent {
+	t.Helper()
+	var found []Sent
+	edited := false
+	for _, s := range Saying(out, substr) {
+		if s.Msg.Edit == nil {
+			found = append(found, s)
+		} else {
+			edited = true
+		}
+	}
+	if len(found) != 1 || !edited {
+		t.Fatalf("want one result saying %q and the notice's final edit, in:%s", substr, Bodies(out))
+	}
+	return found[0]
+}
+
+// TestNomineeLeaves: leaving the room during nominations withdraws the
+// nomination.
+func TestNomineeLeaves(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	Expect(t, h, Ben, "!nominate 1 @ben:test", "stands")
+	Expect(t, h, Chi, "!nominate 1 @chi:test", "stands")
+	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
+	if err := h.A.HandleLeave(context.Background(), Room, Ben, h.NextEvent(), h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f := field(t, One(t, h.Drain(), "nomination in election #1 (treasurer) is withdrawn"))
+	if got := users(t, f["candidates"]); !slices.Equal(got, []id.UserID{Chi}) {
+		t.Fatalf("candidates %v", got)
+	}
+}
+
+// TestSettle: with the default settle time, an election whose electorate
+// has all ranked closes that long after the last ranking; a change within
+// it counts, a withdrawal stops the countdown.
+func TestSettle(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.Env.Config.Motions.Settle = "30s"
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	openVote(t, h, 1, Ana, Ben)
+	Expect(t, h, Ana, "!rank 1 @ana", "Your ranking")
+	Expect(t, h, Ben, "!rank 1 @ana", "Your ranking")
+	start := h.Clock.Now()
+	if out := h.AdvanceTo(start.Add(10 * time.Second)); len(Saying(out, "Stage 1")) != 0 {
+		t.Fatalf("closed within the settle time:%s", Bodies(out))
+	}
+	Expect(t, h, Ben, "!rank 1", "withdrawn")
+	if out := h.AdvanceTo(start.Add(40 * time.Second)); len(Saying(out, "Stage 1")) != 0 {
+		t.Fatalf("closed with a ranking withdrawn:%s", Bodies(out))
+	}
+	Expect(t, h, Ben, "!rank 1 @ben", "Your ranking")
+	again := h.Clock.Now()
+	Expect(t, h, Ana, "!rank 1 @ben", "Your ranking") // a change within the settle time
+	out := h.AdvanceTo(again.Add(30 * time.Second))
+	res := resultOf(t, out, "Stage 1")
+	if got := users(t, field(t, res)["elected"]); !slices.Equal(got, []id.UserID{Ben}) {
+		t.Fatalf("elected %v:\n%s", got, res.Msg.Body)
+	}
+}
