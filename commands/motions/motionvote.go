@@ -124,7 +124,8 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 // closes at once.
 //
 // The countdown runs from at, the time of the act that completed the
-// electorate, not from when the bot handled it: after a restart or a gap
+// electorate (or of the latest vote, if that one came out of order), not
+// from when the bot handled it: after a restart or a gap
 // in the sync, the settle close is where it would have been had the bot
 // been running, and acts dated after it are refused (cast, Redaction), so
 // the result does not depend on when the bot saw them. The scheduler
@@ -136,7 +137,15 @@ func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Mot
 	case complete && (wait == 0 || m.Secret):
 		return f.decide(ctx, fx, m, now, "everyone has voted")
 	case complete && m.SettlesAt.IsZero():
-		m.SettlesAt = at.Add(wait)
+		// An act can arrive after a later one (from a slow server): the
+		// countdown then starts at the latest vote that stands, later
+		// than the electorate became complete, never earlier, so that a
+		// correction in time is not refused.
+		latest, err := f.Store.Votes().Latest(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		m.SettlesAt = commands.Latest(at, latest).Add(wait)
 		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
 	case !complete && !m.SettlesAt.IsZero():
 		m.SettlesAt = time.Time{}

@@ -172,6 +172,29 @@ func TestSettleFromVoteTime(t *testing.T) {
 	}
 }
 
+// TestSettleOutOfOrder: the vote that completes the electorate can come
+// after later ones (a slow server): the settle time then runs from the
+// latest vote, not from an earlier close than the acts allow.
+func TestSettleOutOfOrder(t *testing.T) {
+	h := newPollHarness(t, Ana, Ben, Chi)
+	notice, poll := openPolled(t, h, "!motion Pay the rent")
+	n, p := notice.EventID, poll.EventID
+	start := h.Clock.Now()
+	h.Clock.Advance(time.Minute)
+	respondAt(Ana, "yes")(t, h, n, p, start.Add(10*time.Second))
+	respondAt(Ben, "yes")(t, h, n, p, start.Add(20*time.Second))
+	respondAt(Chi, "yes")(t, h, n, p, start) // delivered last
+	respondAt(Ben, "no")(t, h, n, p, start.Add(45*time.Second))
+	h.Drain()
+	m, _, err := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
+	if err != nil || !m.SettlesAt.Equal(start.Add(50*time.Second)) {
+		t.Errorf("settles at %s (%v), want 30 s after the latest vote", m.SettlesAt, err)
+	}
+	if got := tally(t, h, 1); got != (Tally{2, 1, 0}) {
+		t.Errorf("tally %+v: ben's change within the settle time should count", got)
+	}
+}
+
 // TestProposerCloseWaitsForSettle: once everyone has voted, the
 // proposer's `!close` does not cut the settle time short (a member who
 // tapped the wrong answer can still correct it): it says when the motion
