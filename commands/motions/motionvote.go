@@ -125,12 +125,12 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 //
 // The countdown runs from at, the time of the act that completed the
 // electorate (or of the latest vote, if that one came out of order), not
-// from when the bot handled it: after a restart or a gap
-// in the sync, the settle close is where it would have been had the bot
-// been running, and acts dated after it are refused (cast, Redaction), so
-// the result does not depend on when the bot saw them. The scheduler
-// closes the motion once the settle close has passed (Due); now is when
-// the bot handles the act, the closing time of a motion closed at once.
+// from when the bot handled it: after a restart or a gap in the sync, the
+// settle close is where it would have been had the bot been running, and
+// acts dated at or after it are refused (cast, Redaction), so the result
+// does not depend on when the bot saw them. The scheduler closes the
+// motion once the settle close has passed (Due); now is when the bot
+// handles the act, the closing time of a motion closed at once.
 func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Motion, complete bool, at, now time.Time) error {
 	wait := f.settleTime()
 	switch {
