@@ -139,8 +139,12 @@ func TestPollVotes(t *testing.T) {
 	if rel, _ := end.Content.Raw["m.relates_to"].(map[string]any); rel["event_id"] != poll.ID.String() || rel["rel_type"] != "m.reference" {
 		t.Errorf("the poll's end refers to %v, want the poll", rel)
 	}
-	if text, _ := end.Content.Raw["org.matrix.msc1767.text"].(string); !strings.Contains(text, "Failed 0–2, 1 abstention") {
+	if text, _ := end.Content.Raw["org.matrix.msc1767.text"].(string); !strings.HasPrefix(text, "Official result (counting reactions, poll answers and !vote): ") ||
+		!strings.Contains(text, "Failed 0–2, 1 abstention") {
 		t.Errorf("the poll's end says %q", text)
+	}
+	if got, _ := end.Content.Raw["org.matrix.msc3381.poll.results"].(map[string]any); got["yes"] != 0.0 || got["no"] != 2.0 || got["abstain"] != 1.0 {
+		t.Errorf("the poll's end's results: %v", got)
 	}
 	if _, ok := end.Content.Raw["org.matrix.msc3381.poll.end"]; !ok {
 		t.Errorf("no poll.end in %v", end.Content.Raw)

@@ -57,7 +57,9 @@ type Motion struct {
 	// Both are fixed at creation; `!vote` always counts.
 	Reactions, Poll bool
 	// SettlesAt is when the motion closes early, its whole electorate having
-	// voted (zero while someone has not).
+	// voted (zero while someone has not): a settle time after the votes'
+	// own times, not after the bot handled them, so that it is the same
+	// after a restart; acts dated from then on are refused.
 	SettlesAt time.Time
 }
 

@@ -148,6 +148,19 @@ func (v Votes) Recount(ctx context.Context, motionID int64) (yes, no, abstain in
 	return yes, no, abstain, rows.Err()
 }
 
+// Latest returns the time of the latest act on a motion that stands (was
+// not withdrawn): the latest standing vote's, zero if none.
+func (v Votes) Latest(ctx context.Context, motionID int64) (time.Time, error) {
+	var ts sql.NullInt64
+	if err := v.db.QueryRow(ctx, "SELECT MAX(ts) FROM vote_acts WHERE motion_id=$1 AND withdrawn=0", motionID).Scan(&ts); err != nil {
+		return time.Time{}, fmt.Errorf("latest vote: %w", err)
+	}
+	if !ts.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(ts.Int64), nil
+}
+
 // Act returns the act of voting recorded for event, if any.
 func (v Votes) Act(ctx context.Context, event id.EventID) (Act, bool, error) {
 	a := Act{Event: event}

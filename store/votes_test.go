@@ -101,3 +101,42 @@ func TestLateActIsNotTheVote(t *testing.T) {
 		t.Errorf("after withdrawing it: %d/%d/%d, want the yes back", got.Yes, got.No, got.Abstain)
 	}
 }
+
+// TestVotesLatest: the latest act that stands on a motion, its withdrawn
+// acts and other motions' left out; zero with none.
+func TestVotesLatest(t *testing.T) {
+	st, ctx := open(t), context.Background()
+	m := newMotion(t, st, "!r", []id.UserID{"@a:x", "@b:x"})
+	other := newMotion(t, st, "!r", []id.UserID{"@a:x"})
+	at := time.UnixMilli(1_800_000_000_000)
+	latest := func() time.Time {
+		t.Helper()
+		got, err := st.Votes().Latest(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := latest(); !got.IsZero() {
+		t.Errorf("no acts: %s", got)
+	}
+	for _, a := range []Act{
+		{Motion: m.ID, Voter: "@a:x", Choice: "yes", Event: "$1", Time: at.Add(time.Minute)},
+		{Motion: m.ID, Voter: "@b:x", Choice: "no", Event: "$2", Time: at}, // late
+		{Motion: m.ID, Voter: "@b:x", Choice: "abstain", Event: "$3", Time: at.Add(2 * time.Minute)},
+		{Motion: other.ID, Voter: "@a:x", Choice: "yes", Event: "$4", Time: at.Add(time.Hour)},
+	} {
+		if _, err := st.Votes().Cast(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := latest(); !got.Equal(at.Add(2 * time.Minute)) {
+		t.Errorf("latest %s", got)
+	}
+	if err := st.Votes().Withdraw(ctx, "$3"); err != nil {
+		t.Fatal(err)
+	}
+	if got := latest(); !got.Equal(at.Add(time.Minute)) {
+		t.Errorf("latest after a withdrawal %s", got)
+	}
+}

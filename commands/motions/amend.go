@@ -223,7 +223,7 @@ func (a *Amendments) decided(ctx context.Context, fx *commands.Effects, am *stor
 	if m.Poll {
 		// The poll shows the old wording: it ends here, and answers to it no
 		// longer count (respond).
-		fx.Event(m.Room, pollEnd(m, fmt.Sprintf("Motion #%d was amended by amendment #%d: this poll is closed. Vote on the new wording on the motion's notice.",
+		fx.Event(m.Room, f.pollEnd(m, fmt.Sprintf("Motion #%d was amended by amendment #%d: this poll is closed. Vote on the new wording on the motion's notice.",
 			m.Number, am.Number), f.fields(m, electorate)))
 	}
 	voters, err := st.Motions().Amend(ctx, m.ID, am.Text, now, closes)

@@ -116,7 +116,7 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:     "close",
 			Usage:    "close N",
-			Summary:  "close motion or poll N now (moderators; a motion's proposer once everyone has voted, a poll's author any time)",
+			Summary:  "close motion or poll N now (moderators; a motion's proposer once everyone has voted and the settle time has passed, a poll's author any time)",
 			Examples: []string{"close 3"},
 			Handler:  f.close,
 		},

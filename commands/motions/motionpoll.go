@@ -30,6 +30,8 @@ const anchorPoll = "motion.poll"
 const (
 	PollStartType = "org.matrix.msc3381.poll.start"
 	PollEndType   = "org.matrix.msc3381.poll.end"
+	// PollResultsKey is the poll end's block of counts by answer ID.
+	PollResultsKey = "org.matrix.msc3381.poll.results"
 
 	pollKindDisclosed   = "org.matrix.msc3381.poll.disclosed"
 	pollKindUndisclosed = "org.matrix.msc3381.poll.undisclosed"
@@ -95,17 +97,30 @@ func (f *Feature) pollStart(m *store.Motion) msg.Event {
 }
 
 // pollEnd is the event that ends m's poll, saying the result (text).
-func pollEnd(m *store.Motion, text string, fields map[string]any) msg.Event {
-	return msg.Event{
-		Type: PollEndType,
-		Content: map[string]any{
-			"org.matrix.msc3381.poll.end": map[string]any{},
-			"org.matrix.msc1767.text":     msg.Safe(text),
-			"m.mentions":                  map[string]any{},
-			"quorum.motion":               fields,
-		},
-		Reference: &msg.Anchor{Kind: anchorPoll, Ref: m.ID},
+// Once a poll ends, clients show their own count of the answers they saw
+// (MSC3381), which leaves out reactions, `!vote`, late answers and the
+// frozen electorate, so it can differ from the result: the text says which
+// count is the official one, and a decided motion's counts go with it as
+// poll results (MSC3381's m.poll.results, under the unstable prefix; a
+// sender's view, which clients may show until they have counted, and
+// quorum.motion has them too).
+func (f *Feature) pollEnd(m *store.Motion, text string, fields map[string]any) msg.Event {
+	content := map[string]any{
+		"org.matrix.msc3381.poll.end": map[string]any{},
+		"m.mentions":                  map[string]any{},
+		"quorum.motion":               fields,
 	}
+	switch m.Status {
+	case store.MotionCarried, store.MotionFailed, store.MotionNoQuorum:
+		counted := "poll answers and " + f.Cmd("vote")
+		if m.Reactions {
+			counted = "reactions, " + counted
+		}
+		text = fmt.Sprintf("Official result (counting %s): %s", counted, text)
+		content[PollResultsKey] = map[string]any{string(Yes): m.Yes, string(No): m.No, string(Abstain): m.Abstain}
+	}
+	content["org.matrix.msc1767.text"] = msg.Safe(text)
+	return msg.Event{Type: PollEndType, Content: content, Reference: &msg.Anchor{Kind: anchorPoll, Ref: m.ID}}
 }
 
 // PollResponses implements commands.Poller: answers to a motion's poll

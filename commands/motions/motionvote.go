@@ -28,9 +28,12 @@ type ballot struct {
 }
 
 // cast applies a ballot by the rules: only the electorate, only while the
-// motion is open and before its deadline. A refused ballot changes nothing
-// and its voter is told why, privately, once per motion. It returns the
-// refusal (empty if counted) so a text vote can be answered directly.
+// motion is open and before it closes, by the ballot's own time: its
+// deadline, or its settle close once everyone has voted (so that an act
+// caught up after a restart is judged as it would have been live). A
+// refused ballot changes nothing and its voter is told why, privately, once
+// per motion. It returns the refusal (empty if counted) so a text vote can
+// be answered directly.
 func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (string, error) {
 	m := b.motion
 	st := f.Store
@@ -47,6 +50,9 @@ func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (str
 		refusal = fmt.Sprintf("Your vote on motion #%d was cast before it was amended, so it was not counted; vote again on the new wording.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
 		refusal = fmt.Sprintf("Motion #%d is closed, so your vote was not counted.", m.Number)
+	case settled(m, b.at):
+		refusal = fmt.Sprintf("Motion #%d closed at %s, %s after everyone had voted, so your vote after that was not counted.",
+			m.Number, m.SettlesAt.In(f.Config.Location(m.Room)).Format("15:04:05"), f.settleTime())
 	default:
 		in, err := st.Motions().InElectorate(ctx, m.ID, b.voter)
 		if err != nil {
@@ -63,7 +69,15 @@ func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (str
 	if err != nil || !recorded {
 		return "", err
 	}
-	return "", f.changed(ctx, fx, m)
+	return "", f.changed(ctx, fx, m, b.at)
+}
+
+// settled says whether an act at at comes at or after m's settle close:
+// its whole electorate had voted a settle time before, so m closed then
+// (as the scheduler closes it, at that instant), even if the bot, down or
+// behind, has not closed it yet.
+func settled(m *store.Motion, at time.Time) bool {
+	return !m.SettlesAt.IsZero() && !at.Before(m.SettlesAt)
 }
 
 // tellOnce DMs a voter why their vote did not count, at most once a motion.
@@ -77,32 +91,33 @@ func (f *Feature) tellOnce(ctx context.Context, fx *commands.Effects, m *store.M
 }
 
 // changed follows up an act of voting on before (the motion as it was
-// read before the act): if the tally moved, schedule the notice's edit, and
-// close the motion once the whole electorate has voted. Moving a vote
-// always changes the counts, so equal counts mean nothing changed (a
-// repeated choice, or an act behind a later one).
-func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *store.Motion) error {
+// read before the act), made at at (the act's own time): if the tally
+// moved, schedule the notice's edit, and close the motion once the whole
+// electorate has voted. Moving a vote always changes the counts, so equal
+// counts mean nothing changed (a repeated choice, or an act behind a later
+// one).
+func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *store.Motion, at time.Time) error {
 	st := f.Store
 	m, ok, err := st.Motions().Get(ctx, before.ID)
 	if err != nil || !ok || m.Yes == before.Yes && m.No == before.No && m.Abstain == before.Abstain && m.Turnout == before.Turnout {
 		return err
 	}
 	now := f.Clock.Now()
-	at, gap := now, editInterval
+	edit, gap := now, editInterval
 	if m.Secret {
 		// A secret ballot's turnout moves on whole minutes: an edit right
 		// after each ballot would tell the room (and the edit queue) when
 		// each one came.
-		at, gap = now.Truncate(time.Minute).Add(time.Minute), time.Minute
+		edit, gap = now.Truncate(time.Minute).Add(time.Minute), time.Minute
 	}
-	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, at, gap); err != nil {
+	if err := st.Edits().Schedule(ctx, anchorMotion, m.ID, edit, gap); err != nil {
 		return err
 	}
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
 	if err != nil {
 		return err
 	}
-	return f.settle(ctx, fx, m, m.Voted() >= electorate, now)
+	return f.settle(ctx, fx, m, m.Voted() >= electorate, at, now)
 }
 
 // settle closes m early once its whole electorate has voted, after the
@@ -111,13 +126,30 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, before *sto
 // withdrawing their vote meanwhile stops the countdown; the next complete
 // electorate starts it again. A secret ballot, whose votes cannot change,
 // closes at once.
-func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Motion, complete bool, now time.Time) error {
+//
+// The countdown runs from at, the time of the act that completed the
+// electorate (or of the latest vote, if that one came out of order), not
+// from when the bot handled it: after a restart or a gap in the sync, the
+// settle close is where it would have been had the bot been running, and
+// acts dated at or after it are refused (cast, Redaction), so the result
+// does not depend on when the bot saw them. The scheduler closes the
+// motion once the settle close has passed (Due); now is when the bot
+// handles the act, the closing time of a motion closed at once.
+func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Motion, complete bool, at, now time.Time) error {
 	wait := f.settleTime()
 	switch {
 	case complete && (wait == 0 || m.Secret):
 		return f.decide(ctx, fx, m, now, "everyone has voted")
 	case complete && m.SettlesAt.IsZero():
-		m.SettlesAt = now.Add(wait)
+		// An act can arrive after a later one (from a slow server): the
+		// countdown then starts at the latest vote that stands, later
+		// than the electorate became complete, never earlier, so that a
+		// correction in time is not refused.
+		latest, err := f.Store.Votes().Latest(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		m.SettlesAt = commands.Latest(at, latest).Add(wait)
 		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
 	case !complete && !m.SettlesAt.IsZero():
 		m.SettlesAt = time.Time{}
@@ -168,9 +200,10 @@ func (f *Feature) choices() map[string]Choice {
 	return choiceKeys(c.Yes, c.No, c.Abstain)
 }
 
-// redaction withdraws the vote of a redacted reaction or !vote, while the
-// motion is open and before its deadline; afterwards the result stands.
-// The voter is told by DM.
+// redaction withdraws the vote of a redacted reaction, poll answer or
+// !vote, while the motion is open and before it closes, by the
+// redaction's own time (its deadline, or its settle close, as for cast);
+// afterwards the result stands. The voter is told by DM.
 func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd commands.Redaction) (bool, error) {
 	st := f.Store
 	act, found, err := st.Votes().Act(ctx, rd.Redacts)
@@ -186,7 +219,7 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	}
 	// A redaction acts only in its own room: one sent elsewhere naming this
 	// event was never applied by the homeserver.
-	if m.Room != rd.Room || m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || rd.Sender != act.Voter {
+	if m.Room != rd.Room || m.Status != store.MotionOpen || rd.Time.After(m.ClosesAt) || settled(m, rd.Time) || rd.Sender != act.Voter {
 		return true, nil
 	}
 	if err := st.Votes().Withdraw(ctx, rd.Redacts); err != nil {
@@ -202,7 +235,7 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 			"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
 			f.Cmd("vote"), act.Choice, m.Number))
 	}
-	return true, f.changed(ctx, fx, m)
+	return true, f.changed(ctx, fx, m, rd.Time)
 }
 
 func (f *Feature) vote(ctx context.Context, r *commands.Request) error {
@@ -334,6 +367,13 @@ func (f *Feature) close(ctx context.Context, r *commands.Request) error {
 		case m.Voted() < electorate:
 			return commands.Refusef("Motion #%d stays open until everyone has voted (%d of %d so far) or it closes %s.",
 				m.Number, m.Voted(), electorate, timespec.Human(m.ClosesAt, r.Location()))
+		case !m.SettlesAt.IsZero() && !settled(m, r.Time):
+			// The settle time is there so that a mis-tap can be corrected:
+			// the proposer's close, judged by its own time like a vote,
+			// does not cut it short. It closes by itself then.
+			r.Replyf("Everyone has voted on motion #%d: it closes by itself at %s, so that a member who tapped the wrong answer can still change it.",
+				m.Number, commands.Earliest(m.SettlesAt, m.ClosesAt).In(r.Location()).Format("15:04:05"))
+			return nil
 		}
 	}
 	return f.decide(ctx, &r.Effects, m, r.Clock.Now(), "closed early by "+r.Sender.String())
@@ -465,7 +505,7 @@ func (f *Feature) announce(ctx context.Context, fx *commands.Effects, m *store.M
 	fx.Say(m.Room, edit)
 	if m.Poll {
 		fields, _ := result.Fields["quorum.motion"].(map[string]any)
-		fx.Event(m.Room, pollEnd(m, result.Body, fields))
+		fx.Event(m.Room, f.pollEnd(m, result.Body, fields))
 	}
 	return err
 }

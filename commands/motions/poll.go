@@ -380,9 +380,11 @@ func (f *Feature) closeQuestion(ctx context.Context, fx *commands.Effects, p *st
 	field := notice.Fields["quorum.poll"].(map[string]any)
 	answers := field["answers"].([]any)
 	parts := make([]string, len(answers))
+	counts := make(map[string]any, len(answers))
 	for i, a := range answers {
 		a := a.(map[string]any)
 		parts[i] = fmt.Sprintf("%s %d", a["text"], a["votes"])
+		counts[a["id"].(string)] = a["votes"]
 	}
 	result := msg.F("Poll #%d closed (%s): %s — %d of %d answered.", p.Number, p.Question, strings.Join(parts, " · "), field["voted"], field["electorate"]).
 		With("quorum.poll", field)
@@ -390,13 +392,17 @@ func (f *Feature) closeQuestion(ctx context.Context, fx *commands.Effects, p *st
 	fx.Say(p.Room, result)
 	notice.Edit, notice.Anchor = notice.Anchor, nil
 	fx.Say(p.Room, notice)
+	// Clients show their own count once the poll ends, which takes in
+	// answers the rules leave out (late ones, from members who joined
+	// later): say which count is the official one, as for a motion.
 	fx.Event(p.Room, msg.Event{
 		Type: PollEndType,
 		Content: map[string]any{
 			"org.matrix.msc3381.poll.end": map[string]any{},
-			"org.matrix.msc1767.text":     msg.Safe(result.Body),
+			"org.matrix.msc1767.text":     msg.Safe("Official result: " + result.Body),
 			"m.mentions":                  map[string]any{},
 			"quorum.poll":                 field,
+			PollResultsKey:                counts,
 		},
 		Reference: &msg.Anchor{Kind: anchorQuestionPoll, Ref: p.ID},
 	})

@@ -61,7 +61,7 @@ func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref strin
 		m.Number, m.BallotCode, code).With("quorum.receipt", map[string]any{"motion": m.Number, "code": code})
 	receipt.ReplyTo, receipt.PadTo = r.Event, receiptPad
 	r.Say(r.Room, receipt)
-	return f.changed(ctx, &r.Effects, m)
+	return f.changed(ctx, &r.Effects, m, r.Time)
 }
 
 // secretBallot finds the secret motion ref names for the sender: by ballot
