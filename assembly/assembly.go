@@ -30,6 +30,7 @@ func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 	return []commands.Feature{
 		mot,
 		motions.NewDelegates(mot),
+		motions.NewFederation(mot),
 		rosters.New(env, rem),
 		rem,
 		stu,

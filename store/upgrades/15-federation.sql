@@ -1,0 +1,48 @@
+-- v14 -> v15: Federation of branch assemblies
+-- A council: a room whose assembly is made of branches, each with its own
+-- room, server and bot (!council on). rule decides federal motions:
+-- branches, members or unanimous.
+CREATE TABLE councils (
+	room_id    TEXT    PRIMARY KEY,
+	name       TEXT    NOT NULL,
+	rule       TEXT    NOT NULL,
+	created_by TEXT    NOT NULL,
+	created_at INTEGER NOT NULL -- ms
+) WITHOUT ROWID;
+
+-- A branch's bot admitted to a council by a moderator (!council admit), and
+-- once it announced itself, the branch it speaks for. A bot speaks for one
+-- branch, and a branch has one bot.
+CREATE TABLE council_branches (
+	council_room TEXT    NOT NULL REFERENCES councils (room_id),
+	bot          TEXT    NOT NULL,
+	admitted_by  TEXT    NOT NULL,
+	admitted_at  INTEGER NOT NULL, -- ms
+	branch_room  TEXT,             -- NULL until announced
+	name         TEXT,
+	electorate   INTEGER,
+	announced_at INTEGER,          -- ms
+	PRIMARY KEY (council_room, bot)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX council_branches_branch ON council_branches (council_room, branch_room) WHERE branch_room IS NOT NULL;
+
+-- This bot's branch rooms and the councils they decided to join: status
+-- proposed (an affiliation motion is open), carried, or joined.
+CREATE TABLE affiliations (
+	branch_room  TEXT    NOT NULL,
+	council_room TEXT    NOT NULL,
+	motion_id    INTEGER NOT NULL,
+	status       TEXT    NOT NULL,
+	changed_at   INTEGER NOT NULL, -- ms
+	PRIMARY KEY (branch_room, council_room)
+) WITHOUT ROWID;
+CREATE INDEX affiliations_council ON affiliations (council_room);
+
+-- Invites of this bot into a council (!council admit) that came before an
+-- affiliation carried: left pending, neither accepted nor rejected, until
+-- one carries.
+CREATE TABLE council_invites (
+	council_room TEXT    PRIMARY KEY,
+	invited_by   TEXT    NOT NULL,
+	invited_at   INTEGER NOT NULL -- ms
+) WITHOUT ROWID;
