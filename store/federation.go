@@ -34,10 +34,13 @@ type Branch struct {
 
 // Affiliation is this bot's branch room deciding to join a council.
 type Affiliation struct {
-	Branch    id.RoomID
-	Council   id.RoomID
-	Motion int64
-	Status string // proposed, carried, joined
+	Branch  id.RoomID
+	Council id.RoomID
+	Motion  int64
+	Status  string // proposed, carried, joined
+	// CouncilBot invited this bot into the council: the only sender of
+	// federal motions it reads there.
+	CouncilBot id.UserID
 }
 
 // Affiliation statuses.
@@ -134,11 +137,11 @@ func (t Federation) Announce(ctx context.Context, b Branch, at time.Time) error 
 
 // SetAffiliation records where branch stands with council.
 func (t Federation) SetAffiliation(ctx context.Context, a Affiliation, at time.Time) error {
-	_, err := t.db.Exec(ctx, `INSERT INTO affiliations (branch_room, council_room, motion_id, status, changed_at)
-		VALUES ($1, $2, $3, $4, $5)
+	_, err := t.db.Exec(ctx, `INSERT INTO affiliations (branch_room, council_room, motion_id, status, council_bot, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (branch_room, council_room) DO UPDATE SET motion_id=excluded.motion_id, status=excluded.status,
-			changed_at=excluded.changed_at`,
-		a.Branch, a.Council, a.Motion, a.Status, at.UnixMilli())
+			council_bot=excluded.council_bot, changed_at=excluded.changed_at`,
+		a.Branch, a.Council, a.Motion, a.Status, a.CouncilBot, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("set affiliation: %w", err)
 	}
@@ -161,10 +164,10 @@ func (t Federation) AffiliationOf(ctx context.Context, branch, council id.RoomID
 }
 
 func (t Federation) affiliations(ctx context.Context, where string, args ...any) ([]*Affiliation, error) {
-	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status FROM affiliations `+where, args...)
+	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot FROM affiliations `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Affiliation, error) {
 		var a Affiliation
-		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status)
+		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot)
 		return &a, err
 	}, err).AsList()
 	if err != nil {
@@ -184,15 +187,17 @@ func (t Federation) Invited(ctx context.Context, council id.RoomID, by id.UserID
 	return nil
 }
 
-// PendingInvite says whether an invite into council is waiting, and takes
-// it (it is used once: the bot joins).
-func (t Federation) PendingInvite(ctx context.Context, council id.RoomID) (bool, error) {
-	res, err := t.db.Exec(ctx, "DELETE FROM council_invites WHERE council_room=$1", council)
-	if err != nil {
-		return false, fmt.Errorf("take council invite: %w", err)
+// PendingInvite returns who invited the bot into council, if an invite is
+// waiting, and takes it (it is used once: the bot joins).
+func (t Federation) PendingInvite(ctx context.Context, council id.RoomID) (id.UserID, bool, error) {
+	var by id.UserID
+	err := t.db.QueryRow(ctx, "DELETE FROM council_invites WHERE council_room=$1 RETURNING invited_by", council).Scan(&by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, fmt.Errorf("take council invite: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n > 0, err
+	return by, true, nil
 }
 
 // IsBranchIn says whether this bot sits in room as a branch's bot (an
@@ -205,4 +210,144 @@ func (t Federation) IsBranchIn(ctx context.Context, room id.RoomID) (bool, error
 		return false, fmt.Errorf("read affiliations: %w", err)
 	}
 	return n > 0, nil
+}
+
+// FederalMotion is a motion opened in a council, decided by its branches.
+type FederalMotion struct {
+	ID       int64
+	Council  id.RoomID
+	Number   int
+	Text     string
+	Proposer id.UserID
+	OpenedAt time.Time
+	ClosesAt time.Time
+	Status   string // open, carried, failed
+}
+
+// BranchResult is a branch's result of a federal motion.
+type BranchResult struct {
+	Motion     int64
+	Bot        id.UserID
+	Branch     id.RoomID
+	Status     string
+	Yes, No    int
+	Abstain    int
+	Electorate int
+	RecordSeq  int64
+	RecordHash string
+}
+
+// OpenFederal stores a new federal motion, numbered after council's last.
+func (t Federation) OpenFederal(ctx context.Context, m *FederalMotion) error {
+	err := t.db.QueryRow(ctx, `INSERT INTO federal_motions (council_room, number, text, proposer, opened_at, closes_at, status)
+		VALUES ($1, (SELECT COALESCE(MAX(number), 0) + 1 FROM federal_motions WHERE council_room=$1), $2, $3, $4, $5, 'open')
+		RETURNING id, number`, m.Council, m.Text, m.Proposer, m.OpenedAt.UnixMilli(), m.ClosesAt.UnixMilli()).Scan(&m.ID, &m.Number)
+	if err != nil {
+		return fmt.Errorf("open federal motion: %w", err)
+	}
+	m.Status = "open"
+	return nil
+}
+
+const federalColumns = "id, council_room, number, text, proposer, opened_at, closes_at, status"
+
+func scanFederal(row dbutil.Scannable) (*FederalMotion, error) {
+	var m FederalMotion
+	var opened, closes int64
+	err := row.Scan(&m.ID, &m.Council, &m.Number, &m.Text, &m.Proposer, &opened, &closes, &m.Status)
+	m.OpenedAt, m.ClosesAt = time.UnixMilli(opened), time.UnixMilli(closes)
+	return &m, err
+}
+
+// Federal returns council's federal motion number n.
+func (t Federation) Federal(ctx context.Context, council id.RoomID, n int) (*FederalMotion, bool, error) {
+	m, err := scanFederal(t.db.QueryRow(ctx, "SELECT "+federalColumns+" FROM federal_motions WHERE council_room=$1 AND number=$2", council, n))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read federal motion: %w", err)
+	}
+	return m, true, nil
+}
+
+// FederalDue lists the open federal motions whose deadline passed by now.
+func (t Federation) FederalDue(ctx context.Context, now time.Time) ([]*FederalMotion, error) {
+	rows, err := t.db.Query(ctx, "SELECT "+federalColumns+" FROM federal_motions WHERE status='open' AND closes_at <= $1 ORDER BY closes_at", now.UnixMilli())
+	list, err := dbutil.NewRowIterWithError(rows, scanFederal, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("read due federal motions: %w", err)
+	}
+	return list, nil
+}
+
+// NextFederalClose is the earliest deadline of an open federal motion.
+func (t Federation) NextFederalClose(ctx context.Context) (time.Time, error) {
+	var at sql.NullInt64
+	if err := t.db.QueryRow(ctx, "SELECT MIN(closes_at) FROM federal_motions WHERE status='open'").Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("read next federal close: %w", err)
+	}
+	if !at.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMilli(at.Int64), nil
+}
+
+// CloseFederal records a federal motion's outcome.
+func (t Federation) CloseFederal(ctx context.Context, id int64, status string, at time.Time) error {
+	_, err := t.db.Exec(ctx, "UPDATE federal_motions SET status=$2, closed_at=$3 WHERE id=$1", id, status, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("close federal motion: %w", err)
+	}
+	return nil
+}
+
+// AddResult stores a branch's result; it reports false if that branch's
+// bot had reported on this motion already (the first report stands).
+func (t Federation) AddResult(ctx context.Context, r BranchResult, at time.Time) (bool, error) {
+	res, err := t.db.Exec(ctx, `INSERT INTO branch_results (federal_motion, bot, branch_room, status, yes, no, abstain, electorate, record_seq, record_hash, received_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+		r.Motion, r.Bot, r.Branch, r.Status, r.Yes, r.No, r.Abstain, r.Electorate, r.RecordSeq, r.RecordHash, at.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("store branch result: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Results lists the branch results of a federal motion.
+func (t Federation) Results(ctx context.Context, motion int64) ([]*BranchResult, error) {
+	rows, err := t.db.Query(ctx, `SELECT federal_motion, bot, branch_room, status, yes, no, abstain, electorate, record_seq, record_hash
+		FROM branch_results WHERE federal_motion=$1 ORDER BY received_at, bot`, motion)
+	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*BranchResult, error) {
+		var r BranchResult
+		err := row.Scan(&r.Motion, &r.Bot, &r.Branch, &r.Status, &r.Yes, &r.No, &r.Abstain, &r.Electorate, &r.RecordSeq, &r.RecordHash)
+		return &r, err
+	}, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("read branch results: %w", err)
+	}
+	return list, nil
+}
+
+// LinkBranchMotion records the branch motion opened for a council's
+// federal motion; it reports false if one was opened already.
+func (t Federation) LinkBranchMotion(ctx context.Context, branch, council id.RoomID, councilMotion int, motion int64) (bool, error) {
+	res, err := t.db.Exec(ctx, `INSERT INTO federal_branch_motions (branch_room, council_room, council_motion, motion_id)
+		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, branch, council, councilMotion, motion)
+	if err != nil {
+		return false, fmt.Errorf("link branch motion: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// HasBranchMotion says whether branch has a motion for council's federal
+// motion n already.
+func (t Federation) HasBranchMotion(ctx context.Context, branch, council id.RoomID, n int) (bool, error) {
+	var c int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM federal_branch_motions WHERE branch_room=$1 AND council_room=$2 AND council_motion=$3", branch, council, n).Scan(&c)
+	if err != nil {
+		return false, fmt.Errorf("read branch motions: %w", err)
+	}
+	return c > 0, nil
 }

@@ -57,6 +57,8 @@ type branchAnnouncement struct {
 func NewFederation(m *Feature) *Federation {
 	f := &Federation{Env: m.Env, motions: m}
 	m.kinds[kindAffiliation] = motionKind{decided: f.affiliationDecided, fields: affiliationField}
+	m.kinds[kindFederal] = motionKind{decided: f.federalDecided, inMotion: federalField}
+	m.federal = f.openFederal
 	return f
 }
 
@@ -332,7 +334,7 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	if err != nil {
 		return err
 	}
-	invited, err := f.Store.Federation().PendingInvite(ctx, p.Council)
+	inviter, invited, err := f.Store.Federation().PendingInvite(ctx, p.Council)
 	if err != nil {
 		return err
 	}
@@ -343,7 +345,7 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	} else {
 		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there).", f.Bot.String())
 	}
-	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status}
+	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status, CouncilBot: inviter}
 	if err := f.Store.Federation().SetAffiliation(ctx, a, now); err != nil {
 		return err
 	}
@@ -398,7 +400,7 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 		if a.Status != store.AffiliationCarried && a.Status != store.AffiliationJoined {
 			continue
 		}
-		a.Status = store.AffiliationJoined
+		a.Status, a.CouncilBot = store.AffiliationJoined, inv.Inviter
 		if err := f.Store.Federation().SetAffiliation(ctx, *a, inv.Time); err != nil {
 			return commands.InviteUsual, err
 		}
@@ -422,13 +424,19 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 // Notice implements commands.NoticeReader: a branch's bot announcing its
 // branch in this council.
 func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n commands.Notice) (bool, error) {
-	raw, ok := n.Fields["quorum.branch"]
-	if !ok {
-		return false, nil
+	if raw, ok := n.Fields["quorum.motion"]; ok {
+		return f.councilMotionNotice(ctx, fx, n, raw)
 	}
 	c, isCouncil, err := f.Store.Federation().Council(ctx, n.Room)
 	if err != nil || !isCouncil {
 		return false, err
+	}
+	if raw, ok := n.Fields["quorum.branch_result"]; ok {
+		return f.branchResultNotice(ctx, fx, n, c, raw)
+	}
+	raw, ok := n.Fields["quorum.branch"]
+	if !ok {
+		return false, nil
 	}
 	refuse := func(format string, args ...any) (bool, error) {
 		m := msg.F("I ignored that branch announcement: "+format, args...)

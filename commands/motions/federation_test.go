@@ -57,10 +57,10 @@ func TestCouncil(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
 	h.Rooms.Power[Ana] = 50
 	ExpectReplies(t, h, []ReplyCase{
-		{Ben, "!council", "This room is not a council. A moderator makes it one with `!council on [name]`."},
-		{Ben, "!council on Regional", "Only a moderator can make this room a council."},
-		{Ana, "!council on --rule most Regional", "The rule is one of `branches`, `members`, `unanimous`"},
-		{Ana, "!council admit " + branchBot.String(), "This room is not a council."},
+		{From: Ben, Cmd: "!council", Want: "This room is not a council. A moderator makes it one with `!council on [name]`."},
+		{From: Ben, Cmd: "!council on Regional", Want: "Only a moderator can make this room a council."},
+		{From: Ana, Cmd: "!council on --rule most Regional", Want: "The rule is one of `branches`, `members`, `unanimous`"},
+		{From: Ana, Cmd: "!council admit " + branchBot.String(), Want: "This room is not a council."},
 	})
 	on := One(t, h.SendAndDrain(Ana, "!council on Regional council"), "a council now")
 	c := on.Msg.Fields["quorum.council"].(map[string]any)
@@ -71,9 +71,9 @@ func TestCouncil(t *testing.T) {
 		t.Error("council.on was not recorded")
 	}
 	ExpectReplies(t, h, []ReplyCase{
-		{Ben, "!council admit " + branchBot.String(), "Only a moderator can admit a branch."},
-		{Ana, "!council admit quorum", "Write the branch bot's full Matrix ID"},
-		{Ana, "!council admit " + Bot.String(), "I am this council's bot"},
+		{From: Ben, Cmd: "!council admit " + branchBot.String(), Want: "Only a moderator can admit a branch."},
+		{From: Ana, Cmd: "!council admit quorum", Want: "Write the branch bot's full Matrix ID"},
+		{From: Ana, Cmd: "!council admit " + Bot.String(), Want: "I am this council's bot"},
 	})
 	out := h.SendAndDrain(Ana, "!council admit "+branchBot.String())
 	var invites int
@@ -182,8 +182,8 @@ func TestAffiliationInviteFirst(t *testing.T) {
 		t.Errorf("ordinary invite: %v", answer)
 	}
 	ExpectReplies(t, h, []ReplyCase{
-		{Ana, "!affiliate #council:council.test", "Give the council's room ID"},
-		{Ana, "!affiliate " + string(Room), "A room can't affiliate with itself."},
+		{From: Ana, Cmd: "!affiliate #council:council.test", Want: "Give the council's room ID"},
+		{From: Ana, Cmd: "!affiliate " + string(Room), Want: "A room can't affiliate with itself."},
 	})
 	open := One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside branch"), "Motion #1")
 	mf := open.Msg.Fields["quorum.motion"].(map[string]any)

@@ -33,6 +33,7 @@ CREATE TABLE affiliations (
 	council_room TEXT    NOT NULL,
 	motion_id    INTEGER NOT NULL,
 	status       TEXT    NOT NULL,
+	council_bot  TEXT    NOT NULL DEFAULT '', -- who invited this bot in: the only sender of federal motions it reads
 	changed_at   INTEGER NOT NULL, -- ms
 	PRIMARY KEY (branch_room, council_room)
 ) WITHOUT ROWID;
@@ -45,4 +46,46 @@ CREATE TABLE council_invites (
 	council_room TEXT    PRIMARY KEY,
 	invited_by   TEXT    NOT NULL,
 	invited_at   INTEGER NOT NULL -- ms
+) WITHOUT ROWID;
+
+-- A motion opened in a council, decided by its branches' results.
+CREATE TABLE federal_motions (
+	id           INTEGER PRIMARY KEY,
+	council_room TEXT    NOT NULL REFERENCES councils (room_id),
+	number       INTEGER NOT NULL,
+	text         TEXT    NOT NULL,
+	proposer     TEXT    NOT NULL,
+	opened_at    INTEGER NOT NULL, -- ms
+	closes_at    INTEGER NOT NULL, -- ms
+	status       TEXT    NOT NULL, -- open, carried, failed
+	closed_at    INTEGER,          -- ms
+	UNIQUE (council_room, number)
+);
+CREATE INDEX federal_motions_open ON federal_motions (closes_at) WHERE status = 'open';
+
+-- A branch's result of a federal motion, as its admitted bot reported it:
+-- one per branch, the first that came.
+CREATE TABLE branch_results (
+	federal_motion INTEGER NOT NULL REFERENCES federal_motions (id),
+	bot            TEXT    NOT NULL,
+	branch_room    TEXT    NOT NULL,
+	status         TEXT    NOT NULL,
+	yes            INTEGER NOT NULL,
+	no             INTEGER NOT NULL,
+	abstain        INTEGER NOT NULL,
+	electorate     INTEGER NOT NULL,
+	record_seq     INTEGER NOT NULL,
+	record_hash    TEXT    NOT NULL,
+	received_at    INTEGER NOT NULL, -- ms
+	PRIMARY KEY (federal_motion, bot)
+) WITHOUT ROWID;
+
+-- The branch motion this bot opened for a council's federal motion: one
+-- per council motion, however often its notice is seen.
+CREATE TABLE federal_branch_motions (
+	branch_room    TEXT    NOT NULL,
+	council_room   TEXT    NOT NULL,
+	council_motion INTEGER NOT NULL,
+	motion_id      INTEGER NOT NULL,
+	PRIMARY KEY (branch_room, council_room, council_motion)
 ) WITHOUT ROWID;
