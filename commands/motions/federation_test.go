@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
 	. "quorum/commands/commandstest"
+	"quorum/store"
 )
 
 // newFedHarness is motions, delegates and federation in the test room.
@@ -252,4 +254,193 @@ func TestAffiliationLost(t *testing.T) {
 	}
 	// It can be proposed again.
 	One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)), "Motion #2")
+}
+
+func TestFederalOutcome(t *testing.T) {
+	res := func(status string, yes, no int) *store.BranchResult {
+		return &store.BranchResult{Status: status, Yes: yes, No: no}
+	}
+	for _, tc := range []struct {
+		rule     string
+		branches int
+		results  []*store.BranchResult
+		want     Outcome
+	}{
+		{"branches", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 9)}, Failed},
+		{"branches", 3, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 9), res("carried", 2, 1)}, Carried},
+		{"branches", 3, []*store.BranchResult{res("carried", 5, 1), res("no_quorum", 0, 0)}, Failed},
+		{"branches", 3, []*store.BranchResult{res("carried", 5, 1)}, Carried}, // one of one that reported
+		{"branches", 2, nil, Failed},
+		{"members", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 9)}, Failed},
+		{"members", 2, []*store.BranchResult{res("carried", 9, 1), res("failed", 1, 2)}, Carried},
+		{"members", 2, []*store.BranchResult{res("carried", 3, 3)}, Failed},
+		{"unanimous", 2, []*store.BranchResult{res("carried", 5, 1), res("carried", 2, 1)}, Carried},
+		{"unanimous", 3, []*store.BranchResult{res("carried", 5, 1), res("carried", 2, 1)}, Failed}, // one did not report
+		{"unanimous", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 2)}, Failed},
+	} {
+		if got := FederalOutcome(tc.rule, tc.branches, tc.results); got != tc.want {
+			t.Errorf("%s, %d branches, %d results: %s, want %s", tc.rule, tc.branches, len(tc.results), got, tc.want)
+		}
+	}
+}
+
+// councilWithBranches is a council in the test room with two announced
+// branches.
+func councilWithBranches(t *testing.T) *Harness {
+	t.Helper()
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	h.SendAndDrain(Ana, "!council on Regional")
+	h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 3})
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2})
+	return h
+}
+
+func report(t *testing.T, h *Harness, sender id.UserID, res map[string]any) []Sent {
+	t.Helper()
+	raw, _ := json.Marshal(res)
+	err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.branch_result": raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Drain()
+}
+
+func TestFederalMotionInCouncil(t *testing.T) {
+	h := councilWithBranches(t)
+	open := One(t, h.SendAndDrain(Ben, "!motion Strike on Monday"), "Federal motion #1")
+	qm := open.Msg.Fields["quorum.motion"].(map[string]any)
+	if qm["kind"] != kindFederal || qm["status"] != "open" || qm["id"] != 1.0 || qm["text"] != "Strike on Monday" || len(qm["branches"].([]any)) != 2 {
+		t.Errorf("quorum.motion = %v", qm)
+	}
+	if got := h.Reply(Ben, "!vote 1 yes"); !strings.Contains(got, "no motion #1") {
+		t.Errorf("a member voted in the council: %q", got)
+	}
+	riverside := map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "abstain": 0, "electorate": 3,
+		"record": map[string]any{"seq": 4, "hash": "ab"}}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for k2, v2 := range riverside {
+			m[k2] = v2
+		}
+		m[k] = v
+		return m
+	}
+	for _, tc := range []struct {
+		sender id.UserID
+		res    map[string]any
+		want   string
+	}{
+		{Ben, riverside, "@ben:test is not the bot of a branch"},
+		{"@quorum:evil.test", riverside, "is not the bot of a branch"},
+		{otherBot, riverside, "speaks for the branch !hill:other.test, not !branch:branch.test"},
+		{branchBot, with("yes", 9), "not valid"},
+		{branchBot, with("status", "open"), "not valid"},
+		{branchBot, with("council_motion", 7), "no federal motion #7"},
+	} {
+		if out := report(t, h, tc.sender, tc.res); !strings.Contains(Bodies(out), tc.want) {
+			t.Errorf("result from %s: %q, want %q", tc.sender, Bodies(out), tc.want)
+		}
+	}
+	if out := report(t, h, branchBot, riverside); len(out) != 0 {
+		t.Fatalf("the first result was answered: %q", Bodies(out))
+	}
+	if out := report(t, h, branchBot, with("status", "failed")); !strings.Contains(Bodies(out), "the first report stands") {
+		t.Errorf("second report: %q", Bodies(out))
+	}
+	out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "abstain": 0, "electorate": 2,
+		"record": map[string]any{"seq": 9, "hash": "cd"}})
+	result := One(t, out, "Federal motion #1: Failed")
+	qm = result.Msg.Fields["quorum.motion"].(map[string]any)
+	if qm["status"] != "failed" || qm["yes"] != 2.0 || qm["no"] != 3.0 || qm["electorate"] != 5.0 || len(qm["branches"].([]any)) != 2 || result.Msg.Fields["quorum.record"] == nil {
+		t.Errorf("result quorum.motion = %v", qm)
+	}
+	if out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "carried", "yes": 2, "no": 0, "electorate": 2}); !strings.Contains(Bodies(out), "decided already") {
+		t.Errorf("late report: %q", Bodies(out))
+	}
+}
+
+func TestFederalDeadline(t *testing.T) {
+	h := councilWithBranches(t)
+	h.SendAndDrain(Ben, "!motion --closes 48h Strike on Monday")
+	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "electorate": 3})
+	out := h.AdvanceTo(h.Clock.Now().Add(49 * time.Hour))
+	result := One(t, out, "Federal motion #1: Carried")
+	if !strings.Contains(result.Msg.Body, "Not reported by the deadline: Hillside.") {
+		t.Errorf("result: %q", result.Msg.Body)
+	}
+}
+
+// branchInCouncil is a branch in the test room whose bot joined the
+// council councilRoom, invited by the council's bot.
+func branchInCouncil(t *testing.T) *Harness {
+	t.Helper()
+	h := newFedHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	h.SendAndDrain(Ben, "!vote 1 yes")
+	if answer, _ := invite(t, h, councilRoom, councilBot, AdmitReason); answer != commands.InviteAccepted {
+		t.Fatalf("invite: %v", answer)
+	}
+	return h
+}
+
+const councilBot = id.UserID("@quorum:council.test")
+
+func councilNotice(t *testing.T, h *Harness, sender id.UserID, qm map[string]any) []Sent {
+	t.Helper()
+	raw, _ := json.Marshal(qm)
+	err := h.A.HandleNotice(context.Background(), commands.Notice{Room: councilRoom, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.motion": raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Drain()
+}
+
+func TestFederalMotionInBranch(t *testing.T) {
+	h := branchInCouncil(t)
+	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday", "closes_at": h.Clock.Now().Add(72 * time.Hour)}
+	// Only the council's bot opens federal motions here.
+	for _, sender := range []id.UserID{Ana, "@council:evil.test"} {
+		if out := councilNotice(t, h, sender, qm); len(out) != 0 {
+			t.Errorf("a federal motion from %s: %q", sender, Bodies(out))
+		}
+	}
+	out := councilNotice(t, h, councilBot, qm)
+	open := One(t, out, "Federal motion #1 of the council: Strike on Monday")
+	if open.Room != Room {
+		t.Errorf("opened in %s", open.Room)
+	}
+	m := open.Msg.Fields["quorum.motion"].(map[string]any)
+	c, _ := m["council"].(map[string]any)
+	if m["kind"] != kindFederal || c["room"] != string(councilRoom) || c["motion"] != 1.0 || m["threshold"] != "majority" {
+		t.Errorf("quorum.motion = %v", m)
+	}
+	if out := councilNotice(t, h, councilBot, qm); len(out) != 0 {
+		t.Errorf("the same federal motion opened twice: %q", Bodies(out))
+	}
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	out = h.SendAndDrain(Ben, "!vote 2 no")
+	var res map[string]any
+	for _, s := range out {
+		if r, ok := s.Msg.Fields["quorum.branch_result"].(map[string]any); ok {
+			if s.Room != councilRoom {
+				t.Errorf("branch result posted in %s", s.Room)
+			}
+			res = r
+		}
+	}
+	if res == nil {
+		t.Fatalf("no branch result: %q", Bodies(out))
+	}
+	rec, _ := res["record"].(map[string]any)
+	if res["council_motion"] != 1.0 || res["branch"] != string(Room) || res["status"] != "failed" || res["yes"] != 1.0 || res["no"] != 1.0 ||
+		res["abstain"] != 0.0 || res["electorate"] != 2.0 || rec["seq"] == nil || rec["hash"] == "" {
+		t.Errorf("quorum.branch_result = %v", res)
+	}
+	One(t, out, "I reported to the council that this branch's vote on its federal motion #1")
 }
