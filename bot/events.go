@@ -284,8 +284,10 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 	return nil
 }
 
-// botNotices are the fields of other bots' notices that the rules read.
-var botNotices = []string{"quorum.branch"}
+// botNotices are the fields of other bots' notices that the rules read:
+// in a council, a branch's announcement and results; where this bot sits
+// for its branch, the council's federal motions.
+var botNotices = []string{"quorum.branch", "quorum.branch_result", "quorum.motion"}
 
 // onNotice passes another bot's machine-readable notice (a branch's bot
 // announcing its branch in a council) to the rules, if it came encrypted
@@ -303,6 +305,15 @@ func (b *Bot) onNotice(ctx context.Context, evt *event.Event) error {
 	}
 	if len(fields) == 0 {
 		return nil
+	}
+	// Only in a council or where this bot sits for its branch: elsewhere
+	// other bots' notices are none of its business (and not answered).
+	if _, council, err := b.st.Federation().Council(ctx, evt.RoomID); err != nil {
+		return err
+	} else if !council {
+		if branch, err := b.st.Federation().IsBranchIn(ctx, evt.RoomID); err != nil || !branch {
+			return err
+		}
 	}
 	if ok, err := b.encryptedRoom(ctx, evt.RoomID); err != nil || !ok {
 		return err

@@ -21,8 +21,10 @@ import (
 // before it is admitted (its bot joins although the council's bot, on
 // another server, is not an allowed inviter). Each bot announces its
 // branch, and the council's bot lists both. A member posing as a branch's
-// bot is refused.
-func TestFederationAffiliation(t *testing.T) {
+// bot is refused. Then a federal motion goes from the council to both
+// branches, is carried in one and lost in the other, and the council
+// decides it from their results.
+func TestFederation(t *testing.T) {
 	t.Parallel()
 	began := time.Now()
 	hs := testkit.StartFederation(t, 2)
@@ -110,8 +112,47 @@ func TestFederationAffiliation(t *testing.T) {
 	if n := len(ana.Notices(council, aID, "Regional council")) + len(ana.Notices(council, bID, "Regional council")); n != 0 {
 		t.Errorf("a branch's bot answered a command in the council %d times", n)
 	}
+
+	// A federal motion: opened in the council, sent by each branch's bot to
+	// its branch, carried in Riverside and lost in Hillside; under the
+	// council's rule (a majority of branches) it fails.
+	fedAt := time.Now()
+	ana.Say(council, "!motion Strike on Monday")
+	findNotice(ana, council, cID, "Federal motion #1")
+	inA := findNotice(ana, branchA, aID, "Federal motion #1 of the council: Strike on Monday")
+	inB := findNotice(cara, branchB, bID, "Federal motion #1 of the council: Strike on Monday")
+	for _, evt := range []*event.Event{inA, inB} {
+		var qm struct {
+			Kind    string `json:"kind"`
+			Council struct {
+				Room   string `json:"room"`
+				Motion int    `json:"motion"`
+			} `json:"council"`
+		}
+		raw, _ := json.Marshal(evt.Content.Raw["quorum.motion"])
+		if err := json.Unmarshal(raw, &qm); err != nil || qm.Kind != "federal" || qm.Council.Room != council.String() || qm.Council.Motion != 1 {
+			t.Errorf("branch motion's quorum.motion: %s", raw)
+		}
+	}
+	ana.Say(branchA, "!vote 2 yes")
+	ben.Say(branchA, "!vote 2 yes")
+	cara.Say(branchB, "!vote 2 no")
+	dev.Say(branchB, "!vote 2 no")
+	findNotice(ana, branchA, aID, "I reported to the council")
+	findNotice(cara, branchB, bID, "I reported to the council")
+	resA := findNotice(ana, council, aID, "Branch result of federal motion #1")
+	if f, _ := resA.Content.Raw["quorum.branch_result"].(map[string]any); f["status"] != "carried" || f["branch"] != branchA.String() || f["yes"] != 2.0 {
+		t.Errorf("Riverside's quorum.branch_result = %v", f)
+	}
+	result := findNotice(ana, council, cID, "Federal motion #1: Failed")
+	qm, _ := result.Content.Raw["quorum.motion"].(map[string]any)
+	if qm["kind"] != "federal" || qm["status"] != "failed" || qm["yes"] != 2.0 || qm["no"] != 2.0 || len(qm["branches"].([]any)) != 2 {
+		t.Errorf("council result quorum.motion = %v", qm)
+	}
+	t.Logf("federal motion from opening to the council's result: %s", time.Since(fedAt).Round(10*time.Millisecond))
+
 	for _, qb := range []*testkit.Bot{cbot, abot, bbot} {
-		if strings.Contains(qb.Log.String(), "Riverside") || strings.Contains(qb.Log.String(), "Mountain") {
+		if log := qb.Log.String(); strings.Contains(log, "Riverside") || strings.Contains(log, "Mountain") || strings.Contains(log, "Strike") {
 			t.Error("a bot logged message content")
 		}
 	}
