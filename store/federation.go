@@ -177,10 +177,10 @@ func (t Federation) affiliations(ctx context.Context, where string, args ...any)
 }
 
 // Invited keeps an invite into council that came before an affiliation
-// carried.
+// carried. The first one stands: a later inviter does not replace it.
 func (t Federation) Invited(ctx context.Context, council id.RoomID, by id.UserID, at time.Time) error {
 	_, err := t.db.Exec(ctx, `INSERT INTO council_invites (council_room, invited_by, invited_at) VALUES ($1, $2, $3)
-		ON CONFLICT (council_room) DO UPDATE SET invited_by=excluded.invited_by, invited_at=excluded.invited_at`, council, by, at.UnixMilli())
+		ON CONFLICT (council_room) DO NOTHING`, council, by, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("record council invite: %w", err)
 	}

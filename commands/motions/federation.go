@@ -341,7 +341,7 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	status := store.AffiliationCarried
 	if invited {
 		status = store.AffiliationJoined
-		said = said.Append("The council has admitted me: I am joining it to announce the branch.")
+		said = said.Append("The council has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce the branch.", inviter.String())
 	} else {
 		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there).", f.Bot.String())
 	}
@@ -408,6 +408,8 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 			fx.Join(inv.Room)
 			joined = true
 		}
+		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce this branch.",
+			inv.Room.String(), inv.Inviter.String()))
 		if err := f.announceBranch(ctx, fx, a); err != nil {
 			return commands.InviteUsual, err
 		}

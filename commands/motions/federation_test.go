@@ -444,3 +444,20 @@ func TestFederalMotionInBranch(t *testing.T) {
 	}
 	One(t, out, "I reported to the council that this branch's vote on its federal motion #1")
 }
+
+// TestFirstInviterStands: the branch's bot takes federal motions from the
+// account whose admission it kept first; a later invite by someone else
+// does not replace it.
+func TestFirstInviterStands(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	invite(t, h, councilRoom, councilBot, AdmitReason)
+	invite(t, h, councilRoom, "@intruder:council.test", AdmitReason)
+	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	One(t, h.SendAndDrain(Ben, "!vote 1 yes"), "invited by "+councilBot.String())
+	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike"}
+	if out := councilNotice(t, h, "@intruder:council.test", qm); len(out) != 0 {
+		t.Errorf("the later inviter opened a motion: %q", Bodies(out))
+	}
+	One(t, councilNotice(t, h, councilBot, qm), "Federal motion #1 of the council")
+}
