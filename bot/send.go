@@ -701,6 +701,10 @@ func (b *Bot) membership(ctx context.Context, room id.RoomID, m msg.Membership) 
 		_, err := b.cli.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.User, Reason: m.Reason})
 		return err
 	}
+	if m.Leave {
+		_, err := b.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: m.Reason})
+		return err
+	}
 	// An invite from another server reaches the bot while that server is
 	// still storing it (it asked this one to sign it first): a join at once
 	// can be refused as a join without invite. Try again for a few seconds.

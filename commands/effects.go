@@ -57,6 +57,11 @@ func (e *Effects) Join(room id.RoomID) {
 	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{})})
 }
 
+// Leave makes the bot leave room, after what was queued for it before.
+func (e *Effects) Leave(room id.RoomID, reason string) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{Leave: true, Reason: reason})})
+}
+
 // Outbox kinds, shared with the sender in package bot.
 const (
 	KindMessage = "message"

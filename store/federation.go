@@ -41,6 +41,9 @@ type Affiliation struct {
 	// CouncilBot invited this bot into the council: the only sender of
 	// federal motions it reads there.
 	CouncilBot id.UserID
+	// Joined says the bot joined the council (it stays true while a
+	// disaffiliation is voted on).
+	Joined bool
 }
 
 // Affiliation statuses.
@@ -48,6 +51,9 @@ const (
 	AffiliationProposed = "proposed"
 	AffiliationCarried  = "carried"
 	AffiliationJoined   = "joined"
+	// AffiliationLeaving: a disaffiliation motion is open.
+	AffiliationLeaving = "leaving"
+	AffiliationLeft    = "left"
 )
 
 // Federation is the councils, council_branches and affiliations tables.
@@ -137,11 +143,12 @@ func (t Federation) Announce(ctx context.Context, b Branch, at time.Time) error 
 
 // SetAffiliation records where branch stands with council.
 func (t Federation) SetAffiliation(ctx context.Context, a Affiliation, at time.Time) error {
-	_, err := t.db.Exec(ctx, `INSERT INTO affiliations (branch_room, council_room, motion_id, status, council_bot, changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	joined := a.Joined || a.Status == AffiliationJoined
+	_, err := t.db.Exec(ctx, `INSERT INTO affiliations (branch_room, council_room, motion_id, status, council_bot, joined, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (branch_room, council_room) DO UPDATE SET motion_id=excluded.motion_id, status=excluded.status,
-			council_bot=excluded.council_bot, changed_at=excluded.changed_at`,
-		a.Branch, a.Council, a.Motion, a.Status, a.CouncilBot, at.UnixMilli())
+			council_bot=excluded.council_bot, joined=excluded.joined, changed_at=excluded.changed_at`,
+		a.Branch, a.Council, a.Motion, a.Status, a.CouncilBot, joined, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("set affiliation: %w", err)
 	}
@@ -164,10 +171,10 @@ func (t Federation) AffiliationOf(ctx context.Context, branch, council id.RoomID
 }
 
 func (t Federation) affiliations(ctx context.Context, where string, args ...any) ([]*Affiliation, error) {
-	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot FROM affiliations `+where, args...)
+	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot, joined FROM affiliations `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Affiliation, error) {
 		var a Affiliation
-		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot)
+		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot, &a.Joined)
 		return &a, err
 	}, err).AsList()
 	if err != nil {
@@ -200,12 +207,20 @@ func (t Federation) PendingInvite(ctx context.Context, council id.RoomID) (id.Us
 	return by, true, nil
 }
 
+// RemoveBranch forgets bot's branch in council (it disaffiliated).
+func (t Federation) RemoveBranch(ctx context.Context, council id.RoomID, bot id.UserID) error {
+	if _, err := t.db.Exec(ctx, "DELETE FROM council_branches WHERE council_room=$1 AND bot=$2", council, bot); err != nil {
+		return fmt.Errorf("remove branch: %w", err)
+	}
+	return nil
+}
+
 // IsBranchIn says whether this bot sits in room as a branch's bot (an
 // affiliation joined it): it then speaks only for its branch there and
 // takes no commands.
 func (t Federation) IsBranchIn(ctx context.Context, room id.RoomID) (bool, error) {
 	var n int
-	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM affiliations WHERE council_room=$1 AND status IN ('carried', 'joined')", room).Scan(&n)
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM affiliations WHERE council_room=$1 AND status IN ('carried', 'joined', 'leaving')", room).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("read affiliations: %w", err)
 	}

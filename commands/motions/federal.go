@@ -115,7 +115,7 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 		return false, err
 	}
 	affs = slices.DeleteFunc(affs, func(a *store.Affiliation) bool {
-		return a.Status != store.AffiliationJoined || a.CouncilBot == "" || a.CouncilBot != n.Sender
+		return (a.Status != store.AffiliationJoined && a.Status != store.AffiliationLeaving) || a.CouncilBot == "" || a.CouncilBot != n.Sender
 	})
 	if len(affs) == 0 {
 		return false, nil // not from the council's bot: nothing this bot acts on

@@ -28,6 +28,10 @@ type Federation struct {
 // branch) with a council.
 const kindAffiliation = "affiliation"
 
+// kindDisaffiliation is the kind of a motion that takes the branch out of a
+// council.
+const kindDisaffiliation = "disaffiliation"
+
 // AdmitReason is the reason of a council's invite to a branch's bot
 // (!council admit). A bot that reads it in an invite waits for its
 // branch's affiliation to carry before it joins, whoever invited it.
@@ -57,6 +61,7 @@ type branchAnnouncement struct {
 func NewFederation(m *Feature) *Federation {
 	f := &Federation{Env: m.Env, motions: m}
 	m.kinds[kindAffiliation] = motionKind{decided: f.affiliationDecided, fields: affiliationField}
+	m.kinds[kindDisaffiliation] = motionKind{decided: f.disaffiliationDecided, fields: affiliationField}
 	m.kinds[kindFederal] = motionKind{decided: f.federalDecided, inMotion: federalField}
 	m.federal = f.openFederal
 	return f
@@ -101,6 +106,14 @@ func (f *Federation) Commands() []*commands.Command {
 				"and announce the branch there. It needs what a ratification needs (`threshold`, `election_voting_time`).",
 			Examples: []string{"affiliate !AbCd:council.example.org Riverside branch"},
 			Handler:  f.affiliate,
+		},
+		{
+			Name:     "disaffiliate",
+			Usage:    "disaffiliate [--closes WHEN] <council room ID>",
+			Summary:  "propose that this branch leaves a council (a motion, as for `affiliate`)",
+			Help:     "If carried, I tell the council that the branch has left, with the record of the vote, and leave it.",
+			Examples: []string{"disaffiliate !AbCd:council.example.org"},
+			Handler:  f.disaffiliate,
 		},
 	}
 }
@@ -436,6 +449,9 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	if raw, ok := n.Fields["quorum.branch_result"]; ok {
 		return f.branchResultNotice(ctx, fx, n, c, raw)
 	}
+	if raw, ok := n.Fields["quorum.branch_left"]; ok {
+		return f.branchLeftNotice(ctx, fx, n, c, raw)
+	}
 	raw, ok := n.Fields["quorum.branch"]
 	if !ok {
 		return false, nil
@@ -500,4 +516,118 @@ func affiliationField(m *store.Motion) map[string]any {
 		return nil
 	}
 	return map[string]any{"quorum.affiliation": p}
+}
+
+func (f *Federation) disaffiliate(ctx context.Context, r *commands.Request) error {
+	if r.InDM {
+		return commands.Refusef("A branch leaves a council by its room's vote; send this in that room.")
+	}
+	spec, err := f.motions.defaults(r)
+	if err != nil {
+		return err
+	}
+	spec.Kind = kindDisaffiliation
+	if spec, err = parseMotionArgs(r, r.Args, spec); err != nil {
+		return err
+	}
+	council := id.RoomID(strings.TrimSpace(spec.Text))
+	a, ok, err := r.Store.Federation().AffiliationOf(ctx, r.Room, council)
+	if err != nil {
+		return err
+	}
+	if !ok || (a.Status != store.AffiliationJoined && a.Status != store.AffiliationCarried && a.Status != store.AffiliationLeaving) {
+		return commands.Refusef("This branch is not affiliated with %s. Give the council's room ID, as `affiliate` did.", string(council))
+	}
+	if a.Status == store.AffiliationLeaving {
+		if m, found, err := r.Store.Motions().Get(ctx, a.Motion); err != nil {
+			return err
+		} else if found && (m.Status == store.MotionOpen || m.Status == store.MotionAwaitingSecond) {
+			return commands.Refusef("Motion #%d already proposes that.", m.Number)
+		}
+	}
+	old, found, err := r.Store.Motions().Get(ctx, a.Motion)
+	if err != nil || !found {
+		return fmt.Errorf("affiliation motion %d: %w", a.Motion, err)
+	}
+	p, err := decodePayload[affiliationPayload](old)
+	if err != nil {
+		return err
+	}
+	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: p.Name})
+	spec.Text = fmt.Sprintf("Take this branch out of the council %s", council)
+	m, err := f.motions.propose(ctx, r, spec)
+	if err != nil {
+		return err
+	}
+	// The affiliation stands until the vote carries; the motion that would
+	// end it is kept beside it.
+	return r.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: r.Room, Council: council, Motion: m.ID,
+		Status: store.AffiliationLeaving, CouncilBot: a.CouncilBot, Joined: a.Status != store.AffiliationCarried}, r.Clock.Now())
+}
+
+// disaffiliationDecided takes the branch out of the council if carried:
+// the council is told, with the record of the vote, and the bot leaves.
+func (f *Federation) disaffiliationDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
+	p, err := decodePayload[affiliationPayload](m)
+	if err != nil {
+		return err
+	}
+	a, ok, err := f.Store.Federation().AffiliationOf(ctx, m.Room, p.Council)
+	if err != nil || !ok {
+		return err
+	}
+	now := f.Clock.Now()
+	if outcome != Carried {
+		a.Status = store.AffiliationCarried
+		if a.Joined {
+			a.Status = store.AffiliationJoined
+		}
+		return f.Store.Federation().SetAffiliation(ctx, *a, now)
+	}
+	a.Status = store.AffiliationLeft
+	if err := f.Store.Federation().SetAffiliation(ctx, *a, now); err != nil {
+		return err
+	}
+	entry, recField, err := f.RecordDecision(ctx, m.Room, "federation.disaffiliate", map[string]any{"council": p.Council, "motion": m.Number})
+	if err != nil {
+		return err
+	}
+	fx.Say(m.Room, msg.F("This branch has left the council %s, by motion #%d. %s", p.Council.String(), m.Number, commands.RecordLine(entry)))
+	if a.Joined {
+		fx.Say(p.Council, msg.F("The branch %q (%s) has voted to leave this council, by its motion #%d. I am leaving.", p.Name, m.Room.String(), m.Number).
+			With("quorum.branch_left", map[string]any{"council": p.Council, "room": m.Room, "bot": f.Bot, "motion": m.Number, "record": recField}))
+		fx.Leave(p.Council, "The branch voted to leave this council.")
+	}
+	return nil
+}
+
+// branchLeftNotice removes a branch whose bot says it voted to leave.
+func (f *Federation) branchLeftNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, c *store.Council, raw json.RawMessage) (bool, error) {
+	var left struct {
+		Room id.RoomID `json:"room"`
+	}
+	_ = json.Unmarshal(raw, &left)
+	b, admitted, err := f.Store.Federation().Branch(ctx, c.Room, n.Sender)
+	if err != nil {
+		return false, err
+	}
+	if !admitted || b.Room == "" || b.Room != left.Room {
+		m := msg.F("I ignored that: only a branch's own bot can say that its branch left.")
+		m.ReplyTo = n.Event
+		fx.Say(n.Room, m)
+		return true, nil
+	}
+	if err := f.Store.Federation().RemoveBranch(ctx, c.Room, n.Sender); err != nil {
+		return false, err
+	}
+	out, err := f.councilNotice(ctx, c, msg.F("The branch %q (%s) has left this council.", b.Name, b.Room.String()))
+	if err != nil {
+		return false, err
+	}
+	out, err = f.RecordChange(ctx, c.Room, "council.branch_left", map[string]any{"room": b.Room, "name": b.Name, "bot": n.Sender}, out)
+	if err != nil {
+		return false, err
+	}
+	fx.Say(c.Room, out)
+	return true, nil
 }

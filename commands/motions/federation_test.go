@@ -461,3 +461,61 @@ func TestFirstInviterStands(t *testing.T) {
 	}
 	One(t, councilNotice(t, h, councilBot, qm), "Federal motion #1 of the council")
 }
+
+func TestDisaffiliate(t *testing.T) {
+	h := branchInCouncil(t)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!disaffiliate !other:council.test", Want: "This branch is not affiliated with !other:council.test"},
+	})
+	One(t, h.SendAndDrain(Ana, "!disaffiliate "+string(councilRoom)), "Motion #2")
+	if got := h.Reply(Ben, "!disaffiliate "+string(councilRoom)); !strings.Contains(got, "Motion #2 already proposes that") {
+		t.Errorf("second proposal: %q", got)
+	}
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	out := h.SendAndDrain(Ben, "!vote 2 yes")
+	var order []string
+	var left map[string]any
+	for _, s := range out {
+		if s.Room == councilRoom {
+			order = append(order, s.Kind)
+			if l, ok := s.Msg.Fields["quorum.branch_left"].(map[string]any); ok {
+				left = l
+			}
+		}
+	}
+	if strings.Join(order, ",") != "message,membership" || left["room"] != string(Room) || left["bot"] != string(Bot) {
+		t.Fatalf("council queue %v, quorum.branch_left %v", order, left)
+	}
+	One(t, out, "This branch has left the council")
+	// Gone: the council's federal motions open nothing here any more.
+	if out := councilNotice(t, h, councilBot, map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike"}); len(out) != 0 {
+		t.Errorf("a federal motion after leaving: %q", Bodies(out))
+	}
+	if in, err := h.Env.Store.Federation().IsBranchIn(context.Background(), councilRoom); err != nil || in {
+		t.Errorf("still a branch in the council: %v %v", in, err)
+	}
+}
+
+func TestBranchLeftInCouncil(t *testing.T) {
+	h := councilWithBranches(t)
+	send := func(sender id.UserID, room id.RoomID) []Sent {
+		raw, _ := json.Marshal(map[string]any{"council": Room, "room": room, "bot": sender, "motion": 3})
+		if err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+			Fields: map[string]json.RawMessage{"quorum.branch_left": raw}}); err != nil {
+			t.Fatal(err)
+		}
+		return h.Drain()
+	}
+	for _, tc := range []struct {
+		sender id.UserID
+		room   id.RoomID
+	}{{Ben, branchRoom}, {otherBot, branchRoom}} {
+		if out := send(tc.sender, tc.room); !strings.Contains(Bodies(out), "only a branch's own bot") {
+			t.Errorf("%s: %q", tc.sender, Bodies(out))
+		}
+	}
+	out := send(branchBot, branchRoom)
+	if got := branchesOf(t, One(t, out, `The branch "Riverside" (!branch:branch.test) has left`)); len(got) != 1 {
+		t.Errorf("branches after Riverside left: %v", got)
+	}
+}

@@ -27,13 +27,15 @@ CREATE TABLE council_branches (
 CREATE UNIQUE INDEX council_branches_branch ON council_branches (council_room, branch_room) WHERE branch_room IS NOT NULL;
 
 -- This bot's branch rooms and the councils they decided to join: status
--- proposed (an affiliation motion is open), carried, or joined.
+-- proposed (an affiliation motion is open), carried, joined, leaving (a
+-- disaffiliation motion is open) or left; a lost vote's outcome otherwise.
 CREATE TABLE affiliations (
 	branch_room  TEXT    NOT NULL,
 	council_room TEXT    NOT NULL,
 	motion_id    INTEGER NOT NULL,
 	status       TEXT    NOT NULL,
 	council_bot  TEXT    NOT NULL DEFAULT '', -- who invited this bot in: the only sender of federal motions it reads
+	joined       INTEGER NOT NULL DEFAULT 0,  -- the bot joined the council (kept while leaving)
 	changed_at   INTEGER NOT NULL, -- ms
 	PRIMARY KEY (branch_room, council_room)
 ) WITHOUT ROWID;
