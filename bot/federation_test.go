@@ -23,7 +23,9 @@ import (
 // branch, and the council's bot lists both. A member posing as a branch's
 // bot is refused. Then a federal motion goes from the council to both
 // branches, is carried in one and lost in the other, and the council
-// decides it from their results.
+// decides it from their results; the second branch's bot is down while its
+// branch votes, and reports once when it is back. Last, one branch votes to
+// leave.
 func TestFederation(t *testing.T) {
 	t.Parallel()
 	began := time.Now()
@@ -136,8 +138,13 @@ func TestFederation(t *testing.T) {
 	}
 	ana.Say(branchA, "!vote 2 yes")
 	ben.Say(branchA, "!vote 2 yes")
+	// Hillside's bot is down while its branch votes: its result comes
+	// late, once.
+	bbot.Stop()
 	cara.Say(branchB, "!vote 2 no")
 	dev.Say(branchB, "!vote 2 no")
+	time.Sleep(500 * time.Millisecond) // let the homeserver take them before the bot syncs again
+	bbot.Start()
 	findNotice(ana, branchA, aID, "I reported to the council")
 	findNotice(cara, branchB, bID, "I reported to the council")
 	resA := findNotice(ana, council, aID, "Branch result of federal motion #1")
@@ -150,6 +157,25 @@ func TestFederation(t *testing.T) {
 		t.Errorf("council result quorum.motion = %v", qm)
 	}
 	t.Logf("federal motion from opening to the council's result: %s", time.Since(fedAt).Round(10*time.Millisecond))
+	if n := len(ana.Notices(council, bID, "Branch result of federal motion #1")); n != 1 {
+		t.Errorf("Hillside's result posted %d times, want 1", n)
+	}
+
+	// Hillside votes to leave: its bot tells the council and leaves it, and
+	// the council's bot removes the branch.
+	cara.Say(branchB, "!disaffiliate "+council.String())
+	findNotice(cara, branchB, bID, "Motion #3")
+	cara.Say(branchB, "!vote 3 yes")
+	dev.Say(branchB, "!vote 3 yes")
+	findNotice(cara, branchB, bID, "This branch has left the council")
+	gone := findNotice(ana, council, cID, `The branch "Hillside"`)
+	if got := branchRooms(t, gone); len(got) != 1 || got[0] != branchA.String() {
+		t.Errorf("after Hillside left, branches = %v", got)
+	}
+	ana.WaitFor(wait, "Hillside's bot leaving the council", func(evt *event.Event) bool {
+		return evt.RoomID == council && evt.Type == event.StateMember && evt.GetStateKey() == bID.String() &&
+			evt.Content.AsMember().Membership == event.MembershipLeave
+	})
 
 	for _, qb := range []*testkit.Bot{cbot, abot, bbot} {
 		if log := qb.Log.String(); strings.Contains(log, "Riverside") || strings.Contains(log, "Mountain") || strings.Contains(log, "Strike") {
