@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -78,7 +79,12 @@ func TestFederation(t *testing.T) {
 	branchB := cara.CreateRoom(false, bID, dev.UserID)
 	cara.WaitJoined(branchB, bID, wait)
 	cara.WaitJoined(branchB, dev.UserID, wait)
-	cara.Say(branchB, "!affiliate "+council.String()+" Hillside")
+	// By the council's alias, resolved across federation.
+	alias := id.NewRoomAlias("regional", a.ServerName)
+	if _, err := ana.CreateAlias(context.Background(), alias, council); err != nil {
+		t.Fatal(err)
+	}
+	cara.Say(branchB, "!affiliate "+alias.String()+" Hillside")
 	findNotice(cara, branchB, bID, "Motion #1")
 	cara.Say(branchB, "!vote 1 yes")
 	dev.Say(branchB, "!vote 1 yes")

@@ -100,11 +100,12 @@ func (f *Federation) Commands() []*commands.Command {
 		},
 		{
 			Name:    "affiliate",
-			Usage:   "affiliate [--closes WHEN] <council room ID> [branch name]",
+			Usage:   "affiliate [--closes WHEN] <council room ID or alias> [branch name]",
 			Summary: "propose that this branch joins a council (a motion under the room's standing orders)",
 			Help: "If carried, I join the council as this branch's bot once the council's moderators admit me (`council admit`), in either order, " +
 				"and announce the branch there. It needs what a ratification needs (`threshold`, `election_voting_time`).",
-			Examples: []string{"affiliate !AbCd:council.example.org Riverside branch"},
+			Examples: []string{"affiliate !AbCd:council.example.org Riverside branch", "affiliate #regional:council.example.org Riverside"},
+			Prepare:  f.resolveCouncil,
 			Handler:  f.affiliate,
 		},
 		{
@@ -290,8 +291,15 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 	}
 	target, name, _ := strings.Cut(strings.TrimSpace(spec.Text), " ")
 	council := id.RoomID(target)
-	if !strings.HasPrefix(target, "!") || !strings.Contains(target, ":") {
-		return commands.Refusef("Give the council's room ID (Element: Room settings → Advanced), e.g. `%s`.", r.Cmd("affiliate !AbCd:council.example.org Riverside branch"))
+	if strings.HasPrefix(target, "#") {
+		resolved, ok := r.Prepared.(id.RoomID)
+		if !ok {
+			return commands.Refusef("I couldn't find the room %s points to. Give the council's room ID (Element: Room settings → Advanced) instead.", target)
+		}
+		council = resolved
+	}
+	if !strings.HasPrefix(string(council), "!") || !strings.Contains(string(council), ":") {
+		return commands.Refusef("Give the council's room ID (Element: Room settings → Advanced) or alias, e.g. `%s`.", r.Cmd("affiliate !AbCd:council.example.org Riverside branch"))
 	}
 	if council == r.Room {
 		return commands.Refusef("A room can't affiliate with itself.")
@@ -630,4 +638,22 @@ func (f *Federation) branchLeftNotice(ctx context.Context, fx *commands.Effects,
 	}
 	fx.Say(c.Room, out)
 	return true, nil
+}
+
+// resolveCouncil finds the room of a council given by its alias, before the
+// command's transaction (it asks the homeserver).
+func (f *Federation) resolveCouncil(ctx context.Context, r *commands.Request) error {
+	resolver, ok := f.Rooms.(commands.AliasResolver)
+	if !ok {
+		return nil
+	}
+	for _, w := range strings.Fields(r.Args) {
+		if strings.HasPrefix(w, "#") && strings.Contains(w, ":") && len(w) <= 255 {
+			if room, err := resolver.ResolveAlias(ctx, id.RoomAlias(w)); err == nil {
+				r.Prepared = room
+			}
+			return nil
+		}
+	}
+	return nil
 }

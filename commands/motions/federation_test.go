@@ -3,6 +3,7 @@ package motions
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -517,5 +518,30 @@ func TestBranchLeftInCouncil(t *testing.T) {
 	out := send(branchBot, branchRoom)
 	if got := branchesOf(t, One(t, out, `The branch "Riverside" (!branch:branch.test) has left`)); len(got) != 1 {
 		t.Errorf("branches after Riverside left: %v", got)
+	}
+}
+
+// aliasRooms is the harness's rooms with one alias.
+type aliasRooms struct {
+	*Rooms
+	aliases map[id.RoomAlias]id.RoomID
+}
+
+func (a aliasRooms) ResolveAlias(_ context.Context, alias id.RoomAlias) (id.RoomID, error) {
+	if room, ok := a.aliases[alias]; ok {
+		return room, nil
+	}
+	return "", fmt.Errorf("no such alias")
+}
+
+func TestAffiliateByAlias(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Env.Rooms = aliasRooms{h.Rooms, map[id.RoomAlias]id.RoomID{"#regional:council.test": councilRoom}}
+	if got := h.Reply(Ana, "!affiliate #unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
+		t.Errorf("unknown alias: %q", got)
+	}
+	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h #regional:council.test Riverside"), "Motion #1")
+	if got := open.Msg.Fields["quorum.affiliation"].(map[string]any); got["council"] != string(councilRoom) || got["name"] != "Riverside" {
+		t.Errorf("quorum.affiliation = %v", got)
 	}
 }
