@@ -20,7 +20,8 @@ import (
 // admitted before it votes (its bot waits for the vote, although the
 // council's bot is an allowed inviter on its server); the second votes
 // before it is admitted (its bot joins although the council's bot, on
-// another server, is not an allowed inviter). Each bot announces its
+// another server, is not an allowed inviter; its branch names the council
+// by its alias, resolved across federation). Each bot announces its
 // branch, and the council's bot lists both. A member posing as a branch's
 // bot is refused. Then a federal motion goes from the council to both
 // branches, is carried in one and lost in the other, and the council

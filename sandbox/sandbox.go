@@ -4,7 +4,9 @@
 // newcomer runs to try the bot without an account anywhere.
 //
 // The homeserver is offline by construction: it listens on 127.0.0.1 only,
-// federation is disabled (which also stops all outbound HTTP), no key notary,
+// federation is disabled (which also stops all outbound HTTP; tests of
+// several homeservers turn it on with Options.Federation, still on
+// loopback only, and name servers by 127.0.0.1:<port>), no key notary,
 // TURN, push, phone-home or identity server is configured, and its NATS
 // JetStream runs in-process without a port. Everything it stores (config,
 // signing key, SQLite databases, JetStream, media, log) is in one folder.
