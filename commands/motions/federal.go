@@ -107,6 +107,23 @@ func (f *Federation) announced(ctx context.Context, council id.RoomID) ([]*store
 	return slices.DeleteFunc(list, func(b *store.Branch) bool { return b.Room == "" }), nil
 }
 
+// standing returns a council's branches now and their results of a federal
+// motion: a branch that left since it reported counts no more.
+func (f *Federation) standing(ctx context.Context, council id.RoomID, motion int64) ([]*store.Branch, []*store.BranchResult, error) {
+	branches, err := f.announced(ctx, council)
+	if err != nil {
+		return nil, nil, err
+	}
+	results, err := f.Store.Federation().Results(ctx, motion)
+	if err != nil {
+		return nil, nil, err
+	}
+	results = slices.DeleteFunc(results, func(r *store.BranchResult) bool {
+		return !slices.ContainsFunc(branches, func(b *store.Branch) bool { return b.Bot == r.Bot && b.Room == r.Branch })
+	})
+	return branches, results, nil
+}
+
 // councilMotionNotice opens, in each branch of this bot affiliated with the
 // council, the federal motion its council's bot announced.
 func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, raw json.RawMessage) (bool, error) {
@@ -248,11 +265,7 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 		"status": res.Status, "yes": res.Yes, "no": res.No, "abstain": res.Abstain, "electorate": res.Electorate, "record": res.Record}); err != nil {
 		return false, err
 	}
-	branches, err := f.announced(ctx, c.Room)
-	if err != nil {
-		return false, err
-	}
-	results, err := f.Store.Federation().Results(ctx, fm.ID)
+	branches, results, err := f.standing(ctx, c.Room, fm.ID)
 	if err != nil {
 		return false, err
 	}
@@ -293,11 +306,7 @@ func FederalOutcome(rule string, branches int, results []*store.BranchResult) st
 
 // decideFederal closes a federal motion and posts the council's result.
 func (f *Federation) decideFederal(ctx context.Context, fx *commands.Effects, c *store.Council, fm *store.FederalMotion, now time.Time) error {
-	branches, err := f.announced(ctx, c.Room)
-	if err != nil {
-		return err
-	}
-	results, err := f.Store.Federation().Results(ctx, fm.ID)
+	branches, results, err := f.standing(ctx, c.Room, fm.ID)
 	if err != nil {
 		return err
 	}

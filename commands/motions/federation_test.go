@@ -545,3 +545,28 @@ func TestAffiliateByAlias(t *testing.T) {
 		t.Errorf("quorum.affiliation = %v", got)
 	}
 }
+
+// TestLeftBranchNoLongerCounts: a branch that reported and then left the
+// council neither counts in the result nor stands in for a branch that has
+// not reported.
+func TestLeftBranchNoLongerCounts(t *testing.T) {
+	h := councilWithBranches(t)
+	h.SendAndDrain(Ana, "!council admit @quorum:third.test")
+	announce(t, h, "@quorum:third.test", map[string]any{"council": Room, "room": "!third:third.test", "name": "Third", "bot": "@quorum:third.test", "electorate": 4})
+	h.SendAndDrain(Ben, "!motion Strike on Monday")
+	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3})
+	raw, _ := json.Marshal(map[string]any{"council": Room, "room": branchRoom, "bot": branchBot, "motion": 3})
+	if err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: branchBot, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.branch_left": raw}}); err != nil {
+		t.Fatal(err)
+	}
+	h.Drain()
+	if out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "electorate": 2}); len(out) != 0 {
+		t.Fatalf("decided with a branch still to report: %q", Bodies(out))
+	}
+	out := report(t, h, "@quorum:third.test", map[string]any{"council_motion": 1, "branch": "!third:third.test", "status": "carried", "yes": 3, "no": 1, "electorate": 4})
+	result := One(t, out, "Federal motion #1: Failed")
+	if qm := result.Msg.Fields["quorum.motion"].(map[string]any); qm["yes"] != 3.0 || qm["no"] != 3.0 || len(qm["branches"].([]any)) != 2 {
+		t.Errorf("result = %v", qm)
+	}
+}
