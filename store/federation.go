@@ -194,6 +194,15 @@ func (t Federation) Invited(ctx context.Context, council id.RoomID, by id.UserID
 	return nil
 }
 
+// PendingInvites counts the invites kept waiting.
+func (t Federation) PendingInvites(ctx context.Context) (int, error) {
+	var n int
+	if err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM council_invites").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count council invites: %w", err)
+	}
+	return n, nil
+}
+
 // PendingInvite returns who invited the bot into council, if an invite is
 // waiting, and takes it (it is used once: the bot joins).
 func (t Federation) PendingInvite(ctx context.Context, council id.RoomID) (id.UserID, bool, error) {

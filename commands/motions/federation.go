@@ -37,6 +37,9 @@ const kindDisaffiliation = "disaffiliation"
 // branch's affiliation to carry before it joins, whoever invited it.
 const AdmitReason = "quorum.council: admission of a branch's bot"
 
+// maxKeptInvites bounds the admissions kept waiting for a branch's vote.
+const maxKeptInvites = 50
+
 // Council rules: how a council decides a federal motion.
 var councilRules = []string{"branches", "members", "unanimous"}
 
@@ -439,6 +442,11 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 		return commands.InviteAccepted, nil
 	}
 	if inv.Reason == AdmitReason || len(affs) > 0 {
+		// Anyone can write that reason: past a bound, such invites go the
+		// usual way (an outsider's is rejected) rather than pile up.
+		if n, err := f.Store.Federation().PendingInvites(ctx); err != nil || n >= maxKeptInvites {
+			return commands.InviteUsual, err
+		}
 		return commands.InviteKept, f.Store.Federation().Invited(ctx, inv.Room, inv.Inviter, inv.Time)
 	}
 	return commands.InviteUsual, nil

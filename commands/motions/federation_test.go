@@ -570,3 +570,17 @@ func TestLeftBranchNoLongerCounts(t *testing.T) {
 		t.Errorf("result = %v", qm)
 	}
 }
+
+// TestKeptInvitesBounded: invites that say they are admissions are kept
+// only up to a bound; past it they go the usual way.
+func TestKeptInvitesBounded(t *testing.T) {
+	h := newFedHarness(t, Ana)
+	for i := range maxKeptInvites {
+		if answer, _ := invite(t, h, id.RoomID(fmt.Sprintf("!spam%d:evil.test", i)), "@spam:evil.test", AdmitReason); answer != commands.InviteKept {
+			t.Fatalf("invite %d: %v", i, answer)
+		}
+	}
+	if answer, _ := invite(t, h, "!one-more:evil.test", "@spam:evil.test", AdmitReason); answer != commands.InviteUsual {
+		t.Errorf("past the bound: %v", answer)
+	}
+}
