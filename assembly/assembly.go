@@ -34,6 +34,7 @@ func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 		motions.NewAmendments(mot),
 		del,
 		elections.New(mot, del, log),
+		motions.NewFederation(mot),
 		rosters.New(env, rem),
 		rem,
 		stu,

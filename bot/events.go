@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -88,6 +89,9 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 		return err
 	}
 	content := evt.Content.AsMessage()
+	if content.MsgType == event.MsgNotice && content.RelatesTo.GetReplaceID() == "" {
+		return b.onNotice(ctx, evt)
+	}
 	// Notices are other bots talking; edits of a command are not a new command.
 	if content.MsgType != event.MsgText || content.RelatesTo.GetReplaceID() != "" {
 		return nil
@@ -99,6 +103,9 @@ func (b *Bot) onMessage(ctx context.Context, evt *event.Event) error {
 	}
 	if ok, err := b.encryptedRoom(ctx, evt.RoomID); err != nil || !ok {
 		return err
+	}
+	if branch, err := b.st.Federation().IsBranchIn(ctx, evt.RoomID); err != nil || branch {
+		return err // a council where this bot speaks for its branch: the council's bot answers
 	}
 	if ok, err := b.obeys(ctx, evt); err != nil || !ok {
 		return err
@@ -277,8 +284,64 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 	return nil
 }
 
-// onInvite accepts invites from allowed inviters and rejects the others.
+// botNotices are the fields of other bots' notices that the rules read:
+// in a council, a branch's announcement and results; where this bot sits
+// for its branch, the council's federal motions.
+var botNotices = []string{"quorum.branch", "quorum.branch_result", "quorum.branch_left", "quorum.motion"}
+
+// onNotice passes another bot's machine-readable notice (a branch's bot
+// announcing its branch in a council) to the rules, if it came encrypted
+// from a session its sender's identity signed, like a command.
+func (b *Bot) onNotice(ctx context.Context, evt *event.Event) error {
+	fields := map[string]json.RawMessage{}
+	for _, key := range botNotices {
+		if v, ok := evt.Content.Raw[key]; ok {
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil
+			}
+			fields[key] = raw
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	// Only in a council or where this bot sits for its branch: elsewhere
+	// other bots' notices are none of its business (and not answered).
+	if _, council, err := b.st.Federation().Council(ctx, evt.RoomID); err != nil {
+		return err
+	} else if !council {
+		if branch, err := b.st.Federation().IsBranchIn(ctx, evt.RoomID); err != nil || !branch {
+			return err
+		}
+	}
+	if ok, err := b.encryptedRoom(ctx, evt.RoomID); err != nil || !ok {
+		return err
+	}
+	if ok, err := b.obeys(ctx, evt); err != nil || !ok {
+		return err
+	}
+	return b.asm.HandleNotice(ctx, commands.Notice{Room: evt.RoomID, Sender: evt.Sender, Event: evt.ID, Time: b.eventTime(evt), Fields: fields})
+}
+
+// onInvite accepts invites from allowed inviters and rejects the others,
+// unless the rules decide it: an invite into a council the bot's branch
+// voted to affiliate with is accepted whoever sent it, and a council's
+// admission before that vote is kept waiting.
 func (b *Bot) onInvite(ctx context.Context, evt *event.Event) error {
+	answer, err := b.asm.HandleInvite(ctx, commands.Invite{Room: evt.RoomID, Inviter: evt.Sender,
+		Reason: evt.Content.AsMember().Reason, Time: b.eventTime(evt)})
+	if err != nil {
+		return err
+	}
+	switch answer {
+	case commands.InviteAccepted:
+		b.log.Info().Stringer("room_id", evt.RoomID).Stringer("inviter", evt.Sender).Msg("Joining a council the branch affiliated with")
+		return nil // the join is queued, before the branch's announcement
+	case commands.InviteKept:
+		b.log.Info().Stringer("room_id", evt.RoomID).Stringer("inviter", evt.Sender).Msg("Keeping a council's invite until the branch votes to affiliate")
+		return nil
+	}
 	if !b.cfg.InviterAllowed(evt.Sender) {
 		b.log.Info().Stringer("room_id", evt.RoomID).Stringer("inviter", evt.Sender).Msg("Rejecting invite from someone not in allowed_inviters")
 		_, err := b.cli.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: "This Quorum bot only accepts invites from its operators' allowed inviters."})

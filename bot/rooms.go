@@ -27,6 +27,14 @@ func (r roomState) Members(ctx context.Context, room id.RoomID) ([]id.UserID, er
 	return joined, nil
 }
 
+func (r roomState) ResolveAlias(ctx context.Context, alias id.RoomAlias) (id.RoomID, error) {
+	resp, err := r.cli.ResolveAlias(ctx, alias)
+	if err != nil {
+		return "", err
+	}
+	return resp.RoomID, nil
+}
+
 func (r roomState) PowerLevel(ctx context.Context, room id.RoomID, user id.UserID) (int, int, error) {
 	pl, err := r.cli.StateStore.GetPowerLevels(ctx, room)
 	if err != nil {

@@ -403,6 +403,12 @@ func (b *Bot) deliver(ctx context.Context, o *store.Outgoing) error {
 			return fmt.Errorf("%w: decode queued redaction: %w", errCannotSucceed, err)
 		}
 		return b.redact(ctx, room, r)
+	case commands.KindMembership:
+		var m msg.Membership
+		if err := json.Unmarshal(o.Payload, &m); err != nil {
+			return fmt.Errorf("%w: decode queued membership: %w", errCannotSucceed, err)
+		}
+		return b.membership(ctx, room, m)
 	case kindOpenDM:
 		return nil // the room is there, and the member was told why
 	}
@@ -682,4 +688,50 @@ func (b *Bot) redact(ctx context.Context, room id.RoomID, r msg.Redaction) error
 		return b.say(ctx, room, r.IfRefused)
 	}
 	return err
+}
+
+// joinAttempts bounds the tries of a join refused as forbidden.
+const joinAttempts = 5
+
+// membership invites a user into room, or joins it (a council the branch
+// affiliated with). After a join it reads the room's state, so that what
+// is queued next for the room is encrypted as the room requires.
+func (b *Bot) membership(ctx context.Context, room id.RoomID, m msg.Membership) error {
+	if m.User != "" {
+		_, err := b.cli.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.User, Reason: m.Reason})
+		return err
+	}
+	if m.Leave {
+		_, err := b.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: m.Reason})
+		return err
+	}
+	// An invite from another server reaches the bot while that server is
+	// still storing it (it asked this one to sign it first): a join at once
+	// can be refused as a join without invite. Try again for a few seconds.
+	for attempt := 1; ; attempt++ {
+		_, err := b.cli.JoinRoomByID(ctx, room)
+		if err == nil {
+			break
+		}
+		if attempt == joinAttempts || !errors.Is(err, mautrix.MForbidden) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * time.Second):
+		}
+	}
+	if _, known, err := b.st.Rooms().JoinedAt(ctx, room); err != nil {
+		return err
+	} else if !known {
+		if err := b.st.Rooms().Joined(ctx, room, b.clock.Now().Add(-time.Second)); err != nil {
+			return err
+		}
+	}
+	if _, err := b.cli.State(ctx, room); err != nil {
+		return fmt.Errorf("read the state of a room just joined: %w", err)
+	}
+	b.logRoom(ctx, b.log.Info(), room).Msg("Joined room")
+	return nil
 }

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -55,6 +56,53 @@ type Redaction struct {
 	Event   id.EventID
 	Redacts id.EventID
 	Time    time.Time
+}
+
+// Notice is a machine-readable notice of another bot (a branch's bot
+// announcing its branch in a council): its quorum.* fields, as sent. The
+// bot passes on only notices that were encrypted by a session their
+// sender's identity signed, like commands.
+type Notice struct {
+	Room   id.RoomID
+	Sender id.UserID
+	Event  id.EventID
+	Time   time.Time
+	Fields map[string]json.RawMessage
+}
+
+// NoticeReader reads other bots' notices; it returns false for a notice
+// that is none of its business.
+type NoticeReader interface {
+	Notice(ctx context.Context, fx *Effects, n Notice) (bool, error)
+}
+
+// Invite is an invite of the bot into a room. Reason is what the inviter
+// wrote in it.
+type Invite struct {
+	Room    id.RoomID
+	Inviter id.UserID
+	Reason  string
+	Time    time.Time
+}
+
+// InviteAnswer is what the rules make of an invite.
+type InviteAnswer int
+
+// Answers to an invite.
+const (
+	// InviteUsual leaves the invite to the bot's configuration
+	// (allowed_inviters).
+	InviteUsual InviteAnswer = iota
+	// InviteAccepted means the rules queued the join (Effects.Join) and
+	// what follows it.
+	InviteAccepted
+	// InviteKept leaves the invite pending, neither accepted nor rejected.
+	InviteKept
+)
+
+// InviteReader decides invites that its rules are about (a council's).
+type InviteReader interface {
+	Invited(ctx context.Context, fx *Effects, inv Invite) (InviteAnswer, error)
 }
 
 // A Feature is a group of commands with the rules behind them. Besides its
@@ -274,6 +322,60 @@ func (d *Dispatcher) once(ctx context.Context, room id.RoomID, evt id.EventID, p
 		return nil
 	}
 	return err
+}
+
+// HandleNotice passes another bot's notice to the features that read such
+// notices, once.
+func (d *Dispatcher) HandleNotice(ctx context.Context, n Notice) error {
+	if n.Sender == d.env.Bot {
+		return nil
+	}
+	for _, f := range d.features {
+		r, ok := f.(NoticeReader)
+		if !ok {
+			continue
+		}
+		var used bool
+		err := d.once(ctx, n.Room, n.Event, false, func(ctx context.Context) error {
+			var fx Effects
+			var err error
+			if used, err = r.Notice(ctx, &fx, n); err != nil || !used {
+				if err == nil {
+					err = errNotMine
+				}
+				return err
+			}
+			return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+		})
+		if errors.Is(err, errNotMine) {
+			continue
+		}
+		return err
+	}
+	return nil
+}
+
+// errNotMine rolls back a feature's look at a notice it does not read.
+var errNotMine = errors.New("not this feature's notice")
+
+// HandleInvite asks the features what to make of an invite of the bot.
+func (d *Dispatcher) HandleInvite(ctx context.Context, inv Invite) (InviteAnswer, error) {
+	for _, f := range d.features {
+		r, ok := f.(InviteReader)
+		if !ok {
+			continue
+		}
+		var answer InviteAnswer
+		err := d.env.InTx(ctx, func(ctx context.Context, fx *Effects) error {
+			var err error
+			answer, err = r.Invited(ctx, fx, inv)
+			return err
+		})
+		if err != nil || answer != InviteUsual {
+			return answer, err
+		}
+	}
+	return InviteUsual, nil
 }
 
 // HandleReaction applies rx once, if it is on a message that means something.

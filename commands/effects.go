@@ -46,6 +46,22 @@ func (e *Effects) Redact(room id.RoomID, r msg.Redaction) {
 	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindRedact, Payload: msg.Marshal(r)})
 }
 
+// Invite invites user into room, saying why in the invite.
+func (e *Effects) Invite(room id.RoomID, user id.UserID, reason string) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{User: user, Reason: reason})})
+}
+
+// Join makes the bot join room, which invited it; what is queued for room
+// after it is sent once the bot is in.
+func (e *Effects) Join(room id.RoomID) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{})})
+}
+
+// Leave makes the bot leave room, after what was queued for it before.
+func (e *Effects) Leave(room id.RoomID, reason string) {
+	e.out = append(e.out, store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{Leave: true, Reason: reason})})
+}
+
 // Outbox kinds, shared with the sender in package bot.
 const (
 	KindMessage = "message"
@@ -53,6 +69,8 @@ const (
 	KindPower   = "power"
 	KindRedact  = "redact"
 	KindEvent   = "event"
+	// KindMembership is an invite by the bot, or its own join.
+	KindMembership = "membership"
 )
 
 func (e *Effects) flush(ctx context.Context, st *store.Store, now time.Time) error {

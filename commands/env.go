@@ -35,6 +35,13 @@ type Rooms interface {
 	PowerLevel(ctx context.Context, room id.RoomID, user id.UserID) (level, moderator int, err error)
 }
 
+// AliasResolver is what Rooms may also do: find the room an alias
+// (#name:server) points to, asking the homeserver (and through it, the
+// alias's server).
+type AliasResolver interface {
+	ResolveAlias(ctx context.Context, alias id.RoomAlias) (id.RoomID, error)
+}
+
 // Env is everything the rules work with.
 type Env struct {
 	Store  *store.Store

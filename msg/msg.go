@@ -257,3 +257,11 @@ func Marshal(v any) json.RawMessage {
 	}
 	return data
 }
+
+// Membership asks the bot to invite a user into a room (User set), to
+// join the room itself (User empty), or to leave it (Leave).
+type Membership struct {
+	User   id.UserID `json:"user,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Leave  bool      `json:"leave,omitempty"`
+}

@@ -59,14 +59,15 @@ func ensureKey(dir string) error {
 // ensureConfig writes dir/dendrite.yaml unless it exists, and returns the
 // registration shared secret found in it. The file is written only once so
 // that a newcomer's edits survive; the secret is read back from it.
-func ensureConfig(dir string) (secret string, err error) {
+func ensureConfig(dir, serverName string, federation bool) (secret string, err error) {
 	path := filepath.Join(dir, configFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		secret = hex.EncodeToString(randomBytes(32))
 		var buf bytes.Buffer
 		if err := configTemplate.Execute(&buf, configValues{
-			ServerName:     ServerName,
+			ServerName:     serverName,
+			Federation:     federation,
 			SharedSecret:   secret,
 			MaxUploadBytes: maxUploadBytes,
 		}); err != nil {
@@ -93,6 +94,7 @@ func ensureConfig(dir string) (secret string, err error) {
 
 type configValues struct {
 	ServerName     string
+	Federation     bool
 	SharedSecret   string
 	MaxUploadBytes int
 }
@@ -108,7 +110,7 @@ var configTemplate = template.Must(template.New("dendrite.yaml").Parse(`# Dendri
 version: 2
 
 global:
-  server_name: {{.ServerName}}
+  server_name: "{{.ServerName}}"
   private_key: matrix_key.pem
   key_validity_period: 168h0m0s
   # No global "database" block: a single shared database is for PostgreSQL only.
@@ -120,8 +122,13 @@ global:
   well_known_server_name: ""
   well_known_client_name: ""
   trusted_third_party_id_servers: []
+{{- if .Federation}}
+  # Federation with other test homeservers on loopback (127.0.0.1:<port>).
+  disable_federation: false
+{{- else}}
   # No federation: no outbound HTTP at all, and no federation or key endpoints.
   disable_federation: true
+{{- end}}
   presence:
     enable_inbound: false
     enable_outbound: false
@@ -163,6 +170,11 @@ federation_api:
     connection_string: file:federationapi.db
   # No notary servers: never ask matrix.org for keys.
   key_perspectives: []
+{{- if .Federation}}
+  # The other test homeservers' certificates are self-signed.
+  disable_tls_validation: true
+  prefer_direct_fetch: true
+{{- end}}
 
 key_server:
   database:

@@ -4,7 +4,9 @@
 // newcomer runs to try the bot without an account anywhere.
 //
 // The homeserver is offline by construction: it listens on 127.0.0.1 only,
-// federation is disabled (which also stops all outbound HTTP), no key notary,
+// federation is disabled (which also stops all outbound HTTP; tests of
+// several homeservers turn it on with Options.Federation, still on
+// loopback only, and name servers by 127.0.0.1:<port>), no key notary,
 // TURN, push, phone-home or identity server is configured, and its NATS
 // JetStream runs in-process without a port. Everything it stores (config,
 // signing key, SQLite databases, JetStream, media, log) is in one folder.
@@ -61,6 +63,14 @@ type Options struct {
 	Port int
 	// Progress receives human-readable lines (build, start, stop); may be nil.
 	Progress io.Writer
+	// Federation makes a homeserver that federates with others on loopback,
+	// for tests of several homeservers: its server name is
+	// 127.0.0.1:<FederationPort>, it serves federation over HTTPS there with
+	// a self-signed certificate, and it accepts other servers' self-signed
+	// certificates (disable_tls_validation). Everything still listens on
+	// 127.0.0.1 only. A Dir keeps the mode and port it was first started
+	// with.
+	Federation bool
 }
 
 // Server is a running (or stopped) Dendrite started by Start. Its methods are
@@ -74,6 +84,9 @@ type Server struct {
 	Dir string
 	// Port is the loopback TCP port, constant for the Server's life.
 	Port int
+	// FederationPort is the HTTPS port other homeservers reach it on (0
+	// without Options.Federation).
+	FederationPort int
 
 	bin      string
 	secret   string // registration shared secret; never logged
@@ -136,7 +149,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := ensureKey(dir); err != nil {
 		return nil, err
 	}
-	if s.secret, err = ensureConfig(dir); err != nil {
+	if opts.Federation {
+		if s.FederationPort, err = ensureFederation(dir); err != nil {
+			return nil, err
+		}
+		s.ServerName = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.FederationPort))
+	}
+	if s.secret, err = ensureConfig(dir, s.ServerName, opts.Federation); err != nil {
 		return nil, err
 	}
 	autoPort := opts.Port == 0
@@ -222,7 +241,12 @@ func (s *Server) launch(ctx context.Context) error {
 	fmt.Fprintf(logf, "===== quorum sandbox: starting Dendrite %s on %s at %s =====\n",
 		DendriteVersion, addr, time.Now().Format(time.RFC3339))
 
-	cmd := exec.Command(s.bin, "-config", configFile, "-http-bind-address", addr)
+	args := []string{"-config", configFile, "-http-bind-address", addr}
+	if s.FederationPort != 0 {
+		args = append(args, "-https-bind-address", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.FederationPort)),
+			"-tls-cert", tlsCertFile, "-tls-key", tlsKeyFile)
+	}
+	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.Dir // relative paths in the config resolve here
 	cmd.Env = childEnv()
 	cmd.Stdout = logf

@@ -58,13 +58,20 @@ func (s *SafeBuffer) String() string {
 // b.Config before Start to test other settings.
 func NewBot(t testing.TB, s *sandbox.Server) *Bot {
 	t.Helper()
-	if _, err := s.Register(context.Background(), "quorum", Password, false); err != nil {
+	return NewBotNamed(t, s, "quorum")
+}
+
+// NewBotNamed is NewBot for a bot account called localpart, for tests with
+// several bots on one server (a council's and a branch's).
+func NewBotNamed(t testing.TB, s *sandbox.Server, localpart string) *Bot {
+	t.Helper()
+	if _, err := s.Register(context.Background(), localpart, Password, false); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "config.yaml")
 	yaml := fmt.Sprintf("homeserver: %q\nuser_id: %q\npassword: %q\ndatabase: quorum.db\nallowed_inviters: [%q]\nmotions:\n  settle: 0s\n",
-		s.URL, "@quorum:"+s.ServerName, Password, "*:"+s.ServerName)
+		s.URL, "@"+localpart+":"+s.ServerName, Password, "*:"+s.ServerName)
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,8 @@ type motionKind struct {
 	mayWithdraw func(ctx context.Context, m *store.Motion, user id.UserID) error
 	// fields adds machine-readable content fields to every notice.
 	fields func(m *store.Motion) map[string]any
+	// inMotion adds fields to quorum.motion itself.
+	inMotion func(m *store.Motion) map[string]any
 }
 
 // Feature is motions, the assembly's core: proposals decided by the room's
@@ -50,6 +52,9 @@ type Feature struct {
 	*commands.Env
 	log   zerolog.Logger
 	kinds map[string]motionKind
+	// federal, if set, opens a motion proposed in a council (where the
+	// branches decide); it reports false in any other room.
+	federal func(ctx context.Context, r *commands.Request, spec motionSpec) (bool, error)
 	// closers decide the polls other features asked (Ask), by kind.
 	closers map[string]Closed
 }
@@ -162,6 +167,11 @@ func (f *Feature) motion(ctx context.Context, r *commands.Request) error {
 	}
 	if spec, err = parseMotionArgs(r, r.Args, spec); err != nil {
 		return err
+	}
+	if f.federal != nil {
+		if done, err := f.federal(ctx, r, spec); done || err != nil {
+			return err
+		}
 	}
 	_, err = f.propose(ctx, r, spec)
 	return err
@@ -336,6 +346,11 @@ func (f *Feature) fields(m *store.Motion, electorate int) map[string]any {
 	}
 	if !m.ClosesAt.IsZero() {
 		fields["closes_at"] = m.ClosesAt.UTC().Format(time.RFC3339)
+	}
+	if k, ok := f.kinds[m.Kind]; ok && k.inMotion != nil {
+		for key, v := range k.inMotion(m) {
+			fields[key] = v
+		}
 	}
 	return fields
 }

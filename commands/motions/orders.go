@@ -143,7 +143,7 @@ func (o orders) least(kind string) (th Threshold, thRule string, voting time.Dur
 	switch kind {
 	case kindElection, kindRecall:
 		return o.electionThreshold, "election_threshold", o.electionVotingTime, "election_voting_time"
-	case kindRatification:
+	case kindRatification, kindAffiliation:
 		return o.threshold, "threshold", o.electionVotingTime, "election_voting_time"
 	case kindRules:
 		return o.rulesThreshold, "rules_threshold", o.electionVotingTime, "election_voting_time"

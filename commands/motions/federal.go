@@ -1,0 +1,377 @@
+package motions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/commands/timespec"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// kindFederal is the kind of a motion that a council's motion opens in
+// each branch: voted by the branch's members under its own standing
+// orders, its result reported to the council.
+const kindFederal = "federal"
+
+// federalPayload is a branch's federal motion's payload.
+type federalPayload struct {
+	Council struct {
+		Room   id.RoomID `json:"room"`
+		Motion int       `json:"motion"`
+	} `json:"council"`
+}
+
+// councilMotion is the part of a council's quorum.motion a branch's bot
+// reads.
+type councilMotion struct {
+	ID       int       `json:"id"`
+	Kind     string    `json:"kind"`
+	Status   string    `json:"status"`
+	Text     string    `json:"text"`
+	ClosesAt time.Time `json:"closes_at"`
+}
+
+// branchResult is quorum.branch_result, a branch's bot reporting its
+// branch's vote on a federal motion to the council.
+type branchResult struct {
+	CouncilMotion int       `json:"council_motion"`
+	Branch        id.RoomID `json:"branch"`
+	Status        string    `json:"status"`
+	Yes           int       `json:"yes"`
+	No            int       `json:"no"`
+	Abstain       int       `json:"abstain"`
+	Electorate    int       `json:"electorate"`
+	Record        struct {
+		Seq  int64  `json:"seq"`
+		Hash string `json:"hash"`
+	} `json:"record"`
+}
+
+// openFederal opens a motion proposed in a council: it goes to every
+// branch, whose bots open it there; nobody votes on it in the council.
+func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec motionSpec) (bool, error) {
+	c, ok, err := r.Store.Federation().Council(ctx, r.Room)
+	if err != nil || !ok {
+		return false, err
+	}
+	if spec.Secret {
+		return true, commands.Refusef("A federal motion is voted in the branches, under their own rules; it can't be secret here.")
+	}
+	branches, err := f.announced(ctx, c.Room)
+	if err != nil {
+		return true, err
+	}
+	if len(branches) == 0 {
+		return true, commands.Refusef("This council has no branch yet to decide a motion. `%s` admits one.", r.Cmd("council admit <bot user ID>"))
+	}
+	now := r.Clock.Now()
+	closes := spec.Closes
+	if spec.Duration > 0 {
+		closes = now.Add(spec.Duration)
+	}
+	fm := &store.FederalMotion{Council: c.Room, Text: spec.Text, Proposer: r.Sender, OpenedAt: now, ClosesAt: closes}
+	if err := r.Store.Federation().OpenFederal(ctx, fm); err != nil {
+		return true, err
+	}
+	names := make([]string, len(branches))
+	list := make([]map[string]any, len(branches))
+	for i, b := range branches {
+		names[i] = b.Name
+		list[i] = map[string]any{"room": b.Room, "name": b.Name}
+	}
+	out := msg.F("**Federal motion #%d** (%s): %s", fm.Number, msg.Pill(r.Sender), fm.Text).
+		Append("The branches decide it, each in its own room under its own standing orders: %s. The council decides by %s once every branch has reported, or at %s (in %s).",
+			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now))).
+		With("quorum.motion", map[string]any{
+			"id": fm.Number, "kind": kindFederal, "status": "open", "text": fm.Text, "rule": c.Rule,
+			"closes_at": closes.UTC().Format(time.RFC3339), "branches": list,
+		})
+	r.Say(r.Room, out)
+	return true, nil
+}
+
+// announced lists a council's branches whose bots announced them.
+func (f *Federation) announced(ctx context.Context, council id.RoomID) ([]*store.Branch, error) {
+	list, err := f.Store.Federation().Branches(ctx, council)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(list, func(b *store.Branch) bool { return b.Room == "" }), nil
+}
+
+// standing returns a council's branches now and their results of a federal
+// motion: a branch that left since it reported counts no more.
+func (f *Federation) standing(ctx context.Context, council id.RoomID, motion int64) ([]*store.Branch, []*store.BranchResult, error) {
+	branches, err := f.announced(ctx, council)
+	if err != nil {
+		return nil, nil, err
+	}
+	results, err := f.Store.Federation().Results(ctx, motion)
+	if err != nil {
+		return nil, nil, err
+	}
+	results = slices.DeleteFunc(results, func(r *store.BranchResult) bool {
+		return !slices.ContainsFunc(branches, func(b *store.Branch) bool { return b.Bot == r.Bot && b.Room == r.Branch })
+	})
+	return branches, results, nil
+}
+
+// councilMotionNotice opens, in each branch of this bot affiliated with the
+// council, the federal motion its council's bot announced.
+func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, raw json.RawMessage) (bool, error) {
+	affs, err := f.Store.Federation().Affiliations(ctx, n.Room)
+	if err != nil {
+		return false, err
+	}
+	affs = slices.DeleteFunc(affs, func(a *store.Affiliation) bool {
+		return (a.Status != store.AffiliationJoined && a.Status != store.AffiliationLeaving) || a.CouncilBot == "" || a.CouncilBot != n.Sender
+	})
+	if len(affs) == 0 {
+		return false, nil // not from the council's bot: nothing this bot acts on
+	}
+	var cm councilMotion
+	if err := json.Unmarshal(raw, &cm); err != nil || cm.Kind != kindFederal || cm.Status != "open" || cm.ID <= 0 {
+		return false, nil
+	}
+	text := strings.TrimSpace(cm.Text)
+	if text == "" || len(text) > commands.MaxCommand {
+		return false, nil
+	}
+	for _, a := range affs {
+		if has, err := f.Store.Federation().HasBranchMotion(ctx, a.Branch, n.Room, cm.ID); err != nil {
+			return false, err
+		} else if has {
+			continue
+		}
+		r := &commands.Request{Env: f.Env, Room: a.Branch, Sender: n.Sender, Time: n.Time, Prefix: f.Config.CommandPrefixes[0]}
+		spec, err := f.motions.defaults(r)
+		if err != nil {
+			return false, err
+		}
+		var p federalPayload
+		p.Council.Room, p.Council.Motion = n.Room, cm.ID
+		spec.Kind, spec.Payload = kindFederal, encodePayload(p)
+		spec.Text = fmt.Sprintf("Federal motion #%d of the council: %s", cm.ID, text)
+		if !cm.ClosesAt.IsZero() && cm.ClosesAt.After(f.Clock.Now()) {
+			spec.Closes, spec.Duration = cm.ClosesAt, 0 // raised to this branch's voting time if shorter
+		}
+		m, err := f.motions.propose(ctx, r, spec)
+		if err != nil {
+			if refusal, ok := commands.AsRefusal(err); ok {
+				fx.Say(a.Branch, msg.F("I could not open the council's federal motion #%d here: %s", cm.ID, refusal.Message.Body))
+				continue
+			}
+			return false, err
+		}
+		if _, err := f.Store.Federation().LinkBranchMotion(ctx, a.Branch, n.Room, cm.ID, m.ID); err != nil {
+			return false, err
+		}
+		fx.Then(&r.Effects)
+	}
+	return true, nil
+}
+
+// federalDecided reports a branch's vote on a federal motion to the council
+// and tells the branch what it reported.
+func (f *Federation) federalDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
+	p, err := decodePayload[federalPayload](m)
+	if err != nil {
+		return err
+	}
+	electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	head, err := f.Store.Records().Head(ctx, m.Room)
+	if err != nil {
+		return err
+	}
+	res := branchResult{CouncilMotion: p.Council.Motion, Branch: m.Room, Status: string(outcome),
+		Yes: m.Yes, No: m.No, Abstain: m.Abstain, Electorate: electorate}
+	if head != nil {
+		res.Record.Seq, res.Record.Hash = head.Seq, head.Hash
+	}
+	fx.Say(p.Council.Room, msg.F("Branch result of federal motion #%d: %s %d–%d, %s; %d of %d voted. Record entry %d of the branch's chain.",
+		p.Council.Motion, Verdict(outcome), m.Yes, m.No, commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate, res.Record.Seq).
+		With("quorum.branch_result", res))
+	fx.Say(m.Room, msg.F("I reported to the council that this branch's vote on its federal motion #%d (our motion #%d) was: %s %d–%d, %s, %d of %d voted.",
+		p.Council.Motion, m.Number, Verdict(outcome), m.Yes, m.No, commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate))
+	return nil
+}
+
+// federalField is quorum.motion's "council" on a branch's federal motion.
+func federalField(m *store.Motion) map[string]any {
+	p, err := decodePayload[federalPayload](m)
+	if err != nil {
+		return nil
+	}
+	return map[string]any{"council": map[string]any{"room": p.Council.Room, "motion": p.Council.Motion}}
+}
+
+// branchResultNotice takes a branch's result, only from the bot admitted
+// for that branch, and decides the federal motion once every branch has
+// reported.
+func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, c *store.Council, raw json.RawMessage) (bool, error) {
+	refuse := func(format string, args ...any) (bool, error) {
+		m := msg.F("I ignored that branch result: "+format, args...)
+		m.ReplyTo = n.Event
+		fx.Say(n.Room, m)
+		return true, nil
+	}
+	var res branchResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return refuse("it does not read as one.")
+	}
+	b, admitted, err := f.Store.Federation().Branch(ctx, c.Room, n.Sender)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case !admitted || b.Room == "":
+		return refuse("%s is not the bot of a branch of this council.", n.Sender.String())
+	case res.Branch != b.Room:
+		return refuse("%s speaks for the branch %s, not %s.", n.Sender.String(), b.Room.String(), res.Branch.String())
+	case !slices.Contains([]string{string(Carried), string(Failed), string(NoQuorum)}, res.Status) ||
+		res.Yes < 0 || res.No < 0 || res.Abstain < 0 || res.Electorate < 0 || res.Yes+res.No+res.Abstain > res.Electorate:
+		return refuse("its status or counts are not valid.")
+	}
+	fm, ok, err := f.Store.Federation().Federal(ctx, c.Room, res.CouncilMotion)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return refuse("there is no federal motion #%d.", res.CouncilMotion)
+	}
+	if fm.Status != "open" {
+		return refuse("federal motion #%d is decided already.", fm.Number)
+	}
+	fresh, err := f.Store.Federation().AddResult(ctx, store.BranchResult{Motion: fm.ID, Bot: n.Sender, Branch: b.Room, Status: res.Status,
+		Yes: res.Yes, No: res.No, Abstain: res.Abstain, Electorate: res.Electorate, RecordSeq: res.Record.Seq, RecordHash: res.Record.Hash}, n.Time)
+	if err != nil {
+		return false, err
+	}
+	if !fresh {
+		return refuse("%s reported on federal motion #%d already; the first report stands.", b.Name, fm.Number)
+	}
+	if _, _, err := f.RecordDecision(ctx, c.Room, "federal.branch_result", map[string]any{"motion": fm.Number, "branch": b.Room, "bot": n.Sender,
+		"status": res.Status, "yes": res.Yes, "no": res.No, "abstain": res.Abstain, "electorate": res.Electorate, "record": res.Record}); err != nil {
+		return false, err
+	}
+	branches, results, err := f.standing(ctx, c.Room, fm.ID)
+	if err != nil {
+		return false, err
+	}
+	if len(results) < len(branches) {
+		return true, nil
+	}
+	return true, f.decideFederal(ctx, fx, c, fm, n.Time)
+}
+
+// FederalOutcome decides a federal motion by a council's rule from the
+// branches' results; branches counts the council's branches, reported or
+// not. A branch that did not report counts against under "unanimous", and
+// not at all under the other rules.
+func FederalOutcome(rule string, branches int, results []*store.BranchResult) store.MotionStatus {
+	var carried, yes, no int
+	for _, r := range results {
+		if r.Status == string(Carried) {
+			carried++
+		}
+		yes, no = yes+r.Yes, no+r.No
+	}
+	switch rule {
+	case "members":
+		if yes > no {
+			return Carried
+		}
+	case "unanimous":
+		if branches > 0 && carried == branches {
+			return Carried
+		}
+	default:
+		if len(results) > 0 && 2*carried > len(results) {
+			return Carried
+		}
+	}
+	return Failed
+}
+
+// decideFederal closes a federal motion and posts the council's result.
+func (f *Federation) decideFederal(ctx context.Context, fx *commands.Effects, c *store.Council, fm *store.FederalMotion, now time.Time) error {
+	branches, results, err := f.standing(ctx, c.Room, fm.ID)
+	if err != nil {
+		return err
+	}
+	outcome := FederalOutcome(c.Rule, len(branches), results)
+	if err := f.Store.Federation().CloseFederal(ctx, fm.ID, string(outcome), now); err != nil {
+		return err
+	}
+	reported := map[id.RoomID]*store.BranchResult{}
+	for _, r := range results {
+		reported[r.Branch] = r
+	}
+	var summary []map[string]any
+	var lines, missing []string
+	var yes, no, abstain, electorate, carried int
+	for _, b := range branches {
+		r, ok := reported[b.Room]
+		if !ok {
+			missing = append(missing, b.Name)
+			summary = append(summary, map[string]any{"room": b.Room, "name": b.Name, "status": "not_reported"})
+			continue
+		}
+		if r.Status == string(Carried) {
+			carried++
+		}
+		yes, no, abstain, electorate = yes+r.Yes, no+r.No, abstain+r.Abstain, electorate+r.Electorate
+		summary = append(summary, map[string]any{"room": b.Room, "name": b.Name, "status": r.Status, "yes": r.Yes, "no": r.No,
+			"abstain": r.Abstain, "electorate": r.Electorate, "record": map[string]any{"seq": r.RecordSeq, "hash": r.RecordHash}})
+		lines = append(lines, fmt.Sprintf("%s: %s %d–%d", b.Name, Verdict(store.MotionStatus(r.Status)), r.Yes, r.No))
+	}
+	content := map[string]any{"id": fm.Number, "kind": kindFederal, "status": outcome, "text": fm.Text, "rule": c.Rule,
+		"yes": yes, "no": no, "abstain": abstain, "electorate": electorate, "branches": summary,
+		"closes_at": fm.ClosesAt.UTC().Format(time.RFC3339), "closed_at": now.UTC().Format(time.RFC3339)}
+	entry, recField, err := f.RecordDecision(ctx, c.Room, "federal.result", content)
+	if err != nil {
+		return err
+	}
+	out := msg.F("Federal motion #%d: %s by %s — %d of %d branches carried it (%s). Members' votes: %d yes, %d no, %d abstain.",
+		fm.Number, Verdict(outcome), ruleWords(c.Rule), carried, len(branches), strings.Join(lines, "; "), yes, no, abstain)
+	if len(missing) > 0 {
+		out = out.Append("Not reported by the deadline: %s.", commands.JoinAnd(missing))
+	}
+	fx.Say(c.Room, out.Append("%s", commands.RecordLine(entry)).With("quorum.motion", content).With("quorum.record", recField))
+	return nil
+}
+
+// Due implements commands.Scheduler: federal motions whose deadline passed
+// are decided with the results that came.
+func (f *Federation) Due(ctx context.Context, now time.Time) (time.Time, error) {
+	due, err := f.Store.Federation().FederalDue(ctx, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	err = commands.EachInTx(ctx, f.Env, due, func(ctx context.Context, fx *commands.Effects, fm *store.FederalMotion) error {
+		fresh, ok, err := f.Store.Federation().Federal(ctx, fm.Council, fm.Number)
+		if err != nil || !ok || fresh.Status != "open" {
+			return err
+		}
+		c, ok, err := f.Store.Federation().Council(ctx, fm.Council)
+		if err != nil || !ok {
+			return err
+		}
+		return f.decideFederal(ctx, fx, c, fresh, now)
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return f.Store.Federation().NextFederalClose(ctx)
+}

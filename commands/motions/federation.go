@@ -1,0 +1,667 @@
+package motions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	"quorum/msg"
+	"quorum/store"
+)
+
+// Federation is branch assemblies federating in councils: a council room
+// (!council on) admits branches' bots; a branch joins a council only by its
+// own vote (!affiliate, a motion of kind affiliation), and its bot then
+// announces it there. Everything between bots is an encrypted Matrix event
+// in the council room.
+type Federation struct {
+	*commands.Env
+	motions *Feature
+}
+
+// kindAffiliation is the kind of a motion that affiliates the room (a
+// branch) with a council.
+const kindAffiliation = "affiliation"
+
+// kindDisaffiliation is the kind of a motion that takes the branch out of a
+// council.
+const kindDisaffiliation = "disaffiliation"
+
+// AdmitReason is the reason of a council's invite to a branch's bot
+// (!council admit). A bot that reads it in an invite waits for its
+// branch's affiliation to carry before it joins, whoever invited it.
+const AdmitReason = "quorum.council: admission of a branch's bot"
+
+// maxKeptInvites bounds the admissions kept waiting for a branch's vote.
+const maxKeptInvites = 50
+
+// Council rules: how a council decides a federal motion.
+var councilRules = []string{"branches", "members", "unanimous"}
+
+// affiliationPayload is an affiliation motion's payload.
+type affiliationPayload struct {
+	Council id.RoomID `json:"council"`
+	Name    string    `json:"name"`
+}
+
+// branchAnnouncement is quorum.branch: a branch's bot telling its council
+// which branch it speaks for.
+type branchAnnouncement struct {
+	Council     id.RoomID      `json:"council"`
+	Room        id.RoomID      `json:"room"`
+	Name        string         `json:"name"`
+	Bot         id.UserID      `json:"bot"`
+	Electorate  int            `json:"electorate"`
+	Affiliation map[string]any `json:"affiliation"`
+}
+
+// NewFederation adds councils and affiliations to the motions m.
+func NewFederation(m *Feature) *Federation {
+	f := &Federation{Env: m.Env, motions: m}
+	m.kinds[kindAffiliation] = motionKind{decided: f.affiliationDecided, fields: affiliationField}
+	m.kinds[kindDisaffiliation] = motionKind{decided: f.disaffiliationDecided, fields: affiliationField}
+	m.kinds[kindFederal] = motionKind{decided: f.federalDecided, inMotion: federalField}
+	m.federal = f.openFederal
+	return f
+}
+
+// Group implements commands.Feature.
+func (f *Federation) Group() string { return "Federation" }
+
+// Commands implements commands.Feature.
+func (f *Federation) Commands() []*commands.Command {
+	return []*commands.Command{
+		{
+			Name:    "council",
+			Usage:   "council",
+			Summary: "show this council: its rule and its branches",
+			Help: "A council is a room of branches: each branch keeps its own room, server and bot, and joins only by its own vote (`affiliate`). " +
+				"Motions opened in a council are decided by the branches.",
+			Examples: []string{"council", "council on Regional council", "council admit @quorum:branch.example.org"},
+			Handler:  f.show,
+			Subcommands: []*commands.Command{
+				{
+					Name:     "on",
+					Usage:    "on [--rule branches|members|unanimous] [name]",
+					Summary:  "make this room a council (moderators); the rule decides federal motions: a majority of branches (default), all members' votes summed, or every branch",
+					Examples: []string{"council on Regional council", "council on --rule members Industry federation"},
+					Handler:  f.on,
+				},
+				{
+					Name:     "admit",
+					Usage:    "admit <bot user ID>",
+					Summary:  "invite a branch's bot into this council (moderators); it joins once its branch has voted to affiliate",
+					Examples: []string{"council admit @quorum:branch.example.org"},
+					Handler:  f.admit,
+				},
+			},
+		},
+		{
+			Name:    "affiliate",
+			Usage:   "affiliate [--closes WHEN] <council room ID or alias> [branch name]",
+			Summary: "propose that this branch joins a council (a motion under the room's standing orders)",
+			Help: "If carried, I join the council as this branch's bot once the council's moderators admit me (`council admit`), in either order, " +
+				"and announce the branch there. It needs what a ratification needs (`threshold`, `election_voting_time`).",
+			Examples: []string{"affiliate !AbCd:council.example.org Riverside branch", "affiliate #regional:council.example.org Riverside"},
+			Prepare:  f.resolveCouncil,
+			Handler:  f.affiliate,
+		},
+		{
+			Name:     "disaffiliate",
+			Usage:    "disaffiliate [--closes WHEN] <council room ID>",
+			Summary:  "propose that this branch leaves a council (a motion, as for `affiliate`)",
+			Help:     "If carried, I tell the council that the branch has left, with the record of the vote, and leave it.",
+			Examples: []string{"disaffiliate !AbCd:council.example.org"},
+			Handler:  f.disaffiliate,
+		},
+	}
+}
+
+// councilField is quorum.council: the council and its announced branches.
+func (f *Federation) councilField(ctx context.Context, c *store.Council) (map[string]any, []*store.Branch, error) {
+	list, err := f.Store.Federation().Branches(ctx, c.Room)
+	if err != nil {
+		return nil, nil, err
+	}
+	branches := []map[string]any{}
+	for _, b := range list {
+		if b.Room != "" {
+			branches = append(branches, map[string]any{"room": b.Room, "name": b.Name, "bot": b.Bot, "electorate": b.Electorate})
+		}
+	}
+	return map[string]any{"room": c.Room, "name": c.Name, "rule": c.Rule, "branches": branches}, list, nil
+}
+
+// councilNotice describes the council, with quorum.council.
+func (f *Federation) councilNotice(ctx context.Context, c *store.Council, head msg.Message) (msg.Message, error) {
+	field, list, err := f.councilField(ctx, c)
+	if err != nil {
+		return head, err
+	}
+	out := head.Append("**%s**: a council deciding by %s.", c.Name, ruleWords(c.Rule))
+	if len(list) == 0 {
+		out = out.Append("No branch yet: a moderator admits a branch's bot with `%s`.", f.Cmd("council admit <bot user ID>"))
+	}
+	for _, b := range list {
+		if b.Room == "" {
+			out = out.Append("• %s: admitted, waiting for its branch's vote to affiliate", b.Bot.String())
+		} else {
+			out = out.Append("• %s (%s, %s), bot %s", b.Name, b.Room.String(), commands.Plural(b.Electorate, "member", "members"), b.Bot.String())
+		}
+	}
+	return out.With("quorum.council", field), nil
+}
+
+func ruleWords(rule string) string {
+	switch rule {
+	case "members":
+		return "all members' votes summed"
+	case "unanimous":
+		return "every branch"
+	}
+	return "a majority of branches"
+}
+
+func (f *Federation) show(ctx context.Context, r *commands.Request) error {
+	if strings.TrimSpace(r.Args) != "" {
+		word, _, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
+		return r.Unknown("", word)
+	}
+	c, ok, err := r.Store.Federation().Council(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.", r.Cmd("council on [name]"))
+	}
+	m, err := f.councilNotice(ctx, c, msg.Message{})
+	r.Reply(m)
+	return err
+}
+
+func (f *Federation) on(ctx context.Context, r *commands.Request) error {
+	if r.InDM {
+		return commands.Refusef("A council is a room of branches; send this in that room.")
+	}
+	if ok, err := r.IsModerator(ctx, r.Room, r.Sender); err != nil {
+		return err
+	} else if !ok {
+		return commands.Refusef("Only a moderator can make this room a council.")
+	}
+	if in, err := r.Store.Federation().IsBranchIn(ctx, r.Room); err != nil {
+		return err
+	} else if in {
+		return commands.Refusef("I sit in this room as a branch's bot; the council's own bot runs it.")
+	}
+	rule := "branches"
+	words := strings.Fields(r.Args)
+	if len(words) > 0 {
+		if name, value, hasValue, isOption := commands.Option(words[0]); isOption && name == "rule" {
+			words = words[1:]
+			if !hasValue && len(words) > 0 {
+				value, words = words[0], words[1:]
+			}
+			if !slices.Contains(councilRules, value) {
+				return commands.Refusef("The rule is one of `branches`, `members`, `unanimous`, e.g. `%s`.", r.Cmd("council on --rule branches Regional council"))
+			}
+			rule = value
+		}
+	}
+	name := strings.Join(words, " ")
+	if name == "" {
+		name = "Council"
+	}
+	if len(name) > 100 {
+		return commands.Refusef("That name is too long for a council (at most 100 characters).")
+	}
+	c, exists, err := r.Store.Federation().Council(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if exists {
+		if c.Rule != rule && strings.Contains(r.Args, "rule") {
+			return commands.Refusef("A council's rule is set when it is made; this one decides by %s.", ruleWords(c.Rule))
+		}
+		c.Name = name
+	} else {
+		c = &store.Council{Room: r.Room, Name: name, Rule: rule, CreatedBy: r.Sender, CreatedAt: r.Clock.Now()}
+	}
+	if err := r.Store.Federation().SetCouncil(ctx, *c); err != nil {
+		return err
+	}
+	m, err := f.councilNotice(ctx, c, msg.F("This room is a council now."))
+	if err != nil {
+		return err
+	}
+	m, err = f.RecordChange(ctx, r.Room, "council.on", map[string]any{"name": c.Name, "rule": c.Rule, "by": r.Sender}, m)
+	r.Reply(m)
+	return err
+}
+
+func (f *Federation) admit(ctx context.Context, r *commands.Request) error {
+	c, ok, err := r.Store.Federation().Council(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.", r.Cmd("council on [name]"))
+	}
+	if ok, err := r.IsModerator(ctx, r.Room, r.Sender); err != nil {
+		return err
+	} else if !ok {
+		return commands.Refusef("Only a moderator can admit a branch.")
+	}
+	bot := id.UserID(strings.TrimSpace(r.Args))
+	if _, _, err := bot.Parse(); err != nil || strings.ContainsAny(string(bot), " \t") {
+		return commands.Refusef("Write the branch bot's full Matrix ID, e.g. `%s`.", r.Cmd("council admit @quorum:branch.example.org"))
+	}
+	if bot == r.Bot {
+		return commands.Refusef("I am this council's bot; admit the branches' bots.")
+	}
+	fresh, err := r.Store.Federation().Admit(ctx, c.Room, bot, r.Sender, r.Clock.Now())
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return commands.Refusef("%s is admitted already.", bot.String())
+	}
+	m, err := f.RecordChange(ctx, r.Room, "council.admit", map[string]any{"bot": bot, "by": r.Sender},
+		msg.F("I invited %s. It joins once its branch has voted to affiliate with this council, and then announces the branch here.", bot.String()))
+	if err != nil {
+		return err
+	}
+	r.Invite(r.Room, bot, AdmitReason)
+	r.Reply(m)
+	return nil
+}
+
+func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
+	if r.InDM {
+		return commands.Refusef("A branch affiliates by its room's vote; send this in that room.")
+	}
+	spec, err := f.motions.defaults(r)
+	if err != nil {
+		return err
+	}
+	spec.Kind = kindAffiliation
+	if spec, err = parseMotionArgs(r, r.Args, spec); err != nil {
+		return err
+	}
+	target, name, _ := strings.Cut(strings.TrimSpace(spec.Text), " ")
+	council := id.RoomID(target)
+	if strings.HasPrefix(target, "#") {
+		resolved, ok := r.Prepared.(id.RoomID)
+		if !ok {
+			return commands.Refusef("I couldn't find the room %s points to. Give the council's room ID (Element: Room settings → Advanced) instead.", target)
+		}
+		council = resolved
+	}
+	if !strings.HasPrefix(string(council), "!") || !strings.Contains(string(council), ":") {
+		return commands.Refusef("Give the council's room ID (Element: Room settings → Advanced) or alias, e.g. `%s`.", r.Cmd("affiliate !AbCd:council.example.org Riverside branch"))
+	}
+	if council == r.Room {
+		return commands.Refusef("A room can't affiliate with itself.")
+	}
+	if _, isCouncil, err := r.Store.Federation().Council(ctx, r.Room); err != nil {
+		return err
+	} else if isCouncil {
+		return commands.Refusef("This room is a council; a branch's room affiliates with it.")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = r.Room.String()
+	}
+	if len(name) > 100 {
+		return commands.Refusef("That branch name is too long (at most 100 characters).")
+	}
+	if a, ok, err := r.Store.Federation().AffiliationOf(ctx, r.Room, council); err != nil {
+		return err
+	} else if ok {
+		switch a.Status {
+		case store.AffiliationCarried, store.AffiliationJoined:
+			return commands.Refusef("This branch is affiliated with that council already.")
+		case store.AffiliationProposed:
+			if m, found, err := r.Store.Motions().Get(ctx, a.Motion); err != nil {
+				return err
+			} else if found && (m.Status == store.MotionOpen || m.Status == store.MotionAwaitingSecond) {
+				return commands.Refusef("Motion #%d already proposes that.", m.Number)
+			}
+		}
+	}
+	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: name})
+	spec.Text = fmt.Sprintf("Affiliate this branch, as %q, with the council %s", name, council)
+	m, err := f.motions.propose(ctx, r, spec)
+	if err != nil {
+		return err
+	}
+	return r.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: r.Room, Council: council, Motion: m.ID, Status: store.AffiliationProposed}, r.Clock.Now())
+}
+
+// affiliationDecided records a carried affiliation and, if the council's
+// invite is waiting, joins it and announces the branch there.
+func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
+	p, err := decodePayload[affiliationPayload](m)
+	if err != nil {
+		return err
+	}
+	now := f.Clock.Now()
+	if outcome != Carried {
+		return f.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: string(outcome)}, now)
+	}
+	said, err := f.RecordChange(ctx, m.Room, "federation.affiliate", map[string]any{"council": p.Council, "name": p.Name, "motion": m.Number},
+		msg.F("This branch is affiliated with the council %s, by motion #%d.", p.Council.String(), m.Number))
+	if err != nil {
+		return err
+	}
+	inviter, invited, err := f.Store.Federation().PendingInvite(ctx, p.Council)
+	if err != nil {
+		return err
+	}
+	status := store.AffiliationCarried
+	if invited {
+		status = store.AffiliationJoined
+		said = said.Append("The council has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce the branch.", inviter.String())
+	} else {
+		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there).", f.Bot.String())
+	}
+	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status, CouncilBot: inviter}
+	if err := f.Store.Federation().SetAffiliation(ctx, a, now); err != nil {
+		return err
+	}
+	fx.Say(m.Room, said)
+	if invited {
+		fx.Join(a.Council)
+		return f.announceBranch(ctx, fx, &a)
+	}
+	return nil
+}
+
+// announceBranch queues the branch's announcement in a's council, after
+// the bot's join.
+func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a *store.Affiliation) error {
+	m, ok, err := f.Store.Motions().Get(ctx, a.Motion)
+	if err != nil || !ok {
+		return fmt.Errorf("affiliation motion %d: %w", a.Motion, err)
+	}
+	p, err := decodePayload[affiliationPayload](m)
+	if err != nil {
+		return err
+	}
+	electorate, err := f.motions.electorate(ctx, a.Branch)
+	if err != nil {
+		return err
+	}
+	entry, recField, err := f.RecordDecision(ctx, a.Branch, "federation.join", map[string]any{"council": a.Council, "motion": m.Number})
+	if err != nil {
+		return err
+	}
+	ann := branchAnnouncement{
+		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: len(electorate),
+		Affiliation: map[string]any{"motion": m.Number, "record": recField},
+	}
+	fx.Say(a.Council, msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
+		p.Name, a.Branch.String(), commands.Plural(len(electorate), "member", "members"), m.Number, commands.RecordLine(entry)).
+		With("quorum.branch", ann))
+	return nil
+}
+
+// Invited implements commands.InviteReader: an invite into a council this
+// bot's branch affiliated with is accepted, whoever sent it (the carried
+// affiliation is the branch's permission); a council's admission that
+// comes before the vote is kept waiting for it.
+func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv commands.Invite) (commands.InviteAnswer, error) {
+	affs, err := f.Store.Federation().Affiliations(ctx, inv.Room)
+	if err != nil {
+		return commands.InviteUsual, err
+	}
+	joined := false
+	for _, a := range affs {
+		if a.Status != store.AffiliationCarried && a.Status != store.AffiliationJoined {
+			continue
+		}
+		a.Status, a.CouncilBot = store.AffiliationJoined, inv.Inviter
+		if err := f.Store.Federation().SetAffiliation(ctx, *a, inv.Time); err != nil {
+			return commands.InviteUsual, err
+		}
+		if !joined {
+			fx.Join(inv.Room)
+			joined = true
+		}
+		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce this branch.",
+			inv.Room.String(), inv.Inviter.String()))
+		if err := f.announceBranch(ctx, fx, a); err != nil {
+			return commands.InviteUsual, err
+		}
+	}
+	if joined {
+		return commands.InviteAccepted, nil
+	}
+	if inv.Reason == AdmitReason || len(affs) > 0 {
+		// Anyone can write that reason: past a bound, such invites go the
+		// usual way (an outsider's is rejected) rather than pile up.
+		if n, err := f.Store.Federation().PendingInvites(ctx); err != nil || n >= maxKeptInvites {
+			return commands.InviteUsual, err
+		}
+		return commands.InviteKept, f.Store.Federation().Invited(ctx, inv.Room, inv.Inviter, inv.Time)
+	}
+	return commands.InviteUsual, nil
+}
+
+// Notice implements commands.NoticeReader: a branch's bot announcing its
+// branch in this council.
+func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n commands.Notice) (bool, error) {
+	if raw, ok := n.Fields["quorum.motion"]; ok {
+		return f.councilMotionNotice(ctx, fx, n, raw)
+	}
+	c, isCouncil, err := f.Store.Federation().Council(ctx, n.Room)
+	if err != nil || !isCouncil {
+		return false, err
+	}
+	if raw, ok := n.Fields["quorum.branch_result"]; ok {
+		return f.branchResultNotice(ctx, fx, n, c, raw)
+	}
+	if raw, ok := n.Fields["quorum.branch_left"]; ok {
+		return f.branchLeftNotice(ctx, fx, n, c, raw)
+	}
+	raw, ok := n.Fields["quorum.branch"]
+	if !ok {
+		return false, nil
+	}
+	refuse := func(format string, args ...any) (bool, error) {
+		m := msg.F("I ignored that branch announcement: "+format, args...)
+		m.ReplyTo = n.Event
+		fx.Say(n.Room, m)
+		return true, nil
+	}
+	var ann branchAnnouncement
+	if err := json.Unmarshal(raw, &ann); err != nil {
+		return refuse("it does not read as one.")
+	}
+	b, admitted, err := f.Store.Federation().Branch(ctx, c.Room, n.Sender)
+	if err != nil {
+		return false, err
+	}
+	switch {
+	case !admitted:
+		return refuse("%s was not admitted to this council (`%s`).", n.Sender.String(), f.Cmd("council admit <bot user ID>"))
+	case ann.Bot != n.Sender || ann.Council != c.Room:
+		return refuse("it names another bot or another council than its sender's and this one.")
+	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || len(ann.Name) > 100:
+		return refuse("its branch room, name or electorate is not valid.")
+	case b.Room != "" && b.Room != ann.Room:
+		return refuse("%s speaks for the branch %s here, not another.", n.Sender.String(), b.Room.String())
+	}
+	list, err := f.Store.Federation().Branches(ctx, c.Room)
+	if err != nil {
+		return false, err
+	}
+	for _, other := range list {
+		if other.Bot != n.Sender && other.Room == ann.Room {
+			return refuse("the branch %s has its bot here already (%s).", ann.Room.String(), other.Bot.String())
+		}
+	}
+	name := ann.Name
+	if name == "" {
+		name = ann.Room.String()
+	}
+	nb := store.Branch{Council: c.Room, Bot: n.Sender, Room: ann.Room, Name: name, Electorate: ann.Electorate}
+	if err := f.Store.Federation().Announce(ctx, nb, n.Time); err != nil {
+		return false, err
+	}
+	m, err := f.councilNotice(ctx, c, msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String()))
+	if err != nil {
+		return false, err
+	}
+	m, err = f.RecordChange(ctx, c.Room, "council.branch", map[string]any{"room": ann.Room, "name": name, "bot": n.Sender, "electorate": ann.Electorate}, m)
+	if err != nil {
+		return false, err
+	}
+	fx.Say(c.Room, m)
+	return true, nil
+}
+
+// affiliationField is quorum.affiliation on an affiliation motion's notices.
+func affiliationField(m *store.Motion) map[string]any {
+	p, err := decodePayload[affiliationPayload](m)
+	if err != nil {
+		return nil
+	}
+	return map[string]any{"quorum.affiliation": p}
+}
+
+func (f *Federation) disaffiliate(ctx context.Context, r *commands.Request) error {
+	if r.InDM {
+		return commands.Refusef("A branch leaves a council by its room's vote; send this in that room.")
+	}
+	spec, err := f.motions.defaults(r)
+	if err != nil {
+		return err
+	}
+	spec.Kind = kindDisaffiliation
+	if spec, err = parseMotionArgs(r, r.Args, spec); err != nil {
+		return err
+	}
+	council := id.RoomID(strings.TrimSpace(spec.Text))
+	a, ok, err := r.Store.Federation().AffiliationOf(ctx, r.Room, council)
+	if err != nil {
+		return err
+	}
+	if !ok || (a.Status != store.AffiliationJoined && a.Status != store.AffiliationCarried && a.Status != store.AffiliationLeaving) {
+		return commands.Refusef("This branch is not affiliated with %s. Give the council's room ID, as `affiliate` did.", string(council))
+	}
+	if a.Status == store.AffiliationLeaving {
+		if m, found, err := r.Store.Motions().Get(ctx, a.Motion); err != nil {
+			return err
+		} else if found && (m.Status == store.MotionOpen || m.Status == store.MotionAwaitingSecond) {
+			return commands.Refusef("Motion #%d already proposes that.", m.Number)
+		}
+	}
+	old, found, err := r.Store.Motions().Get(ctx, a.Motion)
+	if err != nil || !found {
+		return fmt.Errorf("affiliation motion %d: %w", a.Motion, err)
+	}
+	p, err := decodePayload[affiliationPayload](old)
+	if err != nil {
+		return err
+	}
+	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: p.Name})
+	spec.Text = fmt.Sprintf("Take this branch out of the council %s", council)
+	m, err := f.motions.propose(ctx, r, spec)
+	if err != nil {
+		return err
+	}
+	// The affiliation stands until the vote carries; the motion that would
+	// end it is kept beside it.
+	return r.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: r.Room, Council: council, Motion: m.ID,
+		Status: store.AffiliationLeaving, CouncilBot: a.CouncilBot, Joined: a.Status != store.AffiliationCarried}, r.Clock.Now())
+}
+
+// disaffiliationDecided takes the branch out of the council if carried:
+// the council is told, with the record of the vote, and the bot leaves.
+func (f *Federation) disaffiliationDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
+	p, err := decodePayload[affiliationPayload](m)
+	if err != nil {
+		return err
+	}
+	a, ok, err := f.Store.Federation().AffiliationOf(ctx, m.Room, p.Council)
+	if err != nil || !ok {
+		return err
+	}
+	now := f.Clock.Now()
+	if outcome != Carried {
+		a.Status = store.AffiliationCarried
+		if a.Joined {
+			a.Status = store.AffiliationJoined
+		}
+		return f.Store.Federation().SetAffiliation(ctx, *a, now)
+	}
+	a.Status = store.AffiliationLeft
+	if err := f.Store.Federation().SetAffiliation(ctx, *a, now); err != nil {
+		return err
+	}
+	entry, recField, err := f.RecordDecision(ctx, m.Room, "federation.disaffiliate", map[string]any{"council": p.Council, "motion": m.Number})
+	if err != nil {
+		return err
+	}
+	fx.Say(m.Room, msg.F("This branch has left the council %s, by motion #%d. %s", p.Council.String(), m.Number, commands.RecordLine(entry)))
+	if a.Joined {
+		fx.Say(p.Council, msg.F("The branch %q (%s) has voted to leave this council, by its motion #%d. I am leaving.", p.Name, m.Room.String(), m.Number).
+			With("quorum.branch_left", map[string]any{"council": p.Council, "room": m.Room, "bot": f.Bot, "motion": m.Number, "record": recField}))
+		fx.Leave(p.Council, "The branch voted to leave this council.")
+	}
+	return nil
+}
+
+// branchLeftNotice removes a branch whose bot says it voted to leave.
+func (f *Federation) branchLeftNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, c *store.Council, raw json.RawMessage) (bool, error) {
+	var left struct {
+		Room id.RoomID `json:"room"`
+	}
+	_ = json.Unmarshal(raw, &left)
+	b, admitted, err := f.Store.Federation().Branch(ctx, c.Room, n.Sender)
+	if err != nil {
+		return false, err
+	}
+	if !admitted || b.Room == "" || b.Room != left.Room {
+		m := msg.F("I ignored that: only a branch's own bot can say that its branch left.")
+		m.ReplyTo = n.Event
+		fx.Say(n.Room, m)
+		return true, nil
+	}
+	if err := f.Store.Federation().RemoveBranch(ctx, c.Room, n.Sender); err != nil {
+		return false, err
+	}
+	out, err := f.councilNotice(ctx, c, msg.F("The branch %q (%s) has left this council.", b.Name, b.Room.String()))
+	if err != nil {
+		return false, err
+	}
+	out, err = f.RecordChange(ctx, c.Room, "council.branch_left", map[string]any{"room": b.Room, "name": b.Name, "bot": n.Sender}, out)
+	if err != nil {
+		return false, err
+	}
+	fx.Say(c.Room, out)
+	return true, nil
+}
+
+// resolveCouncil finds the room of a council given by its alias, before the
+// command's transaction (it asks the homeserver).
+func (f *Federation) resolveCouncil(ctx context.Context, r *commands.Request) error {
+	resolver, ok := f.Rooms.(commands.AliasResolver)
+	if !ok {
+		return nil
+	}
+	for _, w := range strings.Fields(r.Args) {
+		if strings.HasPrefix(w, "#") && strings.Contains(w, ":") && len(w) <= 255 {
+			if room, err := resolver.ResolveAlias(ctx, id.RoomAlias(w)); err == nil {
+				r.Prepared = room
+			}
+			return nil
+		}
+	}
+	return nil
+}

@@ -1,0 +1,586 @@
+package motions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/commands"
+	. "quorum/commands/commandstest"
+	"quorum/store"
+)
+
+// newFedHarness is motions, delegates and federation in the test room.
+func newFedHarness(t *testing.T, members ...id.UserID) *Harness {
+	t.Helper()
+	h := NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+		m := New(env, log)
+		return []commands.Feature{m, NewDelegates(m), NewFederation(m)}
+	}, members...)
+	h.Env.Config.Motions.Ballot = []string{ChannelReactions}
+	h.Env.Config.Motions.Settle = "0s"
+	return h
+}
+
+const (
+	branchBot  = id.UserID("@quorum:branch.test")
+	otherBot   = id.UserID("@quorum:other.test")
+	branchRoom = id.RoomID("!branch:branch.test")
+)
+
+// announce has sender post a quorum.branch notice in the test room and
+// returns what it caused.
+func announce(t *testing.T, h *Harness, sender id.UserID, ann map[string]any) []Sent {
+	t.Helper()
+	raw, _ := json.Marshal(ann)
+	err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.branch": raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Drain()
+}
+
+func branchesOf(t *testing.T, s Sent) []any {
+	t.Helper()
+	c, ok := s.Msg.Fields["quorum.council"].(map[string]any)
+	if !ok {
+		t.Fatalf("no quorum.council in %q", s.Msg.Body)
+	}
+	return c["branches"].([]any)
+}
+
+func TestCouncil(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!council", Want: "This room is not a council. A moderator makes it one with `!council on [name]`."},
+		{From: Ben, Cmd: "!council on Regional", Want: "Only a moderator can make this room a council."},
+		{From: Ana, Cmd: "!council on --rule most Regional", Want: "The rule is one of `branches`, `members`, `unanimous`"},
+		{From: Ana, Cmd: "!council admit " + branchBot.String(), Want: "This room is not a council."},
+	})
+	on := One(t, h.SendAndDrain(Ana, "!council on Regional council"), "a council now")
+	c := on.Msg.Fields["quorum.council"].(map[string]any)
+	if c["room"] != string(Room) || c["name"] != "Regional council" || c["rule"] != "branches" || len(c["branches"].([]any)) != 0 {
+		t.Errorf("quorum.council = %v", c)
+	}
+	if on.Msg.Fields["quorum.record"] == nil {
+		t.Error("council.on was not recorded")
+	}
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!council admit " + branchBot.String(), Want: "Only a moderator can admit a branch."},
+		{From: Ana, Cmd: "!council admit quorum", Want: "Write the branch bot's full Matrix ID"},
+		{From: Ana, Cmd: "!council admit " + Bot.String(), Want: "I am this council's bot"},
+	})
+	out := h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	var invites int
+	for _, s := range out {
+		if s.Kind == commands.KindMembership {
+			invites++
+			if !strings.Contains(string(s.Payload), AdmitReason) || !strings.Contains(string(s.Payload), branchBot.String()) {
+				t.Errorf("invite = %s", s.Payload)
+			}
+		}
+	}
+	if invites != 1 {
+		t.Fatalf("admit made %d invites: %s", invites, Bodies(out))
+	}
+	if got := h.Reply(Ana, "!council admit "+branchBot.String()); !strings.Contains(got, "admitted already") {
+		t.Errorf("second admit: %q", got)
+	}
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+
+	good := map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 7,
+		"affiliation": map[string]any{"motion": 2}}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for k2, v2 := range good {
+			m[k2] = v2
+		}
+		m[k] = v
+		return m
+	}
+	// Forgeries: a member posing as a branch bot, a bot not admitted (an
+	// account another server's admin made), a bot naming another bot.
+	for _, tc := range []struct {
+		sender id.UserID
+		ann    map[string]any
+		want   string
+	}{
+		{Ben, with("bot", Ben), "@ben:test was not admitted to this council"},
+		{"@quorum:evil.test", with("bot", "@quorum:evil.test"), "was not admitted"},
+		{otherBot, good, "names another bot"},
+		{branchBot, with("council", "!elsewhere:test"), "names another bot or another council"},
+		{branchBot, with("room", Room), "not valid"},
+	} {
+		out := announce(t, h, tc.sender, tc.ann)
+		if len(out) != 1 || !strings.Contains(out[0].Msg.Body, tc.want) {
+			t.Errorf("announcement from %s: %q, want %q", tc.sender, Bodies(out), tc.want)
+		}
+	}
+	if got := branchesOf(t, One(t, h.SendAndDrain(Ben, "!council"), "Regional")); len(got) != 0 {
+		t.Fatalf("a forged announcement made a branch: %v", got)
+	}
+
+	out = announce(t, h, branchBot, good)
+	b := branchesOf(t, One(t, out, "Welcome to the branch \"Riverside\""))
+	if len(b) != 1 || b[0].(map[string]any)["room"] != string(branchRoom) || b[0].(map[string]any)["bot"] != string(branchBot) ||
+		b[0].(map[string]any)["electorate"] != 7.0 || b[0].(map[string]any)["name"] != "Riverside" {
+		t.Errorf("branches = %v", b)
+	}
+	// The branch's bot cannot speak for another branch, and another bot
+	// cannot take over the branch.
+	if out := announce(t, h, branchBot, with("room", "!other:branch.test")); !strings.Contains(Bodies(out), "speaks for the branch !branch:branch.test here, not another") {
+		t.Errorf("second branch: %q", Bodies(out))
+	}
+	if out := announce(t, h, otherBot, with("bot", otherBot)); !strings.Contains(Bodies(out), "has its bot here already") {
+		t.Errorf("taken branch: %q", Bodies(out))
+	}
+	if got := branchesOf(t, One(t, h.SendAndDrain(Ben, "!council"), "Regional")); len(got) != 1 {
+		t.Errorf("branches after refusals: %v", got)
+	}
+}
+
+const councilRoom = id.RoomID("!council:council.test")
+
+func invite(t *testing.T, h *Harness, room id.RoomID, by id.UserID, reason string) (commands.InviteAnswer, []Sent) {
+	t.Helper()
+	answer, err := h.A.HandleInvite(context.Background(), commands.Invite{Room: room, Inviter: by, Reason: reason, Time: h.Clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer, h.Drain()
+}
+
+// joins returns the joins among out, and the announcements.
+func joins(out []Sent) (joined []id.RoomID, announced []map[string]any) {
+	for _, s := range out {
+		if s.Kind == commands.KindMembership && !strings.Contains(string(s.Payload), "user") {
+			joined = append(joined, s.Room)
+		}
+		if a, ok := s.Msg.Fields["quorum.branch"].(map[string]any); ok {
+			announced = append(announced, a)
+		}
+	}
+	return
+}
+
+func TestAffiliationInviteFirst(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	// An invite that says it is a council's admission, before any vote: kept
+	// waiting, not joined. So is a second one.
+	for range 2 {
+		if answer, out := invite(t, h, councilRoom, "@mod:council.test", AdmitReason); answer != commands.InviteKept || len(out) != 0 {
+			t.Fatalf("admission before the vote: %v, %q", answer, Bodies(out))
+		}
+	}
+	// Any other invite is left to allowed_inviters.
+	if answer, _ := invite(t, h, "!party:evil.test", "@mod:evil.test", ""); answer != commands.InviteUsual {
+		t.Errorf("ordinary invite: %v", answer)
+	}
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!affiliate #council:council.test", Want: "Give the council's room ID"},
+		{From: Ana, Cmd: "!affiliate " + string(Room), Want: "A room can't affiliate with itself."},
+	})
+	open := One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside branch"), "Motion #1")
+	mf := open.Msg.Fields["quorum.motion"].(map[string]any)
+	if mf["kind"] != kindAffiliation || open.Msg.Fields["quorum.affiliation"].(map[string]any)["council"] != string(councilRoom) {
+		t.Errorf("affiliation notice fields: %v", open.Msg.Fields)
+	}
+	if got := h.Reply(Ben, "!affiliate "+string(councilRoom)); !strings.Contains(got, "Motion #1 already proposes that") {
+		t.Errorf("second proposal: %q", got)
+	}
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	out := h.SendAndDrain(Ben, "!vote 1 yes")
+	joined, announced := joins(out)
+	if len(joined) != 1 || joined[0] != councilRoom || len(announced) != 1 {
+		t.Fatalf("carried with the invite waiting: joined %v, announced %v\n%s", joined, announced, Bodies(out))
+	}
+	a := announced[0]
+	if a["council"] != string(councilRoom) || a["room"] != string(Room) || a["bot"] != string(Bot) || a["name"] != "Riverside branch" || a["electorate"] != 2.0 {
+		t.Errorf("announcement = %v", a)
+	}
+	// The join comes before the announcement in the council's queue.
+	var order []string
+	for _, s := range out {
+		if s.Room == councilRoom {
+			order = append(order, s.Kind)
+		}
+	}
+	if strings.Join(order, ",") != "membership,message" {
+		t.Errorf("council queue: %v", order)
+	}
+	if got := h.Reply(Ana, "!affiliate "+string(councilRoom)); !strings.Contains(got, "affiliated with that council already") {
+		t.Errorf("again: %q", got)
+	}
+}
+
+func TestAffiliationVoteFirst(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	out := h.SendAndDrain(Ben, "!vote 1 yes")
+	if joined, _ := joins(out); len(joined) != 0 {
+		t.Fatalf("joined before any invite: %v", joined)
+	}
+	One(t, out, "I join it as soon as its moderators admit me")
+	// The carried affiliation is the branch's permission, whoever invites
+	// (the council's bot need not be in allowed_inviters).
+	answer, out := invite(t, h, councilRoom, "@quorum:council.test", "")
+	joined, announced := joins(out)
+	if answer != commands.InviteAccepted || len(joined) != 1 || len(announced) != 1 {
+		t.Fatalf("invite after the vote: %v, joined %v, announced %v", answer, joined, announced)
+	}
+}
+
+func TestAffiliationLost(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom))
+	if answer, _ := invite(t, h, councilRoom, "@mod:council.test", ""); answer != commands.InviteKept {
+		t.Errorf("invite during the vote: %v", answer)
+	}
+	h.SendAndDrain(Ana, "!vote 1 no")
+	out := h.SendAndDrain(Ben, "!vote 1 no")
+	if joined, announced := joins(out); len(joined)+len(announced) != 0 {
+		t.Fatalf("a lost affiliation joined: %v %v", joined, announced)
+	}
+	if answer, out := invite(t, h, councilRoom, "@mod:council.test", AdmitReason); answer != commands.InviteKept || len(out) != 0 {
+		t.Errorf("admission after a lost vote: %v %q", answer, Bodies(out))
+	}
+	// It can be proposed again.
+	One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)), "Motion #2")
+}
+
+func TestFederalOutcome(t *testing.T) {
+	res := func(status string, yes, no int) *store.BranchResult {
+		return &store.BranchResult{Status: status, Yes: yes, No: no}
+	}
+	for _, tc := range []struct {
+		rule     string
+		branches int
+		results  []*store.BranchResult
+		want     Outcome
+	}{
+		{"branches", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 9)}, Failed},
+		{"branches", 3, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 9), res("carried", 2, 1)}, Carried},
+		{"branches", 3, []*store.BranchResult{res("carried", 5, 1), res("no_quorum", 0, 0)}, Failed},
+		{"branches", 3, []*store.BranchResult{res("carried", 5, 1)}, Carried}, // one of one that reported
+		{"branches", 2, nil, Failed},
+		{"members", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 9)}, Failed},
+		{"members", 2, []*store.BranchResult{res("carried", 9, 1), res("failed", 1, 2)}, Carried},
+		{"members", 2, []*store.BranchResult{res("carried", 3, 3)}, Failed},
+		{"unanimous", 2, []*store.BranchResult{res("carried", 5, 1), res("carried", 2, 1)}, Carried},
+		{"unanimous", 3, []*store.BranchResult{res("carried", 5, 1), res("carried", 2, 1)}, Failed}, // one did not report
+		{"unanimous", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 2)}, Failed},
+	} {
+		if got := FederalOutcome(tc.rule, tc.branches, tc.results); got != tc.want {
+			t.Errorf("%s, %d branches, %d results: %s, want %s", tc.rule, tc.branches, len(tc.results), got, tc.want)
+		}
+	}
+}
+
+// councilWithBranches is a council in the test room with two announced
+// branches.
+func councilWithBranches(t *testing.T) *Harness {
+	t.Helper()
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	h.SendAndDrain(Ana, "!council on Regional")
+	h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 3})
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2})
+	return h
+}
+
+func report(t *testing.T, h *Harness, sender id.UserID, res map[string]any) []Sent {
+	t.Helper()
+	raw, _ := json.Marshal(res)
+	err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.branch_result": raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Drain()
+}
+
+func TestFederalMotionInCouncil(t *testing.T) {
+	h := councilWithBranches(t)
+	open := One(t, h.SendAndDrain(Ben, "!motion Strike on Monday"), "Federal motion #1")
+	qm := open.Msg.Fields["quorum.motion"].(map[string]any)
+	if qm["kind"] != kindFederal || qm["status"] != "open" || qm["id"] != 1.0 || qm["text"] != "Strike on Monday" || len(qm["branches"].([]any)) != 2 {
+		t.Errorf("quorum.motion = %v", qm)
+	}
+	if got := h.Reply(Ben, "!vote 1 yes"); !strings.Contains(got, "no motion #1") {
+		t.Errorf("a member voted in the council: %q", got)
+	}
+	riverside := map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "abstain": 0, "electorate": 3,
+		"record": map[string]any{"seq": 4, "hash": "ab"}}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for k2, v2 := range riverside {
+			m[k2] = v2
+		}
+		m[k] = v
+		return m
+	}
+	for _, tc := range []struct {
+		sender id.UserID
+		res    map[string]any
+		want   string
+	}{
+		{Ben, riverside, "@ben:test is not the bot of a branch"},
+		{"@quorum:evil.test", riverside, "is not the bot of a branch"},
+		{otherBot, riverside, "speaks for the branch !hill:other.test, not !branch:branch.test"},
+		{branchBot, with("yes", 9), "not valid"},
+		{branchBot, with("status", "open"), "not valid"},
+		{branchBot, with("council_motion", 7), "no federal motion #7"},
+	} {
+		if out := report(t, h, tc.sender, tc.res); !strings.Contains(Bodies(out), tc.want) {
+			t.Errorf("result from %s: %q, want %q", tc.sender, Bodies(out), tc.want)
+		}
+	}
+	if out := report(t, h, branchBot, riverside); len(out) != 0 {
+		t.Fatalf("the first result was answered: %q", Bodies(out))
+	}
+	if out := report(t, h, branchBot, with("status", "failed")); !strings.Contains(Bodies(out), "the first report stands") {
+		t.Errorf("second report: %q", Bodies(out))
+	}
+	out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "abstain": 0, "electorate": 2,
+		"record": map[string]any{"seq": 9, "hash": "cd"}})
+	result := One(t, out, "Federal motion #1: Failed")
+	qm = result.Msg.Fields["quorum.motion"].(map[string]any)
+	if qm["status"] != "failed" || qm["yes"] != 2.0 || qm["no"] != 3.0 || qm["electorate"] != 5.0 || len(qm["branches"].([]any)) != 2 || result.Msg.Fields["quorum.record"] == nil {
+		t.Errorf("result quorum.motion = %v", qm)
+	}
+	if out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "carried", "yes": 2, "no": 0, "electorate": 2}); !strings.Contains(Bodies(out), "decided already") {
+		t.Errorf("late report: %q", Bodies(out))
+	}
+}
+
+func TestFederalDeadline(t *testing.T) {
+	h := councilWithBranches(t)
+	h.SendAndDrain(Ben, "!motion --closes 48h Strike on Monday")
+	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "electorate": 3})
+	out := h.AdvanceTo(h.Clock.Now().Add(49 * time.Hour))
+	result := One(t, out, "Federal motion #1: Carried")
+	if !strings.Contains(result.Msg.Body, "Not reported by the deadline: Hillside.") {
+		t.Errorf("result: %q", result.Msg.Body)
+	}
+}
+
+// branchInCouncil is a branch in the test room whose bot joined the
+// council councilRoom, invited by the council's bot.
+func branchInCouncil(t *testing.T) *Harness {
+	t.Helper()
+	h := newFedHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	h.SendAndDrain(Ben, "!vote 1 yes")
+	if answer, _ := invite(t, h, councilRoom, councilBot, AdmitReason); answer != commands.InviteAccepted {
+		t.Fatalf("invite: %v", answer)
+	}
+	return h
+}
+
+const councilBot = id.UserID("@quorum:council.test")
+
+func councilNotice(t *testing.T, h *Harness, sender id.UserID, qm map[string]any) []Sent {
+	t.Helper()
+	raw, _ := json.Marshal(qm)
+	err := h.A.HandleNotice(context.Background(), commands.Notice{Room: councilRoom, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.motion": raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.Drain()
+}
+
+func TestFederalMotionInBranch(t *testing.T) {
+	h := branchInCouncil(t)
+	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday", "closes_at": h.Clock.Now().Add(72 * time.Hour)}
+	// Only the council's bot opens federal motions here.
+	for _, sender := range []id.UserID{Ana, "@council:evil.test"} {
+		if out := councilNotice(t, h, sender, qm); len(out) != 0 {
+			t.Errorf("a federal motion from %s: %q", sender, Bodies(out))
+		}
+	}
+	out := councilNotice(t, h, councilBot, qm)
+	open := One(t, out, "Federal motion #1 of the council: Strike on Monday")
+	if open.Room != Room {
+		t.Errorf("opened in %s", open.Room)
+	}
+	m := open.Msg.Fields["quorum.motion"].(map[string]any)
+	c, _ := m["council"].(map[string]any)
+	if m["kind"] != kindFederal || c["room"] != string(councilRoom) || c["motion"] != 1.0 || m["threshold"] != "majority" {
+		t.Errorf("quorum.motion = %v", m)
+	}
+	if out := councilNotice(t, h, councilBot, qm); len(out) != 0 {
+		t.Errorf("the same federal motion opened twice: %q", Bodies(out))
+	}
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	out = h.SendAndDrain(Ben, "!vote 2 no")
+	var res map[string]any
+	for _, s := range out {
+		if r, ok := s.Msg.Fields["quorum.branch_result"].(map[string]any); ok {
+			if s.Room != councilRoom {
+				t.Errorf("branch result posted in %s", s.Room)
+			}
+			res = r
+		}
+	}
+	if res == nil {
+		t.Fatalf("no branch result: %q", Bodies(out))
+	}
+	rec, _ := res["record"].(map[string]any)
+	if res["council_motion"] != 1.0 || res["branch"] != string(Room) || res["status"] != "failed" || res["yes"] != 1.0 || res["no"] != 1.0 ||
+		res["abstain"] != 0.0 || res["electorate"] != 2.0 || rec["seq"] == nil || rec["hash"] == "" {
+		t.Errorf("quorum.branch_result = %v", res)
+	}
+	One(t, out, "I reported to the council that this branch's vote on its federal motion #1")
+}
+
+// TestFirstInviterStands: the branch's bot takes federal motions from the
+// account whose admission it kept first; a later invite by someone else
+// does not replace it.
+func TestFirstInviterStands(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	invite(t, h, councilRoom, councilBot, AdmitReason)
+	invite(t, h, councilRoom, "@intruder:council.test", AdmitReason)
+	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	One(t, h.SendAndDrain(Ben, "!vote 1 yes"), "invited by "+councilBot.String())
+	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike"}
+	if out := councilNotice(t, h, "@intruder:council.test", qm); len(out) != 0 {
+		t.Errorf("the later inviter opened a motion: %q", Bodies(out))
+	}
+	One(t, councilNotice(t, h, councilBot, qm), "Federal motion #1 of the council")
+}
+
+func TestDisaffiliate(t *testing.T) {
+	h := branchInCouncil(t)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ana, Cmd: "!disaffiliate !other:council.test", Want: "This branch is not affiliated with !other:council.test"},
+	})
+	One(t, h.SendAndDrain(Ana, "!disaffiliate "+string(councilRoom)), "Motion #2")
+	if got := h.Reply(Ben, "!disaffiliate "+string(councilRoom)); !strings.Contains(got, "Motion #2 already proposes that") {
+		t.Errorf("second proposal: %q", got)
+	}
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	out := h.SendAndDrain(Ben, "!vote 2 yes")
+	var order []string
+	var left map[string]any
+	for _, s := range out {
+		if s.Room == councilRoom {
+			order = append(order, s.Kind)
+			if l, ok := s.Msg.Fields["quorum.branch_left"].(map[string]any); ok {
+				left = l
+			}
+		}
+	}
+	if strings.Join(order, ",") != "message,membership" || left["room"] != string(Room) || left["bot"] != string(Bot) {
+		t.Fatalf("council queue %v, quorum.branch_left %v", order, left)
+	}
+	One(t, out, "This branch has left the council")
+	// Gone: the council's federal motions open nothing here any more.
+	if out := councilNotice(t, h, councilBot, map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike"}); len(out) != 0 {
+		t.Errorf("a federal motion after leaving: %q", Bodies(out))
+	}
+	if in, err := h.Env.Store.Federation().IsBranchIn(context.Background(), councilRoom); err != nil || in {
+		t.Errorf("still a branch in the council: %v %v", in, err)
+	}
+}
+
+func TestBranchLeftInCouncil(t *testing.T) {
+	h := councilWithBranches(t)
+	send := func(sender id.UserID, room id.RoomID) []Sent {
+		raw, _ := json.Marshal(map[string]any{"council": Room, "room": room, "bot": sender, "motion": 3})
+		if err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(),
+			Fields: map[string]json.RawMessage{"quorum.branch_left": raw}}); err != nil {
+			t.Fatal(err)
+		}
+		return h.Drain()
+	}
+	for _, tc := range []struct {
+		sender id.UserID
+		room   id.RoomID
+	}{{Ben, branchRoom}, {otherBot, branchRoom}} {
+		if out := send(tc.sender, tc.room); !strings.Contains(Bodies(out), "only a branch's own bot") {
+			t.Errorf("%s: %q", tc.sender, Bodies(out))
+		}
+	}
+	out := send(branchBot, branchRoom)
+	if got := branchesOf(t, One(t, out, `The branch "Riverside" (!branch:branch.test) has left`)); len(got) != 1 {
+		t.Errorf("branches after Riverside left: %v", got)
+	}
+}
+
+// aliasRooms is the harness's rooms with one alias.
+type aliasRooms struct {
+	*Rooms
+	aliases map[id.RoomAlias]id.RoomID
+}
+
+func (a aliasRooms) ResolveAlias(_ context.Context, alias id.RoomAlias) (id.RoomID, error) {
+	if room, ok := a.aliases[alias]; ok {
+		return room, nil
+	}
+	return "", fmt.Errorf("no such alias")
+}
+
+func TestAffiliateByAlias(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Env.Rooms = aliasRooms{h.Rooms, map[id.RoomAlias]id.RoomID{"#regional:council.test": councilRoom}}
+	if got := h.Reply(Ana, "!affiliate #unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
+		t.Errorf("unknown alias: %q", got)
+	}
+	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h #regional:council.test Riverside"), "Motion #1")
+	if got := open.Msg.Fields["quorum.affiliation"].(map[string]any); got["council"] != string(councilRoom) || got["name"] != "Riverside" {
+		t.Errorf("quorum.affiliation = %v", got)
+	}
+}
+
+// TestLeftBranchNoLongerCounts: a branch that reported and then left the
+// council neither counts in the result nor stands in for a branch that has
+// not reported.
+func TestLeftBranchNoLongerCounts(t *testing.T) {
+	h := councilWithBranches(t)
+	h.SendAndDrain(Ana, "!council admit @quorum:third.test")
+	announce(t, h, "@quorum:third.test", map[string]any{"council": Room, "room": "!third:third.test", "name": "Third", "bot": "@quorum:third.test", "electorate": 4})
+	h.SendAndDrain(Ben, "!motion Strike on Monday")
+	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3})
+	raw, _ := json.Marshal(map[string]any{"council": Room, "room": branchRoom, "bot": branchBot, "motion": 3})
+	if err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: branchBot, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Fields: map[string]json.RawMessage{"quorum.branch_left": raw}}); err != nil {
+		t.Fatal(err)
+	}
+	h.Drain()
+	if out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "electorate": 2}); len(out) != 0 {
+		t.Fatalf("decided with a branch still to report: %q", Bodies(out))
+	}
+	out := report(t, h, "@quorum:third.test", map[string]any{"council_motion": 1, "branch": "!third:third.test", "status": "carried", "yes": 3, "no": 1, "electorate": 4})
+	result := One(t, out, "Federal motion #1: Failed")
+	if qm := result.Msg.Fields["quorum.motion"].(map[string]any); qm["yes"] != 3.0 || qm["no"] != 3.0 || len(qm["branches"].([]any)) != 2 {
+		t.Errorf("result = %v", qm)
+	}
+}
+
+// TestKeptInvitesBounded: invites that say they are admissions are kept
+// only up to a bound; past it they go the usual way.
+func TestKeptInvitesBounded(t *testing.T) {
+	h := newFedHarness(t, Ana)
+	for i := range maxKeptInvites {
+		if answer, _ := invite(t, h, id.RoomID(fmt.Sprintf("!spam%d:evil.test", i)), "@spam:evil.test", AdmitReason); answer != commands.InviteKept {
+			t.Fatalf("invite %d: %v", i, answer)
+		}
+	}
+	if answer, _ := invite(t, h, "!one-more:evil.test", "@spam:evil.test", AdmitReason); answer != commands.InviteUsual {
+		t.Errorf("past the bound: %v", answer)
+	}
+}
