@@ -249,7 +249,7 @@ func TestAwaitingKeys(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
 	w := st.AwaitingKeys()
-	at := time.UnixMilli(1000)
+	at := time.Date(2026, 11, 30, 15, 4, 5, 0, time.UTC)
 	for _, n := range []struct {
 		room  id.RoomID
 		event id.EventID
@@ -272,7 +272,8 @@ func TestAwaitingKeys(t *testing.T) {
 	}
 	slices.Sort(got)
 	// Only the day of noting is kept.
-	if want := []string{"!r $a 0", "!s $c 0"}; !slices.Equal(got, want) {
+	midnight := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC).UnixMilli()
+	if want := []string{fmt.Sprintf("!r $a %d", midnight), fmt.Sprintf("!s $c %d", midnight)}; !slices.Equal(got, want) {
 		t.Errorf("awaiting = %q, want %q", got, want)
 	}
 }
