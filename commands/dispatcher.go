@@ -480,6 +480,9 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 			continue
 		}
 		at, err := s.Due(ctx, d.env.Clock.Now())
+		if ctx.Err() != nil {
+			return next // stopping: what is left runs after the next start
+		}
 		if err != nil {
 			d.log.Error().Err(err).Msgf("Scheduled work of %T failed; retrying in a minute", f)
 			at = d.env.Clock.Now().Add(time.Minute)
@@ -487,6 +490,9 @@ func (d *Dispatcher) RunDue(ctx context.Context) time.Time {
 		next = Sooner(next, at)
 	}
 	at, err := d.editNotices(ctx, d.env.Clock.Now())
+	if ctx.Err() != nil {
+		return next
+	}
 	if err != nil {
 		d.log.Error().Err(err).Msg("Editing notices failed; retrying in a minute")
 		at = d.env.Clock.Now().Add(time.Minute)

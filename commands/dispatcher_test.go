@@ -410,6 +410,21 @@ func TestRunDue(t *testing.T) {
 	}
 }
 
+// TestRunDueStopping: once the bot is stopping, what fails for that reason
+// is not an error to log and retry; the rest waits for the next start.
+func TestRunDueStopping(t *testing.T) {
+	h, toys, _, log := toyHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	toys.dueErr = context.Canceled
+	if next := h.A.RunDue(ctx); !next.IsZero() {
+		t.Errorf("next %v, want nothing", next)
+	}
+	if want := []string{"Toys: due"}; !slices.Equal(*log, want) {
+		t.Errorf("ran %q, want %q", *log, want)
+	}
+}
+
 func TestNoticeEdits(t *testing.T) {
 	h, toys, _, log := toyHarness(t)
 	ctx := context.Background()
