@@ -112,8 +112,19 @@ func login(t testing.TB, acct member.Account) *Client {
 	m.Syncer.OnEvent(c.record)
 	m.Syncer.OnEventType(event.StateMember, func(ctx context.Context, evt *event.Event) {
 		if evt.GetStateKey() == cli.UserID.String() && evt.Content.AsMember().Membership == event.MembershipInvite && !c.HoldInvites.Load() {
-			if _, err := cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
-				t.Logf("%s: join %s: %v", acct.UserID, evt.RoomID, err)
+			// Across servers, a join can reach the inviting server before
+			// its own invite is settled there (Dendrite then refuses it as a
+			// join from "leave"): try again for a few seconds.
+			for try := 0; ; try++ {
+				_, err := cli.JoinRoomByID(ctx, evt.RoomID)
+				if err == nil {
+					break
+				}
+				if try == 10 || !errors.Is(err, mautrix.MForbidden) {
+					t.Logf("%s: join %s: %v", acct.UserID, evt.RoomID, err)
+					break
+				}
+				time.Sleep(500 * time.Millisecond)
 			}
 		}
 	})
