@@ -141,7 +141,9 @@ func (b *Bot) fetchGap(ctx context.Context, room id.RoomID, token string, g *gap
 		}
 		resp, err := b.cli.Messages(ctx, room, token, "", mautrix.DirectionBackward, nil, 100)
 		if err != nil {
-			b.logRoom(ctx, b.log.Error().Err(err), room).Msg("Catch-up pagination failed; some missed events may not be handled")
+			if ctx.Err() == nil {
+				b.logRoom(ctx, b.log.Error().Err(err), room).Msg("Catch-up pagination failed; some missed events may not be handled")
+			}
 			break
 		}
 		stop := false

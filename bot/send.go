@@ -96,7 +96,9 @@ func (b *Bot) sendPending(ctx context.Context) bool {
 	for ctx.Err() == nil {
 		dests, err := b.st.Outbox().Destinations(ctx)
 		if err != nil {
-			b.log.Error().Err(err).Msg("Reading the outbox failed")
+			if ctx.Err() == nil { // not the stop cutting a read short
+				b.log.Error().Err(err).Msg("Reading the outbox failed")
+			}
 			return true
 		}
 		progress := false
@@ -145,7 +147,9 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok boo
 	for ctx.Err() == nil {
 		o, found, err := b.st.Outbox().Next(ctx, d)
 		if err != nil {
-			b.log.Error().Err(err).Msg("Reading the outbox failed")
+			if ctx.Err() == nil {
+				b.log.Error().Err(err).Msg("Reading the outbox failed")
+			}
 			return progress, false
 		}
 		if !found {
@@ -153,7 +157,9 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok boo
 		}
 		moved, sent, err := b.sendOne(ctx, o)
 		if err != nil {
-			b.log.Error().Err(err).Msg("Could not update the outbox")
+			if ctx.Err() == nil {
+				b.log.Error().Err(err).Msg("Could not update the outbox")
+			}
 			return progress, false
 		}
 		if moved {
@@ -242,7 +248,7 @@ func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) b
 		return true
 	}
 	b.logDestination(ctx, b.log.Warn(), o).Str("error", reason).Int("attempt", attempts).Msg("Sending failed; will retry")
-	if err := b.st.Outbox().Failed(ctx, o.ID, reason); err != nil {
+	if err := b.st.Outbox().Failed(ctx, o.ID, reason); err != nil && ctx.Err() == nil {
 		b.log.Error().Err(err).Msg("Could not record a send failure")
 	}
 	return false
