@@ -31,8 +31,8 @@ func (b *Bot) guard(fn func(ctx context.Context, evt *event.Event) error) mautri
 		if b.refusedCommand(evt) {
 			return // answered already: the database could not be written (storage.go)
 		}
-		// An error from the stop cutting a handler short is not one: the
-		// event is handled again after the next start (it was not marked).
+		// A handler cut short by the stop failed for that reason alone, not
+		// for the event's: nothing to report.
 		if err := fn(ctx, evt); err != nil && ctx.Err() == nil && !b.storageFailed(ctx, evt, err) {
 			b.logEvent(ctx, b.log.Error().Err(err), evt.RoomID, evt.ID).
 				Str("type", evt.Type.Type).Msg("Handling event failed")
