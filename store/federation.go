@@ -184,10 +184,11 @@ func (t Federation) affiliations(ctx context.Context, where string, args ...any)
 }
 
 // Invited keeps an invite into council that came before an affiliation
-// carried. The first one stands: a later inviter does not replace it.
+// carried, one per inviter: who invited says nothing about who the
+// council's bot is (the affiliation motion names it).
 func (t Federation) Invited(ctx context.Context, council id.RoomID, by id.UserID, at time.Time) error {
 	_, err := t.db.Exec(ctx, `INSERT INTO council_invites (council_room, invited_by, invited_at) VALUES ($1, $2, $3)
-		ON CONFLICT (council_room) DO NOTHING`, council, by, at.UnixMilli())
+		ON CONFLICT (council_room, invited_by) DO NOTHING`, council, by, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("record council invite: %w", err)
 	}
@@ -203,17 +204,22 @@ func (t Federation) PendingInvites(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// PendingInvite returns who invited the bot into council, if an invite is
-// waiting, and takes it (it is used once: the bot joins).
-func (t Federation) PendingInvite(ctx context.Context, council id.RoomID) (id.UserID, bool, error) {
-	var by id.UserID
-	err := t.db.QueryRow(ctx, "DELETE FROM council_invites WHERE council_room=$1 RETURNING invited_by", council).Scan(&by)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	} else if err != nil {
-		return "", false, fmt.Errorf("take council invite: %w", err)
+// PendingInvite says whether bot's invite into council is waiting, and
+// takes the council's kept invites (they are used once: the bot joins if
+// bot's is among them; the others are no one's to trust).
+func (t Federation) PendingInvite(ctx context.Context, council id.RoomID, bot id.UserID) (bool, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM council_invites WHERE council_room=$1 AND invited_by=$2", council, bot).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read council invite: %w", err)
 	}
-	return by, true, nil
+	if n == 0 {
+		return false, nil
+	}
+	if _, err := t.db.Exec(ctx, "DELETE FROM council_invites WHERE council_room=$1", council); err != nil {
+		return false, fmt.Errorf("take council invites: %w", err)
+	}
+	return true, nil
 }
 
 // RemoveBranch forgets bot's branch in council (it disaffiliated).

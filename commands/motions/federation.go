@@ -33,8 +33,10 @@ const kindAffiliation = "affiliation"
 const kindDisaffiliation = "disaffiliation"
 
 // AdmitReason is the reason of a council's invite to a branch's bot
-// (!council admit). A bot that reads it in an invite waits for its
-// branch's affiliation to carry before it joins, whoever invited it.
+// (!council admit). A bot that reads it in an invite keeps the invite until
+// its branch's affiliation carries; anyone can write a reason, so it is
+// never a reason to trust the inviter: the bot joins only on the invite of
+// the council's bot that the affiliation motion named (--bot).
 const AdmitReason = "quorum.council: admission of a branch's bot"
 
 // maxKeptInvites bounds the admissions kept waiting for a branch's vote.
@@ -47,6 +49,8 @@ var councilRules = []string{"branches", "members", "unanimous"}
 type affiliationPayload struct {
 	Council id.RoomID `json:"council"`
 	Name    string    `json:"name"`
+	// Bot is the council's bot, named in the motion the branch voted on.
+	Bot id.UserID `json:"bot,omitempty"`
 }
 
 // branchAnnouncement is quorum.branch: a branch's bot telling its council
@@ -103,11 +107,13 @@ func (f *Federation) Commands() []*commands.Command {
 		},
 		{
 			Name:    "affiliate",
-			Usage:   "affiliate [--closes WHEN] <council room ID or alias> [branch name]",
-			Summary: "propose that this branch joins a council (a motion under the room's standing orders)",
+			Usage:   "affiliate [--closes WHEN] --bot <council bot user ID> <council room ID or alias> [branch name]",
+			Summary: "propose that this branch joins a council whose bot is the one named (a motion under the room's standing orders)",
 			Help: "If carried, I join the council as this branch's bot once the council's moderators admit me (`council admit`), in either order, " +
-				"and announce the branch there. It needs what a ratification needs (`threshold`, `election_voting_time`).",
-			Examples: []string{"affiliate !AbCd:council.example.org Riverside branch", "affiliate #regional:council.example.org Riverside"},
+				"and announce the branch there. I accept the invite only from the council's bot named in the motion, and bring here federal motions only from it: " +
+				"ask the council for its bot's ID (it answers `council` there). It needs what a ratification needs (`threshold`, `election_voting_time`).",
+			Examples: []string{"affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch",
+				"affiliate --bot @quorum:council.example.org #regional:council.example.org Riverside"},
 			Prepare:  f.resolveCouncil,
 			Handler:  f.affiliate,
 		},
@@ -289,8 +295,19 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	spec.Kind = kindAffiliation
-	if spec, err = parseMotionArgs(r, r.Args, spec); err != nil {
+	councilBot, args, err := takeBotOption(r, r.Args)
+	if err != nil {
 		return err
+	}
+	if spec, err = parseMotionArgs(r, args, spec); err != nil {
+		return err
+	}
+	if councilBot == "" {
+		return commands.Refusef("Name the council's bot, so that the branch votes on whom I take federal motions from: `%s` (the council's `council` shows its bot).",
+			r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch"))
+	}
+	if councilBot == r.Bot {
+		return commands.Refusef("I am this branch's bot; `--bot` names the council's bot.")
 	}
 	target, name, _ := strings.Cut(strings.TrimSpace(spec.Text), " ")
 	council := id.RoomID(target)
@@ -333,8 +350,8 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 			}
 		}
 	}
-	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: name})
-	spec.Text = fmt.Sprintf("Affiliate this branch, as %q, with the council %s", name, council)
+	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: name, Bot: councilBot})
+	spec.Text = fmt.Sprintf("Affiliate this branch, as %q, with the council %s, whose bot is %s (the only one whose federal motions I will bring here)", name, council, councilBot)
 	m, err := f.motions.propose(ctx, r, spec)
 	if err != nil {
 		return err
@@ -353,23 +370,29 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	if outcome != Carried {
 		return f.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: string(outcome)}, now)
 	}
-	said, err := f.RecordChange(ctx, m.Room, "federation.affiliate", map[string]any{"council": p.Council, "name": p.Name, "motion": m.Number},
-		msg.F("This branch is affiliated with the council %s, by motion #%d.", p.Council.String(), m.Number))
+	if p.Bot == "" {
+		// An affiliation opened before --bot: nobody named, nobody trusted.
+		fx.Say(m.Room, msg.F("Motion #%d carried, but it names no council's bot, so I can't tell whose federal motions to bring here. "+
+			"Propose it again with `%s`.", m.Number, f.Cmd("affiliate --bot <council bot user ID> "+p.Council.String())))
+		return f.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: string(Failed)}, now)
+	}
+	said, err := f.RecordChange(ctx, m.Room, "federation.affiliate", map[string]any{"council": p.Council, "name": p.Name, "bot": p.Bot, "motion": m.Number},
+		msg.F("This branch is affiliated with the council %s, whose bot is %s, by motion #%d.", p.Council.String(), p.Bot.String(), m.Number))
 	if err != nil {
 		return err
 	}
-	inviter, invited, err := f.Store.Federation().PendingInvite(ctx, p.Council)
+	invited, err := f.Store.Federation().PendingInvite(ctx, p.Council, p.Bot)
 	if err != nil {
 		return err
 	}
 	status := store.AffiliationCarried
 	if invited {
 		status = store.AffiliationJoined
-		said = said.Append("The council has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce the branch.", inviter.String())
+		said = said.Append("The council's bot %s has admitted me: I am joining the council to announce the branch.", p.Bot.String())
 	} else {
-		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there).", f.Bot.String())
+		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there), on the invite of %s only.", f.Bot.String(), p.Bot.String())
 	}
-	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status, CouncilBot: inviter}
+	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status, CouncilBot: p.Bot}
 	if err := f.Store.Federation().SetAffiliation(ctx, a, now); err != nil {
 		return err
 	}
@@ -411,9 +434,10 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 }
 
 // Invited implements commands.InviteReader: an invite into a council this
-// bot's branch affiliated with is accepted, whoever sent it (the carried
-// affiliation is the branch's permission); a council's admission that
-// comes before the vote is kept waiting for it.
+// bot's branch affiliated with is accepted from the council's bot that the
+// affiliation motion named, and from nobody else (the carried affiliation
+// is the branch's permission); an invite that comes before the vote is
+// kept waiting for it. The invite's reason is never trusted.
 func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv commands.Invite) (commands.InviteAnswer, error) {
 	affs, err := f.Store.Federation().Affiliations(ctx, inv.Room)
 	if err != nil {
@@ -424,7 +448,10 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 		if a.Status != store.AffiliationCarried && a.Status != store.AffiliationJoined {
 			continue
 		}
-		a.Status, a.CouncilBot = store.AffiliationJoined, inv.Inviter
+		if a.CouncilBot == "" || a.CouncilBot != inv.Inviter {
+			continue // not the council's bot the branch voted for
+		}
+		a.Status = store.AffiliationJoined
 		if err := f.Store.Federation().SetAffiliation(ctx, *a, inv.Time); err != nil {
 			return commands.InviteUsual, err
 		}
@@ -432,7 +459,7 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 			fx.Join(inv.Room)
 			joined = true
 		}
-		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce this branch.",
+		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by its bot %s, as this branch voted): I am joining it to announce this branch.",
 			inv.Room.String(), inv.Inviter.String()))
 		if err := f.announceBranch(ctx, fx, a); err != nil {
 			return commands.InviteUsual, err
@@ -441,7 +468,7 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 	if joined {
 		return commands.InviteAccepted, nil
 	}
-	if inv.Reason == AdmitReason || len(affs) > 0 {
+	if inv.Reason == AdmitReason || slices.ContainsFunc(affs, func(a *store.Affiliation) bool { return a.CouncilBot == "" || a.CouncilBot == inv.Inviter }) {
 		// Anyone can write that reason: past a bound, such invites go the
 		// usual way (an outsider's is rejected) rather than pile up.
 		if n, err := f.Store.Federation().PendingInvites(ctx); err != nil || n >= maxKeptInvites {
@@ -664,4 +691,28 @@ func (f *Federation) resolveCouncil(ctx context.Context, r *commands.Request) er
 		}
 	}
 	return nil
+}
+
+// takeBotOption takes --bot <user ID> (or --bot=<user ID>) out of args: the
+// council's bot that an affiliation names.
+func takeBotOption(r *commands.Request, args string) (id.UserID, string, error) {
+	words := strings.Fields(args)
+	for i, w := range words {
+		name, value, hasValue, isOption := commands.Option(w)
+		if !isOption || name != "bot" {
+			continue
+		}
+		used := 1
+		if !hasValue && i+1 < len(words) {
+			value, used = words[i+1], 2
+		}
+		bot := id.UserID(value)
+		if _, _, err := bot.Parse(); err != nil || !strings.HasPrefix(value, "@") {
+			return "", "", commands.Refusef("`--bot` is the council's bot's full Matrix ID, e.g. `%s`.",
+				r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch"))
+		}
+		rest := slices.Concat(words[:i], words[i+used:])
+		return bot, strings.Join(rest, " "), nil
+	}
+	return "", args, nil
 }

@@ -175,8 +175,8 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
 	// An invite that says it is a council's admission, before any vote: kept
 	// waiting, not joined. So is a second one.
-	for range 2 {
-		if answer, out := invite(t, h, councilRoom, "@mod:council.test", AdmitReason); answer != commands.InviteKept || len(out) != 0 {
+	for _, by := range []id.UserID{"@mod:council.test", councilBot} {
+		if answer, out := invite(t, h, councilRoom, by, AdmitReason); answer != commands.InviteKept || len(out) != 0 {
 			t.Fatalf("admission before the vote: %v, %q", answer, Bodies(out))
 		}
 	}
@@ -185,15 +185,15 @@ func TestAffiliationInviteFirst(t *testing.T) {
 		t.Errorf("ordinary invite: %v", answer)
 	}
 	ExpectReplies(t, h, []ReplyCase{
-		{From: Ana, Cmd: "!affiliate #council:council.test", Want: "Give the council's room ID"},
-		{From: Ana, Cmd: "!affiliate " + string(Room), Want: "A room can't affiliate with itself."},
+		{From: Ana, Cmd: affiliateCmd + "#council:council.test", Want: "Give the council's room ID"},
+		{From: Ana, Cmd: affiliateCmd + string(Room), Want: "A room can't affiliate with itself."},
 	})
-	open := One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside branch"), "Motion #1")
+	open := One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside branch"), "Motion #1")
 	mf := open.Msg.Fields["quorum.motion"].(map[string]any)
 	if mf["kind"] != kindAffiliation || open.Msg.Fields["quorum.affiliation"].(map[string]any)["council"] != string(councilRoom) {
 		t.Errorf("affiliation notice fields: %v", open.Msg.Fields)
 	}
-	if got := h.Reply(Ben, "!affiliate "+string(councilRoom)); !strings.Contains(got, "Motion #1 already proposes that") {
+	if got := h.Reply(Ben, affiliateCmd+string(councilRoom)); !strings.Contains(got, "Motion #1 already proposes that") {
 		t.Errorf("second proposal: %q", got)
 	}
 	h.SendAndDrain(Ana, "!vote 1 yes")
@@ -216,22 +216,22 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	if strings.Join(order, ",") != "membership,message" {
 		t.Errorf("council queue: %v", order)
 	}
-	if got := h.Reply(Ana, "!affiliate "+string(councilRoom)); !strings.Contains(got, "affiliated with that council already") {
+	if got := h.Reply(Ana, affiliateCmd+string(councilRoom)); !strings.Contains(got, "affiliated with that council already") {
 		t.Errorf("again: %q", got)
 	}
 }
 
 func TestAffiliationVoteFirst(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
 	h.SendAndDrain(Ana, "!vote 1 yes")
 	out := h.SendAndDrain(Ben, "!vote 1 yes")
 	if joined, _ := joins(out); len(joined) != 0 {
 		t.Fatalf("joined before any invite: %v", joined)
 	}
 	One(t, out, "I join it as soon as its moderators admit me")
-	// The carried affiliation is the branch's permission, whoever invites
-	// (the council's bot need not be in allowed_inviters).
+	// The carried affiliation is the branch's permission for the council's
+	// bot it named (which need not be in allowed_inviters).
 	answer, out := invite(t, h, councilRoom, "@quorum:council.test", "")
 	joined, announced := joins(out)
 	if answer != commands.InviteAccepted || len(joined) != 1 || len(announced) != 1 {
@@ -241,7 +241,7 @@ func TestAffiliationVoteFirst(t *testing.T) {
 
 func TestAffiliationLost(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom))
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom))
 	if answer, _ := invite(t, h, councilRoom, "@mod:council.test", ""); answer != commands.InviteKept {
 		t.Errorf("invite during the vote: %v", answer)
 	}
@@ -254,7 +254,7 @@ func TestAffiliationLost(t *testing.T) {
 		t.Errorf("admission after a lost vote: %v %q", answer, Bodies(out))
 	}
 	// It can be proposed again.
-	One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)), "Motion #2")
+	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)), "Motion #2")
 }
 
 func TestFederalOutcome(t *testing.T) {
@@ -380,7 +380,7 @@ func TestFederalDeadline(t *testing.T) {
 func branchInCouncil(t *testing.T) *Harness {
 	t.Helper()
 	h := newFedHarness(t, Ana, Ben)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
 	h.SendAndDrain(Ana, "!vote 1 yes")
 	h.SendAndDrain(Ben, "!vote 1 yes")
 	if answer, _ := invite(t, h, councilRoom, councilBot, AdmitReason); answer != commands.InviteAccepted {
@@ -390,6 +390,9 @@ func branchInCouncil(t *testing.T) *Harness {
 }
 
 const councilBot = id.UserID("@quorum:council.test")
+
+// affiliateCmd proposes affiliating with a council whose bot is councilBot.
+const affiliateCmd = "!affiliate --bot " + string(councilBot) + " "
 
 func councilNotice(t *testing.T, h *Harness, sender id.UserID, qm map[string]any) []Sent {
 	t.Helper()
@@ -446,21 +449,58 @@ func TestFederalMotionInBranch(t *testing.T) {
 	One(t, out, "I reported to the council that this branch's vote on its federal motion #1")
 }
 
-// TestFirstInviterStands: the branch's bot takes federal motions from the
-// account whose admission it kept first; a later invite by someone else
-// does not replace it.
-func TestFirstInviterStands(t *testing.T) {
+// TestCouncilBotNamedByVote: the branch's bot joins only on the invite of
+// the council's bot that the affiliation motion named, and takes federal
+// motions only from it, whoever invited first or later and whatever their
+// invite's reason says.
+func TestCouncilBotNamedByVote(t *testing.T) {
+	const mallory = id.UserID("@mallory:council.test")
+	genuine := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday"}
+	forged := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Call off the strike"}
+
+	// Invites first: a council member's before the council bot's.
 	h := newFedHarness(t, Ana, Ben)
+	invite(t, h, councilRoom, mallory, AdmitReason)
 	invite(t, h, councilRoom, councilBot, AdmitReason)
-	invite(t, h, councilRoom, "@intruder:council.test", AdmitReason)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
-	h.SendAndDrain(Ana, "!vote 1 yes")
-	One(t, h.SendAndDrain(Ben, "!vote 1 yes"), "invited by "+councilBot.String())
-	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike"}
-	if out := councilNotice(t, h, "@intruder:council.test", qm); len(out) != 0 {
-		t.Errorf("the later inviter opened a motion: %q", Bodies(out))
+	open := One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside"), "Motion #1")
+	if !strings.Contains(open.Msg.Body, "whose bot is "+string(councilBot)) || open.Msg.Fields["quorum.affiliation"].(map[string]any)["bot"] != string(councilBot) {
+		t.Errorf("the motion does not show the council's bot it names: %q %v", open.Msg.Body, open.Msg.Fields["quorum.affiliation"])
 	}
-	One(t, councilNotice(t, h, councilBot, qm), "Federal motion #1 of the council")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	out := h.SendAndDrain(Ben, "!vote 1 yes")
+	if joined, _ := joins(out); len(joined) != 1 {
+		t.Fatalf("the named bot's kept invite was not used: %q", Bodies(out))
+	}
+	if out := councilNotice(t, h, mallory, forged); len(out) != 0 {
+		t.Errorf("a council member who invited first opened a federal motion: %q", Bodies(out))
+	}
+	One(t, councilNotice(t, h, councilBot, genuine), "Federal motion #1 of the council: Strike on Monday")
+	// A later invite from someone else replaces nothing.
+	if answer, _ := invite(t, h, councilRoom, mallory, AdmitReason); answer == commands.InviteAccepted {
+		t.Errorf("a later invite from %s was accepted", mallory)
+	}
+
+	// Vote first: a plain member's invite is not accepted, the named bot's is.
+	h2 := newFedHarness(t, Ana, Ben)
+	h2.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
+	h2.SendAndDrain(Ana, "!vote 1 yes")
+	h2.SendAndDrain(Ben, "!vote 1 yes")
+	if answer, out := invite(t, h2, councilRoom, mallory, AdmitReason); answer == commands.InviteAccepted || len(out) != 0 {
+		t.Errorf("vote first: a member's invite was accepted: %v %q", answer, Bodies(out))
+	}
+	if out := councilNotice(t, h2, mallory, forged); len(out) != 0 {
+		t.Errorf("vote first: a member opened a federal motion: %q", Bodies(out))
+	}
+	if answer, _ := invite(t, h2, councilRoom, councilBot, ""); answer != commands.InviteAccepted {
+		t.Errorf("vote first: the named bot's invite: %v", answer)
+	}
+	One(t, councilNotice(t, h2, councilBot, genuine), "Federal motion #1 of the council: Strike on Monday")
+
+	// The council's bot must be named.
+	ExpectReplies(t, h2, []ReplyCase{
+		{From: Ana, Cmd: "!affiliate !other:council.test Riverside", Want: "Name the council's bot"},
+		{From: Ana, Cmd: "!affiliate --bot quorum !other:council.test", Want: "`--bot` is the council's bot's full Matrix ID"},
+	})
 }
 
 func TestDisaffiliate(t *testing.T) {
@@ -537,10 +577,10 @@ func (a aliasRooms) ResolveAlias(_ context.Context, alias id.RoomAlias) (id.Room
 func TestAffiliateByAlias(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
 	h.Env.Rooms = aliasRooms{h.Rooms, map[id.RoomAlias]id.RoomID{"#regional:council.test": councilRoom}}
-	if got := h.Reply(Ana, "!affiliate #unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
+	if got := h.Reply(Ana, affiliateCmd+"#unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
 		t.Errorf("unknown alias: %q", got)
 	}
-	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h #regional:council.test Riverside"), "Motion #1")
+	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h --bot "+string(councilBot)+" #regional:council.test Riverside"), "Motion #1")
 	if got := open.Msg.Fields["quorum.affiliation"].(map[string]any); got["council"] != string(councilRoom) || got["name"] != "Riverside" {
 		t.Errorf("quorum.affiliation = %v", got)
 	}
