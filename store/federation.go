@@ -44,6 +44,9 @@ type Affiliation struct {
 	// Joined says the bot joined the council (it stays true while a
 	// disaffiliation is voted on).
 	Joined bool
+	// Electorate is the branch's electorate this bot last announced in the
+	// council (SetAnnounced).
+	Electorate int
 }
 
 // Affiliation statuses.
@@ -155,6 +158,16 @@ func (t Federation) SetAffiliation(ctx context.Context, a Affiliation, at time.T
 	return nil
 }
 
+// SetAnnounced records the electorate this bot announced for branch in
+// council.
+func (t Federation) SetAnnounced(ctx context.Context, branch, council id.RoomID, electorate int) error {
+	_, err := t.db.Exec(ctx, "UPDATE affiliations SET electorate=$3 WHERE branch_room=$1 AND council_room=$2", branch, council, electorate)
+	if err != nil {
+		return fmt.Errorf("record announced electorate: %w", err)
+	}
+	return nil
+}
+
 // Affiliations lists the affiliations with council of this bot's branch
 // rooms (at most one, unless one bot serves several branches).
 func (t Federation) Affiliations(ctx context.Context, council id.RoomID) ([]*Affiliation, error) {
@@ -171,10 +184,10 @@ func (t Federation) AffiliationOf(ctx context.Context, branch, council id.RoomID
 }
 
 func (t Federation) affiliations(ctx context.Context, where string, args ...any) ([]*Affiliation, error) {
-	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot, joined FROM affiliations `+where, args...)
+	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot, joined, electorate FROM affiliations `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Affiliation, error) {
 		var a Affiliation
-		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot, &a.Joined)
+		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot, &a.Joined, &a.Electorate)
 		return &a, err
 	}, err).AsList()
 	if err != nil {
@@ -342,6 +355,34 @@ func (t Federation) AddResult(ctx context.Context, r BranchResult, at time.Time)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// SendFederal records the branches a federal motion was sent to when it
+// opened: only these decide it.
+func (t Federation) SendFederal(ctx context.Context, motion int64, branches []*Branch) error {
+	for _, b := range branches {
+		_, err := t.db.Exec(ctx, `INSERT INTO federal_motion_branches (federal_motion, bot, branch_room, name) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, motion, b.Bot, b.Room, b.Name)
+		if err != nil {
+			return fmt.Errorf("record federal motion's branches: %w", err)
+		}
+	}
+	return nil
+}
+
+// SentTo lists the branches (bot and room) a federal motion was sent to;
+// none for a motion opened before they were recorded.
+func (t Federation) SentTo(ctx context.Context, motion int64) ([]*Branch, error) {
+	rows, err := t.db.Query(ctx, "SELECT bot, branch_room, name FROM federal_motion_branches WHERE federal_motion=$1 ORDER BY bot", motion)
+	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Branch, error) {
+		var b Branch
+		err := row.Scan(&b.Bot, &b.Room, &b.Name)
+		return &b, err
+	}, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("read federal motion's branches: %w", err)
+	}
+	return list, nil
 }
 
 // Results lists the branch results of a federal motion.

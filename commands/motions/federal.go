@@ -81,6 +81,9 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 	if err := r.Store.Federation().OpenFederal(ctx, fm); err != nil {
 		return true, err
 	}
+	if err := r.Store.Federation().SendFederal(ctx, fm.ID, branches); err != nil {
+		return true, err
+	}
 	names := make([]string, len(branches))
 	list := make([]map[string]any, len(branches))
 	for i, b := range branches {
@@ -107,12 +110,23 @@ func (f *Federation) announced(ctx context.Context, council id.RoomID) ([]*store
 	return slices.DeleteFunc(list, func(b *store.Branch) bool { return b.Room == "" }), nil
 }
 
-// standing returns a council's branches now and their results of a federal
-// motion: a branch that left since it reported counts no more.
+// standing returns the branches that decide a federal motion and their
+// results: those it was sent to when it opened (a branch announced later
+// never got it) that are still in the council (a branch that left since it
+// reported counts no more).
 func (f *Federation) standing(ctx context.Context, council id.RoomID, motion int64) ([]*store.Branch, []*store.BranchResult, error) {
 	branches, err := f.announced(ctx, council)
 	if err != nil {
 		return nil, nil, err
+	}
+	sent, err := f.Store.Federation().SentTo(ctx, motion)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sent) > 0 { // none recorded: a motion opened before they were
+		branches = slices.DeleteFunc(branches, func(b *store.Branch) bool {
+			return !slices.ContainsFunc(sent, func(s *store.Branch) bool { return s.Bot == b.Bot && s.Room == b.Room })
+		})
 	}
 	results, err := f.Store.Federation().Results(ctx, motion)
 	if err != nil {
@@ -190,6 +204,14 @@ func (f *Federation) federalDecided(ctx context.Context, fx *commands.Effects, m
 	if err != nil {
 		return err
 	}
+	if a, ok, err := f.Store.Federation().AffiliationOf(ctx, m.Room, p.Council.Room); err != nil {
+		return err
+	} else if ok && a.Joined && electorate > a.Electorate {
+		// The council takes no result from more members than announced.
+		if err := f.announceBranch(ctx, fx, a, true, electorate); err != nil {
+			return err
+		}
+	}
 	head, err := f.Store.Records().Head(ctx, m.Room)
 	if err != nil {
 		return err
@@ -239,9 +261,10 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 		return refuse("%s is not the bot of a branch of this council.", n.Sender.String())
 	case res.Branch != b.Room:
 		return refuse("%s speaks for the branch %s, not %s.", n.Sender.String(), b.Room.String(), res.Branch.String())
-	case !slices.Contains([]string{string(Carried), string(Failed), string(NoQuorum)}, res.Status) ||
-		res.Yes < 0 || res.No < 0 || res.Abstain < 0 || res.Electorate < 0 || res.Yes+res.No+res.Abstain > res.Electorate:
+	case !slices.Contains([]string{string(Carried), string(Failed), string(NoQuorum)}, res.Status) || !countsFit(res):
 		return refuse("its status or counts are not valid.")
+	case res.Electorate > b.Electorate:
+		return refuse("its electorate (%d) is larger than the %d members %s announced for %s.", res.Electorate, b.Electorate, n.Sender.String(), b.Name)
 	}
 	fm, ok, err := f.Store.Federation().Federal(ctx, c.Room, res.CouncilMotion)
 	if err != nil {
@@ -252,6 +275,11 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 	}
 	if fm.Status != "open" {
 		return refuse("federal motion #%d is decided already.", fm.Number)
+	}
+	if sent, err := f.Store.Federation().SentTo(ctx, fm.ID); err != nil {
+		return false, err
+	} else if len(sent) > 0 && !slices.ContainsFunc(sent, func(s *store.Branch) bool { return s.Bot == n.Sender && s.Room == b.Room }) {
+		return refuse("federal motion #%d opened before %s joined; it is decided by the branches it was sent to.", fm.Number, b.Name)
 	}
 	fresh, err := f.Store.Federation().AddResult(ctx, store.BranchResult{Motion: fm.ID, Bot: n.Sender, Branch: b.Room, Status: res.Status,
 		Yes: res.Yes, No: res.No, Abstain: res.Abstain, Electorate: res.Electorate, RecordSeq: res.Record.Seq, RecordHash: res.Record.Hash}, n.Time)
@@ -273,6 +301,21 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 		return true, nil
 	}
 	return true, f.decideFederal(ctx, fx, c, fm, n.Time)
+}
+
+// countsFit says whether a branch result's counts are each between 0 and
+// its electorate and together not above it, without overflow.
+func countsFit(res branchResult) bool {
+	e := res.Electorate
+	if e < 0 || e > maxElectorate {
+		return false
+	}
+	for _, n := range []int{res.Yes, res.No, res.Abstain} {
+		if n < 0 || n > e {
+			return false
+		}
+	}
+	return res.Yes <= e-res.No && res.Abstain <= e-res.No-res.Yes
 }
 
 // FederalOutcome decides a federal motion by a council's rule from the

@@ -39,6 +39,10 @@ const kindDisaffiliation = "disaffiliation"
 // the council's bot that the affiliation motion named (--bot).
 const AdmitReason = "quorum.council: admission of a branch's bot"
 
+// maxElectorate bounds a branch's announced electorate, so that the
+// council's sums of members' votes cannot overflow.
+const maxElectorate = 10_000_000
+
 // maxKeptInvites bounds the admissions kept waiting for a branch's vote.
 const maxKeptInvites = 50
 
@@ -399,14 +403,16 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	fx.Say(m.Room, said)
 	if invited {
 		fx.Join(a.Council)
-		return f.announceBranch(ctx, fx, &a)
+		return f.announceBranch(ctx, fx, &a, false, 0)
 	}
 	return nil
 }
 
 // announceBranch queues the branch's announcement in a's council, after
-// the bot's join.
-func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a *store.Affiliation) error {
+// the bot's join; again (update) when its electorate has grown, since the
+// council takes no branch result with an electorate larger than announced
+// (atLeast, a federal motion's electorate, raises the count announced).
+func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a *store.Affiliation, update bool, atLeast int) error {
 	m, ok, err := f.Store.Motions().Get(ctx, a.Motion)
 	if err != nil || !ok {
 		return fmt.Errorf("affiliation motion %d: %w", a.Motion, err)
@@ -415,21 +421,33 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 	if err != nil {
 		return err
 	}
-	electorate, err := f.motions.electorate(ctx, a.Branch)
+	members, err := f.motions.electorate(ctx, a.Branch)
 	if err != nil {
 		return err
 	}
-	entry, recField, err := f.RecordDecision(ctx, a.Branch, "federation.join", map[string]any{"council": a.Council, "motion": m.Number})
+	size := max(len(members), atLeast) // atLeast: a federal motion's electorate, from when it opened
+	kind := "federation.join"
+	if update {
+		kind = "federation.electorate"
+	}
+	entry, recField, err := f.RecordDecision(ctx, a.Branch, kind, map[string]any{"council": a.Council, "motion": m.Number, "electorate": size})
 	if err != nil {
 		return err
 	}
+	if err := f.Store.Federation().SetAnnounced(ctx, a.Branch, a.Council, size); err != nil {
+		return err
+	}
+	a.Electorate = size
 	ann := branchAnnouncement{
-		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: len(electorate),
+		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: size,
 		Affiliation: map[string]any{"motion": m.Number, "record": recField},
 	}
-	fx.Say(a.Council, msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
-		p.Name, a.Branch.String(), commands.Plural(len(electorate), "member", "members"), m.Number, commands.RecordLine(entry)).
-		With("quorum.branch", ann))
+	text := msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
+		p.Name, a.Branch.String(), commands.Plural(size, "member", "members"), m.Number, commands.RecordLine(entry))
+	if update {
+		text = msg.F("The branch %q (%s) now has %s. %s", p.Name, a.Branch.String(), commands.Plural(size, "member", "members"), commands.RecordLine(entry))
+	}
+	fx.Say(a.Council, text.With("quorum.branch", ann))
 	return nil
 }
 
@@ -461,7 +479,7 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 		}
 		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by its bot %s, as this branch voted): I am joining it to announce this branch.",
 			inv.Room.String(), inv.Inviter.String()))
-		if err := f.announceBranch(ctx, fx, a); err != nil {
+		if err := f.announceBranch(ctx, fx, a, false, 0); err != nil {
 			return commands.InviteUsual, err
 		}
 	}
@@ -518,7 +536,7 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 		return refuse("%s was not admitted to this council (`%s`).", n.Sender.String(), f.Cmd("council admit <bot user ID>"))
 	case ann.Bot != n.Sender || ann.Council != c.Room:
 		return refuse("it names another bot or another council than its sender's and this one.")
-	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || len(ann.Name) > 100:
+	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || ann.Electorate > maxElectorate || len(ann.Name) > 100:
 		return refuse("its branch room, name or electorate is not valid.")
 	case b.Room != "" && b.Room != ann.Room:
 		return refuse("%s speaks for the branch %s here, not another.", n.Sender.String(), b.Room.String())
@@ -540,7 +558,11 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	if err := f.Store.Federation().Announce(ctx, nb, n.Time); err != nil {
 		return false, err
 	}
-	m, err := f.councilNotice(ctx, c, msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String()))
+	head := msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String())
+	if b.Room == ann.Room {
+		head = msg.F("The branch %q (%s) now has %s, says its bot %s.", name, ann.Room.String(), commands.Plural(ann.Electorate, "member", "members"), n.Sender.String())
+	}
+	m, err := f.councilNotice(ctx, c, head)
 	if err != nil {
 		return false, err
 	}

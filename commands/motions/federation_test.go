@@ -624,3 +624,106 @@ func TestKeptInvitesBounded(t *testing.T) {
 		t.Errorf("past the bound: %v", answer)
 	}
 }
+
+// TestBranchResultWithinAnnouncement: a branch's bot is trusted for its own
+// counts, but not beyond the electorate it announced: under "members" a
+// branch announced with 3 members can't outvote one with 200.
+func TestBranchResultWithinAnnouncement(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	h.SendAndDrain(Ana, "!council on --rule members Regional")
+	h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 3})
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 200})
+	h.SendAndDrain(Ben, "!motion Strike on Monday")
+	One(t, report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 1000000, "no": 0, "electorate": 1000000}),
+		"I ignored that branch result: its electorate (1000000) is larger than the 3 members")
+	if out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 200, "electorate": 200}); len(out) != 0 {
+		t.Fatalf("decided without Riverside's valid result: %q", Bodies(out))
+	}
+	One(t, report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3}),
+		"Federal motion #1: Failed")
+	// An announcement beyond the bound is refused.
+	One(t, announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": maxElectorate + 1}),
+		"its branch room, name or electorate is not valid")
+}
+
+// TestBranchResultCounts: each count is between 0 and the electorate, and
+// their sum is checked without overflow.
+func TestBranchResultCounts(t *testing.T) {
+	h := councilWithBranches(t)
+	h.SendAndDrain(Ben, "!motion Strike on Monday")
+	for _, res := range []map[string]any{
+		{"yes": int64(9223372036854775807), "no": 0, "abstain": 1, "electorate": 3},
+		{"yes": 2, "no": int64(-9223372036854775807), "abstain": int64(9223372036854775807), "electorate": 3},
+		{"yes": 4, "no": 0, "electorate": 3},
+		{"yes": 2, "no": 1, "abstain": 1, "electorate": 3},
+		{"yes": -1, "no": 0, "electorate": 3},
+	} {
+		res["council_motion"], res["branch"], res["status"] = 1, branchRoom, "carried"
+		One(t, report(t, h, branchBot, res), "its status or counts are not valid")
+	}
+	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 0, "abstain": 1, "electorate": 3}); len(out) != 0 {
+		t.Errorf("a valid result: %q", Bodies(out))
+	}
+}
+
+// TestLateBranchNotCounted: a branch announced after a federal motion
+// opened never got it: it neither counts against it under "unanimous" nor
+// holds the result until the deadline.
+func TestLateBranchNotCounted(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	h.SendAndDrain(Ana, "!council on --rule unanimous Regional")
+	h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 3})
+	h.SendAndDrain(Ben, "!motion --closes 48h Strike on Monday")
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2})
+	One(t, report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "electorate": 2}),
+		"federal motion #1 opened before Hillside joined")
+	out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3})
+	result := One(t, out, "Federal motion #1: Carried")
+	if !strings.Contains(result.Msg.Body, "1 of 1 branches") || strings.Contains(result.Msg.Body, "Hillside") {
+		t.Errorf("result names a branch the motion was not sent to: %q", result.Msg.Body)
+	}
+}
+
+// TestBranchGrownAnnouncesAgain: a branch that has grown since it announced
+// itself announces its electorate again before its result, which the
+// council would otherwise refuse.
+func TestBranchGrownAnnouncesAgain(t *testing.T) {
+	h := branchInCouncil(t)
+	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], Chi)
+	out := councilNotice(t, h, councilBot, map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday"})
+	One(t, out, "Federal motion #1 of the council")
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	h.SendAndDrain(Ben, "!vote 2 yes")
+	out = h.SendAndDrain(Chi, "!vote 2 yes")
+	var council []string
+	for _, s := range out {
+		if s.Room != councilRoom {
+			continue
+		}
+		if a, ok := s.Msg.Fields["quorum.branch"].(map[string]any); ok && a["electorate"] == 3.0 {
+			council = append(council, "branch")
+		}
+		if r, ok := s.Msg.Fields["quorum.branch_result"].(map[string]any); ok && r["electorate"] == 3.0 {
+			council = append(council, "result")
+		}
+	}
+	if strings.Join(council, ",") != "branch,result" {
+		t.Errorf("council queue: %v\n%s", council, Bodies(out))
+	}
+	// Once announced, not again.
+	out = councilNotice(t, h, councilBot, map[string]any{"id": 2, "kind": "federal", "status": "open", "text": "Ballot on Friday"})
+	One(t, out, "Federal motion #2 of the council")
+	h.SendAndDrain(Ana, "!vote 3 yes")
+	h.SendAndDrain(Ben, "!vote 3 yes")
+	for _, s := range h.SendAndDrain(Chi, "!vote 3 yes") {
+		if _, ok := s.Msg.Fields["quorum.branch"]; ok {
+			t.Errorf("announced again without growing: %q", s.Msg.Body)
+		}
+	}
+}

@@ -22,3 +22,8 @@ CREATE TABLE federal_motion_branches (
 	name           TEXT    NOT NULL,
 	PRIMARY KEY (federal_motion, bot)
 ) WITHOUT ROWID;
+
+-- The electorate this bot last announced for its branch in the council
+-- (quorum.branch): the council takes no branch result with a larger one, so
+-- the bot announces again when its branch has grown.
+ALTER TABLE affiliations ADD COLUMN electorate INTEGER NOT NULL DEFAULT 0;
