@@ -118,8 +118,8 @@ func (f *Federation) Commands() []*commands.Command {
 				"ask the council for its bot's ID (it answers `council` there). It needs what a ratification needs (`threshold`, `election_voting_time`).",
 			Examples: []string{"affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch",
 				"affiliate --bot @quorum:council.example.org #regional:council.example.org Riverside"},
-			Prepare:  f.resolveCouncil,
-			Handler:  f.affiliate,
+			Prepare: f.resolveCouncil,
+			Handler: f.affiliate,
 		},
 		{
 			Name:     "disaffiliate",
