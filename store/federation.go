@@ -30,6 +30,9 @@ type Branch struct {
 	Room       id.RoomID // empty until announced
 	Name       string
 	Electorate int
+	// VotingTime is the least voting time of the branch's motions, as its
+	// bot announced it.
+	VotingTime time.Duration
 }
 
 // Affiliation is this bot's branch room deciding to join a council.
@@ -118,13 +121,13 @@ func (t Federation) Branches(ctx context.Context, council id.RoomID) ([]*Branch,
 }
 
 func (t Federation) branches(ctx context.Context, where string, args ...any) ([]*Branch, error) {
-	rows, err := t.db.Query(ctx, `SELECT council_room, bot, admitted_by, admitted_at, COALESCE(branch_room, ''), COALESCE(name, ''), COALESCE(electorate, 0)
+	rows, err := t.db.Query(ctx, `SELECT council_room, bot, admitted_by, admitted_at, COALESCE(branch_room, ''), COALESCE(name, ''), COALESCE(electorate, 0), voting_ms
 		FROM council_branches `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Branch, error) {
 		var b Branch
-		var at int64
-		err := row.Scan(&b.Council, &b.Bot, &b.AdmittedBy, &at, &b.Room, &b.Name, &b.Electorate)
-		b.AdmittedAt = time.UnixMilli(at)
+		var at, voting int64
+		err := row.Scan(&b.Council, &b.Bot, &b.AdmittedBy, &at, &b.Room, &b.Name, &b.Electorate, &voting)
+		b.AdmittedAt, b.VotingTime = time.UnixMilli(at), time.Duration(voting)*time.Millisecond
 		return &b, err
 	}, err).AsList()
 	if err != nil {
@@ -134,10 +137,10 @@ func (t Federation) branches(ctx context.Context, where string, args ...any) ([]
 }
 
 // Announce records the branch an admitted bot speaks for, or updates its
-// name and electorate.
+// name, electorate and least voting time.
 func (t Federation) Announce(ctx context.Context, b Branch, at time.Time) error {
-	_, err := t.db.Exec(ctx, `UPDATE council_branches SET branch_room=$3, name=$4, electorate=$5, announced_at=$6
-		WHERE council_room=$1 AND bot=$2`, b.Council, b.Bot, b.Room, b.Name, b.Electorate, at.UnixMilli())
+	_, err := t.db.Exec(ctx, `UPDATE council_branches SET branch_room=$3, name=$4, electorate=$5, announced_at=$6, voting_ms=$7
+		WHERE council_room=$1 AND bot=$2`, b.Council, b.Bot, b.Room, b.Name, b.Electorate, at.UnixMilli(), b.VotingTime.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("announce branch: %w", err)
 	}

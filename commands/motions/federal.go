@@ -73,9 +73,9 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 		return true, commands.Refusef("This council has no branch yet to decide a motion. `%s` admits one.", r.Cmd("council admit <bot user ID>"))
 	}
 	now := r.Clock.Now()
-	closes := spec.Closes
-	if spec.Duration > 0 {
-		closes = now.Add(spec.Duration)
+	closes, raised, err := f.federalDeadline(ctx, r, c.Room, spec, branches)
+	if err != nil {
+		return true, err
 	}
 	fm := &store.FederalMotion{Council: c.Room, Text: spec.Text, Proposer: r.Sender, OpenedAt: now, ClosesAt: closes}
 	if err := r.Store.Federation().OpenFederal(ctx, fm); err != nil {
@@ -92,13 +92,59 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 	}
 	out := msg.F("**Federal motion #%d** (%s): %s", fm.Number, msg.Pill(r.Sender), fm.Text).
 		Append("The branches decide it, each in its own room under its own standing orders: %s. The council decides by %s once every branch has reported, or at %s (in %s).",
-			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now))).
-		With("quorum.motion", map[string]any{
-			"id": fm.Number, "kind": kindFederal, "status": "open", "text": fm.Text, "rule": c.Rule,
-			"closes_at": closes.UTC().Format(time.RFC3339), "branches": list,
-		})
+			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
+	if raised != nil {
+		out = out.Append("The deadline leaves %s its least voting time of %s, and %s to report.", raised.Name, timespec.Remaining(raised.VotingTime), timespec.Remaining(federalMargin))
+	}
+	out = out.With("quorum.motion", map[string]any{
+		"id": fm.Number, "kind": kindFederal, "status": "open", "text": fm.Text, "rule": c.Rule,
+		"closes_at": closes.UTC().Format(time.RFC3339), "branches": list,
+	})
 	r.Say(r.Room, out)
 	return true, nil
+}
+
+// federalMargin is the time a federal motion's deadline leaves the
+// branches after their own votes close, to report their results.
+const federalMargin = 10 * time.Minute
+
+// federalDeadline is when a federal motion closes: under the council room's
+// own standing orders (voting_time), as any motion, and late enough that
+// every branch's vote, under its standing orders as its bot announced them,
+// closes federalMargin before it. A deadline the proposer chose shorter is
+// refused; the default is raised, and raised names the branch that needed
+// it.
+func (f *Federation) federalDeadline(ctx context.Context, r *commands.Request, council id.RoomID, spec motionSpec, branches []*store.Branch) (time.Time, *store.Branch, error) {
+	now := r.Clock.Now()
+	closes := spec.Closes
+	if spec.Duration > 0 {
+		closes = now.Add(spec.Duration)
+	}
+	o, err := f.motions.ordersOf(ctx, council)
+	if err != nil {
+		return closes, nil, err
+	}
+	_, _, least, leastRule := o.least(kindFederal)
+	if closes.Before(now.Add(least)) {
+		if spec.chose.closes {
+			return closes, nil, commands.Refusef("This council's standing orders give a motion at least %s (`%s`): make it close later. `%s` shows the rules.",
+				timespec.Remaining(least), leastRule, r.Cmd("rules"))
+		}
+		closes = now.Add(least)
+	}
+	var raised *store.Branch
+	for _, b := range branches {
+		need := now.Add(b.VotingTime + federalMargin)
+		if b.VotingTime == 0 || !closes.Before(need) {
+			continue
+		}
+		if spec.chose.closes {
+			return closes, nil, commands.Refusef("The branch %s gives a motion at least %s, and reports after its vote: make this close at least %s from now.",
+				b.Name, timespec.Remaining(b.VotingTime), timespec.Remaining(b.VotingTime+federalMargin))
+		}
+		closes, raised = need, b
+	}
+	return closes, raised, nil
 }
 
 // announced lists a council's branches whose bots announced them.
@@ -174,8 +220,12 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 		p.Council.Room, p.Council.Motion = n.Room, cm.ID
 		spec.Kind, spec.Payload = kindFederal, encodePayload(p)
 		spec.Text = fmt.Sprintf("Federal motion #%d of the council: %s", cm.ID, text)
-		if !cm.ClosesAt.IsZero() && cm.ClosesAt.After(f.Clock.Now()) {
-			spec.Closes, spec.Duration = cm.ClosesAt, 0 // raised to this branch's voting time if shorter
+		// The branch's vote closes federalMargin before the council's deadline,
+		// for its result to reach the council in time; raised to the branch's
+		// voting time if shorter, with a warning.
+		closeBy := cm.ClosesAt.Add(-federalMargin)
+		if !cm.ClosesAt.IsZero() && closeBy.After(f.Clock.Now()) {
+			spec.Closes, spec.Duration = closeBy, 0
 		}
 		m, err := f.motions.propose(ctx, r, spec)
 		if err != nil {
@@ -189,6 +239,14 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 			return false, err
 		}
 		fx.Then(&r.Effects)
+		if !cm.ClosesAt.IsZero() && !m.ClosesAt.IsZero() && m.ClosesAt.After(closeBy) {
+			fx.Say(a.Branch, msg.F("The council decides federal motion #%d at %s, but this branch's standing orders give our motion #%d until %s: "+
+				"our result may reach the council too late to count. I tell the council how long this branch votes, so that its next deadlines leave us that time.",
+				cm.ID, timespec.Human(cm.ClosesAt, r.Location()), m.Number, timespec.Human(m.ClosesAt, r.Location())))
+			if err := f.announceBranch(ctx, fx, a, true, 0); err != nil {
+				return false, err
+			}
+		}
 	}
 	return true, nil
 }

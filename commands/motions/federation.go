@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	"quorum/commands/timespec"
 	"quorum/msg"
 	"quorum/store"
 )
@@ -60,12 +62,16 @@ type affiliationPayload struct {
 // branchAnnouncement is quorum.branch: a branch's bot telling its council
 // which branch it speaks for.
 type branchAnnouncement struct {
-	Council     id.RoomID      `json:"council"`
-	Room        id.RoomID      `json:"room"`
-	Name        string         `json:"name"`
-	Bot         id.UserID      `json:"bot"`
-	Electorate  int            `json:"electorate"`
-	Affiliation map[string]any `json:"affiliation"`
+	Council    id.RoomID `json:"council"`
+	Room       id.RoomID `json:"room"`
+	Name       string    `json:"name"`
+	Bot        id.UserID `json:"bot"`
+	Electorate int       `json:"electorate"`
+	// VotingSeconds is the least voting time of a federal motion in the
+	// branch (its standing orders' voting_time): the council's deadline
+	// leaves it that much.
+	VotingSeconds int64          `json:"voting_time_seconds,omitempty"`
+	Affiliation   map[string]any `json:"affiliation"`
 }
 
 // NewFederation adds councils and affiliations to the motions m.
@@ -426,11 +432,17 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 		return err
 	}
 	size := max(len(members), atLeast) // atLeast: a federal motion's electorate, from when it opened
+	o, err := f.motions.ordersOf(ctx, a.Branch)
+	if err != nil {
+		return err
+	}
+	_, _, voting, _ := o.least(kindFederal)
 	kind := "federation.join"
 	if update {
 		kind = "federation.electorate"
 	}
-	entry, recField, err := f.RecordDecision(ctx, a.Branch, kind, map[string]any{"council": a.Council, "motion": m.Number, "electorate": size})
+	entry, recField, err := f.RecordDecision(ctx, a.Branch, kind, map[string]any{"council": a.Council, "motion": m.Number, "electorate": size,
+		"voting_time_seconds": int64(voting / time.Second)})
 	if err != nil {
 		return err
 	}
@@ -439,13 +451,14 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 	}
 	a.Electorate = size
 	ann := branchAnnouncement{
-		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: size,
+		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: size, VotingSeconds: int64(voting / time.Second),
 		Affiliation: map[string]any{"motion": m.Number, "record": recField},
 	}
 	text := msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
 		p.Name, a.Branch.String(), commands.Plural(size, "member", "members"), m.Number, commands.RecordLine(entry))
 	if update {
-		text = msg.F("The branch %q (%s) now has %s. %s", p.Name, a.Branch.String(), commands.Plural(size, "member", "members"), commands.RecordLine(entry))
+		text = msg.F("The branch %q (%s) now has %s, and gives a motion at least %s. %s", p.Name, a.Branch.String(),
+			commands.Plural(size, "member", "members"), timespec.Remaining(voting), commands.RecordLine(entry))
 	}
 	fx.Say(a.Council, text.With("quorum.branch", ann))
 	return nil
@@ -536,7 +549,8 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 		return refuse("%s was not admitted to this council (`%s`).", n.Sender.String(), f.Cmd("council admit <bot user ID>"))
 	case ann.Bot != n.Sender || ann.Council != c.Room:
 		return refuse("it names another bot or another council than its sender's and this one.")
-	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || ann.Electorate > maxElectorate || len(ann.Name) > 100:
+	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || ann.Electorate > maxElectorate || len(ann.Name) > 100 ||
+		ann.VotingSeconds < 0 || ann.VotingSeconds > int64(maxVotingTime/time.Second):
 		return refuse("its branch room, name or electorate is not valid.")
 	case b.Room != "" && b.Room != ann.Room:
 		return refuse("%s speaks for the branch %s here, not another.", n.Sender.String(), b.Room.String())
@@ -554,19 +568,21 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	if name == "" {
 		name = ann.Room.String()
 	}
-	nb := store.Branch{Council: c.Room, Bot: n.Sender, Room: ann.Room, Name: name, Electorate: ann.Electorate}
+	nb := store.Branch{Council: c.Room, Bot: n.Sender, Room: ann.Room, Name: name, Electorate: ann.Electorate, VotingTime: time.Duration(ann.VotingSeconds) * time.Second}
 	if err := f.Store.Federation().Announce(ctx, nb, n.Time); err != nil {
 		return false, err
 	}
 	head := msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String())
 	if b.Room == ann.Room {
-		head = msg.F("The branch %q (%s) now has %s, says its bot %s.", name, ann.Room.String(), commands.Plural(ann.Electorate, "member", "members"), n.Sender.String())
+		head = msg.F("The branch %q (%s) now has %s and gives a motion at least %s, says its bot %s.", name, ann.Room.String(),
+			commands.Plural(ann.Electorate, "member", "members"), timespec.Remaining(nb.VotingTime), n.Sender.String())
 	}
 	m, err := f.councilNotice(ctx, c, head)
 	if err != nil {
 		return false, err
 	}
-	m, err = f.RecordChange(ctx, c.Room, "council.branch", map[string]any{"room": ann.Room, "name": name, "bot": n.Sender, "electorate": ann.Electorate}, m)
+	m, err = f.RecordChange(ctx, c.Room, "council.branch", map[string]any{"room": ann.Room, "name": name, "bot": n.Sender, "electorate": ann.Electorate,
+		"voting_time_seconds": ann.VotingSeconds}, m)
 	if err != nil {
 		return false, err
 	}

@@ -727,3 +727,57 @@ func TestBranchGrownAnnouncesAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestFederalDeadlineUnderOrders: a federal motion's deadline follows the
+// council room's own standing orders, as any motion's, and leaves every
+// branch the least voting time its bot announced, and time to report.
+func TestFederalDeadlineUnderOrders(t *testing.T) {
+	h := councilWithBranches(t)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!motion --closes 1m Strike on Monday", Want: "This council's standing orders give a motion at least 1h (`voting_time`)"},
+	})
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2, "voting_time_seconds": 96 * 3600})
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!motion --closes 24h Strike on Monday", Want: "The branch Hillside gives a motion at least"},
+	})
+	now := h.Clock.Now()
+	open := One(t, h.SendAndDrain(Ben, "!motion Strike on Monday"), "Federal motion #1")
+	if !strings.Contains(open.Msg.Body, "leaves Hillside its least voting time of") {
+		t.Errorf("the raised deadline is not explained: %q", open.Msg.Body)
+	}
+	closes, _ := time.Parse(time.RFC3339, open.Msg.Fields["quorum.motion"].(map[string]any)["closes_at"].(string))
+	if want := now.Add(96*time.Hour + federalMargin); closes.Before(want.Truncate(time.Second)) {
+		t.Errorf("closes %s, before %s", closes, want)
+	}
+	// The probe's case: one branch reports, the deadline is far off.
+	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "electorate": 3})
+	if out := h.AdvanceTo(h.Clock.Now().Add(2 * time.Minute)); strings.Contains(Bodies(out), "Federal motion #1: Carried") {
+		t.Errorf("carried on one branch's word within minutes: %q", Bodies(out))
+	}
+}
+
+// TestBranchVoteClosesBeforeCouncil: the branch's vote closes a margin
+// before the council's deadline; when its standing orders give longer, it
+// warns its room and tells the council how long it votes.
+func TestBranchVoteClosesBeforeCouncil(t *testing.T) {
+	h := branchInCouncil(t)
+	councilCloses := h.Clock.Now().Add(72 * time.Hour).Truncate(time.Second)
+	open := One(t, councilNotice(t, h, councilBot, map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike", "closes_at": councilCloses}),
+		"Federal motion #1 of the council")
+	closes, _ := time.Parse(time.RFC3339, open.Msg.Fields["quorum.motion"].(map[string]any)["closes_at"].(string))
+	if !closes.Equal(councilCloses.Add(-federalMargin)) {
+		t.Errorf("branch motion closes %s, want %s", closes, councilCloses.Add(-federalMargin))
+	}
+	// A council deadline shorter than the branch's voting time (1h).
+	out := councilNotice(t, h, councilBot, map[string]any{"id": 2, "kind": "federal", "status": "open", "text": "Ballot", "closes_at": h.Clock.Now().Add(30 * time.Minute)})
+	One(t, out, "our result may reach the council too late to count")
+	var ann map[string]any
+	for _, s := range out {
+		if a, ok := s.Msg.Fields["quorum.branch"].(map[string]any); ok && s.Room == councilRoom {
+			ann = a
+		}
+	}
+	if ann == nil || ann["voting_time_seconds"] != 3600.0 {
+		t.Errorf("the branch's voting time was not announced: %v\n%s", ann, Bodies(out))
+	}
+}

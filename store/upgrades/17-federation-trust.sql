@@ -27,3 +27,7 @@ CREATE TABLE federal_motion_branches (
 -- (quorum.branch): the council takes no branch result with a larger one, so
 -- the bot announces again when its branch has grown.
 ALTER TABLE affiliations ADD COLUMN electorate INTEGER NOT NULL DEFAULT 0;
+
+-- The least voting time of a branch's motions, as its bot announced it: a
+-- federal motion's deadline leaves every branch at least that.
+ALTER TABLE council_branches ADD COLUMN voting_ms INTEGER NOT NULL DEFAULT 0;
