@@ -196,6 +196,7 @@ func (f *Federation) show(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.", r.Cmd("council on [name]"))
 	}
 	m, err := f.councilNotice(ctx, c, msg.Message{})
+	m = m.Append("I am this council's bot: a branch affiliates by its vote on `%s`.", r.Cmd("affiliate --bot "+r.Bot.String()+" "+c.Room.String()+" <branch name>"))
 	r.Reply(m)
 	return err
 }
