@@ -352,7 +352,11 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 	} else if ok {
 		switch a.Status {
 		case store.AffiliationCarried, store.AffiliationJoined:
-			return commands.Refusef("This branch is affiliated with that council already.")
+			// One carried before --bot, not joined, names no council's bot:
+			// it is voted again, naming it.
+			if a.Status == store.AffiliationJoined || a.CouncilBot != "" {
+				return commands.Refusef("This branch is affiliated with that council already.")
+			}
 		case store.AffiliationProposed:
 			if m, found, err := r.Store.Motions().Get(ctx, a.Motion); err != nil {
 				return err

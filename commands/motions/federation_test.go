@@ -781,3 +781,18 @@ func TestBranchVoteClosesBeforeCouncil(t *testing.T) {
 		t.Errorf("the branch's voting time was not announced: %v\n%s", ann, Bodies(out))
 	}
 }
+
+// TestAffiliationWithoutBotVotedAgain: an affiliation carried before the
+// council's bot was named (an older version) is never joined on anyone's
+// invite, and the branch can vote on it again, naming the bot.
+func TestAffiliationWithoutBotVotedAgain(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	if err := h.Env.Store.Federation().SetAffiliation(context.Background(),
+		store.Affiliation{Branch: Room, Council: councilRoom, Motion: 1, Status: store.AffiliationCarried}, h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if answer, _ := invite(t, h, councilRoom, "@mallory:council.test", AdmitReason); answer == commands.InviteAccepted {
+		t.Errorf("an affiliation naming no bot joined on an invite")
+	}
+	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside"), "Motion #1")
+}
