@@ -94,7 +94,8 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 		Append("The branches decide it, each in its own room under its own standing orders: %s. The council decides by %s once every branch has reported, or at %s (in %s).",
 			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
 	if raised != nil {
-		out = out.Append("The deadline leaves %s its least voting time of %s, and %s to report.", raised.Name, timespec.Remaining(raised.VotingTime), timespec.Remaining(federalMargin))
+		out = out.Append("The deadline leaves %s its least voting time of %s, and %s for the motion to reach it and its result to come back.",
+			raised.Name, timespec.Remaining(raised.VotingTime), timespec.Remaining(2*federalMargin))
 	}
 	out = out.With("quorum.motion", map[string]any{
 		"id": fm.Number, "kind": kindFederal, "status": "open", "text": fm.Text, "rule": c.Rule,
@@ -105,13 +106,14 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 }
 
 // federalMargin is the time a federal motion's deadline leaves the
-// branches after their own votes close, to report their results.
+// branches after their own votes close, to report their results; the
+// council leaves as much again for the motion to reach them.
 const federalMargin = 10 * time.Minute
 
 // federalDeadline is when a federal motion closes: under the council room's
 // own standing orders (voting_time), as any motion, and late enough that
 // every branch's vote, under its standing orders as its bot announced them,
-// closes federalMargin before it. A deadline the proposer chose shorter is
+// opened up to federalMargin after it, closes federalMargin before it. A deadline the proposer chose shorter is
 // refused; the default is raised, and raised names the branch that needed
 // it.
 func (f *Federation) federalDeadline(ctx context.Context, r *commands.Request, council id.RoomID, spec motionSpec, branches []*store.Branch) (time.Time, *store.Branch, error) {
@@ -134,13 +136,13 @@ func (f *Federation) federalDeadline(ctx context.Context, r *commands.Request, c
 	}
 	var raised *store.Branch
 	for _, b := range branches {
-		need := now.Add(b.VotingTime + federalMargin)
+		need := now.Add(b.VotingTime + 2*federalMargin)
 		if b.VotingTime == 0 || !closes.Before(need) {
 			continue
 		}
 		if spec.chose.closes {
 			return closes, nil, commands.Refusef("The branch %s gives a motion at least %s, and reports after its vote: make this close at least %s from now.",
-				b.Name, timespec.Remaining(b.VotingTime), timespec.Remaining(b.VotingTime+federalMargin))
+				b.Name, timespec.Remaining(b.VotingTime), timespec.Remaining(b.VotingTime+2*federalMargin))
 		}
 		closes, raised = need, b
 	}

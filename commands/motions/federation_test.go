@@ -746,7 +746,7 @@ func TestFederalDeadlineUnderOrders(t *testing.T) {
 		t.Errorf("the raised deadline is not explained: %q", open.Msg.Body)
 	}
 	closes, _ := time.Parse(time.RFC3339, open.Msg.Fields["quorum.motion"].(map[string]any)["closes_at"].(string))
-	if want := now.Add(96*time.Hour + federalMargin); closes.Before(want.Truncate(time.Second)) {
+	if want := now.Add(96*time.Hour + 2*federalMargin); closes.Before(want.Truncate(time.Second)) {
 		t.Errorf("closes %s, before %s", closes, want)
 	}
 	// The probe's case: one branch reports, the deadline is far off.
@@ -768,8 +768,16 @@ func TestBranchVoteClosesBeforeCouncil(t *testing.T) {
 	if !closes.Equal(councilCloses.Add(-federalMargin)) {
 		t.Errorf("branch motion closes %s, want %s", closes, councilCloses.Add(-federalMargin))
 	}
+	// A deadline at the least the council leaves this branch (its 1h), the
+	// notice arriving 5 minutes late: no warning.
+	tight := h.Clock.Now().Add(time.Hour + 2*federalMargin).Truncate(time.Second)
+	h.Clock.Advance(5 * time.Minute)
+	out := councilNotice(t, h, councilBot, map[string]any{"id": 3, "kind": "federal", "status": "open", "text": "Picket", "closes_at": tight})
+	if open := One(t, out, "Federal motion #3 of the council"); strings.Contains(Bodies(out), "too late") {
+		t.Errorf("warned at the least deadline: %q", open.Msg.Body)
+	}
 	// A council deadline shorter than the branch's voting time (1h).
-	out := councilNotice(t, h, councilBot, map[string]any{"id": 2, "kind": "federal", "status": "open", "text": "Ballot", "closes_at": h.Clock.Now().Add(30 * time.Minute)})
+	out = councilNotice(t, h, councilBot, map[string]any{"id": 2, "kind": "federal", "status": "open", "text": "Ballot", "closes_at": h.Clock.Now().Add(30 * time.Minute)})
 	One(t, out, "our result may reach the council too late to count")
 	var ann map[string]any
 	for _, s := range out {
