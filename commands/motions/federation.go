@@ -288,7 +288,8 @@ func (f *Federation) admit(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("%s is admitted already.", bot.String())
 	}
 	m, err := f.RecordChange(ctx, r.Room, "council.admit", map[string]any{"bot": bot, "by": r.Sender},
-		msg.F("I invited %s. It joins once its branch has voted to affiliate with this council, and then announces the branch here.", bot.String()))
+		msg.F("I invited %s. It joins once its branch has voted to affiliate with this council naming me as its bot (`%s`), and then announces the branch here.",
+			bot.String(), r.Cmd("affiliate --bot "+r.Bot.String()+" "+c.Room.String()+" <branch name>")))
 	if err != nil {
 		return err
 	}
