@@ -63,7 +63,7 @@ func TestFederation(t *testing.T) {
 	if joinedBy(ana, council, aID) {
 		t.Fatal("the branch's bot joined the council before its branch voted")
 	}
-	ana.Say(branchA, "!affiliate "+council.String()+" Riverside")
+	ana.Say(branchA, "!affiliate --bot "+cID.String()+" "+council.String()+" Riverside")
 	findNotice(ana, branchA, aID, "Motion #1")
 	ana.Say(branchA, "!vote 1 yes")
 	ben.Say(branchA, "!vote 1 yes")
@@ -85,7 +85,7 @@ func TestFederation(t *testing.T) {
 	if _, err := ana.CreateAlias(context.Background(), alias, council); err != nil {
 		t.Fatal(err)
 	}
-	cara.Say(branchB, "!affiliate "+alias.String()+" Hillside")
+	cara.Say(branchB, "!affiliate --bot "+cID.String()+" "+alias.String()+" Hillside")
 	findNotice(cara, branchB, bID, "Motion #1")
 	cara.Say(branchB, "!vote 1 yes")
 	dev.Say(branchB, "!vote 1 yes")

@@ -30,6 +30,9 @@ type Branch struct {
 	Room       id.RoomID // empty until announced
 	Name       string
 	Electorate int
+	// VotingTime is the least voting time of the branch's motions, as its
+	// bot announced it.
+	VotingTime time.Duration
 }
 
 // Affiliation is this bot's branch room deciding to join a council.
@@ -44,6 +47,9 @@ type Affiliation struct {
 	// Joined says the bot joined the council (it stays true while a
 	// disaffiliation is voted on).
 	Joined bool
+	// Electorate is the branch's electorate this bot last announced in the
+	// council (SetAnnounced).
+	Electorate int
 }
 
 // Affiliation statuses.
@@ -115,13 +121,13 @@ func (t Federation) Branches(ctx context.Context, council id.RoomID) ([]*Branch,
 }
 
 func (t Federation) branches(ctx context.Context, where string, args ...any) ([]*Branch, error) {
-	rows, err := t.db.Query(ctx, `SELECT council_room, bot, admitted_by, admitted_at, COALESCE(branch_room, ''), COALESCE(name, ''), COALESCE(electorate, 0)
+	rows, err := t.db.Query(ctx, `SELECT council_room, bot, admitted_by, admitted_at, COALESCE(branch_room, ''), COALESCE(name, ''), COALESCE(electorate, 0), voting_ms
 		FROM council_branches `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Branch, error) {
 		var b Branch
-		var at int64
-		err := row.Scan(&b.Council, &b.Bot, &b.AdmittedBy, &at, &b.Room, &b.Name, &b.Electorate)
-		b.AdmittedAt = time.UnixMilli(at)
+		var at, voting int64
+		err := row.Scan(&b.Council, &b.Bot, &b.AdmittedBy, &at, &b.Room, &b.Name, &b.Electorate, &voting)
+		b.AdmittedAt, b.VotingTime = time.UnixMilli(at), time.Duration(voting)*time.Millisecond
 		return &b, err
 	}, err).AsList()
 	if err != nil {
@@ -131,10 +137,10 @@ func (t Federation) branches(ctx context.Context, where string, args ...any) ([]
 }
 
 // Announce records the branch an admitted bot speaks for, or updates its
-// name and electorate.
+// name, electorate and least voting time.
 func (t Federation) Announce(ctx context.Context, b Branch, at time.Time) error {
-	_, err := t.db.Exec(ctx, `UPDATE council_branches SET branch_room=$3, name=$4, electorate=$5, announced_at=$6
-		WHERE council_room=$1 AND bot=$2`, b.Council, b.Bot, b.Room, b.Name, b.Electorate, at.UnixMilli())
+	_, err := t.db.Exec(ctx, `UPDATE council_branches SET branch_room=$3, name=$4, electorate=$5, announced_at=$6, voting_ms=$7
+		WHERE council_room=$1 AND bot=$2`, b.Council, b.Bot, b.Room, b.Name, b.Electorate, at.UnixMilli(), b.VotingTime.Milliseconds())
 	if err != nil {
 		return fmt.Errorf("announce branch: %w", err)
 	}
@@ -155,6 +161,16 @@ func (t Federation) SetAffiliation(ctx context.Context, a Affiliation, at time.T
 	return nil
 }
 
+// SetAnnounced records the electorate this bot announced for branch in
+// council.
+func (t Federation) SetAnnounced(ctx context.Context, branch, council id.RoomID, electorate int) error {
+	_, err := t.db.Exec(ctx, "UPDATE affiliations SET electorate=$3 WHERE branch_room=$1 AND council_room=$2", branch, council, electorate)
+	if err != nil {
+		return fmt.Errorf("record announced electorate: %w", err)
+	}
+	return nil
+}
+
 // Affiliations lists the affiliations with council of this bot's branch
 // rooms (at most one, unless one bot serves several branches).
 func (t Federation) Affiliations(ctx context.Context, council id.RoomID) ([]*Affiliation, error) {
@@ -171,10 +187,10 @@ func (t Federation) AffiliationOf(ctx context.Context, branch, council id.RoomID
 }
 
 func (t Federation) affiliations(ctx context.Context, where string, args ...any) ([]*Affiliation, error) {
-	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot, joined FROM affiliations `+where, args...)
+	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot, joined, electorate FROM affiliations `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Affiliation, error) {
 		var a Affiliation
-		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot, &a.Joined)
+		err := row.Scan(&a.Branch, &a.Council, &a.Motion, &a.Status, &a.CouncilBot, &a.Joined, &a.Electorate)
 		return &a, err
 	}, err).AsList()
 	if err != nil {
@@ -184,10 +200,11 @@ func (t Federation) affiliations(ctx context.Context, where string, args ...any)
 }
 
 // Invited keeps an invite into council that came before an affiliation
-// carried. The first one stands: a later inviter does not replace it.
+// carried, one per inviter: who invited says nothing about who the
+// council's bot is (the affiliation motion names it).
 func (t Federation) Invited(ctx context.Context, council id.RoomID, by id.UserID, at time.Time) error {
 	_, err := t.db.Exec(ctx, `INSERT INTO council_invites (council_room, invited_by, invited_at) VALUES ($1, $2, $3)
-		ON CONFLICT (council_room) DO NOTHING`, council, by, at.UnixMilli())
+		ON CONFLICT (council_room, invited_by) DO NOTHING`, council, by, at.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("record council invite: %w", err)
 	}
@@ -203,17 +220,22 @@ func (t Federation) PendingInvites(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// PendingInvite returns who invited the bot into council, if an invite is
-// waiting, and takes it (it is used once: the bot joins).
-func (t Federation) PendingInvite(ctx context.Context, council id.RoomID) (id.UserID, bool, error) {
-	var by id.UserID
-	err := t.db.QueryRow(ctx, "DELETE FROM council_invites WHERE council_room=$1 RETURNING invited_by", council).Scan(&by)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	} else if err != nil {
-		return "", false, fmt.Errorf("take council invite: %w", err)
+// PendingInvite says whether bot's invite into council is waiting, and
+// takes the council's kept invites (they are used once: the bot joins if
+// bot's is among them; the others are no one's to trust).
+func (t Federation) PendingInvite(ctx context.Context, council id.RoomID, bot id.UserID) (bool, error) {
+	var n int
+	err := t.db.QueryRow(ctx, "SELECT COUNT(*) FROM council_invites WHERE council_room=$1 AND invited_by=$2", council, bot).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read council invite: %w", err)
 	}
-	return by, true, nil
+	if n == 0 {
+		return false, nil
+	}
+	if _, err := t.db.Exec(ctx, "DELETE FROM council_invites WHERE council_room=$1", council); err != nil {
+		return false, fmt.Errorf("take council invites: %w", err)
+	}
+	return true, nil
 }
 
 // RemoveBranch forgets bot's branch in council (it disaffiliated).
@@ -336,6 +358,34 @@ func (t Federation) AddResult(ctx context.Context, r BranchResult, at time.Time)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// SendFederal records the branches a federal motion was sent to when it
+// opened: only these decide it.
+func (t Federation) SendFederal(ctx context.Context, motion int64, branches []*Branch) error {
+	for _, b := range branches {
+		_, err := t.db.Exec(ctx, `INSERT INTO federal_motion_branches (federal_motion, bot, branch_room, name) VALUES ($1, $2, $3, $4)
+			ON CONFLICT DO NOTHING`, motion, b.Bot, b.Room, b.Name)
+		if err != nil {
+			return fmt.Errorf("record federal motion's branches: %w", err)
+		}
+	}
+	return nil
+}
+
+// SentTo lists the branches (bot and room) a federal motion was sent to;
+// none for a motion opened before they were recorded.
+func (t Federation) SentTo(ctx context.Context, motion int64) ([]*Branch, error) {
+	rows, err := t.db.Query(ctx, "SELECT bot, branch_room, name FROM federal_motion_branches WHERE federal_motion=$1 ORDER BY bot", motion)
+	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Branch, error) {
+		var b Branch
+		err := row.Scan(&b.Bot, &b.Room, &b.Name)
+		return &b, err
+	}, err).AsList()
+	if err != nil {
+		return nil, fmt.Errorf("read federal motion's branches: %w", err)
+	}
+	return list, nil
 }
 
 // Results lists the branch results of a federal motion.

@@ -73,12 +73,15 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 		return true, commands.Refusef("This council has no branch yet to decide a motion. `%s` admits one.", r.Cmd("council admit <bot user ID>"))
 	}
 	now := r.Clock.Now()
-	closes := spec.Closes
-	if spec.Duration > 0 {
-		closes = now.Add(spec.Duration)
+	closes, raised, err := f.federalDeadline(ctx, r, c.Room, spec, branches)
+	if err != nil {
+		return true, err
 	}
 	fm := &store.FederalMotion{Council: c.Room, Text: spec.Text, Proposer: r.Sender, OpenedAt: now, ClosesAt: closes}
 	if err := r.Store.Federation().OpenFederal(ctx, fm); err != nil {
+		return true, err
+	}
+	if err := r.Store.Federation().SendFederal(ctx, fm.ID, branches); err != nil {
 		return true, err
 	}
 	names := make([]string, len(branches))
@@ -89,13 +92,61 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 	}
 	out := msg.F("**Federal motion #%d** (%s): %s", fm.Number, msg.Pill(r.Sender), fm.Text).
 		Append("The branches decide it, each in its own room under its own standing orders: %s. The council decides by %s once every branch has reported, or at %s (in %s).",
-			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now))).
-		With("quorum.motion", map[string]any{
-			"id": fm.Number, "kind": kindFederal, "status": "open", "text": fm.Text, "rule": c.Rule,
-			"closes_at": closes.UTC().Format(time.RFC3339), "branches": list,
-		})
+			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
+	if raised != nil {
+		out = out.Append("The deadline leaves %s its least voting time of %s, and %s for the motion to reach it and its result to come back.",
+			raised.Name, timespec.Remaining(raised.VotingTime), timespec.Remaining(2*federalMargin))
+	}
+	out = out.With("quorum.motion", map[string]any{
+		"id": fm.Number, "kind": kindFederal, "status": "open", "text": fm.Text, "rule": c.Rule,
+		"closes_at": closes.UTC().Format(time.RFC3339), "branches": list,
+	})
 	r.Say(r.Room, out)
 	return true, nil
+}
+
+// federalMargin is the time a federal motion's deadline leaves the
+// branches after their own votes close, to report their results; the
+// council leaves as much again for the motion to reach them.
+const federalMargin = 10 * time.Minute
+
+// federalDeadline is when a federal motion closes: under the council room's
+// own standing orders (voting_time), as any motion, and late enough that
+// every branch's vote, under its standing orders as its bot announced them,
+// opened up to federalMargin after it, closes federalMargin before it. A deadline the proposer chose shorter is
+// refused; the default is raised, and raised names the branch that needed
+// it.
+func (f *Federation) federalDeadline(ctx context.Context, r *commands.Request, council id.RoomID, spec motionSpec, branches []*store.Branch) (time.Time, *store.Branch, error) {
+	now := r.Clock.Now()
+	closes := spec.Closes
+	if spec.Duration > 0 {
+		closes = now.Add(spec.Duration)
+	}
+	o, err := f.motions.ordersOf(ctx, council)
+	if err != nil {
+		return closes, nil, err
+	}
+	_, _, least, leastRule := o.least(kindFederal)
+	if closes.Before(now.Add(least)) {
+		if spec.chose.closes {
+			return closes, nil, commands.Refusef("This council's standing orders give a motion at least %s (`%s`): make it close later. `%s` shows the rules.",
+				timespec.Remaining(least), leastRule, r.Cmd("rules"))
+		}
+		closes = now.Add(least)
+	}
+	var raised *store.Branch
+	for _, b := range branches {
+		need := now.Add(b.VotingTime + 2*federalMargin)
+		if b.VotingTime == 0 || !closes.Before(need) {
+			continue
+		}
+		if spec.chose.closes {
+			return closes, nil, commands.Refusef("The branch %s gives a motion at least %s, and reports after its vote: make this close at least %s from now.",
+				b.Name, timespec.Remaining(b.VotingTime), timespec.Remaining(b.VotingTime+2*federalMargin))
+		}
+		closes, raised = need, b
+	}
+	return closes, raised, nil
 }
 
 // announced lists a council's branches whose bots announced them.
@@ -107,12 +158,23 @@ func (f *Federation) announced(ctx context.Context, council id.RoomID) ([]*store
 	return slices.DeleteFunc(list, func(b *store.Branch) bool { return b.Room == "" }), nil
 }
 
-// standing returns a council's branches now and their results of a federal
-// motion: a branch that left since it reported counts no more.
+// standing returns the branches that decide a federal motion and their
+// results: those it was sent to when it opened (a branch announced later
+// never got it) that are still in the council (a branch that left since it
+// reported counts no more).
 func (f *Federation) standing(ctx context.Context, council id.RoomID, motion int64) ([]*store.Branch, []*store.BranchResult, error) {
 	branches, err := f.announced(ctx, council)
 	if err != nil {
 		return nil, nil, err
+	}
+	sent, err := f.Store.Federation().SentTo(ctx, motion)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(sent) > 0 { // none recorded: a motion opened before they were
+		branches = slices.DeleteFunc(branches, func(b *store.Branch) bool {
+			return !slices.ContainsFunc(sent, func(s *store.Branch) bool { return s.Bot == b.Bot && s.Room == b.Room })
+		})
 	}
 	results, err := f.Store.Federation().Results(ctx, motion)
 	if err != nil {
@@ -160,8 +222,12 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 		p.Council.Room, p.Council.Motion = n.Room, cm.ID
 		spec.Kind, spec.Payload = kindFederal, encodePayload(p)
 		spec.Text = fmt.Sprintf("Federal motion #%d of the council: %s", cm.ID, text)
-		if !cm.ClosesAt.IsZero() && cm.ClosesAt.After(f.Clock.Now()) {
-			spec.Closes, spec.Duration = cm.ClosesAt, 0 // raised to this branch's voting time if shorter
+		// The branch's vote closes federalMargin before the council's deadline,
+		// for its result to reach the council in time; raised to the branch's
+		// voting time if shorter, with a warning.
+		closeBy := cm.ClosesAt.Add(-federalMargin)
+		if !cm.ClosesAt.IsZero() && closeBy.After(f.Clock.Now()) {
+			spec.Closes, spec.Duration = closeBy, 0
 		}
 		m, err := f.motions.propose(ctx, r, spec)
 		if err != nil {
@@ -175,6 +241,14 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 			return false, err
 		}
 		fx.Then(&r.Effects)
+		if !cm.ClosesAt.IsZero() && !m.ClosesAt.IsZero() && m.ClosesAt.After(closeBy) {
+			fx.Say(a.Branch, msg.F("The council decides federal motion #%d at %s, but this branch's standing orders give our motion #%d until %s: "+
+				"our result may reach the council too late to count. I tell the council how long this branch votes, so that its next deadlines leave us that time.",
+				cm.ID, timespec.Human(cm.ClosesAt, r.Location()), m.Number, timespec.Human(m.ClosesAt, r.Location())))
+			if err := f.announceBranch(ctx, fx, a, true, 0); err != nil {
+				return false, err
+			}
+		}
 	}
 	return true, nil
 }
@@ -189,6 +263,14 @@ func (f *Federation) federalDecided(ctx context.Context, fx *commands.Effects, m
 	electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
 	if err != nil {
 		return err
+	}
+	if a, ok, err := f.Store.Federation().AffiliationOf(ctx, m.Room, p.Council.Room); err != nil {
+		return err
+	} else if ok && a.Joined && electorate > a.Electorate {
+		// The council takes no result from more members than announced.
+		if err := f.announceBranch(ctx, fx, a, true, electorate); err != nil {
+			return err
+		}
 	}
 	head, err := f.Store.Records().Head(ctx, m.Room)
 	if err != nil {
@@ -239,9 +321,10 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 		return refuse("%s is not the bot of a branch of this council.", n.Sender.String())
 	case res.Branch != b.Room:
 		return refuse("%s speaks for the branch %s, not %s.", n.Sender.String(), b.Room.String(), res.Branch.String())
-	case !slices.Contains([]string{string(Carried), string(Failed), string(NoQuorum)}, res.Status) ||
-		res.Yes < 0 || res.No < 0 || res.Abstain < 0 || res.Electorate < 0 || res.Yes+res.No+res.Abstain > res.Electorate:
+	case !slices.Contains([]string{string(Carried), string(Failed), string(NoQuorum)}, res.Status) || !countsFit(res):
 		return refuse("its status or counts are not valid.")
+	case res.Electorate > b.Electorate:
+		return refuse("its electorate (%d) is larger than the %d members %s announced for %s.", res.Electorate, b.Electorate, n.Sender.String(), b.Name)
 	}
 	fm, ok, err := f.Store.Federation().Federal(ctx, c.Room, res.CouncilMotion)
 	if err != nil {
@@ -252,6 +335,11 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 	}
 	if fm.Status != "open" {
 		return refuse("federal motion #%d is decided already.", fm.Number)
+	}
+	if sent, err := f.Store.Federation().SentTo(ctx, fm.ID); err != nil {
+		return false, err
+	} else if len(sent) > 0 && !slices.ContainsFunc(sent, func(s *store.Branch) bool { return s.Bot == n.Sender && s.Room == b.Room }) {
+		return refuse("federal motion #%d opened before %s joined; it is decided by the branches it was sent to.", fm.Number, b.Name)
 	}
 	fresh, err := f.Store.Federation().AddResult(ctx, store.BranchResult{Motion: fm.ID, Bot: n.Sender, Branch: b.Room, Status: res.Status,
 		Yes: res.Yes, No: res.No, Abstain: res.Abstain, Electorate: res.Electorate, RecordSeq: res.Record.Seq, RecordHash: res.Record.Hash}, n.Time)
@@ -273,6 +361,21 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 		return true, nil
 	}
 	return true, f.decideFederal(ctx, fx, c, fm, n.Time)
+}
+
+// countsFit says whether a branch result's counts are each between 0 and
+// its electorate and together not above it, without overflow.
+func countsFit(res branchResult) bool {
+	e := res.Electorate
+	if e < 0 || e > maxElectorate {
+		return false
+	}
+	for _, n := range []int{res.Yes, res.No, res.Abstain} {
+		if n < 0 || n > e {
+			return false
+		}
+	}
+	return res.Yes <= e-res.No && res.Abstain <= e-res.No-res.Yes
 }
 
 // FederalOutcome decides a federal motion by a council's rule from the

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	"quorum/commands/timespec"
 	"quorum/msg"
 	"quorum/store"
 )
@@ -33,9 +35,15 @@ const kindAffiliation = "affiliation"
 const kindDisaffiliation = "disaffiliation"
 
 // AdmitReason is the reason of a council's invite to a branch's bot
-// (!council admit). A bot that reads it in an invite waits for its
-// branch's affiliation to carry before it joins, whoever invited it.
+// (!council admit). A bot that reads it in an invite keeps the invite until
+// its branch's affiliation carries; anyone can write a reason, so it is
+// never a reason to trust the inviter: the bot joins only on the invite of
+// the council's bot that the affiliation motion named (--bot).
 const AdmitReason = "quorum.council: admission of a branch's bot"
+
+// maxElectorate bounds a branch's announced electorate, so that the
+// council's sums of members' votes cannot overflow.
+const maxElectorate = 10_000_000
 
 // maxKeptInvites bounds the admissions kept waiting for a branch's vote.
 const maxKeptInvites = 50
@@ -47,17 +55,23 @@ var councilRules = []string{"branches", "members", "unanimous"}
 type affiliationPayload struct {
 	Council id.RoomID `json:"council"`
 	Name    string    `json:"name"`
+	// Bot is the council's bot, named in the motion the branch voted on.
+	Bot id.UserID `json:"bot,omitempty"`
 }
 
 // branchAnnouncement is quorum.branch: a branch's bot telling its council
 // which branch it speaks for.
 type branchAnnouncement struct {
-	Council     id.RoomID      `json:"council"`
-	Room        id.RoomID      `json:"room"`
-	Name        string         `json:"name"`
-	Bot         id.UserID      `json:"bot"`
-	Electorate  int            `json:"electorate"`
-	Affiliation map[string]any `json:"affiliation"`
+	Council    id.RoomID `json:"council"`
+	Room       id.RoomID `json:"room"`
+	Name       string    `json:"name"`
+	Bot        id.UserID `json:"bot"`
+	Electorate int       `json:"electorate"`
+	// VotingSeconds is the least voting time of a federal motion in the
+	// branch (its standing orders' voting_time): the council's deadline
+	// leaves it that much.
+	VotingSeconds int64          `json:"voting_time_seconds,omitempty"`
+	Affiliation   map[string]any `json:"affiliation"`
 }
 
 // NewFederation adds councils and affiliations to the motions m.
@@ -103,13 +117,15 @@ func (f *Federation) Commands() []*commands.Command {
 		},
 		{
 			Name:    "affiliate",
-			Usage:   "affiliate [--closes WHEN] <council room ID or alias> [branch name]",
-			Summary: "propose that this branch joins a council (a motion under the room's standing orders)",
+			Usage:   "affiliate [--closes WHEN] --bot <council bot user ID> <council room ID or alias> [branch name]",
+			Summary: "propose that this branch joins a council whose bot is the one named (a motion under the room's standing orders)",
 			Help: "If carried, I join the council as this branch's bot once the council's moderators admit me (`council admit`), in either order, " +
-				"and announce the branch there. It needs what a ratification needs (`threshold`, `election_voting_time`).",
-			Examples: []string{"affiliate !AbCd:council.example.org Riverside branch", "affiliate #regional:council.example.org Riverside"},
-			Prepare:  f.resolveCouncil,
-			Handler:  f.affiliate,
+				"and announce the branch there. I accept the invite only from the council's bot named in the motion, and bring here federal motions only from it: " +
+				"ask the council for its bot's ID (it answers `council` there). It needs what a ratification needs (`threshold`, `election_voting_time`).",
+			Examples: []string{"affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch",
+				"affiliate --bot @quorum:council.example.org #regional:council.example.org Riverside"},
+			Prepare: f.resolveCouncil,
+			Handler: f.affiliate,
 		},
 		{
 			Name:     "disaffiliate",
@@ -180,6 +196,7 @@ func (f *Federation) show(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.", r.Cmd("council on [name]"))
 	}
 	m, err := f.councilNotice(ctx, c, msg.Message{})
+	m = m.Append("I am this council's bot: a branch affiliates by its vote on `%s`.", r.Cmd("affiliate --bot "+r.Bot.String()+" "+c.Room.String()+" <branch name>"))
 	r.Reply(m)
 	return err
 }
@@ -271,7 +288,8 @@ func (f *Federation) admit(ctx context.Context, r *commands.Request) error {
 		return commands.Refusef("%s is admitted already.", bot.String())
 	}
 	m, err := f.RecordChange(ctx, r.Room, "council.admit", map[string]any{"bot": bot, "by": r.Sender},
-		msg.F("I invited %s. It joins once its branch has voted to affiliate with this council, and then announces the branch here.", bot.String()))
+		msg.F("I invited %s. It joins once its branch has voted to affiliate with this council naming me as its bot (`%s`), and then announces the branch here.",
+			bot.String(), r.Cmd("affiliate --bot "+r.Bot.String()+" "+c.Room.String()+" <branch name>")))
 	if err != nil {
 		return err
 	}
@@ -289,8 +307,19 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	spec.Kind = kindAffiliation
-	if spec, err = parseMotionArgs(r, r.Args, spec); err != nil {
+	councilBot, args, err := takeBotOption(r, r.Args)
+	if err != nil {
 		return err
+	}
+	if spec, err = parseMotionArgs(r, args, spec); err != nil {
+		return err
+	}
+	if councilBot == "" {
+		return commands.Refusef("Name the council's bot, so that the branch votes on whom I take federal motions from: `%s` (the council's `council` shows its bot).",
+			r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch"))
+	}
+	if councilBot == r.Bot {
+		return commands.Refusef("I am this branch's bot; `--bot` names the council's bot.")
 	}
 	target, name, _ := strings.Cut(strings.TrimSpace(spec.Text), " ")
 	council := id.RoomID(target)
@@ -324,7 +353,11 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 	} else if ok {
 		switch a.Status {
 		case store.AffiliationCarried, store.AffiliationJoined:
-			return commands.Refusef("This branch is affiliated with that council already.")
+			// One carried before --bot, not joined, names no council's bot:
+			// it is voted again, naming it.
+			if a.Status == store.AffiliationJoined || a.CouncilBot != "" {
+				return commands.Refusef("This branch is affiliated with that council already.")
+			}
 		case store.AffiliationProposed:
 			if m, found, err := r.Store.Motions().Get(ctx, a.Motion); err != nil {
 				return err
@@ -333,8 +366,8 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 			}
 		}
 	}
-	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: name})
-	spec.Text = fmt.Sprintf("Affiliate this branch, as %q, with the council %s", name, council)
+	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: name, Bot: councilBot})
+	spec.Text = fmt.Sprintf("Affiliate this branch, as %q, with the council %s, whose bot is %s (the only one whose federal motions I will bring here)", name, council, councilBot)
 	m, err := f.motions.propose(ctx, r, spec)
 	if err != nil {
 		return err
@@ -353,37 +386,45 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	if outcome != Carried {
 		return f.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: string(outcome)}, now)
 	}
-	said, err := f.RecordChange(ctx, m.Room, "federation.affiliate", map[string]any{"council": p.Council, "name": p.Name, "motion": m.Number},
-		msg.F("This branch is affiliated with the council %s, by motion #%d.", p.Council.String(), m.Number))
+	if p.Bot == "" {
+		// An affiliation opened before --bot: nobody named, nobody trusted.
+		fx.Say(m.Room, msg.F("Motion #%d carried, but it names no council's bot, so I can't tell whose federal motions to bring here. "+
+			"Propose it again with `%s`.", m.Number, f.Cmd("affiliate --bot <council bot user ID> "+p.Council.String())))
+		return f.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: string(Failed)}, now)
+	}
+	said, err := f.RecordChange(ctx, m.Room, "federation.affiliate", map[string]any{"council": p.Council, "name": p.Name, "bot": p.Bot, "motion": m.Number},
+		msg.F("This branch is affiliated with the council %s, whose bot is %s, by motion #%d.", p.Council.String(), p.Bot.String(), m.Number))
 	if err != nil {
 		return err
 	}
-	inviter, invited, err := f.Store.Federation().PendingInvite(ctx, p.Council)
+	invited, err := f.Store.Federation().PendingInvite(ctx, p.Council, p.Bot)
 	if err != nil {
 		return err
 	}
 	status := store.AffiliationCarried
 	if invited {
 		status = store.AffiliationJoined
-		said = said.Append("The council has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce the branch.", inviter.String())
+		said = said.Append("The council's bot %s has admitted me: I am joining the council to announce the branch.", p.Bot.String())
 	} else {
-		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there).", f.Bot.String())
+		said = said.Append("I join it as soon as its moderators admit me (`council admit %s` there), on the invite of %s only.", f.Bot.String(), p.Bot.String())
 	}
-	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status, CouncilBot: inviter}
+	a := store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: status, CouncilBot: p.Bot}
 	if err := f.Store.Federation().SetAffiliation(ctx, a, now); err != nil {
 		return err
 	}
 	fx.Say(m.Room, said)
 	if invited {
 		fx.Join(a.Council)
-		return f.announceBranch(ctx, fx, &a)
+		return f.announceBranch(ctx, fx, &a, false, 0)
 	}
 	return nil
 }
 
 // announceBranch queues the branch's announcement in a's council, after
-// the bot's join.
-func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a *store.Affiliation) error {
+// the bot's join; again (update) when its electorate has grown, since the
+// council takes no branch result with an electorate larger than announced
+// (atLeast, a federal motion's electorate, raises the count announced).
+func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a *store.Affiliation, update bool, atLeast int) error {
 	m, ok, err := f.Store.Motions().Get(ctx, a.Motion)
 	if err != nil || !ok {
 		return fmt.Errorf("affiliation motion %d: %w", a.Motion, err)
@@ -392,28 +433,48 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 	if err != nil {
 		return err
 	}
-	electorate, err := f.motions.electorate(ctx, a.Branch)
+	members, err := f.motions.electorate(ctx, a.Branch)
 	if err != nil {
 		return err
 	}
-	entry, recField, err := f.RecordDecision(ctx, a.Branch, "federation.join", map[string]any{"council": a.Council, "motion": m.Number})
+	size := max(len(members), atLeast) // atLeast: a federal motion's electorate, from when it opened
+	o, err := f.motions.ordersOf(ctx, a.Branch)
 	if err != nil {
 		return err
 	}
+	_, _, voting, _ := o.least(kindFederal)
+	kind := "federation.join"
+	if update {
+		kind = "federation.electorate"
+	}
+	entry, recField, err := f.RecordDecision(ctx, a.Branch, kind, map[string]any{"council": a.Council, "motion": m.Number, "electorate": size,
+		"voting_time_seconds": int64(voting / time.Second)})
+	if err != nil {
+		return err
+	}
+	if err := f.Store.Federation().SetAnnounced(ctx, a.Branch, a.Council, size); err != nil {
+		return err
+	}
+	a.Electorate = size
 	ann := branchAnnouncement{
-		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: len(electorate),
+		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: size, VotingSeconds: int64(voting / time.Second),
 		Affiliation: map[string]any{"motion": m.Number, "record": recField},
 	}
-	fx.Say(a.Council, msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
-		p.Name, a.Branch.String(), commands.Plural(len(electorate), "member", "members"), m.Number, commands.RecordLine(entry)).
-		With("quorum.branch", ann))
+	text := msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
+		p.Name, a.Branch.String(), commands.Plural(size, "member", "members"), m.Number, commands.RecordLine(entry))
+	if update {
+		text = msg.F("The branch %q (%s) now has %s, and gives a motion at least %s. %s", p.Name, a.Branch.String(),
+			commands.Plural(size, "member", "members"), timespec.Remaining(voting), commands.RecordLine(entry))
+	}
+	fx.Say(a.Council, text.With("quorum.branch", ann))
 	return nil
 }
 
 // Invited implements commands.InviteReader: an invite into a council this
-// bot's branch affiliated with is accepted, whoever sent it (the carried
-// affiliation is the branch's permission); a council's admission that
-// comes before the vote is kept waiting for it.
+// bot's branch affiliated with is accepted from the council's bot that the
+// affiliation motion named, and from nobody else (the carried affiliation
+// is the branch's permission); an invite that comes before the vote is
+// kept waiting for it. The invite's reason is never trusted.
 func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv commands.Invite) (commands.InviteAnswer, error) {
 	affs, err := f.Store.Federation().Affiliations(ctx, inv.Room)
 	if err != nil {
@@ -424,7 +485,10 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 		if a.Status != store.AffiliationCarried && a.Status != store.AffiliationJoined {
 			continue
 		}
-		a.Status, a.CouncilBot = store.AffiliationJoined, inv.Inviter
+		if a.CouncilBot == "" || a.CouncilBot != inv.Inviter {
+			continue // not the council's bot the branch voted for
+		}
+		a.Status = store.AffiliationJoined
 		if err := f.Store.Federation().SetAffiliation(ctx, *a, inv.Time); err != nil {
 			return commands.InviteUsual, err
 		}
@@ -432,16 +496,16 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 			fx.Join(inv.Room)
 			joined = true
 		}
-		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by %s, whose federal motions I will bring here): I am joining it to announce this branch.",
+		fx.Say(a.Branch, msg.F("The council %s has admitted me (invited by its bot %s, as this branch voted): I am joining it to announce this branch.",
 			inv.Room.String(), inv.Inviter.String()))
-		if err := f.announceBranch(ctx, fx, a); err != nil {
+		if err := f.announceBranch(ctx, fx, a, false, 0); err != nil {
 			return commands.InviteUsual, err
 		}
 	}
 	if joined {
 		return commands.InviteAccepted, nil
 	}
-	if inv.Reason == AdmitReason || len(affs) > 0 {
+	if inv.Reason == AdmitReason || slices.ContainsFunc(affs, func(a *store.Affiliation) bool { return a.CouncilBot == "" || a.CouncilBot == inv.Inviter }) {
 		// Anyone can write that reason: past a bound, such invites go the
 		// usual way (an outsider's is rejected) rather than pile up.
 		if n, err := f.Store.Federation().PendingInvites(ctx); err != nil || n >= maxKeptInvites {
@@ -491,7 +555,8 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 		return refuse("%s was not admitted to this council (`%s`).", n.Sender.String(), f.Cmd("council admit <bot user ID>"))
 	case ann.Bot != n.Sender || ann.Council != c.Room:
 		return refuse("it names another bot or another council than its sender's and this one.")
-	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || len(ann.Name) > 100:
+	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || ann.Electorate > maxElectorate || len(ann.Name) > 100 ||
+		ann.VotingSeconds < 0 || ann.VotingSeconds > int64(maxVotingTime/time.Second):
 		return refuse("its branch room, name or electorate is not valid.")
 	case b.Room != "" && b.Room != ann.Room:
 		return refuse("%s speaks for the branch %s here, not another.", n.Sender.String(), b.Room.String())
@@ -509,15 +574,21 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	if name == "" {
 		name = ann.Room.String()
 	}
-	nb := store.Branch{Council: c.Room, Bot: n.Sender, Room: ann.Room, Name: name, Electorate: ann.Electorate}
+	nb := store.Branch{Council: c.Room, Bot: n.Sender, Room: ann.Room, Name: name, Electorate: ann.Electorate, VotingTime: time.Duration(ann.VotingSeconds) * time.Second}
 	if err := f.Store.Federation().Announce(ctx, nb, n.Time); err != nil {
 		return false, err
 	}
-	m, err := f.councilNotice(ctx, c, msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String()))
+	head := msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String())
+	if b.Room == ann.Room {
+		head = msg.F("The branch %q (%s) now has %s and gives a motion at least %s, says its bot %s.", name, ann.Room.String(),
+			commands.Plural(ann.Electorate, "member", "members"), timespec.Remaining(nb.VotingTime), n.Sender.String())
+	}
+	m, err := f.councilNotice(ctx, c, head)
 	if err != nil {
 		return false, err
 	}
-	m, err = f.RecordChange(ctx, c.Room, "council.branch", map[string]any{"room": ann.Room, "name": name, "bot": n.Sender, "electorate": ann.Electorate}, m)
+	m, err = f.RecordChange(ctx, c.Room, "council.branch", map[string]any{"room": ann.Room, "name": name, "bot": n.Sender, "electorate": ann.Electorate,
+		"voting_time_seconds": ann.VotingSeconds}, m)
 	if err != nil {
 		return false, err
 	}
@@ -664,4 +735,28 @@ func (f *Federation) resolveCouncil(ctx context.Context, r *commands.Request) er
 		}
 	}
 	return nil
+}
+
+// takeBotOption takes --bot <user ID> (or --bot=<user ID>) out of args: the
+// council's bot that an affiliation names.
+func takeBotOption(r *commands.Request, args string) (id.UserID, string, error) {
+	words := strings.Fields(args)
+	for i, w := range words {
+		name, value, hasValue, isOption := commands.Option(w)
+		if !isOption || name != "bot" {
+			continue
+		}
+		used := 1
+		if !hasValue && i+1 < len(words) {
+			value, used = words[i+1], 2
+		}
+		bot := id.UserID(value)
+		if _, _, err := bot.Parse(); err != nil || !strings.HasPrefix(value, "@") {
+			return "", "", commands.Refusef("`--bot` is the council's bot's full Matrix ID, e.g. `%s`.",
+				r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch"))
+		}
+		rest := slices.Concat(words[:i], words[i+used:])
+		return bot, strings.Join(rest, " "), nil
+	}
+	return "", args, nil
 }

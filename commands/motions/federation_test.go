@@ -175,8 +175,8 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
 	// An invite that says it is a council's admission, before any vote: kept
 	// waiting, not joined. So is a second one.
-	for range 2 {
-		if answer, out := invite(t, h, councilRoom, "@mod:council.test", AdmitReason); answer != commands.InviteKept || len(out) != 0 {
+	for _, by := range []id.UserID{"@mod:council.test", councilBot} {
+		if answer, out := invite(t, h, councilRoom, by, AdmitReason); answer != commands.InviteKept || len(out) != 0 {
 			t.Fatalf("admission before the vote: %v, %q", answer, Bodies(out))
 		}
 	}
@@ -185,15 +185,15 @@ func TestAffiliationInviteFirst(t *testing.T) {
 		t.Errorf("ordinary invite: %v", answer)
 	}
 	ExpectReplies(t, h, []ReplyCase{
-		{From: Ana, Cmd: "!affiliate #council:council.test", Want: "Give the council's room ID"},
-		{From: Ana, Cmd: "!affiliate " + string(Room), Want: "A room can't affiliate with itself."},
+		{From: Ana, Cmd: affiliateCmd + "#council:council.test", Want: "Give the council's room ID"},
+		{From: Ana, Cmd: affiliateCmd + string(Room), Want: "A room can't affiliate with itself."},
 	})
-	open := One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside branch"), "Motion #1")
+	open := One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside branch"), "Motion #1")
 	mf := open.Msg.Fields["quorum.motion"].(map[string]any)
 	if mf["kind"] != kindAffiliation || open.Msg.Fields["quorum.affiliation"].(map[string]any)["council"] != string(councilRoom) {
 		t.Errorf("affiliation notice fields: %v", open.Msg.Fields)
 	}
-	if got := h.Reply(Ben, "!affiliate "+string(councilRoom)); !strings.Contains(got, "Motion #1 already proposes that") {
+	if got := h.Reply(Ben, affiliateCmd+string(councilRoom)); !strings.Contains(got, "Motion #1 already proposes that") {
 		t.Errorf("second proposal: %q", got)
 	}
 	h.SendAndDrain(Ana, "!vote 1 yes")
@@ -216,22 +216,22 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	if strings.Join(order, ",") != "membership,message" {
 		t.Errorf("council queue: %v", order)
 	}
-	if got := h.Reply(Ana, "!affiliate "+string(councilRoom)); !strings.Contains(got, "affiliated with that council already") {
+	if got := h.Reply(Ana, affiliateCmd+string(councilRoom)); !strings.Contains(got, "affiliated with that council already") {
 		t.Errorf("again: %q", got)
 	}
 }
 
 func TestAffiliationVoteFirst(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
 	h.SendAndDrain(Ana, "!vote 1 yes")
 	out := h.SendAndDrain(Ben, "!vote 1 yes")
 	if joined, _ := joins(out); len(joined) != 0 {
 		t.Fatalf("joined before any invite: %v", joined)
 	}
 	One(t, out, "I join it as soon as its moderators admit me")
-	// The carried affiliation is the branch's permission, whoever invites
-	// (the council's bot need not be in allowed_inviters).
+	// The carried affiliation is the branch's permission for the council's
+	// bot it named (which need not be in allowed_inviters).
 	answer, out := invite(t, h, councilRoom, "@quorum:council.test", "")
 	joined, announced := joins(out)
 	if answer != commands.InviteAccepted || len(joined) != 1 || len(announced) != 1 {
@@ -241,7 +241,7 @@ func TestAffiliationVoteFirst(t *testing.T) {
 
 func TestAffiliationLost(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom))
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom))
 	if answer, _ := invite(t, h, councilRoom, "@mod:council.test", ""); answer != commands.InviteKept {
 		t.Errorf("invite during the vote: %v", answer)
 	}
@@ -254,7 +254,7 @@ func TestAffiliationLost(t *testing.T) {
 		t.Errorf("admission after a lost vote: %v %q", answer, Bodies(out))
 	}
 	// It can be proposed again.
-	One(t, h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)), "Motion #2")
+	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)), "Motion #2")
 }
 
 func TestFederalOutcome(t *testing.T) {
@@ -380,7 +380,7 @@ func TestFederalDeadline(t *testing.T) {
 func branchInCouncil(t *testing.T) *Harness {
 	t.Helper()
 	h := newFedHarness(t, Ana, Ben)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
 	h.SendAndDrain(Ana, "!vote 1 yes")
 	h.SendAndDrain(Ben, "!vote 1 yes")
 	if answer, _ := invite(t, h, councilRoom, councilBot, AdmitReason); answer != commands.InviteAccepted {
@@ -390,6 +390,9 @@ func branchInCouncil(t *testing.T) *Harness {
 }
 
 const councilBot = id.UserID("@quorum:council.test")
+
+// affiliateCmd proposes affiliating with a council whose bot is councilBot.
+const affiliateCmd = "!affiliate --bot " + string(councilBot) + " "
 
 func councilNotice(t *testing.T, h *Harness, sender id.UserID, qm map[string]any) []Sent {
 	t.Helper()
@@ -446,21 +449,58 @@ func TestFederalMotionInBranch(t *testing.T) {
 	One(t, out, "I reported to the council that this branch's vote on its federal motion #1")
 }
 
-// TestFirstInviterStands: the branch's bot takes federal motions from the
-// account whose admission it kept first; a later invite by someone else
-// does not replace it.
-func TestFirstInviterStands(t *testing.T) {
+// TestCouncilBotNamedByVote: the branch's bot joins only on the invite of
+// the council's bot that the affiliation motion named, and takes federal
+// motions only from it, whoever invited first or later and whatever their
+// invite's reason says.
+func TestCouncilBotNamedByVote(t *testing.T) {
+	const mallory = id.UserID("@mallory:council.test")
+	genuine := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday"}
+	forged := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Call off the strike"}
+
+	// Invites first: a council member's before the council bot's.
 	h := newFedHarness(t, Ana, Ben)
+	invite(t, h, councilRoom, mallory, AdmitReason)
 	invite(t, h, councilRoom, councilBot, AdmitReason)
-	invite(t, h, councilRoom, "@intruder:council.test", AdmitReason)
-	h.SendAndDrain(Ana, "!affiliate "+string(councilRoom)+" Riverside")
-	h.SendAndDrain(Ana, "!vote 1 yes")
-	One(t, h.SendAndDrain(Ben, "!vote 1 yes"), "invited by "+councilBot.String())
-	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike"}
-	if out := councilNotice(t, h, "@intruder:council.test", qm); len(out) != 0 {
-		t.Errorf("the later inviter opened a motion: %q", Bodies(out))
+	open := One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside"), "Motion #1")
+	if !strings.Contains(open.Msg.Body, "whose bot is "+string(councilBot)) || open.Msg.Fields["quorum.affiliation"].(map[string]any)["bot"] != string(councilBot) {
+		t.Errorf("the motion does not show the council's bot it names: %q %v", open.Msg.Body, open.Msg.Fields["quorum.affiliation"])
 	}
-	One(t, councilNotice(t, h, councilBot, qm), "Federal motion #1 of the council")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	out := h.SendAndDrain(Ben, "!vote 1 yes")
+	if joined, _ := joins(out); len(joined) != 1 {
+		t.Fatalf("the named bot's kept invite was not used: %q", Bodies(out))
+	}
+	if out := councilNotice(t, h, mallory, forged); len(out) != 0 {
+		t.Errorf("a council member who invited first opened a federal motion: %q", Bodies(out))
+	}
+	One(t, councilNotice(t, h, councilBot, genuine), "Federal motion #1 of the council: Strike on Monday")
+	// A later invite from someone else replaces nothing.
+	if answer, _ := invite(t, h, councilRoom, mallory, AdmitReason); answer == commands.InviteAccepted {
+		t.Errorf("a later invite from %s was accepted", mallory)
+	}
+
+	// Vote first: a plain member's invite is not accepted, the named bot's is.
+	h2 := newFedHarness(t, Ana, Ben)
+	h2.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
+	h2.SendAndDrain(Ana, "!vote 1 yes")
+	h2.SendAndDrain(Ben, "!vote 1 yes")
+	if answer, out := invite(t, h2, councilRoom, mallory, AdmitReason); answer == commands.InviteAccepted || len(out) != 0 {
+		t.Errorf("vote first: a member's invite was accepted: %v %q", answer, Bodies(out))
+	}
+	if out := councilNotice(t, h2, mallory, forged); len(out) != 0 {
+		t.Errorf("vote first: a member opened a federal motion: %q", Bodies(out))
+	}
+	if answer, _ := invite(t, h2, councilRoom, councilBot, ""); answer != commands.InviteAccepted {
+		t.Errorf("vote first: the named bot's invite: %v", answer)
+	}
+	One(t, councilNotice(t, h2, councilBot, genuine), "Federal motion #1 of the council: Strike on Monday")
+
+	// The council's bot must be named.
+	ExpectReplies(t, h2, []ReplyCase{
+		{From: Ana, Cmd: "!affiliate !other:council.test Riverside", Want: "Name the council's bot"},
+		{From: Ana, Cmd: "!affiliate --bot quorum !other:council.test", Want: "`--bot` is the council's bot's full Matrix ID"},
+	})
 }
 
 func TestDisaffiliate(t *testing.T) {
@@ -537,10 +577,10 @@ func (a aliasRooms) ResolveAlias(_ context.Context, alias id.RoomAlias) (id.Room
 func TestAffiliateByAlias(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
 	h.Env.Rooms = aliasRooms{h.Rooms, map[id.RoomAlias]id.RoomID{"#regional:council.test": councilRoom}}
-	if got := h.Reply(Ana, "!affiliate #unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
+	if got := h.Reply(Ana, affiliateCmd+"#unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
 		t.Errorf("unknown alias: %q", got)
 	}
-	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h #regional:council.test Riverside"), "Motion #1")
+	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h --bot "+string(councilBot)+" #regional:council.test Riverside"), "Motion #1")
 	if got := open.Msg.Fields["quorum.affiliation"].(map[string]any); got["council"] != string(councilRoom) || got["name"] != "Riverside" {
 		t.Errorf("quorum.affiliation = %v", got)
 	}
@@ -583,4 +623,184 @@ func TestKeptInvitesBounded(t *testing.T) {
 	if answer, _ := invite(t, h, "!one-more:evil.test", "@spam:evil.test", AdmitReason); answer != commands.InviteUsual {
 		t.Errorf("past the bound: %v", answer)
 	}
+}
+
+// TestBranchResultWithinAnnouncement: a branch's bot is trusted for its own
+// counts, but not beyond the electorate it announced: under "members" a
+// branch announced with 3 members can't outvote one with 200.
+func TestBranchResultWithinAnnouncement(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	h.SendAndDrain(Ana, "!council on --rule members Regional")
+	h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 3})
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 200})
+	h.SendAndDrain(Ben, "!motion Strike on Monday")
+	One(t, report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 1000000, "no": 0, "electorate": 1000000}),
+		"I ignored that branch result: its electorate (1000000) is larger than the 3 members")
+	if out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 200, "electorate": 200}); len(out) != 0 {
+		t.Fatalf("decided without Riverside's valid result: %q", Bodies(out))
+	}
+	One(t, report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3}),
+		"Federal motion #1: Failed")
+	// An announcement beyond the bound is refused.
+	One(t, announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": maxElectorate + 1}),
+		"its branch room, name or electorate is not valid")
+}
+
+// TestBranchResultCounts: each count is between 0 and the electorate, and
+// their sum is checked without overflow.
+func TestBranchResultCounts(t *testing.T) {
+	h := councilWithBranches(t)
+	h.SendAndDrain(Ben, "!motion Strike on Monday")
+	for _, res := range []map[string]any{
+		{"yes": int64(9223372036854775807), "no": 0, "abstain": 1, "electorate": 3},
+		{"yes": 2, "no": int64(-9223372036854775807), "abstain": int64(9223372036854775807), "electorate": 3},
+		{"yes": 4, "no": 0, "electorate": 3},
+		{"yes": 2, "no": 1, "abstain": 1, "electorate": 3},
+		{"yes": -1, "no": 0, "electorate": 3},
+	} {
+		res["council_motion"], res["branch"], res["status"] = 1, branchRoom, "carried"
+		One(t, report(t, h, branchBot, res), "its status or counts are not valid")
+	}
+	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 0, "abstain": 1, "electorate": 3}); len(out) != 0 {
+		t.Errorf("a valid result: %q", Bodies(out))
+	}
+}
+
+// TestLateBranchNotCounted: a branch announced after a federal motion
+// opened never got it: it neither counts against it under "unanimous" nor
+// holds the result until the deadline.
+func TestLateBranchNotCounted(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.Rooms.Power[Ana] = 50
+	h.SendAndDrain(Ana, "!council on --rule unanimous Regional")
+	h.SendAndDrain(Ana, "!council admit "+branchBot.String())
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": 3})
+	h.SendAndDrain(Ben, "!motion --closes 48h Strike on Monday")
+	h.SendAndDrain(Ana, "!council admit "+otherBot.String())
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2})
+	One(t, report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "electorate": 2}),
+		"federal motion #1 opened before Hillside joined")
+	out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3})
+	result := One(t, out, "Federal motion #1: Carried")
+	if !strings.Contains(result.Msg.Body, "1 of 1 branches") || strings.Contains(result.Msg.Body, "Hillside") {
+		t.Errorf("result names a branch the motion was not sent to: %q", result.Msg.Body)
+	}
+}
+
+// TestBranchGrownAnnouncesAgain: a branch that has grown since it announced
+// itself announces its electorate again before its result, which the
+// council would otherwise refuse.
+func TestBranchGrownAnnouncesAgain(t *testing.T) {
+	h := branchInCouncil(t)
+	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], Chi)
+	out := councilNotice(t, h, councilBot, map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday"})
+	One(t, out, "Federal motion #1 of the council")
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	h.SendAndDrain(Ben, "!vote 2 yes")
+	out = h.SendAndDrain(Chi, "!vote 2 yes")
+	var council []string
+	for _, s := range out {
+		if s.Room != councilRoom {
+			continue
+		}
+		if a, ok := s.Msg.Fields["quorum.branch"].(map[string]any); ok && a["electorate"] == 3.0 {
+			council = append(council, "branch")
+		}
+		if r, ok := s.Msg.Fields["quorum.branch_result"].(map[string]any); ok && r["electorate"] == 3.0 {
+			council = append(council, "result")
+		}
+	}
+	if strings.Join(council, ",") != "branch,result" {
+		t.Errorf("council queue: %v\n%s", council, Bodies(out))
+	}
+	// Once announced, not again.
+	out = councilNotice(t, h, councilBot, map[string]any{"id": 2, "kind": "federal", "status": "open", "text": "Ballot on Friday"})
+	One(t, out, "Federal motion #2 of the council")
+	h.SendAndDrain(Ana, "!vote 3 yes")
+	h.SendAndDrain(Ben, "!vote 3 yes")
+	for _, s := range h.SendAndDrain(Chi, "!vote 3 yes") {
+		if _, ok := s.Msg.Fields["quorum.branch"]; ok {
+			t.Errorf("announced again without growing: %q", s.Msg.Body)
+		}
+	}
+}
+
+// TestFederalDeadlineUnderOrders: a federal motion's deadline follows the
+// council room's own standing orders, as any motion's, and leaves every
+// branch the least voting time its bot announced, and time to report.
+func TestFederalDeadlineUnderOrders(t *testing.T) {
+	h := councilWithBranches(t)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!motion --closes 1m Strike on Monday", Want: "This council's standing orders give a motion at least 1h (`voting_time`)"},
+	})
+	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2, "voting_time_seconds": 96 * 3600})
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!motion --closes 24h Strike on Monday", Want: "The branch Hillside gives a motion at least"},
+	})
+	now := h.Clock.Now()
+	open := One(t, h.SendAndDrain(Ben, "!motion Strike on Monday"), "Federal motion #1")
+	if !strings.Contains(open.Msg.Body, "leaves Hillside its least voting time of") {
+		t.Errorf("the raised deadline is not explained: %q", open.Msg.Body)
+	}
+	closes, _ := time.Parse(time.RFC3339, open.Msg.Fields["quorum.motion"].(map[string]any)["closes_at"].(string))
+	if want := now.Add(96*time.Hour + 2*federalMargin); closes.Before(want.Truncate(time.Second)) {
+		t.Errorf("closes %s, before %s", closes, want)
+	}
+	// The probe's case: one branch reports, the deadline is far off.
+	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "electorate": 3})
+	if out := h.AdvanceTo(h.Clock.Now().Add(2 * time.Minute)); strings.Contains(Bodies(out), "Federal motion #1: Carried") {
+		t.Errorf("carried on one branch's word within minutes: %q", Bodies(out))
+	}
+}
+
+// TestBranchVoteClosesBeforeCouncil: the branch's vote closes a margin
+// before the council's deadline; when its standing orders give longer, it
+// warns its room and tells the council how long it votes.
+func TestBranchVoteClosesBeforeCouncil(t *testing.T) {
+	h := branchInCouncil(t)
+	councilCloses := h.Clock.Now().Add(72 * time.Hour).Truncate(time.Second)
+	open := One(t, councilNotice(t, h, councilBot, map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike", "closes_at": councilCloses}),
+		"Federal motion #1 of the council")
+	closes, _ := time.Parse(time.RFC3339, open.Msg.Fields["quorum.motion"].(map[string]any)["closes_at"].(string))
+	if !closes.Equal(councilCloses.Add(-federalMargin)) {
+		t.Errorf("branch motion closes %s, want %s", closes, councilCloses.Add(-federalMargin))
+	}
+	// A deadline at the least the council leaves this branch (its 1h), the
+	// notice arriving 5 minutes late: no warning.
+	tight := h.Clock.Now().Add(time.Hour + 2*federalMargin).Truncate(time.Second)
+	h.Clock.Advance(5 * time.Minute)
+	out := councilNotice(t, h, councilBot, map[string]any{"id": 3, "kind": "federal", "status": "open", "text": "Picket", "closes_at": tight})
+	if open := One(t, out, "Federal motion #3 of the council"); strings.Contains(Bodies(out), "too late") {
+		t.Errorf("warned at the least deadline: %q", open.Msg.Body)
+	}
+	// A council deadline shorter than the branch's voting time (1h).
+	out = councilNotice(t, h, councilBot, map[string]any{"id": 2, "kind": "federal", "status": "open", "text": "Ballot", "closes_at": h.Clock.Now().Add(30 * time.Minute)})
+	One(t, out, "our result may reach the council too late to count")
+	var ann map[string]any
+	for _, s := range out {
+		if a, ok := s.Msg.Fields["quorum.branch"].(map[string]any); ok && s.Room == councilRoom {
+			ann = a
+		}
+	}
+	if ann == nil || ann["voting_time_seconds"] != 3600.0 {
+		t.Errorf("the branch's voting time was not announced: %v\n%s", ann, Bodies(out))
+	}
+}
+
+// TestAffiliationWithoutBotVotedAgain: an affiliation carried before the
+// council's bot was named (an older version) is never joined on anyone's
+// invite, and the branch can vote on it again, naming the bot.
+func TestAffiliationWithoutBotVotedAgain(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	if err := h.Env.Store.Federation().SetAffiliation(context.Background(),
+		store.Affiliation{Branch: Room, Council: councilRoom, Motion: 1, Status: store.AffiliationCarried}, h.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if answer, _ := invite(t, h, councilRoom, "@mallory:council.test", AdmitReason); answer == commands.InviteAccepted {
+		t.Errorf("an affiliation naming no bot joined on an invite")
+	}
+	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside"), "Motion #1")
 }
