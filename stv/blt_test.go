@@ -2,6 +2,7 @@ package stv
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -120,9 +121,44 @@ func TestReadBLT(t *testing.T) {
 		"2 1\n1 1 0\n0\n\"A\"\n",
 		"2 1\n1 1 0\n0\nA\nB\n",
 		"2 1\n-3\n0\n\"A\"\n\"B\"\n",
+		"2 1\n-1 0\n1 1 0\n0\n\"A\"\n\"B\"\n", // 0 is no candidate to withdraw
+		"2 1",                                 // nothing after the header
+		"0 1\n0\n",                            // no candidates
+		"10001 1\n1 1 0\n0\n",                 // more candidates than any election has
 	} {
 		if _, err := ReadBLT(strings.NewReader(bad)); err == nil {
 			t.Errorf("%q read", bad)
+		}
+	}
+}
+
+// TestReadBLTEdges: files at the limits of what is read.
+func TestReadBLTEdges(t *testing.T) {
+	names := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "\"C%d\"\n", i+1)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name, text string
+		ballots    [][]int
+	}{
+		{"a comment line first", "# counted by hand\n2 1\n1 1 0\n0\n" + names(2), [][]int{{0}}},
+		{"one candidate", "1 1\n1 1 0\n0\n" + names(1), [][]int{{0}}},
+		{"the most candidates", "10000 1\n1 10000 0\n0\n" + names(10000), [][]int{{9999}}},
+		{"the last candidate withdrawn", "2 1\n-2\n1 2 1 0\n0\n" + names(2), [][]int{{0}}},
+		{"an empty ranking", "2 1\n1 0\n0\n" + names(2), [][]int{nil}},
+		{"a ranking of weight 0", "2 1\n0 1 0\n1 2 0\n0\n" + names(2), [][]int{{1}}},
+	} {
+		b, err := ReadBLT(strings.NewReader(tc.text))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(b.Ballots, tc.ballots) {
+			t.Errorf("%s: ballots %v, want %v", tc.name, b.Ballots, tc.ballots)
 		}
 	}
 }
