@@ -127,6 +127,9 @@ func TestGPUS2005(t *testing.T) {
 	if len(r.Rounds) != len(stages) {
 		t.Fatalf("%d stages, want %d", len(r.Rounds), len(stages))
 	}
+	if first := r.Rounds[0]; first.Action != FirstPreferences || first.From != -1 {
+		t.Errorf("the first stage is %v from %d, want the first preferences from no one (-1)", first.Action, first.From)
+	}
 	for i, want := range stages {
 		rd := r.Rounds[i]
 		var got []string
