@@ -521,6 +521,11 @@ func TestProperties(t *testing.T) {
 	for range 3000 {
 		e := randomElection(rng, 8, 60)
 		r1 := count(t, e)
+		// Every seat is filled while candidates remain: the last ones take
+		// the seats that are left.
+		if want := min(e.Seats, len(e.Candidates)); len(r1.Elected) != want {
+			t.Fatalf("%d elected of %d candidates for %d seats: %+v", len(r1.Elected), len(e.Candidates), e.Seats, e)
+		}
 		r2 := count(t, e)
 		if !reflect.DeepEqual(r1, r2) {
 			t.Fatalf("two counts of %+v differ", e)
