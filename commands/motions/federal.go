@@ -302,12 +302,7 @@ func federalField(m *store.Motion) map[string]any {
 // for that branch, and decides the federal motion once every branch has
 // reported.
 func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, c *store.Council, raw json.RawMessage) (bool, error) {
-	refuse := func(format string, args ...any) (bool, error) {
-		m := msg.F("I ignored that branch result: "+format, args...)
-		m.ReplyTo = n.Event
-		fx.Say(n.Room, m)
-		return true, nil
-	}
+	refuse := ignoring(fx, n, "branch result")
 	var res branchResult
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return refuse("it does not read as one.")

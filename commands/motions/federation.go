@@ -536,12 +536,7 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	if !ok {
 		return false, nil
 	}
-	refuse := func(format string, args ...any) (bool, error) {
-		m := msg.F("I ignored that branch announcement: "+format, args...)
-		m.ReplyTo = n.Event
-		fx.Say(n.Room, m)
-		return true, nil
-	}
+	refuse := ignoring(fx, n, "branch announcement")
 	var ann branchAnnouncement
 	if err := json.Unmarshal(raw, &ann); err != nil {
 		return refuse("it does not read as one.")
@@ -759,4 +754,15 @@ func takeBotOption(r *commands.Request, args string) (id.UserID, string, error) 
 		return bot, strings.Join(rest, " "), nil
 	}
 	return "", args, nil
+}
+
+// ignoring returns the refusal of a council notice n (a branch's
+// announcement or result): a reply saying it was ignored, and why.
+func ignoring(fx *commands.Effects, n commands.Notice, what string) func(format string, args ...any) (bool, error) {
+	return func(format string, args ...any) (bool, error) {
+		m := msg.F("I ignored that "+what+": "+format, args...)
+		m.ReplyTo = n.Event
+		fx.Say(n.Room, m)
+		return true, nil
+	}
 }
