@@ -8,6 +8,7 @@ import (
 
 	"quorum/commands"
 	"quorum/commands/elections"
+	"quorum/commands/languages"
 	"quorum/commands/minutes"
 	"quorum/commands/motions"
 	"quorum/commands/reminders"
@@ -39,6 +40,7 @@ func Features(env *commands.Env, log zerolog.Logger) []commands.Feature {
 		rem,
 		stu,
 		minutes.New(env),
+		languages.New(env),
 	}
 }
 

@@ -214,7 +214,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 		args, name = "", "toolong" // answered below, without running anything
 	}
 	cmd, found := d.registry.Lookup(name)
-	r := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Time: m.Time,
+	r := &Request{Env: d.env, Effects: Effects{from: m.Room}, Room: m.Room, Sender: m.Sender, Event: m.Event, Time: m.Time,
 		Command: cmd, Name: name, Args: args, Prefix: prefix, InDM: m.InDM}
 	if found {
 		r.Command, r.Target, r.Args = cmd.resolve(args)
@@ -233,7 +233,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 			}
 			if !found {
 				r.Reply(d.unknown(prefix, name))
-				return r.flush(ctx, d.env.Store, d.env.Clock.Now())
+				return r.flush(ctx, d.env)
 			}
 			if r.Command.Handler == nil {
 				word, _ := cutWord(r.Args)
@@ -242,7 +242,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 			if err := r.Command.Handler(ctx, r); err != nil {
 				return err
 			}
-			return r.flush(ctx, d.env.Store, d.env.Clock.Now())
+			return r.flush(ctx, d.env)
 		})
 	}
 	if err == nil {
@@ -250,7 +250,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 	}
 	// The command failed and nothing it did was kept. Record the event as
 	// handled all the same, with the explanation as its only effect.
-	reply := &Request{Env: d.env, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
+	reply := &Request{Env: d.env, Effects: Effects{from: m.Room}, Room: m.Room, Sender: m.Sender, Event: m.Event, Prefix: prefix}
 	if ue, ok := AsRefusal(err); ok {
 		reply.Reply(ue.Message)
 		if ue.Redact != nil {
@@ -268,7 +268,7 @@ func (d *Dispatcher) HandleMessage(ctx context.Context, m Message) (bool, error)
 		reply.Replyf("Sorry, something went wrong on my side and nothing was changed (ref %s). Please try again in a moment.", ref)
 	}
 	err = d.once(ctx, m.Room, m.Event, m.InDM, func(ctx context.Context) error {
-		return reply.flush(ctx, d.env.Store, d.env.Clock.Now())
+		return reply.flush(ctx, d.env)
 	})
 	return true, err
 }
@@ -337,7 +337,7 @@ func (d *Dispatcher) HandleNotice(ctx context.Context, n Notice) error {
 		}
 		var used bool
 		err := d.once(ctx, n.Room, n.Event, false, func(ctx context.Context) error {
-			var fx Effects
+			fx := Effects{from: n.Room}
 			var err error
 			if used, err = r.Notice(ctx, &fx, n); err != nil || !used {
 				if err == nil {
@@ -345,7 +345,7 @@ func (d *Dispatcher) HandleNotice(ctx context.Context, n Notice) error {
 				}
 				return err
 			}
-			return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+			return fx.flush(ctx, d.env)
 		})
 		if errors.Is(err, errNotMine) {
 			continue
@@ -394,11 +394,11 @@ func (d *Dispatcher) HandleReaction(ctx context.Context, rx Reaction) error {
 		}
 		if handle, ok := r.Reactions()[anchor.Kind]; ok {
 			return d.once(ctx, rx.Room, rx.Event, false, func(ctx context.Context) error {
-				var fx Effects
+				fx := Effects{from: rx.Room}
 				if err := handle(ctx, &fx, anchor.Ref, rx); err != nil {
 					return fmt.Errorf("reaction on %s %d: %w", anchor.Kind, anchor.Ref, err)
 				}
-				return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+				return fx.flush(ctx, d.env)
 			})
 		}
 	}
@@ -422,11 +422,11 @@ func (d *Dispatcher) HandlePollResponse(ctx context.Context, pr PollResponse) er
 		}
 		if handle, ok := p.PollResponses()[anchor.Kind]; ok {
 			return d.once(ctx, pr.Room, pr.Event, false, func(ctx context.Context) error {
-				var fx Effects
+				fx := Effects{from: pr.Room}
 				if err := handle(ctx, &fx, anchor.Ref, pr); err != nil {
 					return fmt.Errorf("poll response on %s %d: %w", anchor.Kind, anchor.Ref, err)
 				}
-				return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+				return fx.flush(ctx, d.env)
 			})
 		}
 	}
@@ -436,7 +436,7 @@ func (d *Dispatcher) HandlePollResponse(ctx context.Context, pr PollResponse) er
 // HandleRedaction applies rd once, if it removes something the bot counted.
 func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
 	return d.once(ctx, rd.Room, rd.Event, false, func(ctx context.Context) error {
-		var fx Effects
+		fx := Effects{from: rd.Room}
 		for _, f := range d.features {
 			r, ok := f.(Redactor)
 			if !ok {
@@ -450,14 +450,14 @@ func (d *Dispatcher) HandleRedaction(ctx context.Context, rd Redaction) error {
 				break
 			}
 		}
-		return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+		return fx.flush(ctx, d.env)
 	})
 }
 
 // HandleLeave tells the features that user left room (membership event evt).
 func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.UserID, evt id.EventID, at time.Time) error {
 	return d.once(ctx, room, evt, false, func(ctx context.Context) error {
-		var fx Effects
+		fx := Effects{from: room}
 		for _, f := range d.features {
 			if l, ok := f.(Leaver); ok {
 				if err := l.Left(ctx, &fx, room, user, at); err != nil {
@@ -465,7 +465,7 @@ func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.Us
 				}
 			}
 		}
-		return fx.flush(ctx, d.env.Store, d.env.Clock.Now())
+		return fx.flush(ctx, d.env)
 	})
 }
 

@@ -122,7 +122,7 @@ func (e *Env) InTx(ctx context.Context, fn func(ctx context.Context, fx *Effects
 		if err := fn(ctx, &fx); err != nil {
 			return err
 		}
-		return fx.flush(ctx, e.Store, e.Clock.Now())
+		return fx.flush(ctx, e)
 	})
 }
 
@@ -147,4 +147,46 @@ func (e *Env) MemberLocation(ctx context.Context, user id.UserID, room id.RoomID
 		}
 	}
 	return e.Config.Location(room)
+}
+
+// Lang is the language of what the bot says in room: for a member's direct
+// chat, theirs (UserLang); else the one a moderator set with !lang, or the
+// configured one.
+func (e *Env) Lang(ctx context.Context, room id.RoomID) (string, error) {
+	if user, ok, err := e.Store.DMs().User(ctx, room); err != nil {
+		return "", err
+	} else if ok {
+		return e.UserLang(ctx, user, "")
+	}
+	lang, err := e.Store.Rooms().Language(ctx, room)
+	if err != nil || lang != "" {
+		return lang, err
+	}
+	return e.Config.RoomLanguage(room), nil
+}
+
+// UserLang is the language of what the bot says to user alone: the one
+// they chose with !lang in their direct chat, else that of the room from
+// which the message comes (if known), else the configured one.
+func (e *Env) UserLang(ctx context.Context, user id.UserID, from id.RoomID) (string, error) {
+	lang, err := e.Store.Users().Language(ctx, user)
+	if err != nil || lang != "" {
+		return lang, err
+	}
+	if from != "" {
+		if _, isDM, err := e.Store.DMs().User(ctx, from); err != nil {
+			return "", err
+		} else if !isDM {
+			return e.Lang(ctx, from)
+		}
+	}
+	return e.Config.RoomLanguage(""), nil
+}
+
+// langOf is the language of an outbox entry's reader.
+func (e *Env) langOf(ctx context.Context, o store.Outgoing, from id.RoomID) (string, error) {
+	if o.DMUser != "" {
+		return e.UserLang(ctx, o.DMUser, from)
+	}
+	return e.Lang(ctx, o.Room)
 }

@@ -40,7 +40,7 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		var names []string
 		flush := func() {
 			if len(names) > 0 {
-				m = m.Append("%s: %s", group, msg.Raw{Body: strings.Join(names, " "), HTML: "<code>" + strings.Join(names, "</code> <code>") + "</code>"})
+				m = m.Append("%s: %s", msg.T(group), msg.Raw{Body: strings.Join(names, " "), HTML: "<code>" + strings.Join(names, "</code> <code>") + "</code>"})
 			}
 			names = nil
 		}
@@ -65,32 +65,32 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		return nil
 	}
 	if sub, ok := find(c.Subcommands, subName); ok && subName != "" {
-		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), sub.Summary))
+		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), msg.T(sub.Summary)))
 		return nil
 	}
 	if act, ok := find(c.Actions, subName); ok && subName != "" {
-		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), act.Summary))
+		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), msg.T(act.Summary)))
 		return nil
 	}
-	m := msg.F("`%s` — %s", r.Cmd(c.Name), c.Summary)
+	m := msg.F("`%s` — %s", r.Cmd(c.Name), msg.T(c.Summary))
 	if c.Usage != "" {
-		m = msg.F("`%s` — %s", r.Cmd(c.Usage), c.Summary)
+		m = msg.F("`%s` — %s", r.Cmd(c.Usage), msg.T(c.Summary))
 	}
 	for _, sub := range c.Subcommands {
-		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), sub.Summary)
+		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), msg.T(sub.Summary))
 	}
 	for _, act := range c.Actions {
-		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), act.Summary)
+		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), msg.T(act.Summary))
 	}
 	if c.Help != "" {
-		m = m.Append("%s", c.Help)
+		m = m.AppendText(msg.T(c.Help))
 	}
 	if len(c.Aliases) > 0 {
-		format, args := make([]string, len(c.Aliases)), make([]any, len(c.Aliases))
-		for i, alias := range c.Aliases {
-			format[i], args[i] = "`%s`", r.Cmd(alias)
+		var aliases []any
+		for _, alias := range c.Aliases {
+			aliases = append(aliases, msg.Raw{Body: "`" + r.Cmd(alias) + "`", HTML: "<code>" + html.EscapeString(r.Cmd(alias)) + "</code>"})
 		}
-		m = m.Append("Also: "+strings.Join(format, ", "), args...)
+		m = m.Append("Also: %s", msg.List(", ", aliases...))
 	}
 	for i, ex := range c.Examples {
 		if i == 0 {

@@ -90,3 +90,8 @@ func (r *Request) UserLocation(ctx context.Context) *time.Location {
 
 // Cmd renders a command for a reply, with the prefix the sender uses.
 func (r *Request) Cmd(s string) string { return r.Prefix + s }
+
+// Lang is the language of the request's room (for a direct chat, the
+// member's), for text rendered before it is sent (a poll's question, a
+// motion's generated wording).
+func (r *Request) Lang(ctx context.Context) (string, error) { return r.Env.Lang(ctx, r.Room) }

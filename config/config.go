@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/viper"
 	"maunium.net/go/mautrix/id"
+
+	"quorum/locale"
 )
 
 // Config is the whole configuration. The yaml/mapstructure names are a public
@@ -30,8 +32,11 @@ type Config struct {
 	Database    string `mapstructure:"database"`
 	PickleKey   string `mapstructure:"pickle_key"`
 
-	CommandPrefixes   []string `mapstructure:"command_prefixes"`
-	Timezone          string   `mapstructure:"timezone"`
+	CommandPrefixes []string `mapstructure:"command_prefixes"`
+	Timezone        string   `mapstructure:"timezone"`
+	// Language is what the bot speaks in rooms nobody chose one for with
+	// !lang (package locale lists the shipped ones).
+	Language          string   `mapstructure:"language"`
 	AllowedInviters   []string `mapstructure:"allowed_inviters"`
 	RequireEncryption bool     `mapstructure:"require_encryption"`
 	// RequireCrossSigning: act only on events from devices their owner's
@@ -59,6 +64,7 @@ type Config struct {
 type Room struct {
 	ID       string      `mapstructure:"id"`
 	Timezone string      `mapstructure:"timezone"`
+	Language string      `mapstructure:"language"`
 	Motions  RoomMotions `mapstructure:"motions"`
 }
 
@@ -140,6 +146,7 @@ var defaults = map[string]any{
 
 	"command_prefixes":      []string{"!", "/"},
 	"timezone":              "UTC",
+	"language":              locale.Default,
 	"allowed_inviters":      []string{},
 	"require_encryption":    true,
 	"require_cross_signing": true,
@@ -316,7 +323,13 @@ func (c *Config) validate() error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return errorf("config: timezone %q is not an IANA zone name; for example `timezone: Europe/Berlin`", c.Timezone)
 	}
+	if _, ok := locale.Lookup(c.Language); !ok {
+		return errorf("config: language %q is not one I speak; use one of %s, for example `language: es`", c.Language, strings.Join(locale.Codes(), ", "))
+	}
 	for _, r := range c.Rooms {
+		if _, ok := locale.Lookup(r.Language); r.Language != "" && !ok {
+			return errorf("config: language %q of room %s is not one I speak; use one of %s", r.Language, r.ID, strings.Join(locale.Codes(), ", "))
+		}
 		if !strings.HasPrefix(r.ID, "!") {
 			return errorf("config: rooms entry id %q is not a room ID; for example `rooms: [{id: \"!abc:example.org\", timezone: Europe/Berlin}]`", r.ID)
 		}
@@ -361,6 +374,19 @@ func validInviterPattern(p string) bool {
 	}
 	_, _, err := id.UserID(p).ParseAndValidateRelaxed()
 	return err == nil
+}
+
+// RoomLanguage is the configured language of room (its override or the global
+// one), as a shipped language's code. A moderator's !lang wins over it.
+func (c *Config) RoomLanguage(room id.RoomID) string {
+	code := c.Language
+	if r, ok := c.room(room); ok && r.Language != "" {
+		code = r.Language
+	}
+	if l, ok := locale.Lookup(code); ok {
+		return l.Code
+	}
+	return locale.Default
 }
 
 // Location is the timezone of room (its override or the global one), as

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 
 	"maunium.net/go/mautrix/id"
@@ -44,6 +45,10 @@ type Message struct {
 	// message says and whoever it goes to: the homeserver sees the length
 	// of every ciphertext. Receipts of secret ballots have it.
 	PadTo int `json:"pad_to,omitempty"`
+	// parts are what Body and HTML were rendered from, kept so that the
+	// message can be rendered again in the reader's language (Localize).
+	// They are not stored: the outbox holds the message as it is sent.
+	parts []Text
 }
 
 // Anchor names a thing in the bot's state that a message stands for.
@@ -99,23 +104,59 @@ type Redaction struct {
 // bot's own code makes Raw values (a mention pill), never user input.
 type Raw struct{ Body, HTML string }
 
-// F formats a message. See the package comment for the syntax.
-func F(format string, args ...any) Message {
-	var m Message
-	m.Body, m.HTML = render(format, args)
-	return m
-}
+// F formats a message in English; Localize renders it again in the
+// reader's language. See the package comment for the syntax.
+func F(format string, args ...any) Message { return Message{}.AppendText(T(format, args...)) }
+
+// FromText makes a message of t.
+func FromText(t Text) Message { return Message{}.AppendText(t) }
 
 // Append adds a formatted line (after a newline) to m.
 func (m Message) Append(format string, args ...any) Message {
-	body, htm := render(format, args)
-	if m.Body != "" {
-		m.Body += "\n"
-		m.HTML += "<br>"
-	}
-	m.Body += body
-	m.HTML += htm
+	return m.AppendText(T(format, args...))
+}
+
+// AppendText adds t as a line (after a newline) to m.
+func (m Message) AppendText(t Text) Message {
+	// Clip: m is a value, and two appends to copies of it must not share
+	// the slice's free capacity.
+	m.parts = append(slices.Clip(m.parts), t)
+	m.Body, m.HTML = m.render(Default)
 	return m
+}
+
+// AppendMessage adds other's lines to m, after a newline.
+func (m Message) AppendMessage(other Message) Message {
+	if other.parts == nil && other.Body != "" {
+		return m.AppendText(T("%s", Raw{Body: other.Body, HTML: other.HTML}))
+	}
+	for _, t := range other.parts {
+		m = m.AppendText(t)
+	}
+	return m
+}
+
+// Localize renders m again in lang. A message made without F (none is)
+// stays as it is.
+func (m Message) Localize(lang string) Message {
+	if len(m.parts) > 0 {
+		m.Body, m.HTML = m.render(lang)
+	}
+	return m
+}
+
+func (m Message) render(lang string) (body, htm string) {
+	var b, h strings.Builder
+	for _, t := range m.parts {
+		tb, th := t.render(lang)
+		if b.Len() > 0 {
+			b.WriteString("\n")
+			h.WriteString("<br>")
+		}
+		b.WriteString(tb)
+		h.WriteString(th)
+	}
+	return b.String(), h.String()
 }
 
 // With sets a machine-readable content field.
@@ -181,71 +222,6 @@ func Safe(s string) string {
 		b.WriteString("\u2060")
 		s, lower = s[i+1:], lower[i+1:]
 	}
-}
-
-// render expands format: markup comes only from format, text only from args.
-func render(format string, args []any) (body, htm string) {
-	var b, h strings.Builder
-	bold, code := false, false
-	argi := 0
-	literal := func(s string) {
-		b.WriteString(s)
-		h.WriteString(html.EscapeString(s))
-	}
-	for len(format) > 0 {
-		i := strings.IndexAny(format, "*`\n%")
-		if i < 0 {
-			literal(format)
-			break
-		}
-		literal(format[:i])
-		c := format[i]
-		format = format[i+1:]
-		switch {
-		case c == '*' && strings.HasPrefix(format, "*") && !code:
-			format = format[1:]
-			bold = !bold
-			h.WriteString(map[bool]string{true: "<strong>", false: "</strong>"}[bold])
-		case c == '*':
-			literal("*")
-		case c == '`':
-			code = !code
-			h.WriteString(map[bool]string{true: "<code>", false: "</code>"}[code])
-			b.WriteByte('`')
-		case c == '\n':
-			b.WriteByte('\n')
-			h.WriteString("<br>")
-		case c == '%' && format == "":
-			literal("%")
-		case c == '%':
-			verb := format[0]
-			format = format[1:]
-			if verb == '%' {
-				literal("%")
-				continue
-			}
-			var arg any = "%!(MISSING)"
-			if argi < len(args) {
-				arg = args[argi]
-				argi++
-			}
-			if raw, ok := arg.(Raw); ok {
-				b.WriteString(raw.Body)
-				h.WriteString(raw.HTML)
-				continue
-			}
-			text := Safe(fmt.Sprintf("%"+string(verb), arg))
-			b.WriteString(text)
-			h.WriteString(strings.ReplaceAll(html.EscapeString(text), "\n", "<br>"))
-		}
-	}
-	if bold {
-		h.WriteString("</strong>")
-	}
-	if code {
-		h.WriteString("</code>")
-	}
-	return b.String(), h.String()
 }
 
 // Marshal encodes v for the outbox.

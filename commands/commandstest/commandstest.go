@@ -158,7 +158,13 @@ func (h *Harness) SendAs(sender id.UserID, evt id.EventID, body string) {
 // and returns the first message it caused; the rest stay in h.Last.
 func (h *Harness) SendDM(sender id.UserID, body string) string {
 	h.T.Helper()
-	_, err := h.A.HandleMessage(context.Background(), commands.Message{Room: id.RoomID("!dm-" + sender.Localpart() + ":test"), Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(), Body: body, InDM: true})
+	room := id.RoomID("!dm-" + sender.Localpart() + ":test")
+	// As package bot does: the room is known as the member's direct room
+	// (so that it speaks their language).
+	if err := h.Env.Store.DMs().Set(context.Background(), sender, room); err != nil {
+		h.T.Fatal(err)
+	}
+	_, err := h.A.HandleMessage(context.Background(), commands.Message{Room: room, Sender: sender, Event: h.NextEvent(), Time: h.Clock.Now(), Body: body, InDM: true})
 	if err != nil {
 		h.T.Fatal(err)
 	}
@@ -167,6 +173,14 @@ func (h *Harness) SendDM(sender id.UserID, body string) string {
 		h.T.Fatalf("%q in DM: no answer", body)
 	}
 	return h.Last[0].Msg.Body
+}
+
+// SetLang makes the test room speak lang, as `!lang` by a moderator does.
+func (h *Harness) SetLang(lang string) {
+	h.T.Helper()
+	if err := h.Env.Store.Rooms().SetLanguage(context.Background(), Room, lang); err != nil {
+		h.T.Fatal(err)
+	}
 }
 
 // Sent is one outbox entry, decoded, as if delivered: EventID is the ID it

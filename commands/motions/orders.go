@@ -80,7 +80,7 @@ func readVotingTime(s string) (string, error) {
 	if d > maxVotingTime {
 		return "", commands.Refusef("A voting time of more than %s would block the room.", timespec.Remaining(maxVotingTime))
 	}
-	return timespec.Remaining(d), nil
+	return timespec.Remaining(d).String(), nil
 }
 
 func readOnOff(s string) (string, error) {

@@ -217,9 +217,9 @@ func (f *Feature) remindMe(ctx context.Context, r *commands.Request) error {
 // shows times in another.
 func UserTime(r *commands.Request, t time.Time, loc *time.Location) string {
 	if r.InDM || loc.String() == r.Location().String() {
-		return timespec.Human(t, loc)
+		return timespec.Human(t, loc).String()
 	}
-	return timespec.Human(t, loc) + " " + loc.String()
+	return timespec.Human(t, loc).String() + " " + loc.String()
 }
 
 // remindList sends the member their reminders, by DM: personal reminders
@@ -391,9 +391,9 @@ func (f *Feature) deliver(ctx context.Context, fx *commands.Effects, rem *store.
 	}
 	m := msg.F(head+": %s", rem.Text)
 	if !rem.About.IsZero() {
-		rel := "in " + timespec.Remaining(rem.About.Sub(now))
+		rel := "in " + timespec.Remaining(rem.About.Sub(now)).String()
 		if !rem.About.After(now) {
-			rel = "began " + timespec.Remaining(now.Sub(rem.About)) + " ago"
+			rel = "began " + timespec.Remaining(now.Sub(rem.About)).String() + " ago"
 		}
 		m = msg.F(head+": %s, %s (%s).", rem.Text, timespec.Human(rem.About, loc), rel)
 	}

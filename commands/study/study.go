@@ -308,7 +308,7 @@ func (f *Feature) fields(ctx context.Context, s *store.Session) map[string]any {
 
 // when says when s is, in the room's time, with its repeat.
 func (f *Feature) when(s *store.Session) string {
-	out := timespec.Human(s.StartsAt, f.Config.Location(s.Room))
+	out := timespec.Human(s.StartsAt, f.Config.Location(s.Room)).String()
 	if rule, err := timespec.ParseRRule(s.RRule); err == nil && s.RRule != "" {
 		out += " (" + rule.String() + ")"
 	}

@@ -174,7 +174,7 @@ func (f *Feature) askTimes(ctx context.Context, r *commands.Request, args string
 	}
 	answers := make([]string, len(times))
 	for i, t := range times {
-		answers[i] = timespec.Human(t, loc)
+		answers[i] = timespec.Human(t, loc).String()
 	}
 	_, err = f.polls.Ask(ctx, &r.Effects, motions.Question{
 		Room: r.Room, Creator: r.Sender, Answers: answers, Multiple: len(times), ClosesAt: decide,

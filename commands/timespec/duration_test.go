@@ -181,7 +181,7 @@ func TestRemaining(t *testing.T) {
 		{72 * time.Hour, "3 days"},
 		{90*24*time.Hour + 5*time.Hour, "90 days"},
 	} {
-		if got := Remaining(tc.d); got != tc.want {
+		if got := Remaining(tc.d).String(); got != tc.want {
 			t.Errorf("Remaining(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
@@ -190,7 +190,7 @@ func TestRemaining(t *testing.T) {
 // Remaining's output reads back as a duration no longer than the original.
 func TestRemainingReadsBack(t *testing.T) {
 	for d := time.Minute; d < 30*24*time.Hour; d = d*3/2 + 7*time.Second {
-		s := Remaining(d)
+		s := Remaining(d).String()
 		got, err := Duration(s)
 		if err != nil {
 			t.Fatalf("Duration(Remaining(%v) = %q): %v", d, s, err)
@@ -214,7 +214,7 @@ func TestHuman(t *testing.T) {
 		{fri, time.UTC, "Fri 4 Dec 17:00"},
 		{time.Date(2027, 1, 1, 9, 5, 0, 0, time.UTC), time.UTC, "Fri 1 Jan 09:05"},
 	} {
-		if got := Human(tc.t, tc.loc); got != tc.want {
+		if got := Human(tc.t, tc.loc).String(); got != tc.want {
 			t.Errorf("Human(%v, %v) = %q, want %q", tc.t, tc.loc, got, tc.want)
 		}
 	}

@@ -103,7 +103,7 @@ func FuzzDuration(f *testing.F) {
 		if d <= 0 || d > MaxDuration || d%time.Minute != 0 {
 			t.Fatalf("Duration(%q) = %v", s, d)
 		}
-		r := Remaining(d)
+		r := Remaining(d).String()
 		back, err := Duration(r)
 		if err != nil || back > d || back <= 0 {
 			t.Fatalf("Duration(Remaining(%v) = %q) = %v, %v", d, r, back, err)
@@ -139,7 +139,7 @@ func FuzzMoment(f *testing.F) {
 			y, m, d := got.Date()
 			unambiguous := wallTime(y, m, d, got.Hour(), got.Minute(), 0, 0, z.loc).Equal(got.Truncate(time.Minute))
 			if got.Sub(z.now) < 300*24*time.Hour && unambiguous {
-				h := Human(got, z.loc)
+				h := Human(got, z.loc).String()
 				back, err := Moment(h, z.now, z.loc)
 				if err != nil || !back.Equal(got.Truncate(time.Minute)) {
 					t.Fatalf("Moment(Human(Moment(%q)) = %q) = %v, %v; want %v", s, h, back, err, got)

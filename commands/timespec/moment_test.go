@@ -271,7 +271,7 @@ func TestMomentReadsHuman(t *testing.T) {
 		now := friday17.In(loc)
 		for h := 1; h < 24*300; h += 37 {
 			want := now.Add(time.Duration(h) * time.Hour).Truncate(time.Minute)
-			s := Human(want, loc)
+			s := Human(want, loc).String()
 			got, err := Moment(s, now, loc)
 			if err != nil {
 				t.Fatalf("Moment(Human(%v) = %q): %v", want, s, err)
