@@ -164,6 +164,15 @@ func (sc Secret) Cast(ctx context.Context, motionID int64, voter id.UserID, choi
 	if !ok {
 		return false, fmt.Errorf("unknown choice %q", choice)
 	}
+	return sc.castInto(ctx, motionID, voter, receipt, slotLen, func(int) ([]byte, error) { return []byte{c}, nil })
+}
+
+// castInto is what Cast and CastRanking share: it finds voter on the roll,
+// refuses a second ballot, and puts the receipt code and the ballot in the
+// first free slot of the box, rewriting roll and box whole. Slots are
+// width bytes (0: as many as the box has per voter); ballot makes what
+// follows the code in a slot, or refuses it.
+func (sc Secret) castInto(ctx context.Context, motionID int64, voter id.UserID, receipt string, width int, ballot func(width int) ([]byte, error)) (bool, error) {
 	if len(receipt) != ReceiptLen {
 		return false, fmt.Errorf("receipt code %q is not %d characters", receipt, ReceiptLen)
 	}
@@ -179,14 +188,24 @@ func (sc Secret) Cast(ctx context.Context, motionID int64, voter id.UserID, choi
 	if err != nil {
 		return false, err
 	}
-	if len(roll) != (len(voters)+7)/8 || len(box) != len(voters)*slotLen {
+	if width == 0 && len(box)%len(voters) == 0 {
+		width = len(box) / len(voters)
+	}
+	if len(roll) != (len(voters)+7)/8 || width <= ReceiptLen || len(box) != len(voters)*width {
 		return false, fmt.Errorf("ballot box of motion %d does not fit its electorate", motionID)
+	}
+	content, err := ballot(width - ReceiptLen)
+	if err != nil {
+		return false, err
 	}
 	if roll[i/8]&(1<<(i%8)) != 0 {
 		return false, nil
 	}
 	roll[i/8] |= 1 << (i % 8)
-	slots := slotsOf(box)
+	var slots [][]byte
+	for s := range slices.Chunk(box, width) {
+		slots = append(slots, slices.Clone(s))
+	}
 	free := slices.IndexFunc(slots, func(s []byte) bool { return s[0] == 0 })
 	if free < 0 {
 		return false, fmt.Errorf("ballot box of motion %d is full", motionID)
@@ -195,10 +214,10 @@ func (sc Secret) Cast(ctx context.Context, motionID int64, voter id.UserID, choi
 		return false, fmt.Errorf("receipt code %s is taken", receipt)
 	}
 	copy(slots[free], receipt)
-	slots[free][ReceiptLen] = c
+	copy(slots[free][ReceiptLen:], content)
 	// Filled slots sorted by their random codes, then the empty ones: the
 	// box's order says nothing about when each ballot came.
-	slices.SortFunc(slots[:free+1], func(a, b []byte) int { return bytes.Compare(a, b) })
+	slices.SortFunc(slots[:free+1], bytes.Compare)
 	return true, sc.write(ctx, motionID, roll, bytes.Join(slots, nil), turnout+1, false)
 }
 

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -35,59 +34,19 @@ func (sc Secret) OpenRanked(ctx context.Context, motionID int64, candidates int)
 // ErrNotElector for someone outside the electorate. Call it in a
 // transaction (Store.Tx).
 func (sc Secret) CastRanking(ctx context.Context, motionID int64, voter id.UserID, ranking []int, receipt string) (bool, error) {
-	if len(receipt) != ReceiptLen {
-		return false, fmt.Errorf("receipt code %q is not %d characters", receipt, ReceiptLen)
-	}
-	voters, err := sc.electorate(ctx, motionID)
-	if err != nil {
-		return false, err
-	}
-	i, found := slices.BinarySearch(voters, voter)
-	if !found {
-		return false, ErrNotElector
-	}
-	roll, box, turnout, err := sc.read(ctx, motionID)
-	if err != nil {
-		return false, err
-	}
-	if len(voters) == 0 || len(roll) != (len(voters)+7)/8 || len(box)%len(voters) != 0 || len(box)/len(voters) <= ReceiptLen {
-		return false, fmt.Errorf("ballot box of motion %d does not fit its electorate", motionID)
-	}
-	width := len(box)/len(voters) - ReceiptLen
-	if len(ranking) == 0 || len(ranking) > width {
-		return false, fmt.Errorf("a ranking of %d of %d candidates", len(ranking), width)
-	}
-	for j, c := range ranking {
-		if c < 1 || c > width || slices.Contains(ranking[:j], c) {
-			return false, fmt.Errorf("ballot number %d of %d, or twice", c, width)
+	return sc.castInto(ctx, motionID, voter, receipt, 0, func(width int) ([]byte, error) {
+		if len(ranking) == 0 || len(ranking) > width {
+			return nil, fmt.Errorf("a ranking of %d of %d candidates", len(ranking), width)
 		}
-	}
-	if roll[i/8]&(1<<(i%8)) != 0 {
-		return false, nil
-	}
-	roll[i/8] |= 1 << (i % 8)
-	slots := slices.Collect(func(yield func([]byte) bool) {
-		for s := range slices.Chunk(box, ReceiptLen+width) {
-			if !yield(slices.Clone(s)) {
-				return
+		out := make([]byte, len(ranking))
+		for j, c := range ranking {
+			if c < 1 || c > width || slices.Contains(ranking[:j], c) {
+				return nil, fmt.Errorf("ballot number %d of %d, or twice", c, width)
 			}
+			out[j] = byte(c)
 		}
+		return out, nil
 	})
-	free := slices.IndexFunc(slots, func(s []byte) bool { return s[0] == 0 })
-	if free < 0 {
-		return false, fmt.Errorf("ballot box of motion %d is full", motionID)
-	}
-	if slices.ContainsFunc(slots[:free], func(s []byte) bool { return string(s[:ReceiptLen]) == receipt }) {
-		return false, fmt.Errorf("receipt code %s is taken", receipt)
-	}
-	copy(slots[free], receipt)
-	for j, c := range ranking {
-		slots[free][ReceiptLen+j] = byte(c)
-	}
-	// Sorted by the random codes: the order says nothing about when each
-	// ranking came.
-	slices.SortFunc(slots[:free+1], bytes.Compare)
-	return true, sc.write(ctx, motionID, roll, bytes.Join(slots, nil), turnout+1, false)
 }
 
 // Rankings returns every ranking in the box (ballot numbers) by receipt
