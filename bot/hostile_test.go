@@ -98,9 +98,7 @@ func TestHostileEvents(t *testing.T) {
 	// Poll answers: malformed, to the notice rather than the poll, from
 	// another room, and one selecting nothing the poll offers; the poll's
 	// own text breaks @room too.
-	poll := ana.WaitFor(wait, "the motion's poll", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
-	})
+	poll := waitPoll(ana, r, botID, "the motion's poll")
 	if text, _ := poll.Content.Raw["org.matrix.msc1767.text"].(string); !strings.Contains(text, "alert(1)") || strings.Contains(strings.ToLower(text), "@room") {
 		t.Errorf("the poll's text is %q: it should quote the motion with @room broken", text)
 	}

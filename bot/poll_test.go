@@ -38,9 +38,7 @@ func TestPollVotes(t *testing.T) {
 	if body := notice.Content.AsMessage().Body; !strings.Contains(body, "Vote in the poll below") {
 		t.Errorf("the notice does not point to the poll:\n%s", body)
 	}
-	poll := ana.WaitFor(wait, "the motion's poll", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
-	})
+	poll := waitPoll(ana, r, botID, "the motion's poll")
 	if poll.Mautrix.EventSource&event.SourceDecrypted == 0 {
 		t.Error("the poll was not sent encrypted")
 	}
@@ -56,12 +54,7 @@ func TestPollVotes(t *testing.T) {
 	if f, _ := poll.Content.Raw["quorum.motion"].(map[string]any); f["id"] != 1.0 {
 		t.Errorf("the poll's quorum.motion = %v", poll.Content.Raw["quorum.motion"])
 	}
-	answer := func(c *testkit.Client, choice ...string) id.EventID {
-		return c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
-			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
-			Response:  event.PollResponse{Answers: choice},
-		})
-	}
+	answer := func(c *testkit.Client, choice ...string) id.EventID { return answerPoll(c, r, poll.ID, choice...) }
 	tallied := func(what, tally string) {
 		t.Helper()
 		ana.WaitFor(wait, what, func(evt *event.Event) bool { return isEditOf(evt, notice.ID, tally) })
@@ -194,15 +187,8 @@ func TestPollSettle(t *testing.T) {
 
 	ana.Say(r, "!motion Buy a new banner")
 	notice := findNotice(ana, r, botID, "Motion #1")
-	poll := ana.WaitFor(wait, "the motion's poll", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
-	})
-	answer := func(c *testkit.Client, choice string) {
-		c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
-			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
-			Response:  event.PollResponse{Answers: []string{choice}},
-		})
-	}
+	poll := waitPoll(ana, r, botID, "the motion's poll")
+	answer := func(c *testkit.Client, choice string) { answerPoll(c, r, poll.ID, choice) }
 	answer(ana, "no")
 	answer(ben, "yes")
 	ana.WaitFor(wait, "the settle time on the notice", func(evt *event.Event) bool {
@@ -247,15 +233,8 @@ func TestQuestionPollEndToEnd(t *testing.T) {
 
 	ana.Say(r, "!poll Which evening suits you? : Monday | Wednesday | Thursday")
 	notice := findNotice(ana, r, botID, "Poll #1")
-	poll := ana.WaitFor(wait, "the question's poll", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
-	})
-	answer := func(c *testkit.Client, choice string) {
-		c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
-			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
-			Response:  event.PollResponse{Answers: []string{choice}},
-		})
-	}
+	poll := waitPoll(ana, r, botID, "the question's poll")
+	answer := func(c *testkit.Client, choice string) { answerPoll(c, r, poll.ID, choice) }
 	answer(ana, "1")
 	answer(ben, "2")
 	ana.WaitFor(wait, "the count", func(evt *event.Event) bool { return isEditOf(evt, notice.ID, "2 of 3 answered") })
@@ -315,20 +294,13 @@ func TestTimePollEndToEnd(t *testing.T) {
 
 	ana.Say(r, "!study new Reading circle at friday 18:00 | saturday 11:00 --decide 1h")
 	notice := findNotice(ana, r, botID, "When can you come to Reading circle?")
-	poll := ana.WaitFor(wait, "the time poll", func(evt *event.Event) bool {
-		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
-	})
+	poll := waitPoll(ana, r, botID, "the time poll")
 	parsed, _ := poll.Content.Parsed.(*event.PollStartEventContent)
 	if parsed == nil || len(parsed.PollStart.Answers) != 2 || parsed.PollStart.MaxSelections != 2 {
 		t.Fatalf("poll.start = %+v", poll.Content.Raw)
 	}
 	saturday := parsed.PollStart.Answers[1].GetText()
-	answer := func(c *testkit.Client, choice ...string) {
-		c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
-			RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll.ID},
-			Response:  event.PollResponse{Answers: choice},
-		})
-	}
+	answer := func(c *testkit.Client, choice ...string) { answerPoll(c, r, poll.ID, choice...) }
 	answer(ana, "1", "2")
 	ana.WaitFor(wait, "ana's answer counted", func(evt *event.Event) bool { return isEditOf(evt, notice.ID, "1 of 2 answered") })
 	b.Stop()
@@ -344,4 +316,19 @@ func TestTimePollEndToEnd(t *testing.T) {
 	if n := len(ana.Notices(r, botID, "Study session #1: Reading circle")); n != 1 {
 		t.Errorf("announced %d times", n)
 	}
+}
+
+// waitPoll waits for the bot's next poll in room r.
+func waitPoll(c *testkit.Client, r id.RoomID, botID id.UserID, what string) *event.Event {
+	return c.WaitFor(wait, what, func(evt *event.Event) bool {
+		return evt.RoomID == r && evt.Sender == botID && evt.Type == event.EventUnstablePollStart
+	})
+}
+
+// answerPoll answers poll in r with the answers' IDs, encrypted.
+func answerPoll(c *testkit.Client, r id.RoomID, poll id.EventID, answers ...string) id.EventID {
+	return c.SendContent(r, event.EventUnstablePollResponse, &event.PollResponseEventContent{
+		RelatesTo: event.RelatesTo{Type: event.RelReference, EventID: poll},
+		Response:  event.PollResponse{Answers: answers},
+	})
 }
