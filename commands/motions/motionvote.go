@@ -454,7 +454,10 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	if err := st.Motions().Close(ctx, m.ID, outcome, now, yes, no, abstain); err != nil {
 		return err
 	}
-	m.Status, m.ClosedAt, m.Yes, m.No, m.Abstain = outcome, now, yes, no, abstain
+	// A secret ballot's turnout was the count of its sealed box, destroyed
+	// by Close: its votes are now in the tally, and counting both would
+	// publish (and record) twice the turnout.
+	m.Status, m.ClosedAt, m.Yes, m.No, m.Abstain, m.Turnout = outcome, now, yes, no, abstain, 0
 	electorate, err := st.Motions().ElectorateSize(ctx, m.ID)
 	if err != nil {
 		return err

@@ -88,8 +88,8 @@ func TestSecretBallot(t *testing.T) {
 	if len(receipts) != 3 || receipts[codes[Ana]] != "yes" || receipts[codes[Ben]] != "no" {
 		t.Fatalf("receipts = %v, codes %v", receipts, codes)
 	}
-	if f["yes"] != 2 || f["no"] != 1 {
-		t.Errorf("result = %v", f)
+	if f["yes"] != 2 || f["no"] != 1 || f["voted"] != 3 || !strings.Contains(result.Msg.Body, "3 of 3 voted") {
+		t.Errorf("result = %v: %q", f, result.Msg.Body)
 	}
 	// Element shows no content fields: the receipts are in the text too.
 	for user, code := range codes {
