@@ -12,6 +12,7 @@ import (
 	"quorum/commands"
 	"quorum/commands/timespec"
 	"quorum/config"
+	"quorum/msg"
 	"quorum/store"
 )
 
@@ -182,17 +183,17 @@ func fieldOf(del *store.Delegation) *delegationField {
 func CheckDelegatesConfig(cfg *config.Config) error {
 	c := cfg.Delegates
 	if _, err := termDuration(c.Term); err != nil {
-		return config.Invalid("config: delegates.term %q: use a length of at most 365 days, such as 90d or 12w", c.Term)
+		return config.Invalid("config: delegates.term %q: use a length of at most 365 days, such as 90d or 12w", c.Term) // the operator's: not for members
 	}
 	if _, err := ParseThreshold(c.RecallThreshold); err != nil {
-		return config.Invalid("config: delegates.recall_threshold %q: use majority, 2/3, 3/4, unanimous or a percentage such as 60%%", c.RecallThreshold)
+		return config.Invalid("config: delegates.recall_threshold %q: use majority, 2/3, 3/4, unanimous or a percentage such as 60%%", c.RecallThreshold) // the operator's: not for members
 	}
 	for role, level := range c.PowerLevels {
 		if _, ok := parseRole(role); !ok {
-			return config.Invalid("config: delegates.power_levels role %q: use one word such as `negotiator: 50`", role)
+			return config.Invalid("config: delegates.power_levels role %q: use one word such as `negotiator: 50`", role) // the operator's: not for members
 		}
 		if level < 1 || level > 100 {
-			return config.Invalid("config: delegates.power_levels %s: %d is not a power level from 1 to 100; for example `%s: 50`", role, level, role)
+			return config.Invalid("config: delegates.power_levels %s: %d is not a power level from 1 to 100; for example `%s: 50`", role, level, role) // the operator's: not for members
 		}
 	}
 	return nil
@@ -254,11 +255,16 @@ func (d *Delegates) delegate(ctx context.Context, r *commands.Request) error {
 	}
 	if pending > 0 {
 		return commands.Refusef("There is already an election of %s as %s: motion #%d. Vote on it with `%s`.", e.user, e.role, pending,
-			r.Cmd(fmt.Sprintf("vote %d yes|no|abstain", pending)))
+			r.Cmd(fmt.Sprintf("vote %d yes|no|abstain", pending))) // a command, English everywhere: not for members
 	}
 	e.spec.Kind = kindElection
 	e.spec.Payload = encodePayload(delegationPayload{User: e.user, Role: e.role, Mandate: e.mandate, TermMinutes: int64(e.term / time.Minute)})
-	e.spec.Text = fmt.Sprintf("Elect %s as %s for %s with this mandate: %s", e.user, e.role, timespec.Remaining(e.term), e.mandate)
+	// The wording is stored: it reads in the room's language as it is now.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	e.spec.Text = msg.T("Elect %s as %s for %s with this mandate: %s", e.user, e.role, timespec.Remaining(e.term), e.mandate).In(lang)
 	_, err = d.motions.propose(ctx, r, e.spec)
 	return err
 }
@@ -292,10 +298,15 @@ func (d *Delegates) recall(ctx context.Context, r *commands.Request) error {
 	}
 	spec.Kind, spec.Secret = kindRecall, a.secret
 	spec.Payload = encodePayload(delegationPayload{User: del.User, Role: del.Role, Delegation: del.ID, Reason: a.reason})
-	spec.Text = fmt.Sprintf("Recall %s as %s (delegation #%d)", del.User, del.Role, del.Number)
-	if a.reason != "" {
-		spec.Text += ". Reason: " + a.reason
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
 	}
+	wording := msg.T("Recall %s as %s (delegation #%d)", del.User, del.Role, del.Number)
+	if a.reason != "" {
+		wording = msg.T("Recall %s as %s (delegation #%d). Reason: %s", del.User, del.Role, del.Number, a.reason)
+	}
+	spec.Text = wording.In(lang)
 	_, err = d.motions.propose(ctx, r, spec)
 	return err
 }
@@ -324,9 +335,9 @@ func (d *Delegates) alreadyPending(ctx context.Context, r *commands.Request, del
 	if err != nil {
 		return err
 	}
-	how := fmt.Sprintf("Vote on it with `%s`.", r.Cmd(fmt.Sprintf("vote %d yes", number)))
+	how := msg.T("Vote on it with `%s`.", r.Cmd(fmt.Sprintf("vote %d yes", number))) // a command, English everywhere: not for members
 	if m != nil && m.Status == store.MotionAwaitingSecond {
-		how = fmt.Sprintf("It needs a second: `%s`.", r.Cmd(fmt.Sprintf("second %d", number)))
+		how = msg.T("It needs a second: `%s`.", r.Cmd(fmt.Sprintf("second %d", number)))
 	}
 	return commands.Refusef("There is already a recall of %s as %s: motion #%d. %s", del.User, del.Role, number, how)
 }
@@ -352,15 +363,20 @@ func (d *Delegates) heldBy(ctx context.Context, r *commands.Request, user id.Use
 	switch {
 	case len(roles) == 0 && len(all) > 0:
 		last := slices.MaxFunc(all, func(a, b *store.Delegation) int { return a.Number - b.Number })
-		return nil, commands.Refusef("%s holds no mandate now, so there is nothing to recall: their last one, as %s (#%d), %s on %s.",
-			user, last.Role, last.Number, last.Status, timespec.Human(last.EndedAt, r.Location()))
+		ended := timespec.Human(last.EndedAt, r.Location())
+		if last.Status == store.DelegationRecalled {
+			return nil, commands.Refusef("%s holds no mandate now, so there is nothing to recall: their last one, as %s (#%d), recalled on %s.",
+				user, last.Role, last.Number, ended)
+		}
+		return nil, commands.Refusef("%s holds no mandate now, so there is nothing to recall: their last one, as %s (#%d), lapsed on %s.",
+			user, last.Role, last.Number, ended)
 	case len(roles) == 0:
 		return nil, commands.Refusef("%s holds no mandate here, so there is nothing to recall. `%s` lists the delegates.", user, r.Cmd("delegates"))
 	case len(held) == 0:
 		return nil, commands.Refusef("%s holds no mandate as %s; they are %s.", user, role, strings.Join(roles, ", "))
 	case len(held) > 1:
 		return nil, commands.Refusef("%s holds %d mandates (%s). Say which, for example `%s`.", user, len(held), strings.Join(roles, ", "),
-			r.Cmd(fmt.Sprintf("recall %s %s", user, held[0].Role)))
+			r.Cmd(fmt.Sprintf("recall %s %s", user, held[0].Role))) // a command, English everywhere: not for members
 	}
 	return held[0], nil
 }
@@ -369,6 +385,7 @@ func (d *Delegates) report(ctx context.Context, r *commands.Request) error {
 	if r.InDM {
 		return commands.Refusef("Send your report in the assembly's room, not in our private chat.")
 	}
+	// Command examples stay English everywhere: not for members.
 	a, err := parseRoleText(r, r.Args, nil, false, maxReport, "report negotiator : Management offered 2% from January; I said I'd bring it back.")
 	if err != nil {
 		return err
@@ -396,6 +413,7 @@ func (d *Delegates) ratify(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
+	// Command examples stay English everywhere: not for members.
 	a, err := parseRoleText(r, r.Args, known, true, maxProposal, "ratify negotiator : Accept 3% from January; weekend shifts stay voluntary")
 	if err != nil {
 		return err
@@ -410,7 +428,11 @@ func (d *Delegates) ratify(ctx context.Context, r *commands.Request) error {
 	}
 	spec.Kind, spec.Secret = kindRatification, a.secret
 	spec.Payload = encodePayload(delegationPayload{User: del.User, Role: del.Role, Delegation: del.ID, Proposal: a.text})
-	spec.Text = fmt.Sprintf("Ratify the proposal %s brought back as %s (delegation #%d): %s", del.User, del.Role, del.Number, a.text)
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	spec.Text = msg.T("Ratify the proposal %s brought back as %s (delegation #%d): %s", del.User, del.Role, del.Number, a.text).In(lang)
 	_, err = d.motions.propose(ctx, r, spec)
 	return err
 }
@@ -444,7 +466,7 @@ func (d *Delegates) ratifying(ctx context.Context, r *commands.Request, a roleTe
 	}
 	if len(holders) > 1 {
 		return nil, commands.Refusef("%d members hold %s. Say whose proposal it is, for example `%s`.", len(holders), a.role,
-			r.Cmd(fmt.Sprintf("ratify %s %s : <proposal>", a.role, holders[0].User)))
+			r.Cmd(fmt.Sprintf("ratify %s %s : <proposal>", a.role, holders[0].User))) // a command, English everywhere: not for members
 	}
 	return holders[0], nil
 }

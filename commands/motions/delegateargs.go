@@ -62,7 +62,7 @@ func userExample(r *commands.Request) string {
 
 func roleError(r *commands.Request, s string) error {
 	return commands.Refusef("%q can't be a role: use one word such as `negotiator` or `federation-delegate`. For example: `%s`",
-		echo(s), r.Cmd("delegate "+userExample(r)+" negotiator : Negotiate the new rota"))
+		echo(s), r.Cmd("delegate "+userExample(r)+" negotiator : Negotiate the new rota")) // a command example, English everywhere: not for members
 }
 
 // parseUser reads a member: a full user ID (@ana:example.org, also as a
@@ -107,7 +107,7 @@ type election struct {
 // parseElection reads `@user <role> [options] : <mandate>` over the room's
 // motion defaults (spec) and the configured term.
 func parseElection(r *commands.Request, args string, known []id.UserID, spec motionSpec, term time.Duration) (election, error) {
-	example := r.Cmd("delegate " + userExample(r) + " negotiator --term 60d : Negotiate the new rota; no pay cuts")
+	example := r.Cmd("delegate " + userExample(r) + " negotiator --term 60d : Negotiate the new rota; no pay cuts") // a command example, English everywhere: not for members
 	head, mandate, found := commands.SplitColon(args)
 	words := strings.Fields(head)
 	if len(words) < 2 || !found {
@@ -232,7 +232,7 @@ func parseRecall(r *commands.Request, args string, known []id.UserID) (recallArg
 	a.secret = secret
 	if len(words) == 0 || len(words) > 2 {
 		return recallArgs{}, commands.Refusef("Say whom to recall, and optionally the role and a reason. For example: `%s`",
-			r.Cmd("recall "+userExample(r)+" negotiator : Agreed to Sunday shifts against the mandate"))
+			r.Cmd("recall "+userExample(r)+" negotiator : Agreed to Sunday shifts against the mandate")) // a command example, English everywhere: not for members
 	}
 	if a.user, err = parseUser(r, words[0], known); err != nil {
 		return recallArgs{}, err

@@ -99,8 +99,8 @@ func (d *Delegates) elect(ctx context.Context, fx *commands.Effects, m *store.Mo
 		Append("You carry the assembly's decisions, not your own, and it can recall you at any time. "+
 			"Report back in the room with `%s`; bring proposals back for the assembly to ratify with `%s`.",
 			prefix+"report "+del.Role+" : <text>", prefix+"ratify "+del.Role+" : <proposal>"), del))
-	if note != "" {
-		fx.Say(m.Room, msg.F("%s", note))
+	if note != nil {
+		fx.Say(m.Room, msg.FromText(*note))
 	}
 	if power != nil {
 		fx.Power(m.Room, *power)
@@ -127,8 +127,14 @@ func (d *Delegates) recallDecided(ctx context.Context, fx *commands.Effects, m *
 		return err
 	}
 	if outcome == Carried {
-		d.say(fx, del, msg.F("The recall carried, but %s's mandate as %s (delegation #%d) had already %s on %s, so there is nothing more to end.",
-			msg.Pill(del.User), del.Role, del.Number, del.Status, timespec.Human(del.EndedAt, d.Config.Location(del.Room))))
+		ended := timespec.Human(del.EndedAt, d.Config.Location(del.Room))
+		said := msg.F("The recall carried, but %s's mandate as %s (delegation #%d) had already lapsed on %s, so there is nothing more to end.",
+			msg.Pill(del.User), del.Role, del.Number, ended)
+		if del.Status == store.DelegationRecalled {
+			said = msg.F("The recall carried, but %s's mandate as %s (delegation #%d) had already recalled on %s, so there is nothing more to end.",
+				msg.Pill(del.User), del.Role, del.Number, ended)
+		}
+		d.say(fx, del, said)
 	}
 	return d.setResult(ctx, m, p, del)
 }
@@ -209,8 +215,15 @@ func (d *Delegates) ratified(ctx context.Context, fx *commands.Effects, m *store
 	if del.Status != store.DelegationActive {
 		return nil // nobody to convey it any more
 	}
-	answer := map[Outcome]string{Carried: "ratified", Failed: "rejected", NoQuorum: "could not decide (no quorum) on"}[outcome]
-	return d.dmIfMember(ctx, fx, del, d.with(msg.F("The assembly in %s **%s** the proposal you brought back as %s (motion #%d):", commands.RoomLink(del.Room), answer, del.Role, m.Number).
+	room := commands.RoomLink(del.Room)
+	answer := msg.F("The assembly in %s **could not decide (no quorum) on** the proposal you brought back as %s (motion #%d):", room, del.Role, m.Number)
+	switch outcome {
+	case Carried:
+		answer = msg.F("The assembly in %s **ratified** the proposal you brought back as %s (motion #%d):", room, del.Role, m.Number)
+	case Failed:
+		answer = msg.F("The assembly in %s **rejected** the proposal you brought back as %s (motion #%d):", room, del.Role, m.Number)
+	}
+	return d.dmIfMember(ctx, fx, del, d.with(answer.
 		Append("%s", p.Proposal).
 		Append("Convey its decision as it stands."), del))
 }
@@ -304,18 +317,18 @@ func (d *Delegates) mayWithdraw(_ context.Context, m *store.Motion, _ id.UserID)
 
 // grant works out the power level a new mandate brings: it sets
 // del.PowerLevel and del.PowerBase and returns the change to make (nil for
-// none) or a note for the room when the bot can't make it. The member's
+// none) or a note for the room when the bot can't make it (nil for none). The member's
 // level is taken from the room for their first mandate, and from their
 // mandates after that, so that a grant not yet applied counts.
-func (d *Delegates) grant(ctx context.Context, del *store.Delegation, others []*store.Delegation) (*msg.PowerLevel, string, error) {
+func (d *Delegates) grant(ctx context.Context, del *store.Delegation, others []*store.Delegation) (*msg.PowerLevel, *msg.Text, error) {
 	level := d.roleLevel(del.Role)
 	if level == 0 {
-		return nil, "", nil
+		return nil, nil, nil
 	}
 	rooms := d.Rooms
 	current, _, err := rooms.PowerLevel(ctx, del.Room, del.User)
 	if err != nil {
-		return nil, "", fmt.Errorf("read power levels: %w", err)
+		return nil, nil, fmt.Errorf("read power levels: %w", err)
 	}
 	base, expected := current, current
 	for _, o := range others {
@@ -327,21 +340,27 @@ func (d *Delegates) grant(ctx context.Context, del *store.Delegation, others []*
 	del.PowerBase, del.PowerLevel = base, level
 	want := max(expected, level)
 	if want == expected {
-		return nil, "", nil // nothing to raise, so nothing to lower later
+		return nil, nil, nil // nothing to raise, so nothing to lower later
 	}
 	own, _, err := rooms.PowerLevel(ctx, del.Room, d.Bot)
 	if err != nil {
-		return nil, "", fmt.Errorf("read power levels: %w", err)
+		return nil, nil, fmt.Errorf("read power levels: %w", err)
 	}
 	if own <= want {
 		del.PowerLevel = 0 // nothing given, nothing to take back
-		return nil, fmt.Sprintf("The role %s comes with power level %d, but I can't give it to %s: my own level (%d) must be above it "+
+		note := msg.T("The role %s comes with power level %d, but I can't give it to %s: my own level (%d) must be above it "+
 			"so that I can take it back on a recall. A room admin can raise my level. The mandate holds either way.",
-			del.Role, want, del.User, own), nil
+			del.Role, want, del.User, own)
+		return nil, &note, nil
 	}
-	return &msg.PowerLevel{User: del.User, Level: want, From: &expected, Reason: fmt.Sprintf(
+	// The reason is no message: it is said as it is, in the room's language.
+	lang, err := d.Lang(ctx, del.Room)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &msg.PowerLevel{User: del.User, Level: want, From: &expected, Reason: msg.T(
 		"I couldn't give %s power level %d as %s: I lack the power in this room. A room admin can do it, or raise my level.",
-		del.User, want, del.Role)}, "", nil
+		del.User, want, del.Role).In(lang)}, nil, nil
 }
 
 // release takes back the power level an ended mandate brought: down to
@@ -368,9 +387,13 @@ func (d *Delegates) release(ctx context.Context, fx *commands.Effects, del *stor
 	if before == after {
 		return nil // the mandate raised nothing
 	}
-	fx.Power(del.Room, msg.PowerLevel{User: del.User, Level: after, From: &before, Reason: fmt.Sprintf(
+	lang, err := d.Lang(ctx, del.Room)
+	if err != nil {
+		return err
+	}
+	fx.Power(del.Room, msg.PowerLevel{User: del.User, Level: after, From: &before, Reason: msg.T(
 		"I couldn't lower %s's power level from %d back to %d now that their mandate as %s has ended: I lack the power in this room. A room admin should do it.",
-		del.User, before, after, del.Role)})
+		del.User, before, after, del.Role).In(lang)})
 	return nil
 }
 

@@ -49,7 +49,8 @@ func (d *Delegates) list(ctx context.Context, r *commands.Request) error {
 			return d.showNumber(ctx, r, n)
 		}
 	}
-	return commands.Refusef("Try `%s`, `%s` or `%s`.", r.Cmd("delegates"), r.Cmd("delegates "+userExample(r)), r.Cmd("delegates history negotiator"))
+	return commands.Refusef("Try `%s`, `%s` or `%s`.", r.Cmd("delegates"), r.Cmd("delegates "+userExample(r)),
+		r.Cmd("delegates history negotiator")) // a command, English everywhere: not for members
 }
 
 // current lists the active mandates, one or two lines each.
@@ -59,7 +60,8 @@ func (d *Delegates) current(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if len(active) == 0 {
-		r.Replyf("No one holds a mandate now. Elect a delegate with `%s`.", r.Cmd("delegate "+userExample(r)+" <role> : <mandate>"))
+		r.Replyf("No one holds a mandate now. Elect a delegate with `%s`.",
+			r.Cmd("delegate "+userExample(r)+" <role> : <mandate>")) // a command, English everywhere: not for members
 		return nil
 	}
 	members, err := r.Rooms.Members(ctx, r.Room)
@@ -112,7 +114,7 @@ func (d *Delegates) member(ctx context.Context, r *commands.Request, user id.Use
 			return err
 		}
 		if out.Body != "" {
-			full = out.Append("").Append("%s", msg.Raw{Body: full.Body, HTML: full.HTML})
+			full = out.Append("").AppendMessage(full)
 		}
 		out = full
 	}
@@ -139,7 +141,7 @@ func (d *Delegates) full(ctx context.Context, r *commands.Request, del *store.De
 	if err != nil {
 		return msg.Message{}, err
 	}
-	out := msg.F("**Delegation #%d: %s**, %s (%s)", del.Number, del.Role, msg.Pill(del.User), del.Status).
+	out := msg.F("**Delegation #%d: %s**, %s (%s)", del.Number, del.Role, msg.Pill(del.User), delegationStatus(del.Status)).
 		Append("**Mandate:** %s", del.Mandate).
 		Append("Elected by motion #%d on %s. %s", del.ElectionNumber, timespec.Human(del.Since, loc), d.ending(del, r))
 	if del.PowerLevel > 0 {
@@ -164,37 +166,51 @@ func (d *Delegates) full(ctx context.Context, r *commands.Request, del *store.De
 }
 
 // ending says how a mandate ends or ended.
-func (d *Delegates) ending(del *store.Delegation, r *commands.Request) string {
+func (d *Delegates) ending(del *store.Delegation, r *commands.Request) msg.Text {
 	loc := r.Location()
 	switch del.Status {
 	case store.DelegationRecalled:
-		return fmt.Sprintf("Recalled by motion #%d on %s.", del.RecallNumber, timespec.Human(del.EndedAt, loc))
+		return msg.T("Recalled by motion #%d on %s.", del.RecallNumber, timespec.Human(del.EndedAt, loc))
 	case store.DelegationLapsed:
-		return fmt.Sprintf("Lapsed at the end of its term, %s.", timespec.Human(del.EndedAt, loc))
+		return msg.T("Lapsed at the end of its term, %s.", timespec.Human(del.EndedAt, loc))
 	}
-	return fmt.Sprintf("Term ends %s (in %s).", timespec.Human(del.TermEnds, loc), timespec.Remaining(del.TermEnds.Sub(r.Clock.Now())))
+	return msg.T("Term ends %s (in %s).", timespec.Human(del.TermEnds, loc), timespec.Remaining(del.TermEnds.Sub(r.Clock.Now())))
+}
+
+// delegationStatus is how a mandate's status reads in the reader's
+// language (quorum.delegation keeps the English word).
+func delegationStatus(status string) msg.Text {
+	switch status {
+	case store.DelegationActive:
+		return msg.T("active")
+	case store.DelegationRecalled:
+		return msg.T("recalled")
+	case store.DelegationLapsed:
+		return msg.T("lapsed")
+	}
+	return msg.List("", status)
 }
 
 // entryWords describes one history entry.
-func entryWords(e *store.DelegationEvent) string {
+func entryWords(e *store.DelegationEvent) msg.Text {
 	result := statusWords(store.MotionStatus(e.Outcome))
 	switch e.Kind {
 	case eventElected:
-		return fmt.Sprintf("elected by motion #%d", e.MotionNumber)
+		return msg.T("elected by motion #%d", e.MotionNumber)
 	case eventReport:
-		return fmt.Sprintf("report by %s: %s", e.User, commands.Shorten(e.Text, entryText))
+		return msg.T("report by %s: %s", e.User, commands.Shorten(e.Text, entryText))
 	case eventRatification:
-		return fmt.Sprintf("ratification, motion #%d %s: %s", e.MotionNumber, result, commands.Shorten(e.Text, entryText))
+		return msg.T("ratification, motion #%d %s: %s", e.MotionNumber, result, commands.Shorten(e.Text, entryText))
 	case eventRecallVote:
-		return fmt.Sprintf("recall, motion #%d %s", e.MotionNumber, result)
+		return msg.T("recall, motion #%d %s", e.MotionNumber, result)
 	case eventRecalled:
-		return fmt.Sprintf("recalled by motion #%d", e.MotionNumber)
+		return msg.T("recalled by motion #%d", e.MotionNumber)
 	case eventLapsed:
-		return "term over: lapsed"
+		return msg.T("term over: lapsed")
 	case eventLeft:
-		return "left the room"
+		return msg.T("left the room")
 	}
-	return e.Kind
+	return msg.List("", e.Kind)
 }
 
 // roleHistory is !delegates history <role>: who held it, and how often.
@@ -229,10 +245,10 @@ func (d *Delegates) roleHistory(ctx context.Context, r *commands.Request, role s
 		}
 		days[del.User] += int(end.Sub(del.Since) / (24 * time.Hour))
 	}
-	out = out.Append("%s, %s.", commands.Plural(len(all), "mandate", "mandates"), commands.Plural(len(order), "person", "people"))
+	out = out.Append("%s, %s.", msg.N(len(all), "%d mandate", "%d mandates"), msg.N(len(order), "%d person", "%d people"))
 	for _, u := range order {
 		if times[u] > 1 {
-			out = out.Append("%s held it %d times, %s in all.", msg.Pill(u), times[u], commands.Plural(days[u], "day", "days"))
+			out = out.Append("%s held it %d times, %s in all.", msg.Pill(u), times[u], msg.N(days[u], "%d day", "%d days"))
 		}
 	}
 	r.Reply(out)
@@ -240,11 +256,14 @@ func (d *Delegates) roleHistory(ctx context.Context, r *commands.Request, role s
 }
 
 // span is a mandate's dates: "1 Sep – 30 Nov 2026 (lapsed)".
-func (d *Delegates) span(del *store.Delegation, loc *time.Location) string {
+func (d *Delegates) span(del *store.Delegation, loc *time.Location) msg.Text {
 	if del.Status == store.DelegationActive {
-		return fmt.Sprintf("since %s (active)", date(del.Since, loc))
+		return msg.T("since %s (active)", date(del.Since, loc))
 	}
-	return fmt.Sprintf("%s – %s (%s)", date(del.Since, loc), date(del.EndedAt, loc), del.Status)
+	return msg.T("%s – %s (%s)", date(del.Since, loc), date(del.EndedAt, loc), delegationStatus(del.Status))
 }
 
-func date(t time.Time, loc *time.Location) string { return t.In(loc).Format("2 Jan 2006") }
+// date is a day with its month's name in the reader's language.
+func date(t time.Time, loc *time.Location) timespec.Local {
+	return timespec.Layout(t, loc, "2 Jan 2006") // a Go layout: not for members
+}

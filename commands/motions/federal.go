@@ -3,7 +3,6 @@ package motions
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +69,8 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 		return true, err
 	}
 	if len(branches) == 0 {
-		return true, commands.Refusef("This council has no branch yet to decide a motion. `%s` admits one.", r.Cmd("council admit <bot user ID>"))
+		return true, commands.Refusef("This council has no branch yet to decide a motion. `%s` admits one.",
+			r.Cmd("council admit <bot user ID>")) // a command, English everywhere: not for members
 	}
 	now := r.Clock.Now()
 	closes, raised, err := f.federalDeadline(ctx, r, c.Room, spec, branches)
@@ -84,7 +84,7 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 	if err := r.Store.Federation().SendFederal(ctx, fm.ID, branches); err != nil {
 		return true, err
 	}
-	names := make([]string, len(branches))
+	names := make([]any, len(branches))
 	list := make([]map[string]any, len(branches))
 	for i, b := range branches {
 		names[i] = b.Name
@@ -92,7 +92,7 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 	}
 	out := msg.F("**Federal motion #%d** (%s): %s", fm.Number, msg.Pill(r.Sender), fm.Text).
 		Append("The branches decide it, each in its own room under its own standing orders: %s. The council decides by %s once every branch has reported, or at %s (in %s).",
-			commands.JoinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
+			joinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
 	if raised != nil {
 		out = out.Append("The deadline leaves %s its least voting time of %s, and %s for the motion to reach it and its result to come back.",
 			raised.Name, timespec.Remaining(raised.VotingTime), timespec.Remaining(2*federalMargin))
@@ -221,7 +221,12 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 		var p federalPayload
 		p.Council.Room, p.Council.Motion = n.Room, cm.ID
 		spec.Kind, spec.Payload = kindFederal, encodePayload(p)
-		spec.Text = fmt.Sprintf("Federal motion #%d of the council: %s", cm.ID, text)
+		// The wording is stored: it reads in the branch's language as it is now.
+		lang, err := f.Lang(ctx, a.Branch)
+		if err != nil {
+			return false, err
+		}
+		spec.Text = msg.T("Federal motion #%d of the council: %s", cm.ID, text).In(lang)
 		// The branch's vote closes federalMargin before the council's deadline,
 		// for its result to reach the council in time; raised to the branch's
 		// voting time if shorter, with a warning.
@@ -232,7 +237,7 @@ func (f *Federation) councilMotionNotice(ctx context.Context, fx *commands.Effec
 		m, err := f.motions.propose(ctx, r, spec)
 		if err != nil {
 			if refusal, ok := commands.AsRefusal(err); ok {
-				fx.Say(a.Branch, msg.F("I could not open the council's federal motion #%d here: %s", cm.ID, refusal.Message.Body))
+				fx.Say(a.Branch, msg.F("I could not open the council's federal motion #%d here: %s", cm.ID, messageText(refusal.Message)))
 				continue
 			}
 			return false, err
@@ -282,10 +287,10 @@ func (f *Federation) federalDecided(ctx context.Context, fx *commands.Effects, m
 		res.Record.Seq, res.Record.Hash = head.Seq, head.Hash
 	}
 	fx.Say(p.Council.Room, msg.F("Branch result of federal motion #%d: %s %d–%d, %s; %d of %d voted. Record entry %d of the branch's chain.",
-		p.Council.Motion, Verdict(outcome), m.Yes, m.No, commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate, res.Record.Seq).
+		p.Council.Motion, Verdict(outcome), m.Yes, m.No, msg.N(m.Abstain, "%d abstention", "%d abstentions"), m.Voted(), electorate, res.Record.Seq).
 		With("quorum.branch_result", res))
 	fx.Say(m.Room, msg.F("I reported to the council that this branch's vote on its federal motion #%d (our motion #%d) was: %s %d–%d, %s, %d of %d voted.",
-		p.Council.Motion, m.Number, Verdict(outcome), m.Yes, m.No, commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate))
+		p.Council.Motion, m.Number, Verdict(outcome), m.Yes, m.No, msg.N(m.Abstain, "%d abstention", "%d abstentions"), m.Voted(), electorate))
 	return nil
 }
 
@@ -302,10 +307,10 @@ func federalField(m *store.Motion) map[string]any {
 // for that branch, and decides the federal motion once every branch has
 // reported.
 func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effects, n commands.Notice, c *store.Council, raw json.RawMessage) (bool, error) {
-	refuse := ignoring(fx, n, "branch result")
+	refuse := ignoring(fx, n, msg.T("branch result"))
 	var res branchResult
 	if err := json.Unmarshal(raw, &res); err != nil {
-		return refuse("it does not read as one.")
+		return refuse(msg.T("it does not read as one."))
 	}
 	b, admitted, err := f.Store.Federation().Branch(ctx, c.Room, n.Sender)
 	if err != nil {
@@ -313,28 +318,28 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 	}
 	switch {
 	case !admitted || b.Room == "":
-		return refuse("%s is not the bot of a branch of this council.", n.Sender.String())
+		return refuse(msg.T("%s is not the bot of a branch of this council.", n.Sender.String()))
 	case res.Branch != b.Room:
-		return refuse("%s speaks for the branch %s, not %s.", n.Sender.String(), b.Room.String(), res.Branch.String())
+		return refuse(msg.T("%s speaks for the branch %s, not %s.", n.Sender.String(), b.Room.String(), res.Branch.String()))
 	case !slices.Contains([]string{string(Carried), string(Failed), string(NoQuorum)}, res.Status) || !countsFit(res):
-		return refuse("its status or counts are not valid.")
+		return refuse(msg.T("its status or counts are not valid."))
 	case res.Electorate > b.Electorate:
-		return refuse("its electorate (%d) is larger than the %d members %s announced for %s.", res.Electorate, b.Electorate, n.Sender.String(), b.Name)
+		return refuse(msg.T("its electorate (%d) is larger than the %d members %s announced for %s.", res.Electorate, b.Electorate, n.Sender.String(), b.Name))
 	}
 	fm, ok, err := f.Store.Federation().Federal(ctx, c.Room, res.CouncilMotion)
 	if err != nil {
 		return false, err
 	}
 	if !ok {
-		return refuse("there is no federal motion #%d.", res.CouncilMotion)
+		return refuse(msg.T("there is no federal motion #%d.", res.CouncilMotion))
 	}
 	if fm.Status != "open" {
-		return refuse("federal motion #%d is decided already.", fm.Number)
+		return refuse(msg.T("federal motion #%d is decided already.", fm.Number))
 	}
 	if sent, err := f.Store.Federation().SentTo(ctx, fm.ID); err != nil {
 		return false, err
 	} else if len(sent) > 0 && !slices.ContainsFunc(sent, func(s *store.Branch) bool { return s.Bot == n.Sender && s.Room == b.Room }) {
-		return refuse("federal motion #%d opened before %s joined; it is decided by the branches it was sent to.", fm.Number, b.Name)
+		return refuse(msg.T("federal motion #%d opened before %s joined; it is decided by the branches it was sent to.", fm.Number, b.Name))
 	}
 	fresh, err := f.Store.Federation().AddResult(ctx, store.BranchResult{Motion: fm.ID, Bot: n.Sender, Branch: b.Room, Status: res.Status,
 		Yes: res.Yes, No: res.No, Abstain: res.Abstain, Electorate: res.Electorate, RecordSeq: res.Record.Seq, RecordHash: res.Record.Hash}, n.Time)
@@ -342,7 +347,7 @@ func (f *Federation) branchResultNotice(ctx context.Context, fx *commands.Effect
 		return false, err
 	}
 	if !fresh {
-		return refuse("%s reported on federal motion #%d already; the first report stands.", b.Name, fm.Number)
+		return refuse(msg.T("%s reported on federal motion #%d already; the first report stands.", b.Name, fm.Number))
 	}
 	if _, _, err := f.RecordDecision(ctx, c.Room, "federal.branch_result", map[string]any{"motion": fm.Number, "branch": b.Room, "bot": n.Sender,
 		"status": res.Status, "yes": res.Yes, "no": res.No, "abstain": res.Abstain, "electorate": res.Electorate, "record": res.Record}); err != nil {
@@ -417,7 +422,7 @@ func (f *Federation) decideFederal(ctx context.Context, fx *commands.Effects, c 
 		reported[r.Branch] = r
 	}
 	var summary []map[string]any
-	var lines, missing []string
+	var lines, missing []any
 	var yes, no, abstain, electorate, carried int
 	for _, b := range branches {
 		r, ok := reported[b.Room]
@@ -432,7 +437,7 @@ func (f *Federation) decideFederal(ctx context.Context, fx *commands.Effects, c 
 		yes, no, abstain, electorate = yes+r.Yes, no+r.No, abstain+r.Abstain, electorate+r.Electorate
 		summary = append(summary, map[string]any{"room": b.Room, "name": b.Name, "status": r.Status, "yes": r.Yes, "no": r.No,
 			"abstain": r.Abstain, "electorate": r.Electorate, "record": map[string]any{"seq": r.RecordSeq, "hash": r.RecordHash}})
-		lines = append(lines, fmt.Sprintf("%s: %s %d–%d", b.Name, Verdict(store.MotionStatus(r.Status)), r.Yes, r.No))
+		lines = append(lines, msg.T("%s: %s %d–%d", b.Name, Verdict(store.MotionStatus(r.Status)), r.Yes, r.No))
 	}
 	content := map[string]any{"id": fm.Number, "kind": kindFederal, "status": outcome, "text": fm.Text, "rule": c.Rule,
 		"yes": yes, "no": no, "abstain": abstain, "electorate": electorate, "branches": summary,
@@ -442,9 +447,9 @@ func (f *Federation) decideFederal(ctx context.Context, fx *commands.Effects, c 
 		return err
 	}
 	out := msg.F("Federal motion #%d: %s by %s — %d of %d branches carried it (%s). Members' votes: %d yes, %d no, %d abstain.",
-		fm.Number, Verdict(outcome), ruleWords(c.Rule), carried, len(branches), strings.Join(lines, "; "), yes, no, abstain)
+		fm.Number, Verdict(outcome), ruleWords(c.Rule), carried, len(branches), msg.List("; ", lines...), yes, no, abstain)
 	if len(missing) > 0 {
-		out = out.Append("Not reported by the deadline: %s.", commands.JoinAnd(missing))
+		out = out.Append("Not reported by the deadline: %s.", joinAnd(missing))
 	}
 	fx.Say(c.Room, out.Append("%s", commands.RecordLine(entry)).With("quorum.motion", content).With("quorum.record", recField))
 	return nil
@@ -473,3 +478,18 @@ func (f *Federation) Due(ctx context.Context, now time.Time) (time.Time, error) 
 	}
 	return f.Store.Federation().NextFederalClose(ctx)
 }
+
+// joinAnd is "a", "a and b", "a, b and c" in the reader's language.
+func joinAnd(items []any) msg.Text {
+	if len(items) <= 1 {
+		return msg.List("", items...)
+	}
+	return msg.T("%s and %s", msg.List(", ", items[:len(items)-1]...), items[len(items)-1])
+}
+
+// messageText is a message as an argument of another, rendered in the
+// reader's language: its text without its markup.
+type messageText msg.Message
+
+// Localize implements msg.Localizer.
+func (m messageText) Localize(lang string) string { return msg.Message(m).Localize(lang).Body }

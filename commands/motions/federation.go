@@ -39,7 +39,7 @@ const kindDisaffiliation = "disaffiliation"
 // its branch's affiliation carries; anyone can write a reason, so it is
 // never a reason to trust the inviter: the bot joins only on the invite of
 // the council's bot that the affiliation motion named (--bot).
-const AdmitReason = "quorum.council: admission of a branch's bot"
+const AdmitReason = "quorum.council: admission of a branch's bot" // a protocol string, never translated: not for members
 
 // maxElectorate bounds a branch's announced electorate, so that the
 // council's sums of members' votes cannot overflow.
@@ -161,26 +161,28 @@ func (f *Federation) councilNotice(ctx context.Context, c *store.Council, head m
 	}
 	out := head.Append("**%s**: a council deciding by %s.", c.Name, ruleWords(c.Rule))
 	if len(list) == 0 {
-		out = out.Append("No branch yet: a moderator admits a branch's bot with `%s`.", f.Cmd("council admit <bot user ID>"))
+		out = out.Append("No branch yet: a moderator admits a branch's bot with `%s`.",
+			f.Cmd("council admit <bot user ID>")) // a command, English everywhere: not for members
 	}
 	for _, b := range list {
 		if b.Room == "" {
 			out = out.Append("• %s: admitted, waiting for its branch's vote to affiliate", b.Bot.String())
 		} else {
-			out = out.Append("• %s (%s, %s), bot %s", b.Name, b.Room.String(), commands.Plural(b.Electorate, "member", "members"), b.Bot.String())
+			out = out.Append("• %s (%s, %s), bot %s", b.Name, b.Room.String(), msg.N(b.Electorate, "%d member", "%d members"), b.Bot.String())
 		}
 	}
 	return out.With("quorum.council", field), nil
 }
 
-func ruleWords(rule string) string {
+// ruleWords is how a council's rule reads in a sentence ("deciding by …").
+func ruleWords(rule string) msg.Text {
 	switch rule {
 	case "members":
-		return "all members' votes summed"
+		return msg.T("all members' votes summed")
 	case "unanimous":
-		return "every branch"
+		return msg.T("every branch")
 	}
-	return "a majority of branches"
+	return msg.T("a majority of branches")
 }
 
 func (f *Federation) show(ctx context.Context, r *commands.Request) error {
@@ -193,7 +195,8 @@ func (f *Federation) show(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if !ok {
-		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.", r.Cmd("council on [name]"))
+		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.",
+			r.Cmd("council on [name]")) // a command, English everywhere: not for members
 	}
 	m, err := f.councilNotice(ctx, c, msg.Message{})
 	m = m.Append("I am this council's bot: a branch affiliates by its vote on `%s`.", r.Cmd("affiliate --bot "+r.Bot.String()+" "+c.Room.String()+" <branch name>"))
@@ -224,7 +227,8 @@ func (f *Federation) on(ctx context.Context, r *commands.Request) error {
 				value, words = words[0], words[1:]
 			}
 			if !slices.Contains(councilRules, value) {
-				return commands.Refusef("The rule is one of `branches`, `members`, `unanimous`, e.g. `%s`.", r.Cmd("council on --rule branches Regional council"))
+				return commands.Refusef("The rule is one of `branches`, `members`, `unanimous`, e.g. `%s`.",
+					r.Cmd("council on --rule branches Regional council")) // a command, English everywhere: not for members
 			}
 			rule = value
 		}
@@ -266,7 +270,8 @@ func (f *Federation) admit(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if !ok {
-		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.", r.Cmd("council on [name]"))
+		return commands.Refusef("This room is not a council. A moderator makes it one with `%s`.",
+			r.Cmd("council on [name]")) // a command, English everywhere: not for members
 	}
 	if ok, err := r.IsModerator(ctx, r.Room, r.Sender); err != nil {
 		return err
@@ -275,7 +280,8 @@ func (f *Federation) admit(ctx context.Context, r *commands.Request) error {
 	}
 	bot := id.UserID(strings.TrimSpace(r.Args))
 	if _, _, err := bot.Parse(); err != nil || strings.ContainsAny(string(bot), " \t") {
-		return commands.Refusef("Write the branch bot's full Matrix ID, e.g. `%s`.", r.Cmd("council admit @quorum:branch.example.org"))
+		return commands.Refusef("Write the branch bot's full Matrix ID, e.g. `%s`.",
+			r.Cmd("council admit @quorum:branch.example.org")) // a command, English everywhere: not for members
 	}
 	if bot == r.Bot {
 		return commands.Refusef("I am this council's bot; admit the branches' bots.")
@@ -316,7 +322,7 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 	}
 	if councilBot == "" {
 		return commands.Refusef("Name the council's bot, so that the branch votes on whom I take federal motions from: `%s` (the council's `council` shows its bot).",
-			r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch"))
+			r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch")) // a command, English everywhere: not for members
 	}
 	if councilBot == r.Bot {
 		return commands.Refusef("I am this branch's bot; `--bot` names the council's bot.")
@@ -331,7 +337,8 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 		council = resolved
 	}
 	if !strings.HasPrefix(string(council), "!") || !strings.Contains(string(council), ":") {
-		return commands.Refusef("Give the council's room ID (Element: Room settings → Advanced) or alias, e.g. `%s`.", r.Cmd("affiliate !AbCd:council.example.org Riverside branch"))
+		return commands.Refusef("Give the council's room ID (Element: Room settings → Advanced) or alias, e.g. `%s`.",
+			r.Cmd("affiliate !AbCd:council.example.org Riverside branch")) // a command, English everywhere: not for members
 	}
 	if council == r.Room {
 		return commands.Refusef("A room can't affiliate with itself.")
@@ -367,7 +374,13 @@ func (f *Federation) affiliate(ctx context.Context, r *commands.Request) error {
 		}
 	}
 	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: name, Bot: councilBot})
-	spec.Text = fmt.Sprintf("Affiliate this branch, as %q, with the council %s, whose bot is %s (the only one whose federal motions I will bring here)", name, council, councilBot)
+	// The wording is stored: it reads in the room's language as it is now.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	spec.Text = msg.T("Affiliate this branch, as %q, with the council %s, whose bot is %s (the only one whose federal motions I will bring here)",
+		name, council, councilBot).In(lang)
 	m, err := f.motions.propose(ctx, r, spec)
 	if err != nil {
 		return err
@@ -389,7 +402,7 @@ func (f *Federation) affiliationDecided(ctx context.Context, fx *commands.Effect
 	if p.Bot == "" {
 		// An affiliation opened before --bot: nobody named, nobody trusted.
 		fx.Say(m.Room, msg.F("Motion #%d carried, but it names no council's bot, so I can't tell whose federal motions to bring here. "+
-			"Propose it again with `%s`.", m.Number, f.Cmd("affiliate --bot <council bot user ID> "+p.Council.String())))
+			"Propose it again with `%s`.", m.Number, f.Cmd("affiliate --bot <council bot user ID> "+p.Council.String()))) // a command: not for members
 		return f.Store.Federation().SetAffiliation(ctx, store.Affiliation{Branch: m.Room, Council: p.Council, Motion: m.ID, Status: string(Failed)}, now)
 	}
 	said, err := f.RecordChange(ctx, m.Room, "federation.affiliate", map[string]any{"council": p.Council, "name": p.Name, "bot": p.Bot, "motion": m.Number},
@@ -461,10 +474,10 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 		Affiliation: map[string]any{"motion": m.Number, "record": recField},
 	}
 	text := msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",
-		p.Name, a.Branch.String(), commands.Plural(size, "member", "members"), m.Number, commands.RecordLine(entry))
+		p.Name, a.Branch.String(), msg.N(size, "%d member", "%d members"), m.Number, commands.RecordLine(entry))
 	if update {
 		text = msg.F("The branch %q (%s) now has %s, and gives a motion at least %s. %s", p.Name, a.Branch.String(),
-			commands.Plural(size, "member", "members"), timespec.Remaining(voting), commands.RecordLine(entry))
+			msg.N(size, "%d member", "%d members"), timespec.Remaining(voting), commands.RecordLine(entry))
 	}
 	fx.Say(a.Council, text.With("quorum.branch", ann))
 	return nil
@@ -536,10 +549,10 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	if !ok {
 		return false, nil
 	}
-	refuse := ignoring(fx, n, "branch announcement")
+	refuse := ignoring(fx, n, msg.T("branch announcement"))
 	var ann branchAnnouncement
 	if err := json.Unmarshal(raw, &ann); err != nil {
-		return refuse("it does not read as one.")
+		return refuse(msg.T("it does not read as one."))
 	}
 	b, admitted, err := f.Store.Federation().Branch(ctx, c.Room, n.Sender)
 	if err != nil {
@@ -547,14 +560,15 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	}
 	switch {
 	case !admitted:
-		return refuse("%s was not admitted to this council (`%s`).", n.Sender.String(), f.Cmd("council admit <bot user ID>"))
+		return refuse(msg.T("%s was not admitted to this council (`%s`).", n.Sender.String(),
+			f.Cmd("council admit <bot user ID>"))) // a command, English everywhere: not for members
 	case ann.Bot != n.Sender || ann.Council != c.Room:
-		return refuse("it names another bot or another council than its sender's and this one.")
+		return refuse(msg.T("it names another bot or another council than its sender's and this one."))
 	case !strings.HasPrefix(string(ann.Room), "!") || ann.Room == c.Room || ann.Electorate < 0 || ann.Electorate > maxElectorate || len(ann.Name) > 100 ||
 		ann.VotingSeconds < 0 || ann.VotingSeconds > int64(maxVotingTime/time.Second):
-		return refuse("its branch room, name or electorate is not valid.")
+		return refuse(msg.T("its branch room, name or electorate is not valid."))
 	case b.Room != "" && b.Room != ann.Room:
-		return refuse("%s speaks for the branch %s here, not another.", n.Sender.String(), b.Room.String())
+		return refuse(msg.T("%s speaks for the branch %s here, not another.", n.Sender.String(), b.Room.String()))
 	}
 	list, err := f.Store.Federation().Branches(ctx, c.Room)
 	if err != nil {
@@ -562,7 +576,7 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	}
 	for _, other := range list {
 		if other.Bot != n.Sender && other.Room == ann.Room {
-			return refuse("the branch %s has its bot here already (%s).", ann.Room.String(), other.Bot.String())
+			return refuse(msg.T("the branch %s has its bot here already (%s).", ann.Room.String(), other.Bot.String()))
 		}
 	}
 	name := ann.Name
@@ -576,7 +590,7 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	head := msg.F("Welcome to the branch %q (%s), represented by its bot %s.", name, ann.Room.String(), n.Sender.String())
 	if b.Room == ann.Room {
 		head = msg.F("The branch %q (%s) now has %s and gives a motion at least %s, says its bot %s.", name, ann.Room.String(),
-			commands.Plural(ann.Electorate, "member", "members"), timespec.Remaining(nb.VotingTime), n.Sender.String())
+			msg.N(ann.Electorate, "%d member", "%d members"), timespec.Remaining(nb.VotingTime), n.Sender.String())
 	}
 	m, err := f.councilNotice(ctx, c, head)
 	if err != nil {
@@ -636,7 +650,11 @@ func (f *Federation) disaffiliate(ctx context.Context, r *commands.Request) erro
 		return err
 	}
 	spec.Payload = encodePayload(affiliationPayload{Council: council, Name: p.Name})
-	spec.Text = fmt.Sprintf("Take this branch out of the council %s", council)
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	spec.Text = msg.T("Take this branch out of the council %s", council).In(lang)
 	m, err := f.motions.propose(ctx, r, spec)
 	if err != nil {
 		return err
@@ -678,7 +696,12 @@ func (f *Federation) disaffiliationDecided(ctx context.Context, fx *commands.Eff
 	if a.Joined {
 		fx.Say(p.Council, msg.F("The branch %q (%s) has voted to leave this council, by its motion #%d. I am leaving.", p.Name, m.Room.String(), m.Number).
 			With("quorum.branch_left", map[string]any{"council": p.Council, "room": m.Room, "bot": f.Bot, "motion": m.Number, "record": recField}))
-		fx.Leave(p.Council, "The branch voted to leave this council.")
+		// A leave's reason is no message: it is in the council's language.
+		lang, err := f.Lang(ctx, p.Council)
+		if err != nil {
+			return err
+		}
+		fx.Leave(p.Council, msg.T("The branch voted to leave this council.").In(lang))
 	}
 	return nil
 }
@@ -748,7 +771,7 @@ func takeBotOption(r *commands.Request, args string) (id.UserID, string, error) 
 		bot := id.UserID(value)
 		if _, _, err := bot.Parse(); err != nil || !strings.HasPrefix(value, "@") {
 			return "", "", commands.Refusef("`--bot` is the council's bot's full Matrix ID, e.g. `%s`.",
-				r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch"))
+				r.Cmd("affiliate --bot @quorum:council.example.org !AbCd:council.example.org Riverside branch")) // a command, English everywhere: not for members
 		}
 		rest := slices.Concat(words[:i], words[i+used:])
 		return bot, strings.Join(rest, " "), nil
@@ -758,9 +781,9 @@ func takeBotOption(r *commands.Request, args string) (id.UserID, string, error) 
 
 // ignoring returns the refusal of a council notice n (a branch's
 // announcement or result): a reply saying it was ignored, and why.
-func ignoring(fx *commands.Effects, n commands.Notice, what string) func(format string, args ...any) (bool, error) {
-	return func(format string, args ...any) (bool, error) {
-		m := msg.F("I ignored that "+what+": "+format, args...)
+func ignoring(fx *commands.Effects, n commands.Notice, what msg.Text) func(why msg.Text) (bool, error) {
+	return func(why msg.Text) (bool, error) {
+		m := msg.F("I ignored that %s: %s", what, why)
 		m.ReplyTo = n.Event
 		fx.Say(n.Room, m)
 		return true, nil

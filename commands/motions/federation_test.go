@@ -804,3 +804,33 @@ func TestAffiliationWithoutBotVotedAgain(t *testing.T) {
 	}
 	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside"), "Motion #1")
 }
+
+// TestFederationEachRoomItsLanguage: a Spanish branch and a German council
+// each read the bot's notices in their own language, while what the bots
+// read of each other (the quorum.* fields) stays the same.
+func TestFederationEachRoomItsLanguage(t *testing.T) {
+	h := branchInCouncil(t)
+	h.SetLang("es")
+	if err := h.Env.Store.Rooms().SetLanguage(context.Background(), councilRoom, "de"); err != nil {
+		t.Fatal(err)
+	}
+	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday", "closes_at": h.Clock.Now().Add(72 * time.Hour)}
+	open := One(t, councilNotice(t, h, councilBot, qm), "Moción federal #1 del consejo: Strike on Monday")
+	if open.Room != Room {
+		t.Errorf("opened in %s", open.Room)
+	}
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	out := h.SendAndDrain(Ben, "!vote 2 no")
+	told := One(t, out, "Informé al consejo")
+	if told.Room != Room {
+		t.Errorf("the branch was told in %s", told.Room)
+	}
+	reported := One(t, out, "Ergebnis der Ortsgruppe zu föderalem Antrag #1")
+	if reported.Room != councilRoom {
+		t.Errorf("the council was told in %s", reported.Room)
+	}
+	res, _ := reported.Msg.Fields["quorum.branch_result"].(map[string]any)
+	if res["status"] != "failed" || res["council_motion"] != 1.0 || res["yes"] != 1.0 || res["no"] != 1.0 {
+		t.Errorf("quorum.branch_result = %v", res)
+	}
+}
