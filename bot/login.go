@@ -14,6 +14,8 @@ import (
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"quorum/ratelimit"
 )
 
 // PickleKeyPath is where a generated pickle key is kept: beside the database,
@@ -81,6 +83,9 @@ func (b *Bot) login(ctx context.Context) error {
 	// mautrix logs request bodies at debug level, which would put message
 	// content and keys in the log: keep its logger at the operator's level.
 	cli.Log = b.log.With().Str("component", "matrix").Logger()
+	// Under the homeserver's rate limits, wait as long as it asks: a join
+	// refused with 429 would otherwise never be made.
+	ratelimit.Apply(cli, b.log)
 	b.cli = cli
 	b.syncer = newSyncer(b)
 	cli.Syncer = b.syncer

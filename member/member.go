@@ -25,6 +25,7 @@ import (
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 	"maunium.net/go/mautrix/id"
 
+	"quorum/ratelimit"
 	"quorum/store"
 )
 
@@ -86,6 +87,7 @@ func Login(ctx context.Context, acct Account) (*Client, error) {
 		return nil, fmt.Errorf("member %s: %w", acct.UserID, err)
 	}
 	cli.Log = acct.Log
+	ratelimit.Apply(cli, acct.Log)
 	localpart, _, err := acct.UserID.Parse()
 	if err != nil {
 		return nil, fmt.Errorf("member %s: %w", acct.UserID, err)

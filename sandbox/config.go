@@ -59,7 +59,7 @@ func ensureKey(dir string) error {
 // ensureConfig writes dir/dendrite.yaml unless it exists, and returns the
 // registration shared secret found in it. The file is written only once so
 // that a newcomer's edits survive; the secret is read back from it.
-func ensureConfig(dir, serverName string, federation bool) (secret string, err error) {
+func ensureConfig(dir, serverName string, opts Options) (secret string, err error) {
 	path := filepath.Join(dir, configFile)
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -67,7 +67,8 @@ func ensureConfig(dir, serverName string, federation bool) (secret string, err e
 		var buf bytes.Buffer
 		if err := configTemplate.Execute(&buf, configValues{
 			ServerName:     serverName,
-			Federation:     federation,
+			Federation:     opts.Federation,
+			RateLimit:      opts.RateLimit,
 			SharedSecret:   secret,
 			MaxUploadBytes: maxUploadBytes,
 		}); err != nil {
@@ -95,6 +96,7 @@ func ensureConfig(dir, serverName string, federation bool) (secret string, err e
 type configValues struct {
 	ServerName     string
 	Federation     bool
+	RateLimit      *RateLimit
 	SharedSecret   string
 	MaxUploadBytes int
 }
@@ -159,11 +161,20 @@ client_api:
   turn:
     turn_uris: []
     turn_shared_secret: ""
+{{- if .RateLimit}}
+  # On, for a test of the bot under the homeserver's limits: each device may
+  # have this many requests in flight within the cool-off time.
+  rate_limiting:
+    enabled: true
+    threshold: {{.RateLimit.Threshold}}
+    cooloff_ms: {{.RateLimit.CooloffMS}}
+{{- else}}
   # Off: integration tests drive hundreds of clients from one address.
   rate_limiting:
     enabled: false
     threshold: 20
     cooloff_ms: 500
+{{- end}}
 
 federation_api:
   database:

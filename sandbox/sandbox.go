@@ -71,6 +71,17 @@ type Options struct {
 	// 127.0.0.1 only. A Dir keeps the mode and port it was first started
 	// with.
 	Federation bool
+	// RateLimit, if set, turns on Dendrite's rate limiting of the
+	// client-server API (off otherwise: tests drive many clients).
+	RateLimit *RateLimit
+}
+
+// RateLimit is Dendrite's rate limiting: each device may make Threshold
+// requests within CooloffMS milliseconds; more are answered 429
+// M_LIMIT_EXCEEDED with retry_after_ms.
+type RateLimit struct {
+	Threshold int
+	CooloffMS int
 }
 
 // Server is a running (or stopped) Dendrite started by Start. Its methods are
@@ -155,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s.ServerName = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.FederationPort))
 	}
-	if s.secret, err = ensureConfig(dir, s.ServerName, opts.Federation); err != nil {
+	if s.secret, err = ensureConfig(dir, s.ServerName, opts); err != nil {
 		return nil, err
 	}
 	autoPort := opts.Port == 0

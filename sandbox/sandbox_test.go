@@ -103,21 +103,21 @@ func TestKeyFormat(t *testing.T) {
 // shared secret is read back from it on the next Start.
 func TestConfigKeepsSecret(t *testing.T) {
 	dir := t.TempDir()
-	first, err := ensureConfig(dir, ServerName, false)
+	first, err := ensureConfig(dir, ServerName, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(first) != 64 {
 		t.Fatalf("secret %d chars, want 64 hex", len(first))
 	}
-	second, err := ensureConfig(dir, ServerName, false)
+	second, err := ensureConfig(dir, ServerName, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if second != first {
 		t.Fatal("the secret read back differs from the one written")
 	}
-	other, err := ensureConfig(t.TempDir(), ServerName, false)
+	other, err := ensureConfig(t.TempDir(), ServerName, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

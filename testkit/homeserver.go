@@ -17,7 +17,15 @@ import (
 // server cannot start.
 func StartHomeserver(tb testing.TB) *sandbox.Server {
 	tb.Helper()
-	return startHomeserver(tb, sandbox.Options{Dir: tb.TempDir(), Progress: testWriter{tb}})
+	return StartHomeserverWith(tb, sandbox.Options{})
+}
+
+// StartHomeserverWith is StartHomeserver with options (rate limits); the
+// folder and progress are the test's.
+func StartHomeserverWith(tb testing.TB, opts sandbox.Options) *sandbox.Server {
+	tb.Helper()
+	opts.Dir, opts.Progress = tb.TempDir(), testWriter{tb}
+	return startHomeserver(tb, opts)
 }
 
 // StartFederation starts n homeservers (started side by side) that
