@@ -32,7 +32,8 @@ const maxVotingTime = 30 * 24 * time.Hour
 
 // rule is one standing order.
 type rule struct {
-	name, about string
+	name  string
+	about msg.Text
 	// read checks a value and returns its canonical spelling.
 	read func(s string) (string, error)
 	// configured is the rule's value before the room changed it.
@@ -40,19 +41,19 @@ type rule struct {
 }
 
 var rules = []rule{
-	{"threshold", "the least threshold of a motion or a ratification", readThreshold,
+	{"threshold", msg.T("the least threshold of a motion or a ratification"), readThreshold,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.Threshold }},
-	{"election_threshold", "the least threshold of an election or a recall", readThreshold,
+	{"election_threshold", msg.T("the least threshold of an election or a recall"), readThreshold,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.ElectionThreshold }},
-	{"rules_threshold", "the threshold of a change of these rules", readThreshold,
+	{"rules_threshold", msg.T("the threshold of a change of these rules"), readThreshold,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.RulesThreshold }},
-	{"quorum", "the least quorum of any motion", readQuorum,
+	{"quorum", msg.T("the least quorum of any motion"), readQuorum,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.Quorum }},
-	{"voting_time", "the least voting time of a motion", readVotingTime,
+	{"voting_time", msg.T("the least voting time of a motion"), readVotingTime,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.VotingTime }},
-	{"election_voting_time", "the least voting time of an election, a recall, a ratification or a change of these rules", readVotingTime,
+	{"election_voting_time", msg.T("the least voting time of an election, a recall, a ratification or a change of these rules"), readVotingTime,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.ElectionVotingTime }},
-	{"seconding", "whether a motion needs a second before it opens", readOnOff,
+	{"seconding", msg.T("whether a motion needs a second before it opens"), readOnOff,
 		func(c *config.Config, room id.RoomID) string { return onOff(c.MotionDefaults(room).RequireSecond) }},
 }
 
@@ -226,12 +227,12 @@ func (f *Feature) showRules(ctx context.Context, r *commands.Request) error {
 		m = m.Append("`%s` %s — %s", ru.name, o.values[ru.name], ru.about)
 	}
 	r.Reply(m.Append("A motion may be stricter, never looser. To change a rule: `%s` (a vote needing %s).",
-		r.Cmd("rules set <rule> <value>"), o.rulesThreshold).With("quorum.rules", o.values))
+		r.Cmd("rules set <rule> <value>"), thresholdName(o.values["rules_threshold"])).With("quorum.rules", o.values)) // not for members to translate: a command
 	return nil
 }
 
 func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
-	example := r.Cmd("rules set quorum 30%")
+	example := r.Cmd("rules set quorum 30%") // not for members to translate: a command
 	name, value, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	name, value = strings.ToLower(name), strings.TrimSpace(value)
 	var ru *rule
@@ -267,7 +268,12 @@ func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
 	}
 	p := rulesPayload{Rule: ru.name, From: o.values[ru.name], Value: canonical}
 	spec.Kind, spec.Payload = kindRules, encodePayload(p)
-	spec.Text = fmt.Sprintf("Change the standing order %s (%s) from %s to %s", ru.name, ru.about, p.From, p.Value)
+	// The wording is stored: it is written in the room's language now.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	spec.Text = msg.T("Change the standing order %s (%s) from %s to %s", ru.name, ru.about, p.From, p.Value).In(lang)
 	_, err = f.propose(ctx, r, spec)
 	return err
 }
