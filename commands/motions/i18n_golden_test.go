@@ -105,8 +105,7 @@ var voteWordsOf = map[string][3]string{"en": {"yes", "no", "abstain"}, "es": {"s
 
 // TestGoldenNotices renders the main notices of motions in every shipped
 // language: a motion opened (notice and poll), its result (reply, poll end
-// and final notice), and a secret ballot (room notice, the ballot a member
-// gets, the receipt).
+// and final notice), the standing orders and a motion to change one.
 func TestGoldenNotices(t *testing.T) {
 	for _, lang := range []string{"en", "es", "de"} {
 		t.Run(lang, func(t *testing.T) {
@@ -141,6 +140,10 @@ func TestGoldenNotices(t *testing.T) {
 				t.Fatalf("want one poll end:%s", Bodies(out))
 			}
 			golden(t, "poll-end", lang, m.mask(pollText(ends[0])))
+
+			golden(t, "rules", lang, h.Reply(Ana, "!rules"))
+			notice, _ = openPolled(t, h, "!rules set voting_time 72h")
+			golden(t, "rules-motion", lang, notice.Msg.Body)
 		})
 	}
 }

@@ -94,6 +94,20 @@ func readOnOff(s string) (string, error) {
 	return "", commands.Refusef("Say `on` or `off`.")
 }
 
+// shown is a rule's canonical value as members read it: a voting time and
+// a threshold's name in their language; 2/3, 50% and on/off as they are.
+func shown(rule, value string) any {
+	switch rule {
+	case "voting_time", "election_voting_time":
+		if d, err := timespec.Duration(value); err == nil {
+			return timespec.Remaining(d)
+		}
+	case "threshold", "election_threshold", "rules_threshold":
+		return thresholdName(value)
+	}
+	return value
+}
+
 func onOff(b bool) string {
 	if b {
 		return "on"
@@ -163,7 +177,7 @@ func (o orders) apply(r *commands.Request, spec motionSpec, n int) (motionSpec, 
 		spec.Threshold = th
 	case !spec.Threshold.AtLeast(th) && spec.chose.threshold:
 		return spec, commands.Refusef("This room's standing orders need a threshold of at least %s here (`%s`), so `%s` can't be used. `%s` shows the rules.",
-			th, thRule, spec.Threshold, rulesHint)
+			thresholdName(th.String()), thRule, spec.Threshold, rulesHint)
 	case !spec.Threshold.AtLeast(th):
 		spec.Threshold = th
 	}
@@ -224,7 +238,7 @@ func (f *Feature) showRules(ctx context.Context, r *commands.Request) error {
 	}
 	m := msg.F("**Standing orders of this room**")
 	for _, ru := range rules {
-		m = m.Append("`%s` %s — %s", ru.name, o.values[ru.name], ru.about)
+		m = m.Append("`%s` %s — %s", ru.name, shown(ru.name, o.values[ru.name]), ru.about)
 	}
 	r.Reply(m.Append("A motion may be stricter, never looser. To change a rule: `%s` (a vote needing %s).",
 		r.Cmd("rules set <rule> <value>"), thresholdName(o.values["rules_threshold"])).With("quorum.rules", o.values)) // not for members to translate: a command
@@ -260,7 +274,7 @@ func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if o.values[ru.name] == canonical {
-		return commands.Refusef("`%s` is %s already.", ru.name, canonical)
+		return commands.Refusef("`%s` is %s already.", ru.name, shown(ru.name, canonical))
 	}
 	spec, err := f.defaults(r)
 	if err != nil {
@@ -273,7 +287,7 @@ func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	spec.Text = msg.T("Change the standing order %s (%s) from %s to %s", ru.name, ru.about, p.From, p.Value).In(lang)
+	spec.Text = msg.T("Change the standing order %s (%s) from %s to %s", ru.name, ru.about, shown(ru.name, p.From), shown(ru.name, p.Value)).In(lang)
 	_, err = f.propose(ctx, r, spec)
 	return err
 }
@@ -291,7 +305,7 @@ func (f *Feature) rulesDecided(ctx context.Context, fx *commands.Effects, m *sto
 		return err
 	}
 	said, err := f.RecordChange(ctx, m.Room, "rules.change", p,
-		msg.F("Standing order `%s` is now %s (it was %s), by motion #%d.", p.Rule, p.Value, p.From, m.Number))
+		msg.F("Standing order `%s` is now %s (it was %s), by motion #%d.", p.Rule, shown(p.Rule, p.Value), shown(p.Rule, p.From), m.Number))
 	if err != nil {
 		return err
 	}
