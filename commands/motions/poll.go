@@ -451,6 +451,7 @@ func (f *Feature) dueQuestions(ctx context.Context, now time.Time) (time.Time, e
 		return time.Time{}, err
 	}
 	err = commands.EachInTx(ctx, f.Env, closing, func(ctx context.Context, fx *commands.Effects, p *store.Poll) error {
+		fx.From(p.Room) // what a closer DMs members (another feature's) is about p's room
 		fresh, ok, err := f.Store.Polls().Get(ctx, p.ID)
 		if err != nil || !ok || fresh.Status != store.PollOpen {
 			return err
