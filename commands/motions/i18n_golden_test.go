@@ -1,10 +1,7 @@
 package motions
 
 import (
-	"flag"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,32 +12,6 @@ import (
 
 	. "quorum/commands/commandstest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden from what the tests see")
-
-// golden compares got with testdata/golden/<name>.<lang>.txt, or writes it
-// with -update. The files are read by people: they are the reference of
-// each notice in each language.
-func golden(t *testing.T, name, lang, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+"."+lang+".txt")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update if the change is meant):\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 // hexRun is a run of hexadecimal digits, such as a record's chain head.
 var hexRun = regexp.MustCompile(`[0-9a-f]{8,}`)
@@ -113,8 +84,8 @@ func TestGoldenNotices(t *testing.T) {
 			h := newPollHarness(t, Ana, Ben, Chi, Dan)
 			h.SetLang(lang)
 			notice, poll := openPolled(t, h, "!motion --closes 48h Pay the rent from the strike fund")
-			golden(t, "motion", lang, notice.Msg.Body)
-			golden(t, "poll-start", lang, pollText(poll))
+			Golden(t, "motion", lang, notice.Msg.Body)
+			Golden(t, "poll-start", lang, pollText(poll))
 
 			h.Send(Ana, "!vote 1 "+words[0])
 			h.Send(Ben, "!vote 1 "+words[0])
@@ -133,17 +104,17 @@ func TestGoldenNotices(t *testing.T) {
 				}
 			}
 			m.recordHash(t, result)
-			golden(t, "result", lang, m.mask(result.Msg.Body))
-			golden(t, "result-notice", lang, edit.Msg.Body)
+			Golden(t, "result", lang, m.mask(result.Msg.Body))
+			Golden(t, "result-notice", lang, edit.Msg.Body)
 			ends := Polls(out, PollEndType)
 			if len(ends) != 1 {
 				t.Fatalf("want one poll end:%s", Bodies(out))
 			}
-			golden(t, "poll-end", lang, m.mask(pollText(ends[0])))
+			Golden(t, "poll-end", lang, m.mask(pollText(ends[0])))
 
-			golden(t, "rules", lang, h.Reply(Ana, "!rules"))
+			Golden(t, "rules", lang, h.Reply(Ana, "!rules"))
 			notice, _ = openPolled(t, h, "!rules set voting_time 72h")
-			golden(t, "rules-motion", lang, notice.Msg.Body)
+			Golden(t, "rules-motion", lang, notice.Msg.Body)
 		})
 	}
 }
@@ -174,8 +145,8 @@ func TestGoldenSecretBallot(t *testing.T) {
 			if len(ballots) != 3 {
 				t.Fatalf("want 3 ballots:%s", Bodies(out))
 			}
-			golden(t, "secret-notice", lang, m.mask(notice.Msg.Body))
-			golden(t, "ballot", lang, m.mask(ballots[Ben].Msg.Body))
+			Golden(t, "secret-notice", lang, m.mask(notice.Msg.Body))
+			Golden(t, "ballot", lang, m.mask(ballots[Ben].Msg.Body))
 
 			h.SendDM(Ben, "!vote 1 "+letters[lang])
 			receipt := h.Last[0]
@@ -184,7 +155,7 @@ func TestGoldenSecretBallot(t *testing.T) {
 				t.Fatalf("no receipt to ben:%s", Bodies(h.Last))
 			}
 			m.name(f["code"].(string), "RECEIPT")
-			golden(t, "receipt", lang, m.mask(receipt.Msg.Body))
+			Golden(t, "receipt", lang, m.mask(receipt.Msg.Body))
 		})
 	}
 }
