@@ -63,7 +63,7 @@ const maxRefused = 10000
 
 // The storage problems, as logged (not for members); problemText words
 // them for members.
-const full, readOnly = "the server's disk is full", "my database is read-only"
+const full, readOnly = "the server's disk is full", "my database is read-only" // not for members
 
 var problemText = map[string]msg.Text{
 	full:     msg.T("the server's disk is full"),
