@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"quorum/locale"
 	"quorum/msg"
 )
 
@@ -32,9 +31,10 @@ func (h *helpFeature) Commands() []*Command {
 	}}
 }
 
-// catalog is a command's Summary or Help, or a feature's Group: the scan
-// of the catalog tests finds them there, as keys.
-func catalog(format string) msg.Text { return msg.T(format) }
+// catalog is a command's Summary or Help, or a feature's Group: plain text
+// (a % in it is literal), which the scan of the catalog tests finds there,
+// as keys.
+func catalog(text string) msg.Text { return msg.Plain(text) }
 
 // code shows command names as code spans, joined by sep.
 func code(sep string, names []string) msg.Raw {
@@ -79,8 +79,7 @@ func (h *helpFeature) handle(ctx context.Context, r *Request) error {
 		}
 		flush()
 		if len(local) > 0 {
-			l, _ := locale.Lookup(lang)
-			m = m.Append("In %s you can also type %s.", l.Name, msg.List(", ", local...))
+			m = m.Append("You can also type %s.", msg.List(", ", local...))
 		}
 		r.Reply(m.Append("Send `%s` for what one does, with examples. Vote by reacting on a motion: 👍 👎 🤷.", r.Cmd("help <command>")))
 		return nil

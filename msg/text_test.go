@@ -114,3 +114,13 @@ func TestAppendCopies(t *testing.T) {
 		t.Errorf("after AppendText: x = %q, z = %q", got, z.Body)
 	}
 }
+
+func TestPlain(t *testing.T) {
+	p := Plain("a share (`50%`) of **all**, 100%")
+	if body, htm := p.render("de"); body != "a share (`50%`) of all, 100%" || htm != "a share (<code>50%</code>) of <strong>all</strong>, 100%" {
+		t.Errorf("plain: %q %q", body, htm)
+	}
+	if got := Plain("Also: %s").In("es"); got != "También: %s" {
+		t.Errorf("plain translated: %q", got)
+	}
+}
