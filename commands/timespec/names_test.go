@@ -71,3 +71,42 @@ func TestErrorInLanguage(t *testing.T) {
 		t.Errorf("Error() = %q, not the English", e.Error())
 	}
 }
+
+// TestRecurrenceLocalize: a repeat reads in the reader's language, and in
+// English as its String.
+func TestRecurrenceLocalize(t *testing.T) {
+	for _, tc := range []struct{ in, es, de string }{
+		{"week", "cada semana", "jede Woche"},
+		{"day", "cada día", "jeden Tag"},
+		{"month", "cada mes", "jeden Monat"},
+		{"year", "cada año", "jedes Jahr"},
+		{"2 weeks", "cada 2 semanas", "alle 2 Wochen"},
+		{"3 days", "cada 3 días", "alle 3 Tage"},
+		{"2 months", "cada 2 meses", "alle 2 Monate"},
+		{"2 years", "cada 2 años", "alle 2 Jahre"},
+		{"tuesday", "cada martes", "jeden Dienstag"},
+		{"monday and thursday", "cada lunes y jueves", "jeden Montag und Donnerstag"},
+		{"mon, wed and fri", "cada lunes, miércoles y viernes", "jeden Montag, Mittwoch und Freitag"},
+		{"weekday", "cada día laborable", "jeden Werktag"},
+		{"every 2 weeks on monday", "cada 2 semanas: lunes", "alle 2 Wochen am Montag"},
+		{"every 2 weeks on monday and sabado", "cada 2 semanas: lunes y sábado", "alle 2 Wochen am Montag und Samstag"},
+		{"every 2 weeks on weekdays", "cada 2 semanas, de lunes a viernes", "alle 2 Wochen werktags"},
+	} {
+		r, err := ParseRecurrence(tc.in)
+		if err != nil {
+			t.Fatalf("ParseRecurrence(%q): %v", tc.in, err)
+		}
+		if got := r.Localize("en"); got != r.String() {
+			t.Errorf("%q in English = %q, String %q", tc.in, got, r.String())
+		}
+		if got := r.Localize("es"); got != tc.es {
+			t.Errorf("%q in es = %q, want %q", tc.in, got, tc.es)
+		}
+		if got := r.Localize("de"); got != tc.de {
+			t.Errorf("%q in de = %q, want %q", tc.in, got, tc.de)
+		}
+	}
+	if got := (Recurrence{}).Localize("es"); got != "" {
+		t.Errorf("invalid: %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package timespec
 import (
 	"errors"
 	"fmt"
+	"quorum/locale"
 	"quorum/msg"
 	"strconv"
 	"strings"
@@ -293,6 +294,66 @@ func (p *parser) weekdayList() (Weekdays, bool, *Error) {
 			return days, true, nil
 		}
 	}
+}
+
+// Localize implements msg.Localizer: r as a reply words it, in the
+// reader's language ("cada 2 semanas: lunes y jueves"); in English it is
+// String, which members can type back.
+func (r Recurrence) Localize(lang string) string {
+	if !r.valid() {
+		return ""
+	}
+	return r.text().In(lang)
+}
+
+func (r Recurrence) text() msg.Text {
+	if r.Days != 0 {
+		switch {
+		case r.Interval > 1 && r.Days == MondayToFriday:
+			return msg.T("every %d weeks on weekdays", r.Interval)
+		case r.Interval > 1:
+			return msg.T("every %d weeks on %s", r.Interval, r.Days.list())
+		case r.Days == MondayToFriday:
+			return msg.T("every weekday")
+		default:
+			return msg.T("every %s", r.Days.list())
+		}
+	}
+	if r.Interval == 1 {
+		return [...]msg.Text{Daily: msg.T("every day"), Weekly: msg.T("every week"), Monthly: msg.T("every month"), Yearly: msg.T("every year")}[r.Freq]
+	}
+	return [...]msg.Text{
+		Daily:   msg.T("every %d days", r.Interval),
+		Weekly:  msg.T("every %d weeks", r.Interval),
+		Monthly: msg.T("every %d months", r.Interval),
+		Yearly:  msg.T("every %d years", r.Interval),
+	}[r.Freq]
+}
+
+// list is names(false) in the reader's language.
+func (w Weekdays) list() msg.Text {
+	var days []any
+	for _, d := range mondayFirst {
+		if w.Has(d) {
+			days = append(days, dayWord(d))
+		}
+	}
+	if len(days) == 1 {
+		return msg.T("%s", days[0])
+	}
+	return msg.T("%s and %s", msg.List(", ", days[:len(days)-1]...), days[len(days)-1])
+}
+
+// dayWord is a weekday as a repeat names it: "monday" in English, as typed,
+// and the language's own name in others.
+type dayWord time.Weekday
+
+// Localize implements msg.Localizer.
+func (d dayWord) Localize(lang string) string {
+	if l, ok := locale.Lookup(lang); !ok || l.Code == locale.Default {
+		return strings.ToLower(time.Weekday(d).String())
+	}
+	return weekdayName(time.Weekday(d)).Localize(lang)
 }
 
 // String is the canonical wording, e.g. "every 2 weeks", "every tuesday",
