@@ -37,7 +37,7 @@ func (h *helpFeature) Commands() []*Command {
 func catalog(text string) msg.Text { return msg.Plain(text) }
 
 // code shows command names as code spans, joined by sep.
-func code(sep string, names []string) msg.Raw {
+func code(sep string, names ...string) msg.Raw {
 	var h []string
 	for _, n := range names {
 		h = append(h, "<code>"+html.EscapeString(n)+"</code>")
@@ -65,6 +65,9 @@ func (h *helpFeature) handle(ctx context.Context, r *Request) error {
 			names = nil
 		}
 		for _, c := range h.d.registry.All() {
+			for _, alias := range h.d.registry.AliasesIn(c, lang) { // !help's too
+				local = append(local, msg.T("%s for %s", code("", r.Cmd(alias)), code("", r.Cmd(c.Name))))
+			}
 			if c.Group == "" {
 				continue
 			}
@@ -73,9 +76,6 @@ func (h *helpFeature) handle(ctx context.Context, r *Request) error {
 				group = c.Group
 			}
 			names = append(names, html.EscapeString(r.Cmd(c.Name)))
-			for _, alias := range h.d.registry.AliasesIn(c, lang) {
-				local = append(local, msg.T("%s for %s", code("", []string{r.Cmd(alias)}), code("", []string{r.Cmd(c.Name)})))
-			}
 		}
 		flush()
 		if len(local) > 0 {
@@ -115,7 +115,7 @@ func (h *helpFeature) handle(ctx context.Context, r *Request) error {
 		for i, alias := range aliases {
 			aliases[i] = r.Cmd(alias)
 		}
-		m = m.Append("Also: %s", code(", ", aliases))
+		m = m.Append("Also: %s", code(", ", aliases...))
 	}
 	for i, ex := range c.Examples {
 		if i == 0 {

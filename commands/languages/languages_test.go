@@ -105,6 +105,9 @@ func TestOwnLanguageInDM(t *testing.T) {
 	if got := h.SendDM(Ben, "!lang"); !strings.HasPrefix(got, "Mit dir spreche ich Deutsch.") {
 		t.Errorf("DM !lang after: %q", got)
 	}
+	if got := h.SendDM(Ben, "!help"); !strings.HasPrefix(got, "Quorum – direkte Demokratie") || !strings.Contains(got, "`!hilfe` für `!help`") {
+		t.Errorf("DM !help: %q", got)
+	}
 	// A DM caused in the room follows Ben's language; the room keeps its.
 	out := h.SendAndDrain(Ben, "!notify")
 	if got := One(t, out, "Auch: x"); got.DMUser != Ben {
