@@ -3,6 +3,12 @@ package commands
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Aliases are names for the commands members type most, in their language:
@@ -10,7 +16,8 @@ import (
 // member may write in their own language anywhere and the registry refuses
 // an alias that is another command's name; !help lists those of the room's
 // language. A command a registry lacks (a test's) is skipped. They are
-// written without accents or umlauts: command names are ASCII (Parse).
+// written without accents or umlauts, as command names are ASCII (Parse);
+// the dispatcher reads them typed with them too (unaccent).
 var Aliases = map[string]map[string]string{
 	"es": {
 		"ayuda": "help", "votar": "vote", "mocion": "motion", "mociones": "motions",
@@ -53,3 +60,18 @@ func (r *Registry) addAliases() error {
 
 // AliasesIn lists c's aliases in lang (Aliases), sorted.
 func (r *Registry) AliasesIn(c *Command, lang string) []string { return r.aliases[c][lang] }
+
+// umlauts are written out as on keyboards without them: "anträge" is
+// "antraege".
+var umlauts = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue", "ß", "ss")
+
+// unaccent writes word without accents or umlauts ("moción" → "mocion",
+// "Anträge" → "Antraege").
+func unaccent(word string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, umlauts.Replace(word))
+	if err != nil {
+		return word
+	}
+	return out
+}
