@@ -13,6 +13,8 @@ import (
 )
 
 // Plural returns "1 vote", "2 votes".
+//
+// Deprecated: it is English in every language; use msg.N.
 func Plural(n int, one, many string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, one)
