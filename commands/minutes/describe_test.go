@@ -27,7 +27,7 @@ func TestDescribeElections(t *testing.T) {
 			[]string{"Motion #3 amended by amendment #4; 2 votes cleared", "Was: Buy a kettle", "Now: Buy two"}},
 	} {
 		data, _ := json.Marshal(tc.content)
-		got := describeEntry(record.Entry{Kind: tc.kind, Content: data})
+		got := describeEntry("en", record.Entry{Kind: tc.kind, Content: data})
 		for _, w := range tc.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: %q lacks %q", tc.kind, got, w)

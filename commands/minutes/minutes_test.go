@@ -250,7 +250,7 @@ func TestDescribeEntry(t *testing.T) {
 		{"motion.result", `not json`, "motion.result"},
 		{"other", `{}`, "other: "},
 	} {
-		if got := describeEntry(record.Entry{Kind: tc.kind, Content: json.RawMessage(tc.content)}); got != tc.want {
+		if got := describeEntry("en", record.Entry{Kind: tc.kind, Content: json.RawMessage(tc.content)}); got != tc.want {
 			t.Errorf("describeEntry(%s %s)\n got %q\nwant %q", tc.kind, tc.content, got, tc.want)
 		}
 	}
