@@ -205,6 +205,7 @@ func count(m *store.Motion, p payload, rankings [][]id.UserID, seed string) (*re
 		return nil, nil, fmt.Errorf("count election %d: %w", m.ID, err)
 	}
 	var blt bytes.Buffer
+	// The ballots file is hashed into the record: its title is not for members to read translated.
 	if err := stv.WriteBLT(&blt, stv.BLT{Title: fmt.Sprintf("Election #%d: %s", m.Number, p.Role), Candidates: ids, Seats: p.Seats, Ballots: e.Ballots}); err != nil {
 		return nil, nil, err
 	}

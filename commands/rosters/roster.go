@@ -676,7 +676,7 @@ func (d *Feature) Left(ctx context.Context, fx *commands.Effects, room id.RoomID
 const maxNameLen = 32
 
 // dayLayout names a day without its time (turns' days in refusals).
-const dayLayout = "Mon 2 Jan"
+const dayLayout = "Mon 2 Jan" // a layout: not for members to read translated
 
 // reservedNames cannot name a roster: they are subcommands.
 var reservedNames = []string{"new", "list", "accept", "decline"}

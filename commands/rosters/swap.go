@@ -207,7 +207,7 @@ func (d *Feature) decide(ctx context.Context, sw *store.Swap, by id.UserID, acce
 		return msg.Message{}, commands.Refusef("Only %s can answer swap %d.", sw.Target.String(), sw.Number)
 	}
 	if sw.Status != store.SwapPending {
-		return msg.Message{}, commands.Refusef("Swap %d was %s already.", sw.Number, sw.Status)
+		return msg.Message{}, answered(sw)
 	}
 	ro, ok, err := st.Rosters().ByID(ctx, sw.RosterID)
 	if err != nil || !ok {
@@ -262,4 +262,15 @@ func (rot rotation) owner(t time.Time) id.UserID {
 		return turns[0].User
 	}
 	return ""
+}
+
+// answered refuses to answer sw again.
+func answered(sw *store.Swap) error {
+	switch sw.Status {
+	case store.SwapAccepted:
+		return commands.Refusef("Swap %d was accepted already.", sw.Number)
+	case store.SwapDeclined:
+		return commands.Refusef("Swap %d was declined already.", sw.Number)
+	}
+	return commands.Refusef("Swap %d was cancelled already.", sw.Number)
 }
