@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "quorum/commands/commandstest"
@@ -53,5 +54,20 @@ func TestAnnouncementGolden(t *testing.T) {
 			}
 			golden(t, "announcement."+lang+".txt", series.Msg.Body+"\n\n"+private.Msg.Body+"\n\n"+dm+"\n")
 		})
+	}
+}
+
+// TestRSVPWords: the answers of !rsvp may be typed in any shipped
+// language, accents optional.
+func TestRSVPWords(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.SetLang("es")
+	newSession(t, h, "Reading circle at friday 18:00")
+	for word, want := range map[string]string{"sí": "Anotado: voy", "si": "Anotado: voy", "quizás": "Anotado: quizá",
+		"vielleicht": "Anotado: quizá", "nein": "Anotado: no voy", "ja": "Anotado: voy"} {
+		if got := h.Reply(Ben, "!rsvp 1 "+word); !strings.HasPrefix(got, want) {
+			t.Errorf("!rsvp 1 %s: %q, want %s…", word, got, want)
+		}
+		h.Drain() // the announcement's edit
 	}
 }

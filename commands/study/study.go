@@ -358,7 +358,7 @@ func (f *Feature) notice(ctx context.Context, s *store.Session, prefix string) m
 		if s.Status == store.SessionMoved {
 			out = out.Append("**Moved** to the time above.")
 		}
-		out = out.Append("Coming? React ✅ going · ❔ maybe · ❌ not going, or send `%s`.", fmt.Sprintf("%srsvp %d yes|maybe|no", prefix, s.Number)) // a command: not for members to read translated
+		out = out.Append("Coming? React ✅ going · ❔ maybe · ❌ not going, or send `%s`.", rsvpCommand(prefix, s.Number))
 	}
 	out = out.Append("%d going · %d maybe · %d not going", going, maybe, notGoing)
 	out.Anchor = sessionAnchor(s)

@@ -2,7 +2,6 @@ package study
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"quorum/commands"
 	"quorum/commands/reminders"
 	"quorum/commands/timespec"
+	"quorum/locale"
 	"quorum/msg"
 	"quorum/store"
 )
@@ -23,17 +23,24 @@ var rsvpKeys = map[string]string{
 	"❌": store.RSVPNo, "✖": store.RSVPNo,
 }
 
-// parseAnswer reads an answer typed in !rsvp.
+// parseAnswer reads an answer typed in !rsvp, in any shipped language
+// (rsvpCommand shows the room's words), accents optional.
 func parseAnswer(s string) (string, bool) {
-	switch strings.ToLower(s) {
-	case "yes", "y", "going", "✅":
+	switch locale.Fold(s) {
+	case "yes", "y", "going", "✅", "si", "ja":
 		return store.RSVPYes, true
-	case "maybe", "m", "perhaps", "❔":
+	case "maybe", "m", "perhaps", "❔", "quiza", "quizas", "vielleicht":
 		return store.RSVPMaybe, true
-	case "no", "n", "not", "❌":
+	case "no", "n", "not", "❌", "nein":
 		return store.RSVPNo, true
 	}
 	return "", false
+}
+
+// rsvpCommand is how to answer for session n, with the answers in the
+// reader's language.
+func rsvpCommand(prefix string, n int) msg.Text {
+	return msg.T("%srsvp %d yes|maybe|no", prefix, n)
 }
 
 // answer records user's answer to the current round of s. A refused answer
@@ -114,7 +121,7 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 	}
 	if int(ref%sessionRounds) != s.Round%sessionRounds {
 		fx.DM(rx.Sender, msg.F("That announcement was for an earlier session #%d; react on the latest one (or send `%s`).",
-			s.Number, fmt.Sprintf("%srsvp %d yes|maybe|no", f.Cmd(""), s.Number))) // a command: not for members to read translated
+			s.Number, rsvpCommand(f.Cmd(""), s.Number)))
 		return nil
 	}
 	refusal, refused, err := f.answer(ctx, fx, s, rx.Sender, answer, rx.Event, rx.Time)
