@@ -200,6 +200,22 @@ func (r round) public() map[string]any {
 	return map[string]any{"counts": r.Counts, "elected": r.Elected, "excluded": r.Excluded}
 }
 
+// StatusText is how an election's status reads, in the reader's language
+// (quorum.election and the record keep the status itself).
+func StatusText(s store.MotionStatus) msg.Text {
+	switch s {
+	case store.ElectionNominations:
+		return msg.T("nominations")
+	case store.ElectionVoting:
+		return msg.T("voting")
+	case store.ElectionDecided:
+		return msg.T("decided")
+	case store.ElectionCancelled:
+		return msg.T("cancelled")
+	}
+	return msg.T("%s", s)
+}
+
 func decode(m *store.Motion) (payload, error) {
 	var p payload
 	if err := json.Unmarshal([]byte(m.Payload), &p); err != nil {
@@ -640,7 +656,7 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	// after a restart), as for votes on motions.
 	now := r.Clock.Now()
 	if m.Status != store.ElectionVoting || r.Time.After(m.ClosesAt) {
-		return commands.Refusef("Election #%d is not open for ranking (it is %s).", m.Number, m.Status)
+		return commands.Refusef("Election #%d is not open for ranking (it is %s).", m.Number, StatusText(m.Status))
 	}
 	if ok, err := r.Store.Motions().InElectorate(ctx, m.ID, r.Sender); err != nil {
 		return err

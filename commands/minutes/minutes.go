@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"quorum/commands"
+	"quorum/commands/elections"
 	"quorum/commands/motions"
 	"quorum/commands/timespec"
 	"quorum/msg"
@@ -215,13 +216,7 @@ func describeEntry(lang string, e record.Entry) string {
 		return msg.T("Election #%d (%s, %s): voting opened; ballot order %s, drawn from %s; closes %s.",
 			num("id"), str("role"), msg.N(num("seats"), "%d seat", "%d seats"), strings.Join(strs(c["candidates"]), ", "), str("order_seed"), str("closes_at")).In(lang)
 	case "election.result":
-		status := msg.T("%s", str("status"))
-		switch store.MotionStatus(str("status")) {
-		case store.ElectionDecided:
-			status = msg.T("decided")
-		case store.ElectionCancelled:
-			status = msg.T("cancelled")
-		}
+		status := elections.StatusText(store.MotionStatus(str("status")))
 		parts := []any{msg.T("Election #%d (%s, %s): %s; %d of %d ranked.", num("id"), str("role"), msg.N(num("seats"), "%d seat", "%d seats"),
 			status, num("ranked"), num("electorate"))}
 		if elected := strs(c["elected"]); len(elected) > 0 {
