@@ -162,7 +162,7 @@ func receiptLines(receipts map[string][]id.UserID) msg.Text {
 
 // sealedWhy and noQuorumWhy are why an election was cancelled uncounted:
 // recorded in English (payload and record), shown in the reader's language
-// (cancelReason).
+// (Reason).
 func sealedWhy() msg.Text {
 	return msg.T("its sealed ballot box does not open with the key beside my database")
 }
@@ -171,15 +171,19 @@ func noQuorumWhy(ranked, electorate, quorum int) msg.Text {
 	return msg.T("no quorum: %d of %d ranked, quorum %d", ranked, electorate, quorum)
 }
 
-// cancelReason is p.Why in the reader's language.
-func cancelReason(m *store.Motion, p payload, electorate int) msg.Text {
-	switch {
-	case p.Why == sealedWhy().String():
+// Reason is why an election was cancelled, as recorded (in English), in
+// the reader's language.
+func Reason(why string) msg.Text {
+	if why == sealedWhy().String() {
 		return sealedWhy()
-	case p.Why == noQuorumWhy(p.Ranked, electorate, m.QuorumCount).String():
-		return noQuorumWhy(p.Ranked, electorate, m.QuorumCount)
 	}
-	return msg.T("%s", p.Why)
+	var ranked, electorate, quorum int
+	// Reads noQuorumWhy's English back: not for members.
+	if _, err := fmt.Sscanf(why, "no quorum: %d of %d ranked, quorum %d", &ranked, &electorate, &quorum); err == nil &&
+		why == noQuorumWhy(ranked, electorate, quorum).String() {
+		return noQuorumWhy(ranked, electorate, quorum)
+	}
+	return msg.T("%s", why)
 }
 
 // count runs the STV count of rankings and returns the result and the
@@ -252,7 +256,7 @@ func short(v stv.Value) string { return strings.TrimSuffix(v.String(), ".00000")
 // resultMessage says who was elected and how, stage by stage.
 func (f *Feature) resultMessage(m *store.Motion, p payload, ranked, electorate int) msg.Message {
 	if p.Result == nil {
-		return msg.F("**Election #%d (%s) is cancelled**: %s. Nobody is elected.", m.Number, p.Role, cancelReason(m, p, electorate))
+		return msg.F("**Election #%d (%s) is cancelled**: %s. Nobody is elected.", m.Number, p.Role, Reason(p.Why))
 	}
 	res := p.Result
 	pills := make([]any, len(res.Elected))

@@ -223,7 +223,7 @@ func describeEntry(lang string, e record.Entry) string {
 			parts = append(parts, msg.T("Elected %s; quota %v; %s.", strings.Join(elected, ", "), c["quota"], stv.Name(str("method"))))
 		}
 		if str("why") != "" {
-			parts = append(parts, msg.T("%s.", str("why")))
+			parts = append(parts, msg.T("%s.", elections.Reason(str("why"))))
 		}
 		if str("ballots_sha256") != "" {
 			parts = append(parts, msg.T("Ballots (BLT) SHA-256 %s; lots seeded by %s.", str("ballots_sha256"), str("seed")))
