@@ -1,17 +1,12 @@
 package assembly_test
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"quorum/commands"
 	. "quorum/commands/commandstest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/golden")
 
 // TestAliases: every alias of commands.Aliases names a command of the
 // assembly and finds it, and none is another command's name or alias (the
@@ -64,22 +59,7 @@ func TestHelpGolden(t *testing.T) {
 			for _, cmd := range []string{"!help", "!help vote", "!help lang", "!help motion", "!help nothing", "!help votr"} {
 				b.WriteString("> " + cmd + "\n" + h.Reply(Ana, cmd) + "\n\n")
 			}
-			path := filepath.Join("testdata", "golden", "help."+lang+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b.String() != string(want) {
-				t.Errorf("!help in %s differs from %s (go test -update to rewrite):\n%s", lang, path, b.String())
-			}
+			Golden(t, "help", lang, b.String())
 		})
 	}
 }

@@ -2,9 +2,6 @@ package reminders
 
 import (
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,30 +12,6 @@ import (
 	"quorum/commands/languages"
 	"quorum/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-// golden compares got with testdata/golden/name, or rewrites it (-update).
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s changed:\n got %q\nwant %q", path, got, want)
-	}
-}
 
 // TestReminderGolden: a reminder DM, on time and late, in the language the
 // member chose with !lang in their direct chat.
@@ -65,7 +38,7 @@ func TestReminderGolden(t *testing.T) {
 			if onTime.DMUser != Ana || late.DMUser != Ana {
 				t.Fatalf("not DMs to ana: %+v %+v", onTime, late)
 			}
-			golden(t, "reminder."+lang+".txt", onTime.Msg.Body+"\n"+late.Msg.Body+"\n")
+			Golden(t, "reminder", lang, onTime.Msg.Body+"\n"+late.Msg.Body+"\n")
 		})
 	}
 }

@@ -1,38 +1,11 @@
 package rosters
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	. "quorum/commands/commandstest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-// golden compares got with testdata/golden/name, or rewrites it (-update).
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s changed:\n got %q\nwant %q", path, got, want)
-	}
-}
 
 // TestSwapGolden: the swap request ben gets by direct message is in the
 // room's language (he chose none of his own), as is the notice.
@@ -42,7 +15,7 @@ func TestSwapGolden(t *testing.T) {
 			h := rosterHarness(t, "Europe/Berlin")
 			h.SetLang(lang)
 			notice, dm := askSwap(t, h)
-			golden(t, "swap-request."+lang+".txt", notice.Msg.Body+"\n\n"+dm.Msg.Body+"\n")
+			Golden(t, "swap-request", lang, notice.Msg.Body+"\n\n"+dm.Msg.Body+"\n")
 		})
 	}
 }
@@ -62,7 +35,7 @@ func TestDutyReminderGolden(t *testing.T) {
 			if dm.DMUser != Ana {
 				t.Fatalf("not a DM to ana: %+v", dm)
 			}
-			golden(t, "duty-reminder."+lang+".txt", dm.Msg.Body+"\n")
+			Golden(t, "duty-reminder", lang, dm.Msg.Body+"\n")
 		})
 	}
 }

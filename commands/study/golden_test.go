@@ -1,38 +1,11 @@
 package study
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	. "quorum/commands/commandstest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
-
-// golden compares got with testdata/golden/name, or rewrites it (-update).
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run the test with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s changed:\n got %q\nwant %q", path, got, want)
-	}
-}
 
 // TestAnnouncementGolden: a study session's announcement, and its edit
 // after answers, in the room's language; the place of a private session in
@@ -52,7 +25,7 @@ func TestAnnouncementGolden(t *testing.T) {
 					dm = s.Msg.Body
 				}
 			}
-			golden(t, "announcement."+lang+".txt", series.Msg.Body+"\n\n"+private.Msg.Body+"\n\n"+dm+"\n")
+			Golden(t, "announcement", lang, series.Msg.Body+"\n\n"+private.Msg.Body+"\n\n"+dm+"\n")
 		})
 	}
 }
