@@ -7,16 +7,20 @@ import (
 
 	"maunium.net/go/mautrix/event"
 
+	"quorum/locale"
 	"quorum/msg"
 	"quorum/testkit"
 )
 
-// in renders an English format in lang as the bot would, and fails the
-// test if the catalog leaves it English: a check that could not fail is
-// worth nothing.
+// in renders an English format in lang as the bot would (with args), or
+// gives its translation (without), and fails the test if the catalog
+// leaves it English: a check that could not fail is worth nothing.
 func in(t *testing.T, lang, format string, args ...any) string {
 	t.Helper()
-	got, english := msg.T(format, args...).In(lang), msg.T(format, args...).In("en")
+	got, english := locale.Text(lang, format), format
+	if len(args) > 0 {
+		got, english = msg.T(format, args...).In(lang), msg.T(format, args...).In("en")
+	}
 	if got == english {
 		t.Fatalf("%q reads the same in %s and English", format, lang)
 	}
@@ -68,7 +72,9 @@ func TestLanguages(t *testing.T) {
 	findNotice(ana, en, botID, "Motion #1")
 
 	ana.Say(es, "!motion --secret --closes 1h Huelga el viernes")
-	ballot := in(t, "es", "**Secret ballot: motion #%d** in %s (ballot `%s`)\n%s\n")
+	ballot := in(t, "es", "**Secret ballot: motion #%d** in %s (ballot `%s`)\n%s\n"+
+		"Reply here with `%s` (yes), `%s` (no) or `%s` (abstain). Use these one-letter answers: the homeserver sees how long your encrypted reply is, and these three are the same length. "+
+		"Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.")
 	ballots := map[string]*event.Event{}
 	for _, c := range cs {
 		ballots[c.UserID.Localpart()] = c.WaitFor(wait, "a Spanish ballot", func(evt *event.Event) bool {
