@@ -125,6 +125,11 @@ func (f *Federation) askCouncil(ctx context.Context, fx *commands.Effects, a *st
 			msg.Pill(del.User), p.Name, del.Room.String(), del.Number, commands.RecordLine(entry))
 	}
 	fx.Say(a.Council, text.With("quorum.council_delegate", cd))
+	told := msg.F("I asked the council %s to seat %s there as this branch's council delegate.", a.Council.String(), msg.Pill(del.User))
+	if cd.Action == actionUnseat {
+		told = msg.F("I asked the council %s to remove %s, whose mandate as this branch's council delegate has ended.", a.Council.String(), msg.Pill(del.User))
+	}
+	fx.Say(del.Room, told)
 	return nil
 }
 
