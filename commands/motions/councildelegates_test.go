@@ -232,17 +232,20 @@ func TestCouncilDelegateOfTwoBranches(t *testing.T) {
 	}
 	One(t, out, `sits in this council for the branch "Hillside"`)
 
-	out = delegateNotice(t, h, otherBot, unseatOf(hill, dana, 4, "lapsed"))
+	// Riverside, whose seat brought dana in, unseats first: Hillside's
+	// seat keeps dana, and its end removes them.
+	out = delegateNotice(t, h, branchBot, unseatOf(branchRoom, dana, 1, "recalled"))
 	if len(memberships(t, out)) != 0 {
 		t.Error("a branch unseating removed a member another branch seats")
 	}
-	if got := One(t, out, "The mandate of @dana:branch.test from the branch \"Hillside\" has lapsed").Msg.Body; !strings.Contains(got, "They still sit here for Riverside.") {
+	if got := One(t, out, `The branch "Riverside" recalled @dana:branch.test`).Msg.Body; !strings.Contains(got, "They still sit here for Hillside.") {
 		t.Errorf("unseat: %q", got)
 	}
-	out = delegateNotice(t, h, branchBot, unseatOf(branchRoom, dana, 1, "lapsed"))
-	if kick := memberships(t, out); len(kick) != 1 || !kick[0].Kick || kick[0].Reason != "Their mandate from the branch Riverside has lapsed" {
+	out = delegateNotice(t, h, otherBot, unseatOf(hill, dana, 4, "lapsed"))
+	if kick := memberships(t, out); len(kick) != 1 || !kick[0].Kick || kick[0].Reason != "Their mandate from the branch Hillside has lapsed" {
 		t.Errorf("last unseat's kick = %+v", kick)
 	}
+	One(t, out, `The mandate of @dana:branch.test from the branch "Hillside" has lapsed (its delegation #4)`)
 
 	// Ben was in the council before Hillside seated him: he stays.
 	delegateNotice(t, h, otherBot, seatOf(hill, Ben, 5))
