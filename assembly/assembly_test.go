@@ -218,7 +218,7 @@ func TestHandledForgottenWhileRunning(t *testing.T) {
 // structured form turns back into the command line typed, and runs.
 func TestCommandDescriptions(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
-	list := h.A.Descriptions()
+	list := h.A.Descriptions("en")
 	if len(list) != len(h.A.Registry().All()) {
 		t.Fatalf("%d descriptions for %d commands", len(list), len(h.A.Registry().All()))
 	}
@@ -249,7 +249,20 @@ func TestCommandDescriptions(t *testing.T) {
 	if _, ok := commands.Structured(&event.MSC4391BotCommandInput{Command: "mo tion"}, "!"); ok {
 		t.Error("a structured command with a bad name was accepted")
 	}
-	if commands.DescriptionsHash(list) != commands.DescriptionsHash(h.A.Descriptions()) {
+	if commands.DescriptionsHash(list) != commands.DescriptionsHash(h.A.Descriptions("en")) {
 		t.Error("the hash of the same descriptions differs")
+	}
+	// In Spanish, what is translated is; the commands stay English.
+	es := h.A.Descriptions("es")
+	if commands.DescriptionsHash(es) == commands.DescriptionsHash(list) {
+		t.Error("the Spanish descriptions are the English ones")
+	}
+	for _, d := range es {
+		if d.Command == "lang" && !strings.HasPrefix(d.Description.Text[0].Body, "muestra o elige el idioma en que hablo aquí — lang [<code> | reset]") {
+			t.Errorf("lang in Spanish: %q", d.Description.Text[0].Body)
+		}
+		if d.Command == "lang" && d.Parameters[0].Description.Text[0].Body != "lo que sigue al comando, como en !help lang" {
+			t.Errorf("lang's parameter in Spanish: %q", d.Parameters[0].Description.Text[0].Body)
+		}
 	}
 }

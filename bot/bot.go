@@ -50,6 +50,7 @@ type Bot struct {
 	cli    *mautrix.Client
 	crypto *cryptohelper.CryptoHelper
 	asm    *commands.Dispatcher
+	env    *commands.Env // for the language of rooms and members
 	syncer *syncer
 
 	wakeSender    chan struct{}
@@ -140,6 +141,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		Rooms:  roomState{b.cli},
 		Bot:    b.cli.UserID,
 	}
+	b.env = env
 	rulesLog := b.log.With().Str("component", "rules").Logger()
 	// The assembly's rules, and !trust, which works on the crypto store
 	// (trust.go).

@@ -12,6 +12,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	"quorum/locale"
 )
 
 // Command descriptions (MSC4391): the bot publishes its commands as state
@@ -28,44 +29,34 @@ const describeInterval = 20 * time.Second
 
 // describeLoop publishes the command descriptions where they are missing
 // or out of date, once the bot is ready and then every describeInterval.
+// Each room gets them in its language: a room whose language changed has
+// another language's hash, so it is described again.
 func (b *Bot) describeLoop(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 		return
 	case <-b.ready:
 	}
-	list := b.asm.Descriptions()
-	hash := commands.DescriptionsHash(list)
+	lists := map[string][]*cmdschema.EventContent{}
+	hashes := map[string]string{}
+	for _, lang := range locale.Codes() {
+		lists[lang] = b.asm.Descriptions(lang)
+		hashes[lang] = commands.DescriptionsHash(lists[lang])
+	}
 	lacking := map[string]bool{} // rooms already logged as lacking the power, this run
 	for {
-		rooms, err := b.st.Rooms().Undescribed(ctx, hash)
-		if err != nil && ctx.Err() == nil {
-			b.log.Error().Err(err).Msg("Listing rooms to describe commands in failed")
-		}
-		for _, room := range rooms {
-			if ctx.Err() != nil {
-				return
+		for _, lang := range locale.Codes() {
+			rooms, err := b.st.Rooms().Undescribed(ctx, hashes[lang])
+			if err != nil && ctx.Err() == nil {
+				b.log.Error().Err(err).Msg("Listing rooms to describe commands in failed")
 			}
-			// A room of two may be a direct room not recorded as one yet (being
-			// made, or just left for a new one): commands are typed in the
-			// assembly's rooms, and a direct room's ID is never logged.
-			members, err := b.cli.StateStore.GetRoomJoinedOrInvitedMembers(ctx, room)
-			if err != nil || len(members) <= 2 {
-				continue
-			}
-			pl, err := b.cli.StateStore.GetPowerLevels(ctx, room)
-			if err != nil || pl == nil {
-				continue // not synced yet
-			}
-			if pl.GetUserLevel(b.cli.UserID) < pl.GetEventLevel(event.StateMSC4391BotCommand) {
-				if !lacking[string(room)] {
-					lacking[string(room)] = true
-					b.logRoom(ctx, b.log.Info(), room).Msg("Lacking the power to describe commands in room; clients there will not offer completion")
+			for _, room := range rooms {
+				if ctx.Err() != nil {
+					return
 				}
-				continue
-			}
-			if err := b.describe(ctx, room, list, hash); err != nil && ctx.Err() == nil {
-				b.logRoom(ctx, b.log.Warn().Err(err), room).Msg("Describing commands failed; will retry")
+				if b.lang(ctx, room) == lang { // other rooms are described in their language's turn
+					b.describeRoom(ctx, room, lists[lang], hashes[lang], lacking)
+				}
 			}
 		}
 		select {
@@ -73,6 +64,32 @@ func (b *Bot) describeLoop(ctx context.Context) {
 			return
 		case <-time.After(describeInterval):
 		}
+	}
+}
+
+// describeRoom describes the commands in room if it is an assembly's room
+// and the bot has the power to.
+func (b *Bot) describeRoom(ctx context.Context, room id.RoomID, list []*cmdschema.EventContent, hash string, lacking map[string]bool) {
+	// A room of two may be a direct room not recorded as one yet (being
+	// made, or just left for a new one): commands are typed in the
+	// assembly's rooms, and a direct room's ID is never logged.
+	members, err := b.cli.StateStore.GetRoomJoinedOrInvitedMembers(ctx, room)
+	if err != nil || len(members) <= 2 {
+		return
+	}
+	pl, err := b.cli.StateStore.GetPowerLevels(ctx, room)
+	if err != nil || pl == nil {
+		return // not synced yet
+	}
+	if pl.GetUserLevel(b.cli.UserID) < pl.GetEventLevel(event.StateMSC4391BotCommand) {
+		if !lacking[string(room)] {
+			lacking[string(room)] = true
+			b.logRoom(ctx, b.log.Info(), room).Msg("Lacking the power to describe commands in room; clients there will not offer completion")
+		}
+		return
+	}
+	if err := b.describe(ctx, room, list, hash); err != nil && ctx.Err() == nil {
+		b.logRoom(ctx, b.log.Warn().Err(err), room).Msg("Describing commands failed; will retry")
 	}
 }
 

@@ -49,11 +49,11 @@ type dmMarkerContent struct {
 
 // dmExplanations are what the member is told in a new direct room about
 // why the previous one was left.
-var dmExplanations = map[store.DMReplaced]string{
-	store.DMIntruded: "I left our previous private chat because someone else was invited into it or joined it, " +
-		"and what I send you (ballots, receipts, reminders) is for you alone. We continue here.",
-	store.DMMoved: "I moved our private chat to this room, where only I can invite anyone, " +
-		"so that what I send you (ballots, receipts, reminders) stays between us. We continue here.",
+var dmExplanations = map[store.DMReplaced]msg.Text{
+	store.DMIntruded: msg.T("I left our previous private chat because someone else was invited into it or joined it, " +
+		"and what I send you (ballots, receipts, reminders) is for you alone. We continue here."),
+	store.DMMoved: msg.T("I moved our private chat to this room, where only I can invite anyone, " +
+		"so that what I send you (ballots, receipts, reminders) stays between us. We continue here."),
 }
 
 // kindOpenDM is an outbox entry that only makes sure the member has a
@@ -321,11 +321,13 @@ func (b *Bot) checkRoom(ctx context.Context, user id.UserID, room id.RoomID, out
 // explain tells user, once, why their previous direct room was left.
 func (b *Bot) explain(ctx context.Context, user id.UserID, room id.RoomID, outID int64) error {
 	_, why, err := b.st.DMs().Pending(ctx, user)
-	if err != nil || dmExplanations[why] == "" {
+	explanation, ok := dmExplanations[why]
+	if err != nil || !ok {
 		return err
 	}
 	txnID := fmt.Sprintf("quorum.%s.explain.%d", b.st.ID, outID)
-	if err := b.sendMessage(ctx, room, user, msg.F("%s", dmExplanations[why]), txnID); err != nil {
+	m := msg.FromText(explanation).Localize(b.userLang(ctx, user))
+	if err := b.sendMessage(ctx, room, user, m, txnID); err != nil {
 		return err
 	}
 	return b.st.DMs().Explained(context.WithoutCancel(ctx), user)
@@ -343,7 +345,7 @@ func (b *Bot) leaveDM(ctx context.Context, user id.UserID, room id.RoomID, why s
 	case store.DMMoved:
 		b.log.Info().Msg("Moving a member's direct room made before members were kept from inviting")
 	}
-	_, err := b.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: "This chat is for one member and the bot only."})
+	_, err := b.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: msg.T("This chat is for one member and the bot only.").In(b.userLang(ctx, user))})
 	if err != nil && !isStatus(err, http.StatusForbidden) && !isStatus(err, http.StatusNotFound) {
 		return fmt.Errorf("leave: %w", err)
 	}
@@ -389,7 +391,7 @@ func (b *Bot) readdress(ctx context.Context, user id.UserID, room id.RoomID) err
 			}
 		}
 		if payload == nil {
-			b.giveUp(ctx, o, "it belonged to a direct room that was left")
+			b.giveUp(ctx, o, "it belonged to a direct room that was left") // logged, not for members
 			continue
 		}
 		if err := b.st.Outbox().Readdress(ctx, o.ID, user, payload); err != nil {

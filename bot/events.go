@@ -79,6 +79,7 @@ func (b *Bot) encryptedRoom(ctx context.Context, room id.RoomID) (bool, error) {
 	}
 	m := msg.F("I only work in encrypted rooms: what is said here can be read by the homeserver's admins. " +
 		"Turn on encryption in the room settings (Security & Privacy), then send `!help`.")
+	m = m.Localize(b.lang(ctx, room))
 	m.Plaintext = true
 	_, err = b.st.Outbox().Add(ctx, store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(m)}, b.clock.Now())
 	b.log.Info().Stringer("room_id", room).Msg("Room is not encrypted; told it once and ignoring it")
@@ -346,7 +347,8 @@ func (b *Bot) onInvite(ctx context.Context, evt *event.Event) error {
 	}
 	if !b.cfg.InviterAllowed(evt.Sender) {
 		b.log.Info().Stringer("room_id", evt.RoomID).Stringer("inviter", evt.Sender).Msg("Rejecting invite from someone not in allowed_inviters")
-		_, err := b.cli.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: "This Quorum bot only accepts invites from its operators' allowed inviters."})
+		reason := msg.T("This Quorum bot only accepts invites from its operators' allowed inviters.").In(b.lang(ctx, evt.RoomID))
+		_, err := b.cli.LeaveRoom(ctx, evt.RoomID, &mautrix.ReqLeave{Reason: reason})
 		return err
 	}
 	if _, err := b.cli.JoinRoomByID(ctx, evt.RoomID); err != nil {
@@ -390,7 +392,8 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 	}
 	b.logRoom(ctx, b.log.Warn().Err(err), evt.RoomID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
 	m := msg.F("I couldn't decrypt a message from %s, so I can't act on it. "+
-		"If your client only shares keys with verified devices, verify me (see my profile) or turn that setting off; then send it again.", evt.Sender.String())
+		"If your client only shares keys with verified devices, verify me (see my profile) or turn that setting off; then send it again.", evt.Sender.String()).
+		Localize(b.lang(ctx, evt.RoomID))
 	m.ReplyTo = evt.ID
 	_, qerr := b.st.Outbox().Add(ctx, store.Outgoing{Room: evt.RoomID, Kind: commands.KindMessage, Payload: msg.Marshal(m.Mention(evt.Sender))}, b.clock.Now())
 	if qerr != nil {

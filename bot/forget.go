@@ -275,7 +275,7 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 			// Which devices each outbound session was shared with: a row
 			// for every direct message the bot wrote with a new session, a
 			// secret ballot's receipt above all.
-			{"crypto_megolm_outbound_session_shared", "user_id, identity_key, session_id"},
+			{"crypto_megolm_outbound_session_shared", "user_id, identity_key, session_id"}, // SQL, not for members
 			// The state store's members: a member's row of their direct
 			// room is rewritten when they join it, often to vote.
 			{"mx_user_profile", "room_id, user_id"},

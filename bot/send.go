@@ -231,16 +231,16 @@ func (b *Bot) recordFailure(ctx context.Context, o *store.Outgoing, err error) b
 		}
 	}
 	attempts := o.Attempts + 1
-	var why string
+	var why string // logged: not for members
 	switch {
 	case tooLarge(err) || errors.Is(err, errCannotSucceed) || errors.Is(err, store.ErrUnreadable):
-		why = "it can never be sent"
+		why = "it can never be sent" // not for members
 	case permanent(err) && o.DMUser == "" && !b.inRoom(ctx, o.Room):
-		why = "the bot is not in the room"
+		why = "the bot is not in the room" // not for members
 	case permanent(err) && attempts >= maxAttempts:
-		why = "the homeserver keeps refusing it"
+		why = "the homeserver keeps refusing it" // not for members
 	case !permanent(err) && attempts >= maxAttempts && b.clock.Now().Sub(o.Queued) > maxQueueAge:
-		why = "it has failed for too long"
+		why = "it has failed for too long" // not for members
 	}
 	reason := b.failureText(ctx, o, err)
 	if why != "" {
@@ -320,7 +320,7 @@ func safeError(err error) string {
 	if errors.As(err, &httpErr) && httpErr.Response != nil {
 		code := httpErr.Response.StatusCode
 		if httpErr.RespError != nil {
-			return fmt.Sprintf("HTTP %d %s", code, httpErr.RespError.ErrCode)
+			return fmt.Sprintf("HTTP %d %s", code, httpErr.RespError.ErrCode) // logged, not for members
 		}
 		return fmt.Sprintf("HTTP %d", code)
 	}

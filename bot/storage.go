@@ -61,6 +61,15 @@ const storageNoticeInterval = time.Minute
 // command may be carried out once the database can be written again.
 const maxRefused = 10000
 
+// The storage problems, as logged (not for members); problemText words
+// them for members.
+const full, readOnly = "the server's disk is full", "my database is read-only" // not for members
+
+var problemText = map[string]msg.Text{
+	full:     msg.T("the server's disk is full"),
+	readOnly: msg.T("my database is read-only"),
+}
+
 // storageProblem says why err is a failed write for want of storage: "the
 // server's disk is full" or "my database is read-only", or "" when err is
 // something else. SQLite reports these as SQLITE_FULL and SQLITE_READONLY
@@ -70,7 +79,6 @@ func storageProblem(err error) string {
 	if err == nil {
 		return ""
 	}
-	const full, readOnly = "the server's disk is full", "my database is read-only"
 	if se, ok := errors.AsType[*sqlite.Error](err); ok {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL:
@@ -81,7 +89,7 @@ func storageProblem(err error) string {
 	}
 	text := err.Error()
 	switch {
-	case strings.Contains(text, "SQLITE_FULL"), strings.Contains(text, "database or disk is full"):
+	case strings.Contains(text, "SQLITE_FULL"), strings.Contains(text, "database or disk is full"): // SQLite's text, not for members
 		return full
 	case strings.Contains(text, "SQLITE_READONLY"), strings.Contains(text, "readonly database"):
 		return readOnly
@@ -163,7 +171,8 @@ func (s *storageState) takeFailure() error {
 // homeserver does not know.
 func (b *Bot) replyStorage(ctx context.Context, evt *event.Event, problem string) {
 	m := msg.F("I can't save anything right now (%s), so I did nothing. "+
-		"The operators have been told in my log; please send your command again later.", problem).Mention(evt.Sender)
+		"The operators have been told in my log; please send your command again later.", problemText[problem]).
+		Localize(b.lang(ctx, evt.RoomID)).Mention(evt.Sender)
 	m.ReplyTo = evt.ID
 	txnID := "quorum.storage." + evt.ID.String()
 	err := b.sendMessage(ctx, evt.RoomID, "", m, txnID) // a fixed text: no check of a direct room's members (they need the database)

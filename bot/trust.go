@@ -54,7 +54,7 @@ func (b *Bot) obeys(ctx context.Context, evt *event.Event) (bool, error) {
 		m := msg.F("I did not act on that: it came unencrypted, and in an encrypted room I only act on what is encrypted, "+
 			"since anyone who runs the homeserver could send an unencrypted message or reaction in %s's name. "+
 			"Use a client that encrypts reactions (Element does), or vote with `%s`. I say this once.",
-			msg.Pill(evt.Sender), b.cmd("vote N yes|no|abstain"))
+			msg.Pill(evt.Sender), b.cmd("vote N yes|no|abstain")) // a command: not for members to read as prose
 		return false, b.tellOnce(ctx, evt, subjectPlaintext, m)
 	}
 	if !b.cfg.RequireCrossSigning || evt.Mautrix.TrustState >= id.TrustStateCrossSignedTOFU {
@@ -88,11 +88,34 @@ func (b *Bot) obeys(ctx context.Context, evt *event.Event) (bool, error) {
 	}
 }
 
-func sessionName(d id.DeviceID) string {
+func sessionName(d id.DeviceID) msg.Text {
 	if d == "" {
-		return "a session I could not identify"
+		return msg.T("a session I could not identify")
 	}
-	return "session ID " + string(d)
+	return msg.T("session ID %s", string(d))
+}
+
+// lang is the language of what the bot says in room (its members', for a
+// direct room), for messages queued outside commands.Effects. A failure
+// to read it (a database in trouble) falls back to the default: the
+// message matters more than its language.
+func (b *Bot) lang(ctx context.Context, room id.RoomID) string {
+	lang, err := b.env.Lang(ctx, room)
+	if err != nil {
+		b.log.Warn().Err(err).Msg("Reading a room's language failed; using the configured one")
+		return b.cfg.RoomLanguage(room)
+	}
+	return lang
+}
+
+// userLang is the language of what the bot says to user alone.
+func (b *Bot) userLang(ctx context.Context, user id.UserID) string {
+	lang, err := b.env.UserLang(ctx, user, "")
+	if err != nil {
+		b.log.Warn().Err(err).Msg("Reading a member's language failed; using the configured one")
+		return b.cfg.RoomLanguage("")
+	}
+	return lang
 }
 
 // cmd renders a command with the first configured prefix.
@@ -106,6 +129,7 @@ func (b *Bot) tellOnce(ctx context.Context, evt *event.Event, subject string, m 
 		if err != nil || !first {
 			return err
 		}
+		m = m.Localize(b.lang(ctx, evt.RoomID))
 		m.ReplyTo = evt.ID
 		_, err = b.st.Outbox().Add(ctx, store.Outgoing{Room: evt.RoomID, Kind: commands.KindMessage, Payload: msg.Marshal(m.Mention(evt.Sender))}, b.clock.Now())
 		return err
@@ -145,7 +169,8 @@ func (b *Bot) announceIdentity(ctx context.Context, user id.UserID, key id.Ed255
 			"then a moderator of a room they are in sends `%s`.",
 			msg.Pill(user), string(key), msg.Pill(user), b.cmd("trust "+user.String()))
 		for _, room := range rooms {
-			if _, err := b.st.Outbox().Add(ctx, store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(m.Mention(user))}, b.clock.Now()); err != nil {
+			local := m.Localize(b.lang(ctx, room)).Mention(user)
+			if _, err := b.st.Outbox().Add(ctx, store.Outgoing{Room: room, Kind: commands.KindMessage, Payload: msg.Marshal(local)}, b.clock.Now()); err != nil {
 				return err
 			}
 		}

@@ -113,6 +113,9 @@ func cutWord(s string) (word, rest string) {
 type Registry struct {
 	list   []*Command
 	byName map[string]*Command
+	// aliases are the commands' names in other languages (Aliases), by
+	// command and language, for !help.
+	aliases map[*Command]map[string][]string
 }
 
 // NewRegistry indexes cmds. Two commands claiming one name is a programming
@@ -139,6 +142,9 @@ func NewRegistry(cmds ...*Command) (*Registry, error) {
 			return nil, fmt.Errorf("subcommands for %q, which no feature has", ext.Name)
 		}
 		base.Subcommands = append(base.Subcommands, ext.Subcommands...)
+	}
+	if err := r.addAliases(); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/event/cmdschema"
+
+	"quorum/msg"
 )
 
 // Command descriptions (MSC4391): the bot publishes each command as an
@@ -21,11 +23,12 @@ import (
 // the command line, as typed after its name.
 const argsParam = "args"
 
-// Descriptions describes every command of the registry, in !help order.
-func (d *Dispatcher) Descriptions() []*cmdschema.EventContent {
+// Descriptions describes every command of the registry, in !help order,
+// in lang.
+func (d *Dispatcher) Descriptions(lang string) []*cmdschema.EventContent {
 	var out []*cmdschema.EventContent
 	for _, c := range d.registry.All() {
-		text := c.Summary
+		text := catalog(c.Summary).In(lang)
 		if usages := c.Usages(); len(usages) > 0 {
 			text += " — " + strings.Join(usages, " · ")
 		}
@@ -37,7 +40,7 @@ func (d *Dispatcher) Descriptions() []*cmdschema.EventContent {
 				Key:         argsParam,
 				Schema:      cmdschema.PrimitiveTypeString.Schema(),
 				Optional:    true,
-				Description: event.MakeExtensibleText("what follows the command, as in !help " + c.Name),
+				Description: event.MakeExtensibleText(msg.T("what follows the command, as in %s", "!help "+c.Name).In(lang)),
 			}},
 			TailParam: argsParam,
 		})

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -284,8 +285,27 @@ func (d *Dispatcher) parse(body string) (prefix, name, args string, ok bool) {
 		if name, args, ok = Parse(body, []string{p}); ok {
 			return p, name, args, true
 		}
+		if name, args, ok = d.accented(body, p); ok {
+			return p, name, args, true
+		}
 	}
 	return "", "", "", false
+}
+
+// accented reads a command typed with accents or umlauts ("!moción",
+// "!anträge"), which Parse refuses, as the alias written without them; a
+// word that names no command is no command, as for Parse.
+func (d *Dispatcher) accented(body, prefix string) (name, args string, ok bool) {
+	rest, found := strings.CutPrefix(strings.TrimSpace(body), prefix)
+	if !found || rest == "" || isSpace(rune(rest[0])) { // the name follows the prefix directly
+		return "", "", false
+	}
+	word, args := cutWord(rest)
+	name = unaccent(word)
+	if _, known := d.registry.Lookup(name); name == strings.ToLower(word) || !isWord(name) || !known {
+		return "", "", false
+	}
+	return strings.ToLower(name), args, true
 }
 
 func (d *Dispatcher) unknown(prefix, name string) msg.Message {

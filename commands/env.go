@@ -166,19 +166,30 @@ func (e *Env) Lang(ctx context.Context, room id.RoomID) (string, error) {
 }
 
 // UserLang is the language of what the bot says to user alone: the one
-// they chose with !lang in their direct chat, else that of the room from
-// which the message comes (if known), else the configured one.
+// they chose with !lang in their direct chat; else that of the room from
+// which the message comes, remembered for what follows in the direct chat
+// (replies to their `!vote` there); else the configured one.
 func (e *Env) UserLang(ctx context.Context, user id.UserID, from id.RoomID) (string, error) {
-	lang, err := e.Store.Users().Language(ctx, user)
-	if err != nil || lang != "" {
+	users := e.Store.Users()
+	if lang, err := users.Language(ctx, user); err != nil || lang != "" {
 		return lang, err
 	}
 	if from != "" {
 		if _, isDM, err := e.Store.DMs().User(ctx, from); err != nil {
 			return "", err
 		} else if !isDM {
-			return e.Lang(ctx, from)
+			lang, err := e.Lang(ctx, from)
+			if err != nil {
+				return "", err
+			}
+			if last, err := users.RoomLanguage(ctx, user); err != nil || last == lang {
+				return lang, err
+			}
+			return lang, users.SetRoomLanguage(ctx, user, lang)
 		}
+	}
+	if lang, err := users.RoomLanguage(ctx, user); err != nil || lang != "" {
+		return lang, err
 	}
 	return e.Config.RoomLanguage(""), nil
 }

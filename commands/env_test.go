@@ -123,14 +123,14 @@ func TestRecordChange(t *testing.T) {
 		}
 		e := list[i]
 		entries = list
-		if want := "Done.\n" + commands.RecordLine(e); m.Body != want {
+		if want := "Done.\n" + commands.RecordLine(e).String(); m.Body != want {
 			t.Errorf("message %q, want %q", m.Body, want)
 		}
 		if f, _ := m.Fields["quorum.record"].(map[string]any); f["seq"] != e.Seq || f["hash"] != e.Hash || e.Kind != kind {
 			t.Errorf("quorum.record %v for entry %d %s %s", f, e.Seq, e.Kind, e.Hash)
 		}
 	}
-	if got := commands.RecordLine(entries[1]); got != "Record entry 2, chain head "+entries[1].Hash[:16]+"." {
+	if got := commands.RecordLine(entries[1]).String(); got != "Record entry 2, chain head "+entries[1].Hash[:16]+"." {
 		t.Errorf("RecordLine = %q", got)
 	}
 	if err := record.Verify(entries); err != nil {

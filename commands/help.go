@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"html"
+	"slices"
 	"strings"
 
 	"quorum/msg"
@@ -30,7 +31,25 @@ func (h *helpFeature) Commands() []*Command {
 	}}
 }
 
-func (h *helpFeature) handle(_ context.Context, r *Request) error {
+// catalog is a command's Summary or Help, or a feature's Group: plain text
+// (a % in it is literal), which the scan of the catalog tests finds there,
+// as keys.
+func catalog(text string) msg.Text { return msg.Plain(text) }
+
+// code shows command names as code spans, joined by sep.
+func code(sep string, names ...string) msg.Raw {
+	var h []string
+	for _, n := range names {
+		h = append(h, "<code>"+html.EscapeString(n)+"</code>")
+	}
+	return msg.Raw{Body: "`" + strings.Join(names, "`"+sep+"`") + "`", HTML: strings.Join(h, html.EscapeString(sep))}
+}
+
+func (h *helpFeature) handle(ctx context.Context, r *Request) error {
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
 	topic := strings.TrimLeft(strings.TrimSpace(r.Args), strings.Join(r.Config.CommandPrefixes, ""))
 	if topic == "" {
 		// Names by group: the syntax and summary of every command would be
@@ -38,13 +57,17 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		m := msg.F("**Quorum** — direct democracy for this room.")
 		var group string
 		var names []string
+		var local []any // the commands' names in the room's language
 		flush := func() {
 			if len(names) > 0 {
-				m = m.Append("%s: %s", msg.T(group), msg.Raw{Body: strings.Join(names, " "), HTML: "<code>" + strings.Join(names, "</code> <code>") + "</code>"})
+				m = m.Append("%s: %s", catalog(group), msg.Raw{Body: strings.Join(names, " "), HTML: "<code>" + strings.Join(names, "</code> <code>") + "</code>"})
 			}
 			names = nil
 		}
 		for _, c := range h.d.registry.All() {
+			for _, alias := range h.d.registry.AliasesIn(c, lang) { // !help's too
+				local = append(local, msg.T("%s for %s", code("", r.Cmd(alias)), code("", r.Cmd(c.Name))))
+			}
 			if c.Group == "" {
 				continue
 			}
@@ -55,6 +78,9 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 			names = append(names, html.EscapeString(r.Cmd(c.Name)))
 		}
 		flush()
+		if len(local) > 0 {
+			m = m.Append("You can also type %s.", msg.List(", ", local...))
+		}
 		r.Reply(m.Append("Send `%s` for what one does, with examples. Vote by reacting on a motion: 👍 👎 🤷.", r.Cmd("help <command>")))
 		return nil
 	}
@@ -65,32 +91,31 @@ func (h *helpFeature) handle(_ context.Context, r *Request) error {
 		return nil
 	}
 	if sub, ok := find(c.Subcommands, subName); ok && subName != "" {
-		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), msg.T(sub.Summary)))
+		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), catalog(sub.Summary)))
 		return nil
 	}
 	if act, ok := find(c.Actions, subName); ok && subName != "" {
-		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), msg.T(act.Summary)))
+		r.Reply(msg.F("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), catalog(act.Summary)))
 		return nil
 	}
-	m := msg.F("`%s` — %s", r.Cmd(c.Name), msg.T(c.Summary))
+	m := msg.F("`%s` — %s", r.Cmd(c.Name), catalog(c.Summary))
 	if c.Usage != "" {
-		m = msg.F("`%s` — %s", r.Cmd(c.Usage), msg.T(c.Summary))
+		m = msg.F("`%s` — %s", r.Cmd(c.Usage), catalog(c.Summary))
 	}
 	for _, sub := range c.Subcommands {
-		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), msg.T(sub.Summary))
+		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+sub.Usage), catalog(sub.Summary))
 	}
 	for _, act := range c.Actions {
-		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), msg.T(act.Summary))
+		m = m.Append("`%s` — %s", r.Cmd(c.Name+" "+c.Target+" "+act.Usage), catalog(act.Summary))
 	}
 	if c.Help != "" {
-		m = m.AppendText(msg.T(c.Help))
+		m = m.AppendText(catalog(c.Help))
 	}
-	if len(c.Aliases) > 0 {
-		var aliases []any
-		for _, alias := range c.Aliases {
-			aliases = append(aliases, msg.Raw{Body: "`" + r.Cmd(alias) + "`", HTML: "<code>" + html.EscapeString(r.Cmd(alias)) + "</code>"})
+	if aliases := append(slices.Clone(c.Aliases), h.d.registry.AliasesIn(c, lang)...); len(aliases) > 0 {
+		for i, alias := range aliases {
+			aliases[i] = r.Cmd(alias)
 		}
-		m = m.Append("Also: %s", msg.List(", ", aliases...))
+		m = m.Append("Also: %s", code(", ", aliases...))
 	}
 	for i, ex := range c.Examples {
 		if i == 0 {

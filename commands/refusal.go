@@ -43,7 +43,7 @@ func AsRefusal(err error) (*Refusal, bool) {
 	}
 	var parse *timespec.Error
 	if errors.As(err, &parse) {
-		return &Refusal{Message: msg.F("%s", parse.Error())}, true
+		return &Refusal{Message: msg.FromText(parse.Text())}, true
 	}
 	return nil, false
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -49,22 +48,18 @@ func (r *Request) Unknown(target, word string) error {
 	if target != "" {
 		list, base = r.Command.Actions, base+" "+target
 	}
-	var format string
-	var args []any
+	var try []any
+	for _, c := range list {
+		try = append(try, msg.T("`%s`", r.Cmd(base+" "+c.Usage)))
+	}
+	tries := msg.List(", ", try...)
 	switch near, ok := nearest(word, names(list)); {
 	case word == "":
+		return Refusef("Try %s.", tries)
 	case ok:
-		format, args = "I don't know `%s`. Did you mean `%s`? ", []any{r.Cmd(base + " " + shortWord(word)), r.Cmd(base + " " + near)}
-	default:
-		format, args = "I don't know `%s`. ", []any{r.Cmd(base + " " + shortWord(word))}
+		return Refusef("I don't know `%s`. Did you mean `%s`? Try %s.", r.Cmd(base+" "+shortWord(word)), r.Cmd(base+" "+near), tries)
 	}
-	var try []string
-	for _, c := range list {
-		args = append(args, r.Cmd(base+" "+c.Usage))
-		try = append(try, "`%s`")
-	}
-	format += "Try " + strings.Join(try, ", ") + "."
-	return Refusef(format, args...)
+	return Refusef("I don't know `%s`. Try %s.", r.Cmd(base+" "+shortWord(word)), tries)
 }
 
 // shortWord keeps an unknown word short enough to echo: never a flood back.

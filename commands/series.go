@@ -27,7 +27,7 @@ type Series struct {
 }
 
 // seriesExample is shown with every mistake in a series.
-const seriesExample = "every week from monday 18:00"
+const seriesExample = "every week from monday 18:00" // a command, the same in every language: not for members
 
 // parseSeries reads a series (text starts with "every") in loc.
 func ParseSeries(text string, now time.Time, loc *time.Location) (Series, error) {

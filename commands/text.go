@@ -13,6 +13,8 @@ import (
 )
 
 // Plural returns "1 vote", "2 votes".
+//
+// Deprecated: it is English in every language; use msg.N.
 func Plural(n int, one, many string) string {
 	if n == 1 {
 		return fmt.Sprintf("%d %s", n, one)
@@ -35,8 +37,9 @@ func Shorten(s string, n int) string {
 	return s
 }
 
-// UserList is "@a", "@a and @b", "@a, @b and @c".
-func UserList(users []id.UserID) string {
+// UserList is "@a", "@a and @b", "@a, @b and @c", in the reader's
+// language.
+func UserList(users []id.UserID) msg.Text {
 	s := make([]string, len(users))
 	for i, u := range users {
 		s[i] = u.String()
@@ -44,12 +47,16 @@ func UserList(users []id.UserID) string {
 	return JoinAnd(s)
 }
 
-// JoinAnd is "a", "a and b", "a, b and c".
-func JoinAnd(s []string) string {
+// JoinAnd is "a", "a and b", "a, b and c", in the reader's language.
+func JoinAnd(s []string) msg.Text {
 	if len(s) <= 1 {
-		return strings.Join(s, "")
+		return msg.T("%s", strings.Join(s, ""))
 	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+	head := make([]any, len(s)-1)
+	for i, x := range s[:len(s)-1] {
+		head[i] = x
+	}
+	return msg.T("%s and %s", msg.List(", ", head...), s[len(s)-1])
 }
 
 // RoomLink links to a room (its ID comes from the server, never a user).

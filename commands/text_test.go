@@ -58,12 +58,17 @@ func TestJoinAnd(t *testing.T) {
 		{nil, ""}, {[]string{"a"}, "a"}, {[]string{"a", "b"}, "a and b"}, {[]string{"a", "b", "c"}, "a, b and c"},
 		{[]string{"a", "b", "c", "d"}, "a, b, c and d"},
 	} {
-		if got := JoinAnd(tc.in); got != tc.want {
+		if got := JoinAnd(tc.in).String(); got != tc.want {
 			t.Errorf("JoinAnd(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	if got := UserList([]id.UserID{"@ana:x", "@ben:x"}); got != "@ana:x and @ben:x" {
+	if got := UserList([]id.UserID{"@ana:x", "@ben:x"}).String(); got != "@ana:x and @ben:x" {
 		t.Errorf("UserList = %q", got)
+	}
+	for lang, want := range map[string]string{"es": "a, b y c", "de": "a, b und c"} {
+		if got := JoinAnd([]string{"a", "b", "c"}).In(lang); got != want {
+			t.Errorf("JoinAnd in %s = %q, want %q", lang, got, want)
+		}
 	}
 }
 

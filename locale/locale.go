@@ -8,8 +8,14 @@
 // message with plural forms is keyed by its English "other" form and
 // translated as an object of CLDR forms: {"one": "…", "other": "…"}.
 //
+// Day and month names are catalog entries too ("Friday", "Fri",
+// "December", "Dec"): DateWords lists them.
+//
 // To add a language: copy catalog/es to catalog/<code>, translate every
-// value, and add the code to Languages with its name and date locale.
+// value, and add the code to Languages with its name.
+//
+// A language's catalog is read on its first use, so that a bot whose rooms
+// all speak English holds none in memory.
 package locale
 
 import (
@@ -20,8 +26,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
-	"github.com/goodsign/monday"
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
 )
@@ -33,16 +39,14 @@ const Default = "en"
 type Language struct {
 	Code string // ISO 639-1, as typed in !lang
 	Name string // in itself, as listed by !lang
-	// Dates names days and months.
-	Dates monday.Locale
-	tag   language.Tag
+	tag  language.Tag
 }
 
 // Languages are the shipped languages, by code.
 var Languages = []Language{
-	{Code: "de", Name: "Deutsch", Dates: monday.LocaleDeDE, tag: language.German},
-	{Code: "en", Name: "English", Dates: monday.LocaleEnGB, tag: language.English},
-	{Code: "es", Name: "Español", Dates: monday.LocaleEsES, tag: language.Spanish},
+	{Code: "de", Name: "Deutsch", tag: language.German},
+	{Code: "en", Name: "English", tag: language.English},
+	{Code: "es", Name: "Español", tag: language.Spanish},
 }
 
 // Lookup finds a shipped language by code (case-insensitive; "es-AR"
@@ -87,28 +91,34 @@ func (e *entry) UnmarshalJSON(b []byte) error {
 //go:embed catalog
 var catalogFS embed.FS
 
-// catalogs maps a language code to its entries by English key.
-var catalogs = mustLoad(catalogFS)
+// catalogs holds each language's entries by English key, read on first use.
+var catalogs sync.Map // code → func() map[string]entry
 
-func mustLoad(fsys fs.FS) map[string]map[string]entry {
-	out, err := load(fsys)
-	if err != nil {
-		panic(err) // the embedded files are checked by the tests
-	}
-	return out
+// catalog returns lang's entries (none for English or an unknown code).
+func catalog(lang string) map[string]entry {
+	get, _ := catalogs.LoadOrStore(lang, sync.OnceValue(func() map[string]entry {
+		entries, err := load(catalogFS, lang)
+		if err != nil {
+			panic(err) // the embedded files are checked by the tests
+		}
+		return entries
+	}))
+	return get.(func() map[string]entry)()
 }
 
-// load reads catalog/<code>/*.json. A key in two files of one language is
+// load reads catalog/<lang>/*.json. A key in two files of one language is
 // an error: each file belongs to one package, and a message in two packages
 // is one message.
-func load(fsys fs.FS) (map[string]map[string]entry, error) {
-	out := map[string]map[string]entry{}
-	files, err := fs.Glob(fsys, "catalog/*/*.json")
+func load(fsys fs.FS, lang string) (map[string]entry, error) {
+	out := map[string]entry{}
+	if _, ok := Lookup(lang); !ok || strings.ContainsAny(lang, "/*?[") {
+		return out, nil
+	}
+	files, err := fs.Glob(fsys, path.Join("catalog", lang, "*.json"))
 	if err != nil {
 		return nil, err
 	}
 	for _, file := range files {
-		code := path.Base(path.Dir(file))
 		b, err := fs.ReadFile(fsys, file)
 		if err != nil {
 			return nil, err
@@ -117,14 +127,11 @@ func load(fsys fs.FS) (map[string]map[string]entry, error) {
 		if err := json.Unmarshal(b, &entries); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		if out[code] == nil {
-			out[code] = map[string]entry{}
-		}
 		for k, v := range entries {
-			if _, dup := out[code][k]; dup {
+			if _, dup := out[k]; dup {
 				return nil, fmt.Errorf("%s: %q is translated twice", file, k)
 			}
-			out[code][k] = v
+			out[k] = v
 		}
 	}
 	return out, nil
@@ -133,7 +140,7 @@ func load(fsys fs.FS) (map[string]map[string]entry, error) {
 // Text returns format translated into lang, or format itself when lang is
 // English or the catalog lacks it (the tests make sure none is lacking).
 func Text(lang, format string) string {
-	if e, ok := catalogs[lang][format]; ok && e.forms == nil {
+	if e, ok := catalog(lang)[format]; ok && e.forms == nil {
 		return e.text
 	}
 	return format
@@ -143,7 +150,7 @@ func Text(lang, format string) string {
 // in English (given by the code), the catalog's form in other languages.
 func Plural(lang string, n int, one, other string) string {
 	form := Form(lang, n)
-	if e, ok := catalogs[lang][other]; ok && e.forms != nil {
+	if e, ok := catalog(lang)[other]; ok && e.forms != nil {
 		if s, ok := e.forms[form]; ok {
 			return s
 		}
@@ -183,7 +190,7 @@ func Form(lang string, n int) string {
 // Keys lists the keys of lang's catalog, sorted (for the tests).
 func Keys(lang string) []string {
 	var out []string
-	for k := range catalogs[lang] {
+	for k := range catalog(lang) {
 		out = append(out, k)
 	}
 	slices.Sort(out)
@@ -192,6 +199,6 @@ func Keys(lang string) []string {
 
 // Translation returns lang's entry for key: its text, or its plural forms.
 func Translation(lang, key string) (text string, forms map[string]string, ok bool) {
-	e, ok := catalogs[lang][key]
+	e, ok := catalog(lang)[key]
 	return e.text, e.forms, ok
 }

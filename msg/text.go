@@ -26,11 +26,18 @@ type Text struct {
 	// list makes a list: the args joined by sep.
 	list bool
 	sep  string
+	// plain is text that is not a format: its % are literal (Plain).
+	plain bool
 }
 
 // T is a localizable piece of text with F's syntax, for an argument of F or
 // for text outside messages (In).
 func T(format string, args ...any) Text { return Text{format: format, args: args} }
+
+// Plain is text translated like T's format, with its **bold** and `code`,
+// but not a format: a % in it is literal. A command's Summary and Help are
+// plain ("as a share (`50%`)").
+func Plain(text string) Text { return Text{format: text, plain: true} }
 
 // N is a plural: one and other are the English forms ("%d vote", "%d
 // votes"), and the reader's language chooses its own form for n (CLDR
@@ -79,6 +86,9 @@ func (t Text) render(lang string) (body, htm string) {
 		return b.String(), h.String()
 	}
 	format := locale.Text(lang, t.format)
+	if t.plain {
+		return render(lang, strings.ReplaceAll(format, "%", "%%"), nil)
+	}
 	if t.plural {
 		format = locale.Plural(lang, t.n, t.one, t.format)
 	}

@@ -254,7 +254,7 @@ func recipientsOf(head []byte) string {
 		switch p := p.(type) {
 		case *packet.EncryptedKey:
 			if p.KeyId == 0 {
-				ids = append(ids, "a hidden recipient")
+				ids = append(ids, "a hidden recipient") // not for members: the backup CLI's errors (operator, in English)
 			} else {
 				ids = append(ids, fmt.Sprintf("%016X", p.KeyId))
 			}
@@ -267,11 +267,11 @@ func recipientsOf(head []byte) string {
 	}
 	switch {
 	case len(ids) > 0:
-		return "it is for key IDs " + strings.Join(ids, ", ")
+		return "it is for key IDs " + strings.Join(ids, ", ") // not for members: the backup CLI's errors (operator, in English)
 	case passphrase:
-		return "it is encrypted with a passphrase, not to a key"
+		return "it is encrypted with a passphrase, not to a key" // not for members: the backup CLI's errors (operator, in English)
 	default:
-		return "its recipients cannot be read"
+		return "its recipients cannot be read" // not for members: the backup CLI's errors (operator, in English)
 	}
 }
 
@@ -281,7 +281,7 @@ func ownKeyIDs(e *openpgp.Entity) string {
 		ids = append(ids, fmt.Sprintf("%016X", k.PublicKey.KeyId))
 	}
 	if len(ids) == 0 {
-		return "no key ID (it has no encryption key)"
+		return "no key ID (it has no encryption key)" // not for members: the backup CLI's errors (operator, in English)
 	}
 	return "key ID " + strings.Join(ids, ", ")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"quorum/msg"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ const (
 	closeFence       = "```"
 	humanIndent      = "    "
 	humanWrapColumns = 76
-	humanTimeLayout  = "2006-01-02 15:04:05 UTC"
+	humanTimeLayout  = "2006-01-02 15:04:05 UTC" // a layout: not for members to read translated
 )
 
 // Minutes is the record of one room over a period, as the bot publishes it to
@@ -44,6 +45,10 @@ type Minutes struct {
 	Entries []Entry
 	// Generated is when the minutes were produced.
 	Generated time.Time
+	// Lang is the language of the text for people (that of the room that
+	// asked); the machine-readable blocks, which are what is verified, are
+	// the same in every language.
+	Lang string
 }
 
 // RenderMinutes writes m as a Markdown document for people that also carries
@@ -70,23 +75,22 @@ func RenderMinutes(m Minutes, describe func(Entry) string) []byte {
 		}
 	}
 
-	line("# Minutes")
+	line(msg.T("# Minutes").In(m.Lang))
 	line("")
-	summary := fmt.Sprintf("Room:      %s\nPeriod:    %s to %s\nGenerated: %s\nEntries:   %s",
-		oneLine(m.Room), humanTime(m.From), humanTime(m.To), humanTime(m.Generated), entriesSummary(m.Entries))
-	human(summary)
+	human(msg.T("Room:      %s\nPeriod:    %s to %s\nGenerated: %s\nEntries:   %s",
+		oneLine(m.Room), humanTime(m.From), humanTime(m.To), humanTime(m.Generated), entriesSummary(m.Entries)).In(m.Lang))
 	line("")
 	line(headerFence)
 	line(headerJSON(m))
 	line(closeFence)
 	for _, e := range m.Entries {
 		line("")
-		line("## Entry " + strconv.FormatInt(e.Seq, 10))
+		line(msg.T("## Entry %d", e.Seq).In(m.Lang))
 		line("")
 		human(humanTime(e.Time) + ", " + oneLine(e.Kind))
 		text := describe(e)
 		if strings.TrimSpace(text) == "" {
-			text = "(no description)"
+			text = msg.T("(no description)").In(m.Lang)
 		}
 		human(text)
 		line("")
@@ -97,13 +101,16 @@ func RenderMinutes(m Minutes, describe func(Entry) string) []byte {
 	line("")
 	line("---")
 	line("")
-	line("## How to check these minutes")
+	line(msg.T("## How to check these minutes").In(m.Lang))
 	line("")
-	human(howToCheck)
+	human(howToCheck().In(m.Lang))
 	return b.Bytes()
 }
 
-const howToCheck = `Check these minutes with the assembly's public key from !key (compare
+// howToCheck is the minutes' last section. Its translations keep the
+// commands and the literal strings hashed ("quorum-record-v1").
+func howToCheck() msg.Text {
+	return msg.T(`Check these minutes with the assembly's public key from !key (compare
 its fingerprint with the one announced in the room), in one of two ways:
 
 quorum verify FILE --key KEY.asc
@@ -125,14 +132,15 @@ before it. Entry 1's prev is the room's genesis: the hex SHA-256, written
 the same way, of "quorum-genesis-v1" and the room ID in the header (empty
 in chains begun before chains were bound to their room). Minutes that
 start later continue from the head of the previous minutes. The last
-entry's hash begins with the chain head posted in the room.`
+entry's hash begins with the chain head posted in the room.`)
+}
 
-func entriesSummary(entries []Entry) string {
+func entriesSummary(entries []Entry) msg.Text {
 	if len(entries) == 0 {
-		return "none (no decisions were recorded in this period)"
+		return msg.T("none (no decisions were recorded in this period)")
 	}
 	first, last := entries[0], entries[len(entries)-1]
-	return fmt.Sprintf("%d (seq %d to %d), chain head %s", len(entries), first.Seq, last.Seq, last.Short())
+	return msg.T("%d (seq %d to %d), chain head %s", len(entries), first.Seq, last.Seq, last.Short())
 }
 
 func humanTime(t time.Time) string {
@@ -281,7 +289,7 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("minutes: %w", err)
 	}
-	start := bytes.Index(signed, []byte("-----BEGIN PGP SIGNED MESSAGE-----"))
+	start := bytes.Index(signed, []byte("-----BEGIN PGP SIGNED MESSAGE-----")) // not for members: the armor's line
 	if start < 0 {
 		return r, errors.New("minutes: not a clear-signed document (no BEGIN PGP SIGNED MESSAGE line)")
 	}
@@ -307,8 +315,8 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 	r.Signer = describeEntity(signer)
 	r.SignedAt = sig.CreationTime.UTC()
 	r.Checks = append(r.Checks,
-		fmt.Sprintf("signature: good, by %s, made %s", r.Signer, humanTime(r.SignedAt)),
-		"signature: covers the whole document (no unsigned text before or after)")
+		fmt.Sprintf("signature: good, by %s, made %s", r.Signer, humanTime(r.SignedAt)), // not for members: quorum verify's report (operator CLI, in English)
+		"signature: covers the whole document (no unsigned text before or after)")       // not for members: quorum verify's report (operator CLI, in English)
 
 	hdr, entries, err := parseMinutes(block.Plaintext)
 	if err != nil {
@@ -316,7 +324,7 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 	}
 	r.Room, r.From, r.To = hdr.Room, hdr.From, hdr.To
 	r.Entries = len(entries)
-	r.Checks = append(r.Checks, fmt.Sprintf("format: header and %d entries parsed back exactly", len(entries)))
+	r.Checks = append(r.Checks, fmt.Sprintf("format: header and %d entries parsed back exactly", len(entries))) // not for members: quorum verify's report (operator CLI, in English)
 	if hdr.Entries != len(entries) {
 		return r, fmt.Errorf("minutes: signed, but the header announces %d entries and %d are present", hdr.Entries, len(entries))
 	}
@@ -330,7 +338,7 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 		}
 	}
 	if len(entries) == 0 {
-		r.Checks = append(r.Checks, "chain: no entries in this period")
+		r.Checks = append(r.Checks, "chain: no entries in this period") // not for members: quorum verify's report (operator CLI, in English)
 		return r, nil
 	}
 	first, last := entries[0], entries[len(entries)-1]
@@ -339,17 +347,17 @@ func VerifyMinutes(signed []byte, armoredPublicKey []byte) (Report, error) {
 		r.Continues = first.Prev
 	}
 	r.Checks = append(r.Checks,
-		fmt.Sprintf("chain: seq %d to %d without gaps; every hash matches its entry and links to the one before", first.Seq, last.Seq),
-		fmt.Sprintf("period: every entry lies within %s to %s", humanTime(hdr.From), humanTime(hdr.To)))
+		fmt.Sprintf("chain: seq %d to %d without gaps; every hash matches its entry and links to the one before", first.Seq, last.Seq), // not for members: quorum verify's report (operator CLI, in English)
+		fmt.Sprintf("period: every entry lies within %s to %s", humanTime(hdr.From), humanTime(hdr.To)))                                // not for members: quorum verify's report (operator CLI, in English)
 	switch {
 	case first.Seq == 1 && first.Prev == "":
-		r.Checks = append(r.Checks, "start: entry 1 is the beginning of the chain (begun before chains were bound to their room)")
+		r.Checks = append(r.Checks, "start: entry 1 is the beginning of the chain (begun before chains were bound to their room)") // not for members: quorum verify's report (operator CLI, in English)
 	case first.Seq == 1:
-		r.Checks = append(r.Checks, fmt.Sprintf("start: entry 1 is the beginning of the chain of room %s", hdr.Room))
+		r.Checks = append(r.Checks, fmt.Sprintf("start: entry 1 is the beginning of the chain of room %s", hdr.Room)) // not for members: quorum verify's report (operator CLI, in English)
 	default:
-		r.Checks = append(r.Checks, fmt.Sprintf("start: entry %d continues after %s; compare with the head of the previous minutes", first.Seq, short(first.Prev)))
+		r.Checks = append(r.Checks, fmt.Sprintf("start: entry %d continues after %s; compare with the head of the previous minutes", first.Seq, short(first.Prev))) // not for members: quorum verify's report (operator CLI, in English)
 	}
-	r.Checks = append(r.Checks, fmt.Sprintf("head: %s; compare with the chain head the bot posted in the room", last.Short()))
+	r.Checks = append(r.Checks, fmt.Sprintf("head: %s; compare with the chain head the bot posted in the room", last.Short())) // not for members: quorum verify's report (operator CLI, in English)
 	return r, nil
 }
 
@@ -359,7 +367,7 @@ func signatureFailure(err error, sigBytes []byte, keys openpgp.EntityList, plain
 	var msg string
 	switch {
 	case errors.Is(err, pgperrors.ErrUnknownIssuer):
-		msg = fmt.Sprintf("minutes: signed by %s, which is not the key given (%s)", issuerOf(sigBytes), keyList(keys))
+		msg = fmt.Sprintf("minutes: signed by %s, which is not the key given (%s)", issuerOf(sigBytes), keyList(keys)) // not for members: quorum verify's report (operator CLI, in English)
 	case errors.Is(err, pgperrors.ErrKeyExpired):
 		return fmt.Errorf("minutes: the signing key has expired: %w", err)
 	case errors.Is(err, pgperrors.ErrKeyRevoked):
@@ -367,7 +375,7 @@ func signatureFailure(err error, sigBytes []byte, keys openpgp.EntityList, plain
 	case errors.Is(err, pgperrors.ErrSignatureExpired):
 		return fmt.Errorf("minutes: the signature has expired: %w", err)
 	default:
-		msg = fmt.Sprintf("minutes: the signature does not match the text: the document was changed after signing (%v)", err)
+		msg = fmt.Sprintf("minutes: the signature does not match the text: the document was changed after signing (%v)", err) // not for members: quorum verify's report (operator CLI, in English)
 	}
 	if _, entries, perr := parseMinutes(plaintext); perr != nil {
 		return fmt.Errorf("%s; the entries cannot be read either: %v", msg, perr)
@@ -383,19 +391,19 @@ func signatureFailure(err error, sigBytes []byte, keys openpgp.EntityList, plain
 func issuerOf(sigBytes []byte) string {
 	p, err := packet.Read(bytes.NewReader(sigBytes))
 	if err != nil {
-		return "an unreadable signature"
+		return "an unreadable signature" // not for members: quorum verify's report (operator CLI, in English)
 	}
 	sig, ok := p.(*packet.Signature)
 	if !ok {
-		return "something that is not a signature"
+		return "something that is not a signature" // not for members: quorum verify's report (operator CLI, in English)
 	}
 	if len(sig.IssuerFingerprint) > 0 {
 		return "key " + groupHex(fmt.Sprintf("%X", sig.IssuerFingerprint))
 	}
 	if sig.IssuerKeyId != nil {
-		return fmt.Sprintf("key ID %016X", *sig.IssuerKeyId)
+		return fmt.Sprintf("key ID %016X", *sig.IssuerKeyId) // not for members: quorum verify's report (operator CLI, in English)
 	}
-	return "an unknown key"
+	return "an unknown key" // not for members: quorum verify's report (operator CLI, in English)
 }
 
 func keyList(keys openpgp.EntityList) string {
@@ -408,7 +416,7 @@ func keyList(keys openpgp.EntityList) string {
 
 func describeEntity(e *openpgp.Entity) string {
 	if e == nil {
-		return "an unknown key"
+		return "an unknown key" // not for members: quorum verify's report (operator CLI, in English)
 	}
 	if id := e.PrimaryIdentity(); id != nil {
 		return id.Name + " (" + fingerprint(e) + ")"

@@ -61,3 +61,28 @@ func (r Rooms) SetLanguage(ctx context.Context, room id.RoomID, lang string) err
 	}
 	return nil
 }
+
+// RoomLanguage returns the language of the room that last caused a direct
+// message to user, or "".
+func (u Users) RoomLanguage(ctx context.Context, user id.UserID) (string, error) {
+	var lang string
+	err := u.db.QueryRow(ctx, "SELECT room_language FROM users WHERE user_id=$1", user).Scan(&lang)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("read room language: %w", err)
+	}
+	return lang, nil
+}
+
+// SetRoomLanguage stores the language of the room that caused a direct
+// message to user.
+func (u Users) SetRoomLanguage(ctx context.Context, user id.UserID, lang string) error {
+	_, err := u.db.Exec(ctx, `
+		INSERT INTO users (user_id, room_language) VALUES ($1, $2)
+		ON CONFLICT (user_id) DO UPDATE SET room_language=excluded.room_language`, user, lang)
+	if err != nil {
+		return fmt.Errorf("store room language: %w", err)
+	}
+	return nil
+}

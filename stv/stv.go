@@ -71,6 +71,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"quorum/msg"
 	"slices"
 	"strconv"
 )
@@ -175,8 +176,17 @@ type Result struct {
 	Lots int
 }
 
-// Method names the rule in results.
+// Method names the rule in results, as recorded: in English, whatever the
+// room's language (not for members to read translated; Name is theirs).
 const Method = "Scottish STV (SSI 2007/42), Droop quota"
+
+// Name is a recorded method's name in the reader's language.
+func Name(method string) msg.Text {
+	if method == Method {
+		return msg.T("Scottish STV (SSI 2007/42), Droop quota")
+	}
+	return msg.T("%s", method)
+}
 
 type state uint8
 

@@ -7,7 +7,9 @@ package commandstest
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -388,3 +390,31 @@ func ReminderField(t *testing.T, s Sent) (kind, dueAt string, late bool) {
 
 // NewClock is a test clock at at.
 func NewClock(at time.Time) *Clock { return &Clock{now: at} }
+
+// update rewrites the golden files of the tests that use Golden.
+var update = flag.Bool("update", false, "rewrite testdata/golden from what the tests see")
+
+// Golden compares got with testdata/golden/<name>.<lang>.txt of the test's
+// package, or writes it with -update. The files are read by people: they
+// are the reference of each notice in each language; review the diff of
+// every update.
+func Golden(t *testing.T, name, lang, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+"."+lang+".txt")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (run with -update if the change is meant, and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}

@@ -31,7 +31,7 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 		// Restored without the key beside the database: the box cannot be
 		// opened, and the election must not stay open for ever.
 		f.log.Error().Err(err).Int64("motion", m.ID).Msg("A secret election's box cannot be opened; it is cancelled uncounted")
-		ballots, receipts, p.Why = nil, nil, "its sealed ballot box does not open with the key beside my database"
+		ballots, receipts, p.Why = nil, nil, sealedWhy().String()
 	} else if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	case p.Why != "":
 		m.Status = store.ElectionCancelled
 	case len(ballots) < m.QuorumCount:
-		m.Status, p.Why = store.ElectionCancelled, fmt.Sprintf("no quorum: %d of %d ranked, quorum %d", len(ballots), electorate, m.QuorumCount)
+		m.Status, p.Why = store.ElectionCancelled, noQuorumWhy(len(ballots), electorate, m.QuorumCount).String()
 	default:
 		res, data, err := count(m, p, ballots, seed)
 		if err != nil {
@@ -86,7 +86,7 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	}
 	out := f.resultMessage(m, p, len(ballots), electorate)
 	if len(receipts) > 0 {
-		out = out.Append("%s", receiptLines(receipts))
+		out = out.AppendText(receiptLines(receipts))
 	}
 	out = out.Append("%s", commands.RecordLine(entry)).
 		With("quorum.election", f.fieldOf(ctx, m, p)).With("quorum.record", recField)
@@ -104,9 +104,14 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 	if p.Result == nil {
 		return nil
 	}
+	// A file's caption is not a message: it is written in the room's language.
+	lang, err := f.Lang(ctx, m.Room)
+	if err != nil {
+		return err
+	}
 	fx.File(m.Room, msg.File{Name: fmt.Sprintf("election-%d.blt", m.Number), MimeType: "text/plain", Data: blt,
-		Caption: fmt.Sprintf("The anonymised ballots of election #%d in the BLT format (OpenSTV, Droop and other counters read it). SHA-256 %s.",
-			m.Number, p.Result.Digest)})
+		Caption: msg.T("The anonymised ballots of election #%d in the BLT format (OpenSTV, Droop and other counters read it). SHA-256 %s.",
+			m.Number, p.Result.Digest).In(lang)})
 	term := time.Duration(p.TermMinutes) * time.Minute
 	for _, u := range p.Result.Elected {
 		if err := f.delegates.TakeOffice(ctx, fx, m, u, p.Role, p.Mandate, term); err != nil {
@@ -147,12 +152,38 @@ func (f *Feature) ballots(ctx context.Context, m *store.Motion, p payload) ([][]
 }
 
 // receiptLines lists the receipts with the rankings counted under them.
-func receiptLines(receipts map[string][]id.UserID) string {
+func receiptLines(receipts map[string][]id.UserID) msg.Text {
 	var lines []string
 	for _, code := range slices.Sorted(maps.Keys(receipts)) {
 		lines = append(lines, fmt.Sprintf("%s: %s", code, commands.UserList(receipts[code])))
 	}
-	return "Receipts (each code with the ranking counted under it):\n" + strings.Join(lines, "\n")
+	return msg.T("Receipts (each code with the ranking counted under it):\n%s", strings.Join(lines, "\n"))
+}
+
+// sealedWhy and noQuorumWhy are why an election was cancelled uncounted:
+// recorded in English (payload and record), shown in the reader's language
+// (Reason).
+func sealedWhy() msg.Text {
+	return msg.T("its sealed ballot box does not open with the key beside my database")
+}
+
+func noQuorumWhy(ranked, electorate, quorum int) msg.Text {
+	return msg.T("no quorum: %d of %d ranked, quorum %d", ranked, electorate, quorum)
+}
+
+// Reason is why an election was cancelled, as recorded (in English), in
+// the reader's language.
+func Reason(why string) msg.Text {
+	if why == sealedWhy().String() {
+		return sealedWhy()
+	}
+	var ranked, electorate, quorum int
+	// Reads noQuorumWhy's English back: not for members.
+	if _, err := fmt.Sscanf(why, "no quorum: %d of %d ranked, quorum %d", &ranked, &electorate, &quorum); err == nil &&
+		why == noQuorumWhy(ranked, electorate, quorum).String() {
+		return noQuorumWhy(ranked, electorate, quorum)
+	}
+	return msg.T("%s", why)
 }
 
 // count runs the STV count of rankings and returns the result and the
@@ -178,6 +209,7 @@ func count(m *store.Motion, p payload, rankings [][]id.UserID, seed string) (*re
 		return nil, nil, fmt.Errorf("count election %d: %w", m.ID, err)
 	}
 	var blt bytes.Buffer
+	// The ballots file is hashed into the record: its title is not for members to read translated.
 	if err := stv.WriteBLT(&blt, stv.BLT{Title: fmt.Sprintf("Election #%d: %s", m.Number, p.Role), Candidates: ids, Seats: p.Seats, Ballots: e.Ballots}); err != nil {
 		return nil, nil, err
 	}
@@ -207,12 +239,8 @@ func count(m *store.Motion, p payload, rankings [][]id.UserID, seed string) (*re
 			}
 			ro.NonTransferable, ro.Fractions = number(rd.NonTransferable), number(rd.Fractions)
 		}
-		for _, tie := range rd.Ties {
-			how := fmt.Sprintf("by the counts at stage %d", tie.Stage)
-			if tie.Stage == 0 {
-				how = fmt.Sprintf("by lot %d", tie.Lot)
-			}
-			ro.Ties = append(ro.Ties, fmt.Sprintf("%s tie among %s broken %s: %s", tie.About, commands.UserList(users(tie.Tied)), how, p.Order[tie.Chosen]))
+		for _, t := range rd.Ties {
+			ro.TieList = append(ro.TieList, tie{About: t.About, Tied: users(t.Tied), Chosen: p.Order[t.Chosen], Stage: t.Stage, Lot: t.Lot})
 		}
 		out.Rounds = append(out.Rounds, ro)
 	}
@@ -228,58 +256,73 @@ func short(v stv.Value) string { return strings.TrimSuffix(v.String(), ".00000")
 // resultMessage says who was elected and how, stage by stage.
 func (f *Feature) resultMessage(m *store.Motion, p payload, ranked, electorate int) msg.Message {
 	if p.Result == nil {
-		return msg.F("**Election #%d (%s) is cancelled**: %s. Nobody is elected.", m.Number, p.Role, p.Why)
+		return msg.F("**Election #%d (%s) is cancelled**: %s. Nobody is elected.", m.Number, p.Role, Reason(p.Why))
 	}
 	res := p.Result
-	pills := func(list []id.UserID) []any {
-		out := make([]any, len(list))
-		for i, u := range list {
-			out[i] = msg.Pill(u)
-		}
-		return out
+	pills := make([]any, len(res.Elected))
+	for i, u := range res.Elected {
+		pills[i] = msg.Pill(u)
 	}
-	out := msg.F("**Election #%d (%s): elected "+strings.Repeat("%s, ", max(len(res.Elected)-1, 0))+strings.Repeat("%s", min(len(res.Elected), 1))+"**",
-		append([]any{m.Number, p.Role}, pills(res.Elected)...)...)
+	out := msg.F("**Election #%d (%s): elected %s**", m.Number, p.Role, msg.List(", ", pills...))
 	out = out.Append("%d of %d ranked; %d valid ballots; quota %s; %s. Lots, if any, drawn from %s.", ranked, electorate, res.Valid,
-		string(res.Quota), res.Method, shortSeed(res.Seed))
+		string(res.Quota), stv.Name(res.Method), shortSeed(res.Seed))
 	for i, rd := range res.Rounds {
 		var parts []string
 		for _, u := range p.Order {
 			parts = append(parts, fmt.Sprintf("%s %s", u, rd.Counts[u]))
 		}
-		line := fmt.Sprintf("Stage %d: %s", i+1, strings.Join(parts, " · "))
+		line := []any{msg.T("Stage %d: %s", i+1, strings.Join(parts, " · "))}
 		if rd.From != "" {
-			var moved []string
+			var moved []any
 			for _, u := range p.Order {
 				if v, ok := rd.Transfers[u]; ok && u != rd.From {
 					moved = append(moved, fmt.Sprintf("%s +%s", u, v))
 				}
 			}
-			moved = append(moved, fmt.Sprintf("non-transferable +%s", rd.NonTransferable))
+			moved = append(moved, msg.T("non-transferable +%s", rd.NonTransferable))
 			if rd.Fractions != "0" && rd.Fractions != "" {
-				moved = append(moved, fmt.Sprintf("lost to rounding %s", rd.Fractions))
+				moved = append(moved, msg.T("lost to rounding %s", rd.Fractions))
 			}
-			what := "the surplus of"
+			transferred := msg.T("transferred the surplus of %s: %s", rd.From, msg.List(", ", moved...))
 			if rd.Action == string(stv.Exclusion) {
-				what = "the papers of excluded"
+				transferred = msg.T("transferred the papers of excluded %s: %s", rd.From, msg.List(", ", moved...))
 			}
-			line += fmt.Sprintf(" — transferred %s %s: %s", what, rd.From, strings.Join(moved, ", "))
+			line = append(line, transferred)
 		}
-		for _, tie := range rd.Ties {
-			line += " — " + tie
+		for _, tie := range rd.Ties { // counted before ties were kept as data
+			line = append(line, tie)
+		}
+		for _, t := range rd.TieList {
+			line = append(line, t.text())
 		}
 		if len(rd.Excluded) > 0 {
-			line += fmt.Sprintf(" — excluded %s", commands.UserList(rd.Excluded))
+			line = append(line, msg.T("excluded %s", commands.UserList(rd.Excluded)))
 		}
 		if len(rd.Elected) > 0 {
-			line += fmt.Sprintf(" — elected %s", commands.UserList(rd.Elected))
+			line = append(line, msg.T("elected %s", commands.UserList(rd.Elected)))
 		}
-		out = out.Append("%s", line)
+		out = out.AppendText(msg.List(" — ", line...))
 	}
 	if len(res.Elected) < p.Seats {
-		out = out.Append("%s stay empty: there were fewer candidates.", commands.Plural(p.Seats-len(res.Elected), "seat", "seats"))
+		out = out.AppendText(msg.N(p.Seats-len(res.Elected), "%d seat stays empty: there were fewer candidates.", "%d seats stay empty: there were fewer candidates."))
 	}
 	return out
+}
+
+// text says how a tie was broken.
+func (t tie) text() msg.Text {
+	how := msg.T("by the counts at stage %d", t.Stage)
+	if t.Stage == 0 {
+		how = msg.T("by lot %d", t.Lot)
+	}
+	tied, chosen := commands.UserList(t.Tied), t.Chosen
+	switch t.About {
+	case string(stv.Surplus):
+		return msg.T("surplus tie among %s broken %s: %s", tied, how, chosen)
+	case string(stv.Exclusion):
+		return msg.T("exclusion tie among %s broken %s: %s", tied, how, chosen)
+	}
+	return msg.T("election order tie among %s broken %s: %s", tied, how, chosen)
 }
 
 func shortSeed(s string) string {
@@ -322,7 +365,7 @@ func (f *Feature) fieldOf(ctx context.Context, m *store.Motion, p payload) map[s
 func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.Message, error) {
 	loc := f.Config.Location(m.Room)
 	out := msg.F("**Election #%d** (%s): %s as %s, term %s.", m.Number, msg.Pill(m.Proposer),
-		commands.Plural(p.Seats, "seat", "seats"), p.Role, timespec.Remaining(time.Duration(p.TermMinutes)*time.Minute)).
+		msg.N(p.Seats, "%d seat", "%d seats"), p.Role, timespec.Remaining(time.Duration(p.TermMinutes)*time.Minute)).
 		Append("**Mandate:** %s", p.Mandate)
 	switch m.Status {
 	case store.ElectionNominations:
@@ -331,7 +374,7 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 			return out, err
 		}
 		out = out.Append("Nominations are open until %s: `%s` (yourself too); a nominee accepts with `%s`.",
-			timespec.Human(m.ClosesAt, loc), f.Cmd(fmt.Sprintf("nominate %d @user", m.Number)), f.Cmd(fmt.Sprintf("accept %d", m.Number)))
+			timespec.Human(m.ClosesAt, loc), f.Cmd(fmt.Sprintf("nominate %d @user", m.Number)), f.Cmd(fmt.Sprintf("accept %d", m.Number))) // a command: not for members to read translated
 		if len(accepted) > 0 {
 			out = out.Append("Candidates so far: %s.", commands.UserList(accepted))
 		}
@@ -355,7 +398,7 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 			example = append(example, fmt.Sprint(i))
 		}
 		out = out.Append("Rank as many as you like, your favourite first: `%s` or with their Matrix IDs. Your latest ranking counts; `%s` alone withdraws it.",
-			f.Cmd(fmt.Sprintf("rank %d %s", m.Number, strings.Join(example, " "))), f.Cmd(fmt.Sprintf("rank %d", m.Number)))
+			f.Cmd(fmt.Sprintf("rank %d %s", m.Number, strings.Join(example, " "))), f.Cmd(fmt.Sprintf("rank %d", m.Number))) // a command: not for members to read translated
 		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
 		if err != nil {
 			return out, err
@@ -363,15 +406,19 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 		if !m.SettlesAt.IsZero() && m.SettlesAt.Before(m.ClosesAt) {
 			out = out.Append("Everyone has ranked: it closes at %s; a change until then counts.", m.SettlesAt.In(loc).Format("15:04:05"))
 		}
-		out = out.Append("Counted by Scottish STV (Droop quota)%s · quorum %d of %d · closes %s (in %s) · %d of %d ranked",
-			map[bool]string{true: ", instant-runoff for one seat", false: ""}[p.Seats == 1], m.QuorumCount, electorate,
+		counted := msg.T("Counted by Scottish STV (Droop quota) · quorum %d of %d · closes %s (in %s) · %d of %d ranked", m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), len(rankings), electorate)
+		if p.Seats == 1 {
+			counted = msg.T("Counted by Scottish STV (Droop quota), instant-runoff for one seat · quorum %d of %d · closes %s (in %s) · %d of %d ranked", m.QuorumCount, electorate,
+				timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), len(rankings), electorate)
+		}
+		out = out.AppendText(counted)
 	case store.ElectionDecided, store.ElectionCancelled:
 		electorate, err := f.Store.Motions().ElectorateSize(ctx, m.ID)
 		if err != nil {
 			return out, err
 		}
-		out = out.Append("%s", f.resultMessage(m, p, p.Ranked, electorate).Body)
+		out = out.AppendMessage(f.resultMessage(m, p, p.Ranked, electorate))
 	}
 	return out.With("quorum.election", f.fieldOf(ctx, m, p)), nil
 }

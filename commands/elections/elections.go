@@ -180,12 +180,40 @@ type round struct {
 	Transfers       map[id.UserID]json.Number `json:"transfers,omitempty"`
 	NonTransferable json.Number               `json:"non_transferable,omitempty"`
 	Fractions       json.Number               `json:"fractions,omitempty"`
-	Ties            []string                  `json:"ties,omitempty"`
+	// Ties are the ties broken, in English, as counts made before ties
+	// were kept as data (TieList) recorded them.
+	Ties    []string `json:"ties,omitempty"`
+	TieList []tie    `json:"tie_list,omitempty"`
+}
+
+// tie is a tie broken in a stage (stv.Tie, with the candidates).
+type tie struct {
+	About  string      `json:"about"` // as stv.Tie.About
+	Tied   []id.UserID `json:"tied"`
+	Chosen id.UserID   `json:"chosen"`
+	Stage  int         `json:"stage,omitempty"`
+	Lot    int         `json:"lot,omitempty"`
 }
 
 // public is r as quorum.election shows it.
 func (r round) public() map[string]any {
 	return map[string]any{"counts": r.Counts, "elected": r.Elected, "excluded": r.Excluded}
+}
+
+// StatusText is how an election's status reads, in the reader's language
+// (quorum.election and the record keep the status itself).
+func StatusText(s store.MotionStatus) msg.Text {
+	switch s {
+	case store.ElectionNominations:
+		return msg.T("nominations")
+	case store.ElectionVoting:
+		return msg.T("voting")
+	case store.ElectionDecided:
+		return msg.T("decided")
+	case store.ElectionCancelled:
+		return msg.T("cancelled")
+	}
+	return msg.T("%s", s)
 }
 
 func decode(m *store.Motion) (payload, error) {
@@ -231,7 +259,7 @@ func (f *Feature) election(ctx context.Context, r *commands.Request) error {
 		r.Reply(notice)
 		return err
 	}
-	example := "election treasurer --seats 1 : Keep the strike fund's books"
+	example := "election treasurer --seats 1 : Keep the strike fund's books" // a command: not for members to read translated
 	head, mandate, found := commands.SplitColon(r.Args)
 	mandate = strings.TrimSpace(mandate)
 	words := strings.Fields(head)
@@ -339,8 +367,13 @@ func (f *Feature) election(ctx context.Context, r *commands.Request) error {
 			return commands.Refusef("You have opened %d secret ballots here in the last day, the most I send for one member; ask a moderator or wait until tomorrow.", opened)
 		}
 	}
+	// The election's wording is stored: it is written in the room's language.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
 	m := &store.Motion{Room: r.Room, Kind: store.KindContested, Payload: encode(p), Proposer: r.Sender, Secret: secret,
-		Text:      fmt.Sprintf("%s as %s", commands.Plural(p.Seats, "seat", "seats"), role),
+		Text:      msg.T("%s as %s", msg.N(p.Seats, "%d seat", "%d seats"), role).In(lang),
 		Threshold: "stv", Quorum: "-", Status: store.ElectionNominations, CreatedAt: now, ClosesAt: now.Add(nominations)}
 	if err := r.Store.Motions().Create(ctx, m); err != nil {
 		return err
@@ -362,7 +395,7 @@ func when(s string, now time.Time, loc *time.Location) (time.Time, time.Duration
 func (f *Feature) nominate(ctx context.Context, r *commands.Request) error {
 	words := strings.Fields(r.Args)
 	if len(words) != 2 {
-		return commands.Refusef("Say the election's number and who: `%s`.", r.Cmd("nominate 4 @ana:example.org"))
+		return commands.Refusef("Say the election's number and who: `%s`.", r.Cmd("nominate 4 @ana:example.org")) // a command: not for members to read translated
 	}
 	m, p, err := f.find(ctx, r, words[0])
 	if err != nil {
@@ -509,7 +542,7 @@ func (f *Feature) ballot(ctx context.Context, r *commands.Request) error {
 	}
 	if len(accepted) < p.Seats {
 		return commands.Refusef("Election #%d has %s for %s: nominations stay open until there are enough.",
-			m.Number, commands.Plural(len(accepted), "candidate", "candidates"), commands.Plural(p.Seats, "seat", "seats"))
+			m.Number, msg.N(len(accepted), "%d candidate", "%d candidates"), msg.N(p.Seats, "%d seat", "%d seats"))
 	}
 	return f.openVote(ctx, &r.Effects, m, p, accepted, r.Clock.Now())
 }
@@ -607,7 +640,7 @@ func BallotOrder(seed string, number int, candidates []id.UserID) []id.UserID {
 func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	words := strings.Fields(r.Args)
 	if len(words) == 0 {
-		return commands.Refusef("Say the election's number, then the candidates in your order: `%s`.", r.Cmd("rank 4 @chi:example.org @ana:example.org"))
+		return commands.Refusef("Say the election's number, then the candidates in your order: `%s`.", r.Cmd("rank 4 @chi:example.org @ana:example.org")) // a command: not for members to read translated
 	}
 	if r.InDM {
 		return f.rankSecret(ctx, r, words)
@@ -623,7 +656,7 @@ func (f *Feature) rank(ctx context.Context, r *commands.Request) error {
 	// after a restart), as for votes on motions.
 	now := r.Clock.Now()
 	if m.Status != store.ElectionVoting || r.Time.After(m.ClosesAt) {
-		return commands.Refusef("Election #%d is not open for ranking (it is %s).", m.Number, m.Status)
+		return commands.Refusef("Election #%d is not open for ranking (it is %s).", m.Number, StatusText(m.Status))
 	}
 	if ok, err := r.Store.Motions().InElectorate(ctx, m.ID, r.Sender); err != nil {
 		return err
@@ -673,7 +706,7 @@ func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Mot
 	wait := f.motions.SettleTime()
 	switch {
 	case complete && (wait == 0 || m.Secret):
-		return f.decide(ctx, fx, m, p, now, "everyone has ranked")
+		return f.decide(ctx, fx, m, p, now, "everyone has ranked") // for the log: not for members
 	case complete && m.SettlesAt.IsZero():
 		m.SettlesAt = now.Add(wait)
 		return f.Store.Motions().Settle(ctx, m.ID, m.SettlesAt)
@@ -740,7 +773,7 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 		case store.ElectionVoting:
 			why := "deadline"
 			if now.Before(fresh.ClosesAt) {
-				why = "everyone has ranked"
+				why = "everyone has ranked" // for the log: not for members
 			}
 			return f.decide(ctx, fx, fresh, p, now, why)
 		}
@@ -767,8 +800,8 @@ func (f *Feature) nominationsEnd(ctx context.Context, fx *commands.Effects, m *s
 		return err
 	}
 	fx.Say(m.Room, msg.F("Election #%d (%s) has %s for %s, so nominations stay open until %s. Nominate with `%s`.",
-		m.Number, p.Role, commands.Plural(len(accepted), "candidate", "candidates"), commands.Plural(p.Seats, "seat", "seats"),
-		timespec.Human(m.ClosesAt, f.Config.Location(m.Room)), f.Cmd(fmt.Sprintf("nominate %d @user", m.Number))).
+		m.Number, p.Role, msg.N(len(accepted), "%d candidate", "%d candidates"), msg.N(p.Seats, "%d seat", "%d seats"),
+		timespec.Human(m.ClosesAt, f.Config.Location(m.Room)), f.Cmd(fmt.Sprintf("nominate %d @user", m.Number))). // a command: not for members to read translated
 		With("quorum.election", f.fieldOf(ctx, m, p)))
 	return nil
 }

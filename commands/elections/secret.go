@@ -28,12 +28,14 @@ func (f *Feature) sendBallots(fx *commands.Effects, m *store.Motion, p payload, 
 	for i, u := range p.Order {
 		lines = append(lines, fmt.Sprintf("%d. %s", i+1, u))
 	}
-	example := f.Cmd(fmt.Sprintf("rank %s %s", m.BallotCode, strings.Join(exampleNumbers(len(p.Order)), " ")))
+	example := f.Cmd(fmt.Sprintf("rank %s %s", m.BallotCode, strings.Join(exampleNumbers(len(p.Order)), " "))) // a command: not for members to read translated
+	// Members who chose no language read their ballot in the room's.
+	fx.From(m.Room)
 	for _, u := range electorate {
 		fx.DM(u, msg.F("**Secret ballot: election #%d** in %s (ballot `%s`): %s as %s.\n%s\n"+
 			"Reply here with the ballot numbers in your order of preference, as many as you like, your favourite first: `%s`. "+
 			"Your ranking is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
-			m.Number, m.Room.String(), m.BallotCode, commands.Plural(p.Seats, "seat", "seats"), p.Role, strings.Join(lines, "\n"), example).
+			m.Number, m.Room.String(), m.BallotCode, msg.N(p.Seats, "%d seat", "%d seats"), p.Role, strings.Join(lines, "\n"), example).
 			With("quorum.ballot", map[string]any{"election": m.Number, "room_id": m.Room, "role": p.Role, "candidates": p.Order, "code": m.BallotCode}))
 	}
 }
@@ -67,7 +69,7 @@ func (f *Feature) rankSecret(ctx context.Context, r *commands.Request, words []s
 	}
 	if len(ranking) == 0 {
 		return commands.Refusef("Give the ballot numbers in your order of preference, e.g. `%s`. A secret ranking can't be withdrawn or changed once cast.",
-			r.Cmd(fmt.Sprintf("rank %s %s", m.BallotCode, strings.Join(exampleNumbers(len(p.Order)), " "))))
+			r.Cmd(fmt.Sprintf("rank %s %s", m.BallotCode, strings.Join(exampleNumbers(len(p.Order)), " ")))) // a command: not for members to read translated
 	}
 	numbers := make([]int, len(ranking))
 	for i, u := range ranking {
@@ -134,7 +136,7 @@ func (f *Feature) secretElection(ctx context.Context, r *commands.Request, ref s
 		ok = false
 	}
 	if !ok {
-		return nil, commands.Refusef("You have no ballot `%s`. Your ballot message gives its code, as in `%s`.", commands.Shorten(ref, 12), r.Cmd("rank K3P7 2 1"))
+		return nil, commands.Refusef("You have no ballot `%s`. Your ballot message gives its code, as in `%s`.", commands.Shorten(ref, 12), r.Cmd("rank K3P7 2 1")) // a command: not for members to read translated
 	}
 	return m, nil
 }

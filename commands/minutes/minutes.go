@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"quorum/commands"
+	"quorum/commands/elections"
 	"quorum/commands/motions"
 	"quorum/commands/timespec"
 	"quorum/msg"
 	"quorum/record"
 	"quorum/store"
+	"quorum/stv"
 )
 
 // Feature is the assembly's memory that members can check: the bot's
@@ -108,9 +110,16 @@ func (t *Feature) prepareMinutes(ctx context.Context, r *commands.Request) error
 	}
 	if len(entries) > maxMinutesEntries {
 		return commands.Refusef("That period holds %d decisions; I sign at most %d in one document. Ask for a shorter period, e.g. `%s`.",
-			len(entries), maxMinutesEntries, r.Cmd("minutes from "+entries[len(entries)-maxMinutesEntries].Time.In(loc).AddDate(0, 0, 1).Format("2006-01-02")))
+			len(entries), maxMinutesEntries, r.Cmd("minutes from "+entries[len(entries)-maxMinutesEntries].Time.In(loc).AddDate(0, 0, 1).Format("2006-01-02"))) // a command: not for members to read translated
 	}
-	doc := record.RenderMinutes(record.Minutes{Room: r.Room.String(), From: from, To: to, Entries: entries, Generated: now}, describeEntry)
+	// The minutes' text for people is in the language of the room that
+	// asked; what is signed and verified is the same in every language.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	doc := record.RenderMinutes(record.Minutes{Room: r.Room.String(), From: from, To: to, Entries: entries, Generated: now, Lang: lang},
+		func(e record.Entry) string { return describeEntry(lang, e) })
 	signed, err := r.Key.ClearSign(doc)
 	if err != nil {
 		return err
@@ -129,15 +138,20 @@ func (t *Feature) recentlyAsked(r *commands.Request, now time.Time) int {
 }
 
 // minutes posts the minutes prepared for the command.
-func (t *Feature) minutes(_ context.Context, r *commands.Request) error {
+func (t *Feature) minutes(ctx context.Context, r *commands.Request) error {
 	m := r.Prepared.(signedMinutes)
 	t.mu.Lock()
 	key := [2]string{r.Room.String(), r.Sender.String()}
 	t.asked[key] = append(t.asked[key], r.Clock.Now())
 	t.mu.Unlock()
+	// A file's caption is not a message: it is written in the room's language.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
 	r.File(r.Room, msg.File{Name: m.name, MimeType: "text/markdown", Data: m.data, ReplyTo: r.Event,
-		Caption: fmt.Sprintf("Minutes: %s, signed by %s. Check with `quorum verify %s --key key.asc`, or with `gpg --output checked.md --verify %s` and read only checked.md: gpg --verify alone does not notice text added around the signed part.",
-			commands.Plural(m.entries, "decision", "decisions"), r.Key.Fingerprint(), m.name, m.name)})
+		Caption: msg.T("Minutes: %s, signed by %s. Check with `quorum verify %s --key key.asc`, or with `gpg --output checked.md --verify %s` and read only checked.md: gpg --verify alone does not notice text added around the signed part.",
+			msg.N(m.entries, "%d decision", "%d decisions"), r.Key.Fingerprint(), m.name, m.name).In(lang)})
 	return nil
 }
 
@@ -183,8 +197,9 @@ func strs(v any) []string {
 	return out
 }
 
-// describeEntry is the sentence for people beside each entry in the minutes.
-func describeEntry(e record.Entry) string {
+// describeEntry is the sentence for people beside each entry in the
+// minutes, in lang. The entry's fields stay as recorded.
+func describeEntry(lang string, e record.Entry) string {
 	var c map[string]any
 	if err := json.Unmarshal(e.Content, &c); err != nil {
 		return e.Kind
@@ -193,29 +208,30 @@ func describeEntry(e record.Entry) string {
 	str := func(k string) string { s, _ := c[k].(string); return s }
 	switch e.Kind {
 	case "motion.result":
-		return fmt.Sprintf("Motion #%d (%s): %s %d–%d, %s; %d of %d voted, quorum %d, threshold %s.\n%s",
+		return msg.T("Motion #%d (%s): %s %d–%d, %s; %d of %d voted, quorum %d, threshold %s.\n%s",
 			num("id"), str("kind"), motions.Verdict(store.MotionStatus(str("status"))), num("yes"), num("no"),
-			commands.Plural(num("abstain"), "abstention", "abstentions"), num("yes")+num("no")+num("abstain"),
-			num("electorate"), num("quorum"), str("threshold"), str("text"))
+			msg.N(num("abstain"), "%d abstention", "%d abstentions"), num("yes")+num("no")+num("abstain"),
+			num("electorate"), num("quorum"), str("threshold"), str("text")).In(lang)
 	case "election.ballot":
-		return fmt.Sprintf("Election #%d (%s, %s): voting opened; ballot order %s, drawn from %s; closes %s.",
-			num("id"), str("role"), commands.Plural(num("seats"), "seat", "seats"), strings.Join(strs(c["candidates"]), ", "), str("order_seed"), str("closes_at"))
+		return msg.T("Election #%d (%s, %s): voting opened; ballot order %s, drawn from %s; closes %s.",
+			num("id"), str("role"), msg.N(num("seats"), "%d seat", "%d seats"), strings.Join(strs(c["candidates"]), ", "), str("order_seed"), str("closes_at")).In(lang)
 	case "election.result":
-		out := fmt.Sprintf("Election #%d (%s, %s): %s; %d of %d ranked.", num("id"), str("role"), commands.Plural(num("seats"), "seat", "seats"),
-			str("status"), num("ranked"), num("electorate"))
+		status := elections.StatusText(store.MotionStatus(str("status")))
+		parts := []any{msg.T("Election #%d (%s, %s): %s; %d of %d ranked.", num("id"), str("role"), msg.N(num("seats"), "%d seat", "%d seats"),
+			status, num("ranked"), num("electorate"))}
 		if elected := strs(c["elected"]); len(elected) > 0 {
-			out += fmt.Sprintf(" Elected %s; quota %v; %s.", strings.Join(elected, ", "), c["quota"], str("method"))
+			parts = append(parts, msg.T("Elected %s; quota %v; %s.", strings.Join(elected, ", "), c["quota"], stv.Name(str("method"))))
 		}
 		if str("why") != "" {
-			out += " " + str("why") + "."
+			parts = append(parts, msg.T("%s.", elections.Reason(str("why"))))
 		}
 		if str("ballots_sha256") != "" {
-			out += fmt.Sprintf(" Ballots (BLT) SHA-256 %s; lots seeded by %s.", str("ballots_sha256"), str("seed"))
+			parts = append(parts, msg.T("Ballots (BLT) SHA-256 %s; lots seeded by %s.", str("ballots_sha256"), str("seed")))
 		}
-		return out
+		return msg.List(" ", parts...).In(lang)
 	case "motion.amended":
-		return fmt.Sprintf("Motion #%d amended by amendment #%d; %s cleared.\nWas: %s\nNow: %s",
-			num("motion"), num("amendment"), commands.Plural(num("votes_cleared"), "vote", "votes"), str("old_text"), str("new_text"))
+		return msg.T("Motion #%d amended by amendment #%d; %s cleared.\nWas: %s\nNow: %s",
+			num("motion"), num("amendment"), msg.N(num("votes_cleared"), "%d vote", "%d votes"), str("old_text"), str("new_text")).In(lang)
 	}
 	keys := slices.Sorted(maps.Keys(c))
 	parts := make([]string, len(keys))

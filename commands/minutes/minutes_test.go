@@ -250,7 +250,7 @@ func TestDescribeEntry(t *testing.T) {
 		{"motion.result", `not json`, "motion.result"},
 		{"other", `{}`, "other: "},
 	} {
-		if got := describeEntry(record.Entry{Kind: tc.kind, Content: json.RawMessage(tc.content)}); got != tc.want {
+		if got := describeEntry("en", record.Entry{Kind: tc.kind, Content: json.RawMessage(tc.content)}); got != tc.want {
 			t.Errorf("describeEntry(%s %s)\n got %q\nwant %q", tc.kind, tc.content, got, tc.want)
 		}
 	}
@@ -278,4 +278,41 @@ func TestMinutesBounded(t *testing.T) {
 		}
 	}
 	Expect(t, h, Chi, "!minutes", "That period holds 2001 decisions; I sign at most 2000 in one document. Ask for a shorter period, e.g. `!minutes from ")
+}
+
+// TestMinutesInSpanish: the minutes of a Spanish room have their text for
+// people in Spanish, and still verify: what is signed and checked (the
+// header and entry blocks) is the same in every language.
+func TestMinutesInSpanish(t *testing.T) {
+	h := newHarness(t, true)
+	h.SetLang("es")
+	pass(h, 1, "Pagar el alquiler")
+	h.Clock.Advance(time.Hour)
+	f := minutesFile(t, h, "!minutes")
+	doc := string(f.Data)
+	for _, want := range []string{"# Acta", "Sala:      !room:test", "## Entrada 1",
+		"Moción #1 (motion):", "votaron 3 de 3", "Pagar el alquiler", "## Cómo comprobar esta acta", "quorum verify FILE --key KEY.asc"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the minutes lack %q:\n%s", want, doc)
+		}
+	}
+	for _, english := range []string{"# Minutes", "## Entry 1", "Motion #1", "How to check"} {
+		if strings.Contains(doc, english) {
+			t.Errorf("the Spanish minutes say %q", english)
+		}
+	}
+	if !strings.HasPrefix(f.Caption, "Acta: 1 decisión, firmada por ") {
+		t.Errorf("caption %q", f.Caption)
+	}
+	pub, err := h.Env.Key.ArmoredPublic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := record.VerifyMinutes(f.Data, pub)
+	if err != nil {
+		t.Fatalf("the Spanish minutes do not verify: %v", err)
+	}
+	if report.Entries != 1 {
+		t.Errorf("report: %d entries", report.Entries)
+	}
 }

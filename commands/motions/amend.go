@@ -3,7 +3,6 @@ package motions
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 
@@ -60,7 +59,7 @@ type mainPayload struct {
 }
 
 func init() {
-	statusText[store.MotionSuspended] = struct{ words, verdict string }{words: "suspended while an amendment is decided"}
+	statusText[store.MotionSuspended] = msg.T("suspended while an amendment is decided")
 }
 
 // NewAmendments makes the amendments feature over the motions m.
@@ -92,6 +91,7 @@ func (a *Amendments) amend(ctx context.Context, r *commands.Request) error {
 	text = strings.TrimSpace(text)
 	n, ok := commands.ParseNumber(strings.TrimSpace(head))
 	if !found || !ok || text == "" {
+		// not for members to translate: a command, the same in every language
 		return commands.Refusef("Say which motion, then the new wording after a colon: `%s`.", r.Cmd("amend 3 : <new wording>"))
 	}
 	if len(text) > maxMotionText {
@@ -106,7 +106,7 @@ func (a *Amendments) amend(ctx context.Context, r *commands.Request) error {
 	case m.Kind == kindAmendment:
 		return commands.Refusef("Motion #%d is an amendment; amendments to amendments are not allowed. Vote it down and propose another.", n)
 	case m.Kind != "motion":
-		return commands.Refusef("Only a plain motion can be amended; motion #%d is a%s %s.", n, map[bool]string{true: "n", false: ""}[strings.ContainsAny(m.Kind[:1], "aeiou")], m.Kind)
+		return commands.Refusef("Only a plain motion can be amended; motion #%d is %s.", n, kindWords(m.Kind))
 	case m.Status == store.MotionSuspended:
 		return commands.Refusef("Motion #%d already has an amendment open; one at a time.", n)
 	case m.Status != store.MotionOpen:
@@ -139,7 +139,7 @@ func (a *Amendments) amend(ctx context.Context, r *commands.Request) error {
 		CreatedAt: now, ClosesAt: spec.Closes, Duration: spec.Duration}
 	am.Reactions, am.Poll = f.ballotChannels(false)
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
-		return commands.Refusef("A quorum of %d can never be reached: %s can vote here.", need, commands.Plural(len(electorate), "member", "members"))
+		return commands.Refusef("A quorum of %d can never be reached: %s can vote here.", need, members(len(electorate)))
 	}
 	if err := r.Store.Motions().Create(ctx, am); err != nil {
 		return err
@@ -156,6 +156,27 @@ func (a *Amendments) amend(ctx context.Context, r *commands.Request) error {
 	r.Say(r.Room, msg.F("Voting on motion #%d is suspended while amendment #%d is decided.", m.Number, am.Number).
 		With("quorum.motion", f.fields(m, len(electorate))))
 	return f.open(ctx, &r.Effects, am, electorate, now, r.Prefix)
+}
+
+// kindWords name the kinds of motion that can't be amended, in a sentence.
+func kindWords(kind string) msg.Text {
+	switch kind {
+	case kindElection:
+		return msg.T("an election")
+	case kindRecall:
+		return msg.T("a recall")
+	case kindRatification:
+		return msg.T("a ratification")
+	case kindRules:
+		return msg.T("a change of the standing orders")
+	case kindAffiliation:
+		return msg.T("an affiliation")
+	case kindDisaffiliation:
+		return msg.T("a disaffiliation")
+	case kindFederal:
+		return msg.T("a federal motion")
+	}
+	return msg.T("a motion of kind `%s`", kind)
 }
 
 // mayWithdraw refuses withdrawing an amendment: the main motion would stay
@@ -222,9 +243,13 @@ func (a *Amendments) decided(ctx context.Context, fx *commands.Effects, am *stor
 	old := m.Text
 	if m.Poll {
 		// The poll shows the old wording: it ends here, and answers to it no
-		// longer count (respond).
-		fx.Event(m.Room, f.pollEnd(m, fmt.Sprintf("Motion #%d was amended by amendment #%d: this poll is closed. Vote on the new wording on the motion's notice.",
-			m.Number, am.Number), f.fields(m, electorate)))
+		// longer count (respond). Its end is said in the room's language.
+		lang, err := f.Lang(ctx, m.Room)
+		if err != nil {
+			return err
+		}
+		ended := msg.T("Motion #%d was amended by amendment #%d: this poll is closed. Vote on the new wording on the motion's notice.", m.Number, am.Number)
+		fx.Event(m.Room, f.pollEnd(m, lang, ended.In(lang), f.fields(m, electorate)))
 	}
 	voters, err := st.Motions().Amend(ctx, m.ID, am.Text, now, closes)
 	if err != nil {
@@ -239,9 +264,10 @@ func (a *Amendments) decided(ctx context.Context, fx *commands.Effects, am *stor
 	said, err := f.RecordChange(ctx, m.Room, "motion.amended", map[string]any{
 		"motion": m.Number, "amendment": am.Number, "old_text": old, "new_text": m.Text, "votes_cleared": len(voters),
 		"closes_at": closes.UTC().Format(time.RFC3339),
-	}, msg.F("**Motion #%d is amended** by amendment #%d. The %s cast on it %s cleared; vote again on the new wording until %s.",
-		m.Number, am.Number, commands.Plural(len(voters), "vote", "votes"), map[bool]string{true: "is", false: "are"}[len(voters) == 1],
-		timespec.Human(closes, f.Config.Location(m.Room))))
+	}, msg.FromText(msg.N(len(voters),
+		"**Motion #%d is amended** by amendment #%d. The %d vote cast on it is cleared; vote again on the new wording until %s.",
+		"**Motion #%d is amended** by amendment #%d. The %d votes cast on it are cleared; vote again on the new wording until %s.",
+		m.Number, am.Number, len(voters), timespec.Human(closes, f.Config.Location(m.Room)))))
 	if err != nil {
 		return err
 	}
@@ -253,7 +279,7 @@ func (a *Amendments) decided(ctx context.Context, fx *commands.Effects, am *stor
 	fx.Say(m.Room, said.With("quorum.motion", f.fields(m, electorate)))
 	for _, u := range voters {
 		fx.DM(u, msg.F("Motion #%d in %s was amended (amendment #%d), so your vote on it was cleared. Its new wording:\n%s\nVote again by reacting on its notice or with `%s`.",
-			m.Number, m.Room.String(), am.Number, m.Text, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number))))
+			m.Number, m.Room.String(), am.Number, m.Text, voteOn(f.Cmd(""), m.Number)))
 	}
 	return nil
 }

@@ -218,7 +218,7 @@ func (f *Feature) propose(ctx context.Context, r *commands.Request, spec motionS
 	}
 	m.Threshold, m.Quorum, m.ClosesAt, m.Duration = spec.Threshold.String(), spec.Quorum.String(), spec.Closes, spec.Duration
 	if need := spec.Quorum.Of(len(electorate)); need > len(electorate) {
-		return nil, commands.Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, commands.Plural(len(electorate), "member", "members"))
+		return nil, commands.Refusef("A quorum of %d can never be reached: %s can vote here. Try `--quorum 50%%`.", need, members(len(electorate)))
 	}
 	if spec.Secret {
 		// A secret ballot sends every member a DM: one member must not be able
@@ -280,7 +280,13 @@ func (f *Feature) open(ctx context.Context, fx *commands.Effects, m *store.Motio
 		f.sendBallots(fx, m, electorate, prefix)
 	}
 	if m.Poll {
-		fx.Event(m.Room, f.pollStart(m))
+		// The poll's text is not a message: it is written in the room's
+		// language now.
+		lang, err := f.Lang(ctx, m.Room)
+		if err != nil {
+			return err
+		}
+		fx.Event(m.Room, f.pollStart(m, lang))
 	}
 	return nil
 }
@@ -300,10 +306,9 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 	case store.MotionOpen:
 		if m.Secret {
 			out = out.Append("**Secret ballot** `%s`: I have sent every member a ballot in a direct message; vote there with `%s`. Reactions here are not counted.",
-				m.BallotCode, fmt.Sprintf("%svote %s y|n|a", prefix, m.BallotCode))
+				m.BallotCode, voteSecret(prefix, m.BallotCode))
 		} else {
-			how := f.howToVote(m, prefix)
-			out = out.Append("%s", msg.Raw{Body: how.Body, HTML: how.HTML})
+			out = out.AppendText(f.howToVote(m, prefix))
 		}
 		out = out.Append("Needs %s · quorum %d of %d · closes %s (in %s)", thresholdWords(m.Threshold), m.QuorumCount, electorate,
 			timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())))
@@ -313,14 +318,14 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, prefix string) (m
 			out = out.Append("Tally: %d yes · %d no · %d abstain — %d of %d voted", m.Yes, m.No, m.Abstain, m.Yes+m.No+m.Abstain, electorate)
 		}
 		if !m.SettlesAt.IsZero() && m.SettlesAt.Before(m.ClosesAt) {
-			out = out.Append("Everyone has voted: it closes at %s; a change until then counts.", m.SettlesAt.In(loc).Format("15:04:05"))
+			out = out.Append("Everyone has voted: it closes at %s; a change until then counts.", timespec.Layout(m.SettlesAt, loc, "15:04:05"))
 		}
 	case store.MotionWithdrawn:
 		out = out.Append("Withdrawn by the proposer.")
 	case store.MotionSuspended:
 		out = out.Append("**Voting is suspended** while an amendment to it is decided.")
 	default:
-		out = out.Append("%s", resultWords(m, electorate))
+		out = out.AppendText(resultWords(m, electorate))
 	}
 	out.Anchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
 	return f.withFields(out, m, electorate), nil
@@ -341,7 +346,7 @@ func (f *Feature) fields(m *store.Motion, electorate int) map[string]any {
 		"kind":       m.Kind,
 		"secret":     m.Secret,
 	}
-	if !m.Secret || statusText[m.Status].verdict != "" {
+	if _, decided := verdicts[m.Status]; !m.Secret || decided {
 		fields["yes"], fields["no"], fields["abstain"] = m.Yes, m.No, m.Abstain
 	}
 	if m.Secret {
@@ -381,44 +386,72 @@ func (f *Feature) keys() (yes, no, abstain string) {
 	return first(c.Yes, "👍"), first(c.No, "👎"), first(c.Abstain, "🤷")
 }
 
-func thresholdWords(th string) string {
+// thresholdWords says what a threshold asks for, in a sentence.
+func thresholdWords(th string) msg.Text {
 	switch th {
 	case "majority":
-		return "a majority (more yes than no)"
+		return msg.T("a majority (more yes than no)")
 	case "unanimous":
-		return "unanimity (no votes against)"
+		return msg.T("unanimity (no votes against)")
 	}
-	return "at least " + th + " of votes cast"
+	return msg.T("at least %s of votes cast", th)
 }
+
+// thresholdName is a threshold's canonical spelling as a result shows it:
+// majority and unanimous are words, 2/3 and 60% read the same everywhere.
+func thresholdName(th string) msg.Text {
+	switch th {
+	case "majority":
+		return msg.T("majority")
+	case "unanimous":
+		return msg.T("unanimous")
+	}
+	return literal(th)
+}
+
+// literal is text that reads the same in every language (a number, a
+// name), where a msg.Text is expected.
+func literal(s string) msg.Text { return msg.List("", s) }
+
+// members is "1 member", "3 members".
+func members(n int) msg.Text { return msg.N(n, "%d member", "%d members") }
 
 // resultWords says how a motion ended, in plain words:
 // "Carried 7–2, 1 abstention; 10 of 12 voted, quorum 6".
-func resultWords(m *store.Motion, electorate int) string {
-	return fmt.Sprintf("%s %d–%d, %s; %d of %d voted, quorum %d", Verdict(m.Status), m.Yes, m.No,
-		commands.Plural(m.Abstain, "abstention", "abstentions"), m.Voted(), electorate, m.QuorumCount)
+func resultWords(m *store.Motion, electorate int) msg.Text {
+	return msg.T("%s %d–%d, %s; %d of %d voted, quorum %d", Verdict(m.Status), m.Yes, m.No,
+		msg.N(m.Abstain, "%d abstention", "%d abstentions"), m.Voted(), electorate, m.QuorumCount)
 }
 
-// Verdict names a motion's outcome for people ("Carried").
-func Verdict(status store.MotionStatus) string {
-	if v := statusText[status].verdict; v != "" {
+// Verdict names a motion's outcome for people ("Carried"), in the reader's
+// language when given to msg.F, in English as a string (%s).
+func Verdict(status store.MotionStatus) msg.Text {
+	if v, ok := verdicts[status]; ok {
 		return v
 	}
-	return string(status)
+	return literal(string(status))
 }
 
-// statusText is how each status reads in a sentence, and as the verdict
-// that heads a result.
-var statusText = map[store.MotionStatus]struct{ words, verdict string }{
-	store.MotionAwaitingSecond: {words: "awaiting a second"},
-	store.MotionOpen:           {words: "open"},
-	store.MotionWithdrawn:      {words: "withdrawn"},
-	store.MotionCarried:        {words: "carried", verdict: "Carried"},
-	store.MotionFailed:         {words: "failed", verdict: "Failed"},
-	store.MotionNoQuorum:       {words: "closed without quorum", verdict: "No quorum"},
+// verdicts head the result of a decided motion.
+var verdicts = map[store.MotionStatus]msg.Text{
+	store.MotionCarried:  msg.T("Carried"),
+	store.MotionFailed:   msg.T("Failed"),
+	store.MotionNoQuorum: msg.T("No quorum"),
 }
 
-// statusWords is how status reads in a sentence.
-func statusWords(status store.MotionStatus) string { return statusText[status].words }
+// statusText is how each status reads in a sentence.
+var statusText = map[store.MotionStatus]msg.Text{
+	store.MotionAwaitingSecond: msg.T("awaiting a second"),
+	store.MotionOpen:           msg.T("open"),
+	store.MotionWithdrawn:      msg.T("withdrawn"),
+	store.MotionCarried:        msg.T("carried"),
+	store.MotionFailed:         msg.T("failed"),
+	store.MotionNoQuorum:       msg.T("closed without quorum"),
+}
+
+// statusWords is how status reads in a sentence, in the reader's language
+// when given to msg.F.
+func statusWords(status store.MotionStatus) msg.Text { return statusText[status] }
 
 // decodePayload reads a motion's feature data.
 func decodePayload[T any](m *store.Motion) (T, error) {

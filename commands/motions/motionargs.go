@@ -83,6 +83,7 @@ func parseMotionArgs(r *commands.Request, args string, spec motionSpec) (motionS
 	}
 	spec.Text = strings.Join(text, " ")
 	if spec.Text == "" {
+		// not for members to translate: a command, the same in every language
 		return spec, commands.Refusef("What is the motion? For example: `%s`", r.Cmd("motion --closes 48h Pay the rent from the strike fund"))
 	}
 	if len(spec.Text) > maxMotionText {
@@ -97,6 +98,7 @@ func takeOption(r *commands.Request, spec *motionSpec, name, value string, hasVa
 	used := 0
 	if !hasValue && name != "secret" && name != "closes" {
 		if len(rest) == 0 {
+			// not for members to translate: a command, the same in every language
 			return 0, commands.Refusef("`--%s` needs a value. For example: `%s`", name, r.Cmd("motion --"+name+" "+optionExample[name]+" Pay the rent from the strike fund"))
 		}
 		value, used = rest[0], 1
@@ -145,7 +147,7 @@ func longestDeadline(words []string, now time.Time, loc *time.Location) (time.Ti
 
 // CheckConfig validates the motion defaults, globally and per room, so that
 // a typo in the configuration stops the bot at start rather than failing
-// every !motion.
+// every !motion. Its errors are for the operator, in English.
 func CheckConfig(cfg *config.Config) error {
 	rooms := []id.RoomID{""}
 	for _, r := range cfg.Rooms {
@@ -155,15 +157,19 @@ func CheckConfig(cfg *config.Config) error {
 		d := cfg.MotionDefaults(room)
 		where := "motions"
 		if room != "" {
+			// not for members: the operator's
 			where = "the motions of room " + string(room)
 		}
 		if _, err := ParseThreshold(d.Threshold); err != nil {
+			// not for members: the operator's
 			return config.Invalid("config: threshold %q in %s: use majority, 2/3, 3/4, unanimous or a percentage such as 60%%", d.Threshold, where)
 		}
 		if _, err := ParseQuorum(d.Quorum); err != nil {
+			// not for members: the operator's
 			return config.Invalid("config: quorum %q in %s: use a share such as 50%%, a number such as 6, or 0", d.Quorum, where)
 		}
 		if _, err := timespec.Duration(d.Closes); err != nil {
+			// not for members: the operator's
 			return config.Invalid("config: closes %q in %s: use a duration such as 72h or 3d", d.Closes, where)
 		}
 	}
@@ -173,17 +179,21 @@ func CheckConfig(cfg *config.Config) error {
 	for _, ru := range rules {
 		v := ru.configured(cfg, "")
 		if _, err := ru.read(v); err != nil {
+			// not for members: the operator's
 			return config.Invalid("config: standing_orders.%s %q: %s", ru.name, v, err)
 		}
 	}
 	if err := checkBallot(cfg.Motions.Ballot, cfg.Motions.PollKind); err != nil {
+		// not for members: the operator's
 		return config.Invalid("config: %s", err)
 	}
 	if d, err := time.ParseDuration(cfg.Motions.Settle); err != nil || d < 0 || d > maxSettle {
+		// not for members: the operator's
 		return config.Invalid("config: motions.settle %q: use a duration of at most 10m such as 30s, or 0s to close as soon as everyone has voted", cfg.Motions.Settle)
 	}
 	for _, list := range [][]string{cfg.Motions.Yes, cfg.Motions.No, cfg.Motions.Abstain} {
 		if len(list) == 0 {
+			// not for members: the operator's
 			return config.Invalid("config: motions.yes, motions.no and motions.abstain each need at least one emoji; for example `yes: [\"👍\"]`")
 		}
 	}

@@ -54,17 +54,19 @@ const noChoice = Choice(store.NoChoice)
 // the choices.
 var pollAnswers = []struct {
 	choice Choice
-	text   string
-}{{Yes, "Yes"}, {No, "No"}, {Abstain, "Abstain"}}
+	text   msg.Text
+}{{Yes, msg.T("Yes")}, {No, msg.T("No")}, {Abstain, msg.T("Abstain")}}
 
 // text1767 is an MSC1767 text block.
 func text1767(s string) map[string]any {
 	return map[string]any{"org.matrix.msc1767.text": s}
 }
 
-// pollStart is the event that opens m's poll.
-func (f *Feature) pollStart(m *store.Motion) msg.Event {
-	question := msg.Safe(fmt.Sprintf("Motion #%d: %s", m.Number, m.Text))
+// pollStart is the event that opens m's poll, written in lang (the room's):
+// an event is not a message, rendered when it is sent. The answers' IDs
+// are the same in every language.
+func (f *Feature) pollStart(m *store.Motion, lang string) msg.Event {
+	question := msg.Safe(msg.T("Motion #%d: %s", m.Number, m.Text).In(lang))
 	kind := pollKindUndisclosed
 	if f.Config.Motions.PollKind == "disclosed" {
 		kind = pollKindDisclosed
@@ -72,10 +74,11 @@ func (f *Feature) pollStart(m *store.Motion) msg.Event {
 	answers := make([]any, len(pollAnswers))
 	fallback := question
 	for i, a := range pollAnswers {
-		answer := text1767(a.text)
+		text := a.text.In(lang)
+		answer := text1767(text)
 		answer["id"] = string(a.choice)
 		answers[i] = answer
-		fallback += fmt.Sprintf("\n%d. %s", i+1, a.text)
+		fallback += fmt.Sprintf("\n%d. %s", i+1, text)
 	}
 	q := text1767(question)
 	q["body"], q["msgtype"] = question, "m.text"
@@ -96,7 +99,8 @@ func (f *Feature) pollStart(m *store.Motion) msg.Event {
 	}
 }
 
-// pollEnd is the event that ends m's poll, saying the result (text).
+// pollEnd is the event that ends m's poll, saying the result (text, in
+// lang, the room's language).
 // Once a poll ends, clients show their own count of the answers they saw
 // (MSC3381), which leaves out reactions, `!vote`, late answers and the
 // frozen electorate, so it can differ from the result: the text says which
@@ -104,7 +108,7 @@ func (f *Feature) pollStart(m *store.Motion) msg.Event {
 // poll results (MSC3381's m.poll.results, under the unstable prefix; a
 // sender's view, which clients may show until they have counted, and
 // quorum.motion has them too).
-func (f *Feature) pollEnd(m *store.Motion, text string, fields map[string]any) msg.Event {
+func (f *Feature) pollEnd(m *store.Motion, lang, text string, fields map[string]any) msg.Event {
 	content := map[string]any{
 		"org.matrix.msc3381.poll.end": map[string]any{},
 		"m.mentions":                  map[string]any{},
@@ -112,11 +116,11 @@ func (f *Feature) pollEnd(m *store.Motion, text string, fields map[string]any) m
 	}
 	switch m.Status {
 	case store.MotionCarried, store.MotionFailed, store.MotionNoQuorum:
-		counted := "poll answers and " + f.Cmd("vote")
+		official := msg.T("Official result (counting poll answers and %s): %s", f.Cmd("vote"), text)
 		if m.Reactions {
-			counted = "reactions, " + counted
+			official = msg.T("Official result (counting reactions, poll answers and %s): %s", f.Cmd("vote"), text)
 		}
-		text = fmt.Sprintf("Official result (counting %s): %s", counted, text)
+		text = official.In(lang)
 		content[PollResultsKey] = map[string]any{string(Yes): m.Yes, string(No): m.No, string(Abstain): m.Abstain}
 	}
 	content["org.matrix.msc1767.text"] = msg.Safe(text)
@@ -141,8 +145,8 @@ func (f *Feature) respond(ctx context.Context, fx *commands.Effects, ref int64, 
 	if !m.Poll {
 		// Its poll was ended by an amendment (amend.go): it showed the old
 		// wording.
-		return f.tellOnce(ctx, fx, m, pr.Sender, fmt.Sprintf("Motion #%d was amended, so its poll is closed and your answer was not counted: "+
-			"vote on the new wording by reacting on its notice or with `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number))))
+		return f.tellOnce(ctx, fx, m, pr.Sender, msg.T("Motion #%d was amended, so its poll is closed and your answer was not counted: "+
+			"vote on the new wording by reacting on its notice or with `%s`.", m.Number, voteOn(f.Cmd(""), m.Number)))
 	}
 	_, err = f.cast(ctx, fx, ballot{motion: m, voter: pr.Sender, choice: pollChoice(pr.Answers), event: pr.Event, at: pr.Time})
 	return err
@@ -171,16 +175,16 @@ func (f *Feature) ballotChannels(secret bool) (reactions, poll bool) {
 }
 
 // howToVote is the notice's line on how to vote on open motion m.
-func (f *Feature) howToVote(m *store.Motion, prefix string) msg.Message {
-	cmd := fmt.Sprintf("%svote %d yes|no|abstain", prefix, m.Number)
+func (f *Feature) howToVote(m *store.Motion, prefix string) msg.Text {
+	cmd := voteOn(prefix, m.Number)
 	yes, no, abstain := f.keys()
 	switch {
 	case m.Poll && m.Reactions:
-		return msg.F("Vote in the poll below, by reacting here: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, cmd)
+		return msg.T("Vote in the poll below, by reacting here: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, cmd)
 	case m.Poll:
-		return msg.F("Vote in the poll below, or send `%s`.", cmd)
+		return msg.T("Vote in the poll below, or send `%s`.", cmd)
 	}
-	return msg.F("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, cmd)
+	return msg.T("Vote by reacting: %s yes · %s no · %s abstain, or send `%s`.", yes, no, abstain, cmd)
 }
 
 // checkBallot validates motions.ballot and motions.poll_kind.

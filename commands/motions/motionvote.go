@@ -3,7 +3,6 @@ package motions
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -32,44 +31,47 @@ type ballot struct {
 // deadline, or its settle close once everyone has voted (so that an act
 // caught up after a restart is judged as it would have been live). A
 // refused ballot changes nothing and its voter is told why, privately, once
-// per motion. It returns the refusal (empty if counted) so a text vote can
+// per motion. It returns the refusal (nil if counted) so a text vote can
 // be answered directly.
-func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (string, error) {
+func (f *Feature) cast(ctx context.Context, fx *commands.Effects, b ballot) (*msg.Text, error) {
 	m := b.motion
 	st := f.Store
-	var refusal string
+	var refusal msg.Text
 	switch {
 	case m.Secret:
-		refusal = fmt.Sprintf("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
-			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, f.Cmd(fmt.Sprintf("vote %s y|n|a", m.BallotCode)))
+		refusal = msg.T("Motion #%d is a secret ballot, so reactions and votes in the room are not counted "+
+			"(a reaction's emoji travels in the clear to the homeserver). Vote here instead: `%s`.", m.Number, voteSecret(f.Cmd(""), m.BallotCode))
 	case m.Status == store.MotionAwaitingSecond:
-		refusal = fmt.Sprintf("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
+		refusal = msg.T("Motion #%d is not open for votes yet: it needs a second first.", m.Number)
 	case m.Status == store.MotionSuspended:
-		refusal = fmt.Sprintf("Voting on motion #%d is suspended while an amendment to it is decided, so your vote was not counted; vote again once it resumes.", m.Number)
+		refusal = msg.T("Voting on motion #%d is suspended while an amendment to it is decided, so your vote was not counted; vote again once it resumes.", m.Number)
 	case m.Status == store.MotionOpen && castOnOldWording(m, b.at):
-		refusal = fmt.Sprintf("Your vote on motion #%d was cast before it was amended, so it was not counted; vote again on the new wording.", m.Number)
+		refusal = msg.T("Your vote on motion #%d was cast before it was amended, so it was not counted; vote again on the new wording.", m.Number)
 	case m.Status != store.MotionOpen || b.at.After(m.ClosesAt):
-		refusal = fmt.Sprintf("Motion #%d is closed, so your vote was not counted.", m.Number)
+		refusal = msg.T("Motion #%d is closed, so your vote was not counted.", m.Number)
 	case settled(m, b.at):
-		refusal = fmt.Sprintf("Motion #%d closed at %s, %s after everyone had voted, so your vote after that was not counted.",
-			m.Number, m.SettlesAt.In(f.Config.Location(m.Room)).Format("15:04:05"), f.settleTime())
+		refusal = msg.T("Motion #%d closed at %s, %s after everyone had voted, so your vote after that was not counted.",
+			m.Number, timespec.Layout(m.SettlesAt, f.Config.Location(m.Room), "15:04:05"), f.settleTime())
 	default:
 		in, err := st.Motions().InElectorate(ctx, m.ID, b.voter)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		if !in {
-			refusal = fmt.Sprintf("Your vote on motion #%d was not counted: only the members of the room when it opened can vote on it.", m.Number)
+		if in {
+			return nil, f.count(ctx, fx, b)
 		}
+		refusal = msg.T("Your vote on motion #%d was not counted: only the members of the room when it opened can vote on it.", m.Number)
 	}
-	if refusal != "" {
-		return refusal, f.tellOnce(ctx, fx, m, b.voter, refusal)
-	}
-	recorded, err := st.Votes().Cast(ctx, store.Act{Motion: m.ID, Voter: b.voter, Choice: string(b.choice), Event: b.event, Time: b.at})
+	return &refusal, f.tellOnce(ctx, fx, m, b.voter, refusal)
+}
+
+// count records a ballot that the rules let through.
+func (f *Feature) count(ctx context.Context, fx *commands.Effects, b ballot) error {
+	recorded, err := f.Store.Votes().Cast(ctx, store.Act{Motion: b.motion.ID, Voter: b.voter, Choice: string(b.choice), Event: b.event, Time: b.at})
 	if err != nil || !recorded {
-		return "", err
+		return err
 	}
-	return "", f.changed(ctx, fx, m, b.at)
+	return f.changed(ctx, fx, b.motion, b.at)
 }
 
 // settled says whether an act at at comes at or after m's settle close:
@@ -81,12 +83,12 @@ func settled(m *store.Motion, at time.Time) bool {
 }
 
 // tellOnce DMs a voter why their vote did not count, at most once a motion.
-func (f *Feature) tellOnce(ctx context.Context, fx *commands.Effects, m *store.Motion, user id.UserID, why string) error {
+func (f *Feature) tellOnce(ctx context.Context, fx *commands.Effects, m *store.Motion, user id.UserID, why msg.Text) error {
 	first, err := f.Store.Motions().TellOnce(ctx, m.ID, user)
 	if err != nil || !first {
 		return err
 	}
-	fx.DM(user, msg.F("%s", why))
+	fx.DM(user, msg.FromText(why))
 	return nil
 }
 
@@ -139,7 +141,7 @@ func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Mot
 	wait := f.settleTime()
 	switch {
 	case complete && (wait == 0 || m.Secret):
-		return f.decide(ctx, fx, m, now, "everyone has voted")
+		return f.decide(ctx, fx, m, now, whyEveryone)
 	case complete && m.SettlesAt.IsZero():
 		// An act can arrive after a later one (from a slow server): the
 		// countdown then starts at the latest vote that stands, later
@@ -157,6 +159,10 @@ func (f *Feature) settle(ctx context.Context, fx *commands.Effects, m *store.Mot
 	}
 	return nil
 }
+
+// whyEveryone is the reason, for the log, of a motion closed because its
+// whole electorate voted.
+const whyEveryone = "everyone has voted" // not for members: the log's reason
 
 // settleTime is motions.settle (checked at start).
 func (f *Feature) settleTime() time.Duration {
@@ -177,8 +183,8 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 		if m.Status != store.MotionOpen {
 			return nil
 		}
-		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Reactions on motion #%d are not counted: vote in its poll, or with `%s`.",
-			m.Number, f.Cmd(fmt.Sprintf("vote %d yes|no|abstain", m.Number))))
+		return f.tellOnce(ctx, fx, m, rx.Sender, msg.T("Reactions on motion #%d are not counted: vote in its poll, or with `%s`.",
+			m.Number, voteOn(f.Cmd(""), m.Number)))
 	}
 	choice, isVote := f.choices()[commands.NormalizeKey(rx.Key)]
 	if !isVote {
@@ -188,7 +194,7 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 			return nil
 		}
 		yes, no, abstain := f.keys()
-		return f.tellOnce(ctx, fx, m, rx.Sender, fmt.Sprintf("Your %s on motion #%d is not a vote: react %s yes, %s no or %s abstain.",
+		return f.tellOnce(ctx, fx, m, rx.Sender, msg.T("Your %s on motion #%d is not a vote: react %s yes, %s no or %s abstain.",
 			rx.Key, m.Number, yes, no, abstain))
 	}
 	_, err = f.cast(ctx, fx, ballot{motion: m, voter: rx.Sender, choice: choice, event: rx.Event, at: rx.Time})
@@ -233,27 +239,36 @@ func (f *Feature) Redaction(ctx context.Context, fx *commands.Effects, rd comman
 	} else {
 		fx.DM(act.Voter, msg.F("The reaction, poll answer or `%s` with which you voted %s on motion #%d was deleted, so I no longer count it. "+
 			"If you did not delete it, vote again and tell the room: whoever runs the homeserver can delete in your name.",
-			f.Cmd("vote"), act.Choice, m.Number))
+			f.Cmd("vote"), voteWord{choice: Choice(act.Choice)}, m.Number))
 	}
 	return true, f.changed(ctx, fx, m, rd.Time)
 }
 
+// example is `!vote 3 yes`, in the reader's words.
+func example(prefix string) voteCommand {
+	return voteCommand{prefix: prefix, ref: "3", choices: []Choice{Yes}}
+}
+
 func (f *Feature) vote(ctx context.Context, r *commands.Request) error {
 	words := strings.Fields(r.Args)
-	usage := func() error {
-		return commands.Refusef("Say which motion and how you vote, for example `%s`.", r.Cmd("vote 3 yes"))
-	}
 	if len(words) != 2 {
-		return usage()
+		return commands.Refusef("Say which motion and how you vote, for example `%s`.", example(r.Prefix))
 	}
-	choice, ok := ParseChoice(words[1])
-	if ok && r.InDM {
+	if r.InDM {
 		// A secret ballot, named by its ballot code or its number.
-		return f.castSecret(ctx, r, words[0], choice)
+		return f.castSecret(ctx, r, words[0], words[1])
 	}
-	n, ok2 := commands.ParseNumber(words[0])
-	if !ok || !ok2 {
-		return usage()
+	n, ok := commands.ParseNumber(words[0])
+	if !ok {
+		return commands.Refusef("Say which motion and how you vote, for example `%s`.", example(r.Prefix))
+	}
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	choice, ok := parseChoice(words[1], lang)
+	if !ok {
+		return notAVote(words[1], example(r.Prefix))
 	}
 	m, err := f.find(ctx, r, n)
 	if err != nil {
@@ -266,11 +281,19 @@ func (f *Feature) vote(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	if refusal != "" {
-		return commands.Refusef("%s", refusal)
+	if refusal != nil {
+		return &commands.Refusal{Message: msg.FromText(*refusal)}
 	}
-	r.Replyf("Your vote on motion #%d: %s.", m.Number, string(choice))
+	r.Replyf("Your vote on motion #%d: %s.", m.Number, voteWord{choice: choice})
 	return nil
+}
+
+// notAVote refuses a word `!vote` does not read, naming the words it does
+// in the reader's language (English ones are read too, but a room that
+// speaks another language is shown its own).
+func notAVote(word string, example voteCommand) error {
+	return commands.Refusef("`%s` is not a vote: say `%s`, `%s` or `%s`, for example `%s`.", commands.Shorten(word, 20),
+		voteWord{choice: Yes, letter: example.letter}, voteWord{choice: No, letter: example.letter}, voteWord{choice: Abstain, letter: example.letter}, example)
 }
 
 func (f *Feature) second(ctx context.Context, r *commands.Request) error {
@@ -372,10 +395,11 @@ func (f *Feature) close(ctx context.Context, r *commands.Request) error {
 			// the proposer's close, judged by its own time like a vote,
 			// does not cut it short. It closes by itself then.
 			r.Replyf("Everyone has voted on motion #%d: it closes by itself at %s, so that a member who tapped the wrong answer can still change it.",
-				m.Number, commands.Earliest(m.SettlesAt, m.ClosesAt).In(r.Location()).Format("15:04:05"))
+				m.Number, timespec.Layout(commands.Earliest(m.SettlesAt, m.ClosesAt), r.Location(), "15:04:05"))
 			return nil
 		}
 	}
+	// not for members: the log's reason
 	return f.decide(ctx, &r.Effects, m, r.Clock.Now(), "closed early by "+r.Sender.String())
 }
 
@@ -401,7 +425,7 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 			if err != nil {
 				return err
 			}
-			out, questions = out.Append("%s", line), questions[1:]
+			out, questions = out.AppendText(line), questions[1:]
 		}
 		return nil
 	}
@@ -483,14 +507,14 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 			return err
 		}
 	}
-	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), m.Threshold, commands.RecordLine(entry)), m, electorate)
+	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), thresholdName(m.Threshold), commands.RecordLine(entry)), m, electorate)
 	if m.Secret {
 		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
-		codes := slices.Sorted(maps.Keys(receipts))
-		for i, code := range codes {
-			codes[i] = code + " " + receipts[code]
+		var list []any
+		for _, code := range slices.Sorted(maps.Keys(receipts)) {
+			list = append(list, msg.List(" ", code, voteWord{choice: Choice(receipts[code])}))
 		}
-		result = result.Append("Receipts, to find yours: %s", strings.Join(codes, " · "))
+		result = result.Append("Receipts, to find yours: %s", msg.List(" · ", list...))
 	}
 	if err := f.announce(ctx, fx, m, result.With("quorum.record", recField)); err != nil {
 		return err
@@ -507,8 +531,14 @@ func (f *Feature) announce(ctx context.Context, fx *commands.Effects, m *store.M
 	edit, err := f.edit(ctx, m)
 	fx.Say(m.Room, edit)
 	if m.Poll {
+		// The poll's end is not a message: it says the result in the
+		// room's language now.
+		lang, err := f.Lang(ctx, m.Room)
+		if err != nil {
+			return err
+		}
 		fields, _ := result.Fields["quorum.motion"].(map[string]any)
-		fx.Event(m.Room, f.pollEnd(m, result.Body, fields))
+		fx.Event(m.Room, f.pollEnd(m, lang, result.Localize(lang).Body, fields))
 	}
 	return err
 }
@@ -529,6 +559,7 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 		return time.Time{}, err
 	}
 	err = commands.EachInTx(ctx, f.Env, closing, func(ctx context.Context, fx *commands.Effects, m *store.Motion) error {
+		fx.From(m.Room) // what a decision DMs members (a kind's consequences) is about m's room
 		fresh, ok, err := st.Motions().Get(ctx, m.ID)
 		if err != nil || !ok || fresh.Status != store.MotionOpen {
 			return err
@@ -537,7 +568,7 @@ func (f *Feature) Due(ctx context.Context, now time.Time) (time.Time, error) {
 			if fresh.SettlesAt.IsZero() || fresh.SettlesAt.After(now) {
 				return nil // someone withdrew since it was listed
 			}
-			return f.decide(ctx, fx, fresh, now, "everyone has voted")
+			return f.decide(ctx, fx, fresh, now, whyEveryone)
 		}
 		return f.decide(ctx, fx, fresh, now, "deadline")
 	})

@@ -32,7 +32,8 @@ const maxVotingTime = 30 * 24 * time.Hour
 
 // rule is one standing order.
 type rule struct {
-	name, about string
+	name  string
+	about msg.Text
 	// read checks a value and returns its canonical spelling.
 	read func(s string) (string, error)
 	// configured is the rule's value before the room changed it.
@@ -40,19 +41,19 @@ type rule struct {
 }
 
 var rules = []rule{
-	{"threshold", "the least threshold of a motion or a ratification", readThreshold,
+	{"threshold", msg.T("the least threshold of a motion or a ratification"), readThreshold,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.Threshold }},
-	{"election_threshold", "the least threshold of an election or a recall", readThreshold,
+	{"election_threshold", msg.T("the least threshold of an election or a recall"), readThreshold,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.ElectionThreshold }},
-	{"rules_threshold", "the threshold of a change of these rules", readThreshold,
+	{"rules_threshold", msg.T("the threshold of a change of these rules"), readThreshold,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.RulesThreshold }},
-	{"quorum", "the least quorum of any motion", readQuorum,
+	{"quorum", msg.T("the least quorum of any motion"), readQuorum,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.Quorum }},
-	{"voting_time", "the least voting time of a motion", readVotingTime,
+	{"voting_time", msg.T("the least voting time of a motion"), readVotingTime,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.VotingTime }},
-	{"election_voting_time", "the least voting time of an election, a recall, a ratification or a change of these rules", readVotingTime,
+	{"election_voting_time", msg.T("the least voting time of an election, a recall, a ratification or a change of these rules"), readVotingTime,
 		func(c *config.Config, _ id.RoomID) string { return c.StandingOrders.ElectionVotingTime }},
-	{"seconding", "whether a motion needs a second before it opens", readOnOff,
+	{"seconding", msg.T("whether a motion needs a second before it opens"), readOnOff,
 		func(c *config.Config, room id.RoomID) string { return onOff(c.MotionDefaults(room).RequireSecond) }},
 }
 
@@ -91,6 +92,20 @@ func readOnOff(s string) (string, error) {
 		return "off", nil
 	}
 	return "", commands.Refusef("Say `on` or `off`.")
+}
+
+// shown is a rule's canonical value as members read it: a voting time and
+// a threshold's name in their language; 2/3, 50% and on/off as they are.
+func shown(rule, value string) any {
+	switch rule {
+	case "voting_time", "election_voting_time":
+		if d, err := timespec.Duration(value); err == nil {
+			return timespec.Remaining(d)
+		}
+	case "threshold", "election_threshold", "rules_threshold":
+		return thresholdName(value)
+	}
+	return value
 }
 
 func onOff(b bool) string {
@@ -162,7 +177,7 @@ func (o orders) apply(r *commands.Request, spec motionSpec, n int) (motionSpec, 
 		spec.Threshold = th
 	case !spec.Threshold.AtLeast(th) && spec.chose.threshold:
 		return spec, commands.Refusef("This room's standing orders need a threshold of at least %s here (`%s`), so `%s` can't be used. `%s` shows the rules.",
-			th, thRule, spec.Threshold, rulesHint)
+			thresholdName(th.String()), thRule, spec.Threshold, rulesHint)
 	case !spec.Threshold.AtLeast(th):
 		spec.Threshold = th
 	}
@@ -223,15 +238,15 @@ func (f *Feature) showRules(ctx context.Context, r *commands.Request) error {
 	}
 	m := msg.F("**Standing orders of this room**")
 	for _, ru := range rules {
-		m = m.Append("`%s` %s — %s", ru.name, o.values[ru.name], ru.about)
+		m = m.Append("`%s` %s — %s", ru.name, shown(ru.name, o.values[ru.name]), ru.about)
 	}
 	r.Reply(m.Append("A motion may be stricter, never looser. To change a rule: `%s` (a vote needing %s).",
-		r.Cmd("rules set <rule> <value>"), o.rulesThreshold).With("quorum.rules", o.values))
+		r.Cmd("rules set <rule> <value>"), thresholdName(o.values["rules_threshold"])).With("quorum.rules", o.values)) // not for members to translate: a command
 	return nil
 }
 
 func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
-	example := r.Cmd("rules set quorum 30%")
+	example := r.Cmd("rules set quorum 30%") // not for members to translate: a command
 	name, value, _ := strings.Cut(strings.TrimSpace(r.Args), " ")
 	name, value = strings.ToLower(name), strings.TrimSpace(value)
 	var ru *rule
@@ -259,7 +274,7 @@ func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if o.values[ru.name] == canonical {
-		return commands.Refusef("`%s` is %s already.", ru.name, canonical)
+		return commands.Refusef("`%s` is %s already.", ru.name, shown(ru.name, canonical))
 	}
 	spec, err := f.defaults(r)
 	if err != nil {
@@ -267,7 +282,12 @@ func (f *Feature) setRule(ctx context.Context, r *commands.Request) error {
 	}
 	p := rulesPayload{Rule: ru.name, From: o.values[ru.name], Value: canonical}
 	spec.Kind, spec.Payload = kindRules, encodePayload(p)
-	spec.Text = fmt.Sprintf("Change the standing order %s (%s) from %s to %s", ru.name, ru.about, p.From, p.Value)
+	// The wording is stored: it is written in the room's language now.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	spec.Text = msg.T("Change the standing order %s (%s) from %s to %s", ru.name, ru.about, shown(ru.name, p.From), shown(ru.name, p.Value)).In(lang)
 	_, err = f.propose(ctx, r, spec)
 	return err
 }
@@ -285,7 +305,7 @@ func (f *Feature) rulesDecided(ctx context.Context, fx *commands.Effects, m *sto
 		return err
 	}
 	said, err := f.RecordChange(ctx, m.Room, "rules.change", p,
-		msg.F("Standing order `%s` is now %s (it was %s), by motion #%d.", p.Rule, p.Value, p.From, m.Number))
+		msg.F("Standing order `%s` is now %s (it was %s), by motion #%d.", p.Rule, shown(p.Rule, p.Value), shown(p.Rule, p.From), m.Number))
 	if err != nil {
 		return err
 	}

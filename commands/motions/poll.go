@@ -92,6 +92,7 @@ func (f *Feature) poll(ctx context.Context, r *commands.Request) error {
 			}
 			n, ok := commands.ParseNumber(value)
 			if !ok {
+				// not for members to translate: a command, the same in every language
 				return commands.Refusef("`--multiple` needs how many answers each member may choose, for example `%s`.", r.Cmd("poll --multiple 2 Which topics? : Housing | Wages | History"))
 			}
 			multiple = n
@@ -158,12 +159,17 @@ func (f *Feature) Ask(ctx context.Context, fx *commands.Effects, q Question) (*s
 		return nil, err
 	}
 	fx.Say(q.Room, notice)
-	fx.Event(q.Room, f.questionPollStart(p))
+	lang, err := f.Lang(ctx, q.Room)
+	if err != nil {
+		return nil, err
+	}
+	fx.Event(q.Room, f.questionPollStart(p, lang))
 	return p, nil
 }
 
 // splitQuestion reads `<question> : <answer> | <answer> | …`.
 func splitQuestion(r *commands.Request, text string) (string, []string, error) {
+	// not for members to translate: a command, the same in every language
 	example := r.Cmd("poll Which evening suits you? : Monday | Wednesday | Thursday")
 	loc := answersSep.FindStringIndex(text)
 	if loc == nil {
@@ -235,10 +241,7 @@ func (f *Feature) questionNotice(ctx context.Context, p *store.Poll) (msg.Messag
 	}
 	loc := f.Config.Location(p.Room)
 	if p.Status == store.PollOpen {
-		choose := "one answer"
-		if p.Multiple > 1 {
-			choose = fmt.Sprintf("up to %d answers", p.Multiple)
-		}
+		choose := msg.N(p.Multiple, "one answer", "up to %d answers")
 		out = out.Append("Answer in the poll below (%s) · %d of %d answered · closes %s (in %s)", choose, voted, electorate,
 			timespec.Human(p.ClosesAt, loc), timespec.Remaining(p.ClosesAt.Sub(f.Clock.Now())))
 	} else {
@@ -248,9 +251,10 @@ func (f *Feature) questionNotice(ctx context.Context, p *store.Poll) (msg.Messag
 	return out.With("quorum.poll", questionField(p, votes, voted, electorate)), nil
 }
 
-// questionPollStart is the MSC3381 poll of question p.
-func (f *Feature) questionPollStart(p *store.Poll) msg.Event {
-	question := msg.Safe(fmt.Sprintf("Poll #%d: %s", p.Number, p.Question))
+// questionPollStart is the MSC3381 poll of question p, written in lang
+// (the room's language).
+func (f *Feature) questionPollStart(p *store.Poll, lang string) msg.Event {
+	question := msg.Safe(msg.T("Poll #%d: %s", p.Number, p.Question).In(lang))
 	kind := pollKindUndisclosed
 	if f.Config.Motions.PollKind == "disclosed" {
 		kind = pollKindDisclosed
@@ -291,20 +295,21 @@ func (f *Feature) answer(ctx context.Context, fx *commands.Effects, ref int64, p
 	if err != nil || !ok {
 		return err
 	}
-	var refusal string
-	if p.Status != store.PollOpen || pr.Time.After(p.ClosesAt) {
-		refusal = fmt.Sprintf("Poll #%d is closed, so your answer was not counted.", p.Number)
-	} else if in, err := st.Polls().InElectorate(ctx, p.ID, pr.Sender); err != nil {
-		return err
-	} else if !in {
-		refusal = fmt.Sprintf("Your answer to poll #%d was not counted: only the members of the room when it opened can answer it.", p.Number)
-	}
-	if refusal != "" {
+	// A refused answer changes nothing; its member is told why, once.
+	refuse := func(why msg.Text) error {
 		if first, err := st.Polls().TellOnce(ctx, p.ID, pr.Sender); err != nil || !first {
 			return err
 		}
-		fx.DM(pr.Sender, msg.F("%s", refusal))
+		fx.DM(pr.Sender, msg.FromText(why))
 		return nil
+	}
+	if p.Status != store.PollOpen || pr.Time.After(p.ClosesAt) {
+		return refuse(msg.T("Poll #%d is closed, so your answer was not counted.", p.Number))
+	}
+	if in, err := st.Polls().InElectorate(ctx, p.ID, pr.Sender); err != nil {
+		return err
+	} else if !in {
+		return refuse(msg.T("Your answer to poll #%d was not counted: only the members of the room when it opened can answer it.", p.Number))
 	}
 	fresh, err := st.Polls().Answer(ctx, store.PollAct{Poll: p.ID, Voter: pr.Sender, Answers: chosen(p, pr.Answers), Event: pr.Event, Time: pr.Time})
 	if err != nil || !fresh {
@@ -394,12 +399,17 @@ func (f *Feature) closeQuestion(ctx context.Context, fx *commands.Effects, p *st
 	fx.Say(p.Room, notice)
 	// Clients show their own count once the poll ends, which takes in
 	// answers the rules leave out (late ones, from members who joined
-	// later): say which count is the official one, as for a motion.
+	// later): say which count is the official one, as for a motion, in the
+	// room's language (an event is not a message, rendered when sent).
+	lang, err := f.Lang(ctx, p.Room)
+	if err != nil {
+		return err
+	}
 	fx.Event(p.Room, msg.Event{
 		Type: PollEndType,
 		Content: map[string]any{
 			"org.matrix.msc3381.poll.end": map[string]any{},
-			"org.matrix.msc1767.text":     msg.Safe("Official result: " + result.Body),
+			"org.matrix.msc1767.text":     msg.Safe(msg.T("Official result: %s", result.Localize(lang).Body).In(lang)),
 			"m.mentions":                  map[string]any{},
 			"quorum.poll":                 field,
 			PollResultsKey:                counts,
@@ -441,6 +451,7 @@ func (f *Feature) dueQuestions(ctx context.Context, now time.Time) (time.Time, e
 		return time.Time{}, err
 	}
 	err = commands.EachInTx(ctx, f.Env, closing, func(ctx context.Context, fx *commands.Effects, p *store.Poll) error {
+		fx.From(p.Room) // what a closer DMs members (another feature's) is about p's room
 		fresh, ok, err := f.Store.Polls().Get(ctx, p.ID)
 		if err != nil || !ok || fresh.Status != store.PollOpen {
 			return err
@@ -454,18 +465,18 @@ func (f *Feature) dueQuestions(ctx context.Context, now time.Time) (time.Time, e
 }
 
 // questionLine is an open poll in `!motions`.
-func (f *Feature) questionLine(ctx context.Context, p *store.Poll, now time.Time) (string, error) {
+func (f *Feature) questionLine(ctx context.Context, p *store.Poll, now time.Time) (msg.Text, error) {
 	_, voted, err := f.Store.Polls().Count(ctx, p.ID)
 	if err != nil {
-		return "", err
+		return msg.Text{}, err
 	}
 	electorate, err := f.Store.Polls().ElectorateSize(ctx, p.ID)
 	if err != nil {
-		return "", err
+		return msg.Text{}, err
 	}
 	text := p.Question
 	if len([]rune(text)) > 60 {
 		text = string([]rune(text)[:59]) + "…"
 	}
-	return fmt.Sprintf("#%d poll: %s — %d of %d answered, closes in %s", p.Number, text, voted, electorate, timespec.Remaining(p.ClosesAt.Sub(now))), nil
+	return msg.T("#%d poll: %s — %d of %d answered, closes in %s", p.Number, text, voted, electorate, timespec.Remaining(p.ClosesAt.Sub(now))), nil
 }

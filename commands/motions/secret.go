@@ -3,8 +3,6 @@ package motions
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -20,27 +18,44 @@ import (
 const receiptPad = 2048
 
 // sendBallots sends each member of the electorate their ballot, in their
-// direct chat. The ballot asks for one-letter answers: the homeserver sees
-// how long a member's encrypted `!vote` is, and `y`, `n` and `a` are the
-// same length where `yes`, `no` and `abstain` are not.
+// direct chat (in their language, else the room's). The ballot asks for
+// one-letter answers: the homeserver sees how long a member's encrypted
+// `!vote` is, and `y`, `n` and `a` (`s`, `n`, `a` in Spanish…) are the same
+// length where `yes`, `no` and `abstain` are not.
 func (f *Feature) sendBallots(fx *commands.Effects, m *store.Motion, electorate []id.UserID, prefix string) {
-	vote := func(c string) string { return fmt.Sprintf("%svote %s %s", prefix, m.BallotCode, c) }
+	vote := func(c Choice) voteCommand {
+		return voteCommand{prefix: prefix, ref: m.BallotCode, choices: []Choice{c}, letter: true}
+	}
 	for _, u := range electorate {
 		fx.DM(u, msg.F("**Secret ballot: motion #%d** in %s (ballot `%s`)\n%s\n"+
 			"Reply here with `%s` (yes), `%s` (no) or `%s` (abstain). Use these one-letter answers: the homeserver sees how long your encrypted reply is, and these three are the same length. "+
 			"Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.",
-			m.Number, m.Room.String(), m.BallotCode, m.Text, vote("y"), vote("n"), vote("a")).
+			m.Number, m.Room.String(), m.BallotCode, m.Text, vote(Yes), vote(No), vote(Abstain)).
 			With("quorum.ballot", map[string]any{"motion": m.Number, "room_id": m.Room, "text": m.Text, "code": m.BallotCode}))
 	}
 }
 
 // castSecret takes a secret ballot sent in the voter's direct room. ref
 // names the ballot: its ballot code, unique across rooms, or its motion
-// number when only one open secret ballot of the voter's has it.
-func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref string, choice Choice) error {
+// number when only one open secret ballot of the voter's has it. word is
+// the vote, in English or in the language of the ballot or of its room.
+// The receipt comes in the ballot's language.
+func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref, word string) error {
 	m, err := f.secretBallot(ctx, r, ref)
 	if err != nil {
 		return err
+	}
+	ballotLang, err := f.UserLang(ctx, r.Sender, m.Room)
+	if err != nil {
+		return err
+	}
+	roomLang, err := f.Lang(ctx, m.Room)
+	if err != nil {
+		return err
+	}
+	choice, ok := parseChoice(word, ballotLang, roomLang)
+	if !ok {
+		return notAVote(word, voteCommand{prefix: r.Prefix, ref: m.BallotCode, choices: []Choice{Yes}, letter: true})
 	}
 	if m.Status != store.MotionOpen || r.Time.After(m.ClosesAt) {
 		return commands.Refusef("Motion #%d closed before your vote arrived, so it was not counted.", m.Number)
@@ -60,7 +75,10 @@ func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref strin
 	receipt := msg.F("Your secret ballot on motion #%d (ballot `%s`) is counted. Your receipt code is `%s`: when the result is posted it lists every code with its vote, so you can check yours was counted as cast. Keep it to yourself.",
 		m.Number, m.BallotCode, code).With("quorum.receipt", map[string]any{"motion": m.Number, "code": code})
 	receipt.ReplyTo, receipt.PadTo = r.Event, receiptPad
-	r.Say(r.Room, receipt)
+	// The vote is about m's room: what is said to the voter alone comes in
+	// their language, else that room's, as their ballot did.
+	r.From(m.Room)
+	r.DM(r.Sender, receipt)
 	return f.changed(ctx, &r.Effects, m, r.Time)
 }
 
@@ -74,15 +92,16 @@ func (f *Feature) secretBallot(ctx context.Context, r *commands.Request, ref str
 		}
 		switch len(list) {
 		case 0:
-			return nil, commands.Refusef("You have no open secret ballot numbered #%d. Open votes are cast in the room, by reaction or `%s`.", n, r.Cmd("vote N yes"))
+			return nil, commands.Refusef("You have no open secret ballot numbered #%d. Open votes are cast in the room, by reaction or `%s`.", n,
+				voteCommand{prefix: r.Prefix, ref: "N", choices: []Choice{Yes}})
 		case 1:
 			return list[0], nil
 		}
-		var which []string
+		var which []any
 		for _, m := range list {
-			which = append(which, fmt.Sprintf("`%s` for motion #%d in %s", r.Cmd("vote "+m.BallotCode+" y|n|a"), m.Number, m.Room.String()))
+			which = append(which, msg.T("`%s` for motion #%d in %s", voteSecret(r.Prefix, m.BallotCode), m.Number, m.Room.String()))
 		}
-		return nil, commands.Refusef("%d of your rooms have an open secret ballot #%d. Vote with the ballot's code instead: %s.", len(list), n, strings.Join(which, "; "))
+		return nil, commands.Refusef("%d of your rooms have an open secret ballot #%d. Vote with the ballot's code instead: %s.", len(list), n, msg.List("; ", which...))
 	}
 	m, ok, err := r.Store.Secret().ByCode(ctx, ref)
 	if err != nil {
@@ -94,7 +113,8 @@ func (f *Feature) secretBallot(ctx context.Context, r *commands.Request, ref str
 		}
 	}
 	if !ok {
-		return nil, commands.Refusef("You have no secret ballot `%s`. Your ballot message gives its code, as in `%s`.", commands.Shorten(ref, 12), r.Cmd("vote K3P7 y"))
+		return nil, commands.Refusef("You have no secret ballot `%s`. Your ballot message gives its code, as in `%s`.", commands.Shorten(ref, 12),
+			voteCommand{prefix: r.Prefix, ref: "K3P7", choices: []Choice{Yes}, letter: true})
 	}
 	return m, nil
 }

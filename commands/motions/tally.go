@@ -3,10 +3,12 @@ package motions
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"quorum/commands"
+	"quorum/locale"
 	"quorum/store"
 )
 
@@ -20,17 +22,82 @@ const (
 	Abstain Choice = "abstain"
 )
 
-// ParseChoice reads yes/no/abstain and common synonyms.
-func ParseChoice(s string) (Choice, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "yes", "y", "aye", "for", "+1":
-		return Yes, true
-	case "no", "n", "nay", "against", "-1":
-		return No, true
-	case "abstain", "a", "abstention", "pass":
-		return Abstain, true
+// voteWords are the words `!vote` reads for each choice, by language:
+// English's everywhere, a room's own there (and in the direct chat of a
+// member whose ballot came in it). The first word of a choice is the one
+// replies show; the second is the single letter a secret ballot asks for,
+// the same length for every choice. Case and accents do not matter
+// (locale.Fold): "si", "SÍ" and "abstencion" are read too.
+var voteWords = map[string]map[Choice][]string{
+	"en": {Yes: {"yes", "y", "aye", "for", "+1"}, No: {"no", "n", "nay", "against", "-1"}, Abstain: {"abstain", "a", "abstention", "pass"}},
+	"es": {Yes: {"sí", "s"}, No: {"no", "n"}, Abstain: {"abstención", "a"}},
+	"de": {Yes: {"ja", "j"}, No: {"nein", "n"}, Abstain: {"enthaltung", "e"}},
+}
+
+// allChoices are the three choices in the order replies list them.
+var allChoices = []Choice{Yes, No, Abstain}
+
+// ParseChoice reads yes/no/abstain and common synonyms, in English.
+func ParseChoice(s string) (Choice, bool) { return parseChoice(s) }
+
+// parseChoice reads a vote in English or in one of langs.
+func parseChoice(s string, langs ...string) (Choice, bool) {
+	w := locale.Fold(strings.TrimSpace(s))
+	for _, lang := range append(langs, locale.Default) {
+		for _, c := range allChoices {
+			if slices.ContainsFunc(voteWords[lang][c], func(x string) bool { return locale.Fold(x) == w }) {
+				return c, true
+			}
+		}
 	}
 	return "", false
+}
+
+// voteWord is a choice as a reader reads it (a msg.Localizer): its word in
+// their language, or its letter.
+type voteWord struct {
+	choice Choice
+	letter bool
+}
+
+// Localize implements msg.Localizer.
+func (w voteWord) Localize(lang string) string {
+	words, ok := voteWords[lang]
+	if !ok {
+		words = voteWords[locale.Default]
+	}
+	if w.letter {
+		return words[w.choice][1]
+	}
+	return words[w.choice][0]
+}
+
+// voteCommand is a `!vote` command as a reply shows it (a msg.Localizer),
+// with the vote words of the reader's language: "!vote 3 sí|no|abstención",
+// "!vote K3P7 j". The command itself stays English.
+type voteCommand struct {
+	prefix, ref string
+	choices     []Choice
+	letter      bool // the one-letter words of a secret ballot
+}
+
+// Localize implements msg.Localizer.
+func (v voteCommand) Localize(lang string) string {
+	words := make([]string, len(v.choices))
+	for i, c := range v.choices {
+		words[i] = voteWord{c, v.letter}.Localize(lang)
+	}
+	return v.prefix + "vote " + v.ref + " " + strings.Join(words, "|")
+}
+
+// voteOn is `!vote N yes|no|abstain` for motion n.
+func voteOn(prefix string, n int) voteCommand {
+	return voteCommand{prefix: prefix, ref: strconv.Itoa(n), choices: allChoices}
+}
+
+// voteSecret is `!vote CODE y|n|a` for a secret ballot's code.
+func voteSecret(prefix, code string) voteCommand {
+	return voteCommand{prefix: prefix, ref: code, choices: allChoices, letter: true}
 }
 
 // Tally counts the votes that stand.

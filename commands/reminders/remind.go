@@ -60,22 +60,33 @@ type Feature struct {
 	followUps map[string]FollowUp
 	// notes add a feature's lines to !remind list.
 	notes []Note
+	// subjects render what reminders of their kind are about.
+	subjects map[string]Subject
 }
 
 // FollowUp runs, in the same transaction, after a reminder of its kind was
 // sent or dropped: rosters plan the reminder of the member's next turn.
 type FollowUp func(ctx context.Context, rem *store.Reminder, now time.Time) error
 
+// Subject says, when a reminder of its kind is sent, what it is about
+// (in the reader's language: rem.Text is stored in English) and which room
+// it comes from (a member who chose no language reads its DM in that
+// room's). ok is false when what it was about is gone: rem.Text is used.
+type Subject func(ctx context.Context, rem *store.Reminder) (about msg.Text, room id.RoomID, ok bool, err error)
+
 // Note adds a feature's lines about user's reminders to m (!remind list).
 type Note func(ctx context.Context, r *commands.Request, m msg.Message) (msg.Message, error)
 
 // New makes the reminders feature over env.
 func New(env *commands.Env, log zerolog.Logger) *Feature {
-	return &Feature{Env: env, log: log, followUps: map[string]FollowUp{}}
+	return &Feature{Env: env, log: log, followUps: map[string]FollowUp{}, subjects: map[string]Subject{}}
 }
 
 // OnSent registers fn to follow up each reminder of kind.
 func (f *Feature) OnSent(kind string, fn FollowUp) { f.followUps[kind] = fn }
+
+// OnSubject registers fn to say what reminders of kind are about.
+func (f *Feature) OnSubject(kind string, fn Subject) { f.subjects[kind] = fn }
 
 // AddNote registers a feature's lines for !remind list.
 func (f *Feature) AddNote(n Note) { f.notes = append(f.notes, n) }
@@ -164,7 +175,7 @@ func (f *Feature) remindCommand() *commands.Command {
 
 func (f *Feature) remindMe(ctx context.Context, r *commands.Request) error {
 	args := r.Args
-	example := r.Cmd("remind me friday 18:00 : call the landlord")
+	example := r.Cmd("remind me friday 18:00 : call the landlord") // a command: not for members to read translated
 	when, text, ok := commands.SplitColon(args)
 	if !ok || when == "" {
 		return commands.Refusef("Say when, then what after a colon, e.g. `%s`.", example)
@@ -189,6 +200,7 @@ func (f *Feature) remindMe(ctx context.Context, r *commands.Request) error {
 			return err
 		}
 		if !s.End.IsZero() {
+			// a command: not for members to read translated
 			return commands.Refusef("Repeating reminders go on until you cancel them; leave out `for …`, e.g. `%s`.", r.Cmd("remind me every monday 9:00 : bins out"))
 		}
 		rule = s.Rule
@@ -207,19 +219,19 @@ func (f *Feature) remindMe(ctx context.Context, r *commands.Request) error {
 	}
 	m := msg.F("OK, I'll remind you by direct message %s (in %s).", UserTime(r, saved.DueAt, loc), timespec.Remaining(saved.DueAt.Sub(now)))
 	if !rule.IsZero() {
-		m = msg.F("OK, I'll remind you by direct message %s, first %s.", rule.String(), UserTime(r, saved.DueAt, loc))
+		m = msg.F("OK, I'll remind you by direct message %s, first %s.", rule, UserTime(r, saved.DueAt, loc))
 	}
-	r.Reply(m.Append("To cancel: `%s`.", r.Cmd(fmt.Sprintf("remind cancel %d", saved.Number))))
+	r.Reply(m.Append("To cancel: `%s`.", r.Cmd(fmt.Sprintf("remind cancel %d", saved.Number)))) // a command: not for members to read translated
 	return nil
 }
 
 // UserTime shows a time in the member's own zone, naming it when the room
 // shows times in another.
-func UserTime(r *commands.Request, t time.Time, loc *time.Location) string {
+func UserTime(r *commands.Request, t time.Time, loc *time.Location) msg.Text {
 	if r.InDM || loc.String() == r.Location().String() {
-		return timespec.Human(t, loc).String()
+		return msg.T("%s", timespec.Human(t, loc))
 	}
-	return timespec.Human(t, loc).String() + " " + loc.String()
+	return msg.T("%s %s", timespec.Human(t, loc), loc.String())
 }
 
 // remindList sends the member their reminders, by DM: personal reminders
@@ -232,14 +244,14 @@ func (f *Feature) remindList(ctx context.Context, r *commands.Request) error {
 	}
 	m := msg.F("**Your reminders** (times in %s):", loc.String())
 	if len(list) == 0 {
-		m = m.Append("None. Set one with `%s`.", r.Cmd("remind me friday 18:00 : call the landlord"))
+		m = m.Append("None. Set one with `%s`.", r.Cmd("remind me friday 18:00 : call the landlord")) // a command: not for members to read translated
 	}
 	for _, rem := range list {
-		repeat := ""
 		if rule, err := timespec.ParseRRule(rem.RRule); err == nil && rem.RRule != "" {
-			repeat = " (" + rule.String() + ")"
+			m = m.Append("%d. %s (%s) — %s", rem.Number, timespec.Human(rem.DueAt, loc), rule, rem.Text)
+			continue
 		}
-		m = m.Append("%d. %s%s — %s", rem.Number, timespec.Human(rem.DueAt, loc), repeat, rem.Text)
+		m = m.Append("%d. %s — %s", rem.Number, timespec.Human(rem.DueAt, loc), rem.Text)
 	}
 	for _, note := range f.notes {
 		if m, err = note(ctx, r, m); err != nil {
@@ -262,7 +274,7 @@ func (f *Feature) remindCancel(ctx context.Context, r *commands.Request) error {
 		n, _ = strconv.Atoi(words[0])
 	}
 	if n < 1 {
-		return commands.Refusef("Which one? e.g. `%s`; `%s` shows their numbers.", r.Cmd("remind cancel 2"), r.Cmd("remind list"))
+		return commands.Refusef("Which one? e.g. `%s`; `%s` shows their numbers.", r.Cmd("remind cancel 2"), r.Cmd("remind list")) // a command: not for members to read translated
 	}
 	if ok, err := r.Store.Reminders().CancelNumber(ctx, r.Sender, n); err != nil {
 		return err
@@ -349,7 +361,9 @@ func (f *Feature) fire(ctx context.Context, fx *commands.Effects, rid int64, now
 	}
 	sent := ends.IsZero() || now.Before(ends)
 	if sent {
-		f.deliver(ctx, fx, rem, due, now)
+		if err := f.deliver(ctx, fx, rem, due, now); err != nil {
+			return rem.Kind, dropped, err
+		}
 	} else {
 		dropped++
 	}
@@ -372,7 +386,7 @@ func (f *Feature) fire(ctx context.Context, fx *commands.Effects, rid int64, now
 }
 
 // deliver queues the reminder's message, due at due.
-func (f *Feature) deliver(ctx context.Context, fx *commands.Effects, rem *store.Reminder, due, now time.Time) {
+func (f *Feature) deliver(ctx context.Context, fx *commands.Effects, rem *store.Reminder, due, now time.Time) error {
 	loc, err := time.LoadLocation(rem.Zone)
 	if err != nil {
 		loc = time.UTC
@@ -384,18 +398,29 @@ func (f *Feature) deliver(ctx context.Context, fx *commands.Effects, rem *store.
 			}
 		}
 	}
-	late := now.Sub(due) > reminderGrace
-	head := "⏰ **Reminder**"
-	if late {
-		head = "⏰ **Late reminder** (I was offline when it was due)"
-	}
-	m := msg.F(head+": %s", rem.Text)
-	if !rem.About.IsZero() {
-		rel := "in " + timespec.Remaining(rem.About.Sub(now)).String()
-		if !rem.About.After(now) {
-			rel = "began " + timespec.Remaining(now.Sub(rem.About)).String() + " ago"
+	var about any = rem.Text
+	if subject, ok := f.subjects[rem.Kind]; ok {
+		t, room, ok, err := subject(ctx, rem)
+		if err != nil {
+			return err
 		}
-		m = msg.F(head+": %s, %s (%s).", rem.Text, timespec.Human(rem.About, loc), rel)
+		if ok {
+			about = t
+			fx.From(room)
+		}
+	}
+	late := now.Sub(due) > reminderGrace
+	head := msg.T("⏰ **Reminder**")
+	if late {
+		head = msg.T("⏰ **Late reminder** (I was offline when it was due)")
+	}
+	m := msg.F("%s: %s", head, about)
+	if !rem.About.IsZero() {
+		rel := msg.T("in %s", timespec.Remaining(rem.About.Sub(now)))
+		if !rem.About.After(now) {
+			rel = msg.T("began %s ago", timespec.Remaining(now.Sub(rem.About)))
+		}
+		m = msg.F("%s: %s, %s (%s).", head, about, timespec.Human(rem.About, loc), rel)
 	}
 	m = m.With("quorum.reminder", map[string]any{"kind": rem.Kind, "due_at": due.UTC().Format(time.RFC3339), "late": late})
 	if rem.User != "" {
@@ -403,4 +428,5 @@ func (f *Feature) deliver(ctx context.Context, fx *commands.Effects, rem *store.
 	} else {
 		fx.Say(rem.Room, m)
 	}
+	return nil
 }

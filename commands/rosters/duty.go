@@ -28,7 +28,7 @@ func (d *Feature) dutyNote(ctx context.Context, r *commands.Request, m msg.Messa
 	if on {
 		return m.Append("Duty reminders: on, %s before your turns.", timespec.Remaining(lead)), nil
 	}
-	return m.Append("Duty reminders: off (`%s`).", r.Cmd("remind duty on")), nil
+	return m.Append("Duty reminders: off (`%s`).", r.Cmd("remind duty on")), nil // a command: not for members to read translated
 }
 
 // defaultLead is the configured duty reminder lead time (reminders.duty_lead).
@@ -53,6 +53,7 @@ func (d *Feature) remindDuty(ctx context.Context, r *commands.Request) error {
 		r.Replyf("OK, no more reminders of your turns.")
 		return nil
 	case len(words) == 0 || !strings.EqualFold(words[0], "on"):
+		// commands: not for members to read translated
 		return commands.Refusef("Say `%s` (or with a lead time, `%s`) or `%s`.", r.Cmd("remind duty on"), r.Cmd("remind duty on 12h"), r.Cmd("remind duty off"))
 	}
 	lead := d.defaultLead()
@@ -62,7 +63,7 @@ func (d *Feature) remindDuty(ctx context.Context, r *commands.Request) error {
 			return err
 		}
 		if lead > reminders.MaxLead {
-			return reminders.RefuseLead(r.Cmd("remind duty on 2d"))
+			return reminders.RefuseLead(r.Cmd("remind duty on 2d")) // a command: not for members to read translated
 		}
 	}
 	if err := r.Store.Reminders().SetLead(ctx, r.Sender, store.ReminderDuty, lead); err != nil {
@@ -158,7 +159,7 @@ func (d *Feature) planDuty(ctx context.Context, ro *store.Roster, upcoming []Tur
 		}
 		_, _, err := d.reminders.Schedule(ctx, store.Reminder{
 			Kind: store.ReminderDuty, User: user, Ref: ref, Zone: ro.Zone,
-			Text:  "your turn on the " + ro.Name + " roster",
+			Text:  dutyText(ro).String(),
 			About: t.At, DueAt: commands.Latest(t.At.Add(-lead), now), EndsAt: t.End,
 		})
 		return err
@@ -166,15 +167,33 @@ func (d *Feature) planDuty(ctx context.Context, ro *store.Roster, upcoming []Tur
 	return nil
 }
 
-// planNext plans the member's next duty reminder on the roster of one that
-// was just sent or dropped.
-func (d *Feature) planNext(ctx context.Context, rem *store.Reminder, now time.Time) error {
+// dutyText is what a duty reminder is about.
+func dutyText(ro *store.Roster) msg.Text { return msg.T("your turn on the %s roster", ro.Name) }
+
+// rosterOf is the roster of a duty reminder, if it is still there.
+func (d *Feature) rosterOf(ctx context.Context, rem *store.Reminder) (*store.Roster, bool, error) {
 	parts := strings.Split(rem.Ref, ":")
 	rosterID, err := strconv.ParseInt(parts[min(1, len(parts)-1)], 10, 64)
 	if len(parts) != 3 || err != nil {
-		return nil // not a roster turn's reminder
+		return nil, false, nil // not a roster turn's reminder
 	}
-	ro, ok, err := d.Store.Rosters().ByID(ctx, rosterID)
+	return d.Store.Rosters().ByID(ctx, rosterID)
+}
+
+// dutySubject renders a duty reminder in the language of its member or
+// roster's room, when it is sent.
+func (d *Feature) dutySubject(ctx context.Context, rem *store.Reminder) (msg.Text, id.RoomID, bool, error) {
+	ro, ok, err := d.rosterOf(ctx, rem)
+	if err != nil || !ok {
+		return msg.Text{}, "", false, err
+	}
+	return dutyText(ro), ro.Room, true, nil
+}
+
+// planNext plans the member's next duty reminder on the roster of one that
+// was just sent or dropped.
+func (d *Feature) planNext(ctx context.Context, rem *store.Reminder, now time.Time) error {
+	ro, ok, err := d.rosterOf(ctx, rem)
 	if err != nil || !ok {
 		return err
 	}

@@ -36,6 +36,7 @@ type Feature struct {
 func New(env *commands.Env, rem *reminders.Feature) *Feature {
 	d := &Feature{Env: env, reminders: rem}
 	rem.OnSent(store.ReminderDuty, d.planNext)
+	rem.OnSubject(store.ReminderDuty, d.dutySubject)
 	rem.AddNote(d.dutyNote)
 	return d
 }
@@ -130,7 +131,7 @@ func (d *Feature) Commands() []*commands.Command {
 // rosterUsage is the reply to a !roster the bot cannot read.
 func rosterUsage(r *commands.Request) error {
 	return commands.Refusef("Try `%s` to see a roster, or `%s`.", r.Cmd("roster minutes"),
-		r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben"))
+		r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben")) // a command: not for members to read translated
 }
 
 // roster shows a roster's next turns: `roster minutes`, `roster minutes 10`.
@@ -196,7 +197,7 @@ func (d *Feature) load(ctx context.Context, ro *store.Roster) (rotation, error) 
 
 func (d *Feature) create(ctx context.Context, r *commands.Request) error {
 	args := r.Args
-	example := r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben")
+	example := r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben") // a command: not for members to read translated
 	if r.InDM {
 		return commands.Refusef("Rosters belong to a room: create them there, e.g. `%s`.", example)
 	}
@@ -232,7 +233,7 @@ func (d *Feature) create(ctx context.Context, r *commands.Request) error {
 	if err := d.planRoster(ctx, ro, now); err != nil {
 		return err
 	}
-	m := msg.F("Created the **%s** roster: %s, %s, times in %s.", name, s.Rule.String(), commands.Plural(len(members), "member", "members"), loc.String())
+	m := msg.F("Created the **%s** roster: %s, %s, times in %s.", name, s.Rule, msg.N(len(members), "%d member", "%d members"), loc.String())
 	if !s.End.IsZero() {
 		m = m.Append("It ends %s.", timespec.Human(s.End, loc))
 	}
@@ -332,7 +333,7 @@ func rosterField(name string, turns []Turn) map[string]any {
 
 func (d *Feature) show(r *commands.Request, ro *store.Roster, rot rotation, n int) error {
 	loc := rot.Start.Location()
-	m := msg.F("**%s** — %s, times in %s:", ro.Name, rot.Rule.String(), loc.String())
+	m := msg.F("**%s** — %s, times in %s:", ro.Name, rot.Rule, loc.String())
 	r.Reply(d.turnsMessage(m, ro, rot.turns(r.Clock.Now(), n), loc))
 	return nil
 }
@@ -343,7 +344,7 @@ func (d *Feature) rosters(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if len(list) == 0 {
-		r.Replyf("No rosters here yet. Create one with `%s`.", r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben"))
+		r.Replyf("No rosters here yet. Create one with `%s`.", r.Cmd("roster new minutes every week from monday 18:00 : @ana @ben")) // a command: not for members to read translated
 		return nil
 	}
 	m := msg.F("**Rosters here** (times in %s):", r.Location().String())
@@ -355,11 +356,11 @@ func (d *Feature) rosters(ctx context.Context, r *commands.Request) error {
 		next := rot.turns(r.Clock.Now(), 1)
 		switch {
 		case len(next) == 0:
-			m = m.Append("**%s** — %s; ended", ro.Name, rot.Rule.String())
+			m = m.Append("**%s** — %s; ended", ro.Name, rot.Rule)
 		case next[0].User == "":
-			m = m.Append("**%s** — %s; next %s, nobody free", ro.Name, rot.Rule.String(), timespec.Human(next[0].At, r.Location()))
+			m = m.Append("**%s** — %s; next %s, nobody free", ro.Name, rot.Rule, timespec.Human(next[0].At, r.Location()))
 		default:
-			m = m.Append("**%s** — %s; next %s, %s", ro.Name, rot.Rule.String(), timespec.Human(next[0].At, r.Location()), msg.Pill(next[0].User))
+			m = m.Append("**%s** — %s; next %s, %s", ro.Name, rot.Rule, timespec.Human(next[0].At, r.Location()), msg.Pill(next[0].User))
 		}
 	}
 	r.Reply(m)
@@ -524,18 +525,18 @@ func (d *Feature) turnOn(r *commands.Request, ro *store.Roster, rot rotation, da
 		}
 		return t, nil
 	}
-	var days []string
+	var days []any
 	for _, t := range rot.turns(now, 3) {
-		days = append(days, t.At.Format("Mon 2 Jan"))
+		days = append(days, timespec.Layout(t.At, loc, dayLayout))
 	}
 	if len(days) == 0 {
-		return Turn{}, commands.Refusef("There's no **%s** turn on %s: the roster has ended.", ro.Name, day.Format("Mon 2 Jan"))
+		return Turn{}, commands.Refusef("There's no **%s** turn on %s: the roster has ended.", ro.Name, timespec.Layout(day, loc, dayLayout))
 	}
-	return Turn{}, commands.Refusef("There's no **%s** turn on %s. Next turns: %s.", ro.Name, day.Format("Mon 2 Jan"), strings.Join(days, ", "))
+	return Turn{}, commands.Refusef("There's no **%s** turn on %s. Next turns: %s.", ro.Name, timespec.Layout(day, loc, dayLayout), msg.List(", ", days...))
 }
 
 func (d *Feature) away(ctx context.Context, r *commands.Request, ro *store.Roster, words []string) error {
-	example := r.Cmd("roster " + ro.Name + " away @ana 2026-12-01 2026-12-14")
+	example := r.Cmd("roster " + ro.Name + " away @ana 2026-12-01 2026-12-14") // a command: not for members to read translated
 	if len(words) < 2 || !commands.IsMention(words[0]) {
 		return commands.Refusef("Who is away, and when? e.g. `%s`.", example)
 	}
@@ -559,7 +560,7 @@ func (d *Feature) away(ctx context.Context, r *commands.Request, ro *store.Roste
 		return err
 	}
 	return d.changed(ctx, r, ro, msg.F("%s is away from %s to %s: passed over on **%s** and takes the next free turn after.",
-		user.String(), from.Format("Mon 2 Jan"), to.Format("Mon 2 Jan"), ro.Name))
+		user.String(), timespec.Layout(from, loc, dayLayout), timespec.Layout(to, loc, dayLayout), ro.Name))
 }
 
 // dateRange reads "<from> <to>", "<from> to <to>" or a single day; its
@@ -659,9 +660,10 @@ func (d *Feature) Left(ctx context.Context, fx *commands.Effects, room id.RoomID
 		}
 	}
 	if len(names) > 0 {
+		// The record's fields are language-neutral: not for members to read translated.
 		m, err := d.RecordChange(ctx, room, "roster.change", map[string]any{"rosters": names, "change": "member left the room", "member": user},
-			msg.F("%s left the room, so I took them off the %s %s; the others' turns move up.",
-				user.String(), commands.JoinAnd(names), map[bool]string{true: "roster", false: "rosters"}[len(names) == 1]))
+			msg.FromText(msg.N(len(names), "%s left the room, so I took them off the %s roster; the others' turns move up.",
+				"%s left the room, so I took them off the %s rosters; the others' turns move up.", user.String(), commands.JoinAnd(names))))
 		if err != nil {
 			return err
 		}
@@ -672,6 +674,9 @@ func (d *Feature) Left(ctx context.Context, fx *commands.Effects, room id.RoomID
 
 // maxNameLen bounds roster names.
 const maxNameLen = 32
+
+// dayLayout names a day without its time (turns' days in refusals).
+const dayLayout = "Mon 2 Jan" // a layout: not for members to read translated
 
 // reservedNames cannot name a roster: they are subcommands.
 var reservedNames = []string{"new", "list", "accept", "decline"}

@@ -52,7 +52,7 @@ func (d *Feature) Reactions() map[string]commands.ReactionHandler {
 
 func (d *Feature) ask(ctx context.Context, r *commands.Request) error {
 	words := strings.Fields(r.Args)
-	example := r.Cmd("swap minutes 2026-12-07 @ben")
+	example := r.Cmd("swap minutes 2026-12-07 @ben") // a command: not for members to read translated
 	if r.InDM {
 		return commands.Refusef("Ask for swaps in the roster's room, e.g. `%s`.", example)
 	}
@@ -107,7 +107,7 @@ func (d *Feature) ask(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	proposed := rosterField(ro.Name, []Turn{{At: mine.At, User: target}, {At: theirs.At, User: r.Sender}})
-	accept, decline := r.Cmd(fmt.Sprintf("swap accept %d", sw.Number)), r.Cmd(fmt.Sprintf("swap decline %d", sw.Number))
+	accept, decline := r.Cmd(fmt.Sprintf("swap accept %d", sw.Number)), r.Cmd(fmt.Sprintf("swap decline %d", sw.Number)) // commands: not for members to read translated
 	notice := msg.F("%s, %s asks you to take their **%s** turn on %s; in exchange they take yours on %s.",
 		msg.Pill(target), r.Sender.String(), ro.Name, timespec.Human(mine.At, loc), timespec.Human(theirs.At, loc)).
 		Append("Accept with `%s` or ✅, decline with `%s` or ❌ (swap %d).", accept, decline, sw.Number).
@@ -207,7 +207,7 @@ func (d *Feature) decide(ctx context.Context, sw *store.Swap, by id.UserID, acce
 		return msg.Message{}, commands.Refusef("Only %s can answer swap %d.", sw.Target.String(), sw.Number)
 	}
 	if sw.Status != store.SwapPending {
-		return msg.Message{}, commands.Refusef("Swap %d was %s already.", sw.Number, sw.Status)
+		return msg.Message{}, answered(sw)
 	}
 	ro, ok, err := st.Rosters().ByID(ctx, sw.RosterID)
 	if err != nil || !ok {
@@ -262,4 +262,15 @@ func (rot rotation) owner(t time.Time) id.UserID {
 		return turns[0].User
 	}
 	return ""
+}
+
+// answered refuses to answer sw again.
+func answered(sw *store.Swap) error {
+	switch sw.Status {
+	case store.SwapAccepted:
+		return commands.Refusef("Swap %d was accepted already.", sw.Number)
+	case store.SwapDeclined:
+		return commands.Refusef("Swap %d was declined already.", sw.Number)
+	}
+	return commands.Refusef("Swap %d was cancelled already.", sw.Number)
 }

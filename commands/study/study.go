@@ -65,7 +65,9 @@ type Feature struct {
 
 // New makes the study sessions feature; its reminders go through rem.
 func New(env *commands.Env, log zerolog.Logger, rem *reminders.Feature) *Feature {
-	return &Feature{Env: env, log: log, reminders: rem}
+	f := &Feature{Env: env, log: log, reminders: rem}
+	rem.OnSubject(store.ReminderSession, f.reminderSubject)
+	return f
 }
 
 // Group implements commands.Feature.
@@ -117,9 +119,7 @@ func (f *Feature) Commands() []*commands.Command {
 				{Name: "reading", Usage: "reading <text>", Summary: "set the reading", Handler: f.onSession(f.reading)},
 				{Name: "move", Usage: "move <when>", Summary: "move the session; those coming are told", Handler: f.onSession(f.move)},
 				{Name: "cancel", Usage: "cancel [: <reason>]", Summary: "cancel the session; those coming are told", Handler: f.onSession(f.cancel)},
-				{Name: "ics", Usage: "ics", Summary: "a calendar file of the session", Handler: f.onSession(func(_ context.Context, r *commands.Request, s *store.Session) error {
-					return f.icsOne(r, s)
-				})},
+				{Name: "ics", Usage: "ics", Summary: "a calendar file of the session", Handler: f.onSession(f.icsOne)},
 				{Name: "attended", Usage: "attended @members", Summary: "record who came", Handler: f.onSession(f.attended)},
 			},
 		},
@@ -193,7 +193,7 @@ func (f *Feature) find(ctx context.Context, r *commands.Request, n int) (*store.
 }
 
 // mayManage refuses a change of s to anyone but its creator or a moderator.
-func (f *Feature) mayManage(ctx context.Context, r *commands.Request, s *store.Session, what string) error {
+func (f *Feature) mayManage(ctx context.Context, r *commands.Request, s *store.Session, what msg.Text) error {
 	if r.Sender == s.CreatedBy {
 		return nil
 	}
@@ -201,7 +201,7 @@ func (f *Feature) mayManage(ctx context.Context, r *commands.Request, s *store.S
 	if err != nil || mod {
 		return err
 	}
-	return commands.Refusef("Only whoever scheduled session #%d or a room moderator can %s it.", s.Number, what)
+	return commands.Refusef("Only whoever scheduled session #%d or a room moderator can %s.", s.Number, what)
 }
 
 func (f *Feature) create(ctx context.Context, r *commands.Request) error {
@@ -228,8 +228,12 @@ func (f *Feature) create(ctx context.Context, r *commands.Request) error {
 	if err != nil && privateIntent(args) {
 		// The command may name the private place: it leaves the room even
 		// though nothing was scheduled.
+		lang, lerr := r.Lang(ctx)
+		if lerr != nil {
+			return lerr
+		}
 		return commands.RedactCommand(err, msg.Redaction{Reason: "private location",
-			IfRefused: "Your message above may show a private place: please delete it (I don't have the power to)."})
+			IfRefused: msg.T("Your message above may show a private place: please delete it (I don't have the power to).").In(lang)})
 	}
 	if err != nil {
 		return err
@@ -253,10 +257,23 @@ func (f *Feature) create(ctx context.Context, r *commands.Request) error {
 	r.Say(r.Room, f.notice(ctx, s, r.Prefix))
 	if s.PrivatePlace && s.Place != "" {
 		// The command itself names the place: take it out of the room.
-		r.Redact(r.Room, msg.Redaction{Event: r.Event, Reason: "private location",
-			IfRefused: "Your message above shows the private place: please delete it (I don't have the power to)."})
+		if err := redactPlace(ctx, r); err != nil {
+			return err
+		}
 	}
 	return f.planAll(ctx, s)
+}
+
+// redactPlace takes the member's command, which names a private place, out
+// of the room; if the bot may not, it asks them to, in the room's language.
+func redactPlace(ctx context.Context, r *commands.Request) error {
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	r.Redact(r.Room, msg.Redaction{Event: r.Event, Reason: "private location",
+		IfRefused: msg.T("Your message above shows the private place: please delete it (I don't have the power to).").In(lang)})
+	return nil
 }
 
 // counts is how many answered what for the current round.
@@ -307,23 +324,23 @@ func (f *Feature) fields(ctx context.Context, s *store.Session) map[string]any {
 }
 
 // when says when s is, in the room's time, with its repeat.
-func (f *Feature) when(s *store.Session) string {
-	out := timespec.Human(s.StartsAt, f.Config.Location(s.Room)).String()
+func (f *Feature) when(s *store.Session) msg.Text {
+	at := timespec.Human(s.StartsAt, f.Config.Location(s.Room))
 	if rule, err := timespec.ParseRRule(s.RRule); err == nil && s.RRule != "" {
-		out += " (" + rule.String() + ")"
+		return msg.T("%s (%s)", at, rule)
 	}
-	return out
+	return msg.T("%s", at)
 }
 
 // where says where s is, for the room.
-func (f *Feature) where(s *store.Session) string {
+func (f *Feature) where(s *store.Session) msg.Text {
 	switch {
 	case s.PrivatePlace:
-		return "sent privately to those coming"
+		return msg.T("sent privately to those coming")
 	case s.Place == "":
-		return "to be announced"
+		return msg.T("to be announced")
 	}
-	return s.Place
+	return msg.T("%s", s.Place)
 }
 
 // notice is the announcement of the current round of s.
@@ -341,7 +358,7 @@ func (f *Feature) notice(ctx context.Context, s *store.Session, prefix string) m
 		if s.Status == store.SessionMoved {
 			out = out.Append("**Moved** to the time above.")
 		}
-		out = out.Append("Coming? React ✅ going · ❔ maybe · ❌ not going, or send `%s`.", fmt.Sprintf("%srsvp %d yes|maybe|no", prefix, s.Number))
+		out = out.Append("Coming? React ✅ going · ❔ maybe · ❌ not going, or send `%s`.", rsvpCommand(prefix, s.Number))
 	}
 	out = out.Append("%d going · %d maybe · %d not going", going, maybe, notGoing)
 	out.Anchor = sessionAnchor(s)
@@ -385,7 +402,10 @@ func (f *Feature) show(ctx context.Context, r *commands.Request, s *store.Sessio
 	answers, _, _, _ := f.counts(ctx, s)
 	out := f.notice(ctx, s, r.Prefix)
 	out.Anchor = nil
-	for _, a := range []struct{ answer, label string }{{store.RSVPYes, "Going"}, {store.RSVPMaybe, "Maybe"}} {
+	for _, a := range []struct {
+		answer string
+		label  msg.Text
+	}{{store.RSVPYes, msg.T("Going")}, {store.RSVPMaybe, msg.T("Maybe")}} {
 		var who []string
 		for u, x := range answers {
 			if x == a.answer {
@@ -402,7 +422,7 @@ func (f *Feature) show(ctx context.Context, r *commands.Request, s *store.Sessio
 		return err
 	}
 	if len(readings) == 0 {
-		out = out.Append("Reading list: empty (`%s`).", r.Cmd(fmt.Sprintf("study %d reading <text or link>", s.Number)))
+		out = out.Append("Reading list: empty (`%s`).", r.Cmd(fmt.Sprintf("study %d reading <text or link>", s.Number))) // a command: not for members to read translated
 	} else {
 		out = out.Append("**Reading list**")
 		for i, rd := range readings {
@@ -417,7 +437,7 @@ func (f *Feature) reading(ctx context.Context, r *commands.Request, s *store.Ses
 	text := r.Args
 	switch {
 	case text == "":
-		return commands.Refusef("What should people read? e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d reading Capital ch. 10", s.Number)))
+		return commands.Refusef("What should people read? e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d reading Capital ch. 10", s.Number))) // a command: not for members to read translated
 	case utf8.RuneCountInString(text) > maxReadingText:
 		return commands.Refusef("That's too long for the reading list; keep it under %d characters.", maxReadingText)
 	}
@@ -460,15 +480,15 @@ func (f *Feature) tellComing(ctx context.Context, fx *commands.Effects, s *store
 
 func (f *Feature) move(ctx context.Context, r *commands.Request, s *store.Session) error {
 	when := r.Args
-	example := r.Cmd(fmt.Sprintf("study %d move thursday 19:00", s.Number))
+	example := r.Cmd(fmt.Sprintf("study %d move thursday 19:00", s.Number)) // a command: not for members to read translated
 	if when == "" {
 		return commands.Refusef("Say when to, e.g. `%s`.", example)
 	}
-	if err := f.mayManage(ctx, r, s, "move"); err != nil {
+	if err := f.mayManage(ctx, r, s, msg.T("move it")); err != nil {
 		return err
 	}
 	if s.Status == store.SessionCancelled {
-		return commands.Refusef("Session #%d is cancelled; schedule a new one with `%s`.", s.Number, r.Cmd("study new …"))
+		return commands.Refusef("Session #%d is cancelled; schedule a new one with `%s`.", s.Number, r.Cmd("study new …")) // a command: not for members to read translated
 	}
 	now, loc := r.Clock.Now(), r.Location()
 	t, err := timespec.Moment(when, now, loc)
@@ -481,7 +501,7 @@ func (f *Feature) move(ctx context.Context, r *commands.Request, s *store.Sessio
 			return err
 		}
 		if rule.Days != 0 && !rule.Days.Has(t.In(loc).Weekday()) {
-			return commands.Refusef("Session #%d meets %s; move it to one of those days, or cancel it and schedule a new series.", s.Number, rule.String())
+			return commands.Refusef("Session #%d meets %s; move it to one of those days, or cancel it and schedule a new series.", s.Number, rule)
 		}
 		s.SeriesStart = t
 	}
@@ -507,7 +527,7 @@ func (f *Feature) cancel(ctx context.Context, r *commands.Request, s *store.Sess
 	if utf8.RuneCountInString(reason) > maxCancelReason {
 		return commands.Refusef("Keep the reason under %d characters.", maxCancelReason)
 	}
-	if err := f.mayManage(ctx, r, s, "cancel"); err != nil {
+	if err := f.mayManage(ctx, r, s, msg.T("cancel it")); err != nil {
 		return err
 	}
 	if s.Status == store.SessionCancelled {
@@ -518,11 +538,10 @@ func (f *Feature) cancel(ctx context.Context, r *commands.Request, s *store.Sess
 	if err := r.Store.Sessions().Update(ctx, s); err != nil {
 		return err
 	}
-	what := "Study session #%d (%s, %s) is **cancelled**."
+	note := msg.F("Study session #%d (%s, %s) is **cancelled**.", s.Number, s.Title, f.when(s))
 	if s.RRule != "" {
-		what = "The study series #%d (%s, %s) is **cancelled**."
+		note = msg.F("The study series #%d (%s, %s) is **cancelled**.", s.Number, s.Title, f.when(s))
 	}
-	note := msg.F(what, s.Number, s.Title, f.when(s))
 	if reason != "" {
 		note = note.Append("Reason: %s", reason)
 	}
@@ -538,9 +557,9 @@ func (f *Feature) cancel(ctx context.Context, r *commands.Request, s *store.Sess
 func (f *Feature) attended(ctx context.Context, r *commands.Request, s *store.Session) error {
 	words := strings.Fields(r.Args)
 	if len(words) == 0 {
-		return commands.Refusef("Say who came, e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d attended @ana @ben", s.Number)))
+		return commands.Refusef("Say who came, e.g. `%s`.", r.Cmd(fmt.Sprintf("study %d attended @ana @ben", s.Number))) // a command: not for members to read translated
 	}
-	if err := f.mayManage(ctx, r, s, "record attendance of"); err != nil {
+	if err := f.mayManage(ctx, r, s, msg.T("record attendance of it")); err != nil {
 		return err
 	}
 	now := r.Clock.Now()
@@ -565,7 +584,7 @@ func (f *Feature) attended(ctx context.Context, r *commands.Request, s *store.Se
 	if err != nil {
 		return err
 	}
-	r.Replyf("Recorded %s at session #%d on %s.", commands.Plural(added, "attendee", "attendees"), s.Number, timespec.Human(held, r.Location()))
+	r.Replyf("Recorded %s at session #%d on %s.", msg.N(added, "%d attendee", "%d attendees"), s.Number, timespec.Human(held, r.Location()))
 	return nil
 }
 
@@ -575,22 +594,22 @@ func (f *Feature) stats(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	if len(list) == 0 {
-		r.Replyf("No attendance recorded yet. After a session: `%s`.", r.Cmd("study 3 attended @ana @ben"))
+		r.Replyf("No attendance recorded yet. After a session: `%s`.", r.Cmd("study 3 attended @ana @ben")) // a command: not for members to read translated
 		return nil
 	}
 	out := msg.F("**Attendance by topic**")
 	for i := 0; i < len(list); {
 		j, total := i, 0
-		var each []string
+		var each []any
 		for ; j < len(list) && list[j].Topic == list[i].Topic; j++ {
 			total += list[j].Count
-			each = append(each, fmt.Sprintf("%s: %d", list[j].HeldAt.In(r.Location()).Format("2 Jan"), list[j].Count))
+			each = append(each, msg.T("%s: %d", timespec.Layout(list[j].HeldAt, r.Location(), "2 Jan"), list[j].Count))
 		}
 		if len(each) > 6 {
-			each = append([]string{"…"}, each[len(each)-6:]...)
+			each = append([]any{"…"}, each[len(each)-6:]...)
 		}
-		out = out.Append("**%s** — %s, average %s (%s)", clip(list[i].Topic, 60), commands.Plural(j-i, "session", "sessions"),
-			strconv.FormatFloat(float64(total)/float64(j-i), 'f', 1, 64), strings.Join(each, ", "))
+		out = out.Append("**%s** — %s, average %s (%s)", clip(list[i].Topic, 60), msg.N(j-i, "%d session", "%d sessions"),
+			strconv.FormatFloat(float64(total)/float64(j-i), 'f', 1, 64), msg.List(", ", each...))
 		i = j
 	}
 	r.Reply(out)

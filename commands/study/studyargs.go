@@ -26,7 +26,7 @@ const (
 )
 
 // studyExample is shown with every mistake in `study new`.
-const studyExample = "study new Reading circle at friday 18:00 where the back room every week topic Capital"
+const studyExample = "study new Reading circle at friday 18:00 where the back room every week topic Capital" // a command: not for members to read translated
 
 // The keywords of `study new`, each taken once, the first time it appears
 // after the title: a title cannot contain them, a later part can ("where

@@ -37,13 +37,19 @@ const (
 	icsLocalFormat = "20060102T150405"
 )
 
-func (f *Feature) icsOne(r *commands.Request, s *store.Session) error {
-	data, err := f.calendar([]*store.Session{s})
+func (f *Feature) icsOne(ctx context.Context, r *commands.Request, s *store.Session) error {
+	// A file and its caption are not messages: they are written in the
+	// room's language.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	data, err := f.calendar([]*store.Session{s}, lang)
 	if err != nil {
 		return err
 	}
 	r.File(r.Room, msg.File{Name: fmt.Sprintf("study-%d.ics", s.Number), MimeType: "text/calendar", Data: data,
-		Caption: fmt.Sprintf("Study session #%d for your calendar. Importing a newer file updates it.", s.Number), ReplyTo: r.Event})
+		Caption: msg.T("Study session #%d for your calendar. Importing a newer file updates it.", s.Number).In(lang), ReplyTo: r.Event})
 	return nil
 }
 
@@ -58,22 +64,26 @@ func (f *Feature) icsAll(ctx context.Context, r *commands.Request) error {
 	if len(all) > icsMaxSessions {
 		all = all[len(all)-icsMaxSessions:]
 	}
-	data, err := f.calendar(all)
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
+	data, err := f.calendar(all, lang)
 	if err != nil {
 		return err
 	}
 	r.File(r.Room, msg.File{Name: "study-sessions.ics", MimeType: "text/calendar", Data: data,
-		Caption: "All study sessions for your calendar. Importing a newer file updates them.", ReplyTo: r.Event})
+		Caption: msg.T("All study sessions for your calendar. Importing a newer file updates them.").In(lang), ReplyTo: r.Event})
 	return nil
 }
 
-// calendar writes sessions as one iCalendar file.
-func (f *Feature) calendar(sessions []*store.Session) ([]byte, error) {
+// calendar writes sessions as one iCalendar file, its texts in lang.
+func (f *Feature) calendar(sessions []*store.Session, lang string) ([]byte, error) {
 	cal := ics.NewCalendarFor("Quorum")
 	cal.SetProductId("-//Quorum//Study sessions//EN")
 	cal.SetMethod(ics.MethodPublish)
 	cal.SetCalscale("GREGORIAN")
-	cal.SetXWRCalName("Study sessions")
+	cal.SetXWRCalName(msg.T("Study sessions").In(lang))
 	type window struct{ from, to time.Time }
 	zones := map[string]*window{}
 	var order []string
@@ -117,11 +127,11 @@ func (f *Feature) calendar(sessions []*store.Session) ([]byte, error) {
 		}
 		var desc []string
 		if s.Topic != "" {
-			desc = append(desc, "Topic: "+s.Topic)
+			desc = append(desc, msg.T("Topic: %s", s.Topic).In(lang))
 		}
 		switch {
 		case s.PrivatePlace:
-			desc = append(desc, "The place is private: it is sent by direct message to those who said they are coming.")
+			desc = append(desc, msg.T("The place is private: it is sent by direct message to those who said they are coming.").In(lang))
 		case s.Place != "":
 			e.SetLocation(s.Place)
 		}

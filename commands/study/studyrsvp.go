@@ -2,7 +2,7 @@ package study
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +11,7 @@ import (
 	"quorum/commands"
 	"quorum/commands/reminders"
 	"quorum/commands/timespec"
+	"quorum/locale"
 	"quorum/msg"
 	"quorum/store"
 )
@@ -22,33 +23,40 @@ var rsvpKeys = map[string]string{
 	"❌": store.RSVPNo, "✖": store.RSVPNo,
 }
 
-// parseAnswer reads an answer typed in !rsvp.
+// parseAnswer reads an answer typed in !rsvp, in any shipped language
+// (rsvpCommand shows the room's words), accents optional.
 func parseAnswer(s string) (string, bool) {
-	switch strings.ToLower(s) {
-	case "yes", "y", "going", "✅":
+	switch locale.Fold(s) {
+	case "yes", "y", "going", "✅", "si", "ja":
 		return store.RSVPYes, true
-	case "maybe", "m", "perhaps", "❔":
+	case "maybe", "m", "perhaps", "❔", "quiza", "quizas", "vielleicht":
 		return store.RSVPMaybe, true
-	case "no", "n", "not", "❌":
+	case "no", "n", "not", "❌", "nein":
 		return store.RSVPNo, true
 	}
 	return "", false
 }
 
+// rsvpCommand is how to answer for session n, with the answers in the
+// reader's language.
+func rsvpCommand(prefix string, n int) msg.Text {
+	return msg.T("%srsvp %d yes|maybe|no", prefix, n)
+}
+
 // answer records user's answer to the current round of s. A refused answer
 // changes nothing; the refusal is returned.
-func (f *Feature) answer(ctx context.Context, fx *commands.Effects, s *store.Session, user id.UserID, answer string, evt id.EventID, at time.Time) (string, error) {
+func (f *Feature) answer(ctx context.Context, fx *commands.Effects, s *store.Session, user id.UserID, answer string, evt id.EventID, at time.Time) (refusal msg.Text, refused bool, err error) {
 	switch {
 	case s.Status == store.SessionCancelled:
-		return fmt.Sprintf("Study session #%d is cancelled, so your answer was not recorded.", s.Number), nil
+		return msg.T("Study session #%d is cancelled, so your answer was not recorded.", s.Number), true, nil
 	case !at.Before(s.StartsAt):
-		return fmt.Sprintf("Study session #%d has already started, so your answer was not recorded.", s.Number), nil
+		return msg.T("Study session #%d has already started, so your answer was not recorded.", s.Number), true, nil
 	}
 	before, after, err := f.Store.Sessions().Answer(ctx, store.RSVP{Session: s.ID, Round: s.Round, User: user, Answer: answer, Event: evt, At: at})
 	if err != nil {
-		return "", err
+		return msg.Text{}, false, err
 	}
-	return "", f.changed(ctx, fx, s, user, before, after)
+	return msg.Text{}, false, f.changed(ctx, fx, s, user, before, after)
 }
 
 // changed follows up a change of a member's answer: the announcement's
@@ -72,7 +80,7 @@ func (f *Feature) changed(ctx context.Context, fx *commands.Effects, s *store.Se
 
 func (f *Feature) rsvp(ctx context.Context, r *commands.Request) error {
 	words := strings.Fields(r.Args)
-	usage := commands.Refusef("Say which session and your answer, e.g. `%s`.", r.Cmd("rsvp 3 yes"))
+	usage := commands.Refusef("Say which session and your answer, e.g. `%s`.", r.Cmd("rsvp 3 yes")) // a command: not for members to read translated
 	if len(words) != 2 {
 		return usage
 	}
@@ -85,14 +93,14 @@ func (f *Feature) rsvp(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	refusal, err := f.answer(ctx, &r.Effects, s, r.Sender, answer, r.Event, r.Time)
+	refusal, refused, err := f.answer(ctx, &r.Effects, s, r.Sender, answer, r.Event, r.Time)
 	if err != nil {
 		return err
 	}
-	if refusal != "" {
+	if refused {
 		return commands.Refusef("%s", refusal)
 	}
-	words2 := map[string]string{store.RSVPYes: "going", store.RSVPMaybe: "maybe", store.RSVPNo: "not going"}
+	words2 := map[string]msg.Text{store.RSVPYes: msg.T("going"), store.RSVPMaybe: msg.T("maybe"), store.RSVPNo: msg.T("not going")}
 	m := msg.F("Noted: %s to session #%d, %s.", words2[answer], s.Number, timespec.Human(s.StartsAt, r.Location()))
 	if answer == store.RSVPYes && s.PrivatePlace {
 		m = m.Append("I've sent you the place by direct message.")
@@ -113,12 +121,12 @@ func (f *Feature) react(ctx context.Context, fx *commands.Effects, ref int64, rx
 	}
 	if int(ref%sessionRounds) != s.Round%sessionRounds {
 		fx.DM(rx.Sender, msg.F("That announcement was for an earlier session #%d; react on the latest one (or send `%s`).",
-			s.Number, fmt.Sprintf("%srsvp %d yes|maybe|no", f.Cmd(""), s.Number)))
+			s.Number, rsvpCommand(f.Cmd(""), s.Number)))
 		return nil
 	}
-	refusal, err := f.answer(ctx, fx, s, rx.Sender, answer, rx.Event, rx.Time)
-	if refusal != "" {
-		fx.DM(rx.Sender, msg.F("%s", refusal))
+	refusal, refused, err := f.answer(ctx, fx, s, rx.Sender, answer, rx.Event, rx.Time)
+	if refused {
+		fx.DM(rx.Sender, msg.FromText(refusal))
 	}
 	return err
 }
@@ -176,12 +184,34 @@ func (f *Feature) roomLead() time.Duration {
 }
 
 // reminderText is what a reminder of s says it is about; with place, where.
-func reminderText(s *store.Session, place bool) string {
-	text := fmt.Sprintf("study session #%d “%s”", s.Number, s.Title)
+func reminderText(s *store.Session, place bool) msg.Text {
 	if place && s.Place != "" {
-		text += " — where: " + s.Place
+		return msg.T("study session #%d “%s” — where: %s", s.Number, s.Title, s.Place)
 	}
-	return text
+	return msg.T("study session #%d “%s”", s.Number, s.Title)
+}
+
+// reminderSubject renders a session reminder when it is sent, in the
+// language of its reader or of the session's room.
+func (f *Feature) reminderSubject(ctx context.Context, rem *store.Reminder) (msg.Text, id.RoomID, bool, error) {
+	parts := strings.Split(rem.Ref, ":")
+	sid, err := strconv.ParseInt(parts[min(1, len(parts)-1)], 10, 64)
+	if len(parts) < 2 || parts[0] != "session" || err != nil {
+		return msg.Text{}, "", false, nil // not a session's reminder
+	}
+	s, ok, err := f.Store.Sessions().Get(ctx, sid)
+	if err != nil || !ok {
+		return msg.Text{}, "", false, err
+	}
+	place := !s.PrivatePlace
+	if rem.User != "" && !place {
+		answer, err := f.Store.Sessions().AnswerOf(ctx, s.ID, s.Round, rem.User)
+		if err != nil {
+			return msg.Text{}, "", false, err
+		}
+		place = answer == store.RSVPYes
+	}
+	return reminderText(s, place), s.Room, true, nil
 }
 
 // planAll re-plans every reminder of the current round of s: the room's,
@@ -197,7 +227,7 @@ func (f *Feature) planAll(ctx context.Context, s *store.Session) error {
 	if due := s.StartsAt.Add(-f.roomLead()); due.After(env.Clock.Now()) {
 		_, _, err := f.reminders.Schedule(ctx, store.Reminder{
 			Kind: store.ReminderSession, Room: s.Room, Ref: sessionRef(s), Zone: s.Zone,
-			Text: reminderText(s, !s.PrivatePlace), About: s.StartsAt, DueAt: due, EndsAt: s.StartsAt,
+			Text: reminderText(s, !s.PrivatePlace).String(), About: s.StartsAt, DueAt: due, EndsAt: s.StartsAt,
 		})
 		if err != nil {
 			return err
@@ -235,7 +265,7 @@ func (f *Feature) planUser(ctx context.Context, s *store.Session, user id.UserID
 	}
 	_, _, err = f.reminders.Schedule(ctx, store.Reminder{
 		Kind: store.ReminderSession, User: user, Ref: sessionRef(s), Zone: s.Zone,
-		Text:  reminderText(s, answer == store.RSVPYes || !s.PrivatePlace),
+		Text:  reminderText(s, answer == store.RSVPYes || !s.PrivatePlace).String(),
 		About: s.StartsAt, DueAt: due, EndsAt: s.StartsAt,
 	})
 	return err
@@ -256,10 +286,11 @@ func (f *Feature) remindPref(ctx context.Context, r *commands.Request) error {
 				return err
 			}
 			if lead > reminders.MaxLead {
-				return reminders.RefuseLead(r.Cmd("remind sessions on 2d"))
+				return reminders.RefuseLead(r.Cmd("remind sessions on 2d")) // a command: not for members to read translated
 			}
 		}
 	default:
+		// commands: not for members to read translated
 		return commands.Refusef("Say `%s` (or with a lead time, `%s`) or `%s`.", r.Cmd("remind sessions on"), r.Cmd("remind sessions on 3h"), r.Cmd("remind sessions off"))
 	}
 	if err := st.SetReminderLead(ctx, r.Sender, lead); err != nil {

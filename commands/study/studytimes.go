@@ -137,7 +137,7 @@ func candidateTimes(args string, now time.Time, loc *time.Location, cmd func(str
 	return times, true, nil
 }
 
-const timesExample = "study new Reading circle at friday 18:00 | saturday 11:00 | sunday 17:00 --decide thursday 12:00"
+const timesExample = "study new Reading circle at friday 18:00 | saturday 11:00 | sunday 17:00 --decide thursday 12:00" // a command: not for members to read translated
 
 // askTimes opens the poll on the times of a session to be.
 func (f *Feature) askTimes(ctx context.Context, r *commands.Request, args string, times []time.Time, decide time.Time, decideSet bool) error {
@@ -172,21 +172,26 @@ func (f *Feature) askTimes(ctx context.Context, r *commands.Request, args string
 	if err != nil {
 		return err
 	}
+	// A poll's question and answers are not messages: they are written in
+	// the room's language when it is asked.
+	lang, err := r.Lang(ctx)
+	if err != nil {
+		return err
+	}
 	answers := make([]string, len(times))
 	for i, t := range times {
-		answers[i] = timespec.Human(t, loc).String()
+		answers[i] = timespec.Human(t, loc).Localize(lang)
 	}
 	_, err = f.polls.Ask(ctx, &r.Effects, motions.Question{
 		Room: r.Room, Creator: r.Sender, Answers: answers, Multiple: len(times), ClosesAt: decide,
-		Text: fmt.Sprintf("When can you come to %s? (every time you can; the one most can come to is scheduled when this closes)", spec.Title),
+		Text: msg.T("When can you come to %s? (every time you can; the one most can come to is scheduled when this closes)", spec.Title).In(lang),
 		Kind: pollKindTimes, Payload: string(payload),
 	})
 	if err != nil {
 		return err
 	}
 	if spec.Private && spec.Place != "" {
-		r.Redact(r.Room, msg.Redaction{Event: r.Event, Reason: "private location",
-			IfRefused: "Your message above shows the private place: please delete it (I don't have the power to)."})
+		return redactPlace(ctx, r)
 	}
 	return nil
 }

@@ -29,6 +29,12 @@
 // 2 tuesdays | other tuesday | monday and thursday | 2 weeks on monday |
 // weekday (Monday to Friday).
 //
+// The full names of days and months in every shipped language are read as
+// the English ones, accents and umlauts optional ("viernes 18:00",
+// "Freitag", "3 maerz 2027"; locale.EnglishName); the other words stay
+// English, like commands. Errors (*Error) and Local, Span and Recurrence
+// render in the reader's language.
+//
 // # Decisions
 //
 //   - A day without a time means DefaultHour (09:00), like most reminder bots.

@@ -1,7 +1,7 @@
 package timespec
 
 import (
-	"fmt"
+	"quorum/msg"
 	"strconv"
 	"strings"
 	"time"
@@ -40,16 +40,17 @@ func (sp span) duration() time.Duration {
 // clearly meant as one ("-3h", "0m", "30s"), so Moment reports it rather than
 // trying to read a date.
 type spanError struct {
-	msg      string // "" for the generic message
+	text     msg.Text
+	specific bool // false for the generic message
 	definite bool
 	kind     error
 }
 
 func (e *spanError) error(in string, w what) *Error {
-	if e.msg == "" {
+	if !e.specific {
 		return couldNot(in, w)
 	}
-	return &Error{Input: in, msg: e.msg, kind: e.kind}
+	return &Error{Input: in, text: e.text, kind: e.kind}
 }
 
 // units maps unit words to their rank (largest first) and length in minutes.
@@ -129,7 +130,7 @@ func (r *spanReader) sign() *spanError {
 	s := r.s
 	if s[r.i] == '-' && r.i == 0 {
 		if _, e := parseSpan(s[1:]); e == nil {
-			return &spanError{msg: fmt.Sprintf("%s goes backwards; a duration must be positive, e.g. %s.", quote(s), quote(strings.TrimSpace(s[1:]))), definite: true}
+			return &spanError{specific: true, text: msg.T("%s goes backwards; a duration must be positive, e.g. %s.", quote(s), quote(strings.TrimSpace(s[1:]))), definite: true}
 		}
 	}
 	return &spanError{}
@@ -163,7 +164,7 @@ func fraction(s string, k int) *spanError {
 		k++
 	}
 	if _, ok := units[word(s, k)]; ok {
-		return &spanError{msg: fmt.Sprintf("I can't use fractions like %s; try whole units such as \"1h30m\" or \"36h\".", quote(s)), definite: true}
+		return &spanError{specific: true, text: msg.T("I can't use fractions like %s; try whole units such as \"1h30m\" or \"36h\".", quote(s)), definite: true}
 	}
 	return &spanError{}
 }
@@ -194,7 +195,7 @@ func (r *spanReader) term(num int64) *spanError {
 		return r.notAUnit(u, num)
 	}
 	if unit.rank >= r.lastRank {
-		return &spanError{msg: fmt.Sprintf("In %s, put each unit once, largest first, e.g. \"1d 12h\" or \"2h 30m\".", quote(r.s)), definite: true}
+		return &spanError{specific: true, text: msg.T("In %s, put each unit once, largest first, e.g. \"1d 12h\" or \"2h 30m\".", quote(r.s)), definite: true}
 	}
 	r.lastRank = unit.rank
 	r.total += num * unit.minutes
@@ -216,14 +217,14 @@ func (r *spanReader) notAUnit(u string, num int64) *spanError {
 	s := r.s
 	switch refusedUnits[u] {
 	case "seconds":
-		return &spanError{msg: fmt.Sprintf("%s is too fine; the smallest unit is minutes, e.g. \"1m\" or \"90m\".", quote(s)), definite: true}
+		return &spanError{specific: true, text: msg.T("%s is too fine; the smallest unit is minutes, e.g. \"1m\" or \"90m\".", quote(s)), definite: true}
 	case "months":
-		return &spanError{msg: fmt.Sprintf("Months vary in length, so I can't use %s; try days (\"30d\") or a date such as \"2026-12-01\".", quote(s)), definite: true}
+		return &spanError{specific: true, text: msg.T("Months vary in length, so I can't use %s; try days (\"30d\") or a date such as \"2026-12-01\".", quote(s)), definite: true}
 	case "years":
-		return &spanError{msg: fmt.Sprintf("Years vary in length, so I can't use %s; try days (\"365d\") or a date such as \"2027-12-01\".", quote(s)), definite: true}
+		return &spanError{specific: true, text: msg.T("Years vary in length, so I can't use %s; try days (\"365d\") or a date such as \"2027-12-01\".", quote(s)), definite: true}
 	}
 	if u == "" && r.count == 0 && r.i == len(s) {
-		return &spanError{msg: fmt.Sprintf("%s needs a unit, e.g. \"%dm\", \"%dh\" or \"%dd\".", quote(s), num, num, num)}
+		return &spanError{specific: true, text: msg.T("%s needs a unit, e.g. \"%dm\", \"%dh\" or \"%dd\".", quote(s), num, num, num)}
 	}
 	return &spanError{}
 }
@@ -236,7 +237,7 @@ func (r *spanReader) result() (span, *spanError) {
 		return span{}, &spanError{}
 	}
 	if r.total == 0 {
-		return span{}, &spanError{msg: fmt.Sprintf("%s is no time at all; give a length such as \"90m\" or \"2h\".", quote(r.s)), definite: true}
+		return span{}, &spanError{specific: true, text: msg.T("%s is no time at all; give a length such as \"90m\" or \"2h\".", quote(r.s)), definite: true}
 	}
 	if r.total > int64(MaxDuration/time.Minute) { // compared in minutes: no overflow
 		return span{}, tooLong(r.s)
@@ -245,7 +246,7 @@ func (r *spanReader) result() (span, *spanError) {
 }
 
 func tooLong(s string) *spanError {
-	return &spanError{msg: fmt.Sprintf("%s is too long; the most I accept is 10 years (\"3650d\").", quote(s)), definite: true, kind: ErrTooFar}
+	return &spanError{specific: true, text: msg.T("%s is too long; the most I accept is 10 years (\"3650d\").", quote(s)), definite: true, kind: ErrTooFar}
 }
 
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }

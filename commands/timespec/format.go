@@ -23,7 +23,9 @@ func (l Local) String() string { return l.Localize(locale.Default) }
 // Human formats t for a reply as a short local time, "Fri 1 Dec 18:00", in
 // loc (nil means t's own location). It shows no year: replies are about the
 // coming weeks, and a reader can type the English text back to Moment.
-func Human(t time.Time, loc *time.Location) Local { return Layout(t, loc, "Mon 2 Jan 15:04") }
+func Human(t time.Time, loc *time.Location) Local {
+	return Layout(t, loc, "Mon 2 Jan 15:04") // a layout, not for members
+}
 
 // Layout formats t in loc (nil: t's own) with a Go layout, in the reader's
 // language.
@@ -32,6 +34,17 @@ func Layout(t time.Time, loc *time.Location, layout string) Local {
 		t = t.In(loc)
 	}
 	return Local{T: t, Layout: layout}
+}
+
+// weekdayName is d's full name ("Friday") in the reader's language.
+func weekdayName(d time.Weekday) Local {
+	// 2 January 2000 was a Sunday.
+	return Local{T: time.Date(2000, 1, 2+int(d), 12, 0, 0, 0, time.UTC), Layout: "Monday"}
+}
+
+// monthName is m's full name ("February") in the reader's language.
+func monthName(m time.Month) Local {
+	return Local{T: time.Date(2000, m, 1, 12, 0, 0, 0, time.UTC), Layout: "January"}
 }
 
 // Span is a time left as a reply writes it, compactly and rounded down:

@@ -20,6 +20,9 @@ var examples = []string{
 	"every 2 weeks on monday", "weekday", "every weekday", "year",
 	"", "tomorrow tomorrow", "25:00", "2026-13-01", "friday 18:00 junk", "-3h", "0m", "99999999d", "in", "every",
 	"fridya 18:00", "12/01/2026", "1.5h", "30s", "3 months", "every 0 weeks", "2 weekdays", "in -3h", "today",
+	// Other languages' names (locale.EnglishName).
+	"viernes 18:00", "Freitag 18:00", "miércoles", "miercoles 9:30", "SÁBADO", "next lunes 6pm", "1 diciembre",
+	"3 März 2027", "3 maerz 2027", "Dezember 1", "domingo", "every 2 weeks on Montag", "el viernes",
 }
 
 // edges seeds the fuzzers with the borders of the grammar rather than its

@@ -2,6 +2,7 @@ package timespec
 
 import (
 	"fmt"
+	"quorum/msg"
 	"regexp"
 	"strconv"
 	"time"
@@ -40,7 +41,7 @@ func Moment(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	switch {
 	case toks[0].text == "in":
 		if len(toks) == 1 {
-			return time.Time{}, failf(in, `"in" needs a length of time after it, e.g. "in 3 days" or "in 2h".`)
+			return time.Time{}, fail(in, msg.T(`"in" needs a length of time after it, e.g. "in 3 days" or "in 2h".`))
 		}
 		rel, relText = in[toks[1].start:], "in"
 	case len(toks) >= 3 && toks[len(toks)-2].text == "from" && toks[len(toks)-1].text == "now":
@@ -49,8 +50,8 @@ func Moment(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	if rel != "" {
 		sp, se := parseSpan(rel)
 		if se != nil {
-			if se.msg == "" {
-				return time.Time{}, failf(in, `I couldn't read %s as a length of time after %q. Try "in 3 days", "in 2h" or "in 90m".`, quote(rel), relText)
+			if !se.specific {
+				return time.Time{}, fail(in, msg.T(`I couldn't read %s as a length of time after %q. Try "in 3 days", "in 2h" or "in 90m".`, quote(rel), relText))
 			}
 			return time.Time{}, se.error(in, aTime)
 		}
@@ -79,7 +80,7 @@ func Moment(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	}
 	if !clock.ok {
 		if day.kind == dayToday {
-			return time.Time{}, failf(in, `Which time today? Try "today 18:00" or "in 2h".`)
+			return time.Time{}, fail(in, msg.T(`Which time today? Try "today 18:00" or "in 2h".`))
 		}
 		clock = clockSpec{hour: DefaultHour, ok: true}
 	}
@@ -89,11 +90,11 @@ func Moment(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	}
 	if !t.After(now) {
 		return time.Time{}, &Error{Input: in, kind: ErrPast,
-			msg: fmt.Sprintf("%s (%s) has already passed; pick a later time, e.g. \"tomorrow %02d:%02d\".", quote(in), Human(t, loc), clock.hour, clock.minute)}
+			text: msg.T("%s (%s) has already passed; pick a later time, e.g. \"tomorrow %s\".", quote(in), Human(t, loc), fmt.Sprintf("%02d:%02d", clock.hour, clock.minute))}
 	}
 	if t.Sub(now) > MaxDuration {
 		return time.Time{}, &Error{Input: in, kind: ErrTooFar,
-			msg: fmt.Sprintf("%s is more than 10 years away; pick a nearer time.", quote(in))}
+			text: msg.T("%s is more than 10 years away; pick a nearer time.", quote(in))}
 	}
 	return t, nil
 }
@@ -161,7 +162,7 @@ func Date(s string, now time.Time, loc *time.Location) (time.Time, error) {
 	// Compared as times: Sub saturates, and negating its minimum overflows.
 	if target.Before(today.Add(-MaxDuration)) || target.After(today.Add(MaxDuration)) {
 		return time.Time{}, &Error{Input: in, kind: ErrTooFar,
-			msg: fmt.Sprintf("%s is more than 10 years from today; pick a nearer date.", quote(in))}
+			text: msg.T("%s is more than 10 years from today; pick a nearer date.", quote(in))}
 	}
 	return wallTime(target.Year(), target.Month(), target.Day(), 0, 0, 0, 0, loc), nil
 }
@@ -269,16 +270,17 @@ func nextYears(y int) []int {
 // checkDate explains an impossible date, and a weekday that does not match.
 func (day daySpec) checkDate(in string, naive time.Time) *Error {
 	if day.month < 1 || day.month > 12 || day.dom < 1 {
-		return failf(in, `%s isn't a real date; write year-month-day, e.g. "2026-12-01".`, quote(in))
+		return fail(in, msg.T(`%s isn't a real date; write year-month-day, e.g. "2026-12-01".`, quote(in)))
 	}
 	if naive.IsZero() || (day.yearGiven && !validDate(day.year, day.month, day.dom)) {
 		if day.yearGiven {
-			return failf(in, `%s isn't a real date: %s %d has %d days.`, quote(in), day.month, day.year, daysIn(day.year, day.month))
+			return fail(in, msg.T(`%s isn't a real date: %s %d has %d days.`, quote(in), monthName(day.month), day.year, daysIn(day.year, day.month)))
 		}
-		return failf(in, `%s isn't a real date: %s has at most %d days.`, quote(in), day.month, daysIn(2024, day.month))
+		return fail(in, msg.T(`%s isn't a real date: %s has at most %d days.`, quote(in), monthName(day.month), daysIn(2024, day.month)))
 	}
 	if day.hasWeekday && naive.Weekday() != day.weekday {
-		return failf(in, `%s: %d %s %d is a %s, not a %s.`, quote(in), naive.Day(), naive.Month().String()[:3], naive.Year(), naive.Weekday(), day.weekday)
+		// "2 Jan 2006" is a layout, not for members.
+		return fail(in, msg.T(`%s: %s is a %s, not a %s.`, quote(in), Layout(naive, nil, "2 Jan 2006"), weekdayName(naive.Weekday()), weekdayName(day.weekday)))
 	}
 	return nil
 }
@@ -337,7 +339,7 @@ func (p *parser) day() (daySpec, *Error) {
 	case tok == "this" || tok == "next":
 		wd, ok := weekdayWords[p.peek(1)]
 		if !ok {
-			return day, failf(p.in, `%q needs a weekday after it, e.g. %q.`, tok, tok+" friday")
+			return day, fail(p.in, msg.T(`%q needs a weekday after it, e.g. %q.`, tok, tok+" friday"))
 		}
 		day = daySpec{kind: dayWeekday, weekday: wd, next: tok == "next"}
 		p.pos += 2
@@ -389,7 +391,7 @@ func (p *parser) numericDate() (daySpec, bool, *Error) {
 	}
 	if m == nil {
 		if slashDateRE.MatchString(tok) {
-			return daySpec{}, false, failf(p.in, `%s could be read two ways; write year-month-day, e.g. "2026-12-01".`, quote(tok))
+			return daySpec{}, false, fail(p.in, msg.T(`%s could be read two ways; write year-month-day, e.g. "2026-12-01".`, quote(tok)))
 		}
 		return daySpec{}, false, nil
 	}
@@ -442,7 +444,7 @@ func (p *parser) clock(bareHour bool) (clockSpec, *Error) {
 		return c, e
 	}
 	if at && !c.ok {
-		return c, failf(p.in, `"at" needs a time after it, e.g. "at 18:00" or "at 6pm".`)
+		return c, fail(p.in, msg.T(`"at" needs a time after it, e.g. "at 18:00" or "at 6pm".`))
 	}
 	return c, nil
 }
@@ -480,11 +482,11 @@ func (p *parser) clockTok(bareHour bool) (clockSpec, *Error) {
 		p.pos++
 	}
 	if minute > 59 {
-		return clockSpec{}, failf(p.in, `%s isn't a time of day; minutes go up to 59, e.g. "18:59".`, quote(p.in))
+		return clockSpec{}, fail(p.in, msg.T(`%s isn't a time of day; minutes go up to 59, e.g. "18:59".`, quote(p.in)))
 	}
 	if suffix != "" {
 		if hour < 1 || hour > 12 {
-			return clockSpec{}, failf(p.in, `%s isn't a time of day; with am/pm use hours 1 to 12, e.g. "6pm", or write "18:00".`, quote(p.in))
+			return clockSpec{}, fail(p.in, msg.T(`%s isn't a time of day; with am/pm use hours 1 to 12, e.g. "6pm", or write "18:00".`, quote(p.in)))
 		}
 		hour %= 12
 		if suffix[0] == 'p' {
@@ -492,7 +494,7 @@ func (p *parser) clockTok(bareHour bool) (clockSpec, *Error) {
 		}
 	}
 	if hour > 23 {
-		return clockSpec{}, failf(p.in, `%s isn't a time of day; use 00:00 to 23:59, e.g. "18:00" or "6pm".`, quote(p.in))
+		return clockSpec{}, fail(p.in, msg.T(`%s isn't a time of day; use 00:00 to 23:59, e.g. "18:00" or "6pm".`, quote(p.in)))
 	}
 	return clockSpec{hour: hour, minute: minute, ok: true}, nil
 }

@@ -3,6 +3,8 @@ package timespec
 import (
 	"errors"
 	"fmt"
+	"quorum/locale"
+	"quorum/msg"
 	"strconv"
 	"strings"
 	"time"
@@ -130,7 +132,7 @@ func (p *parser) every() *Error {
 	}
 	p.pos++
 	if p.peek(0) == "" {
-		return failf(p.in, `"every" needs a period after it, e.g. "every week", "every 2 weeks" or "every tuesday".`)
+		return fail(p.in, msg.T(`"every" needs a period after it, e.g. "every week", "every 2 weeks" or "every tuesday".`))
 	}
 	return nil
 }
@@ -158,7 +160,7 @@ func (p *parser) repeatCount() (n int, numbered bool, e *Error) {
 	}
 	p.pos++
 	if n == 0 {
-		return 0, false, failf(p.in, `%s never comes round; try "every week" or "every 2 weeks".`, quote(p.in))
+		return 0, false, fail(p.in, msg.T(`%s never comes round; try "every week" or "every 2 weeks".`, quote(p.in)))
 	}
 	return n, true, nil
 }
@@ -199,7 +201,7 @@ func (p *parser) period(n int, numbered bool) (Recurrence, *Error) {
 			return p.weekdayRepeat(n, numbered)
 		}
 		if numbered {
-			return Recurrence{}, failf(p.in, `I couldn't read %s as a repeat; say "every %d %s" instead.`, quote(p.in), n, a.unit)
+			return Recurrence{}, fail(p.in, msg.T(`I couldn't read %s as a repeat; say "every %d %s" instead.`, quote(p.in), n, a.unit))
 		}
 		r = a.r
 	}
@@ -219,7 +221,7 @@ func (p *parser) onDays(r Recurrence) (Recurrence, *Error) {
 		return Recurrence{}, e
 	}
 	if !ok {
-		return Recurrence{}, failf(p.in, `"on" needs a weekday after it, e.g. "every 2 weeks on monday".`)
+		return Recurrence{}, fail(p.in, msg.T(`"on" needs a weekday after it, e.g. "every 2 weeks on monday".`))
 	}
 	r.Days = days
 	return r, nil
@@ -237,14 +239,14 @@ func (p *parser) weekdayRepeat(n int, numbered bool) (Recurrence, *Error) {
 	}
 	if !ok {
 		if numbered && tok == "" {
-			return Recurrence{}, failf(p.in, `%s needs a unit, e.g. "every %d days" or "every %d weeks".`, quote(p.in), n, n)
+			return Recurrence{}, fail(p.in, msg.T(`%s needs a unit, e.g. "every %d days" or "every %d weeks".`, quote(p.in), n, n))
 		}
 		return Recurrence{}, couldNot(p.in, aRepeat)
 	}
 	// "every 2 weekdays" could mean every other working day or Monday to
 	// Friday every other week; the message offers a way to say either.
 	if days == MondayToFriday && numbered && n > 1 {
-		return Recurrence{}, failf(p.in, `I can't repeat %s; try "every weekday" or "every 2 weeks on monday".`, quote(p.in))
+		return Recurrence{}, fail(p.in, msg.T(`I can't repeat %s; try "every weekday" or "every 2 weeks on monday".`, quote(p.in)))
 	}
 	return Recurrence{Freq: Weekly, Interval: n, Days: days}, nil
 }
@@ -258,7 +260,7 @@ func (r Recurrence) check(in string) error {
 
 func tooFarApart(in string) *Error {
 	return &Error{Input: in, kind: ErrTooFar,
-		msg: fmt.Sprintf(`%s is too far apart; repeats can be at most 10 years apart, e.g. "every 2 years".`, quote(in))}
+		text: msg.T(`%s is too far apart; repeats can be at most 10 years apart, e.g. "every 2 years".`, quote(in))}
 }
 
 // weekdayList reads "tuesday", "tuesdays", "weekday(s)", "monday and
@@ -276,7 +278,7 @@ func (p *parser) weekdayList() (Weekdays, bool, *Error) {
 		} else if days == 0 {
 			return 0, false, nil
 		} else {
-			return 0, false, failf(p.in, `I couldn't read %s as a repeat: a weekday should follow "and" or ",". Try "every monday and thursday".`, quote(p.in))
+			return 0, false, fail(p.in, msg.T(`I couldn't read %s as a repeat: a weekday should follow "and" or ",". Try "every monday and thursday".`, quote(p.in)))
 		}
 		p.pos++
 		sep := false
@@ -294,9 +296,70 @@ func (p *parser) weekdayList() (Weekdays, bool, *Error) {
 	}
 }
 
+// Localize implements msg.Localizer: r as a reply words it, in the
+// reader's language ("cada 2 semanas: lunes y jueves"); in English it is
+// String, which members can type back.
+func (r Recurrence) Localize(lang string) string {
+	if !r.valid() {
+		return ""
+	}
+	return r.text().In(lang)
+}
+
+func (r Recurrence) text() msg.Text {
+	if r.Days != 0 {
+		switch {
+		case r.Interval > 1 && r.Days == MondayToFriday:
+			return msg.T("every %d weeks on weekdays", r.Interval)
+		case r.Interval > 1:
+			return msg.T("every %d weeks on %s", r.Interval, r.Days.list())
+		case r.Days == MondayToFriday:
+			return msg.T("every weekday")
+		default:
+			return msg.T("every %s", r.Days.list())
+		}
+	}
+	if r.Interval == 1 {
+		return [...]msg.Text{Daily: msg.T("every day"), Weekly: msg.T("every week"), Monthly: msg.T("every month"), Yearly: msg.T("every year")}[r.Freq]
+	}
+	return [...]msg.Text{
+		Daily:   msg.T("every %d days", r.Interval),
+		Weekly:  msg.T("every %d weeks", r.Interval),
+		Monthly: msg.T("every %d months", r.Interval),
+		Yearly:  msg.T("every %d years", r.Interval),
+	}[r.Freq]
+}
+
+// list is names(false) in the reader's language.
+func (w Weekdays) list() msg.Text {
+	var days []any
+	for _, d := range mondayFirst {
+		if w.Has(d) {
+			days = append(days, dayWord(d))
+		}
+	}
+	if len(days) == 1 {
+		return msg.T("%s", days[0])
+	}
+	return msg.T("%s and %s", msg.List(", ", days[:len(days)-1]...), days[len(days)-1])
+}
+
+// dayWord is a weekday as a repeat names it: "monday" in English, as typed,
+// and the language's own name in others.
+type dayWord time.Weekday
+
+// Localize implements msg.Localizer.
+func (d dayWord) Localize(lang string) string {
+	if l, ok := locale.Lookup(lang); !ok || l.Code == locale.Default {
+		return strings.ToLower(time.Weekday(d).String())
+	}
+	return weekdayName(time.Weekday(d)).Localize(lang)
+}
+
 // String is the canonical wording, e.g. "every 2 weeks", "every tuesday",
 // "every 2 weeks on monday and thursday", "every weekday", for replies and
 // storage: ParseRecurrence(r.String()) == r. It is "" for an invalid r.
+// Like a command, it is English in every language: members type it back.
 func (r Recurrence) String() string {
 	if !r.valid() {
 		return ""
@@ -304,7 +367,7 @@ func (r Recurrence) String() string {
 	if r.Days != 0 {
 		switch {
 		case r.Interval > 1:
-			return fmt.Sprintf("every %d weeks on %s", r.Interval, r.Days.names(true))
+			return fmt.Sprintf("every %d weeks on %s", r.Interval, r.Days.names(true)) // not for members: typed form
 		case r.Days == MondayToFriday:
 			return "every weekday"
 		default:
@@ -315,7 +378,7 @@ func (r Recurrence) String() string {
 	if r.Interval == 1 {
 		return "every " + unit
 	}
-	return fmt.Sprintf("every %d %ss", r.Interval, unit)
+	return fmt.Sprintf("every %d %ss", r.Interval, unit) // not for members: typed form
 }
 
 // RRule is the RFC 5545 RRULE value, e.g. "FREQ=WEEKLY;INTERVAL=2" or

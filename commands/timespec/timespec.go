@@ -9,6 +9,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/olebedev/when/rules/en"
+
+	"quorum/locale"
+	"quorum/msg"
 )
 
 // MaxDuration caps durations, how far ahead a Moment may be, how far from
@@ -32,17 +35,21 @@ var ErrPast = errors.New("timespec: time has passed")
 // more than MaxDuration away.
 var ErrTooFar = errors.New("timespec: too far away")
 
-// Error is a parse failure worded for the person who typed the input: Error()
-// is one sentence with an example, ready to post in the room.
+// Error is a parse failure worded for the person who typed the input: one
+// sentence with an example, ready to post in the room in its language
+// (Text); Error() is the English.
 type Error struct {
 	// Input is the text as typed, trimmed of surrounding space.
 	Input string
-	msg   string
+	text  msg.Text
 	kind  error
 }
 
-// Error returns the friendly sentence.
-func (e *Error) Error() string { return e.msg }
+// Error returns the friendly sentence in English.
+func (e *Error) Error() string { return e.text.String() }
+
+// Text returns the friendly sentence, rendered in the reader's language.
+func (e *Error) Text() msg.Text { return e.text }
 
 // Unwrap returns ErrPast, ErrTooFar or nil, for errors.Is.
 func (e *Error) Unwrap() error { return e.kind }
@@ -57,16 +64,18 @@ const (
 	aRepeat
 )
 
-func (w what) noun() string {
-	return [...]string{"a time", "a duration", "a date", "a repeat"}[w]
+func (w what) noun() msg.Text {
+	return [...]msg.Text{msg.T("a time"), msg.T("a duration"), msg.T("a date"), msg.T("a repeat")}[w]
 }
 
-func (w what) examples() string {
-	return [...]string{
-		`"48h", "friday 18:00" or "2026-12-01 18:00"`,
-		`"90m", "48h", "3d" or "2w"`,
-		`"2026-12-01", "tomorrow" or "monday"`,
-		`"week", "2 weeks", "tuesday" or "month"`,
+// examples are typed input, so a translation may show its own day names
+// ("viernes 18:00"): Moment reads them too.
+func (w what) examples() msg.Text {
+	return [...]msg.Text{
+		msg.T(`"48h", "friday 18:00" or "2026-12-01 18:00"`),
+		msg.T(`"90m", "48h", "3d" or "2w"`),
+		msg.T(`"2026-12-01", "tomorrow" or "monday"`),
+		msg.T(`"week", "2 weeks", "tuesday" or "month"`),
 	}[w]
 }
 
@@ -83,21 +92,21 @@ func quote(s string) string {
 // couldNot is the generic failure: "I couldn't read X as a time. Try ...".
 func couldNot(in string, w what) *Error {
 	if in == "" {
-		return &Error{Input: in, msg: fmt.Sprintf("Tell me %s, e.g. %s.", w.noun(), w.examples())}
+		return fail(in, msg.T("Tell me %s, e.g. %s.", w.noun(), w.examples()))
 	}
-	return &Error{Input: in, msg: fmt.Sprintf("I couldn't read %s as %s. Try %s.", quote(in), w.noun(), w.examples())}
+	return fail(in, msg.T("I couldn't read %s as %s. Try %s.", quote(in), w.noun(), w.examples()))
 }
 
-// failf is a specific failure with its own wording.
-func failf(in string, format string, args ...any) *Error {
-	return &Error{Input: in, msg: fmt.Sprintf(format, args...)}
+// fail is a specific failure with its own wording.
+func fail(in string, t msg.Text) *Error {
+	return &Error{Input: in, text: t}
 }
 
 // extra reports trailing input after a complete phrase, suggesting the
 // phrase alone.
 func extra(in string, understood, rest string) *Error {
 	understood = strings.TrimRight(understood, ", ")
-	return failf(in, "I understood %s but not %s. Try just %s.", quote(understood), quote(rest), quote(understood))
+	return fail(in, msg.T("I understood %s but not %s. Try just %s.", quote(understood), quote(rest), quote(understood)))
 }
 
 // checkInput trims and bounds the input shared by all parsers.
@@ -108,10 +117,10 @@ func checkInput(s string, w what) (string, *Error) {
 	}
 	// Not echoed: it would make a long or garbled message.
 	if len(in) > maxInput {
-		return in, failf(in, "That is too long to be %s. Try %s.", w.noun(), w.examples())
+		return in, fail(in, msg.T("That is too long to be %s. Try %s.", w.noun(), w.examples()))
 	}
 	if !utf8.ValidString(in) || strings.IndexFunc(in, unprintable) >= 0 {
-		return in, failf(in, "I couldn't read that as %s: it has characters that aren't text. Try %s.", w.noun(), w.examples())
+		return in, fail(in, msg.T("I couldn't read that as %s: it has characters that aren't text. Try %s.", w.noun(), w.examples()))
 	}
 	return in, nil
 }
@@ -138,6 +147,9 @@ func tokenize(s string) []token {
 		if m := isoDateTimeRE.FindStringSubmatch(low); m != nil {
 			mid := start + len(m[1])
 			toks = append(toks, token{m[1], start, mid}, token{m[2], mid + 1, end})
+		} else if en, ok := locale.EnglishName(low); ok {
+			// "viernes", "Freitag": read as the English name.
+			toks = append(toks, token{strings.ToLower(en), start, end})
 		} else {
 			toks = append(toks, token{low, start, end})
 		}

@@ -5,3 +5,7 @@ CREATE TABLE room_languages (
 ) WITHOUT ROWID;
 
 ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT '';
+
+-- The language of the room that last caused a direct message to the member:
+-- their direct chat speaks it until they choose their own.
+ALTER TABLE users ADD COLUMN room_language TEXT NOT NULL DEFAULT '';
