@@ -222,11 +222,11 @@ func (f *Federation) unseat(ctx context.Context, fx *commands.Effects, c *store.
 	}
 	switch {
 	case len(others) > 0:
-		names := make([]any, len(others))
+		names := make([]string, len(others))
 		for i, o := range others {
 			names[i] = f.branchNameIn(ctx, c.Room, o)
 		}
-		said = said.Append("They still sit here for %s.", joinAnd(names))
+		said = said.Append("They still sit here for %s.", commands.JoinAnd(names))
 	case !seat.Invited:
 		said = said.Append("They were in this room before they were seated, so I leave them in it.")
 	default:
@@ -270,13 +270,4 @@ func (f *Federation) unseatBranch(ctx context.Context, fx *commands.Effects, c *
 		}
 	}
 	return nil
-}
-
-// pills are users as pills, arguments of a message.
-func pills(users []id.UserID) []any {
-	out := make([]any, len(users))
-	for i, u := range users {
-		out[i] = msg.Pill(u)
-	}
-	return out
 }

@@ -181,7 +181,7 @@ func (f *Federation) councilNotice(ctx context.Context, c *store.Council, head m
 		} else {
 			out = out.Append("• %s (%s, %s), bot %s", b.Name, b.Room.String(), msg.N(b.Electorate, "%d member", "%d members"), b.Bot.String())
 			if users := seated[b.Room]; len(users) > 0 {
-				out = out.Append("  ↳ council delegates: %s", joinAnd(pills(users)))
+				out = out.Append("  ↳ council delegates: %s", commands.UserList(users))
 			}
 		}
 	}
