@@ -294,3 +294,25 @@ func TestCouncilDelegateProposes(t *testing.T) {
 		t.Errorf("council votes counted: %v", r)
 	}
 }
+
+// TestCouncilDelegateGolden: a council delegate seated, shown by
+// `!council`, and removed on recall, with the invite's and the removal's
+// reasons, as a council in each language reads them.
+func TestCouncilDelegateGolden(t *testing.T) {
+	for _, lang := range []string{"en", "es", "de"} {
+		t.Run(lang, func(t *testing.T) {
+			h := councilWithBranches(t)
+			h.SetLang(lang)
+			var out []Sent
+			out = append(out, delegateNotice(t, h, branchBot, seatOf(branchRoom, dana, 1))...)
+			h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], dana)
+			out = append(out, h.SendAndDrain(Ben, "!council")...)
+			out = append(out, delegateNotice(t, h, branchBot, unseatOf(branchRoom, dana, 1, "recalled"))...)
+			got := transcript(out)
+			for _, m := range memberships(t, out) {
+				got += "--- membership " + m.User.String() + "\n" + m.Reason + "\n" + m.IfRefused + "\n"
+			}
+			Golden(t, "council-delegate", lang, got)
+		})
+	}
+}
