@@ -288,9 +288,9 @@ func (b *Bot) onOwnMembership(ctx context.Context, evt *event.Event, membership 
 }
 
 // botNotices are the fields of other bots' notices that the rules read:
-// in a council, a branch's announcement and results; where this bot sits
-// for its branch, the council's federal motions.
-var botNotices = []string{"quorum.branch", "quorum.branch_result", "quorum.branch_left", "quorum.motion"}
+// in a council, a branch's announcement, results and council delegates;
+// where this bot sits for its branch, the council's federal motions.
+var botNotices = []string{"quorum.branch", "quorum.branch_result", "quorum.branch_left", "quorum.council_delegate", "quorum.motion"}
 
 // onNotice passes another bot's machine-readable notice (a branch's bot
 // announcing its branch in a council) to the rules, if it came encrypted

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -26,8 +27,10 @@ import (
 // bot is refused. Then a federal motion goes from the council to both
 // branches, is carried in one and lost in the other, and the council
 // decides it from their results; the second branch's bot is down while its
-// branch votes, and reports once when it is back. Last, one branch votes to
-// leave.
+// branch votes, and reports once when it is back. The second branch elects
+// a council delegate, whom the council's bot invites across federation,
+// and recalls them, and the council's bot removes them. Last, one branch
+// votes to leave.
 func TestFederation(t *testing.T) {
 	t.Parallel()
 	began := time.Now()
@@ -111,6 +114,30 @@ func TestFederation(t *testing.T) {
 	if body := refusal.Content.AsMessage().Body; !strings.Contains(body, "was not admitted") {
 		t.Errorf("forged announcement answered %q", body)
 	}
+	// Eve asking the council's bot to seat someone, unencrypted (as the
+	// homeserver itself could) and encrypted: neither seats anyone.
+	mallory := id.NewUserID("mallory", b.ServerName)
+	seatMallory := map[string]any{"msgtype": "m.notice", "body": "Seat mallory",
+		"quorum.council_delegate": map[string]any{"branch": branchB, "user": mallory, "delegation": 1, "action": "seat"}}
+	plain, err := eve.SendMessageEvent(context.Background(), council, event.EventMessage, seatMallory, mautrix.ReqSendEvent{DontEncrypt: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedSeat := eve.SendContent(council, event.EventMessage, seatMallory)
+	if body := ana.WaitReply(council, forgedSeat, wait).Content.AsMessage().Body; !strings.Contains(body, "I ignored that council delegate request: "+eve.UserID.String()+" is not the bot of a branch") {
+		t.Errorf("forged seat answered %q", body)
+	}
+	if !strings.Contains(cbot.Log.String(), "Ignoring an unencrypted event in an encrypted room") {
+		t.Error("the council's bot did not drop the unencrypted forged seat as unencrypted")
+	}
+	for _, r := range ana.Replies(council, plain.EventID) {
+		if body := r.Content.AsMessage().Body; strings.Contains(body, "council delegate request") {
+			t.Errorf("an unencrypted forged seat was read: %q", body)
+		}
+	}
+	if n := len(ana.Notices(council, cID, mallory.String())); n != 0 {
+		t.Errorf("a forged request seated mallory (%d notices)", n)
+	}
 	ana.Say(council, "!council")
 	shown := findNotice(ana, council, cID, "Hillside")
 	if got := branchRooms(t, shown); len(got) != 2 {
@@ -168,14 +195,54 @@ func TestFederation(t *testing.T) {
 		t.Errorf("Hillside's result posted %d times, want 1", n)
 	}
 
-	// Hillside votes to leave: its bot tells the council and leaves it, and
-	// the council's bot removes the branch.
-	cara.Say(branchB, "!disaffiliate "+council.String())
+	// Hillside elects dev its council delegate: its bot asks the council's
+	// bot, which invites dev across federation; dev joins. Then Hillside
+	// recalls dev, and the council's bot removes them, naming Hillside.
+	delegateAt := time.Now()
+	ana.SetPowerLevel(council, cID, 50) // the power to remove a member
+	cara.Say(branchB, "!delegate "+dev.UserID.String()+" council : Carry Hillside's votes to the council")
 	findNotice(cara, branchB, bID, "Motion #3")
 	cara.Say(branchB, "!vote 3 yes")
 	dev.Say(branchB, "!vote 3 yes")
+	ask := findNotice(ana, council, bID, "to sit in this council")
+	if f, _ := ask.Content.Raw["quorum.council_delegate"].(map[string]any); f["action"] != "seat" || f["user"] != dev.UserID.String() || f["branch"] != branchB.String() {
+		t.Errorf("Hillside's quorum.council_delegate = %v", f)
+	}
+	findNotice(ana, council, cID, dev.UserID.String()+` sits in this council for the branch "Hillside"`)
+	invited := ana.WaitFor(wait, "dev's invite into the council", func(evt *event.Event) bool {
+		return evt.RoomID == council && evt.Type == event.StateMember && evt.GetStateKey() == dev.UserID.String() &&
+			evt.Content.AsMember().Membership == event.MembershipInvite
+	})
+	if invited.Sender != cID || !strings.Contains(invited.Content.AsMember().Reason, "Hillside") {
+		t.Errorf("dev's invite from %s, reason %q", invited.Sender, invited.Content.AsMember().Reason)
+	}
+	ana.WaitJoined(council, dev.UserID, wait)
+	ana.Say(council, "!council")
+	if shown := findNotice(ana, council, cID, "council delegates: "+dev.UserID.String()); !strings.Contains(shown.Content.AsMessage().Body, "Hillside") {
+		t.Errorf("!council: %q", shown.Content.AsMessage().Body)
+	}
+	cara.Say(branchB, "!recall "+dev.UserID.String()+" council")
+	findNotice(cara, branchB, bID, "Motion #4")
+	cara.Say(branchB, "!vote 4 yes")
+	dev.Say(branchB, "!vote 4 yes")
+	findNotice(ana, council, cID, `The branch "Hillside" recalled `+dev.UserID.String())
+	kicked := ana.WaitFor(wait, "dev removed from the council", func(evt *event.Event) bool {
+		return evt.RoomID == council && evt.Type == event.StateMember && evt.GetStateKey() == dev.UserID.String() &&
+			evt.Content.AsMember().Membership == event.MembershipLeave
+	})
+	if kicked.Sender != cID || kicked.Content.AsMember().Reason != "Recalled by the branch Hillside" {
+		t.Errorf("dev removed by %s, reason %q", kicked.Sender, kicked.Content.AsMember().Reason)
+	}
+	t.Logf("council delegate elected, seated, recalled and removed in %s", time.Since(delegateAt).Round(10*time.Millisecond))
+
+	// Hillside votes to leave: its bot tells the council and leaves it, and
+	// the council's bot removes the branch.
+	cara.Say(branchB, "!disaffiliate "+council.String())
+	findNotice(cara, branchB, bID, "Motion #5")
+	cara.Say(branchB, "!vote 5 yes")
+	dev.Say(branchB, "!vote 5 yes")
 	findNotice(cara, branchB, bID, "This branch has left the council")
-	gone := findNotice(ana, council, cID, `The branch "Hillside"`)
+	gone := findNotice(ana, council, cID, `The branch "Hillside" (`+branchB.String()+`) has left this council`)
 	if got := branchRooms(t, gone); len(got) != 1 || got[0] != branchA.String() {
 		t.Errorf("after Hillside left, branches = %v", got)
 	}

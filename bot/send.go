@@ -696,16 +696,49 @@ func (b *Bot) redact(ctx context.Context, room id.RoomID, r msg.Redaction) error
 	return err
 }
 
+// inviteOrKick invites m.User into room or removes them (m.Kick). An
+// invite of someone already in the room, or the removal of someone no
+// longer in it, is done already; refused (the bot lacks the power, or the
+// user is banned), the bot says m.IfRefused in the room.
+func (b *Bot) inviteOrKick(ctx context.Context, room id.RoomID, m msg.Membership) error {
+	member, err := b.cli.StateStore.TryGetMember(ctx, room, m.User)
+	if err != nil {
+		return err
+	}
+	var current event.Membership
+	if member != nil {
+		current = member.Membership
+	}
+	in := current == event.MembershipJoin || current == event.MembershipInvite
+	if m.Kick {
+		if !in {
+			return nil
+		}
+		_, err = b.cli.KickUser(ctx, room, &mautrix.ReqKickUser{UserID: m.User, Reason: m.Reason})
+	} else {
+		if in {
+			return nil
+		}
+		_, err = b.cli.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.User, Reason: m.Reason})
+	}
+	var httpErr mautrix.HTTPError
+	if m.IfRefused != "" && errors.As(err, &httpErr) && httpErr.IsStatus(http.StatusForbidden) {
+		b.log.Info().Stringer("room_id", room).Bool("kick", m.Kick).Msg("Lacking the power to invite or remove a member")
+		return b.say(ctx, room, m.IfRefused)
+	}
+	return err
+}
+
 // joinAttempts bounds the tries of a join refused as forbidden.
 const joinAttempts = 5
 
-// membership invites a user into room, or joins it (a council the branch
-// affiliated with). After a join it reads the room's state, so that what
-// is queued next for the room is encrypted as the room requires.
+// membership invites a user into room or removes them, or joins it (a
+// council the branch affiliated with). After a join it reads the room's
+// state, so that what is queued next for the room is encrypted as the room
+// requires.
 func (b *Bot) membership(ctx context.Context, room id.RoomID, m msg.Membership) error {
 	if m.User != "" {
-		_, err := b.cli.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.User, Reason: m.Reason})
-		return err
+		return b.inviteOrKick(ctx, room, m)
 	}
 	if m.Leave {
 		_, err := b.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: m.Reason})

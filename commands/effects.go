@@ -59,20 +59,33 @@ func (e *Effects) Redact(room id.RoomID, r msg.Redaction) {
 	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{Room: room, Kind: KindRedact, Payload: msg.Marshal(r)}})
 }
 
-// Invite invites user into room, saying why in the invite.
-func (e *Effects) Invite(room id.RoomID, user id.UserID, reason string) {
-	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{User: user, Reason: reason})}})
+// Invite invites user into room, saying why in the invite; ifRefused is
+// said in the room instead if the bot lacks the power to (nothing if
+// empty). A member already in the room is not invited again.
+func (e *Effects) Invite(room id.RoomID, user id.UserID, reason, ifRefused string) {
+	e.membership(room, msg.Membership{User: user, Reason: reason, IfRefused: ifRefused})
+}
+
+// Kick removes user from room, saying why; ifRefused is said in the room
+// instead if the bot lacks the power to. Someone no longer in the room is
+// left alone.
+func (e *Effects) Kick(room id.RoomID, user id.UserID, reason, ifRefused string) {
+	e.membership(room, msg.Membership{User: user, Kick: true, Reason: reason, IfRefused: ifRefused})
+}
+
+func (e *Effects) membership(room id.RoomID, m msg.Membership) {
+	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(m)}})
 }
 
 // Join makes the bot join room, which invited it; what is queued for room
 // after it is sent once the bot is in.
 func (e *Effects) Join(room id.RoomID) {
-	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{})}})
+	e.membership(room, msg.Membership{})
 }
 
 // Leave makes the bot leave room, after what was queued for it before.
 func (e *Effects) Leave(room id.RoomID, reason string) {
-	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{Room: room, Kind: KindMembership, Payload: msg.Marshal(msg.Membership{Leave: true, Reason: reason})}})
+	e.membership(room, msg.Membership{Leave: true, Reason: reason})
 }
 
 // Outbox kinds, shared with the sender in package bot.
@@ -82,7 +95,8 @@ const (
 	KindPower   = "power"
 	KindRedact  = "redact"
 	KindEvent   = "event"
-	// KindMembership is an invite by the bot, or its own join.
+	// KindMembership is an invite or a kick by the bot, or its own join
+	// or leave.
 	KindMembership = "membership"
 )
 

@@ -50,6 +50,7 @@ type Config struct {
 	Motions        Motions        `mapstructure:"motions"`
 	StandingOrders StandingOrders `mapstructure:"standing_orders"`
 	Delegates      Delegates      `mapstructure:"delegates"`
+	Council        Council        `mapstructure:"council"`
 	Reminders      Reminders      `mapstructure:"reminders"`
 	Study          Study          `mapstructure:"study"`
 
@@ -102,6 +103,13 @@ type Delegates struct {
 	Term            string         `mapstructure:"term"`
 	RecallThreshold string         `mapstructure:"recall_threshold"`
 	PowerLevels     map[string]int `mapstructure:"power_levels"`
+}
+
+// Council configures federation in councils.
+type Council struct {
+	// DelegateRole is the delegates' role whose holders a branch's bot asks
+	// its councils' bots to seat in the council.
+	DelegateRole string `mapstructure:"delegate_role"`
 }
 
 // StandingOrders are the rules of procedure every room starts with: the
@@ -176,6 +184,8 @@ var defaults = map[string]any{
 	"delegates.term":             "90d",
 	"delegates.recall_threshold": "majority",
 	"delegates.power_levels":     map[string]int{},
+
+	"council.delegate_role": "council",
 
 	"reminders.duty_lead": "24h",
 	"study.room_reminder": "24h",

@@ -235,9 +235,14 @@ func Marshal(v any) json.RawMessage {
 }
 
 // Membership asks the bot to invite a user into a room (User set), to
-// join the room itself (User empty), or to leave it (Leave).
+// remove them from it (User and Kick set), to join the room itself (User
+// empty), or to leave it (Leave).
 type Membership struct {
 	User   id.UserID `json:"user,omitempty"`
 	Reason string    `json:"reason,omitempty"`
 	Leave  bool      `json:"leave,omitempty"`
+	Kick   bool      `json:"kick,omitempty"`
+	// IfRefused is said in the room instead when the bot lacks the power
+	// to invite or remove the user (nothing if empty).
+	IfRefused string `json:"if_refused,omitempty"`
 }

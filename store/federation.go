@@ -186,6 +186,12 @@ func (t Federation) AffiliationOf(ctx context.Context, branch, council id.RoomID
 	return list[0], true, nil
 }
 
+// JoinedCouncils lists branch's affiliations with the councils this bot sits in
+// for it.
+func (t Federation) JoinedCouncils(ctx context.Context, branch id.RoomID) ([]*Affiliation, error) {
+	return t.affiliations(ctx, "WHERE branch_room=$1 AND joined=1 AND status IN ($2, $3) ORDER BY council_room", branch, AffiliationJoined, AffiliationLeaving)
+}
+
 func (t Federation) affiliations(ctx context.Context, where string, args ...any) ([]*Affiliation, error) {
 	rows, err := t.db.Query(ctx, `SELECT branch_room, council_room, motion_id, status, council_bot, joined, electorate FROM affiliations `+where, args...)
 	list, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (*Affiliation, error) {

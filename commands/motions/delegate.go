@@ -188,6 +188,9 @@ func CheckDelegatesConfig(cfg *config.Config) error {
 	if _, err := ParseThreshold(c.RecallThreshold); err != nil {
 		return config.Invalid("config: delegates.recall_threshold %q: use majority, 2/3, 3/4, unanimous or a percentage such as 60%%", c.RecallThreshold) // the operator's: not for members
 	}
+	if _, ok := parseRole(cfg.Council.DelegateRole); !ok {
+		return config.Invalid("config: council.delegate_role %q: use one word such as `council`", cfg.Council.DelegateRole) // the operator's: not for members
+	}
 	for role, level := range c.PowerLevels {
 		if _, ok := parseRole(role); !ok {
 			return config.Invalid("config: delegates.power_levels role %q: use one word such as `negotiator: 50`", role) // the operator's: not for members

@@ -636,6 +636,13 @@ func TestCheckDelegatesConfig(t *testing.T) {
 			t.Errorf("power level %d: %v", level, err)
 		}
 	}
+	cfg.Delegates = good
+	for _, role := range []string{"", "two words", "history"} {
+		cfg.Council.DelegateRole = role
+		if err := CheckConfig(cfg); err == nil || !strings.Contains(err.Error(), "council.delegate_role") {
+			t.Errorf("council.delegate_role %q: %v", role, err)
+		}
+	}
 }
 
 // TestDelegateGrammarLimits: each limit of the grammar, exactly at it and

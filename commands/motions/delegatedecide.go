@@ -105,7 +105,7 @@ func (d *Delegates) elect(ctx context.Context, fx *commands.Effects, m *store.Mo
 	if power != nil {
 		fx.Power(m.Room, *power)
 	}
-	return nil
+	return d.changed(ctx, fx, del)
 }
 
 func (d *Delegates) recallDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
@@ -169,7 +169,10 @@ func (d *Delegates) recalled(ctx context.Context, fx *commands.Effects, m *store
 	if err := d.dmIfMember(ctx, fx, del, d.with(dm, del)); err != nil {
 		return err
 	}
-	return d.release(ctx, fx, del)
+	if err := d.release(ctx, fx, del); err != nil {
+		return err
+	}
+	return d.changed(ctx, fx, del)
 }
 
 func (d *Delegates) ratificationDecided(ctx context.Context, fx *commands.Effects, m *store.Motion, outcome Outcome) error {
@@ -258,7 +261,19 @@ func (d *Delegates) lapse(ctx context.Context, fx *commands.Effects, del *store.
 		return err
 	}
 	d.say(fx, del, said.Mention(del.User))
-	return d.release(ctx, fx, del)
+	if err := d.release(ctx, fx, del); err != nil {
+		return err
+	}
+	return d.changed(ctx, fx, del)
+}
+
+// changed tells what follows a mandate (the councils it sits in) that del
+// started or ended.
+func (d *Delegates) changed(ctx context.Context, fx *commands.Effects, del *store.Delegation) error {
+	if d.motions.mandate == nil {
+		return nil
+	}
+	return d.motions.mandate(ctx, fx, del)
 }
 
 // setResult stores del as the decided motion's quorum.delegation, in time

@@ -81,6 +81,7 @@ func NewFederation(m *Feature) *Federation {
 	m.kinds[kindDisaffiliation] = motionKind{decided: f.disaffiliationDecided, fields: affiliationField}
 	m.kinds[kindFederal] = motionKind{decided: f.federalDecided, inMotion: federalField}
 	m.federal = f.openFederal
+	m.mandate = f.mandateChanged
 	return f
 }
 
@@ -138,24 +139,34 @@ func (f *Federation) Commands() []*commands.Command {
 	}
 }
 
-// councilField is quorum.council: the council and its announced branches.
-func (f *Federation) councilField(ctx context.Context, c *store.Council) (map[string]any, []*store.Branch, error) {
+// councilField is quorum.council: the council and its announced branches,
+// each with the delegates it seats there; and the delegates by branch room.
+func (f *Federation) councilField(ctx context.Context, c *store.Council) (map[string]any, []*store.Branch, map[id.RoomID][]id.UserID, error) {
 	list, err := f.Store.Federation().Branches(ctx, c.Room)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	seats, err := f.Store.Federation().Seats(ctx, c.Room)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	seated := map[id.RoomID][]id.UserID{}
+	for _, s := range seats {
+		seated[s.Branch] = append(seated[s.Branch], s.User)
 	}
 	branches := []map[string]any{}
 	for _, b := range list {
 		if b.Room != "" {
-			branches = append(branches, map[string]any{"room": b.Room, "name": b.Name, "bot": b.Bot, "electorate": b.Electorate})
+			branches = append(branches, map[string]any{"room": b.Room, "name": b.Name, "bot": b.Bot, "electorate": b.Electorate,
+				"delegates": append([]id.UserID{}, seated[b.Room]...)})
 		}
 	}
-	return map[string]any{"room": c.Room, "name": c.Name, "rule": c.Rule, "branches": branches}, list, nil
+	return map[string]any{"room": c.Room, "name": c.Name, "rule": c.Rule, "branches": branches}, list, seated, nil
 }
 
 // councilNotice describes the council, with quorum.council.
 func (f *Federation) councilNotice(ctx context.Context, c *store.Council, head msg.Message) (msg.Message, error) {
-	field, list, err := f.councilField(ctx, c)
+	field, list, seated, err := f.councilField(ctx, c)
 	if err != nil {
 		return head, err
 	}
@@ -169,6 +180,9 @@ func (f *Federation) councilNotice(ctx context.Context, c *store.Council, head m
 			out = out.Append("• %s: admitted, waiting for its branch's vote to affiliate", b.Bot.String())
 		} else {
 			out = out.Append("• %s (%s, %s), bot %s", b.Name, b.Room.String(), msg.N(b.Electorate, "%d member", "%d members"), b.Bot.String())
+			if users := seated[b.Room]; len(users) > 0 {
+				out = out.Append("  ↳ council delegates: %s", commands.UserList(users))
+			}
 		}
 	}
 	return out.With("quorum.council", field), nil
@@ -299,7 +313,7 @@ func (f *Federation) admit(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	r.Invite(r.Room, bot, AdmitReason)
+	r.Invite(r.Room, bot, AdmitReason, "")
 	r.Reply(m)
 	return nil
 }
@@ -480,7 +494,10 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 			msg.N(size, "%d member", "%d members"), timespec.Remaining(voting), commands.RecordLine(entry))
 	}
 	fx.Say(a.Council, text.With("quorum.branch", ann))
-	return nil
+	if update {
+		return nil
+	}
+	return f.seatDelegates(ctx, fx, a)
 }
 
 // Invited implements commands.InviteReader: an invite into a council this
@@ -529,8 +546,9 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 	return commands.InviteUsual, nil
 }
 
-// Notice implements commands.NoticeReader: a branch's bot announcing its
-// branch in this council.
+// Notice implements commands.NoticeReader: in a council, a branch's bot
+// announcing its branch, reporting a result, seating its delegates or
+// leaving; where this bot sits for its branch, the council's motions.
 func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n commands.Notice) (bool, error) {
 	if raw, ok := n.Fields["quorum.motion"]; ok {
 		return f.councilMotionNotice(ctx, fx, n, raw)
@@ -544,6 +562,9 @@ func (f *Federation) Notice(ctx context.Context, fx *commands.Effects, n command
 	}
 	if raw, ok := n.Fields["quorum.branch_left"]; ok {
 		return f.branchLeftNotice(ctx, fx, n, c, raw)
+	}
+	if raw, ok := n.Fields["quorum.council_delegate"]; ok {
+		return f.councilDelegateNotice(ctx, fx, n, c, raw)
 	}
 	raw, ok := n.Fields["quorum.branch"]
 	if !ok {
@@ -721,6 +742,9 @@ func (f *Federation) branchLeftNotice(ctx context.Context, fx *commands.Effects,
 		m.ReplyTo = n.Event
 		fx.Say(n.Room, m)
 		return true, nil
+	}
+	if err := f.unseatBranch(ctx, fx, c, b); err != nil {
+		return false, err
 	}
 	if err := f.Store.Federation().RemoveBranch(ctx, c.Room, n.Sender); err != nil {
 		return false, err

@@ -55,6 +55,9 @@ type Feature struct {
 	// federal, if set, opens a motion proposed in a council (where the
 	// branches decide); it reports false in any other room.
 	federal func(ctx context.Context, r *commands.Request, spec motionSpec) (bool, error)
+	// mandate, if set, is told of each mandate that starts or ends (a
+	// branch's council delegates are seated in its councils).
+	mandate func(ctx context.Context, fx *commands.Effects, del *store.Delegation) error
 	// closers decide the polls other features asked (Ask), by kind.
 	closers map[string]Closed
 }
