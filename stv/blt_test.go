@@ -151,6 +151,7 @@ func TestReadBLTEdges(t *testing.T) {
 		{"the last candidate withdrawn", "2 1\n-2\n1 2 1 0\n0\n" + names(2), [][]int{{0}}},
 		{"an empty ranking", "2 1\n1 0\n0\n" + names(2), [][]int{nil}},
 		{"a ranking of weight 0", "2 1\n0 1 0\n1 2 0\n0\n" + names(2), [][]int{{1}}},
+		{"the largest weight", "2 1\n1000000 1 0\n0\n" + names(2), slices.Repeat([][]int{{0}}, 1000000)},
 	} {
 		b, err := ReadBLT(strings.NewReader(tc.text))
 		if err != nil {

@@ -544,6 +544,22 @@ func TestProperties(t *testing.T) {
 				t.Fatalf("the order of the ballots changed stage %d", i+1)
 			}
 		}
+		// The stage table adds up: each count is the last one plus this
+		// stage's transfer, and what a stage takes from one candidate the
+		// others get, or it is written off as non-transferable or fractions.
+		for i := 1; i < len(r1.Rounds); i++ {
+			prev, r := r1.Rounds[i-1], r1.Rounds[i]
+			sum := r.NonTransferable + r.Fractions
+			for j, v := range r.Transfers {
+				sum += v
+				if prev.Counts[j]+v != r.Counts[j] {
+					t.Fatalf("stage %d: candidate %d had %v, got %v, has %v: %+v", i+1, j, prev.Counts[j], v, r.Counts[j], e)
+				}
+			}
+			if sum != 0 {
+				t.Fatalf("stage %d (%v from %d) moves %v in all: %+v", i+1, r.Action, r.From, sum, e)
+			}
+		}
 	}
 }
 
