@@ -60,7 +60,7 @@ func TestLanguages(t *testing.T) {
 	ana.WaitJoined(en, ben.UserID, wait)
 
 	reply := ana.Ask(es, "!lang es").Content.AsMessage().Body
-	if want := in(t, "es", "OK, from now on I speak %s in this room. Commands stay the same.", "Español"); !strings.Contains(reply, want) {
+	if want := in(t, "es", "OK, from now on I speak %s in this room. Commands stay the same.", msg.T("Spanish")); !strings.Contains(reply, want) {
 		t.Fatalf("!lang es: %q, want %q", reply, want)
 	}
 	if reply := ben.Ask(es, "!lang de").Content.AsMessage().Body; !strings.Contains(reply,
@@ -88,7 +88,7 @@ func TestLanguages(t *testing.T) {
 	})
 
 	dm := ballots["ben"].RoomID
-	if reply := ben.Ask(dm, "!lang de").Content.AsMessage().Body; !strings.Contains(reply, in(t, "de", "OK, from now on I speak %s with you.", "Deutsch")) {
+	if reply := ben.Ask(dm, "!lang de").Content.AsMessage().Body; !strings.Contains(reply, in(t, "de", "OK, from now on I speak %s with you.", msg.T("German"))) {
 		t.Fatalf("!lang de in the direct chat: %q", reply)
 	}
 	for name, word := range map[string]string{"ana": "sí", "ben": "nein"} {

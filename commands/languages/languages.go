@@ -34,6 +34,18 @@ func (f *Feature) Commands() []*commands.Command {
 	}}
 }
 
+// names are the shipped languages as a sentence names them, in the
+// reader's language ("hablo español", "ich spreche Englisch"); lists show
+// each language's own name.
+var names = map[string]msg.Text{
+	"de": msg.T("German"),
+	"en": msg.T("English"),
+	"es": msg.T("Spanish"),
+}
+
+// named is the language code as a sentence names it.
+func named(code string) msg.Text { return names[code] }
+
 // available lists the shipped languages as "`de` Deutsch, `en` English…".
 func available() msg.Text {
 	var items []any
@@ -54,7 +66,7 @@ func (f *Feature) lang(ctx context.Context, r *commands.Request) error {
 	}
 	if arg == "" {
 		l, _ := locale.Lookup(current)
-		r.Replyf("I speak %s here. I can speak %s; a moderator changes it with `%s`.", l.Name, available(), r.Cmd("lang es"))
+		r.Replyf("I speak %s here. I can speak %s; a moderator changes it with `%s`.", named(l.Code), available(), r.Cmd("lang es"))
 		return nil
 	}
 	if ok, err := r.IsModerator(ctx, r.Room, r.Sender); err != nil {
@@ -74,7 +86,7 @@ func (f *Feature) lang(ctx context.Context, r *commands.Request) error {
 		return err
 	}
 	l, _ := locale.Lookup(now)
-	r.Replyf("OK, from now on I speak %s in this room. Commands stay the same.", l.Name)
+	r.Replyf("OK, from now on I speak %s in this room. Commands stay the same.", named(l.Code))
 	return nil
 }
 
@@ -86,7 +98,7 @@ func (f *Feature) own(ctx context.Context, r *commands.Request, arg string) erro
 			return err
 		}
 		l, _ := locale.Lookup(current)
-		r.Replyf("I speak %s with you. I can speak %s; choose with `%s`.", l.Name, available(), r.Cmd("lang es"))
+		r.Replyf("I speak %s with you. I can speak %s; choose with `%s`.", named(l.Code), available(), r.Cmd("lang es"))
 		return nil
 	}
 	code, err := parse(r, arg)
@@ -101,7 +113,7 @@ func (f *Feature) own(ctx context.Context, r *commands.Request, arg string) erro
 		return err
 	}
 	l, _ := locale.Lookup(now)
-	r.Replyf("OK, from now on I speak %s with you.", l.Name)
+	r.Replyf("OK, from now on I speak %s with you.", named(l.Code))
 	return nil
 }
 

@@ -44,8 +44,8 @@ func TestShow(t *testing.T) {
 
 func TestModeratorSets(t *testing.T) {
 	h := harness(t)
-	Expect(t, h, Ana, "!lang es", "Vale, a partir de ahora hablo Español en esta sala. Los comandos siguen siendo los mismos.")
-	Expect(t, h, Ben, "!lang", "Aquí hablo Español. Sé hablar `de` Deutsch, `en` English, `es` Español; un/a moderador/a lo cambia con `!lang es`.")
+	Expect(t, h, Ana, "!lang es", "Vale, a partir de ahora hablo español en esta sala. Los comandos siguen siendo los mismos.")
+	Expect(t, h, Ben, "!lang", "Aquí hablo español. Sé hablar `de` Deutsch, `en` English, `es` Español; un/a moderador/a lo cambia con `!lang es`.")
 	Expect(t, h, Ana, "!idioma DE-de", "OK, ab jetzt spreche ich in diesem Raum Deutsch. Die Befehle bleiben gleich.")
 }
 
@@ -68,7 +68,7 @@ func TestReset(t *testing.T) {
 		{"room", func(c *config.Config) {
 			c.Language = "de"
 			c.Rooms = append(c.Rooms, config.Room{ID: string(Room), Language: "es"})
-		}, "Vale, a partir de ahora hablo Español en esta sala. Los comandos siguen siendo los mismos."},
+		}, "Vale, a partir de ahora hablo español en esta sala. Los comandos siguen siendo los mismos."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := harness(t)
@@ -113,7 +113,7 @@ func TestOwnLanguageInDM(t *testing.T) {
 	if got := One(t, out, "Auch: x"); got.DMUser != Ben {
 		t.Errorf("DM to %q", got.DMUser)
 	}
-	Expect(t, h, Ben, "!lang", "Aquí hablo Español. Sé hablar `de` Deutsch, `en` English, `es` Español; un/a moderador/a lo cambia con `!lang es`.")
+	Expect(t, h, Ben, "!lang", "Aquí hablo español. Sé hablar `de` Deutsch, `en` English, `es` Español; un/a moderador/a lo cambia con `!lang es`.")
 	// Ana set none: her DMs follow the room they come from.
 	out = h.SendAndDrain(Ana, "!notify")
 	One(t, out, "También: x")
