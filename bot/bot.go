@@ -71,6 +71,8 @@ type Bot struct {
 	// dmLocks holds a mutex per member, taken by what touches their direct
 	// room (send.go, dm.go).
 	dmLocks sync.Map
+	// dmQuota bounds the direct rooms created for one member (dm.go).
+	dmQuota dmQuota
 	// stop is closed when Run's context is done.
 	stop <-chan struct{}
 }

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
@@ -65,6 +68,42 @@ const kindOpenDM = "dm.open"
 // it goes to the member's new direct room on the next try.
 var errDMReplaced = errors.New("direct room left: someone else was in it")
 
+// errDMQuota is returned for an entry to a member whose direct rooms were
+// created too often: it waits, and is retried.
+var errDMQuota = errors.New("too many direct rooms created for this member today")
+
+// dmQuota bounds how many direct rooms the bot creates for one member in a
+// day: a member who leaves each new one and asks for another (or lets
+// someone in, which makes the bot leave it) would otherwise fill the
+// homeserver with rooms. It is kept in memory: a restart forgets it, which
+// lets a few more through, no more.
+type dmQuota struct {
+	mu      sync.Mutex
+	created map[id.UserID][]time.Time
+}
+
+const (
+	maxDMCreations   = 5
+	dmCreationWindow = 24 * time.Hour
+)
+
+// take says whether another direct room may be created for user now, and
+// counts it if so.
+func (q *dmQuota) take(user id.UserID, now time.Time) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	recent := slices.DeleteFunc(q.created[user], func(at time.Time) bool { return now.Sub(at) >= dmCreationWindow })
+	if len(recent) >= maxDMCreations {
+		q.created[user] = recent
+		return false
+	}
+	if q.created == nil {
+		q.created = map[id.UserID][]time.Time{}
+	}
+	q.created[user] = append(recent, now)
+	return true
+}
+
 // dmRoom returns the encrypted direct room with user, creating it on first
 // use (marked as direct in the bot's m.direct, as the spec asks) and reusing
 // it afterwards.
@@ -86,6 +125,10 @@ func (b *Bot) dmRoom(ctx context.Context, user id.UserID) (id.RoomID, error) {
 			return room, b.adopt(ctx, user, room)
 		}
 	} else {
+		if !b.dmQuota.take(user, b.clock.Now()) {
+			b.log.Warn().Msg("A member's direct rooms were created too often today; the next waits") // not who: it is a direct room
+			return "", errDMQuota
+		}
 		token = rand.Text()
 		if err := b.st.DMs().Creating(ctx, user, token); err != nil {
 			return "", err

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -67,5 +68,32 @@ func TestSafeError(t *testing.T) {
 		if got != tc.want || strings.Contains(got, "secret") {
 			t.Errorf("safeError(%v) = %q, want %q", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestDMQuota: five direct rooms a day for one member, then none until the
+// first is a day old; other members are not held up.
+func TestDMQuota(t *testing.T) {
+	var q dmQuota
+	start := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for i := range maxDMCreations {
+		if !q.take("@ana:x", start.Add(time.Duration(i)*time.Hour)) {
+			t.Fatalf("creation %d refused", i+1)
+		}
+	}
+	if q.take("@ana:x", start.Add(23*time.Hour)) {
+		t.Fatal("a sixth direct room within the day")
+	}
+	if !q.take("@ben:x", start.Add(23*time.Hour)) {
+		t.Fatal("another member was held up")
+	}
+	if q.take("@ana:x", start.Add(dmCreationWindow-time.Nanosecond)) {
+		t.Fatal("the first creation counted for less than a day")
+	}
+	if !q.take("@ana:x", start.Add(dmCreationWindow)) {
+		t.Fatal("the first creation still counted a day later")
+	}
+	if q.take("@ana:x", start.Add(dmCreationWindow)) {
+		t.Fatal("the room just counted was not counted")
 	}
 }

@@ -324,7 +324,7 @@ func safeError(err error) string {
 		}
 		return fmt.Sprintf("HTTP %d", code)
 	}
-	for _, known := range []error{errCannotSucceed, errOriginalMissing, store.ErrUnreadable, errNotEncrypted, errDMReplaced} {
+	for _, known := range []error{errCannotSucceed, errOriginalMissing, store.ErrUnreadable, errNotEncrypted, errDMReplaced, errDMQuota} {
 		if errors.Is(err, known) {
 			return known.Error()
 		}
