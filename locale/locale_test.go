@@ -66,6 +66,16 @@ func TestPlural(t *testing.T) {
 	if got := Plural("en", 3, "%d vote", "%d votes"); got != "%d votes" {
 		t.Errorf("English other: %q", got)
 	}
+	// The catalogs' own forms, not the English ones.
+	for _, tc := range []struct {
+		lang string
+		n    int
+		want string
+	}{{"es", 1, "%d día"}, {"es", 2, "%d días"}, {"de", 1, "%d Tag"}, {"de", 0, "%d Tage"}} {
+		if got := Plural(tc.lang, tc.n, "%d day", "%d days"); got != tc.want {
+			t.Errorf("Plural(%s, %d, day) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
 }
 
 func TestLookup(t *testing.T) {
