@@ -157,6 +157,13 @@ func (f *Federation) councilDelegateNotice(ctx context.Context, fx *commands.Eff
 		return refuse(msg.T("its member, delegation or action is not valid."))
 	}
 	if cd.Action == actionSeat {
+		// A branch's bot is no delegate: seated, it could be unseated, and
+		// kicked, by another branch's word.
+		if _, isBot, err := f.Store.Federation().Branch(ctx, c.Room, cd.User); err != nil {
+			return false, err
+		} else if isBot {
+			return refuse(msg.T("%s is the bot of a branch, not a delegate.", cd.User.String()))
+		}
 		return true, f.seat(ctx, fx, c, b, cd, n.Time)
 	}
 	seat, seated, err := f.Store.Federation().Unseat(ctx, c.Room, b.Room, cd.User, cd.Delegation)
@@ -220,6 +227,10 @@ func (f *Federation) unseat(ctx context.Context, fx *commands.Effects, c *store.
 		said = msg.F("The mandate of %s from the branch %q has lapsed (its delegation #%d): they no longer sit in this council for it.", msg.Pill(seat.User), b.Name, seat.Delegation)
 		reason = msg.T("Their mandate from the branch %s has lapsed", b.Name)
 	}
+	moderator, err := f.IsModerator(ctx, c.Room, seat.User)
+	if err != nil {
+		return err
+	}
 	switch {
 	case len(others) > 0:
 		names := make([]string, len(others))
@@ -229,6 +240,9 @@ func (f *Federation) unseat(ctx context.Context, fx *commands.Effects, c *store.
 		said = said.Append("They still sit here for %s.", commands.JoinAnd(names))
 	case !seat.Invited:
 		said = said.Append("They were in this room before they were seated, so I leave them in it.")
+	case moderator:
+		// Whoever invited them, a branch's word never removes a moderator.
+		said = said.Append("They are a moderator of this council, so I leave them in it.")
 	default:
 		said = said.Append("I am removing them from this room.")
 		fx.Kick(c.Room, seat.User, reason.In(lang),

@@ -8,6 +8,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
+	"quorum/locale"
 	"quorum/msg"
 	"quorum/store"
 )
@@ -45,15 +46,13 @@ func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref, word
 	if err != nil {
 		return err
 	}
-	ballotLang, err := f.UserLang(ctx, r.Sender, m.Room)
-	if err != nil {
-		return err
-	}
-	roomLang, err := f.Lang(ctx, m.Room)
-	if err != nil {
-		return err
-	}
-	choice, ok := parseChoice(word, ballotLang, roomLang)
+	// Every shipped language's words count, whatever the room and the
+	// member speak now: had the room's language changed since the ballot
+	// was sent, its letter for one choice would be refused and the others
+	// counted, and the homeserver, which sees the length of each answer,
+	// would learn who tried which. No word means two choices in two
+	// languages (TestVoteWordsNeverCollide).
+	choice, ok := parseChoice(word, locale.Codes()...)
 	if !ok {
 		return notAVote(word, voteCommand{prefix: r.Prefix, ref: m.BallotCode, choices: []Choice{Yes}, letter: true})
 	}

@@ -23,8 +23,8 @@ const (
 )
 
 // voteWords are the words `!vote` reads for each choice, by language:
-// English's everywhere, a room's own there (and in the direct chat of a
-// member whose ballot came in it). The first word of a choice is the one
+// English's everywhere, a room's own there, and every language's on a
+// secret ballot (secret.go says why). The first word of a choice is the one
 // replies show; the second is the single letter a secret ballot asks for,
 // the same length for every choice. Case and accents do not matter
 // (locale.Fold): "si", "SÍ" and "abstencion" are read too.
