@@ -124,3 +124,18 @@ func TestPlain(t *testing.T) {
 		t.Errorf("plain translated: %q", got)
 	}
 }
+
+// TestMissingArguments: a format with more verbs than arguments says so
+// where they are missing, and a bad index too, instead of failing.
+func TestMissingArguments(t *testing.T) {
+	for format, want := range map[string]string{
+		"%s and %s":    "a and %!(MISSING)",
+		"%[3]s and %s": "%!(MISSING) and %!(MISSING)",
+		"%[0]s":        "%!(MISSING)",
+		"%[x]s":        "%[x]s",
+	} {
+		if got := F(format, "a").Body; got != want {
+			t.Errorf("F(%q, a) = %q, want %q", format, got, want)
+		}
+	}
+}

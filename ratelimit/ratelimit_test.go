@@ -64,8 +64,8 @@ func TestWaitsAsAskedAndResends(t *testing.T) {
 	if res.StatusCode != http.StatusOK || string(got) != body || calls.Load() != 3 {
 		t.Fatalf("status %d, body %q after %d calls; want 200, the body resent whole, 3 calls", res.StatusCode, got, calls.Load())
 	}
-	if n := strings.Count(log.String(), `"wait":30`); n != 2 {
-		t.Errorf("want two waits of the 30 ms asked, log:\n%s", log.String())
+	if n := strings.Count(log.String(), `"wait":30`); n != 2 || !strings.Contains(log.String(), `"try":2`) {
+		t.Errorf("want two waits of the 30 ms asked, the second as try 2; log:\n%s", log.String())
 	}
 }
 
@@ -107,5 +107,18 @@ func TestStopsWaitingWhenCanceled(t *testing.T) {
 	}
 	if calls.Load() != 1 {
 		t.Fatalf("%d calls after the cancel", calls.Load())
+	}
+}
+
+func TestRetryAfterHeaderInSeconds(t *testing.T) {
+	srv, calls := limited(t, 1, -1, "2")
+	var log bytes.Buffer
+	cli := client(t, srv.URL, &log)
+	res, err := cli.Client.Get(srv.URL + "/x")
+	if err != nil || res.StatusCode != http.StatusOK || calls.Load() != 2 {
+		t.Fatalf("%v %v after %d calls", res, err, calls.Load())
+	}
+	if !strings.Contains(log.String(), `"wait":2000`) || !strings.Contains(log.String(), `"try":1`) {
+		t.Errorf("want one wait of the 2 s the header asked, as try 1; log:\n%s", log.String())
 	}
 }
