@@ -11,22 +11,22 @@ import (
 	"quorum/testkit"
 )
 
-// TestRateLimited: under Dendrite's rate limits (each device one request
-// per 1.5 s on the endpoints it limits: joins, invites, /messages, logins),
-// the bot invited into six rooms at once joins them all, and a secret
+// TestRateLimited: under Dendrite's rate limits (each device two requests
+// per 5 s on the endpoints it limits: joins, invites, /messages, logins),
+// the bot invited into ten rooms at once joins them all, and a secret
 // ballot for eight members reaches each of them exactly once, every vote
 // gets its receipt and the result counts them all: the bot waited as the
 // homeserver asked (its log says so) instead of failing or sending twice.
 func TestRateLimited(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserverWith(t, sandbox.Options{RateLimit: &sandbox.RateLimit{Threshold: 1, CooloffMS: 1500}})
+	s := testkit.StartHomeserverWith(t, sandbox.Options{RateLimit: &sandbox.RateLimit{Threshold: 2, CooloffMS: 5000}})
 	b := testkit.NewBot(t, s)
 	b.Start()
 	names := []string{"ana", "ben", "chi", "dan", "eve", "fay", "gus", "hal"}
 	r, cs := assembly(t, s, b, names...)
 	botID := b.Client().UserID
 	var extra []id.RoomID
-	for range 6 {
+	for range 10 {
 		extra = append(extra, cs[0].CreateRoom(false, botID))
 	}
 	for _, room := range extra {
