@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"quorum/store"
 )
 
 // TestDMVerdict: a direct room is private only with the bot joined and the
@@ -95,5 +98,45 @@ func TestDMQuota(t *testing.T) {
 	}
 	if q.take("@ana:x", start.Add(dmCreationWindow)) {
 		t.Fatal("the room just counted was not counted")
+	}
+}
+
+// TestBotToBot: the rooms and senders whose undecryptable messages the bot
+// does not answer: a council it sits in for a branch, and a branch's bot in
+// its own council; a member there, or anyone in another room, is answered.
+func TestBotToBot(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	b := &Bot{st: st}
+	now := time.Now()
+	const council, other, branchRoom = id.RoomID("!council:x"), id.RoomID("!other-council:x"), id.RoomID("!branch:x")
+	if err := st.Federation().SetCouncil(ctx, store.Council{Room: council, Name: "C", Rule: "branches", CreatedBy: "@mod:x", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Federation().Admit(ctx, council, "@branchbot:y", "@mod:x", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Federation().SetAffiliation(ctx, store.Affiliation{Branch: branchRoom, Council: other, Status: store.AffiliationJoined, CouncilBot: "@councilbot:z", Joined: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		room   id.RoomID
+		sender id.UserID
+		want   bool
+	}{
+		{council, "@branchbot:y", true},
+		{council, "@member:x", false},
+		{other, "@councilbot:z", true},
+		{other, "@member:x", true},
+		{branchRoom, "@branchbot:y", false},
+		{branchRoom, "@member:x", false},
+	} {
+		if got, err := b.botToBot(ctx, tc.room, tc.sender); err != nil || got != tc.want {
+			t.Errorf("botToBot(%s, %s) = %v %v, want %v", tc.room, tc.sender, got, err, tc.want)
+		}
 	}
 }

@@ -363,6 +363,20 @@ func (b *Bot) onInvite(ctx context.Context, evt *event.Event) error {
 	return b.st.Rooms().Joined(ctx, evt.RoomID, b.clock.Now().Add(-time.Second))
 }
 
+// botToBot says whether a message in room from sender passes between bots
+// of a federation: in a council this bot sits in for a branch (it takes no
+// commands there), or from a branch's bot in this bot's council. A notice
+// that it could not be decrypted helps no one there, and with many bots
+// whose keys come late, such notices are what flooded a council of 50
+// branches (bench/README.md, "Found").
+func (b *Bot) botToBot(ctx context.Context, room id.RoomID, sender id.UserID) (bool, error) {
+	if branch, err := b.st.Federation().IsBranchIn(ctx, room); err != nil || branch {
+		return branch, err
+	}
+	_, admitted, err := b.st.Federation().Branch(ctx, room, sender)
+	return admitted, err
+}
+
 // onUndecryptable says in the room, once per megolm session, that a message
 // could not be decrypted, with a hint, instead of staying silent.
 func (b *Bot) onUndecryptable(evt *event.Event, err error) {
@@ -391,6 +405,9 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 		return
 	}
 	b.logRoom(ctx, b.log.Warn().Err(err), evt.RoomID).Stringer("sender", evt.Sender).Msg("Could not decrypt a message")
+	if quiet, qerr := b.botToBot(ctx, evt.RoomID, evt.Sender); qerr != nil || quiet {
+		return
+	}
 	m := msg.F("I couldn't decrypt a message from %s, so I can't act on it. "+
 		"If your client only shares keys with verified devices, verify me (see my profile) or turn that setting off; then send it again.", evt.Sender.String()).
 		Localize(b.lang(ctx, evt.RoomID))
