@@ -121,7 +121,7 @@ func run(n, workers int, dir string) error {
 	}); err != nil {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return fmt.Errorf("%w (the branches' bots sent %d other messages in the council)", err, f.others)
+		return fmt.Errorf("%w (the branches' bots sent %d other messages in the council; peak RSS %s)", err, f.others, peakRSS())
 	}
 	if err := f.checkCouncil(ctx, n); err != nil {
 		return err
@@ -383,6 +383,7 @@ func (f *federation) report(n int, setup time.Duration, t0 time.Time, failed err
 		benchkit.Machine(), runtime.NumCPU(), n, n+1)
 	fmt.Printf("  set-up: %s (bots started, members logged in, branch rooms made, %d admissions and %d affiliations carried)\n",
 		benchkit.Secs(setup), n, n)
+	fmt.Printf("  peak RSS of this program (%d bots, %d member devices): %s\n", n+1, n+1, peakRSS())
 	fmt.Println()
 	fmt.Println("  | from the opening of the federal motion to          | time       |")
 	fmt.Println("  |----------------------------------------------------|------------|")
@@ -443,6 +444,15 @@ func (f *federation) checkResult(wantCarried int) []string {
 		}
 	}
 	return problems
+}
+
+// peakRSS is this program's peak resident set size.
+func peakRSS() string {
+	peak, err := benchkit.ProcStatus(os.Getpid(), "VmHWM")
+	if err != nil {
+		return err.Error()
+	}
+	return peak
 }
 
 // later is the later of a and b.

@@ -286,6 +286,21 @@ func Pool(n, workers int, fn func(i int) error) error {
 // Ms formats d in milliseconds with one decimal.
 func Ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
+// ProcStatus reads a field of /proc/PID/status, such as VmRSS (the
+// resident set size) or VmHWM (its peak), as written there ("26512 kB").
+func ProcStatus(pid int, field string) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
 // Machine describes where the numbers were measured.
 func Machine() string {
 	model := "unknown CPU"
