@@ -120,8 +120,9 @@ func run(n, workers int, dir string) error {
 		return nil
 	}); err != nil {
 		f.mu.Lock()
-		defer f.mu.Unlock()
-		return fmt.Errorf("%w (the branches' bots sent %d other messages in the council; peak RSS %s)", err, f.others, peakRSS())
+		others := f.others
+		f.mu.Unlock()
+		return fmt.Errorf("%w (the branches' bots sent %d other messages in the council; peak RSS %s)", err, others, peakRSS())
 	}
 	if err := f.checkCouncil(ctx, n); err != nil {
 		return err
