@@ -221,11 +221,11 @@ func (f *federation) affiliate(ctx context.Context, i int) error {
 		return err
 	}
 	m := br.member
-	m.OnMessage = func(evt *event.Event) { br.federalNotice(ctx, evt) }
-	m.Start()
 	if br.room, err = m.CreateRoom(ctx, br.botID); err != nil {
 		return err
 	}
+	m.OnMessage = func(evt *event.Event) { br.federalNotice(ctx, evt) }
+	m.Start() // after br.room is set: the sync reads it
 	if err := m.WaitJoined(ctx, br.room, wait, br.botID); err != nil {
 		return err
 	}
