@@ -92,7 +92,7 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	loginStart := time.Now()
 	ms := make([]*benchkit.Member, n)
 	var done atomic.Int32
-	if err := pool(n, workers, func(i int) error {
+	if err := benchkit.Pool(n, workers, func(i int) error {
 		m, err := benchkit.NewMember(ctx, s, dir, fmt.Sprintf("m%03d", i))
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func run(n int, window time.Duration, workers int, dir string) error {
 		return err
 	}
 	done.Store(0)
-	if err := pool(n-1, workers, func(i int) error {
+	if err := benchkit.Pool(n-1, workers, func(i int) error {
 		if _, err := ms[i+1].JoinRoomByID(ctx, room); err != nil {
 			return fmt.Errorf("%s: join: %w", ms[i+1].UserID, err)
 		}
@@ -157,7 +157,7 @@ func run(n int, window time.Duration, workers int, dir string) error {
 
 	// Voters give the bot their room key now (as a client that has spoken
 	// in the room before has already done).
-	if err := pool(n, workers, func(i int) error {
+	if err := benchkit.Pool(n, workers, func(i int) error {
 		if err := ms[i].Crypto.Machine().ShareGroupSession(ctx, room, []id.UserID{botID}); err != nil {
 			return fmt.Errorf("%s: share the room key with the bot: %w", ms[i].UserID, err)
 		}
@@ -309,19 +309,19 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	fmt.Println()
 	fmt.Println("  | measure                                      | value      |")
 	fmt.Println("  |----------------------------------------------|------------|")
-	fmt.Printf("  | votes sent (first send → last accepted)      | %-10s |\n", secs(voteSpan))
+	fmt.Printf("  | votes sent (first send → last accepted)      | %-10s |\n", benchkit.Secs(voteSpan))
 	if !allCounted.IsZero() {
-		fmt.Printf("  | live tally shows all %3d (from first vote)   | %-10s |\n", n, secs(allCounted.Sub(voteStart)))
-		fmt.Printf("  | live tally shows all %3d (from last vote)    | %-10s |\n", n, secs(allCounted.Sub(lastSent)))
+		fmt.Printf("  | live tally shows all %3d (from first vote)   | %-10s |\n", n, benchkit.Secs(allCounted.Sub(voteStart)))
+		fmt.Printf("  | live tally shows all %3d (from last vote)    | %-10s |\n", n, benchkit.Secs(allCounted.Sub(lastSent)))
 	}
-	fmt.Printf("  | last vote accepted → result received        | %-10s |\n", secs(result.at.Sub(lastSent)))
+	fmt.Printf("  | last vote accepted → result received        | %-10s |\n", benchkit.Secs(result.at.Sub(lastSent)))
 	fmt.Printf("  | notice edits seen                            | %-10d |\n", len(edits))
 	fmt.Printf("  | result (want)                                | %d/%d/%d (%d/%d/%d) |\n", got.Yes, got.No, got.Abstain, want.Yes, want.No, want.Abstain)
 	fmt.Printf("  | votes in the bot's database                  | %-10d |\n", acts)
 	fmt.Println()
 	var progress []string
 	for _, e := range edits {
-		progress = append(progress, fmt.Sprintf("%s: %d", secs(e.at), e.voted))
+		progress = append(progress, fmt.Sprintf("%s: %d", benchkit.Secs(e.at), e.voted))
 	}
 	fmt.Printf("  live tally (time since first vote: votes shown): %s\n", strings.Join(progress, ", "))
 	fmt.Printf("  result: %s\n", got)
@@ -333,34 +333,6 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	}
 	fmt.Printf("  every vote counted: result and database match the %d votes cast\n", n)
 	return nil
-}
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-// pool runs fn(0..n-1) on up to workers goroutines and returns the first
-// error.
-func pool(n, workers int, fn func(i int) error) error {
-	jobs := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := fn(i); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := range n {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	close(errs)
-	return <-errs
 }
 
 // countActs counts the votes recorded in the bot's database.

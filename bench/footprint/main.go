@@ -123,7 +123,7 @@ func run(bin string, rooms int, idle time.Duration) error {
 	}
 	defer stop(cmd)
 	time.Sleep(idle)
-	rss, err := vmRSS(cmd.Process.Pid)
+	rss, err := benchkit.ProcStatus(cmd.Process.Pid, "VmRSS")
 	if err != nil {
 		return err
 	}
@@ -137,18 +137,4 @@ func run(bin string, rooms int, idle time.Duration) error {
 	fmt.Printf("  start to ready, restart:           %s (%d rooms)\n", warm.Round(time.Millisecond), rooms)
 	fmt.Printf("  idle RSS after %s in %d rooms:   %s\n", idle, rooms, rss)
 	return nil
-}
-
-// vmRSS reads the resident set size of pid.
-func vmRSS(pid int) (string, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strings.TrimSpace(v), nil
-		}
-	}
-	return "", fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }

@@ -215,16 +215,28 @@ func (m *Member) WaitJoined(ctx context.Context, room id.RoomID, timeout time.Du
 	}
 }
 
-// WriteBotConfig registers the bot's account on s and writes its
+// QuickMotions is the bots' configuration in the benchmarks (for
+// WriteBotConfig's extra): warnings only, and a motion closes as soon as
+// everyone has voted (motions.settle 0s), since the benchmarks measure how
+// soon the result follows the last vote.
+const QuickMotions = "log_level: warn\nmotions:\n  settle: 0s\n"
+
+// WriteBotConfig registers the bot's account, @quorum, on s and writes its
 // configuration (database in dir) to dir/config.yaml; extra (YAML lines,
 // such as "log_level: warn\n") is appended.
 func WriteBotConfig(ctx context.Context, s *sandbox.Server, dir, extra string) (string, error) {
-	if _, err := s.Register(ctx, "quorum", Password, false); err != nil {
-		return "", fmt.Errorf("register the bot: %w", err)
+	return WriteBotConfigAs(ctx, s, dir, "quorum", extra)
+}
+
+// WriteBotConfigAs is WriteBotConfig for a bot whose account is localpart,
+// for a program that runs several bots (each in its own dir).
+func WriteBotConfigAs(ctx context.Context, s *sandbox.Server, dir, localpart, extra string) (string, error) {
+	if _, err := s.Register(ctx, localpart, Password, false); err != nil {
+		return "", fmt.Errorf("register the bot %s: %w", localpart, err)
 	}
 	path := filepath.Join(dir, "config.yaml")
 	yaml := fmt.Sprintf("homeserver: %q\nuser_id: %q\npassword: %q\ndatabase: %q\nallowed_inviters: [%q]\n%s",
-		s.URL, "@quorum:"+s.ServerName, Password, filepath.Join(dir, "quorum.db"), "*:"+s.ServerName, extra)
+		s.URL, id.NewUserID(localpart, s.ServerName), Password, filepath.Join(dir, "quorum.db"), "*:"+s.ServerName, extra)
 	return path, os.WriteFile(path, []byte(yaml), 0o600)
 }
 
@@ -242,8 +254,52 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(max(rank, 1), len(s))-1]
 }
 
+// Secs formats d in seconds with two decimals.
+func Secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// Pool runs fn(0..n-1) on up to workers goroutines and returns the first
+// error.
+func Pool(n, workers int, fn func(i int) error) error {
+	jobs := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
 // Ms formats d in milliseconds with one decimal.
 func Ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// ProcStatus reads a field of /proc/PID/status, such as VmRSS (the
+// resident set size) or VmHWM (its peak), as written there ("26512 kB").
+func ProcStatus(pid int, field string) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
 
 // Machine describes where the numbers were measured.
 func Machine() string {

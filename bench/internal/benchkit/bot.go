@@ -38,7 +38,7 @@ func NewInProcess(path string) (*InProcess, error) {
 
 // Start runs the bot and returns once it is ready (caught up and answering).
 func (p *InProcess) Start(ctx context.Context) error {
-	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.WarnLevel).With().Timestamp().Logger()
+	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).Level(zerolog.WarnLevel).With().Timestamp().Str("bot", p.Config.UserID).Logger()
 	b, err := bot.New(ctx, p.Config, log, bot.Options{})
 	if err != nil {
 		return err
@@ -178,9 +178,7 @@ func NewBench(ctx context.Context, prefix, dir string) (b *Bench, close func(), 
 		return nil, close, err
 	}
 	cleanups = append(cleanups, func() { _ = s.Stop() })
-	// A motion closes as soon as everyone has voted (motions.settle 0s):
-	// the benchmarks measure how soon the result follows the last vote.
-	cfgPath, err := WriteBotConfig(ctx, s, dir, "log_level: warn\nmotions:\n  settle: 0s\n")
+	cfgPath, err := WriteBotConfig(ctx, s, dir, QuickMotions)
 	if err != nil {
 		return nil, close, err
 	}
