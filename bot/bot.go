@@ -71,6 +71,9 @@ type Bot struct {
 	// dmLocks holds a mutex per member, taken by what touches their direct
 	// room (send.go, dm.go).
 	dmLocks sync.Map
+	// directMu serialises the read-modify-write of m.direct (dm.go): the
+	// send workers create direct rooms side by side.
+	directMu sync.Mutex
 	// stop is closed when Run's context is done.
 	stop <-chan struct{}
 }

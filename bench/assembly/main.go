@@ -90,28 +90,11 @@ func run(n int, window time.Duration, workers int, dir string) error {
 
 	// Register and log in N devices, a few at a time.
 	loginStart := time.Now()
-	ms := make([]*benchkit.Member, n)
-	var done atomic.Int32
-	if err := pool(n, workers, func(i int) error {
-		m, err := benchkit.NewMember(ctx, s, dir, fmt.Sprintf("m%03d", i))
-		if err != nil {
-			return err
-		}
-		ms[i] = m
-		if d := done.Add(1); d%20 == 0 || int(d) == n {
-			fmt.Fprintf(os.Stderr, "assembly: %d/%d devices logged in (%s)\n", d, n, time.Since(loginStart).Round(time.Second))
-		}
-		return nil
-	}); err != nil {
+	ms, err := benchkit.NewMembers(ctx, s, dir, "assembly", n, workers)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, m := range ms {
-			if m != nil {
-				_ = m.Close()
-			}
-		}
-	}()
+	defer benchkit.CloseMembers(ms)
 	loginTime := time.Since(loginStart)
 
 	// ana proposes, watches, and votes like everyone else. She reads only
@@ -138,8 +121,8 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	if err != nil {
 		return err
 	}
-	done.Store(0)
-	if err := pool(n-1, workers, func(i int) error {
+	var done atomic.Int32
+	if err := benchkit.Pool(n-1, workers, func(i int) error {
 		if _, err := ms[i+1].JoinRoomByID(ctx, room); err != nil {
 			return fmt.Errorf("%s: join: %w", ms[i+1].UserID, err)
 		}
@@ -157,7 +140,7 @@ func run(n int, window time.Duration, workers int, dir string) error {
 
 	// Voters give the bot their room key now (as a client that has spoken
 	// in the room before has already done).
-	if err := pool(n, workers, func(i int) error {
+	if err := benchkit.Pool(n, workers, func(i int) error {
 		if err := ms[i].Crypto.Machine().ShareGroupSession(ctx, room, []id.UserID{botID}); err != nil {
 			return fmt.Errorf("%s: share the room key with the bot: %w", ms[i].UserID, err)
 		}
@@ -336,32 +319,6 @@ func run(n int, window time.Duration, workers int, dir string) error {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-// pool runs fn(0..n-1) on up to workers goroutines and returns the first
-// error.
-func pool(n, workers int, fn func(i int) error) error {
-	jobs := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := fn(i); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := range n {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
 
 // countActs counts the votes recorded in the bot's database.
 func countActs(path string) (int, error) {
