@@ -27,7 +27,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -113,24 +112,11 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	ana.Start()
 
 	joinStart := time.Now()
-	invite := []id.UserID{botID}
-	for _, m := range ms[1:] {
-		invite = append(invite, m.UserID)
-	}
-	room, err := ana.CreateRoom(ctx, invite...)
+	room, err := ana.CreateRoom(ctx, botID)
 	if err != nil {
 		return err
 	}
-	var done atomic.Int32
-	if err := benchkit.Pool(n-1, workers, func(i int) error {
-		if _, err := ms[i+1].JoinRoomByID(ctx, room); err != nil {
-			return fmt.Errorf("%s: join: %w", ms[i+1].UserID, err)
-		}
-		if d := done.Add(1); d%50 == 0 || int(d) == n-1 {
-			fmt.Fprintf(os.Stderr, "assembly: %d/%d members joined\n", d, n-1)
-		}
-		return nil
-	}); err != nil {
+	if err := benchkit.JoinAll(ctx, ana, room, ms[1:], workers, "assembly"); err != nil {
 		return err
 	}
 	if err := ana.WaitJoined(ctx, room, 2*time.Minute, botID); err != nil {

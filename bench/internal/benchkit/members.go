@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
 	"quorum/sandbox"
 )
 
@@ -87,4 +90,25 @@ func CPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// JoinAll has host invite each of ms into room, and each join, workers at
+// a time, printing progress on stderr under the name what. (One invite
+// list at the room's creation is one request, which a loaded homeserver
+// does not finish in time for a thousand.)
+func JoinAll(ctx context.Context, host *Member, room id.RoomID, ms []*Member, workers int, what string) error {
+	var done atomic.Int32
+	return Pool(len(ms), workers, func(i int) error {
+		m := ms[i]
+		if _, err := host.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.UserID}); err != nil {
+			return fmt.Errorf("invite %s: %w", m.UserID, err)
+		}
+		if _, err := m.JoinRoomByID(ctx, room); err != nil {
+			return fmt.Errorf("%s: join: %w", m.UserID, err)
+		}
+		if d := done.Add(1); d%100 == 0 || int(d) == len(ms) {
+			fmt.Fprintf(os.Stderr, "%s: %d/%d members joined\n", what, d, len(ms))
+		}
+		return nil
+	})
 }
