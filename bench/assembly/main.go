@@ -278,33 +278,24 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	fmt.Println()
 	fmt.Println("  | measure                                      | value      |")
 	fmt.Println("  |----------------------------------------------|------------|")
-	fmt.Printf("  | votes sent (first send → last accepted)      | %-10s |\n", secs(voteSpan))
+	fmt.Printf("  | votes sent (first send → last accepted)      | %-10s |\n", benchkit.Secs(voteSpan))
 	if !allCounted.IsZero() {
-		fmt.Printf("  | live tally shows all %3d (from first vote)   | %-10s |\n", n, secs(allCounted.Sub(voteStart)))
-		fmt.Printf("  | live tally shows all %3d (from last vote)    | %-10s |\n", n, secs(allCounted.Sub(lastSent)))
+		fmt.Printf("  | live tally shows all %3d (from first vote)   | %-10s |\n", n, benchkit.Secs(allCounted.Sub(voteStart)))
+		fmt.Printf("  | live tally shows all %3d (from last vote)    | %-10s |\n", n, benchkit.Secs(allCounted.Sub(lastSent)))
 	}
-	fmt.Printf("  | last vote accepted → result received        | %-10s |\n", secs(result.at.Sub(lastSent)))
+	fmt.Printf("  | last vote accepted → result received        | %-10s |\n", benchkit.Secs(result.at.Sub(lastSent)))
 	fmt.Printf("  | notice edits seen                            | %-10d |\n", len(edits))
 	fmt.Printf("  | result (want)                                | %d/%d/%d (%d/%d/%d) |\n", got.Yes, got.No, got.Abstain, want.Yes, want.No, want.Abstain)
 	fmt.Printf("  | votes in the bot's database                  | %-10d |\n", acts)
 	fmt.Println()
 	var progress []string
 	for _, e := range edits {
-		progress = append(progress, fmt.Sprintf("%s: %d", secs(e.at), e.voted))
+		progress = append(progress, fmt.Sprintf("%s: %d", benchkit.Secs(e.at), e.voted))
 	}
 	fmt.Printf("  live tally (time since first vote: votes shown): %s\n", strings.Join(progress, ", "))
 	fmt.Printf("  result: %s\n", got)
-	for _, p := range problems {
-		fmt.Println("  PROBLEM:", p)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%d problems", len(problems))
-	}
-	fmt.Printf("  every vote counted: result and database match the %d votes cast\n", n)
-	return nil
+	return benchkit.Verdict(problems, fmt.Sprintf("every vote counted: result and database match the %d votes cast", n))
 }
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 // countActs counts the votes recorded in the bot's database.
 func countActs(path string) (int, error) {

@@ -283,25 +283,16 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 	fmt.Printf("  set-up: %d devices registered, logged in, joined and syncing in %s (%d at a time)\n", n, setup.Round(time.Second), workers)
 	fmt.Println()
 	pct := func(ds []time.Duration) string {
-		return fmt.Sprintf("p50 %s · p90 %s · max %s", secs(benchkit.Percentile(ds, 50)), secs(benchkit.Percentile(ds, 90)), secs(benchkit.Percentile(ds, 100)))
+		return fmt.Sprintf("p50 %s · p90 %s · max %s", benchkit.Secs(benchkit.Percentile(ds, 50)), benchkit.Secs(benchkit.Percentile(ds, 90)), benchkit.Secs(benchkit.Percentile(ds, 100)))
 	}
-	fmt.Printf("  motion → every member has their ballot: %s (%.1f ballots/s)\n", secs(allBallots), float64(n)/allBallots.Seconds())
+	fmt.Printf("  motion → every member has their ballot: %s (%.1f ballots/s)\n", benchkit.Secs(allBallots), float64(n)/allBallots.Seconds())
 	fmt.Printf("    per member, motion → ballot: %s\n", pct(toBallot))
-	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, secs(votesSent), secs(allReceipts))
+	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, benchkit.Secs(votesSent), benchkit.Secs(allReceipts))
 	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
-	fmt.Printf("  first vote → result in the room: %s\n", secs(t.resultAt.Sub(voteStart)))
+	fmt.Printf("  first vote → result in the room: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)))
 	fmt.Printf("  result: %s\n", got)
 	if redelivered > 0 {
 		fmt.Printf("  (the members' devices were given %d of these events a second time by their sync; not counted twice)\n", redelivered)
 	}
-	for _, p := range problems {
-		fmt.Println("  PROBLEM:", p)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%d problems", len(problems))
-	}
-	fmt.Printf("  every member got one ballot and one receipt; the result counts all %d as cast\n", n)
-	return nil
+	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast", n))
 }
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

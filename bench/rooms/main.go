@@ -196,21 +196,14 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir string) error {
 	fmt.Printf("Many rooms (%s, %d CPUs): the bot in %d encrypted rooms with %d lightweight members and ana (E2EE) in each\n",
 		benchkit.Machine(), runtime.NumCPU(), nRooms, nMembers)
 	fmt.Printf("  set-up: %d members registered and logged in, %d rooms made and joined in %s (%d at a time)\n", nMembers, nRooms, setup.Round(time.Second), workers)
-	fmt.Printf("  restart → ready in %d rooms: %s\n", nRooms, secs(ready))
+	fmt.Printf("  restart → ready in %d rooms: %s\n", nRooms, benchkit.Secs(ready))
 	for _, what := range []string{"motion deadline", "reminder"} {
 		ds := dueLate[what]
 		fmt.Printf("  %s due → message, %d: p50 %s · p90 %s · max %s\n", what, len(ds),
-			secs(benchkit.Percentile(ds, 50)), secs(benchkit.Percentile(ds, 90)), secs(benchkit.Percentile(ds, 100)))
+			benchkit.Secs(benchkit.Percentile(ds, 50)), benchkit.Secs(benchkit.Percentile(ds, 90)), benchkit.Secs(benchkit.Percentile(ds, 100)))
 	}
-	fmt.Printf("  catch-up, %d commands sent while down: restart → ready %s, → last answer %s\n", nRooms, secs(catchReady), secs(last))
-	for _, p := range problems {
-		fmt.Println("  PROBLEM:", p)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%d problems", len(problems))
-	}
-	fmt.Printf("  every deadline and reminder processed; every command answered exactly once\n")
-	return nil
+	fmt.Printf("  catch-up, %d commands sent while down: restart → ready %s, → last answer %s\n", nRooms, benchkit.Secs(catchReady), benchkit.Secs(last))
+	return benchkit.Verdict(problems, "every deadline and reminder processed; every command answered exactly once")
 }
 
 // waitDue waits for every room's motion result and reminder and returns,
@@ -307,5 +300,3 @@ func lightMembers(ctx context.Context, s *sandbox.Server, n, workers int) ([]*ma
 	}
 	return clients, nil
 }
-
-func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }

@@ -319,3 +319,19 @@ func RepliesIn(evts []*event.Event, sender id.UserID) map[id.EventID]int {
 	}
 	return n
 }
+
+// Secs formats d in seconds with two decimals.
+func Secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// Verdict prints each problem, or ok if there is none, and returns an
+// error if there were problems.
+func Verdict(problems []string, ok string) error {
+	for _, p := range problems {
+		fmt.Println("  PROBLEM:", p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problems", len(problems))
+	}
+	fmt.Println("  " + ok)
+	return nil
+}
