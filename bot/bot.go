@@ -73,6 +73,9 @@ type Bot struct {
 	dmLocks sync.Map
 	// dmQuota bounds the direct rooms created for one member (dm.go).
 	dmQuota dmQuota
+	// directMu serialises the read-modify-write of m.direct (dm.go): the
+	// send workers create direct rooms side by side.
+	directMu sync.Mutex
 	// stop is closed when Run's context is done.
 	stop <-chan struct{}
 }

@@ -11,7 +11,6 @@ import (
 	"maunium.net/go/mautrix/event/cmdschema"
 	"maunium.net/go/mautrix/id"
 
-	"quorum/commands"
 	"quorum/locale"
 )
 
@@ -37,25 +36,27 @@ func (b *Bot) describeLoop(ctx context.Context) {
 		return
 	case <-b.ready:
 	}
-	lists := map[string][]*cmdschema.EventContent{}
-	hashes := map[string]string{}
+	versions := map[string]string{}
 	for _, lang := range locale.Codes() {
-		lists[lang] = b.asm.Descriptions(lang)
-		hashes[lang] = commands.DescriptionsHash(lists[lang])
+		versions[lang] = b.asm.DescriptionsVersion(lang)
 	}
 	lacking := map[string]bool{} // rooms already logged as lacking the power, this run
 	for {
 		for _, lang := range locale.Codes() {
-			rooms, err := b.st.Rooms().Undescribed(ctx, hashes[lang])
+			rooms, err := b.st.Rooms().Undescribed(ctx, versions[lang])
 			if err != nil && ctx.Err() == nil {
 				b.log.Error().Err(err).Msg("Listing rooms to describe commands in failed")
 			}
+			var list []*cmdschema.EventContent // built for the rooms that need it, this round
 			for _, room := range rooms {
 				if ctx.Err() != nil {
 					return
 				}
 				if b.lang(ctx, room) == lang { // other rooms are described in their language's turn
-					b.describeRoom(ctx, room, lists[lang], hashes[lang], lacking)
+					if list == nil {
+						list = b.asm.Descriptions(lang)
+					}
+					b.describeRoom(ctx, room, list, versions[lang], lacking)
 				}
 			}
 		}

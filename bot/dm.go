@@ -226,6 +226,8 @@ func (b *Bot) adopt(ctx context.Context, user id.UserID, room id.RoomID) error {
 // markDirect adds room to the bot's m.direct account data. Failing here only
 // affects how clients label the room, so it is logged, not fatal.
 func (b *Bot) markDirect(ctx context.Context, user id.UserID, room id.RoomID) {
+	b.directMu.Lock()
+	defer b.directMu.Unlock()
 	direct := map[id.UserID][]id.RoomID{}
 	if err := b.cli.GetAccountData(ctx, event.AccountDataDirectChats.Type, &direct); err != nil {
 		var httpErr mautrix.HTTPError

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/event/cmdschema"
 
+	"quorum/locale"
 	"quorum/msg"
 )
 
@@ -48,11 +49,14 @@ func (d *Dispatcher) Descriptions(lang string) []*cmdschema.EventContent {
 	return out
 }
 
-// DescriptionsHash is a digest of the descriptions, to publish them again
-// only when they change.
-func DescriptionsHash(list []*cmdschema.EventContent) string {
-	data, _ := json.Marshal(list)
-	sum := sha256.Sum256(data)
+// DescriptionsVersion is a digest that changes whenever Descriptions(lang)
+// does, computed without building them in lang: from the English
+// descriptions (the registry) and lang's catalog as embedded. The bot keeps
+// it between rounds, not the descriptions, and so loads a language's
+// catalog only for a room that speaks it.
+func (d *Dispatcher) DescriptionsVersion(lang string) string {
+	data, _ := json.Marshal(d.Descriptions(locale.Default))
+	sum := sha256.Sum256(append(data, locale.Digest(lang)...))
 	return hex.EncodeToString(sum[:])
 }
 

@@ -19,7 +19,9 @@
 package locale
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -104,6 +106,18 @@ func catalog(lang string) map[string]entry {
 		return entries
 	}))
 	return get.(func() map[string]entry)()
+}
+
+// Digest is a digest of lang's catalog files as embedded: it changes with
+// any translation, and reading it does not load the catalog.
+func Digest(lang string) string {
+	h := sha256.New()
+	files, _ := fs.Glob(catalogFS, path.Join("catalog", lang, "*.json"))
+	for _, file := range files {
+		b, _ := fs.ReadFile(catalogFS, file)
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // load reads catalog/<lang>/*.json. A key in two files of one language is

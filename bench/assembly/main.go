@@ -27,7 +27,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -90,28 +89,11 @@ func run(n int, window time.Duration, workers int, dir string) error {
 
 	// Register and log in N devices, a few at a time.
 	loginStart := time.Now()
-	ms := make([]*benchkit.Member, n)
-	var done atomic.Int32
-	if err := benchkit.Pool(n, workers, func(i int) error {
-		m, err := benchkit.NewMember(ctx, s, dir, fmt.Sprintf("m%03d", i))
-		if err != nil {
-			return err
-		}
-		ms[i] = m
-		if d := done.Add(1); d%20 == 0 || int(d) == n {
-			fmt.Fprintf(os.Stderr, "assembly: %d/%d devices logged in (%s)\n", d, n, time.Since(loginStart).Round(time.Second))
-		}
-		return nil
-	}); err != nil {
+	ms, err := benchkit.NewMembers(ctx, s, dir, "assembly", n, workers)
+	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, m := range ms {
-			if m != nil {
-				_ = m.Close()
-			}
-		}
-	}()
+	defer benchkit.CloseMembers(ms)
 	loginTime := time.Since(loginStart)
 
 	// ana proposes, watches, and votes like everyone else. She reads only
@@ -130,24 +112,11 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	ana.Start()
 
 	joinStart := time.Now()
-	invite := []id.UserID{botID}
-	for _, m := range ms[1:] {
-		invite = append(invite, m.UserID)
-	}
-	room, err := ana.CreateRoom(ctx, invite...)
+	room, err := ana.CreateRoom(ctx, botID)
 	if err != nil {
 		return err
 	}
-	done.Store(0)
-	if err := benchkit.Pool(n-1, workers, func(i int) error {
-		if _, err := ms[i+1].JoinRoomByID(ctx, room); err != nil {
-			return fmt.Errorf("%s: join: %w", ms[i+1].UserID, err)
-		}
-		if d := done.Add(1); d%50 == 0 || int(d) == n-1 {
-			fmt.Fprintf(os.Stderr, "assembly: %d/%d members joined\n", d, n-1)
-		}
-		return nil
-	}); err != nil {
+	if err := benchkit.JoinAll(ctx, ana, room, ms[1:], workers, "assembly"); err != nil {
 		return err
 	}
 	if err := ana.WaitJoined(ctx, room, 2*time.Minute, botID); err != nil {
@@ -325,14 +294,7 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	}
 	fmt.Printf("  live tally (time since first vote: votes shown): %s\n", strings.Join(progress, ", "))
 	fmt.Printf("  result: %s\n", got)
-	for _, p := range problems {
-		fmt.Println("  PROBLEM:", p)
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("%d problems", len(problems))
-	}
-	fmt.Printf("  every vote counted: result and database match the %d votes cast\n", n)
-	return nil
+	return benchkit.Verdict(problems, fmt.Sprintf("every vote counted: result and database match the %d votes cast", n))
 }
 
 // countActs counts the votes recorded in the bot's database.

@@ -4,7 +4,7 @@
 // /proc/PID/status). The bot runs as a separate process (`quorum run`)
 // against a sandbox Dendrite; scripts/footprint builds it.
 //
-//	scripts/footprint [-rooms 10]
+//	scripts/footprint [-rooms 10] [-idle 10s] [-heapprofile FILE]
 package main
 
 import (
@@ -27,18 +27,19 @@ func main() {
 	bin := flag.String("bin", "", "the quorum binary (required)")
 	rooms := flag.Int("rooms", 10, "rooms the bot is in while idle")
 	idle := flag.Duration("idle", 10*time.Second, "how long the bot idles before RSS is read")
+	heap := flag.String("heapprofile", "", "after reading RSS, have the idle bot write a heap profile to `FILE` (quorum run --heap-profile, SIGUSR1)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "footprint: -bin is required")
 		os.Exit(2)
 	}
-	if err := run(*bin, *rooms, *idle); err != nil {
+	if err := run(*bin, *rooms, *idle, *heap); err != nil {
 		fmt.Fprintln(os.Stderr, "footprint:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, rooms int, idle time.Duration) error {
+func run(bin string, rooms int, idle time.Duration, heap string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "quorum-footprint-")
 	if err != nil {
@@ -62,7 +63,11 @@ func run(bin string, rooms int, idle time.Duration) error {
 			return nil, 0, err
 		}
 		defer logFile.Close()
-		cmd := exec.Command(bin, "run", "--config", cfg, "--log-json")
+		args := []string{"run", "--config", cfg, "--log-json"}
+		if heap != "" {
+			args = append(args, "--heap-profile", heap)
+		}
+		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		t0 := time.Now()
 		if err := cmd.Start(); err != nil {
@@ -123,9 +128,15 @@ func run(bin string, rooms int, idle time.Duration) error {
 	}
 	defer stop(cmd)
 	time.Sleep(idle)
-	rss, err := benchkit.ProcStatus(cmd.Process.Pid, "VmRSS")
+	rss, err := vmRSS(cmd.Process.Pid)
 	if err != nil {
 		return err
+	}
+	maps := residentMappings(cmd.Process.Pid)
+	if heap != "" {
+		if err := heapProfile(cmd, logPath); err != nil {
+			return err
+		}
 	}
 	info, err := os.Stat(bin)
 	if err != nil {
@@ -136,5 +147,74 @@ func run(bin string, rooms int, idle time.Duration) error {
 	fmt.Printf("  start to ready, first start:       %s (login, new device keys, cross-signing)\n", cold.Round(time.Millisecond))
 	fmt.Printf("  start to ready, restart:           %s (%d rooms)\n", warm.Round(time.Millisecond), rooms)
 	fmt.Printf("  idle RSS after %s in %d rooms:   %s\n", idle, rooms, rss)
+	for _, m := range maps {
+		fmt.Printf("    %s\n", m)
+	}
+	if heap != "" {
+		fmt.Printf("  heap profile of the idle bot:      %s\n", heap)
+	}
 	return nil
+}
+
+// heapProfile asks the bot for a heap profile (SIGUSR1) and waits for the
+// log line that says it is written.
+func heapProfile(cmd *exec.Cmd, logPath string) error {
+	if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		return err
+	}
+	for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
+		data, _ := os.ReadFile(logPath)
+		if strings.Contains(string(data), `"message":"Wrote the heap profile"`) {
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			for _, l := range lines {
+				if strings.Contains(l, "Wrote the heap profile") {
+					fmt.Println("  runtime:", l)
+				}
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no heap profile after 30 s (log: %s)", logPath)
+}
+
+// residentMappings lists the mappings of pid with at least 256 kB resident
+// (from /proc/PID/smaps), to tell the binary's text and data from the heap.
+func residentMappings(pid int) []string {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	var head string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-"):
+			name := "[anonymous]"
+			if len(f) >= 6 {
+				name = filepath.Base(f[5])
+			}
+			head = f[1] + " " + name
+		case len(f) == 3 && f[0] == "Rss:":
+			var kb int
+			if _, err := fmt.Sscan(f[1], &kb); err == nil && kb >= 256 {
+				out = append(out, fmt.Sprintf("%-40s %6d kB", head, kb))
+			}
+		}
+	}
+	return out
+}
+
+// vmRSS reads the resident set size of pid, with its anonymous (heap,
+// SQLite's pages, stacks) and file-backed (the binary's text) parts.
+func vmRSS(pid int) (string, error) {
+	var parts [3]string
+	for i, field := range []string{"VmRSS", "RssAnon", "RssFile"} {
+		v, err := benchkit.ProcStatus(pid, field)
+		if err != nil {
+			return "", err
+		}
+		parts[i] = v
+	}
+	return fmt.Sprintf("%s (anonymous %s, file %s)", parts[0], parts[1], parts[2]), nil
 }

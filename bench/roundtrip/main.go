@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -148,17 +147,11 @@ func run(n, warm int, dir, cpuProfile string) error {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := benchkit.CPUProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	var quorum, floor, sized []time.Duration
 	bigRoom, err := ana.CreateRoom(ctx, echo.UserID)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 func runCommand() *cobra.Command {
 	var path string
 	var jsonLogs bool
+	var heapProfile string
 	cmd := &cobra.Command{
 		Use:   "run --config FILE",
 		Short: "Run the bot",
@@ -40,17 +42,49 @@ func runCommand() *cobra.Command {
 			log := newLogger(cmd.ErrOrStderr(), cfg)
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			heapProfileOnSignal(ctx, heapProfile, log)
 			b, err := bot.New(ctx, cfg, log, bot.Options{})
 			if err != nil {
 				return err
 			}
+			go trimAfterStart(ctx, b.Ready(), log)
 			return b.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "", "configuration file (YAML)")
 	cmd.Flags().BoolVar(&jsonLogs, "log-json", false, "log JSON lines instead of human-readable text")
+	cmd.Flags().StringVar(&heapProfile, "heap-profile", "", "write a heap profile to FILE on every SIGUSR1 (a diagnostic)")
+	_ = cmd.Flags().MarkHidden("heap-profile")
 	return cmd
 }
+
+// trimAfterStart, once the bot is ready and then every trimEvery, gives
+// back what starting and bursts of work left behind: the Go heap's free
+// pages (debug.FreeOSMemory) and the executable's pages not in use since
+// (dropExecutablePages). About 10 MB of the idle bot's 28 MB resident set were
+// code and constant data touched only while starting (bench/footprint).
+func trimAfterStart(ctx context.Context, ready <-chan struct{}, log zerolog.Logger) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-ready:
+	}
+	tick := time.NewTicker(trimEvery)
+	defer tick.Stop()
+	for {
+		debug.FreeOSMemory()
+		kb := dropExecutablePages()
+		log.Debug().Int("kb", kb).Msg("Gave back the executable's pages touched since the last trim")
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// trimEvery is how often the idle bot gives back memory (trimAfterStart).
+const trimEvery = 10 * time.Minute
 
 // newLogger logs at the configured level (info by default: mautrix logs
 // request bodies at debug and trace, which would leak content and keys).

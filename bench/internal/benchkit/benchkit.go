@@ -254,35 +254,6 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(max(rank, 1), len(s))-1]
 }
 
-// Secs formats d in seconds with two decimals.
-func Secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-// Pool runs fn(0..n-1) on up to workers goroutines and returns the first
-// error.
-func Pool(n, workers int, fn func(i int) error) error {
-	jobs := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if err := fn(i); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := range n {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	close(errs)
-	return <-errs
-}
-
 // Ms formats d in milliseconds with one decimal.
 func Ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
@@ -374,4 +345,20 @@ func RepliesIn(evts []*event.Event, sender id.UserID) map[id.EventID]int {
 		}
 	}
 	return n
+}
+
+// Secs formats d in seconds with two decimals.
+func Secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+// Verdict prints each problem, or ok if there is none, and returns an
+// error if there were problems.
+func Verdict(problems []string, ok string) error {
+	for _, p := range problems {
+		fmt.Println("  PROBLEM:", p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problems", len(problems))
+	}
+	fmt.Println("  " + ok)
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -45,7 +46,9 @@ func (p *InProcess) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	p.Bot, p.cancel, p.done = b, cancel, make(chan error, 1)
-	go func() { p.done <- b.Run(runCtx) }()
+	// Labelled, so that a CPU profile of a program running members beside
+	// the bot tells the bot's samples apart (go tool pprof -tagfocus side=bot).
+	go pprof.Do(runCtx, pprof.Labels("side", "bot"), func(ctx context.Context) { p.done <- b.Run(ctx) })
 	select {
 	case <-b.Ready():
 		return nil

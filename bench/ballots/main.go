@@ -1,0 +1,298 @@
+// Command ballots measures a secret ballot's distribution: N member devices
+// (real E2EE devices from package member, each syncing) in one encrypted
+// room with the bot; the proposer opens `!motion --secret`, the bot sends
+// every member their ballot in an encrypted direct room of its own making,
+// and each member answers there with the one-letter vote (`!vote CODE
+// y|n|a`, in turn) and waits for its receipt. It reports how long after the
+// motion the ballots arrived (every member's, and the spread), how long
+// after the votes the receipts arrived, and the result; it fails unless
+// every member got exactly one ballot and one receipt and the result counts
+// all N as cast. With -restart-at K the bot is stopped and started again
+// once K members have their ballot: nobody may get a second one.
+//
+//	CGO_ENABLED=0 go run -tags goolm ./bench/ballots -n 100
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/bench/internal/benchkit"
+)
+
+func main() {
+	n := flag.Int("n", 100, "member devices, the proposer included; all of them vote")
+	workers := flag.Int("workers", 8, "member devices registered, joined or voting at once")
+	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
+	restartAt := flag.Int("restart-at", 0, "stop and restart the bot once this many members have their ballot (0: never)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the distribution and the vote (bot and members; the bot's samples carry the label side=bot) to this file")
+	flag.Parse()
+	if *n < 2 || *restartAt < 0 || *restartAt >= *n {
+		fmt.Fprintln(os.Stderr, "ballots: -n must be at least 2, -restart-at below -n")
+		os.Exit(2)
+	}
+	if err := run(*n, *workers, *restartAt, *dir, *cpuProfile); err != nil {
+		fmt.Fprintln(os.Stderr, "ballots: FAIL:", err)
+		os.Exit(1)
+	}
+}
+
+// voter is what one member's device received from the bot.
+type voter struct {
+	ballots   map[id.EventID]bool // ballot notices (not edits)
+	ballotAt  time.Time
+	code      string
+	dm        id.RoomID
+	receipts  map[id.EventID]bool
+	voteAt    time.Time
+	receipt   time.Time
+	redeliver int // events the device was given again (a sync repeated)
+}
+
+// tracker records, per member, the bot's ballots and receipts as they
+// arrive.
+type tracker struct {
+	mu       sync.Mutex
+	voters   []voter
+	room     id.RoomID // the assembly's room
+	result   *event.Event
+	resultAt time.Time
+	ballots  atomic.Int32 // members with a ballot
+	receipts atomic.Int32 // members with a receipt
+}
+
+func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
+	m.OnMessage = func(evt *event.Event) {
+		if evt.Sender != botID {
+			return
+		}
+		c := evt.Content.AsMessage()
+		if c.RelatesTo.GetReplaceID() != "" {
+			return
+		}
+		now := time.Now()
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		v := &t.voters[i]
+		switch {
+		case evt.RoomID == t.room:
+			if i == 0 && t.result == nil && strings.HasPrefix(c.Body, "Motion #1:") {
+				t.result, t.resultAt = evt, now
+			}
+		case strings.Contains(c.Body, "Secret ballot: motion #1"):
+			if first := len(v.ballots) == 0; !v.note(&v.ballots, evt.ID) && first {
+				v.ballotAt, v.dm = now, evt.RoomID
+				v.code, _ = evt.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
+				t.ballots.Add(1)
+			}
+		case strings.Contains(c.Body, "receipt code is"):
+			if first := len(v.receipts) == 0; !v.note(&v.receipts, evt.ID) && first {
+				v.receipt = now
+				t.receipts.Add(1)
+			}
+		}
+	}
+}
+
+// note adds evt to set and reports whether it was there already (the same
+// event given again by a repeated sync, counted apart: it is the device's
+// sync, not the bot, that repeated it).
+func (v *voter) note(set *map[id.EventID]bool, evt id.EventID) (again bool) {
+	if *set == nil {
+		*set = map[id.EventID]bool{}
+	}
+	if (*set)[evt] {
+		v.redeliver++
+		return true
+	}
+	(*set)[evt] = true
+	return false
+}
+
+// waitFor waits until count reaches n, printing progress.
+func waitFor(what string, count *atomic.Int32, n int, timeout time.Duration) error {
+	start, last := time.Now(), time.Now()
+	for int(count.Load()) < n {
+		if time.Since(start) > timeout {
+			return fmt.Errorf("%d of %d %s within %s", count.Load(), n, what, timeout)
+		}
+		if time.Since(last) > 10*time.Second {
+			fmt.Fprintf(os.Stderr, "ballots: %d/%d %s (%s)\n", count.Load(), n, what, time.Since(start).Round(time.Second))
+			last = time.Now()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+func run(n, workers, restartAt int, dir, cpuProfile string) error {
+	ctx := context.Background()
+	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-ballots-", dir)
+	if err != nil {
+		return err
+	}
+	defer closeBench()
+	s, b, botID := bench.Server, bench.Bot, bench.BotID
+	if err := b.Start(ctx); err != nil {
+		return err
+	}
+	setupStart := time.Now()
+	ms, err := benchkit.NewMembers(ctx, s, bench.Dir, "ballots", n, workers)
+	if err != nil {
+		return err
+	}
+	defer benchkit.CloseMembers(ms)
+
+	ana := ms[0]
+	room, err := ana.CreateRoom(ctx, botID)
+	if err != nil {
+		return err
+	}
+	if err := benchkit.JoinAll(ctx, ana, room, ms[1:], workers, "ballots"); err != nil {
+		return err
+	}
+	t := &tracker{voters: make([]voter, n), room: room}
+	for i, m := range ms {
+		// Each reads only the bot's events and its own, and the members
+		// it shares rooms with only as far as they speak.
+		m.Syncer.FilterJSON.Room.Timeline.Senders = []id.UserID{botID, m.UserID}
+		m.Syncer.FilterJSON.Room.State = &mautrix.FilterPart{LazyLoadMembers: true}
+		t.watch(i, m, botID)
+		m.Start()
+	}
+	if err := ana.WaitJoined(ctx, room, 2*time.Minute, botID); err != nil {
+		return err
+	}
+	time.Sleep(3 * time.Second) // the bot sees every join
+	setup := time.Since(setupStart)
+	fmt.Fprintf(os.Stderr, "ballots: %d members in the room after %s\n", n, setup.Round(time.Second))
+
+	stopProfile, err := benchkit.CPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	motionAt := time.Now()
+	if _, err := ana.Say(ctx, room, "!motion --secret --closes 2h A secret ballot of the whole assembly"); err != nil {
+		return err
+	}
+	var restarted chan error
+	if restartAt > 0 {
+		restarted = make(chan error, 1)
+		go func() {
+			for int(t.ballots.Load()) < restartAt {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := b.Stop(); err != nil {
+				restarted <- fmt.Errorf("stop the bot: %w", err)
+				return
+			}
+			fmt.Fprintf(os.Stderr, "ballots: bot stopped after %d ballots\n", t.ballots.Load())
+			restarted <- b.Start(ctx)
+		}()
+	}
+	if err := waitFor("ballots", &t.ballots, n, 30*time.Minute); err != nil {
+		return err
+	}
+	allBallots := time.Since(motionAt)
+	if restarted != nil {
+		if err := <-restarted; err != nil {
+			return err
+		}
+	}
+
+	// Every member votes in their direct room, workers at a time.
+	choices := []string{"y", "n", "a"}
+	voteStart := time.Now()
+	if err := benchkit.Pool(n, workers, func(i int) error {
+		t.mu.Lock()
+		v := t.voters[i]
+		t.mu.Unlock()
+		if v.code == "" {
+			return fmt.Errorf("%s: the ballot has no code", ms[i].UserID)
+		}
+		at := time.Now()
+		if _, err := ms[i].Say(ctx, v.dm, fmt.Sprintf("!vote %s %s", v.code, choices[i%len(choices)])); err != nil {
+			return fmt.Errorf("%s: vote: %w", ms[i].UserID, err)
+		}
+		t.mu.Lock()
+		t.voters[i].voteAt = at
+		t.mu.Unlock()
+		return nil
+	}); err != nil {
+		return err
+	}
+	votesSent := time.Since(voteStart)
+	if err := waitFor("receipts", &t.receipts, n, 30*time.Minute); err != nil {
+		return err
+	}
+	allReceipts := time.Since(voteStart)
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		t.mu.Lock()
+		got := t.result != nil
+		t.mu.Unlock()
+		if got {
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("no result within 2 minutes of the last receipt")
+		}
+	}
+	stopProfile()
+	time.Sleep(3 * time.Second) // a second ballot or receipt would have come by now
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var problems []string
+	var toBallot, toReceipt []time.Duration
+	redelivered := 0
+	for i, v := range t.voters {
+		if len(v.ballots) != 1 || len(v.receipts) != 1 {
+			problems = append(problems, fmt.Sprintf("%s got %d ballots and %d receipts", ms[i].UserID, len(v.ballots), len(v.receipts)))
+		}
+		redelivered += v.redeliver
+		toBallot = append(toBallot, v.ballotAt.Sub(motionAt))
+		toReceipt = append(toReceipt, v.receipt.Sub(v.voteAt))
+	}
+	got, err := benchkit.TallyOf(t.result)
+	if err != nil {
+		return err
+	}
+	want := benchkit.Tally{Yes: (n + 2) / 3, No: (n + 1) / 3, Abstain: n / 3, Status: got.Status, ClosesAt: got.ClosesAt}
+	if got != want {
+		problems = append(problems, fmt.Sprintf("result %s, want %s", got, want))
+	}
+
+	restart := ""
+	if restartAt > 0 {
+		restart = fmt.Sprintf("; the bot stopped and restarted after %d ballots", restartAt)
+	}
+	fmt.Printf("Secret ballot (%s, %d CPUs): %d E2EE member devices, one motion --secret%s\n", benchkit.Machine(), runtime.NumCPU(), n, restart)
+	fmt.Printf("  set-up: %d devices registered, logged in, joined and syncing in %s (%d at a time)\n", n, setup.Round(time.Second), workers)
+	fmt.Println()
+	pct := func(ds []time.Duration) string {
+		return fmt.Sprintf("p50 %s · p90 %s · max %s", benchkit.Secs(benchkit.Percentile(ds, 50)), benchkit.Secs(benchkit.Percentile(ds, 90)), benchkit.Secs(benchkit.Percentile(ds, 100)))
+	}
+	fmt.Printf("  motion → every member has their ballot: %s (%.1f ballots/s)\n", benchkit.Secs(allBallots), float64(n)/allBallots.Seconds())
+	fmt.Printf("    per member, motion → ballot: %s\n", pct(toBallot))
+	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, benchkit.Secs(votesSent), benchkit.Secs(allReceipts))
+	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
+	fmt.Printf("  first vote → result in the room: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)))
+	fmt.Printf("  result: %s\n", got)
+	if redelivered > 0 {
+		fmt.Printf("  (the members' devices were given %d of these events a second time by their sync; not counted twice)\n", redelivered)
+	}
+	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast", n))
+}

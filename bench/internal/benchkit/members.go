@@ -1,0 +1,114 @@
+package benchkit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/sandbox"
+)
+
+// Pool runs fn(0..n-1) on up to workers goroutines and returns the first
+// error.
+func Pool(n, workers int, fn func(i int) error) error {
+	jobs := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range n {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// NewMembers registers and logs in n member devices named m000, m001, …,
+// workers at a time, printing progress on stderr under the name what. On
+// an error it closes those it made.
+func NewMembers(ctx context.Context, s *sandbox.Server, dir, what string, n, workers int) ([]*Member, error) {
+	start := time.Now()
+	ms := make([]*Member, n)
+	var done atomic.Int32
+	err := Pool(n, workers, func(i int) error {
+		m, err := NewMember(ctx, s, dir, fmt.Sprintf("m%03d", i))
+		if err != nil {
+			return err
+		}
+		ms[i] = m
+		if d := done.Add(1); d%50 == 0 || int(d) == n {
+			fmt.Fprintf(os.Stderr, "%s: %d/%d devices logged in (%s)\n", what, d, n, time.Since(start).Round(time.Second))
+		}
+		return nil
+	})
+	if err != nil {
+		CloseMembers(ms)
+		return nil, err
+	}
+	return ms, nil
+}
+
+// CloseMembers stops every member's device.
+func CloseMembers(ms []*Member) {
+	for _, m := range ms {
+		if m != nil {
+			_ = m.Close()
+		}
+	}
+}
+
+// CPUProfile starts profiling the process's CPU into path ("": nothing)
+// and returns what stops it.
+func CPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// JoinAll has host invite each of ms into room, and each join, workers at
+// a time, printing progress on stderr under the name what. (One invite
+// list at the room's creation is one request, which a loaded homeserver
+// does not finish in time for a thousand.)
+func JoinAll(ctx context.Context, host *Member, room id.RoomID, ms []*Member, workers int, what string) error {
+	var done atomic.Int32
+	return Pool(len(ms), workers, func(i int) error {
+		m := ms[i]
+		if _, err := host.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.UserID}); err != nil {
+			return fmt.Errorf("invite %s: %w", m.UserID, err)
+		}
+		if _, err := m.JoinRoomByID(ctx, room); err != nil {
+			return fmt.Errorf("%s: join: %w", m.UserID, err)
+		}
+		if d := done.Add(1); d%100 == 0 || int(d) == len(ms) {
+			fmt.Fprintf(os.Stderr, "%s: %d/%d members joined\n", what, d, len(ms))
+		}
+		return nil
+	})
+}
