@@ -272,10 +272,15 @@ func TestMinutesBounded(t *testing.T) {
 	h.Clock.Advance(minutesWindow)
 	minutesFile(t, h, "!minutes")
 
-	for i := range maxMinutesEntries {
-		if _, err := h.Env.Store.Records().Append(t.Context(), Room, "test", map[string]int{"i": i}, h.Clock.Now()); err != nil {
+	add := h.Env.Store.Records().Append // a record entry, not a message
+	for i := range maxMinutesEntries - 1 {
+		if _, err := add(t.Context(), Room, "test", map[string]int{"i": i}, h.Clock.Now()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	minutesFile(t, h, "!minutes") // exactly the most: signed
+	if _, err := add(t.Context(), Room, "test", map[string]int{"i": maxMinutesEntries}, h.Clock.Now()); err != nil {
+		t.Fatal(err)
 	}
 	Expect(t, h, Chi, "!minutes", "That period holds 2001 decisions; I sign at most 2000 in one document. Ask for a shorter period, e.g. `!minutes from ")
 }
