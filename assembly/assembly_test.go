@@ -249,7 +249,8 @@ func TestCommandDescriptions(t *testing.T) {
 	if _, ok := commands.Structured(&event.MSC4391BotCommandInput{Command: "mo tion"}, "!"); ok {
 		t.Error("a structured command with a bad name was accepted")
 	}
-	if h.A.DescriptionsVersion("en") != h.A.DescriptionsVersion("en") {
+	first, again := h.A.DescriptionsVersion("en"), h.A.DescriptionsVersion("en")
+	if first != again {
 		t.Error("the version of the same descriptions differs")
 	}
 	if h.A.DescriptionsVersion("es") == h.A.DescriptionsVersion("en") {
