@@ -121,3 +121,30 @@ func TestOwnLanguageInDM(t *testing.T) {
 		t.Errorf("DM !lang reset: %q", got)
 	}
 }
+
+// TestDirectChatRemembersTheRoom: a member who chose no language gets a
+// direct message caused by a Spanish room in Spanish, and what the bot says
+// in their direct chat afterwards (a reply there) too; their own !lang
+// wins over it, and another room's message moves it.
+func TestDirectChatRemembersTheRoom(t *testing.T) {
+	h := harness(t)
+	if got := h.SendDM(Ben, "!lang"); !strings.HasPrefix(got, "I speak English with you.") {
+		t.Fatalf("before any room wrote: %q", got)
+	}
+	h.SetLang("es")
+	h.SendAndDrain(Ben, "!notify") // a direct message caused by the Spanish room
+	if got := h.SendDM(Ben, "!lang"); !strings.HasPrefix(got, "Contigo hablo español.") {
+		t.Errorf("a reply in the direct chat after the Spanish room wrote: %q", got)
+	}
+	h.SendDM(Ben, "!lang de")
+	h.SendAndDrain(Ben, "!notify")
+	if got := h.SendDM(Ben, "!lang"); !strings.HasPrefix(got, "Mit dir spreche ich Deutsch.") {
+		t.Errorf("the member's own choice: %q", got)
+	}
+	h.SendDM(Ben, "!lang reset")
+	h.SetLang("en")
+	h.SendAndDrain(Ben, "!notify")
+	if got := h.SendDM(Ben, "!lang"); !strings.HasPrefix(got, "I speak English with you.") {
+		t.Errorf("after an English room wrote: %q", got)
+	}
+}
