@@ -30,6 +30,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"quorum/bench/internal/benchkit"
+	"quorum/bot"
 )
 
 func main() {
@@ -37,6 +38,7 @@ func main() {
 	workers := flag.Int("workers", 8, "member devices registered, joined or voting at once")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
 	restartAt := flag.Int("restart-at", 0, "stop and restart the bot once this many members have their ballot (0: never)")
+	receiptWait = flag.Duration("receipt-wait", 30*time.Minute, "how long to wait for every receipt; then the direct room of each member without one is read back and decrypted with their keys, and what their device gave up undecrypted is listed")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the distribution and the vote (bot and members; the bot's samples carry the label side=bot) to this file")
 	flag.Parse()
 	if *n < 2 || *restartAt < 0 || *restartAt >= *n {
@@ -49,6 +51,8 @@ func main() {
 	}
 }
 
+var receiptWait *time.Duration
+
 // voter is what one member's device received from the bot.
 type voter struct {
 	ballots   map[id.EventID]bool // ballot notices (not edits)
@@ -58,7 +62,8 @@ type voter struct {
 	receipts  map[id.EventID]bool
 	voteAt    time.Time
 	receipt   time.Time
-	redeliver int // events the device was given again (a sync repeated)
+	keyWait   time.Duration // the receipt's arrival, encrypted → decrypted (its room key late)
+	redeliver int           // events the device was given again (a sync repeated)
 }
 
 // tracker records, per member, the bot's ballots and receipts as they
@@ -100,6 +105,9 @@ func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
 		case strings.Contains(c.Body, "receipt code is"):
 			if first := len(v.receipts) == 0; !v.note(&v.receipts, evt.ID) && first {
 				v.receipt = now
+				if at := m.EncryptedAt(evt.ID); !at.IsZero() {
+					v.keyWait = now.Sub(at)
+				}
 				t.receipts.Add(1)
 			}
 		}
@@ -235,7 +243,8 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 		return err
 	}
 	votesSent := time.Since(voteStart)
-	if err := waitFor("receipts", &t.receipts, n, 30*time.Minute); err != nil {
+	if err := waitFor("receipts", &t.receipts, n, *receiptWait); err != nil {
+		diagnose(ctx, t, ms, botID)
 		return err
 	}
 	allReceipts := time.Since(voteStart)
@@ -291,8 +300,68 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
 	fmt.Printf("  first vote → result in the room: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)))
 	fmt.Printf("  result: %s\n", got)
+	var keyWaits []time.Duration
+	late, givenUp := 0, 0
+	for i, v := range t.voters {
+		keyWaits = append(keyWaits, v.keyWait)
+		if v.keyWait > time.Second {
+			late++
+		}
+		givenUp += len(ms[i].GivenUp())
+	}
+	fmt.Printf("    receipt's room key late (encrypted event → decrypted): %s; over 1 s: %d; events given up undecrypted by the members: %d\n", pct(keyWaits), late, givenUp)
 	if redelivered > 0 {
 		fmt.Printf("  (the members' devices were given %d of these events a second time by their sync; not counted twice)\n", redelivered)
 	}
 	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast", n))
+}
+
+// diagnose reads, for every member without a receipt, their direct room
+// (from the ballot on) as their device sees it now, and prints what the bot
+// sent there and whether it decrypts.
+func diagnose(ctx context.Context, t *tracker, ms []*benchkit.Member, botID id.UserID) {
+	t.mu.Lock()
+	voters := append([]voter(nil), t.voters...)
+	t.mu.Unlock()
+	for i, v := range voters {
+		if len(v.receipts) > 0 {
+			continue
+		}
+		m := ms[i]
+		var ballot id.EventID
+		for e := range v.ballots {
+			ballot = e
+		}
+		fmt.Fprintf(os.Stderr, "diagnose %s: no receipt; ballot %s in %s; voted %s ago\n", m.UserID, ballot, v.dm, time.Since(v.voteAt).Round(time.Second))
+		for e, err := range m.GivenUp() {
+			fmt.Fprintf(os.Stderr, "  given up undecrypted: %s (came %s after the vote): %v\n", e, m.EncryptedAt(e).Sub(v.voteAt).Round(time.Millisecond), err)
+		}
+		if joined, err := m.JoinedRooms(ctx); err == nil {
+			fmt.Fprintf(os.Stderr, "  joined rooms: %d\n", len(joined.JoinedRooms))
+		}
+		token, _ := m.Store.LoadNextBatch(ctx, m.UserID)
+		resp, err := m.Messages(ctx, v.dm, token, "", mautrix.DirectionBackward, nil, 50)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "  read: %v\n", err)
+			continue
+		}
+		for j := len(resp.Chunk) - 1; j >= 0; j-- {
+			evt := resp.Chunk[j]
+			bot.ParseFetched(v.dm, evt)
+			line := fmt.Sprintf("  %s %s %s", evt.ID, evt.Sender, evt.Type.Type)
+			if evt.Type == event.EventEncrypted {
+				enc := evt.Content.AsEncrypted()
+				line += fmt.Sprintf(" session %s", enc.SessionID)
+				if dec, err := m.Crypto.Decrypt(ctx, evt); err != nil {
+					line += fmt.Sprintf(" UNDECRYPTABLE: %v", err)
+				} else {
+					body := dec.Content.AsMessage().Body
+					line += fmt.Sprintf(" → %.60q", body)
+				}
+			} else if evt.Type == event.StateMember {
+				line += fmt.Sprintf(" %s %s", evt.GetStateKey(), evt.Content.AsMember().Membership)
+			}
+			fmt.Fprintln(os.Stderr, line)
+		}
+	}
 }

@@ -38,6 +38,34 @@ type Member struct {
 	// OnMessage, if set before Start, is called for every message event
 	// (decrypted) from someone else.
 	OnMessage func(evt *event.Event)
+
+	// encryptedAt is when the device's sync brought each encrypted event
+	// (before it was decrypted); givenUp the events mautrix gave up
+	// decrypting (no key within its 3 + 22 s wait), with the error.
+	encryptedAt map[id.EventID]time.Time
+	givenUp     map[id.EventID]error
+}
+
+// EncryptedAt is when the device's sync brought the encrypted event evt
+// (zero if it did not, or evt was not encrypted).
+func (m *Member) EncryptedAt(evt id.EventID) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.encryptedAt[evt]
+}
+
+// GivenUp lists the events the device's crypto gave up decrypting when
+// they came (mautrix waits 3 s for a missing room key, asks for it, waits
+// 22 s more, and then drops the event: it is never dispatched, even if the
+// key arrives later).
+func (m *Member) GivenUp() map[id.EventID]error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[id.EventID]error, len(m.givenUp))
+	for k, v := range m.givenUp {
+		out[k] = v
+	}
+	return out
 }
 
 // NewMember registers localpart on s and logs a new device in, with its
@@ -57,7 +85,12 @@ func NewMember(ctx context.Context, s *sandbox.Server, dir, localpart string) (*
 	if err != nil {
 		return nil, err
 	}
-	m := &Member{Client: c, replies: map[id.EventID]chan *event.Event{}}
+	m := &Member{Client: c, replies: map[id.EventID]chan *event.Event{}, encryptedAt: map[id.EventID]time.Time{}, givenUp: map[id.EventID]error{}}
+	c.Crypto.DecryptErrorCallback = func(evt *event.Event, err error) {
+		m.mu.Lock()
+		m.givenUp[evt.ID] = err
+		m.mu.Unlock()
+	}
 	// A large timeline limit, so that a burst (hundreds of replies after a
 	// catch-up) rarely makes a "limited" sync that skips events.
 	c.Syncer.FilterJSON = &mautrix.Filter{Room: &mautrix.RoomFilter{Timeline: &mautrix.FilterPart{Limit: 1000}}}
@@ -72,6 +105,11 @@ func NewMember(ctx context.Context, s *sandbox.Server, dir, localpart string) (*
 
 func (m *Member) record(_ context.Context, evt *event.Event) {
 	if evt.Type == event.EventEncrypted {
+		m.mu.Lock()
+		if _, seen := m.encryptedAt[evt.ID]; !seen {
+			m.encryptedAt[evt.ID] = time.Now()
+		}
+		m.mu.Unlock()
 		return // the decrypted copy is dispatched too
 	}
 	m.mu.Lock()
