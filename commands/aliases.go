@@ -2,13 +2,9 @@ package commands
 
 import (
 	"fmt"
+	"quorum/locale"
 	"slices"
 	"strings"
-	"unicode"
-
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 )
 
 // Aliases are names for the commands members type most, in their language:
@@ -67,11 +63,4 @@ var umlauts = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae"
 
 // unaccent writes word without accents or umlauts ("moción" → "mocion",
 // "Anträge" → "Antraege").
-func unaccent(word string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, umlauts.Replace(word))
-	if err != nil {
-		return word
-	}
-	return out
-}
+func unaccent(word string) string { return locale.Unmark(umlauts.Replace(word)) }

@@ -49,14 +49,19 @@ func UserList(users []id.UserID) msg.Text {
 
 // JoinAnd is "a", "a and b", "a, b and c", in the reader's language.
 func JoinAnd(s []string) msg.Text {
-	if len(s) <= 1 {
-		return msg.T("%s", strings.Join(s, ""))
+	items := make([]any, len(s))
+	for i, x := range s {
+		items[i] = x
 	}
-	head := make([]any, len(s)-1)
-	for i, x := range s[:len(s)-1] {
-		head[i] = x
+	return JoinAndItems(items)
+}
+
+// JoinAndItems is JoinAnd of items that render themselves (texts, pills).
+func JoinAndItems(items []any) msg.Text {
+	if len(items) <= 1 {
+		return msg.List("", items...)
 	}
-	return msg.T("%s and %s", msg.List(", ", head...), s[len(s)-1])
+	return msg.T("%s and %s", msg.List(", ", items[:len(items)-1]...), items[len(items)-1])
 }
 
 // RoomLink links to a room (its ID comes from the server, never a user).

@@ -109,10 +109,15 @@ func EnglishName(word string) (string, bool) {
 // German ä, ö, ü also matches ae, oe, ue, as typed on keyboards without
 // them.
 func Fold(s string) string {
+	return strings.NewReplacer("ae", "a", "oe", "o", "ue", "u", "ß", "ss").Replace(Unmark(strings.ToLower(s)))
+}
+
+// Unmark drops the accents of s ("moción" → "mocion"), keeping the rest.
+func Unmark(s string) string {
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, strings.ToLower(s))
+	out, _, err := transform.String(t, s)
 	if err != nil {
-		return strings.ToLower(s)
+		return s
 	}
-	return strings.NewReplacer("ae", "a", "oe", "o", "ue", "u", "ß", "ss").Replace(out)
+	return out
 }

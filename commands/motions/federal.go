@@ -92,7 +92,7 @@ func (f *Federation) openFederal(ctx context.Context, r *commands.Request, spec 
 	}
 	out := msg.F("**Federal motion #%d** (%s): %s", fm.Number, msg.Pill(r.Sender), fm.Text).
 		Append("The branches decide it, each in its own room under its own standing orders: %s. The council decides by %s once every branch has reported, or at %s (in %s).",
-			joinAnd(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
+			commands.JoinAndItems(names), ruleWords(c.Rule), timespec.Human(closes, r.Location()), timespec.Remaining(closes.Sub(now)))
 	if raised != nil {
 		out = out.Append("The deadline leaves %s its least voting time of %s, and %s for the motion to reach it and its result to come back.",
 			raised.Name, timespec.Remaining(raised.VotingTime), timespec.Remaining(2*federalMargin))
@@ -449,7 +449,7 @@ func (f *Federation) decideFederal(ctx context.Context, fx *commands.Effects, c 
 	out := msg.F("Federal motion #%d: %s by %s — %d of %d branches carried it (%s). Members' votes: %d yes, %d no, %d abstain.",
 		fm.Number, Verdict(outcome), ruleWords(c.Rule), carried, len(branches), msg.List("; ", lines...), yes, no, abstain)
 	if len(missing) > 0 {
-		out = out.Append("Not reported by the deadline: %s.", joinAnd(missing))
+		out = out.Append("Not reported by the deadline: %s.", commands.JoinAndItems(missing))
 	}
 	fx.Say(c.Room, out.Append("%s", commands.RecordLine(entry)).With("quorum.motion", content).With("quorum.record", recField))
 	return nil
@@ -477,14 +477,6 @@ func (f *Federation) Due(ctx context.Context, now time.Time) (time.Time, error) 
 		return time.Time{}, err
 	}
 	return f.Store.Federation().NextFederalClose(ctx)
-}
-
-// joinAnd is "a", "a and b", "a, b and c" in the reader's language.
-func joinAnd(items []any) msg.Text {
-	if len(items) <= 1 {
-		return msg.List("", items...)
-	}
-	return msg.T("%s and %s", msg.List(", ", items[:len(items)-1]...), items[len(items)-1])
 }
 
 // messageText is a message as an argument of another, rendered in the
