@@ -66,6 +66,9 @@ type Bot struct {
 	// awaiting holds the IDs of events noted as awaiting their key
 	// (latekeys.go), so that only those are looked up to be forgotten.
 	awaiting sync.Map
+	// late holds the events given up on for want of their key, until it
+	// comes (givenup.go).
+	late givenUp
 	// givenUp counts the outbox entries given up on (send.go).
 	givenUp atomic.Int64
 	// dmLocks holds a mutex per member, taken by what touches their direct

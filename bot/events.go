@@ -387,14 +387,18 @@ func (b *Bot) onUndecryptable(evt *event.Event, err error) {
 	if b.storageFailed(ctx, evt, err) {
 		return // decrypting records the message index: it comes again (storage.go)
 	}
-	b.keyDone(ctx, evt.ID) // given up on
 	if seen, _ := b.st.Handled().Seen(ctx, evt.ID); seen {
 		// Handled already (it came again after a restart), and the bot has
 		// forgotten its key since, on purpose (forget.go): nothing to say.
+		b.keyDone(ctx, evt.ID)
 		return
 	}
 	if ok, ferr := b.fresh(ctx, evt); ferr != nil || !ok || evt.Unsigned.RedactedBecause != nil {
+		b.keyDone(ctx, evt.ID)
 		return // a redacted event has nothing left to decrypt
+	}
+	if !b.keepGivenUp(ctx, evt, err) {
+		b.keyDone(ctx, evt.ID) // given up on for good
 	}
 	session := evt.Content.AsEncrypted().SessionID
 	b.warnedMu.Lock()

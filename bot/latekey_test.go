@@ -1,10 +1,12 @@
 package bot_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/testkit"
@@ -86,5 +88,29 @@ func waitNoted(t *testing.T, b *testkit.Bot, evt id.EventID) {
 			t.Fatalf("the bot never noted that it waits for the key of %s", evt)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestLateKeyAfterGivingUp: a key that comes after the crypto helper gave
+// up on the command (it waits about 25 s; under load keys have come later)
+// still gets the command answered, once. The bot has said meanwhile that it
+// could not decrypt it.
+func TestLateKeyAfterGivingUp(t *testing.T) {
+	t.Parallel()
+	_, b, ana, r := room(t)
+	ana.Ask(r, "!help")
+	cmd, sendKey := ana.SayKeyLater(r, "!help vote")
+	notice := ana.WaitReply(r, cmd, 2*wait) // the helper's wait, then the notice
+	if body := notice.Content.AsMessage().Body; !strings.Contains(body, "couldn't decrypt") {
+		t.Fatalf("first reply to the command without its key = %q, want the notice", body)
+	}
+	sendKey(b.Client().UserID, b.Client().DeviceID)
+	isHelp := func(evt *event.Event) bool {
+		return testkit.IsReply(evt, r, cmd) && strings.Contains(evt.Content.AsMessage().Body, "!vote")
+	}
+	ana.WaitFor(wait, "the help on !vote", isHelp)
+	ana.Ask(r, "!help") // a later command's reply: the bot got past the late one
+	if n := len(slices.DeleteFunc(ana.Replies(r, cmd), func(evt *event.Event) bool { return !isHelp(evt) })); n != 1 {
+		t.Errorf("%d answers to the late command, want 1", n)
 	}
 }

@@ -133,6 +133,7 @@ func (b *Bot) login(ctx context.Context) error {
 	}
 	cli.Crypto = helper
 	b.crypto = helper
+	helper.Machine().SessionReceived = b.onSessionReceived
 	if b.cfg.RequireCrossSigning {
 		// Room keys only for sessions their owner verified (trust.go):
 		// the others are sent a withheld notice, code m.unverified.

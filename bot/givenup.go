@@ -1,0 +1,120 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"sync"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// Keys that come after the crypto helper gave up. mautrix waits about 25 s
+// for an event's megolm key, then drops the event. Under load a homeserver's
+// to-device messages (the keys) can lag its room events by more than that:
+// measured with 25 and more federated branch bots in one council, each
+// missing the others' keys. So an event given up on for want of its key is
+// kept, by session, until the key comes (onSessionReceived), and stays
+// noted in the store meanwhile, so that a restart looks at it again
+// (latekeys.go).
+
+// maxGivenUp bounds the events kept: a member can send any number of
+// events under sessions that never come. Past it the oldest is dropped.
+const maxGivenUp = 1000
+
+// givenUp holds the events given up on, by megolm session, in the order
+// they were kept.
+type givenUp struct {
+	mu      sync.Mutex
+	session map[id.SessionID][]*event.Event
+	order   []*event.Event
+}
+
+// keep adds evt and returns the event dropped to make room, if any.
+func (g *givenUp) keep(evt *event.Event) (dropped *event.Event) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.session == nil {
+		g.session = map[id.SessionID][]*event.Event{}
+	}
+	if len(g.order) >= maxGivenUp {
+		dropped, g.order = g.order[0], g.order[1:]
+		g.remove(dropped)
+	}
+	s := evt.Content.AsEncrypted().SessionID
+	g.session[s] = append(g.session[s], evt)
+	g.order = append(g.order, evt)
+	return dropped
+}
+
+// remove takes one event out of its session's list; g.mu is held.
+func (g *givenUp) remove(evt *event.Event) {
+	s := evt.Content.AsEncrypted().SessionID
+	list := slices.DeleteFunc(g.session[s], func(e *event.Event) bool { return e == evt })
+	if len(list) == 0 {
+		delete(g.session, s)
+	} else {
+		g.session[s] = list
+	}
+}
+
+// take removes and returns the events kept for session, oldest first.
+func (g *givenUp) take(session id.SessionID) []*event.Event {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	list := g.session[session]
+	delete(g.session, session)
+	if len(list) > 0 {
+		g.order = slices.DeleteFunc(g.order, func(e *event.Event) bool { return slices.Contains(list, e) })
+	}
+	slices.SortStableFunc(list, func(a, b *event.Event) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
+	return list
+}
+
+// keepGivenUp keeps an event the crypto helper gave up on for want of its
+// key, and reports whether it did. A key withheld counts as wanting: the
+// refusal may answer the helper's key request while the key itself is still
+// on its way (a sender refuses requests for a session it did not share
+// with the bot), and a client that withholds keys from unverified devices
+// sends them once it verified the bot. Other errors (a broken message) no
+// later key mends.
+func (b *Bot) keepGivenUp(ctx context.Context, evt *event.Event, err error) bool {
+	if !errors.Is(err, crypto.ErrNoSessionFound) && !errors.Is(err, crypto.ErrGroupSessionWithheld) {
+		return false
+	}
+	if dropped := b.late.keep(evt); dropped != nil {
+		b.logEvent(ctx, b.log.Warn(), dropped.RoomID, dropped.ID).Msg("Too many messages wait for a late key; giving up on the oldest")
+		b.keyDone(ctx, dropped.ID)
+	}
+	// The key may have come between the helper's last look and now, and
+	// then no call of onSessionReceived is left to come.
+	session := evt.Content.AsEncrypted().SessionID
+	if sess, _ := b.crypto.Machine().CryptoStore.GetGroupSession(ctx, evt.RoomID, session); sess != nil {
+		b.onSessionReceived(ctx, evt.RoomID, session, 0)
+	}
+	return true
+}
+
+// onSessionReceived runs when a megolm key is stored (OlmMachine's
+// SessionReceived): the events given up on for it are decrypted and
+// handled now, in the order they were sent.
+func (b *Bot) onSessionReceived(ctx context.Context, _ id.RoomID, session id.SessionID, _ uint32) {
+	list := b.late.take(session)
+	if len(list) == 0 {
+		return
+	}
+	// Not in the caller: mautrix stores keys while it handles a sync's
+	// to-device messages, and decrypting dispatches to the handlers. The
+	// sync's context ends with a stop, which leaves the events noted.
+	ctx = context.WithValue(ctx, mautrix.SyncTokenContextKey, "late")
+	go func() {
+		for _, evt := range list {
+			b.logEvent(ctx, b.log.Info(), evt.RoomID, evt.ID).Msg("A late key came; decrypting the message again")
+			b.crypto.HandleEncrypted(ctx, evt)
+		}
+	}()
+}
