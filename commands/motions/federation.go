@@ -45,12 +45,8 @@ const AdmitReason = "quorum.council: admission of a branch's bot" // a protocol 
 // council's sums of members' votes cannot overflow.
 const maxElectorate = 10_000_000
 
-// maxKeptInvites bounds the admissions kept waiting for a branch's vote,
-// and maxKeptPerServer those from one homeserver's accounts.
-const (
-	maxKeptInvites   = 50
-	maxKeptPerServer = 5
-)
+// maxKeptInvites bounds the admissions kept waiting for a branch's vote.
+const maxKeptInvites = 50
 
 // Council rules: how a council decides a federal motion.
 var councilRules = []string{"branches", "members", "unanimous"}
@@ -539,39 +535,15 @@ func (f *Federation) Invited(ctx context.Context, fx *commands.Effects, inv comm
 	if joined {
 		return commands.InviteAccepted, nil
 	}
-	if slices.ContainsFunc(affs, func(a *store.Affiliation) bool { return a.CouncilBot == "" || a.CouncilBot == inv.Inviter }) {
-		// Into a council this branch votes on: kept whatever the bound, or
-		// others' invites could crowd it out.
-		return commands.InviteKept, f.Store.Federation().Invited(ctx, inv.Room, inv.Inviter, inv.Time)
-	}
-	if inv.Reason == AdmitReason {
+	if inv.Reason == AdmitReason || slices.ContainsFunc(affs, func(a *store.Affiliation) bool { return a.CouncilBot == "" || a.CouncilBot == inv.Inviter }) {
 		// Anyone can write that reason: past a bound, such invites go the
 		// usual way (an outsider's is rejected) rather than pile up.
-		if room, err := f.keepsRoomFor(ctx, inv.Inviter); err != nil || !room {
+		if n, err := f.Store.Federation().PendingInvites(ctx); err != nil || n >= maxKeptInvites {
 			return commands.InviteUsual, err
 		}
 		return commands.InviteKept, f.Store.Federation().Invited(ctx, inv.Room, inv.Inviter, inv.Time)
 	}
 	return commands.InviteUsual, nil
-}
-
-// keepsRoomFor says whether an admission from inviter, before any vote,
-// fits the bounds: maxKeptInvites in all and maxKeptPerServer from one
-// homeserver, so that one server's accounts cannot take every place and
-// crowd out a real council's admission.
-func (f *Federation) keepsRoomFor(ctx context.Context, inviter id.UserID) (bool, error) {
-	kept, err := f.Store.Federation().PendingInviters(ctx)
-	if err != nil || len(kept) >= maxKeptInvites {
-		return false, err
-	}
-	server := inviter.Homeserver()
-	same := 0
-	for _, by := range kept {
-		if by.Homeserver() == server {
-			same++
-		}
-	}
-	return same < maxKeptPerServer, nil
 }
 
 // Notice implements commands.NoticeReader: in a council, a branch's bot
