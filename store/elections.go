@@ -213,6 +213,13 @@ func (t Elections) Due(ctx context.Context, now time.Time) ([]*Motion, error) {
 		ORDER BY closes_at, id`, KindContested, ElectionNominations, ElectionVoting, now.UnixMilli())
 }
 
+// Open lists room's contested elections still taking nominations or
+// rankings, by number.
+func (t Elections) Open(ctx context.Context, room id.RoomID) ([]*Motion, error) {
+	return t.st.Motions().list(ctx, "WHERE room_id=$1 AND kind=$2 AND status IN ($3, $4) ORDER BY number",
+		room, KindContested, ElectionNominations, ElectionVoting)
+}
+
 // NextDue returns the earliest deadline of a phase (zero if none).
 func (t Elections) NextDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64

@@ -515,3 +515,31 @@ func TestSettle(t *testing.T) {
 		t.Fatalf("elected %v:\n%s", got, res.Msg.Body)
 	}
 }
+
+// TestListedWithMotions: `!motions` lists an open election among the
+// motions, in the room's numbering, with its phase and time left, until
+// it is decided.
+func TestListedWithMotions(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!motion Buy a printer")
+	h.SendAndDrain(Ana, "!election treasurer --nominations 2d --closes 5d : Books")
+	h.SendAndDrain(Ana, "!motion Rent a hall")
+	list := h.Reply(Ben, "!motions")
+	election := "#2 election: 1 seat as treasurer — nominations close in 2 days (`!election 2`)"
+	if !strings.Contains(list, election) {
+		t.Fatalf("!motions = %q, want %q", list, election)
+	}
+	if first, second, third := strings.Index(list, "#1 "), strings.Index(list, "#2 "), strings.Index(list, "#3 "); first > second || second > third {
+		t.Errorf("!motions is not in the numbering's order: %q", list)
+	}
+	openVote(t, h, 2, Ana, Ben)
+	if list := h.Reply(Ben, "!motions"); !strings.Contains(list, "#2 election: 1 seat as treasurer — ranking closes in") {
+		t.Errorf("!motions in the ranking phase = %q", list)
+	}
+	h.SendAndDrain(Ana, "!rank 2 @ana")
+	h.SendAndDrain(Ben, "!rank 2 @ana")
+	h.AdvanceTo(h.Clock.Now().Add(6 * 24 * time.Hour))
+	if list := h.Reply(Ben, "!motions"); strings.Contains(list, "election") {
+		t.Errorf("!motions after the election was decided = %q", list)
+	}
+}

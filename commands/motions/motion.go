@@ -93,7 +93,7 @@ func (f *Feature) Commands() []*commands.Command {
 		{
 			Name:     "motions",
 			Usage:    "motions",
-			Summary:  "list open motions and polls with time left and turnout",
+			Summary:  "list open motions, polls and elections with time left",
 			Handler:  f.list,
 			Examples: []string{"motions"},
 		},

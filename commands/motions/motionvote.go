@@ -1,10 +1,11 @@
 package motions
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -412,46 +413,63 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(pending) == 0 && len(questions) == 0 {
+	elections, err := r.Store.Elections().Open(ctx, r.Room)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 && len(questions) == 0 && len(elections) == 0 {
 		r.Replyf("No open motions. Propose one with `%s`.", r.Cmd("motion <text>"))
 		return nil
 	}
-	out := msg.F("**Open motions**")
 	now := r.Clock.Now()
-	// Motions and polls share one numbering: list them in its order.
-	questionsBefore := func(n int) error {
-		for len(questions) > 0 && questions[0].Number < n {
-			line, err := f.questionLine(ctx, questions[0], now)
-			if err != nil {
-				return err
-			}
-			out, questions = out.AppendText(line), questions[1:]
-		}
-		return nil
+	// Motions, polls and elections share one numbering: list them in its order.
+	type line struct {
+		number int
+		text   msg.Text
 	}
+	var lines []line
 	for _, m := range pending {
-		if err := questionsBefore(m.Number); err != nil {
-			return err
-		}
-		text := m.Text
-		if len([]rune(text)) > 60 {
-			text = string([]rune(text)[:59]) + "…"
-		}
+		text := shorten(m.Text)
 		if m.Status == store.MotionAwaitingSecond {
-			out = out.Append("#%d %s — awaiting a second", m.Number, text)
+			lines = append(lines, line{m.Number, msg.T("#%d %s — awaiting a second", m.Number, text)})
 			continue
 		}
 		electorate, err := r.Store.Motions().ElectorateSize(ctx, m.ID)
 		if err != nil {
 			return err
 		}
-		out = out.Append("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Voted(), electorate, timespec.Remaining(m.ClosesAt.Sub(now)))
+		lines = append(lines, line{m.Number, msg.T("#%d %s — %d of %d voted, closes in %s", m.Number, text, m.Voted(), electorate, timespec.Remaining(m.ClosesAt.Sub(now)))})
 	}
-	if err := questionsBefore(math.MaxInt); err != nil {
-		return err
+	for _, q := range questions {
+		text, err := f.questionLine(ctx, q, now)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, line{q.Number, text})
+	}
+	for _, e := range elections {
+		left := timespec.Remaining(e.ClosesAt.Sub(now))
+		text := msg.T("#%d election: %s — ranking closes in %s (`%s`)", e.Number, shorten(e.Text), left, r.Cmd(fmt.Sprintf("election %d", e.Number)))
+		if e.Status == store.ElectionNominations {
+			text = msg.T("#%d election: %s — nominations close in %s (`%s`)", e.Number, shorten(e.Text), left, r.Cmd(fmt.Sprintf("election %d", e.Number)))
+		}
+		lines = append(lines, line{e.Number, text})
+	}
+	slices.SortFunc(lines, func(a, b line) int { return cmp.Compare(a.number, b.number) })
+	out := msg.F("**Open motions**")
+	for _, l := range lines {
+		out = out.AppendText(l.text)
 	}
 	r.Reply(out)
 	return nil
+}
+
+// shorten cuts a motion's or poll's text to fit one line of a list.
+func shorten(text string) string {
+	if len([]rune(text)) > 60 {
+		return string([]rune(text)[:59]) + "…"
+	}
+	return text
 }
 
 // decide closes m now: the tally is recounted from the acts, the result

@@ -474,9 +474,5 @@ func (f *Feature) questionLine(ctx context.Context, p *store.Poll, now time.Time
 	if err != nil {
 		return msg.Text{}, err
 	}
-	text := p.Question
-	if len([]rune(text)) > 60 {
-		text = string([]rune(text)[:59]) + "…"
-	}
-	return msg.T("#%d poll: %s — %d of %d answered, closes in %s", p.Number, text, voted, electorate, timespec.Remaining(p.ClosesAt.Sub(now))), nil
+	return msg.T("#%d poll: %s — %d of %d answered, closes in %s", p.Number, shorten(p.Question), voted, electorate, timespec.Remaining(p.ClosesAt.Sub(now))), nil
 }
