@@ -1,7 +1,12 @@
 package reminders
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -325,5 +330,99 @@ func TestDueBatch(t *testing.T) {
 	}
 	if out := h.Drain(); len(out) != 2 {
 		t.Errorf("second run sent %d, want 2", len(out))
+	}
+}
+
+// TestFollowUp: a follow-up runs once for each reminder of its kind sent or
+// dropped, in that reminder's transaction: when it fails nothing is sent,
+// the reminder stays due, and Due reports the error (the scheduler then
+// retries in a minute, not at once in a busy loop).
+func TestFollowUp(t *testing.T) {
+	h := newHarness(t, "UTC")
+	f := New(h.Env, zerolog.Nop())
+	ctx := context.Background()
+	var followed []string
+	var result error // what the follow-up returns
+	f.OnSent(store.ReminderDuty, func(_ context.Context, rem *store.Reminder, _ time.Time) error {
+		followed = append(followed, rem.Text)
+		return result
+	})
+	start := h.Clock.Now()
+	for _, r := range []store.Reminder{
+		{Kind: store.ReminderDuty, Text: "sent", DueAt: start.Add(2 * time.Hour)},
+		{Kind: store.ReminderDuty, Text: "dropped", DueAt: start.Add(time.Hour), EndsAt: start.Add(90 * time.Minute)},
+		{Kind: store.ReminderPersonal, Text: "no follow-up", DueAt: start.Add(2 * time.Hour)},
+	} {
+		r.User = Ana
+		if _, _, err := f.Schedule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := start.Add(2 * time.Hour)
+	result = errors.New("follow-up failed")
+	if _, err := f.Due(ctx, now); !errors.Is(err, result) {
+		t.Errorf("Due with a failing follow-up: %v", err)
+	}
+	if out := h.Drain(); len(out) != 1 || out[0].Msg.Body != "⏰ Reminder: no follow-up" {
+		t.Errorf("sent with a failing follow-up:%s", Bodies(out))
+	}
+	result, followed = nil, nil
+	if _, err := f.Due(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(followed)
+	if out := h.Drain(); len(out) != 1 || out[0].Msg.Body != "⏰ Reminder: sent" || !slices.Equal(followed, []string{"dropped", "sent"}) {
+		t.Errorf("retried: followed %q, sent:%s", followed, Bodies(out))
+	}
+	if _, err := f.Due(ctx, now); err != nil || len(followed) != 2 {
+		t.Errorf("followed again: %q (%v)", followed, err)
+	}
+}
+
+// TestDroppedLogged: reminders dropped as over are counted in the log, per
+// kind and never with their text; a kind with none dropped logs no count.
+func TestDroppedLogged(t *testing.T) {
+	h := newHarness(t, "UTC")
+	var logged bytes.Buffer
+	f := New(h.Env, zerolog.New(&logged))
+	ctx := context.Background()
+	start := h.Clock.Now()
+	for _, r := range []store.Reminder{
+		// over half an hour after its time: dropped
+		{Kind: store.ReminderDuty, Text: "secret duty", DueAt: start.Add(time.Hour), EndsAt: start.Add(90 * time.Minute)},
+		// daily from the 25th, missed on the 25th, 26th and 27th: the 28th's is sent
+		{Kind: store.ReminderPersonal, Text: "secret daily", DueAt: start.Add(time.Hour), RRule: "FREQ=DAILY"},
+		{Kind: store.ReminderSession, Text: "secret session", DueAt: start.Add(72 * time.Hour)},
+	} {
+		r.User = Ana
+		if _, _, err := f.Schedule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.Due(ctx, start.Add(73*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if out := h.Drain(); len(out) != 2 {
+		t.Errorf("want the daily and the session reminder, got:%s", Bodies(out))
+	}
+	if strings.Contains(logged.String(), "secret") {
+		t.Errorf("a reminder's text logged: %s", logged.String())
+	}
+	counts := map[string]int{}
+	for line := range strings.Lines(logged.String()) {
+		var e struct {
+			Kind    string `json:"kind"`
+			Count   int    `json:"count"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if strings.HasPrefix(e.Message, "Dropped reminders") {
+			counts[e.Kind] += e.Count
+		}
+	}
+	if want := map[string]int{store.ReminderDuty: 1, store.ReminderPersonal: 3}; !maps.Equal(counts, want) {
+		t.Errorf("dropped counted %v, want %v", counts, want)
 	}
 }
