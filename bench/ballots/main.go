@@ -147,6 +147,7 @@ func waitFor(what string, count *atomic.Int32, n int, timeout time.Duration) err
 
 func run(n, workers, restartAt int, dir, cpuProfile string) error {
 	ctx := context.Background()
+	requests := benchkit.TimeBotRequests()
 	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-ballots-", dir)
 	if err != nil {
 		return err
@@ -192,6 +193,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 		return err
 	}
 	defer stopProfile()
+	requests.Reset()
 	motionAt := time.Now()
 	if _, err := ana.Say(ctx, room, "!motion --secret --closes 2h A secret ballot of the whole assembly"); err != nil {
 		return err
@@ -215,6 +217,8 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 		return err
 	}
 	allBallots := time.Since(motionAt)
+	var waited strings.Builder
+	requests.Print(&waited, 6)
 	if restarted != nil {
 		if err := <-restarted; err != nil {
 			return err
@@ -296,6 +300,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 	}
 	fmt.Printf("  motion → every member has their ballot: %s (%.1f ballots/s)\n", benchkit.Secs(allBallots), float64(n)/allBallots.Seconds())
 	fmt.Printf("    per member, motion → ballot: %s\n", pct(toBallot))
+	fmt.Printf("    the bot's requests meanwhile, by time waited (the long poll of /sync left out):\n%s", waited.String())
 	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, benchkit.Secs(votesSent), benchkit.Secs(allReceipts))
 	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
 	fmt.Printf("  first vote → result in the room: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)))
