@@ -38,6 +38,7 @@ func main() {
 	workers := flag.Int("workers", 8, "member devices registered, joined or voting at once")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
 	restartAt := flag.Int("restart-at", 0, "stop and restart the bot once this many members have their ballot (0: never)")
+	ballotWait = flag.Duration("ballot-wait", 30*time.Minute, "how long to wait for every ballot; then what each member without one was given is listed, as with -receipt-wait")
 	receiptWait = flag.Duration("receipt-wait", 30*time.Minute, "how long to wait for every receipt; then the direct room of each member without one is read back and decrypted with their keys, and what their device gave up undecrypted is listed")
 	again := flag.Bool("again", false, "then open a second secret motion and time its ballots, sent into the direct rooms made for the first")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the distribution and the vote (bot and members; the bot's samples carry the label side=bot) to this file")
@@ -52,7 +53,7 @@ func main() {
 	}
 }
 
-var receiptWait *time.Duration
+var receiptWait, ballotWait *time.Duration
 
 // voter is what one member's device received from the bot.
 type voter struct {
@@ -223,7 +224,8 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 			restarted <- b.Start(ctx)
 		}()
 	}
-	if err := waitFor("ballots", &t.ballots, n, 30*time.Minute); err != nil {
+	if err := waitFor("ballots", &t.ballots, n, *ballotWait); err != nil {
+		diagnoseBallots(ctx, t, ms, motionAt)
 		return err
 	}
 	allBallots := time.Since(motionAt)
@@ -379,29 +381,63 @@ func diagnose(ctx context.Context, t *tracker, ms []*benchkit.Member, botID id.U
 		if joined, err := m.JoinedRooms(ctx); err == nil {
 			fmt.Fprintf(os.Stderr, "  joined rooms: %d\n", len(joined.JoinedRooms))
 		}
-		token, _ := m.Store.LoadNextBatch(ctx, m.UserID)
-		resp, err := m.Messages(ctx, v.dm, token, "", mautrix.DirectionBackward, nil, 50)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "  read: %v\n", err)
+		readBack(ctx, m, v.dm)
+	}
+}
+
+// diagnoseBallots lists, for each member without a ballot, what their
+// device gave up undecrypted and what the rooms it is in (other than the
+// assembly) hold, decrypted with its keys now.
+func diagnoseBallots(ctx context.Context, t *tracker, ms []*benchkit.Member, motionAt time.Time) {
+	t.mu.Lock()
+	voters := append([]voter(nil), t.voters...)
+	t.mu.Unlock()
+	for i, v := range voters {
+		if len(v.ballots) > 0 {
 			continue
 		}
-		for j := len(resp.Chunk) - 1; j >= 0; j-- {
-			evt := resp.Chunk[j]
-			bot.ParseFetched(v.dm, evt)
-			line := fmt.Sprintf("  %s %s %s", evt.ID, evt.Sender, evt.Type.Type)
-			if evt.Type == event.EventEncrypted {
-				enc := evt.Content.AsEncrypted()
-				line += fmt.Sprintf(" session %s", enc.SessionID)
-				if dec, err := m.Crypto.Decrypt(ctx, evt); err != nil {
-					line += fmt.Sprintf(" UNDECRYPTABLE: %v", err)
-				} else {
-					body := dec.Content.AsMessage().Body
-					line += fmt.Sprintf(" → %.60q", body)
-				}
-			} else if evt.Type == event.StateMember {
-				line += fmt.Sprintf(" %s %s", evt.GetStateKey(), evt.Content.AsMember().Membership)
-			}
-			fmt.Fprintln(os.Stderr, line)
+		m := ms[i]
+		fmt.Fprintf(os.Stderr, "diagnose %s: no ballot\n", m.UserID)
+		for e, err := range m.GivenUp() {
+			fmt.Fprintf(os.Stderr, "  given up undecrypted: %s (came %s after the motion): %v\n", e, m.EncryptedAt(e).Sub(motionAt).Round(time.Millisecond), err)
 		}
+		joined, err := m.JoinedRooms(ctx)
+		if err != nil {
+			continue
+		}
+		for _, room := range joined.JoinedRooms {
+			if room != t.room {
+				fmt.Fprintf(os.Stderr, "  room %s:\n", room)
+				readBack(ctx, m, room)
+			}
+		}
+	}
+}
+
+// readBack prints the last events of room as m's device reads them now.
+func readBack(ctx context.Context, m *benchkit.Member, room id.RoomID) {
+	token, _ := m.Store.LoadNextBatch(ctx, m.UserID)
+	resp, err := m.Messages(ctx, room, token, "", mautrix.DirectionBackward, nil, 50)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "  read: %v\n", err)
+		return
+	}
+	for j := len(resp.Chunk) - 1; j >= 0; j-- {
+		evt := resp.Chunk[j]
+		bot.ParseFetched(room, evt)
+		line := fmt.Sprintf("  %s %s %s", evt.ID, evt.Sender, evt.Type.Type)
+		if evt.Type == event.EventEncrypted {
+			enc := evt.Content.AsEncrypted()
+			line += fmt.Sprintf(" session %s", enc.SessionID)
+			if dec, err := m.Crypto.Decrypt(ctx, evt); err != nil {
+				line += fmt.Sprintf(" UNDECRYPTABLE: %v", err)
+			} else {
+				body := dec.Content.AsMessage().Body
+				line += fmt.Sprintf(" → %.60q", body)
+			}
+		} else if evt.Type == event.StateMember {
+			line += fmt.Sprintf(" %s %s", evt.GetStateKey(), evt.Content.AsMember().Membership)
+		}
+		fmt.Fprintln(os.Stderr, line)
 	}
 }
