@@ -124,7 +124,14 @@ func (b *Bot) login(ctx context.Context) error {
 	// Registered before Init adds the helper's own handler, so that it runs
 	// first and notes an event before the helper starts waiting for its key.
 	b.syncer.OnEventType(event.EventEncrypted, b.guard(b.beforeDecrypt))
-	if err := helper.Init(ctx); err != nil {
+	// The helper registers its handlers on the client's syncer; the one for
+	// membership events goes behind keepSession (session.go).
+	cli.Syncer = cryptoSyncer{syncer: b.syncer, keep: func(next mautrix.EventHandler) mautrix.EventHandler {
+		return b.keepSession(helper.Machine, next)
+	}}
+	err = helper.Init(ctx)
+	cli.Syncer = b.syncer
+	if err != nil {
 		// mautrix's error text, not for members
 		if strings.Contains(err.Error(), "not marked as shared, but there are keys on the server") {
 			return fmt.Errorf("set up encryption: the database was lost or replaced but the bot's device still exists on the homeserver; restore the database and pickle key from backup, or log the device %s out and start again: %w", cli.DeviceID, err)

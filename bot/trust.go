@@ -182,9 +182,14 @@ func (b *Bot) announceIdentity(ctx context.Context, user id.UserID, key id.Ed255
 // members whose devices or cross-signing keys changed in this sync. A
 // changed identity is announced at once, not only when its sessions send
 // something; and the bot's outbound sessions shared with those members are
-// renewed, so that a session verified since the last key share gets the next
-// keys (a session once withheld is otherwise skipped until the session
-// rotates).
+// renewed where their key is not held by exactly the member's devices that
+// would get it now, so that a session verified since the last key share
+// gets the next keys (a session once withheld is otherwise skipped until the
+// session rotates). Not all of them: Dendrite lists a member as changed
+// whenever they are invited to or join any room the bot is in
+// (syncapi/internal/keychange.go, membershipEvents), and renewing every
+// session shared with them then sent the member's direct room and the
+// whole assembly new keys at each ballot's invite and join (session.go).
 func (b *Bot) onDeviceLists(ctx context.Context, res *mautrix.RespSync, _ string) bool {
 	for _, user := range res.DeviceLists.Changed {
 		if user == b.cli.UserID {
@@ -199,7 +204,10 @@ func (b *Bot) onDeviceLists(ctx context.Context, res *mautrix.RespSync, _ string
 				b.log.Error().Err(err).Stringer("user", user).Msg("Could not check a member's identity")
 			}
 		}
-		b.crypto.Machine().OnDevicesChanged(ctx, user)
+		if err := b.renewSessions(ctx, user); err != nil && ctx.Err() == nil {
+			b.log.Error().Err(err).Stringer("user", user).Msg("Could not check who holds the room keys shared with a member")
+			b.crypto.Machine().OnDevicesChanged(ctx, user) // when unsure, renew them all
+		}
 	}
 	return true
 }

@@ -38,20 +38,22 @@ func main() {
 	workers := flag.Int("workers", 8, "member devices registered, joined or voting at once")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
 	restartAt := flag.Int("restart-at", 0, "stop and restart the bot once this many members have their ballot (0: never)")
+	ballotWait = flag.Duration("ballot-wait", 30*time.Minute, "how long to wait for every ballot; then what each member without one was given is listed, as with -receipt-wait")
 	receiptWait = flag.Duration("receipt-wait", 30*time.Minute, "how long to wait for every receipt; then the direct room of each member without one is read back and decrypted with their keys, and what their device gave up undecrypted is listed")
+	again := flag.Bool("again", false, "then open a second secret motion and time its ballots, sent into the direct rooms made for the first")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the distribution and the vote (bot and members; the bot's samples carry the label side=bot) to this file")
 	flag.Parse()
 	if *n < 2 || *restartAt < 0 || *restartAt >= *n {
 		fmt.Fprintln(os.Stderr, "ballots: -n must be at least 2, -restart-at below -n")
 		os.Exit(2)
 	}
-	if err := run(*n, *workers, *restartAt, *dir, *cpuProfile); err != nil {
+	if err := run(*n, *workers, *restartAt, *dir, *cpuProfile, *again); err != nil {
 		fmt.Fprintln(os.Stderr, "ballots: FAIL:", err)
 		os.Exit(1)
 	}
 }
 
-var receiptWait *time.Duration
+var receiptWait, ballotWait *time.Duration
 
 // voter is what one member's device received from the bot.
 type voter struct {
@@ -62,8 +64,11 @@ type voter struct {
 	receipts  map[id.EventID]bool
 	voteAt    time.Time
 	receipt   time.Time
-	keyWait   time.Duration // the receipt's arrival, encrypted → decrypted (its room key late)
-	redeliver int           // events the device was given again (a sync repeated)
+	keyWait   time.Duration       // the receipt's arrival, encrypted → decrypted (its room key late)
+	again     map[id.EventID]bool // ballots of the second motion (-again)
+	againAt   time.Time
+	againDM   id.RoomID
+	redeliver int // events the device was given again (a sync repeated)
 }
 
 // tracker records, per member, the bot's ballots and receipts as they
@@ -75,6 +80,7 @@ type tracker struct {
 	result   *event.Event
 	resultAt time.Time
 	ballots  atomic.Int32 // members with a ballot
+	again    atomic.Int32 // members with a ballot of the second motion (-again)
 	receipts atomic.Int32 // members with a receipt
 }
 
@@ -101,6 +107,11 @@ func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
 				v.ballotAt, v.dm = now, evt.RoomID
 				v.code, _ = evt.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
 				t.ballots.Add(1)
+			}
+		case strings.Contains(c.Body, "Secret ballot: motion #2"):
+			if first := len(v.again) == 0; !v.note(&v.again, evt.ID) && first {
+				v.againAt, v.againDM = now, evt.RoomID
+				t.again.Add(1)
 			}
 		case strings.Contains(c.Body, "receipt code is"):
 			if first := len(v.receipts) == 0; !v.note(&v.receipts, evt.ID) && first {
@@ -145,8 +156,9 @@ func waitFor(what string, count *atomic.Int32, n int, timeout time.Duration) err
 	return nil
 }
 
-func run(n, workers, restartAt int, dir, cpuProfile string) error {
+func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	ctx := context.Background()
+	requests := benchkit.TimeBotRequests()
 	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-ballots-", dir)
 	if err != nil {
 		return err
@@ -192,6 +204,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 		return err
 	}
 	defer stopProfile()
+	requests.Reset()
 	motionAt := time.Now()
 	if _, err := ana.Say(ctx, room, "!motion --secret --closes 2h A secret ballot of the whole assembly"); err != nil {
 		return err
@@ -211,10 +224,13 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 			restarted <- b.Start(ctx)
 		}()
 	}
-	if err := waitFor("ballots", &t.ballots, n, 30*time.Minute); err != nil {
+	if err := waitFor("ballots", &t.ballots, n, *ballotWait); err != nil {
+		diagnoseBallots(ctx, t, ms, motionAt)
 		return err
 	}
 	allBallots := time.Since(motionAt)
+	var waited strings.Builder
+	requests.Print(&waited, 6)
 	if restarted != nil {
 		if err := <-restarted; err != nil {
 			return err
@@ -261,11 +277,26 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 	}
 	stopProfile()
 	time.Sleep(3 * time.Second) // a second ballot or receipt would have come by now
+	var allAgain time.Duration
+	var waitedAgain strings.Builder
+	againAt := time.Now()
+	if again {
+		requests.Reset()
+		if _, err := ana.Say(ctx, room, "!motion --secret --closes 2h A second secret ballot"); err != nil {
+			return err
+		}
+		if err := waitFor("second ballots", &t.again, n, 30*time.Minute); err != nil {
+			return err
+		}
+		allAgain = time.Since(againAt)
+		requests.Print(&waitedAgain, 6)
+		time.Sleep(3 * time.Second)
+	}
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var problems []string
-	var toBallot, toReceipt []time.Duration
+	var toBallot, toReceipt, toAgain []time.Duration
 	redelivered := 0
 	for i, v := range t.voters {
 		if len(v.ballots) != 1 || len(v.receipts) != 1 {
@@ -274,6 +305,12 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 		redelivered += v.redeliver
 		toBallot = append(toBallot, v.ballotAt.Sub(motionAt))
 		toReceipt = append(toReceipt, v.receipt.Sub(v.voteAt))
+		if again && (len(v.again) != 1 || v.againDM != v.dm) {
+			problems = append(problems, fmt.Sprintf("%s got %d second ballots, in its first direct room: %t", ms[i].UserID, len(v.again), v.againDM == v.dm))
+		}
+		if again {
+			toAgain = append(toAgain, v.againAt.Sub(againAt))
+		}
 	}
 	got, err := benchkit.TallyOf(t.result)
 	if err != nil {
@@ -296,9 +333,14 @@ func run(n, workers, restartAt int, dir, cpuProfile string) error {
 	}
 	fmt.Printf("  motion → every member has their ballot: %s (%.1f ballots/s)\n", benchkit.Secs(allBallots), float64(n)/allBallots.Seconds())
 	fmt.Printf("    per member, motion → ballot: %s\n", pct(toBallot))
+	fmt.Printf("    the bot's requests meanwhile, by time waited (the long poll of /sync left out):\n%s", waited.String())
 	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, benchkit.Secs(votesSent), benchkit.Secs(allReceipts))
 	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
 	fmt.Printf("  first vote → result in the room: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)))
+	if again {
+		fmt.Printf("  second motion → every member has its ballot, in the direct room made for the first: %s (%.1f ballots/s)\n", benchkit.Secs(allAgain), float64(n)/allAgain.Seconds())
+		fmt.Printf("    per member: %s\n    the bot's requests meanwhile:\n%s", pct(toAgain), waitedAgain.String())
+	}
 	fmt.Printf("  result: %s\n", got)
 	var keyWaits []time.Duration
 	late, givenUp := 0, 0
@@ -339,29 +381,63 @@ func diagnose(ctx context.Context, t *tracker, ms []*benchkit.Member, botID id.U
 		if joined, err := m.JoinedRooms(ctx); err == nil {
 			fmt.Fprintf(os.Stderr, "  joined rooms: %d\n", len(joined.JoinedRooms))
 		}
-		token, _ := m.Store.LoadNextBatch(ctx, m.UserID)
-		resp, err := m.Messages(ctx, v.dm, token, "", mautrix.DirectionBackward, nil, 50)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "  read: %v\n", err)
+		readBack(ctx, m, v.dm)
+	}
+}
+
+// diagnoseBallots lists, for each member without a ballot, what their
+// device gave up undecrypted and what the rooms it is in (other than the
+// assembly) hold, decrypted with its keys now.
+func diagnoseBallots(ctx context.Context, t *tracker, ms []*benchkit.Member, motionAt time.Time) {
+	t.mu.Lock()
+	voters := append([]voter(nil), t.voters...)
+	t.mu.Unlock()
+	for i, v := range voters {
+		if len(v.ballots) > 0 {
 			continue
 		}
-		for j := len(resp.Chunk) - 1; j >= 0; j-- {
-			evt := resp.Chunk[j]
-			bot.ParseFetched(v.dm, evt)
-			line := fmt.Sprintf("  %s %s %s", evt.ID, evt.Sender, evt.Type.Type)
-			if evt.Type == event.EventEncrypted {
-				enc := evt.Content.AsEncrypted()
-				line += fmt.Sprintf(" session %s", enc.SessionID)
-				if dec, err := m.Crypto.Decrypt(ctx, evt); err != nil {
-					line += fmt.Sprintf(" UNDECRYPTABLE: %v", err)
-				} else {
-					body := dec.Content.AsMessage().Body
-					line += fmt.Sprintf(" → %.60q", body)
-				}
-			} else if evt.Type == event.StateMember {
-				line += fmt.Sprintf(" %s %s", evt.GetStateKey(), evt.Content.AsMember().Membership)
-			}
-			fmt.Fprintln(os.Stderr, line)
+		m := ms[i]
+		fmt.Fprintf(os.Stderr, "diagnose %s: no ballot\n", m.UserID)
+		for e, err := range m.GivenUp() {
+			fmt.Fprintf(os.Stderr, "  given up undecrypted: %s (came %s after the motion): %v\n", e, m.EncryptedAt(e).Sub(motionAt).Round(time.Millisecond), err)
 		}
+		joined, err := m.JoinedRooms(ctx)
+		if err != nil {
+			continue
+		}
+		for _, room := range joined.JoinedRooms {
+			if room != t.room {
+				fmt.Fprintf(os.Stderr, "  room %s:\n", room)
+				readBack(ctx, m, room)
+			}
+		}
+	}
+}
+
+// readBack prints the last events of room as m's device reads them now.
+func readBack(ctx context.Context, m *benchkit.Member, room id.RoomID) {
+	token, _ := m.Store.LoadNextBatch(ctx, m.UserID)
+	resp, err := m.Messages(ctx, room, token, "", mautrix.DirectionBackward, nil, 50)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "  read: %v\n", err)
+		return
+	}
+	for j := len(resp.Chunk) - 1; j >= 0; j-- {
+		evt := resp.Chunk[j]
+		bot.ParseFetched(room, evt)
+		line := fmt.Sprintf("  %s %s %s", evt.ID, evt.Sender, evt.Type.Type)
+		if evt.Type == event.EventEncrypted {
+			enc := evt.Content.AsEncrypted()
+			line += fmt.Sprintf(" session %s", enc.SessionID)
+			if dec, err := m.Crypto.Decrypt(ctx, evt); err != nil {
+				line += fmt.Sprintf(" UNDECRYPTABLE: %v", err)
+			} else {
+				body := dec.Content.AsMessage().Body
+				line += fmt.Sprintf(" → %.60q", body)
+			}
+		} else if evt.Type == event.StateMember {
+			line += fmt.Sprintf(" %s %s", evt.GetStateKey(), evt.Content.AsMember().Membership)
+		}
+		fmt.Fprintln(os.Stderr, line)
 	}
 }
