@@ -124,6 +124,9 @@ func (b *Bot) login(ctx context.Context) error {
 	// Registered before Init adds the helper's own handler, so that it runs
 	// first and notes an event before the helper starts waiting for its key.
 	b.syncer.OnEventType(event.EventEncrypted, b.guard(b.beforeDecrypt))
+	// The helper's own handler, added by Init, leaves alone what the bot
+	// would ignore anyway: messages from before it joined (latekeys.go).
+	b.syncer.skipDecrypt = b.beforeJoin
 	if err := helper.Init(ctx); err != nil {
 		// mautrix's error text, not for members
 		if strings.Contains(err.Error(), "not marked as shared, but there are keys on the server") {

@@ -66,6 +66,24 @@ type syncer struct {
 	// retried is set once the events awaiting their key were looked at
 	// again, after the first sync of this run (latekeys.go).
 	retried bool
+	// skipDecrypt, once set, guards every handler of encrypted events
+	// registered from then on (the crypto helper's): an event it holds is
+	// not decrypted (latekeys.go, beforeJoin).
+	skipDecrypt func(ctx context.Context, evt *event.Event) bool
+}
+
+// OnEventType is DefaultSyncer's, with the handlers of encrypted events
+// registered after skipDecrypt was set guarded by it.
+func (s *syncer) OnEventType(t event.Type, callback mautrix.EventHandler) {
+	if skip := s.skipDecrypt; skip != nil && t == event.EventEncrypted {
+		inner := callback
+		callback = func(ctx context.Context, evt *event.Event) {
+			if !skip(ctx, evt) {
+				inner(ctx, evt)
+			}
+		}
+	}
+	s.DefaultSyncer.OnEventType(t, callback)
 }
 
 func newSyncer(b *Bot) *syncer {
