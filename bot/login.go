@@ -124,9 +124,11 @@ func (b *Bot) login(ctx context.Context) error {
 	// Registered before Init adds the helper's own handler, so that it runs
 	// first and notes an event before the helper starts waiting for its key.
 	b.syncer.OnEventType(event.EventEncrypted, b.guard(b.beforeDecrypt))
-	// The helper registers its handlers on the client's syncer; the one for
-	// membership events goes behind keepSession (session.go).
-	cli.Syncer = cryptoSyncer{syncer: b.syncer, keep: func(next mautrix.EventHandler) mautrix.EventHandler {
+	// The helper registers its handlers on the client's syncer (Init): the
+	// one for membership events goes behind keepSession (session.go), and
+	// the one for encrypted events leaves alone what the bot would ignore
+	// anyway, messages from before it joined (beforeJoin, latekeys.go).
+	cli.Syncer = cryptoSyncer{syncer: b.syncer, skip: b.beforeJoin, keep: func(next mautrix.EventHandler) mautrix.EventHandler {
 		return b.keepSession(helper.Machine, next)
 	}}
 	err = helper.Init(ctx)

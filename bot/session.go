@@ -75,15 +75,25 @@ func (b *Bot) holdsSession(ctx context.Context, mach *crypto.OlmMachine, evt *ev
 
 // cryptoSyncer is the syncer as the crypto helper sees it while it
 // registers its handlers (Init): the same, except that its handler of
-// membership events goes behind keepSession.
+// membership events goes behind keep (keepSession), and its handler of
+// encrypted events is not given those skip holds.
 type cryptoSyncer struct {
 	*syncer
 	keep func(mautrix.EventHandler) mautrix.EventHandler
+	skip func(ctx context.Context, evt *event.Event) bool
 }
 
 func (s cryptoSyncer) OnEventType(t event.Type, fn mautrix.EventHandler) {
-	if t == event.StateMember {
+	switch t {
+	case event.StateMember:
 		fn = s.keep(fn)
+	case event.EventEncrypted:
+		inner := fn
+		fn = func(ctx context.Context, evt *event.Event) {
+			if !s.skip(ctx, evt) {
+				inner(ctx, evt)
+			}
+		}
 	}
 	s.syncer.OnEventType(t, fn)
 }
