@@ -24,50 +24,84 @@ import (
 
 // maxGivenUp bounds the events kept: a member can send any number of
 // events under sessions that never come. Past it the oldest is dropped.
-const maxGivenUp = 1000
+// maxGivenUpPerSender keeps one sender from pushing out everyone else's:
+// past it, that sender's oldest goes.
+const (
+	maxGivenUp          = 1000
+	maxGivenUpPerSender = 50
+)
+
+// sessionKey names a megolm session: its ID, in its room (a session's key
+// is only ever used in the room it was made for).
+type sessionKey struct {
+	room    id.RoomID
+	session id.SessionID
+}
+
+func sessionOf(evt *event.Event) sessionKey {
+	return sessionKey{evt.RoomID, evt.Content.AsEncrypted().SessionID}
+}
 
 // givenUp holds the events given up on, by megolm session, in the order
 // they were kept.
 type givenUp struct {
 	mu      sync.Mutex
-	session map[id.SessionID][]*event.Event
+	session map[sessionKey][]*event.Event
 	order   []*event.Event
 }
 
-// keep adds evt and returns the event dropped to make room, if any.
+// keep adds evt, unless it is kept already, and returns the event dropped
+// to make room, if any.
 func (g *givenUp) keep(evt *event.Event) (dropped *event.Event) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.session == nil {
-		g.session = map[id.SessionID][]*event.Event{}
+		g.session = map[sessionKey][]*event.Event{}
 	}
-	if len(g.order) >= maxGivenUp {
-		dropped, g.order = g.order[0], g.order[1:]
+	key := sessionOf(evt)
+	if slices.ContainsFunc(g.session[key], func(e *event.Event) bool { return e.ID == evt.ID }) {
+		return nil // given up on again (fetched again on start, say)
+	}
+	sameSender := 0
+	for _, e := range g.order {
+		if e.Sender == evt.Sender {
+			if sameSender++; sameSender == maxGivenUpPerSender {
+				dropped = g.order[slices.IndexFunc(g.order, func(e *event.Event) bool { return e.Sender == evt.Sender })]
+				break
+			}
+		}
+	}
+	if dropped == nil && len(g.order) >= maxGivenUp {
+		dropped = g.order[0]
+	}
+	if dropped != nil {
+		g.order = slices.DeleteFunc(g.order, func(e *event.Event) bool { return e == dropped })
 		g.remove(dropped)
 	}
-	s := evt.Content.AsEncrypted().SessionID
-	g.session[s] = append(g.session[s], evt)
+	g.session[key] = append(g.session[key], evt)
 	g.order = append(g.order, evt)
 	return dropped
 }
 
 // remove takes one event out of its session's list; g.mu is held.
 func (g *givenUp) remove(evt *event.Event) {
-	s := evt.Content.AsEncrypted().SessionID
-	list := slices.DeleteFunc(g.session[s], func(e *event.Event) bool { return e == evt })
+	key := sessionOf(evt)
+	list := slices.DeleteFunc(g.session[key], func(e *event.Event) bool { return e == evt })
 	if len(list) == 0 {
-		delete(g.session, s)
+		delete(g.session, key)
 	} else {
-		g.session[s] = list
+		g.session[key] = list
 	}
 }
 
-// take removes and returns the events kept for session, oldest first.
-func (g *givenUp) take(session id.SessionID) []*event.Event {
+// take removes and returns the events kept for session in room, oldest
+// first.
+func (g *givenUp) take(room id.RoomID, session id.SessionID) []*event.Event {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	list := g.session[session]
-	delete(g.session, session)
+	key := sessionKey{room, session}
+	list := g.session[key]
+	delete(g.session, key)
 	if len(list) > 0 {
 		g.order = slices.DeleteFunc(g.order, func(e *event.Event) bool { return slices.Contains(list, e) })
 	}
@@ -102,8 +136,8 @@ func (b *Bot) keepGivenUp(ctx context.Context, evt *event.Event, err error) bool
 // onSessionReceived runs when a megolm key is stored (OlmMachine's
 // SessionReceived): the events given up on for it are decrypted and
 // handled now, in the order they were sent.
-func (b *Bot) onSessionReceived(ctx context.Context, _ id.RoomID, session id.SessionID, _ uint32) {
-	list := b.late.take(session)
+func (b *Bot) onSessionReceived(ctx context.Context, room id.RoomID, session id.SessionID, _ uint32) {
+	list := b.late.take(room, session)
 	if len(list) == 0 {
 		return
 	}
