@@ -495,3 +495,38 @@ func TestStudyLogsNoError(t *testing.T) {
 		t.Errorf("logged: %s", logged.String())
 	}
 }
+
+// TestStudyStats: attendance by topic, each with its number of sessions,
+// its average, and its last six sessions at most.
+func TestStudyStats(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	ctx := context.Background()
+	members := []id.UserID{Ana, Ben}
+	for n, tc := range []struct {
+		topic  string
+		counts []int // attendees of each round, held on 1, 2, … December
+	}{
+		{"Anarchism", []int{2}},
+		{"Bakunin", []int{1, 1, 1, 1, 1, 1}},
+		{"Capital", []int{2, 1, 1, 1, 1, 1, 1}},
+	} {
+		newSession(t, h, "Circle at friday 18:00 topic "+tc.topic)
+		s, _, err := h.Env.Store.Sessions().ByNumber(ctx, Room, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round, count := range tc.counts {
+			held := time.Date(2026, 12, 1+round, 18, 0, 0, 0, time.UTC)
+			if _, err := h.Env.Store.Sessions().Attended(ctx, s.ID, round, held, members[:count]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := "Attendance by topic\n" +
+		"Anarchism — 1 session, average 2.0 (1 Dec: 2)\n" +
+		"Bakunin — 6 sessions, average 1.0 (1 Dec: 1, 2 Dec: 1, 3 Dec: 1, 4 Dec: 1, 5 Dec: 1, 6 Dec: 1)\n" +
+		"Capital — 7 sessions, average 1.1 (…, 2 Dec: 1, 3 Dec: 1, 4 Dec: 1, 5 Dec: 1, 6 Dec: 1, 7 Dec: 1)"
+	if got := h.Reply(Ben, "!study stats"); got != want {
+		t.Errorf("stats:\n%s\nwant:\n%s", got, want)
+	}
+}
