@@ -415,7 +415,7 @@ func TestPrivateFlagAsTyped(t *testing.T) {
 		t.Fatalf("—private-location: place posted or command kept: %q", a.Msg.Body)
 	}
 	for _, tc := range []struct{ args, want string }{
-		{"Strike history at friday 18:00 where 12 Elm St -private-location", "Did you mean `--private-location`? I did nothing and took your message out of the room"},
+		{"Strike history at friday 18:00 where 12 Elm St -private-location", "Did you mean `--private-location`? I did nothing and took your message out of the room, so that the place is not posted. Send: `!study new Strike history at friday 18:00 where 12 Elm St --private-location`"},
 		{"Strike history at fridya 18:00 where 12 Elm St --private-location", "fridya"},
 	} {
 		cmd := h.Send(Ana, "!study new "+tc.args)

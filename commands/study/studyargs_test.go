@@ -23,6 +23,8 @@ func TestParseStudyNew(t *testing.T) {
 		{"Circle at friday 18:00 where the cafe at the corner", "Circle", "the cafe at the corner", "", false, "2026-11-27T18:00:00Z", ""},
 		{"Circle --private-location at 2026-12-01 19:00 where Ana's topic Unions", "Circle", "Ana's", "Unions", true, "2026-12-01T19:00:00Z", ""},
 		{"Theory night topic Lenin every 2 weeks at thursday 19:00", "Theory night", "", "Lenin", false, "2026-11-26T19:00:00Z", "FREQ=WEEKLY;INTERVAL=2"},
+		// A keyword is one only after the title's first word.
+		{"Where next at friday 18:00", "Where next", "", "", false, "2026-11-27T18:00:00Z", ""},
 		{"Circle at wednesday 18:00 every tuesday", "Circle", "", "", false, "2026-12-01T18:00:00Z", "FREQ=WEEKLY;BYDAY=TU"},
 	} {
 		spec, err := parseStudyNew(tc.in, now, time.UTC, cmd)
