@@ -1,6 +1,8 @@
 package study
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +37,29 @@ func TestParseStudyNew(t *testing.T) {
 		if spec.Title != tc.title || spec.Place != tc.place || spec.Topic != tc.topic || spec.Private != tc.private ||
 			spec.Start.UTC().Format(time.RFC3339) != tc.start || spec.Rule.RRule() != tc.rule {
 			t.Errorf("%q: got %+v (rule %q)", tc.in, spec, spec.Rule.RRule())
+		}
+	}
+}
+
+// TestParseStudyNewLimits: the longest title, place and topic, each
+// exactly at its limit and one over.
+func TestParseStudyNewLimits(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	cmd := func(s string) string { return "!" + s }
+	for _, tc := range []struct {
+		part  string // args with %s for the text
+		limit int
+	}{
+		{"%s at friday 18:00", maxSessionTitle},
+		{"Circle at friday 18:00 where %s", maxSessionPlace},
+		{"Circle at friday 18:00 topic %s", maxSessionTopic},
+	} {
+		if _, err := parseStudyNew(fmt.Sprintf(tc.part, strings.Repeat("ü", tc.limit)), now, time.UTC, cmd); err != nil {
+			t.Errorf("%q at its limit: %v", tc.part, err)
+		}
+		_, err := parseStudyNew(fmt.Sprintf(tc.part, strings.Repeat("ü", tc.limit+1)), now, time.UTC, cmd)
+		if err == nil || !strings.Contains(err.Error(), "too long; keep it under "+strconv.Itoa(tc.limit)) {
+			t.Errorf("%q one over its limit: %v", tc.part, err)
 		}
 	}
 }
