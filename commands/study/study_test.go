@@ -417,6 +417,7 @@ func TestPrivateFlagAsTyped(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
 		{"Strike history at friday 18:00 where 12 Elm St -private-location", "Did you mean `--private-location`? I did nothing and took your message out of the room, so that the place is not posted. Send: `!study new Strike history at friday 18:00 where 12 Elm St --private-location`"},
 		{"Strike history at fridya 18:00 where 12 Elm St --private-location", "fridya"},
+		{"Strike history at fridya 18:00 where 12 Elm St --private", "fridya"},
 	} {
 		cmd := h.Send(Ana, "!study new "+tc.args)
 		out := h.Drain()
