@@ -403,6 +403,13 @@ func TestRemindSessions(t *testing.T) {
 	if _, on, _ := h.Env.Store.Sessions().ReminderLead(t.Context(), Ben); on {
 		t.Error("still on after off")
 	}
+	// The longest lead, exactly and one minute over.
+	if got := h.Reply(Ben, "!remind sessions on 30d"); !strings.Contains(got, "30 days before each study session") {
+		t.Errorf("the longest lead: %q", got)
+	}
+	if got := h.Reply(Ben, "!remind sessions on 30d 1m"); !strings.Contains(got, "at most 30 days ahead") {
+		t.Errorf("one minute over the longest lead: %q", got)
+	}
 }
 
 // TestPrivateFlagAsTyped: --private-location as phones type it keeps the
