@@ -91,7 +91,8 @@ func TestStudyICS(t *testing.T) {
 	uid := e.Id()
 	if !strings.HasPrefix(uid, "study-") || prop(e, ics.ComponentPropertySummary) != title ||
 		prop(e, ics.ComponentPropertyLocation) != "Gewerkschaftshaus, Raum 3" || prop(e, ics.ComponentPropertyRrule) != "FREQ=WEEKLY" ||
-		prop(e, ics.ComponentPropertySequence) != "0" || prop(e, ics.ComponentPropertyStatus) != "CONFIRMED" {
+		prop(e, ics.ComponentPropertySequence) != "0" || prop(e, ics.ComponentPropertyStatus) != "CONFIRMED" ||
+		prop(e, ics.ComponentPropertyDescription) != "Topic: Geschichte" {
 		t.Errorf("event:\n%s", data)
 	}
 	dt := e.GetProperty(ics.ComponentPropertyDtStart)
