@@ -130,6 +130,11 @@ func TestStudyICS(t *testing.T) {
 	if e.Id() != uid || prop(e, ics.ComponentPropertySequence) != "2" || prop(e, ics.ComponentPropertyStatus) != "CANCELLED" {
 		t.Errorf("after cancel: uid %s, sequence %s, status %s", e.Id(), prop(e, ics.ComponentPropertySequence), prop(e, ics.ComponentPropertyStatus))
 	}
+	// A session with neither topic nor private place has no DESCRIPTION.
+	newSession(t, h, "Plain circle at saturday 18:00 where the pub")
+	if data := icsOf(t, h, "2 ics"); strings.Contains(string(data), "DESCRIPTION") {
+		t.Errorf("an empty description:\n%s", data)
+	}
 }
 
 func TestUTCOffset(t *testing.T) {
