@@ -1,16 +1,19 @@
 package study
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
 	. "quorum/commands/commandstest"
+	"quorum/commands/reminders"
 	"quorum/msg"
 )
 
@@ -353,18 +356,28 @@ func TestStudySeries(t *testing.T) {
 	if got := h.Reply(Ben, "!study stats"); !strings.Contains(got, "Lenin — 1 session, average 2.0 (26 Nov: 2)") {
 		t.Errorf("stats: %q", got)
 	}
+	// In the room and to Ben, who is coming.
+	if out := h.SendAndDrain(Ana, "!study 1 cancel"); len(Saying(out, "The study series #1 (Theory night, Thu 3 Dec 19:00 (every week)) is cancelled.")) != 2 {
+		t.Errorf("cancel the series:%s", Bodies(out))
+	}
 }
 
 func TestStudyReading(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
 	newSession(t, h, "Reading circle at friday 18:00")
+	if got := h.Reply(Ana, "!study 1"); !strings.Contains(got, "\nReading list: empty") || strings.Contains(got, "Going:") || strings.Contains(got, "Maybe:") {
+		t.Errorf("show with no reading and no answer: %q", got)
+	}
 	if got := h.Reply(Ben, "!study 1 reading"); !strings.Contains(got, "What should people read") {
 		t.Errorf("empty reading: %q", got)
 	}
-	if got := h.Reply(Ben, "!study 1 reading Capital ch. 10 https://example.org/c10"); !strings.Contains(got, "1 items") {
+	if got := h.Reply(Ben, "!study 1 reading Capital ch. 10 https://example.org/c10"); !strings.HasSuffix(got, "(1 items).") {
 		t.Errorf("reading: %q", got)
 	}
-	if got := h.Reply(Ana, "!study 1"); !strings.Contains(got, "1. Capital ch. 10 https://example.org/c10") {
+	if got := h.Reply(Ben, "!study 1 reading Capital ch. 11"); !strings.HasSuffix(got, "(2 items).") {
+		t.Errorf("second reading: %q", got)
+	}
+	if got := h.Reply(Ana, "!study 1"); !strings.Contains(got, "\nReading list\n1. Capital ch. 10 https://example.org/c10\n2. Capital ch. 11") {
 		t.Errorf("show: %q", got)
 	}
 }
@@ -390,6 +403,13 @@ func TestRemindSessions(t *testing.T) {
 	if _, on, _ := h.Env.Store.Sessions().ReminderLead(t.Context(), Ben); on {
 		t.Error("still on after off")
 	}
+	// The longest lead, exactly and one minute over.
+	if got := h.Reply(Ben, "!remind sessions on 30d"); !strings.Contains(got, "30 days before each study session") {
+		t.Errorf("the longest lead: %q", got)
+	}
+	if got := h.Reply(Ben, "!remind sessions on 30d 1m"); !strings.Contains(got, "at most 30 days ahead") {
+		t.Errorf("one minute over the longest lead: %q", got)
+	}
 }
 
 // TestPrivateFlagAsTyped: --private-location as phones type it keeps the
@@ -402,8 +422,9 @@ func TestPrivateFlagAsTyped(t *testing.T) {
 		t.Fatalf("—private-location: place posted or command kept: %q", a.Msg.Body)
 	}
 	for _, tc := range []struct{ args, want string }{
-		{"Strike history at friday 18:00 where 12 Elm St -private-location", "Did you mean `--private-location`? I did nothing and took your message out of the room"},
+		{"Strike history at friday 18:00 where 12 Elm St -private-location", "Did you mean `--private-location`? I did nothing and took your message out of the room, so that the place is not posted. Send: `!study new Strike history at friday 18:00 where 12 Elm St --private-location`"},
 		{"Strike history at fridya 18:00 where 12 Elm St --private-location", "fridya"},
+		{"Strike history at fridya 18:00 where 12 Elm St --private", "fridya"},
 	} {
 		cmd := h.Send(Ana, "!study new "+tc.args)
 		out := h.Drain()
@@ -418,5 +439,102 @@ func TestPrivateFlagAsTyped(t *testing.T) {
 	}
 	if got := h.Reply(Ana, "!study list"); strings.Contains(got, "#2") {
 		t.Errorf("a refused command scheduled a session: %s", got)
+	}
+}
+
+// TestStudyLimits: the most upcoming sessions a room keeps, the most
+// readings a session keeps, and the longest reading and cancel reason, each
+// exactly at the limit and one over.
+func TestStudyLimits(t *testing.T) {
+	h := newHarness(t, Ana)
+	for range maxUpcoming {
+		newSession(t, h, "Reading circle at friday 18:00")
+	}
+	if got := h.Reply(Ana, "!study new One too many at friday 18:00"); got != "This room has 100 upcoming sessions, the most I keep; cancel one first." {
+		t.Errorf("one session over the limit: %q", got)
+	}
+	if got := h.Reply(Ana, "!study 1 reading "+strings.Repeat("ü", maxReadingText)); !strings.Contains(got, "(1 items)") {
+		t.Errorf("a reading of exactly the limit: %q", got)
+	}
+	if got := h.Reply(Ana, "!study 1 reading "+strings.Repeat("ü", maxReadingText+1)); !strings.Contains(got, "too long") {
+		t.Errorf("a reading one over the limit: %q", got)
+	}
+	for i := 2; i <= maxReadings; i++ {
+		h.Reply(Ana, "!study 1 reading x")
+	}
+	if got := h.Reply(Ana, "!study 1 reading x"); got != "Session #1 has 50 readings, the most I keep." {
+		t.Errorf("one reading over the limit: %q", got)
+	}
+	if got := h.Reply(Ana, "!study 1 cancel : "+strings.Repeat("ü", maxCancelReason+1)); !strings.Contains(got, "Keep the reason under 300") {
+		t.Errorf("a reason one over the limit: %q", got)
+	}
+	reason := strings.Repeat("ü", maxCancelReason)
+	if out := h.SendAndDrain(Ana, "!study 1 cancel : "+reason); len(Saying(out, "Study session #1 (Reading circle, Fri 27 Nov 18:00) is cancelled.\nReason: "+reason)) != 1 {
+		t.Errorf("a reason of exactly the limit:%s", Bodies(out))
+	}
+}
+
+// TestStudyListClips: the list shows a title of up to 60 characters whole
+// and cuts a longer one to 59 and an ellipsis.
+func TestStudyListClips(t *testing.T) {
+	h := newHarness(t, Ana)
+	whole, long := strings.Repeat("ü", 60), strings.Repeat("b", 61)
+	newSession(t, h, whole+" at friday 18:00")
+	newSession(t, h, long+" at saturday 18:00")
+	list := h.Reply(Ana, "!study list")
+	if !strings.Contains(list, "— "+whole+" —") || !strings.Contains(list, "— "+long[:59]+"… —") {
+		t.Errorf("list: %q", list)
+	}
+}
+
+// TestStudyLogsNoError: announcing, answering and showing a session log no
+// error (an error line is for the operator to act on).
+func TestStudyLogsNoError(t *testing.T) {
+	var logged bytes.Buffer
+	h := NewHarness(t, func(env *commands.Env, _ zerolog.Logger) []commands.Feature {
+		log := zerolog.New(&logged).Level(zerolog.ErrorLevel)
+		rem := reminders.New(env, log)
+		return []commands.Feature{rem, New(env, log, rem)}
+	}, Ana, Ben)
+	newSession(t, h, "Reading circle at friday 18:00")
+	h.Reply(Ben, "!rsvp 1 yes")
+	h.Reply(Ana, "!study 1")
+	if logged.Len() > 0 {
+		t.Errorf("logged: %s", logged.String())
+	}
+}
+
+// TestStudyStats: attendance by topic, each with its number of sessions,
+// its average, and its last six sessions at most.
+func TestStudyStats(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	ctx := context.Background()
+	members := []id.UserID{Ana, Ben}
+	for n, tc := range []struct {
+		topic  string
+		counts []int // attendees of each round, held on 1, 2, … December
+	}{
+		{"Anarchism", []int{2}},
+		{"Bakunin", []int{1, 1, 1, 1, 1, 1}},
+		{"Capital", []int{2, 1, 1, 1, 1, 1, 1}},
+	} {
+		newSession(t, h, "Circle at friday 18:00 topic "+tc.topic)
+		s, _, err := h.Env.Store.Sessions().ByNumber(ctx, Room, n+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round, count := range tc.counts {
+			held := time.Date(2026, 12, 1+round, 18, 0, 0, 0, time.UTC)
+			if _, err := h.Env.Store.Sessions().Attended(ctx, s.ID, round, held, members[:count]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := "Attendance by topic\n" +
+		"Anarchism — 1 session, average 2.0 (1 Dec: 2)\n" +
+		"Bakunin — 6 sessions, average 1.0 (1 Dec: 1, 2 Dec: 1, 3 Dec: 1, 4 Dec: 1, 5 Dec: 1, 6 Dec: 1)\n" +
+		"Capital — 7 sessions, average 1.1 (…, 2 Dec: 1, 3 Dec: 1, 4 Dec: 1, 5 Dec: 1, 6 Dec: 1, 7 Dec: 1)"
+	if got := h.Reply(Ben, "!study stats"); got != want {
+		t.Errorf("stats:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -1,6 +1,8 @@
 package study
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,8 @@ func TestParseStudyNew(t *testing.T) {
 		{"Circle at friday 18:00 where the cafe at the corner", "Circle", "the cafe at the corner", "", false, "2026-11-27T18:00:00Z", ""},
 		{"Circle --private-location at 2026-12-01 19:00 where Ana's topic Unions", "Circle", "Ana's", "Unions", true, "2026-12-01T19:00:00Z", ""},
 		{"Theory night topic Lenin every 2 weeks at thursday 19:00", "Theory night", "", "Lenin", false, "2026-11-26T19:00:00Z", "FREQ=WEEKLY;INTERVAL=2"},
+		// A keyword is one only after the title's first word.
+		{"Where next at friday 18:00", "Where next", "", "", false, "2026-11-27T18:00:00Z", ""},
 		{"Circle at wednesday 18:00 every tuesday", "Circle", "", "", false, "2026-12-01T18:00:00Z", "FREQ=WEEKLY;BYDAY=TU"},
 	} {
 		spec, err := parseStudyNew(tc.in, now, time.UTC, cmd)
@@ -33,6 +37,29 @@ func TestParseStudyNew(t *testing.T) {
 		if spec.Title != tc.title || spec.Place != tc.place || spec.Topic != tc.topic || spec.Private != tc.private ||
 			spec.Start.UTC().Format(time.RFC3339) != tc.start || spec.Rule.RRule() != tc.rule {
 			t.Errorf("%q: got %+v (rule %q)", tc.in, spec, spec.Rule.RRule())
+		}
+	}
+}
+
+// TestParseStudyNewLimits: the longest title, place and topic, each
+// exactly at its limit and one over.
+func TestParseStudyNewLimits(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	cmd := func(s string) string { return "!" + s }
+	for _, tc := range []struct {
+		part  string // args with %s for the text
+		limit int
+	}{
+		{"%s at friday 18:00", maxSessionTitle},
+		{"Circle at friday 18:00 where %s", maxSessionPlace},
+		{"Circle at friday 18:00 topic %s", maxSessionTopic},
+	} {
+		if _, err := parseStudyNew(fmt.Sprintf(tc.part, strings.Repeat("ü", tc.limit)), now, time.UTC, cmd); err != nil {
+			t.Errorf("%q at its limit: %v", tc.part, err)
+		}
+		_, err := parseStudyNew(fmt.Sprintf(tc.part, strings.Repeat("ü", tc.limit+1)), now, time.UTC, cmd)
+		if err == nil || !strings.Contains(err.Error(), "too long; keep it under "+strconv.Itoa(tc.limit)) {
+			t.Errorf("%q one over its limit: %v", tc.part, err)
 		}
 	}
 }

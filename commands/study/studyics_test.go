@@ -91,7 +91,8 @@ func TestStudyICS(t *testing.T) {
 	uid := e.Id()
 	if !strings.HasPrefix(uid, "study-") || prop(e, ics.ComponentPropertySummary) != title ||
 		prop(e, ics.ComponentPropertyLocation) != "Gewerkschaftshaus, Raum 3" || prop(e, ics.ComponentPropertyRrule) != "FREQ=WEEKLY" ||
-		prop(e, ics.ComponentPropertySequence) != "0" || prop(e, ics.ComponentPropertyStatus) != "CONFIRMED" {
+		prop(e, ics.ComponentPropertySequence) != "0" || prop(e, ics.ComponentPropertyStatus) != "CONFIRMED" ||
+		prop(e, ics.ComponentPropertyDescription) != "Topic: Geschichte" {
 		t.Errorf("event:\n%s", data)
 	}
 	dt := e.GetProperty(ics.ComponentPropertyDtStart)
@@ -128,6 +129,11 @@ func TestStudyICS(t *testing.T) {
 	_, e = event(t, icsOf(t, h, "ics"))
 	if e.Id() != uid || prop(e, ics.ComponentPropertySequence) != "2" || prop(e, ics.ComponentPropertyStatus) != "CANCELLED" {
 		t.Errorf("after cancel: uid %s, sequence %s, status %s", e.Id(), prop(e, ics.ComponentPropertySequence), prop(e, ics.ComponentPropertyStatus))
+	}
+	// A session with neither topic nor private place has no DESCRIPTION.
+	newSession(t, h, "Plain circle at saturday 18:00 where the pub")
+	if data := icsOf(t, h, "2 ics"); strings.Contains(string(data), "DESCRIPTION") {
+		t.Errorf("an empty description:\n%s", data)
 	}
 }
 

@@ -2,6 +2,7 @@ package study
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +110,25 @@ func TestTimePollRefusals(t *testing.T) {
 	}
 	// A | in the place is no poll.
 	newSession(t, h, "Circle at friday 18:00 where the pub | back room")
+}
+
+// TestTimePollBounds: a poll takes up to ten times, and decides by default
+// a day before the first, or halfway there when that day has begun.
+func TestTimePollBounds(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben) // Wednesday 25 November 2026, 12:00 UTC
+	var times []string
+	for hour := 10; hour <= 20; hour++ {
+		times = append(times, fmt.Sprintf("thursday %d:00", hour))
+	}
+	Expect(t, h, Ana, "!study new Circle at "+strings.Join(times, " | "), "A time poll needs from 2 to 10 times separated by `|` (I read 11)")
+	p := askTimes(t, h, "Circle at "+strings.Join(times[:maxTimes], " | "))
+	h.Respond(Ben, p, "2")
+	// Thursday 10:00 is 22 hours away: decided at 23:00, halfway there.
+	if out := h.AdvanceTo(time.Date(2026, 11, 25, 22, 59, 0, 0, time.UTC)); len(Saying(out, "Study session")) != 0 {
+		t.Errorf("decided early:%s", Bodies(out))
+	}
+	out := h.AdvanceTo(time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC))
+	if f := sessionField(t, One(t, out, "Study session #1: Circle").Msg); f["starts_at"] != "2026-11-26T11:00:00Z" {
+		t.Errorf("scheduled at %v, want Thursday 11:00", f["starts_at"])
+	}
 }
