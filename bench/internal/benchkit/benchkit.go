@@ -6,6 +6,7 @@ package benchkit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -56,8 +58,8 @@ func (m *Member) EncryptedAt(evt id.EventID) time.Time {
 
 // GivenUp lists the events the device's crypto gave up decrypting when
 // they came (mautrix waits 3 s for a missing room key, asks for it, waits
-// 22 s more, and then drops the event: it is never dispatched, even if the
-// key arrives later).
+// 22 s more, and then drops the event). The device decrypts and dispatches
+// them all the same if the key comes later, as Element does.
 func (m *Member) GivenUp() map[id.EventID]error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -86,10 +88,29 @@ func NewMember(ctx context.Context, s *sandbox.Server, dir, localpart string) (*
 		return nil, err
 	}
 	m := &Member{Client: c, replies: map[id.EventID]chan *event.Event{}, encryptedAt: map[id.EventID]time.Time{}, givenUp: map[id.EventID]error{}}
+	// As Element does, an event given up on is decrypted when its key comes
+	// after all: it is then shown late, not never.
+	late := map[id.SessionID][]*event.Event{}
 	c.Crypto.DecryptErrorCallback = func(evt *event.Event, err error) {
 		m.mu.Lock()
+		defer m.mu.Unlock()
 		m.givenUp[evt.ID] = err
+		if errors.Is(err, crypto.ErrNoSessionFound) || errors.Is(err, crypto.ErrGroupSessionWithheld) {
+			session := evt.Content.AsEncrypted().SessionID
+			late[session] = append(late[session], evt)
+		}
+	}
+	c.Crypto.Machine().SessionReceived = func(ctx context.Context, _ id.RoomID, session id.SessionID, _ uint32) {
+		m.mu.Lock()
+		list := late[session]
+		delete(late, session)
 		m.mu.Unlock()
+		ctx = context.WithValue(ctx, mautrix.SyncTokenContextKey, "late")
+		go func() {
+			for _, evt := range list {
+				c.Crypto.HandleEncrypted(ctx, evt)
+			}
+		}()
 	}
 	// A large timeline limit, so that a burst (hundreds of replies after a
 	// catch-up) rarely makes a "limited" sync that skips events.
