@@ -147,3 +147,25 @@ func TestUTCOffset(t *testing.T) {
 		}
 	}
 }
+
+// TestStudyICSSeriesMovedOn: once a weekly series has moved on to its next
+// session, its calendar event still starts at the series' first one, with
+// the rule: a calendar would otherwise lose the sessions before and shift
+// the whole series.
+func TestStudyICSSeriesMovedOn(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	newSession(t, h, "Theory night at thursday 19:00 every week")
+	h.Clock.Advance(34 * time.Hour) // past Thursday 26 Nov's session: the series moves on
+	h.Due()
+	h.Drain()
+	if got := h.Reply(Ana, "!study 1"); !strings.Contains(got, "3 Dec") {
+		t.Fatalf("the series did not move on: %q", got)
+	}
+	_, e := event(t, icsOf(t, h, "1 ics"))
+	if start, err := e.GetStartAt(); err != nil || !start.Equal(time.Date(2026, 11, 26, 19, 0, 0, 0, time.UTC)) {
+		t.Errorf("DTSTART of the series after it moved on = %v, %v; want its first session, 26 Nov 19:00", start, err)
+	}
+	if prop(e, ics.ComponentPropertyRrule) != "FREQ=WEEKLY" {
+		t.Errorf("RRULE = %q", prop(e, ics.ComponentPropertyRrule))
+	}
+}
