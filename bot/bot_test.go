@@ -31,6 +31,17 @@ func room(t *testing.T) (*sandbox.Server, *testkit.Bot, *testkit.Client, id.Room
 	return s, b, ana, r
 }
 
+// anaAndBen sets up an assembly room (motion_test.go) of ana and ben with
+// the bot running.
+func anaAndBen(t *testing.T) (*sandbox.Server, *testkit.Bot, id.RoomID, *testkit.Client, *testkit.Client) {
+	t.Helper()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	b.Start()
+	r, cs := assembly(t, s, b, "ana", "ben")
+	return s, b, r, cs[0], cs[1]
+}
+
 // TestEncryptedRoundTrip: a member invites the bot, it joins, and answers an
 // encrypted !help with an encrypted notice the member decrypts.
 func TestEncryptedRoundTrip(t *testing.T) {

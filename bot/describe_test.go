@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"quorum/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +16,7 @@ import (
 // structured form, addressed to the bot, is answered like the text one.
 func TestCommandDescriptionsEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana := cs[0]
+	_, b, r, ana, _ := anaAndBen(t)
 	botID := b.Client().UserID
 	// A room of two may be a direct room the bot has not recorded as one
 	// yet: it gets no descriptions, even where the bot has the power.

@@ -30,11 +30,7 @@ import (
 //     else in it, is left for a new one at the next message, with a note.
 func TestDMKeptToTwo(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana := cs[0]
+	s, b, r, ana, ben := anaAndBen(t)
 	eve := testkit.NewClient(t, s, "eve")
 	botID := b.Client().UserID
 	ctx := context.Background()
@@ -126,7 +122,7 @@ func TestDMKeptToTwo(t *testing.T) {
 	if err := b.SetDM(ana.UserID, third); err != nil {
 		t.Fatal(err)
 	}
-	cs[1].Say(r, "!motion --secret --closes 1h Ballot on the dues")
+	ben.Say(r, "!motion --secret --closes 1h Ballot on the dues")
 	moved := ana.WaitFor(wait, "ana's third ballot", func(evt *event.Event) bool {
 		return testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: motion #3")
 	})

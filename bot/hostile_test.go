@@ -9,8 +9,6 @@ import (
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
-
-	"quorum/testkit"
 )
 
 // TestHostileEvents: huge commands, invalid UTF-8, markup and @room in a
@@ -20,11 +18,7 @@ import (
 // messages, and it still answers !help afterwards.
 func TestHostileEvents(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana := cs[0]
+	_, b, r, ana, ben := anaAndBen(t)
 	botID := b.Client().UserID
 	other := ana.CreateRoom(false, botID)
 	ana.WaitJoined(other, botID, wait)
@@ -135,7 +129,6 @@ func TestHostileEvents(t *testing.T) {
 		t.Error("a handler panicked (see the log)")
 	}
 	// A vote by a member still counts: the checks above could fail.
-	ben := cs[1]
 	ben.React(r, notice.ID, "👍", true)
 	ana.WaitFor(wait, "ben's vote counted", func(evt *event.Event) bool {
 		return isEditOf(evt, notice.ID, "1 yes · 0 no · 0 abstain")

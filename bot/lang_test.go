@@ -49,11 +49,7 @@ func says(body, format string) bool {
 // words count in the voter's language.
 func TestLanguages(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	es, cs := assembly(t, s, b, "ana", "ben")
-	ana, ben := cs[0], cs[1]
+	_, b, es, ana, ben := anaAndBen(t)
 	botID := b.Client().UserID
 	en := ana.CreateRoom(false, botID, ben.UserID)
 	ana.WaitJoined(en, botID, wait)
@@ -76,7 +72,7 @@ func TestLanguages(t *testing.T) {
 		"Reply here with `%s` (yes), `%s` (no) or `%s` (abstain). Use these one-letter answers: the homeserver sees how long your encrypted reply is, and these three are the same length. "+
 		"Your vote is stored apart from your name and cannot be changed; you will get a receipt code to check the result with.")
 	ballots := map[string]*event.Event{}
-	for _, c := range cs {
+	for _, c := range []*testkit.Client{ana, ben} {
 		ballots[c.UserID.Localpart()] = c.WaitFor(wait, "a Spanish ballot", func(evt *event.Event) bool {
 			return evt.RoomID != es && evt.RoomID != en && testkit.IsNotice(evt, evt.RoomID, botID, "") &&
 				evt.Content.Raw["quorum.ballot"] != nil && says(evt.Content.AsMessage().Body, ballot)

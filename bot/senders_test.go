@@ -23,11 +23,7 @@ const keyWait = 60 * time.Second
 // device gets the keys.
 func TestUntrustedSenders(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana, ben := cs[0], cs[1]
+	s, b, r, ana, ben := anaAndBen(t)
 	botID := b.Client().UserID
 	uma := testkit.NewUnsignedClient(t, s, "uma")
 	ana.Invite(r, uma.UserID)

@@ -9,7 +9,6 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"quorum/bot"
 	"quorum/testkit"
 )
 
@@ -30,11 +29,7 @@ func askSession(t *testing.T, c *testkit.Client, r id.RoomID) (*event.Event, id.
 // holds from before must not be reused after the kick.
 func TestSessionKickedAndReinvited(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana, ben := cs[0], cs[1]
+	_, b, r, ana, ben := anaAndBen(t)
 	_, before := askSession(t, ana, r)
 	benReply := ben.Ask(r, "!help") // ben holds the session
 	if has, _ := ben.RoomKey(raw(t, ben, r, benReply.ID)); !has {
@@ -68,11 +63,7 @@ func TestSessionKickedAndReinvited(t *testing.T) {
 // next message must use a session that device never got.
 func TestSessionDeletedDeviceRotates(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana, ben := cs[0], cs[1]
+	_, _, r, ana, ben := anaAndBen(t)
 	phone := ben.OtherDevice()
 	if err := phone.Member.Crypto.Machine().VerifyWithRecoveryKey(context.Background(), ben.Member.RecoveryKey); err != nil {
 		t.Fatalf("verify the phone: %v", err)
@@ -105,17 +96,6 @@ func TestSessionDeletedDeviceRotates(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-}
-
-// raw fetches an event as the homeserver holds it (encrypted).
-func raw(t *testing.T, c *testkit.Client, room id.RoomID, evt id.EventID) *event.Event {
-	t.Helper()
-	fetched, err := c.GetEvent(context.Background(), room, evt)
-	if err != nil {
-		t.Fatalf("fetch %s: %v", evt, err)
-	}
-	bot.ParseFetched(room, fetched)
-	return fetched
 }
 
 // TestSessionRevokedDeviceStopsGettingKeys: with cross-signing required,
@@ -172,11 +152,7 @@ func TestSessionRevokedDeviceStopsGettingKeys(t *testing.T) {
 func TestSessionBotKickedWhileAwayKeepsNoStaleSession(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana, ben := cs[0], cs[1]
+	_, b, r, ana, ben := anaAndBen(t)
 	botID := b.Client().UserID
 	reply := ben.Ask(r, "!help")
 	held := sessionOf(t, ben, r, reply.ID)

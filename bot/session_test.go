@@ -16,16 +16,23 @@ import (
 // homeserver holds it.
 func sessionOf(t *testing.T, c *testkit.Client, room id.RoomID, evt id.EventID) id.SessionID {
 	t.Helper()
-	fetched, err := c.GetEvent(context.Background(), room, evt)
-	if err != nil {
-		t.Fatalf("fetch %s: %v", evt, err)
-	}
-	bot.ParseFetched(room, fetched)
+	fetched := raw(t, c, room, evt)
 	enc, ok := fetched.Content.Parsed.(*event.EncryptedEventContent)
 	if fetched.Type != event.EventEncrypted || !ok {
 		t.Fatalf("%s is not encrypted: %s", evt, fetched.Type.Type)
 	}
 	return enc.SessionID
+}
+
+// raw fetches an event as the homeserver holds it (encrypted).
+func raw(t *testing.T, c *testkit.Client, room id.RoomID, evt id.EventID) *event.Event {
+	t.Helper()
+	fetched, err := c.GetEvent(context.Background(), room, evt)
+	if err != nil {
+		t.Fatalf("fetch %s: %v", evt, err)
+	}
+	bot.ParseFetched(room, fetched)
+	return fetched
 }
 
 // TestDirectRoomKeepsItsSession: a member's ballot and their receipt, both

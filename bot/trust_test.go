@@ -129,11 +129,7 @@ func assertNoLink(t *testing.T, path string, codes map[id.UserID]string) {
 // verify with that key.
 func TestMinutesAndKey(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
-	ana, ben := cs[0], cs[1]
+	_, b, r, ana, ben := anaAndBen(t)
 	botID := b.Client().UserID
 	for i, text := range []string{"Buy a banner", "Hold a picnic"} {
 		ana.Say(r, "!motion "+text)
