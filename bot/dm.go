@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -480,19 +481,11 @@ func (b *Bot) onDMIntrusion(ctx context.Context, user id.UserID, room id.RoomID)
 // only from those).
 func (b *Bot) keyHolders(ctx context.Context, sess id.SessionID) ([]id.UserID, error) {
 	rows, err := b.st.DB.Query(ctx, "SELECT DISTINCT user_id FROM crypto_megolm_outbound_session_shared WHERE session_id=$1", sess)
+	list, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.UserID], err).AsList()
 	if err != nil {
 		return nil, fmt.Errorf("read key recipients: %w", err)
 	}
-	defer rows.Close()
-	var out []id.UserID
-	for rows.Next() {
-		var u id.UserID
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("read key recipients: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return list, nil
 }
 
 // quiet keeps mautrix from logging the requests made with ctx: it logs a

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 
+	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/event"
@@ -69,8 +69,8 @@ func (b *Bot) holdsSession(ctx context.Context, mach *crypto.OlmMachine, evt *ev
 	if user == b.cli.UserID {
 		return true
 	}
-	holders, err := b.keyHolders(ctx, sess.ID())
-	return err == nil && slices.Contains(holders, user)
+	held, err := b.heldBy(ctx, sess.ID(), user)
+	return err == nil && len(held) > 0
 }
 
 // cryptoSyncer is the syncer as the crypto helper sees it while it
@@ -149,17 +149,13 @@ func (b *Bot) renewSessions(ctx context.Context, user id.UserID) error {
 // of megolm session sess.
 func (b *Bot) heldBy(ctx context.Context, sess id.SessionID, user id.UserID) (map[id.IdentityKey]bool, error) {
 	rows, err := b.st.DB.Query(ctx, "SELECT identity_key FROM crypto_megolm_outbound_session_shared WHERE session_id=$1 AND user_id=$2", sess, user)
+	keys, err := dbutil.NewRowIterWithError(rows, dbutil.ScanSingleColumn[id.IdentityKey], err).AsList()
 	if err != nil {
 		return nil, fmt.Errorf("read key recipients: %w", err)
 	}
-	defer rows.Close()
-	held := map[id.IdentityKey]bool{}
-	for rows.Next() {
-		var key id.IdentityKey
-		if err := rows.Scan(&key); err != nil {
-			return nil, fmt.Errorf("read key recipients: %w", err)
-		}
+	held := make(map[id.IdentityKey]bool, len(keys))
+	for _, key := range keys {
 		held[key] = true
 	}
-	return held, rows.Err()
+	return held, nil
 }
