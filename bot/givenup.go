@@ -62,16 +62,19 @@ func (g *givenUp) keep(evt *event.Event) (dropped *event.Event) {
 	if slices.ContainsFunc(g.session[key], func(e *event.Event) bool { return e.ID == evt.ID }) {
 		return nil // given up on again (fetched again on start, say)
 	}
-	sameSender := 0
-	for _, e := range g.order {
+	oldest, same := -1, 0 // the sender's oldest kept, and how many
+	for i, e := range g.order {
 		if e.Sender == evt.Sender {
-			if sameSender++; sameSender == maxGivenUpPerSender {
-				dropped = g.order[slices.IndexFunc(g.order, func(e *event.Event) bool { return e.Sender == evt.Sender })]
-				break
+			if oldest < 0 {
+				oldest = i
 			}
+			same++
 		}
 	}
-	if dropped == nil && len(g.order) >= maxGivenUp {
+	switch {
+	case same >= maxGivenUpPerSender:
+		dropped = g.order[oldest]
+	case len(g.order) >= maxGivenUp:
 		dropped = g.order[0]
 	}
 	if dropped != nil {
