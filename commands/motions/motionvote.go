@@ -448,10 +448,10 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 		lines = append(lines, line{q.Number, text})
 	}
 	for _, e := range elections {
-		left := timespec.Remaining(e.ClosesAt.Sub(now))
-		text := msg.T("#%d election: %s — ranking closes in %s (`%s`)", e.Number, shorten(e.Text), left, r.Cmd(fmt.Sprintf("election %d", e.Number)))
+		left, show := timespec.Remaining(e.ClosesAt.Sub(now)), r.Cmd(fmt.Sprintf("election %d", e.Number))
+		text := msg.T("#%d election: %s — ranking closes in %s (`%s`)", e.Number, shorten(e.Text), left, show)
 		if e.Status == store.ElectionNominations {
-			text = msg.T("#%d election: %s — nominations close in %s (`%s`)", e.Number, shorten(e.Text), left, r.Cmd(fmt.Sprintf("election %d", e.Number)))
+			text = msg.T("#%d election: %s — nominations close in %s (`%s`)", e.Number, shorten(e.Text), left, show)
 		}
 		lines = append(lines, line{e.Number, text})
 	}
