@@ -358,13 +358,26 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast", n))
 }
 
+// snapshot copies what the members' devices received so far.
+func (t *tracker) snapshot() []voter {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]voter(nil), t.voters...)
+}
+
+// printGivenUp lists the events m's device gave up undecrypted, each with
+// when it came after since (the time of what), and why.
+func printGivenUp(m *benchkit.Member, since time.Time, what string) {
+	for e, err := range m.GivenUp() {
+		fmt.Fprintf(os.Stderr, "  given up undecrypted: %s (came %s after %s): %v\n", e, m.EncryptedAt(e).Sub(since).Round(time.Millisecond), what, err)
+	}
+}
+
 // diagnose reads, for every member without a receipt, their direct room
 // (from the ballot on) as their device sees it now, and prints what the bot
 // sent there and whether it decrypts.
 func diagnose(ctx context.Context, t *tracker, ms []*benchkit.Member, botID id.UserID) {
-	t.mu.Lock()
-	voters := append([]voter(nil), t.voters...)
-	t.mu.Unlock()
+	voters := t.snapshot()
 	for i, v := range voters {
 		if len(v.receipts) > 0 {
 			continue
@@ -375,9 +388,7 @@ func diagnose(ctx context.Context, t *tracker, ms []*benchkit.Member, botID id.U
 			ballot = e
 		}
 		fmt.Fprintf(os.Stderr, "diagnose %s: no receipt; ballot %s in %s; voted %s ago\n", m.UserID, ballot, v.dm, time.Since(v.voteAt).Round(time.Second))
-		for e, err := range m.GivenUp() {
-			fmt.Fprintf(os.Stderr, "  given up undecrypted: %s (came %s after the vote): %v\n", e, m.EncryptedAt(e).Sub(v.voteAt).Round(time.Millisecond), err)
-		}
+		printGivenUp(m, v.voteAt, "the vote")
 		if joined, err := m.JoinedRooms(ctx); err == nil {
 			fmt.Fprintf(os.Stderr, "  joined rooms: %d\n", len(joined.JoinedRooms))
 		}
@@ -389,18 +400,14 @@ func diagnose(ctx context.Context, t *tracker, ms []*benchkit.Member, botID id.U
 // device gave up undecrypted and what the rooms it is in (other than the
 // assembly) hold, decrypted with its keys now.
 func diagnoseBallots(ctx context.Context, t *tracker, ms []*benchkit.Member, motionAt time.Time) {
-	t.mu.Lock()
-	voters := append([]voter(nil), t.voters...)
-	t.mu.Unlock()
+	voters := t.snapshot()
 	for i, v := range voters {
 		if len(v.ballots) > 0 {
 			continue
 		}
 		m := ms[i]
 		fmt.Fprintf(os.Stderr, "diagnose %s: no ballot\n", m.UserID)
-		for e, err := range m.GivenUp() {
-			fmt.Fprintf(os.Stderr, "  given up undecrypted: %s (came %s after the motion): %v\n", e, m.EncryptedAt(e).Sub(motionAt).Round(time.Millisecond), err)
-		}
+		printGivenUp(m, motionAt, "the motion")
 		joined, err := m.JoinedRooms(ctx)
 		if err != nil {
 			continue
