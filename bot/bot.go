@@ -148,6 +148,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		Clock:  b.clock,
 		Rooms:  roomState{b.cli},
 		Bot:    b.cli.UserID,
+		// Sending waits for the bot to be ready (sendLoop).
+		Committed: b.signalSender,
 	}
 	b.env = env
 	rulesLog := b.log.With().Str("component", "rules").Logger()

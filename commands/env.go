@@ -53,6 +53,10 @@ type Env struct {
 	Bot id.UserID
 	// Key signs the minutes (nil: no signing).
 	Key *record.Key
+	// Committed, if set, is called after each scheduled item's transaction
+	// commits (InTx): the bot wakes its sender then, so that the first of
+	// many deadlines due at once is sent while the others are decided.
+	Committed func()
 }
 
 // Cmd renders a command with the room's first configured prefix, for
@@ -117,13 +121,17 @@ func EachInTx[T any](ctx context.Context, env *Env, items []T, fn func(ctx conte
 // InTx runs fn with fresh Effects in one transaction and flushes them: the
 // shape of every scheduled item.
 func (e *Env) InTx(ctx context.Context, fn func(ctx context.Context, fx *Effects) error) error {
-	return e.Store.Tx(ctx, func(ctx context.Context) error {
+	err := e.Store.Tx(ctx, func(ctx context.Context) error {
 		var fx Effects
 		if err := fn(ctx, &fx); err != nil {
 			return err
 		}
 		return fx.flush(ctx, e)
 	})
+	if err == nil && e.Committed != nil {
+		e.Committed()
+	}
+	return err
 }
 
 // DMLimitWindow is the window of the per-member limits on what makes the

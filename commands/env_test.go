@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -142,6 +143,17 @@ func TestEachInTx(t *testing.T) {
 	h, _, _, _ := toyHarness(t)
 	ctx := context.Background()
 	var seen []int
+	// Committed is told of each item once its transaction commits, while
+	// the next ones wait (the bot's sender starts on the first deadline
+	// of many), and not of a failed one.
+	var committed []int
+	h.Env.Committed = func() {
+		n := seen[len(seen)-1]
+		if out := h.Drain(); len(out) != 1 || out[0].Msg.Body != fmt.Sprintf("item %d", n) {
+			t.Errorf("item %d committed with%s queued; want its message", n, Bodies(out))
+		}
+		committed = append(committed, n)
+	}
 	err := commands.EachInTx(ctx, h.Env, []int{1, 2, 3, 4}, func(_ context.Context, fx *commands.Effects, n int) error {
 		seen = append(seen, n)
 		fx.Say(Room, msg.F("item %d", n))
@@ -153,9 +165,13 @@ func TestEachInTx(t *testing.T) {
 	if err == nil || err.Error() != "three" || len(seen) != 3 {
 		t.Errorf("EachInTx: %v after %v; want it to stop at the first error", err, seen)
 	}
+	if len(committed) != 2 || committed[0] != 1 || committed[1] != 2 {
+		t.Errorf("committed %v; want 1 and 2, each after its own transaction", committed)
+	}
+	h.Env.Committed = nil
 	out := h.Drain()
-	if len(out) != 2 || out[0].Msg.Body != "item 1" || out[1].Msg.Body != "item 2" {
-		t.Errorf("kept:%s; want the items done before the failure, not the failed one", Bodies(out))
+	if len(out) != 0 {
+		t.Errorf("kept:%s; want nothing of the failed item", Bodies(out))
 	}
 }
 

@@ -42,6 +42,7 @@ func main() {
 	workers := flag.Int("workers", 8, "member devices registered and logged in at once")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
 	channel := flag.String("channel", "reaction", "how members vote: reaction, poll (the motion's poll), or both (in turn)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the joins and the vote (bot and members; the bot's samples carry the label side=bot) to this file")
 	flag.Parse()
 	switch *channel {
 	case "reaction", "poll", "both":
@@ -54,7 +55,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "assembly: -n must be at least 2")
 		os.Exit(2)
 	}
-	if err := run(*n, *window, *workers, *dir); err != nil {
+	if err := run(*n, *window, *workers, *dir, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "assembly: FAIL:", err)
 		os.Exit(1)
 	}
@@ -75,7 +76,7 @@ var voteBy string
 // byPoll says whether voter i answers the poll rather than reacting.
 func byPoll(i int) bool { return voteBy == "poll" || voteBy == "both" && i%2 == 1 }
 
-func run(n int, window time.Duration, workers int, dir string) error {
+func run(n int, window time.Duration, workers int, dir, cpuProfile string) error {
 	ctx := context.Background()
 	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-assembly-", dir)
 	if err != nil {
@@ -111,6 +112,11 @@ func run(n int, window time.Duration, workers int, dir string) error {
 	}
 	ana.Start()
 
+	stopProfile, err := benchkit.CPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	joinStart := time.Now()
 	room, err := ana.CreateRoom(ctx, botID)
 	if err != nil {

@@ -4,7 +4,7 @@
 // /proc/PID/status). The bot runs as a separate process (`quorum run`)
 // against a sandbox Dendrite; scripts/footprint builds it.
 //
-//	scripts/footprint [-rooms 10] [-idle 10s] [-heapprofile FILE]
+//	scripts/footprint [-rooms 10] [-members 0] [-idle 10s] [-heapprofile FILE]
 package main
 
 import (
@@ -26,6 +26,7 @@ import (
 func main() {
 	bin := flag.String("bin", "", "the quorum binary (required)")
 	rooms := flag.Int("rooms", 10, "rooms the bot is in while idle")
+	members := flag.Int("members", 0, "distinct lightweight members (registered and joined by API), spread evenly over the rooms")
 	idle := flag.Duration("idle", 10*time.Second, "how long the bot idles before RSS is read")
 	heap := flag.String("heapprofile", "", "after reading RSS, have the idle bot write a heap profile to `FILE` (quorum run --heap-profile, SIGUSR1)")
 	flag.Parse()
@@ -33,13 +34,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "footprint: -bin is required")
 		os.Exit(2)
 	}
-	if err := run(*bin, *rooms, *idle, *heap); err != nil {
+	if err := run(*bin, *rooms, *members, *idle, *heap); err != nil {
 		fmt.Fprintln(os.Stderr, "footprint:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, rooms int, idle time.Duration, heap string) error {
+func run(bin string, rooms, members int, idle time.Duration, heap string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "quorum-footprint-")
 	if err != nil {
@@ -101,8 +102,13 @@ func run(bin string, rooms int, idle time.Duration, heap string) error {
 	ana.Start()
 	defer ana.Close()
 	botID := benchkit.BotID(s)
+	light, err := benchkit.LightMembers(ctx, s, members, 8, "footprint")
+	if err != nil {
+		stop(cmd)
+		return err
+	}
 	for i := 0; i < rooms; i++ {
-		room, err := ana.CreateRoom(ctx, botID)
+		room, err := benchkit.SpreadRoom(ctx, ana, botID, i, rooms, light)
 		if err != nil {
 			stop(cmd)
 			return err

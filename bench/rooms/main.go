@@ -4,7 +4,9 @@
 // with no device keys); one E2EE member, ana, is in every room and sends the
 // commands. It reports the restart time to ready in R rooms; the lateness of
 // a motion deadline in every room and of a reminder for every room (due at
-// once, -due after they were set); and the catch-up after downtime: with the
+// once, -due after they were set), split at the homeserver's timestamp of the
+// bot's message into the bot's part ("sent") and the delivery to ana's device
+// ("delivered"); and the catch-up after downtime: with the
 // bot stopped ana sends a command in every room, and the time from the
 // restart to ready and to the last answer is printed. It fails unless every
 // deadline and reminder was processed and every command answered exactly
@@ -24,12 +26,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/bench/internal/benchkit"
-	"quorum/sandbox"
 )
 
 func main() {
@@ -38,12 +38,13 @@ func main() {
 	workers := flag.Int("workers", 8, "requests of the set-up made at once")
 	due := flag.Duration("due", 3*time.Minute, "the motions close and the reminders are due this long after they are set")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the minute before the deadlines and reminders and their processing (bot and ana; the bot's samples carry the label side=bot) to this file")
 	flag.Parse()
 	if *rooms < 1 || *members < 0 || *due < time.Minute || *due%time.Minute != 0 {
 		fmt.Fprintln(os.Stderr, "rooms: -rooms must be at least 1, -due whole minutes")
 		os.Exit(2)
 	}
-	if err := run(*rooms, *members, *workers, *due, *dir); err != nil {
+	if err := run(*rooms, *members, *workers, *due, *dir, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "rooms: FAIL:", err)
 		os.Exit(1)
 	}
@@ -55,7 +56,7 @@ type arrival struct {
 	evt *event.Event
 }
 
-func run(nRooms, nMembers, workers int, due time.Duration, dir string) error {
+func run(nRooms, nMembers, workers int, due time.Duration, dir, cpuProfile string) error {
 	ctx := context.Background()
 	bench, closeBench, err := benchkit.NewBench(ctx, "quorum-rooms-", dir)
 	if err != nil {
@@ -83,7 +84,7 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir string) error {
 		}
 	}
 	ana.Start()
-	clients, err := lightMembers(ctx, s, nMembers, workers)
+	clients, err := benchkit.LightMembers(ctx, s, nMembers, workers, "rooms")
 	if err != nil {
 		return err
 	}
@@ -92,22 +93,11 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir string) error {
 	rooms := make([]id.RoomID, nRooms)
 	var joined atomic.Int32
 	if err := benchkit.Pool(nRooms, workers, func(r int) error {
-		var mine []*mautrix.Client
-		invite := []id.UserID{botID}
-		for i := r; i < len(clients); i += nRooms {
-			mine = append(mine, clients[i])
-			invite = append(invite, clients[i].UserID)
-		}
-		room, err := ana.CreateRoom(ctx, invite...)
+		room, err := benchkit.SpreadRoom(ctx, ana, botID, r, nRooms, clients)
 		if err != nil {
 			return err
 		}
 		rooms[r] = room
-		for _, c := range mine {
-			if _, err := c.JoinRoomByID(ctx, room); err != nil {
-				return fmt.Errorf("%s: join: %w", c.UserID, err)
-			}
-		}
 		if d := joined.Add(1); d%10 == 0 || int(d) == nRooms {
 			fmt.Fprintf(os.Stderr, "rooms: %d/%d rooms made and joined (%s)\n", d, nRooms, time.Since(setupStart).Round(time.Second))
 		}
@@ -147,7 +137,12 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir string) error {
 	}); err != nil {
 		return err
 	}
+	stopProfile, err := benchkit.CPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
 	dueLate, err := waitDue(&mu, &fromBot, rooms, setAt, due)
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -197,9 +192,9 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir string) error {
 		benchkit.Machine(), runtime.NumCPU(), nRooms, nMembers)
 	fmt.Printf("  set-up: %d members registered and logged in, %d rooms made and joined in %s (%d at a time)\n", nMembers, nRooms, setup.Round(time.Second), workers)
 	fmt.Printf("  restart → ready in %d rooms: %s\n", nRooms, benchkit.Secs(ready))
-	for _, what := range []string{"motion deadline", "reminder"} {
+	for _, what := range []string{"motion deadline", "motion deadline, sent", "motion deadline, delivered", "reminder", "reminder, sent", "reminder, delivered"} {
 		ds := dueLate[what]
-		fmt.Printf("  %s due → message, %d: p50 %s · p90 %s · max %s\n", what, len(ds),
+		fmt.Printf("  %s (after due), %d: p50 %s · p90 %s · max %s\n", what, len(ds),
 			benchkit.Secs(benchkit.Percentile(ds, 50)), benchkit.Secs(benchkit.Percentile(ds, 90)), benchkit.Secs(benchkit.Percentile(ds, 100)))
 	}
 	fmt.Printf("  catch-up, %d commands sent while down: restart → ready %s, → last answer %s\n", nRooms, benchkit.Secs(catchReady), benchkit.Secs(last))
@@ -219,8 +214,8 @@ func waitDue(mu *sync.Mutex, fromBot *[]arrival, rooms []id.RoomID, setAt []time
 	for {
 		closes := map[int]time.Time{}
 		notices := map[id.EventID]int{}
-		results := map[int]time.Time{}
-		reminded := map[int]time.Time{}
+		results := map[int]arrival{}
+		reminded := map[int]arrival{}
 		mu.Lock()
 		for _, a := range *fromBot {
 			c := a.evt.Content.AsMessage()
@@ -236,22 +231,31 @@ func waitDue(mu *sync.Mutex, fromBot *[]arrival, rooms []id.RoomID, setAt []time
 			case !inRoom && strings.Contains(c.Body, "rooms-bench reminder "):
 				var k int
 				if _, err := fmt.Sscanf(c.Body[strings.Index(c.Body, "rooms-bench reminder "):], "rooms-bench reminder %d", &k); err == nil {
-					reminded[k] = a.at
+					reminded[k] = a
 				}
 			}
 		}
 		for _, a := range *fromBot {
 			c := a.evt.Content.AsMessage()
 			if r, ok := notices[c.RelatesTo.GetNonFallbackReplyTo()]; ok && strings.HasPrefix(c.Body, "Motion #1:") {
-				results[r] = a.at
+				results[r] = a
 			}
 		}
 		mu.Unlock()
 		if len(results) == len(rooms) && len(reminded) == len(rooms) && len(closes) == len(rooms) {
 			out := map[string][]time.Duration{}
+			// Each lateness is split at the homeserver's timestamp of the
+			// bot's message: before it, the bot's own work and its send;
+			// after it, the delivery to ana's device.
+			late := func(what string, a arrival, due time.Time) {
+				sent := time.UnixMilli(a.evt.Timestamp)
+				out[what] = append(out[what], a.at.Sub(due))
+				out[what+", sent"] = append(out[what+", sent"], sent.Sub(due))
+				out[what+", delivered"] = append(out[what+", delivered"], a.at.Sub(sent))
+			}
 			for r := range rooms {
-				out["motion deadline"] = append(out["motion deadline"], results[r].Sub(closes[r]))
-				out["reminder"] = append(out["reminder"], reminded[r].Sub(setAt[r].Add(due)))
+				late("motion deadline", results[r], closes[r])
+				late("reminder", reminded[r], setAt[r].Add(due))
 			}
 			return out, nil
 		}
@@ -264,39 +268,4 @@ func waitDue(mu *sync.Mutex, fromBot *[]arrival, rooms []id.RoomID, setAt []time
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// lightMembers registers and logs in n members without device keys: they
-// only join rooms.
-func lightMembers(ctx context.Context, s *sandbox.Server, n, workers int) ([]*mautrix.Client, error) {
-	clients := make([]*mautrix.Client, n)
-	var done atomic.Int32
-	start := time.Now()
-	err := benchkit.Pool(n, workers, func(i int) error {
-		localpart := fmt.Sprintf("u%04d", i)
-		if _, err := s.Register(ctx, localpart, benchkit.Password, false); err != nil {
-			return err
-		}
-		c, err := mautrix.NewClient(s.URL, "", "")
-		if err != nil {
-			return err
-		}
-		if _, err := c.Login(ctx, &mautrix.ReqLogin{
-			Type:             mautrix.AuthTypePassword,
-			Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: localpart},
-			Password:         benchkit.Password,
-			StoreCredentials: true,
-		}); err != nil {
-			return fmt.Errorf("log %s in: %w", localpart, err)
-		}
-		clients[i] = c
-		if d := done.Add(1); d%100 == 0 || int(d) == n {
-			fmt.Fprintf(os.Stderr, "rooms: %d/%d members logged in (%s)\n", d, n, time.Since(start).Round(time.Second))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return clients, nil
 }

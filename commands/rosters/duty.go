@@ -173,9 +173,12 @@ func dutyText(ro *store.Roster) msg.Text { return msg.T("your turn on the %s ros
 // rosterOf is the roster of a duty reminder, if it is still there.
 func (d *Feature) rosterOf(ctx context.Context, rem *store.Reminder) (*store.Roster, bool, error) {
 	parts := strings.Split(rem.Ref, ":")
-	rosterID, err := strconv.ParseInt(parts[min(1, len(parts)-1)], 10, 64)
-	if len(parts) != 3 || err != nil {
+	if len(parts) != 3 {
 		return nil, false, nil // not a roster turn's reminder
+	}
+	rosterID, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return nil, false, nil
 	}
 	return d.Store.Rosters().ByID(ctx, rosterID)
 }

@@ -105,7 +105,12 @@ func TestStudyICS(t *testing.T) {
 	if end, err := e.GetEndAt(); err != nil || !end.Equal(time.Date(2026, 11, 27, 19, 0, 0, 0, time.UTC)) {
 		t.Errorf("end read back = %v, %v", end, err)
 	}
-	// The VTIMEZONE for the TZID, with the spring-forward of 2027.
+	// The VTIMEZONE for the TZID: its first observance a day before the
+	// session (a calendar needs the offset from the first DTSTART on),
+	// with the spring-forward of 2027.
+	if !strings.Contains(string(data), "BEGIN:STANDARD\r\nDTSTART:20261126T180000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nEND:STANDARD") {
+		t.Errorf("VTIMEZONE does not start the day before the session:\n%s", data)
+	}
 	tzs := cal.Timezones()
 	if len(tzs) != 1 || tzs[0].GetProperty(ics.ComponentPropertyTzid).Value != "Europe/Berlin" {
 		t.Fatalf("VTIMEZONE: %+v", tzs)

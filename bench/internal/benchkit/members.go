@@ -98,6 +98,7 @@ func CPUProfile(path string) (stop func(), err error) {
 // does not finish in time for a thousand.)
 func JoinAll(ctx context.Context, host *Member, room id.RoomID, ms []*Member, workers int, what string) error {
 	var done atomic.Int32
+	start := time.Now()
 	return Pool(len(ms), workers, func(i int) error {
 		m := ms[i]
 		if _, err := host.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.UserID}); err != nil {
@@ -107,8 +108,66 @@ func JoinAll(ctx context.Context, host *Member, room id.RoomID, ms []*Member, wo
 			return fmt.Errorf("%s: join: %w", m.UserID, err)
 		}
 		if d := done.Add(1); d%100 == 0 || int(d) == len(ms) {
-			fmt.Fprintf(os.Stderr, "%s: %d/%d members joined\n", what, d, len(ms))
+			fmt.Fprintf(os.Stderr, "%s: %d/%d members joined (%s)\n", what, d, len(ms), time.Since(start).Round(time.Second))
 		}
 		return nil
 	})
+}
+
+// LightMembers registers and logs in n members u0000, u0001, … without
+// device keys (they only join rooms), workers at a time, printing progress
+// on stderr under the name what.
+func LightMembers(ctx context.Context, s *sandbox.Server, n, workers int, what string) ([]*mautrix.Client, error) {
+	clients := make([]*mautrix.Client, n)
+	var done atomic.Int32
+	start := time.Now()
+	err := Pool(n, workers, func(i int) error {
+		localpart := fmt.Sprintf("u%04d", i)
+		if _, err := s.Register(ctx, localpart, Password, false); err != nil {
+			return err
+		}
+		c, err := mautrix.NewClient(s.URL, "", "")
+		if err != nil {
+			return err
+		}
+		if _, err := c.Login(ctx, &mautrix.ReqLogin{
+			Type:             mautrix.AuthTypePassword,
+			Identifier:       mautrix.UserIdentifier{Type: mautrix.IdentifierTypeUser, User: localpart},
+			Password:         Password,
+			StoreCredentials: true,
+		}); err != nil {
+			return fmt.Errorf("log %s in: %w", localpart, err)
+		}
+		clients[i] = c
+		if d := done.Add(1); d%100 == 0 || int(d) == n {
+			fmt.Fprintf(os.Stderr, "%s: %d/%d members logged in (%s)\n", what, d, n, time.Since(start).Round(time.Second))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return clients, nil
+}
+
+// SpreadRoom has host make room r of n, inviting bot and every n-th of
+// light from r on, and has each of those join it: the light members spread
+// evenly over n rooms.
+func SpreadRoom(ctx context.Context, host *Member, bot id.UserID, r, n int, light []*mautrix.Client) (id.RoomID, error) {
+	var mine []*mautrix.Client
+	invite := []id.UserID{bot}
+	for i := r; i < len(light); i += n {
+		mine = append(mine, light[i])
+		invite = append(invite, light[i].UserID)
+	}
+	room, err := host.CreateRoom(ctx, invite...)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range mine {
+		if _, err := c.JoinRoomByID(ctx, room); err != nil {
+			return "", fmt.Errorf("%s: join: %w", c.UserID, err)
+		}
+	}
+	return room, nil
 }
