@@ -2,7 +2,8 @@
 // encrypted rooms (default 100) with M distinct members (default 1,000,
 // spread evenly). The members are lightweight (registered and joined by API,
 // with no device keys); one E2EE member, ana, is in every room and sends the
-// commands. It reports the restart time to ready in R rooms; the lateness of
+// commands (past 50 rooms, more E2EE members set the reminders: a member
+// keeps at most 50). It reports the restart time to ready in R rooms; the lateness of
 // a motion deadline in every room and of a reminder for every room (due at
 // once, -due after they were set), split at the homeserver's timestamp of the
 // bot's message into the bot's part ("sent") and the delivery to ana's device
@@ -26,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -50,7 +52,12 @@ func main() {
 	}
 }
 
-// arrival is a bot message as ana's device received it.
+// perMember is how many reminders one member may keep (the reminders
+// feature's limit).
+const perMember = 50
+
+// arrival is a bot message as ana's device (or a reminding member's)
+// received it.
 type arrival struct {
 	at  time.Time
 	evt *event.Event
@@ -76,14 +83,29 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir, cpuProfile strin
 	defer ana.Close()
 	var mu sync.Mutex
 	var fromBot []arrival
-	ana.OnMessage = func(evt *event.Event) {
+	collect := func(evt *event.Event) {
 		if evt.Sender == botID {
 			mu.Lock()
 			fromBot = append(fromBot, arrival{time.Now(), evt})
 			mu.Unlock()
 		}
 	}
+	ana.OnMessage = collect
 	ana.Start()
+	// A member may keep at most 50 reminders of their own (the reminders
+	// feature's limit): past 50 rooms, more E2EE members set them, each in
+	// their share of the rooms. reminding[r%len] sets room r's.
+	reminding := []*benchkit.Member{ana}
+	for i := 1; i < (nRooms+perMember-1)/perMember; i++ {
+		m, err := benchkit.NewMember(ctx, s, bench.Dir, fmt.Sprintf("rem%d", i))
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		m.OnMessage = collect
+		m.Start()
+		reminding = append(reminding, m)
+	}
 	clients, err := benchkit.LightMembers(ctx, s, nMembers, workers, "rooms")
 	if err != nil {
 		return err
@@ -98,6 +120,17 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir, cpuProfile strin
 			return err
 		}
 		rooms[r] = room
+		if m := reminding[r%len(reminding)]; m != ana {
+			if _, err := ana.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.UserID}); err != nil {
+				return err
+			}
+			if _, err := m.JoinRoomByID(ctx, room); err != nil {
+				return err
+			}
+			if err := m.WaitJoined(ctx, room, 5*time.Minute, botID); err != nil {
+				return err
+			}
+		}
 		if d := joined.Add(1); d%10 == 0 || int(d) == nRooms {
 			fmt.Fprintf(os.Stderr, "rooms: %d/%d rooms made and joined (%s)\n", d, nRooms, time.Since(setupStart).Round(time.Second))
 		}
@@ -132,7 +165,7 @@ func run(nRooms, nMembers, workers int, due time.Duration, dir, cpuProfile strin
 		if _, err := ana.Say(ctx, rooms[r], fmt.Sprintf("!motion --closes %s rooms-bench motion %d", dueIn, r)); err != nil {
 			return err
 		}
-		_, err := ana.Say(ctx, rooms[r], fmt.Sprintf("!remind me in %s : rooms-bench reminder %d", dueIn, r))
+		_, err := reminding[r%len(reminding)].Say(ctx, rooms[r], fmt.Sprintf("!remind me in %s : rooms-bench reminder %d", dueIn, r))
 		return err
 	}); err != nil {
 		return err
