@@ -2,6 +2,8 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +110,44 @@ func TestOutboxCannotBlock(t *testing.T) {
 	}
 	if log := b.Log.String(); strings.Contains(log, "stuck") || strings.Contains(log, "for nobody") || strings.Contains(log, "@nobody") {
 		t.Error("the log names a queued message's text or the member a direct message is for")
+	}
+}
+
+// TestOutboxTakesTurns: with more rooms than the sender serves at once (4),
+// each with three messages queued at the same moment (a result, an edit, a
+// reply), every room's first message goes out before any room's last: the
+// sender takes one entry of each room a round rather than emptying a room
+// while the others wait. Each room's messages stay in order.
+func TestOutboxTakesTurns(t *testing.T) {
+	t.Parallel()
+	_, b, ana, _ := room(t)
+	botID := b.Client().UserID
+	rooms := make([]id.RoomID, 6)
+	for i := range rooms {
+		rooms[i] = ana.CreateRoom(false, botID)
+	}
+	var queue []store.Outgoing
+	for i, r := range rooms {
+		ana.WaitJoined(r, botID, wait)
+		for k := 1; k <= 3; k++ {
+			queue = append(queue, store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("room %d, message %d", i, k))})
+		}
+	}
+	if err := b.Queue(queue...); err != nil {
+		t.Fatal(err)
+	}
+	var firsts, lasts []int64
+	for i, r := range rooms {
+		var ts []int64
+		for k := 1; k <= 3; k++ {
+			ts = append(ts, findNotice(ana, r, botID, fmt.Sprintf("room %d, message %d", i, k)).Timestamp)
+		}
+		if !slices.IsSorted(ts) {
+			t.Errorf("room %d: messages out of order (%v)", i, ts)
+		}
+		firsts, lasts = append(firsts, ts[0]), append(lasts, ts[2])
+	}
+	if slices.Max(firsts) >= slices.Min(lasts) {
+		t.Errorf("a room's first message (%d ms) went out after another room's last (%d ms)", slices.Max(firsts), slices.Min(lasts))
 	}
 }

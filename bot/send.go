@@ -87,9 +87,9 @@ func (b *Bot) sendLoop(ctx context.Context) {
 // until one fails, and reports whether anything failed. Destinations are
 // served side by side (a few at a time), so that one whose requests are
 // slow (a direct room for a member whose server does not answer) does not
-// keep the others waiting either. It goes round until a round sends nothing
-// more (what was sent may have queued more, or moved entries to another
-// destination).
+// keep the others waiting either. It goes round, one entry of each
+// destination a round (sendTo), until a round sends nothing more (what was
+// sent may have queued more, or moved entries to another destination).
 func (b *Bot) sendPending(ctx context.Context) bool {
 	var mu sync.Mutex
 	blocked := map[store.Destination]bool{}
@@ -140,8 +140,12 @@ const sendWorkers = 4
 // new room at once).
 const maxReplacements = 3
 
-// sendTo sends d's entries in order. It reports whether it did anything
-// (sent, gave up on or moved an entry) and whether d is empty now.
+// sendTo sends d's oldest entry: one a round, so that a room with many
+// queued (a result and its notice's edit, a burst of replies) does not keep
+// a worker while the first messages of other rooms, due at the same moment,
+// wait. It reports whether it did anything (sent, gave up on or moved an
+// entry) and whether d may be served again in this pass (false: an entry
+// failed, or its direct room kept being replaced).
 func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok bool) {
 	replaced := 0
 	for ctx.Err() == nil {
@@ -162,12 +166,12 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok boo
 			}
 			return progress, false
 		}
-		if moved {
-			if replaced++; replaced > maxReplacements {
-				return progress, false
-			}
-		} else if !sent {
-			return progress, false
+		if !moved {
+			return sent, sent
+		}
+		// Moved to another destination: d's next entry is still due.
+		if replaced++; replaced > maxReplacements {
+			return true, false
 		}
 		progress = true
 	}
