@@ -115,9 +115,9 @@ func TestOutboxCannotBlock(t *testing.T) {
 
 // TestOutboxTakesTurns: with more rooms than the sender serves at once (4),
 // each with three messages queued at the same moment (a result, an edit, a
-// reply), every room's first message goes out before any room's last: the
-// sender takes one entry of each room a round rather than emptying a room
-// while the others wait. Each room's messages stay in order.
+// reply), every room's first message goes out before any room's last: while
+// rooms wait for a worker, the sender sends one entry of a room and moves
+// on rather than emptying it. Each room's messages stay in order.
 func TestOutboxTakesTurns(t *testing.T) {
 	t.Parallel()
 	_, b, ana, _ := room(t)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -87,9 +88,10 @@ func (b *Bot) sendLoop(ctx context.Context) {
 // until one fails, and reports whether anything failed. Destinations are
 // served side by side (a few at a time), so that one whose requests are
 // slow (a direct room for a member whose server does not answer) does not
-// keep the others waiting either. It goes round, one entry of each
-// destination a round (sendTo), until a round sends nothing more (what was
-// sent may have queued more, or moved entries to another destination).
+// keep the others waiting either, and each gets its first entry sent before
+// any is emptied (sendTo). It goes round until a round sends nothing more
+// (what was sent may have queued more, or moved entries to another
+// destination).
 func (b *Bot) sendPending(ctx context.Context) bool {
 	var mu sync.Mutex
 	blocked := map[store.Destination]bool{}
@@ -104,18 +106,24 @@ func (b *Bot) sendPending(ctx context.Context) bool {
 		progress := false
 		var wg sync.WaitGroup
 		slots := make(chan struct{}, sendWorkers)
+		// Destinations of this round not yet given a worker: while some
+		// wait, a worker sends one entry and moves on.
+		var waiting atomic.Int32
+		waiting.Store(int32(len(dests)))
 		for _, d := range dests {
 			mu.Lock()
 			skip := blocked[d]
 			mu.Unlock()
 			if skip {
+				waiting.Add(-1)
 				continue
 			}
 			slots <- struct{}{}
+			waiting.Add(-1)
 			wg.Add(1)
 			go func() {
 				defer func() { <-slots; wg.Done() }()
-				sent, ok := b.sendTo(ctx, d)
+				sent, ok := b.sendTo(ctx, d, func() bool { return waiting.Load() > 0 })
 				mu.Lock()
 				defer mu.Unlock()
 				progress = progress || sent
@@ -140,13 +148,14 @@ const sendWorkers = 4
 // new room at once).
 const maxReplacements = 3
 
-// sendTo sends d's oldest entry: one a round, so that a room with many
-// queued (a result and its notice's edit, a burst of replies) does not keep
-// a worker while the first messages of other rooms, due at the same moment,
-// wait. It reports whether it did anything (sent, gave up on or moved an
-// entry) and whether d may be served again in this pass (false: an entry
-// failed, or its direct room kept being replaced).
-func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok bool) {
+// sendTo sends d's entries in order, but only its oldest while othersWait:
+// a room with many queued (a result and its notice's edit, a burst of
+// replies) does not keep a worker while the first messages of other rooms,
+// due at the same moment, wait; once every destination has a worker, each
+// empties its own. It reports whether it did anything (sent, gave up on or
+// moved an entry) and whether d may be served again in this pass (false: an
+// entry failed, or its direct room kept being replaced).
+func (b *Bot) sendTo(ctx context.Context, d store.Destination, othersWait func() bool) (progress, ok bool) {
 	replaced := 0
 	for ctx.Err() == nil {
 		o, found, err := b.st.Outbox().Next(ctx, d)
@@ -166,14 +175,18 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination) (progress, ok boo
 			}
 			return progress, false
 		}
-		if !moved {
-			return sent, sent
-		}
-		// Moved to another destination: d's next entry is still due.
-		if replaced++; replaced > maxReplacements {
-			return true, false
+		if moved {
+			// Moved to another destination: d's next entry is still due.
+			if replaced++; replaced > maxReplacements {
+				return true, false
+			}
+		} else if !sent {
+			return progress, false
 		}
 		progress = true
+		if !moved && othersWait() {
+			return true, true
+		}
 	}
 	return progress, false
 }

@@ -225,7 +225,18 @@ func run(n int, window time.Duration, workers int, dir, cpuProfile string) error
 		seenMu.Unlock()
 	}
 	if result.evt == nil {
-		return errors.New("no result within 3 minutes of the vote")
+		// Say how far the bot got: what it stored, and what it last showed.
+		lastShown := -1
+		seenMu.Lock()
+		for _, s := range fromBot {
+			if s.evt.Content.AsMessage().RelatesTo.GetReplaceID() == notice.ID {
+				lastShown = votedIn(s.evt)
+			}
+		}
+		seenMu.Unlock()
+		_ = b.Stop()
+		acts, err := countActs(b.Config.Database)
+		return fmt.Errorf("no result within 3 minutes of the vote: %d votes in the bot's database (%v), the last edit of the notice ana saw showed %d voted", acts, err, lastShown)
 	}
 	got, err := benchkit.TallyOf(result.evt)
 	if err != nil {
@@ -247,11 +258,9 @@ func run(n int, window time.Duration, workers int, dir, cpuProfile string) error
 		if c.RelatesTo.GetReplaceID() != notice.ID {
 			continue
 		}
-		nc, _ := s.evt.Content.Raw["m.new_content"].(map[string]any)
-		f, _ := nc["quorum.motion"].(map[string]any)
-		voted, _ := f["voted"].(float64)
-		edits = append(edits, edit{s.at.Sub(voteStart), int(voted)})
-		if int(voted) == n && allCounted.IsZero() {
+		voted := votedIn(s.evt)
+		edits = append(edits, edit{s.at.Sub(voteStart), voted})
+		if voted == n && allCounted.IsZero() {
 			allCounted = s.at
 		}
 	}
@@ -315,4 +324,12 @@ func countActs(path string) (int, error) {
 		return 0, fmt.Errorf("count votes: %w", err)
 	}
 	return count, nil
+}
+
+// votedIn reads how many had voted from an edit of the motion's notice.
+func votedIn(evt *event.Event) int {
+	nc, _ := evt.Content.Raw["m.new_content"].(map[string]any)
+	f, _ := nc["quorum.motion"].(map[string]any)
+	voted, _ := f["voted"].(float64)
+	return int(voted)
 }
