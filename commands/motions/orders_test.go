@@ -114,6 +114,8 @@ func TestRulesChangedByVote(t *testing.T) {
 	if got := h.Reply(Ana, "!rules"); !strings.Contains(got, "`quorum` 2") {
 		t.Errorf("!rules after the change: %s", got)
 	}
+	// The longest voting time allowed is a rule too (60d is refused above).
+	One(t, h.SendAndDrain(Ana, "!rules set voting_time 30d"), "Change the standing order voting_time")
 }
 
 func TestCheckStandingOrdersConfig(t *testing.T) {
