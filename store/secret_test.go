@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -379,5 +380,31 @@ func TestSealedReminderText(t *testing.T) {
 		if bytes.Contains(data, []byte("5551234")) {
 			t.Errorf("%s holds the reminder's text in the clear", name)
 		}
+	}
+}
+
+// TestRandomCodeUniform: every character of CodeAlphabet is as likely as
+// any other in a code. A random byte picks a character by its remainder,
+// so the bytes past the last whole turn of the alphabet are skipped: taken,
+// they would make the first characters likelier, and codes easier to
+// guess. 500,000 characters put each count within six standard deviations
+// of its expectation (a false failure about once in 10^7 runs), where
+// taking the skipped bytes, or only the first of them, moves a count by
+// more than eleven.
+func TestRandomCodeUniform(t *testing.T) {
+	const n = 500_000
+	counts := map[rune]int{}
+	for _, c := range RandomCode(n) {
+		counts[c]++
+	}
+	p := 1 / float64(len(CodeAlphabet))
+	sigma := math.Sqrt(n * p * (1 - p))
+	for _, c := range CodeAlphabet {
+		if d := float64(counts[c]) - n*p; math.Abs(d) > 6*sigma {
+			t.Errorf("%q came %d times in %d, %.1f standard deviations from %.0f", c, counts[c], n, d/sigma, n*p)
+		}
+	}
+	if len(counts) != len(CodeAlphabet) {
+		t.Errorf("%d distinct characters, want %d: %v", len(counts), len(CodeAlphabet), counts)
 	}
 }
