@@ -408,3 +408,20 @@ func TestRandomCodeUniform(t *testing.T) {
 		t.Errorf("%d distinct characters, want %d: %v", len(counts), len(CodeAlphabet), counts)
 	}
 }
+
+// TestBallotCodesNeverDigits: a ballot code is never all digits, which
+// `!vote 1234 y` would read as a motion number, and never given twice.
+// About one random code in 225 is all digits; a pick that took one among
+// its 50 tries would do so in about one motion in five, and pass 100
+// motions about once in 10^10 runs.
+func TestBallotCodesNeverDigits(t *testing.T) {
+	st := open(t)
+	seen := map[string]bool{}
+	for range 100 {
+		code := newSecretMotion(t, st, "!r", []id.UserID{"@a:x"}).BallotCode
+		if strings.Trim(code, "0123456789") == "" || seen[code] {
+			t.Fatalf("ballot code %q (all digits, or given before)", code)
+		}
+		seen[code] = true
+	}
+}
