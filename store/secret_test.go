@@ -413,7 +413,7 @@ func TestRandomCodeUniform(t *testing.T) {
 // `!vote 1234 y` would read as a motion number, and never given twice.
 // About one random code in 225 is all digits; a pick that took one among
 // its 50 tries would do so in about one motion in five, and pass 100
-// motions about once in 10^10 runs.
+// motions about twice in 10^10 runs.
 func TestBallotCodesNeverDigits(t *testing.T) {
 	st := open(t)
 	seen := map[string]bool{}
