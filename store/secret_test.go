@@ -87,6 +87,13 @@ func TestSecretBallots(t *testing.T) {
 	if ok, err := cast("@b:x", "no", "MMMMMMMMM5"); err != nil || !ok {
 		t.Fatalf("cast: %v %v", ok, err)
 	}
+	// Nor can the others vote again: each has their own place on the roll
+	// (@a:x, who tried above, is the first).
+	for _, v := range []id.UserID{"@b:x", "@c:x"} {
+		if ok, err := cast(v, "yes", "NNNNNNNNN6"); ok || err != nil {
+			t.Fatalf("a second secret vote by %s: %v %v", v, ok, err)
+		}
+	}
 	got, ok, err := st.Motions().Get(ctx, m.ID)
 	if err != nil || !ok || got.Turnout != 3 || got.Voted() != 3 || got.Yes+got.No+got.Abstain != 0 || got.BallotCode != m.BallotCode {
 		t.Fatalf("motion = %+v, %v", got, err)
