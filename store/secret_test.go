@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -301,14 +302,12 @@ func TestSealLegacy(t *testing.T) {
 	if err := st.DMs().Set(ctx, "@ana:x", "!dm:x"); err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range []string{
-		"CREATE TABLE secret_voters (motion_id INTEGER NOT NULL REFERENCES motions (id), voter TEXT NOT NULL, PRIMARY KEY (motion_id, voter)) WITHOUT ROWID",
-		"CREATE TABLE secret_ballots (motion_id INTEGER NOT NULL REFERENCES motions (id), code TEXT NOT NULL, choice TEXT NOT NULL, PRIMARY KEY (motion_id, code)) WITHOUT ROWID",
+	for _, stmt := range slices.Concat(legacyTables, []string{
 		"UPDATE motions SET secret=1, yes=1, no=1",
 		"INSERT INTO secret_voters VALUES (1, '@ana:x'), (1, '@chi:x')",
 		"INSERT INTO secret_ballots VALUES (1, 'AAAAAAAAA2', 'yes'), (1, 'BBBBBBBBB3', 'no')",
 		"INSERT INTO handled VALUES ('$dm-event', '!dm:x', 1000), ('$room-event', '!r', 1000)",
-	} {
+	}) {
 		if _, err := st.DB.Exec(ctx, stmt); err != nil {
 			t.Fatal(stmt, err)
 		}
@@ -359,6 +358,32 @@ func TestSealLegacy(t *testing.T) {
 				t.Errorf("%s still holds %s", name, s)
 			}
 		}
+	}
+}
+
+// legacyTables are the unsealed ballots' tables of before upgrade 09.
+var legacyTables = []string{
+	"CREATE TABLE secret_voters (motion_id INTEGER NOT NULL REFERENCES motions (id), voter TEXT NOT NULL, PRIMARY KEY (motion_id, voter)) WITHOUT ROWID",
+	"CREATE TABLE secret_ballots (motion_id INTEGER NOT NULL REFERENCES motions (id), code TEXT NOT NULL, choice TEXT NOT NULL, PRIMARY KEY (motion_id, code)) WITHOUT ROWID",
+}
+
+// TestSealLegacyNothingMoved: old tables with nothing to move (no open
+// secret ballot, no direct event) are dropped and nothing is reported
+// moved, so that opening does not compact (rewrite) the whole database for
+// nothing.
+func TestSealLegacyNothingMoved(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	for _, stmt := range legacyTables {
+		if _, err := st.DB.Exec(ctx, stmt); err != nil {
+			t.Fatal(stmt, err)
+		}
+	}
+	if moved, err := st.sealLegacy(ctx); moved || err != nil {
+		t.Errorf("sealLegacy = %v, %v; want nothing moved", moved, err)
+	}
+	if exists, _ := st.DB.TableExists(ctx, "secret_voters"); exists {
+		t.Error("secret_voters was not dropped")
 	}
 }
 
