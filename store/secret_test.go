@@ -457,3 +457,26 @@ func TestBallotCodesNeverDigits(t *testing.T) {
 		seen[code] = true
 	}
 }
+
+// TestSealLegacyEveryoneVoted: an open secret ballot of before upgrade 09
+// on which the whole electorate had voted fills its box exactly.
+func TestSealLegacyEveryoneVoted(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	m := newMotion(t, st, "!r", []id.UserID{"@ana:x"})
+	for _, stmt := range slices.Concat(legacyTables, []string{
+		"UPDATE motions SET secret=1, yes=1",
+		"INSERT INTO secret_voters VALUES (1, '@ana:x')",
+		"INSERT INTO secret_ballots VALUES (1, 'AAAAAAAAA2', 'yes')",
+	}) {
+		if _, err := st.DB.Exec(ctx, stmt); err != nil {
+			t.Fatal(stmt, err)
+		}
+	}
+	if _, err := st.sealLegacy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if receipts, err := st.Secret().Receipts(ctx, m.ID); err != nil || len(receipts) != 1 || receipts["AAAAAAAAA2"] != "yes" {
+		t.Errorf("receipts = %v, %v", receipts, err)
+	}
+}
