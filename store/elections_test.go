@@ -85,7 +85,12 @@ func TestElections(t *testing.T) {
 		t.Fatal(err)
 	}
 	if had, _ := e.Rank(ctx, m.ID, "@b:test", nil, now); !had {
-		t.Fatal("withdrawal of nothing")
+		t.Fatal("a withdrawal did not find the ranking")
+	}
+	// A second withdrawal finds nothing to withdraw: `!rank N` alone is then
+	// refused ("You had not ranked").
+	if had, err := e.Rank(ctx, m.ID, "@b:test", nil, now); had || err != nil {
+		t.Fatalf("withdrawal of nothing: %v, %v", had, err)
 	}
 	rs, err := e.Rankings(ctx, m.ID)
 	if err != nil || len(rs) != 1 || !slices.Equal(rs[0].Ranking, []id.UserID{"@b:test"}) {

@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +87,13 @@ func TestSecretBallots(t *testing.T) {
 	}
 	if ok, err := cast("@b:x", "no", "MMMMMMMMM5"); err != nil || !ok {
 		t.Fatalf("cast: %v %v", ok, err)
+	}
+	// Nor can the others vote again: each has their own place on the roll
+	// (@a:x, who tried above, is the first).
+	for _, v := range []id.UserID{"@b:x", "@c:x"} {
+		if ok, err := cast(v, "yes", "NNNNNNNNN6"); ok || err != nil {
+			t.Fatalf("a second secret vote by %s: %v %v", v, ok, err)
+		}
 	}
 	got, ok, err := st.Motions().Get(ctx, m.ID)
 	if err != nil || !ok || got.Turnout != 3 || got.Voted() != 3 || got.Yes+got.No+got.Abstain != 0 || got.BallotCode != m.BallotCode {
@@ -293,14 +302,12 @@ func TestSealLegacy(t *testing.T) {
 	if err := st.DMs().Set(ctx, "@ana:x", "!dm:x"); err != nil {
 		t.Fatal(err)
 	}
-	for _, stmt := range []string{
-		"CREATE TABLE secret_voters (motion_id INTEGER NOT NULL REFERENCES motions (id), voter TEXT NOT NULL, PRIMARY KEY (motion_id, voter)) WITHOUT ROWID",
-		"CREATE TABLE secret_ballots (motion_id INTEGER NOT NULL REFERENCES motions (id), code TEXT NOT NULL, choice TEXT NOT NULL, PRIMARY KEY (motion_id, code)) WITHOUT ROWID",
+	for _, stmt := range slices.Concat(legacyTables, []string{
 		"UPDATE motions SET secret=1, yes=1, no=1",
 		"INSERT INTO secret_voters VALUES (1, '@ana:x'), (1, '@chi:x')",
 		"INSERT INTO secret_ballots VALUES (1, 'AAAAAAAAA2', 'yes'), (1, 'BBBBBBBBB3', 'no')",
 		"INSERT INTO handled VALUES ('$dm-event', '!dm:x', 1000), ('$room-event', '!r', 1000)",
-	} {
+	}) {
 		if _, err := st.DB.Exec(ctx, stmt); err != nil {
 			t.Fatal(stmt, err)
 		}
@@ -354,6 +361,32 @@ func TestSealLegacy(t *testing.T) {
 	}
 }
 
+// legacyTables are the unsealed ballots' tables of before upgrade 09.
+var legacyTables = []string{
+	"CREATE TABLE secret_voters (motion_id INTEGER NOT NULL REFERENCES motions (id), voter TEXT NOT NULL, PRIMARY KEY (motion_id, voter)) WITHOUT ROWID",
+	"CREATE TABLE secret_ballots (motion_id INTEGER NOT NULL REFERENCES motions (id), code TEXT NOT NULL, choice TEXT NOT NULL, PRIMARY KEY (motion_id, code)) WITHOUT ROWID",
+}
+
+// TestSealLegacyNothingMoved: old tables with nothing to move (no open
+// secret ballot, no direct event) are dropped and nothing is reported
+// moved, so that opening does not compact (rewrite) the whole database for
+// nothing.
+func TestSealLegacyNothingMoved(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	for _, stmt := range legacyTables {
+		if _, err := st.DB.Exec(ctx, stmt); err != nil {
+			t.Fatal(stmt, err)
+		}
+	}
+	if moved, err := st.sealLegacy(ctx); moved || err != nil {
+		t.Errorf("sealLegacy = %v, %v; want nothing moved", moved, err)
+	}
+	if exists, _ := st.DB.TableExists(ctx, "secret_voters"); exists {
+		t.Error("secret_voters was not dropped")
+	}
+}
+
 // TestSealedReminderText: what a member asked to be reminded of is not in
 // the database's files in the clear, and reads back whole.
 func TestSealedReminderText(t *testing.T) {
@@ -379,5 +412,71 @@ func TestSealedReminderText(t *testing.T) {
 		if bytes.Contains(data, []byte("5551234")) {
 			t.Errorf("%s holds the reminder's text in the clear", name)
 		}
+	}
+}
+
+// TestRandomCodeUniform: every character of CodeAlphabet is as likely as
+// any other in a code. A random byte picks a character by its remainder,
+// so the bytes past the last whole turn of the alphabet are skipped: taken,
+// they would make the first characters likelier, and codes easier to
+// guess. 500,000 characters put each count within six standard deviations
+// of its expectation (a false failure about once in 10^7 runs), where
+// taking the skipped bytes, or only the first of them, moves a count by
+// more than eleven.
+func TestRandomCodeUniform(t *testing.T) {
+	const n = 500_000
+	counts := map[rune]int{}
+	for _, c := range RandomCode(n) {
+		counts[c]++
+	}
+	p := 1 / float64(len(CodeAlphabet))
+	sigma := math.Sqrt(n * p * (1 - p))
+	for _, c := range CodeAlphabet {
+		if d := float64(counts[c]) - n*p; math.Abs(d) > 6*sigma {
+			t.Errorf("%q came %d times in %d, %.1f standard deviations from %.0f", c, counts[c], n, d/sigma, n*p)
+		}
+	}
+	if len(counts) != len(CodeAlphabet) {
+		t.Errorf("%d distinct characters, want %d: %v", len(counts), len(CodeAlphabet), counts)
+	}
+}
+
+// TestBallotCodesNeverDigits: a ballot code is never all digits, which
+// `!vote 1234 y` would read as a motion number, and never given twice.
+// About one random code in 225 is all digits; a pick that took one among
+// its 50 tries would do so in about one motion in five, and pass 100
+// motions about twice in 10^10 runs.
+func TestBallotCodesNeverDigits(t *testing.T) {
+	st := open(t)
+	seen := map[string]bool{}
+	for range 100 {
+		code := newSecretMotion(t, st, "!r", []id.UserID{"@a:x"}).BallotCode
+		if strings.Trim(code, "0123456789") == "" || seen[code] {
+			t.Fatalf("ballot code %q (all digits, or given before)", code)
+		}
+		seen[code] = true
+	}
+}
+
+// TestSealLegacyEveryoneVoted: an open secret ballot of before upgrade 09
+// on which the whole electorate had voted fills its box exactly.
+func TestSealLegacyEveryoneVoted(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	m := newMotion(t, st, "!r", []id.UserID{"@ana:x"})
+	for _, stmt := range slices.Concat(legacyTables, []string{
+		"UPDATE motions SET secret=1, yes=1",
+		"INSERT INTO secret_voters VALUES (1, '@ana:x')",
+		"INSERT INTO secret_ballots VALUES (1, 'AAAAAAAAA2', 'yes')",
+	}) {
+		if _, err := st.DB.Exec(ctx, stmt); err != nil {
+			t.Fatal(stmt, err)
+		}
+	}
+	if _, err := st.sealLegacy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if receipts, err := st.Secret().Receipts(ctx, m.ID); err != nil || len(receipts) != 1 || receipts["AAAAAAAAA2"] != "yes" {
+		t.Errorf("receipts = %v, %v", receipts, err)
 	}
 }

@@ -73,3 +73,23 @@ func TestSecretRankings(t *testing.T) {
 		t.Fatal("the box outlived the election")
 	}
 }
+
+// TestOpenRankedLimits: a secret ranking opens for one candidate up to
+// maxRanked (a ballot number is one byte), and not for none or more.
+func TestOpenRankedLimits(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		candidates int
+		ok         bool
+	}{{0, false}, {1, true}, {maxRanked, true}, {maxRanked + 1, false}} {
+		m := &Motion{Room: "!r", Kind: KindContested, Payload: "{}", Proposer: "@a:x", Text: "x", Threshold: "stv", Quorum: "-",
+			Secret: true, Status: ElectionVoting, CreatedAt: time.Now()}
+		if err := st.Motions().Create(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Secret().OpenRanked(ctx, m.ID, tc.candidates); (err == nil) != tc.ok {
+			t.Errorf("OpenRanked of %d candidates: %v", tc.candidates, err)
+		}
+	}
+}

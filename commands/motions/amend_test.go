@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,11 @@ func TestAmendmentCarried(t *testing.T) {
 	h.Clock.Advance(30 * time.Minute)
 	out := h.SendAndDrain(Ana, "!amend 1 : Buy two kettles")
 	One(t, out, "Voting on motion #1 is suspended while amendment #2")
-	One(t, out, "Motion #2")
+	// Clients show what an amendment changes from quorum.amendment.
+	amendment, ok := One(t, out, "Motion #2").Msg.Fields["quorum.amendment"].(map[string]any)
+	if !ok || amendment["motion"] != float64(1) || amendment["old_text"] != "Buy a kettle" || amendment["new_text"] != "Buy two kettles" {
+		t.Fatalf("quorum.amendment = %#v", amendment)
+	}
 	if edit := One(t, out, "Voting is suspended"); edit.Msg.Edit == nil {
 		t.Fatalf("the main notice is not edited: %+v", edit.Msg)
 	}
@@ -154,4 +159,20 @@ func TestAmendmentRefusals(t *testing.T) {
 	})
 	h.SendAndDrain(Ana, "!withdraw 3")
 	Expect(t, h, Ana, "!amend 3 : Buy two", "Only an open motion")
+}
+
+// TestAmendmentAtTheLimits: an amendment of exactly the longest wording
+// opens, and so does one whose quorum (raised to the standing orders') is
+// the whole electorate: reachable if everyone votes.
+func TestAmendmentAtTheLimits(t *testing.T) {
+	h := amendHarness(t, Ana, Ben)
+	h.Env.Config.StandingOrders.Quorum = "2"
+	h.SendAndDrain(Ana, "!motion Buy a kettle")
+	text := strings.Repeat("x", maxMotionText)
+	out := h.SendAndDrain(Ben, "!amend 1 : "+text)
+	One(t, out, "Voting on motion #1 is suspended while amendment #2")
+	if m := motionNo(t, h, 2); m.Text != text || m.QuorumCount != 2 {
+		t.Fatalf("amendment: %d characters, quorum %d", len(m.Text), m.QuorumCount)
+	}
+	Expect(t, h, Ana, "!amend 1 : "+text+"x", fmt.Sprintf("more than %d characters", maxMotionText))
 }

@@ -77,16 +77,18 @@ func TestCouncilDelegateFromBranch(t *testing.T) {
 	}
 }
 
-// TestCouncilDelegateBeforeJoining: a council delegate elected before the
-// branch's bot joined the council is seated when it joins, after the
-// branch's announcement; the configured role is the one that sits.
+// TestCouncilDelegateBeforeJoining: the council delegates elected before
+// the branch's bot joined the council, each of them, are seated when it
+// joins, after the branch's announcement; the configured role is the one
+// that sits.
 func TestCouncilDelegateBeforeJoining(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
 	h.Env.Config.Council.DelegateRole = "federal"
 	electIn(t, h, "@ben:test federal : Carry our votes")
+	electIn(t, h, "@ana:test federal : Carry our votes")
 	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
-	h.SendAndDrain(Ana, "!vote 2 yes")
-	h.SendAndDrain(Ben, "!vote 2 yes")
+	h.SendAndDrain(Ana, "!vote 3 yes")
+	h.SendAndDrain(Ben, "!vote 3 yes")
 	_, out := invite(t, h, councilRoom, councilBot, AdmitReason)
 	var order []string
 	for _, s := range out {
@@ -100,8 +102,31 @@ func TestCouncilDelegateBeforeJoining(t *testing.T) {
 			order = append(order, "delegate")
 		}
 	}
-	if strings.Join(order, ",") != "branch,delegate" {
+	if strings.Join(order, ",") != "branch,delegate,delegate" {
 		t.Errorf("council queue: %v\n%s", order, Bodies(out))
+	}
+}
+
+// TestCouncilDelegateInTwoCouncils: a branch in two councils asks each of
+// them to seat its council delegate.
+func TestCouncilDelegateInTwoCouncils(t *testing.T) {
+	h := branchInCouncil(t)
+	const east = id.RoomID("!east:council.test")
+	h.SendAndDrain(Ana, affiliateCmd+string(east)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 2 yes")
+	h.SendAndDrain(Ben, "!vote 2 yes")
+	if answer, _ := invite(t, h, east, councilBot, AdmitReason); answer != commands.InviteAccepted {
+		t.Fatalf("invite to the second council: %v", answer)
+	}
+	out := electIn(t, h, "@ben:test council : Carry our votes")
+	asked := map[id.RoomID]int{}
+	for _, s := range out {
+		if s.Msg.Fields["quorum.council_delegate"] != nil {
+			asked[s.Room]++
+		}
+	}
+	if len(asked) != 2 || asked[councilRoom] != 1 || asked[east] != 1 {
+		t.Errorf("seat requests by council: %v\n%s", asked, Bodies(out))
 	}
 }
 
@@ -254,18 +279,26 @@ func TestCouncilDelegateOfTwoBranches(t *testing.T) {
 		t.Errorf("unseating a member who was there before: %q", Bodies(out))
 	}
 
-	// Hillside leaves: its delegate goes with it, named as its.
+	// Hillside leaves: its delegates go with it, each named as its.
 	delegateNotice(t, h, otherBot, seatOf(hill, Chi, 6))
+	delegateNotice(t, h, otherBot, seatOf(hill, Dan, 7))
 	raw, _ := json.Marshal(map[string]any{"room": hill})
 	if err := h.A.HandleNotice(context.Background(), commands.Notice{Room: Room, Sender: otherBot, Event: h.NextEvent(), Time: h.Clock.Now(),
 		Fields: map[string]json.RawMessage{"quorum.branch_left": raw}}); err != nil {
 		t.Fatal(err)
 	}
 	out = h.Drain()
-	if kick := memberships(t, out); len(kick) != 1 || kick[0].User != Chi || kick[0].Reason != "The branch Hillside has left this council" {
-		t.Errorf("kicks when the branch left = %+v", kick)
+	kicks := memberships(t, out)
+	if len(kicks) != 2 {
+		t.Errorf("kicks when the branch left = %+v", kicks)
+	}
+	for _, kick := range kicks {
+		if kick.User != Chi && kick.User != Dan || kick.Reason != "The branch Hillside has left this council" {
+			t.Errorf("kick when the branch left = %+v", kick)
+		}
 	}
 	One(t, out, `@chi:test no longer sits in this council for the branch "Hillside", which has left it.`)
+	One(t, out, `@dan:test no longer sits in this council for the branch "Hillside", which has left it.`)
 }
 
 // TestCouncilDelegateProposes: a council delegate proposes a federal

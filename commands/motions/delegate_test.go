@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/commands"
@@ -920,5 +921,21 @@ func TestDelegateView(t *testing.T) {
 	h.Reply(Ben, "!report negotiator : Report last")
 	if got := h.Reply(Ana, "!delegate 1"); !strings.Contains(got, "(1 earlier entries not shown)") || !strings.Contains(got, "Report last") {
 		t.Errorf("%d entries:\n%s", historyShown+1, got)
+	}
+}
+
+// TestConcernedMissingMandate: a recall or ratification whose mandate is
+// not in the database (a database restored or edited by hand) is an error
+// its decision stops on, never a nil mandate the decision would read.
+func TestConcernedMissingMandate(t *testing.T) {
+	var d *Delegates
+	NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+		m := New(env, log)
+		d = NewDelegates(m)
+		return []commands.Feature{m, d}
+	}, Ana)
+	del, err := d.concerned(context.Background(), &store.Motion{ID: 1, Kind: kindRecall}, delegationPayload{Delegation: 999})
+	if err == nil || !strings.Contains(err.Error(), "delegation 999 not found") {
+		t.Errorf("concerned = %+v, %v; want delegation 999 not found", del, err)
 	}
 }

@@ -18,7 +18,14 @@ import (
 // newPollHarness, which has the default configuration.
 func newHarness(t *testing.T, members ...id.UserID) *Harness {
 	t.Helper()
-	h := newPollHarness(t, members...)
+	return newLoggingHarness(t, zerolog.Nop(), members...)
+}
+
+// newLoggingHarness is newHarness with the features logging to log, for
+// the tests of what the bot logs.
+func newLoggingHarness(t *testing.T, log zerolog.Logger, members ...id.UserID) *Harness {
+	t.Helper()
+	h := motionsHarness(t, log, members...)
 	h.Env.Config.Motions.Ballot = []string{ChannelReactions}
 	h.Env.Config.Motions.Settle = "0s"
 	return h
@@ -28,7 +35,13 @@ func newHarness(t *testing.T, members ...id.UserID) *Harness {
 // every open motion also opens a poll.
 func newPollHarness(t *testing.T, members ...id.UserID) *Harness {
 	t.Helper()
-	return NewHarness(t, func(env *commands.Env, log zerolog.Logger) []commands.Feature {
+	return motionsHarness(t, zerolog.Nop(), members...)
+}
+
+// motionsHarness is motions and delegates logging to log.
+func motionsHarness(t *testing.T, log zerolog.Logger, members ...id.UserID) *Harness {
+	t.Helper()
+	return NewHarness(t, func(env *commands.Env, _ zerolog.Logger) []commands.Feature {
 		m := New(env, log)
 		return []commands.Feature{m, NewDelegates(m)}
 	}, members...)

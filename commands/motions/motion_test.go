@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"quorum/commands"
 	. "quorum/commands/commandstest"
 	"quorum/config"
@@ -584,5 +586,29 @@ func TestNoTallyEditAfterClose(t *testing.T) {
 	h.Due()
 	if out := h.Drain(); len(out) != 0 {
 		t.Errorf("edited after the close:%s", Bodies(out))
+	}
+}
+
+// TestRecountWins: a motion's result is the recount of its acts, not its
+// standing counters (a cache of them); a difference is logged, as the bug it
+// would be, and a close where they agree logs nothing.
+func TestRecountWins(t *testing.T) {
+	var logged strings.Builder
+	h := newLoggingHarness(t, zerolog.New(&logged), Ana, Ben, Chi)
+	const differed = "Standing tally differed"
+	openMotion(t, h, "Buy a kettle")
+	votes(t, h, 1, string(Ana)+" yes", string(Ben)+" no", string(Chi)+" abstain")
+	if got := status(t, h, 1); got != Failed || strings.Contains(logged.String(), differed) {
+		t.Fatalf("a close with the counters right: %s, logged %s", got, logged.String())
+	}
+
+	openMotion(t, h, "--closes 2h Buy a teapot")
+	votes(t, h, 2, string(Ana)+" yes", string(Ben)+" yes")
+	if _, err := h.Env.Store.DB.Exec(context.Background(), "UPDATE motions SET yes=0, no=2 WHERE number=2"); err != nil {
+		t.Fatal(err)
+	}
+	One(t, h.AdvanceTo(h.Clock.Now().Add(2*time.Hour)), "Motion #2: Carried 2–0")
+	if !strings.Contains(logged.String(), differed) {
+		t.Errorf("the difference was not logged: %s", logged.String())
 	}
 }

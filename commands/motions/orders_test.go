@@ -104,6 +104,12 @@ func TestRulesChangedByVote(t *testing.T) {
 	if field["kind"] != kindRules || field["threshold"] != "2/3" {
 		t.Fatalf("rules motion: %v", field)
 	}
+	// Clients read the change from quorum.rules_change, not from the text
+	// (which is in the room's language).
+	change, _ := notice.Msg.Fields["quorum.rules_change"].(map[string]any)
+	if change["rule"] != "quorum" || change["from"] != "0" || change["value"] != "2" {
+		t.Errorf("quorum.rules_change = %#v", notice.Msg.Fields["quorum.rules_change"])
+	}
 	// 2 yes and 1 no is exactly two thirds: carried.
 	out := votes(t, h, 1, "@ana:test yes", "@ben:test yes", "@chi:test no")
 	changed := One(t, out, "Standing order `quorum` is now 2 (it was 0), by motion #1.")
@@ -114,6 +120,8 @@ func TestRulesChangedByVote(t *testing.T) {
 	if got := h.Reply(Ana, "!rules"); !strings.Contains(got, "`quorum` 2") {
 		t.Errorf("!rules after the change: %s", got)
 	}
+	// The longest voting time allowed is a rule too (60d is refused above).
+	One(t, h.SendAndDrain(Ana, "!rules set voting_time 30d"), "Change the standing order voting_time")
 }
 
 func TestCheckStandingOrdersConfig(t *testing.T) {
