@@ -120,8 +120,11 @@ func TestOutboxCannotBlock(t *testing.T) {
 // on rather than emptying it. Each room's messages stay in order.
 func TestOutboxTakesTurns(t *testing.T) {
 	t.Parallel()
-	_, b, ana, _ := room(t)
+	_, b, ana, r := room(t)
 	botID := b.Client().UserID
+	// A round trip first, so that the bot has ana's keys before the burst:
+	// the test is about the order of sends, not a first share's race.
+	ana.Ask(r, "!help")
 	rooms := make([]id.RoomID, 6)
 	for i := range rooms {
 		rooms[i] = ana.CreateRoom(false, botID)
