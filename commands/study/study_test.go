@@ -538,3 +538,28 @@ func TestStudyStats(t *testing.T) {
 		t.Errorf("stats:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestStudyRemindersKeepThePlacePrivate: of a session with a private place,
+// the reminder of a member coming says where; a member who said maybe and
+// the room's reminder do not.
+func TestStudyRemindersKeepThePlacePrivate(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
+	h.Reply(Ben, "!study remind on 1h")
+	h.Reply(Chi, "!study remind on 1h")
+	h.React(Ben, a.EventID, "✅")
+	h.React(Chi, a.EventID, "❔")
+	h.Drain()
+	out := h.AdvanceTo(time.Date(2026, 11, 27, 17, 30, 0, 0, time.UTC))
+	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "12 Secret Street") {
+		t.Errorf("ben (coming) was reminded %q; want the place", dms)
+	}
+	if dms := dmsTo(out, Chi); len(dms) != 1 || strings.Contains(dms[0], "12 Secret Street") {
+		t.Errorf("chi (maybe) was reminded %q; want no place", dms)
+	}
+	for _, o := range out {
+		if o.DMUser == "" && strings.Contains(o.Msg.Body, "12 Secret Street") {
+			t.Errorf("the room was told the place: %q", o.Msg.Body)
+		}
+	}
+}
