@@ -15,10 +15,7 @@ import (
 // A second amendment fails and the unchanged motion's vote resumes.
 func TestAmendmentsEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	ana, ben, chi := cs[0], cs[1], cs[2]
 	botID := b.Client().UserID
 

@@ -35,10 +35,7 @@ func room(t *testing.T) (*sandbox.Server, *testkit.Bot, *testkit.Client, id.Room
 // the bot running.
 func anaAndBen(t *testing.T) (*sandbox.Server, *testkit.Bot, id.RoomID, *testkit.Client, *testkit.Client) {
 	t.Helper()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben")
+	s, b, r, cs := startAssembly(t, "ana", "ben")
 	return s, b, r, cs[0], cs[1]
 }
 

@@ -35,10 +35,7 @@ func fill(c *testkit.Client, room id.RoomID, n int, what string) {
 // Every vote is counted and every command answered, exactly once.
 func TestCatchUpByPosition(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi", "dan")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi", "dan")
 	ana, ben, chi, dan := cs[0], cs[1], cs[2], cs[3]
 	botID := b.Client().UserID
 

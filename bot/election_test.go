@@ -177,10 +177,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // row of the database ties a member to a receipt.
 func TestSecretContestedElectionEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	botID := b.Client().UserID
 	uid := func(c *testkit.Client) string { return c.UserID.String() }
 	ana := cs[0]

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/event"
-
-	"quorum/testkit"
 )
 
 // TestHomeserverRestart: the homeserver restarts mid-run; the bot finds it
@@ -15,10 +13,7 @@ import (
 // not answer anything twice.
 func TestHomeserverRestart(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	s, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	ana, ben := cs[0], cs[1]
 	botID := b.Client().UserID
 	ana.Say(r, "!motion --closes 1h Keep going after an outage")

@@ -12,6 +12,17 @@ import (
 	"quorum/testkit"
 )
 
+// startAssembly starts a homeserver and a bot with the default
+// configuration, and sets up an assembly room of the given members.
+func startAssembly(t *testing.T, names ...string) (*sandbox.Server, *testkit.Bot, id.RoomID, []*testkit.Client) {
+	t.Helper()
+	s := testkit.StartHomeserver(t)
+	b := testkit.NewBot(t, s)
+	b.Start()
+	r, cs := assembly(t, s, b, names...)
+	return s, b, r, cs
+}
+
 // assembly sets up an encrypted room with the bot and the given members
 // (the first creates it), everyone joined.
 func assembly(t *testing.T, s *sandbox.Server, b *testkit.Bot, names ...string) (id.RoomID, []*testkit.Client) {

@@ -224,10 +224,7 @@ func TestPollSettle(t *testing.T) {
 // twice.
 func TestQuestionPollEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	ana, ben, chi := cs[0], cs[1], cs[2]
 	botID := b.Client().UserID
 

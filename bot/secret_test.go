@@ -44,10 +44,7 @@ type cast struct {
 //     message, and the log holds no direct room's ID.
 func TestSecretBallotLeavesNothing(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi", "dan")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi", "dan")
 	botID, device := b.Client().UserID, b.Client().DeviceID
 	cs[0].Say(r, "!motion --secret --closes 1h Strike on Friday")
 

@@ -156,10 +156,7 @@ func TestCrossSigningNotRequired(t *testing.T) {
 // member who is no moderator cannot.
 func TestIdentityChange(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	ana, ben, chi := cs[0], cs[1], cs[2]
 	botID := b.Client().UserID
 	ana.SetPowerLevel(r, ben.UserID, 100)

@@ -50,10 +50,7 @@ func raw(t *testing.T, c *testkit.Client, room id.RoomID, evt id.EventID) *event
 // newcomer gets a session whose key they have.
 func TestDirectRoomKeepsItsSession(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	s, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	botID := b.Client().UserID
 	cs[2].HoldInvites.Store(true) // chi opens the direct room only to vote
 	before := sessionOf(t, cs[0], r, cs[0].Ask(r, "!help").ID)

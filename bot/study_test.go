@@ -17,10 +17,7 @@ import (
 // the cancellation reaches ben by DM; chi never sees the place.
 func TestStudySessionEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	ana, ben, chi := cs[0], cs[1], cs[2]
 	botID := b.Client().UserID
 	const place = "12 Secret Street"

@@ -22,10 +22,7 @@ var receiptRE = regexp.MustCompile("receipt code is `([2-9A-Z]{10})`")
 // receipts, and the database holds no link between a member and a choice.
 func TestSecretBallotEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	b.Start()
-	r, cs := assembly(t, s, b, "ana", "ben", "chi")
+	_, b, r, cs := startAssembly(t, "ana", "ben", "chi")
 	botID := b.Client().UserID
 	cs[0].Say(r, "!motion --secret --closes 1h Strike on Friday")
 	notice := findNotice(cs[0], r, botID, "Motion #1")

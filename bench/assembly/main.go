@@ -70,6 +70,13 @@ type seen struct {
 	evt *event.Event
 }
 
+// edit is an edit of the motion's notice: when ana saw it (since the
+// first vote) and how many it showed as having voted.
+type edit struct {
+	at    time.Duration
+	voted int
+}
+
 // voteBy is -channel.
 var voteBy string
 
@@ -179,6 +186,19 @@ func run(n int, window time.Duration, workers int, dir, cpuProfile string) error
 		}
 	}
 	voteStart := time.Now()
+	// editsOf lists the notice's edits as ana saw them, each with the
+	// time since the first vote and how many had voted.
+	editsOf := func() []edit {
+		seenMu.Lock()
+		defer seenMu.Unlock()
+		var edits []edit
+		for _, s := range fromBot {
+			if s.evt.Content.AsMessage().RelatesTo.GetReplaceID() == notice.ID {
+				edits = append(edits, edit{s.at.Sub(voteStart), votedIn(s.evt)})
+			}
+		}
+		return edits
+	}
 	var mu sync.Mutex
 	var lastSent time.Time
 	var sendErrs []error
@@ -227,13 +247,9 @@ func run(n int, window time.Duration, workers int, dir, cpuProfile string) error
 	if result.evt == nil {
 		// Say how far the bot got: what it stored, and what it last showed.
 		lastShown := -1
-		seenMu.Lock()
-		for _, s := range fromBot {
-			if s.evt.Content.AsMessage().RelatesTo.GetReplaceID() == notice.ID {
-				lastShown = votedIn(s.evt)
-			}
+		if edits := editsOf(); len(edits) > 0 {
+			lastShown = edits[len(edits)-1].voted
 		}
-		seenMu.Unlock()
 		_ = b.Stop()
 		acts, err := countActs(b.Config.Database)
 		return fmt.Errorf("no result within 3 minutes of the vote: %d votes in the bot's database (%v), the last edit of the notice ana saw showed %d voted", acts, err, lastShown)
@@ -246,25 +262,14 @@ func run(n int, window time.Duration, workers int, dir, cpuProfile string) error
 	time.Sleep(2 * time.Second) // the notice's last edit
 
 	// The live tally: the notice's edits as ana saw them.
-	type edit struct {
-		at    time.Duration
-		voted int
-	}
-	var edits []edit
+	edits := editsOf()
 	var allCounted time.Time
-	seenMu.Lock()
-	for _, s := range fromBot {
-		c := s.evt.Content.AsMessage()
-		if c.RelatesTo.GetReplaceID() != notice.ID {
-			continue
-		}
-		voted := votedIn(s.evt)
-		edits = append(edits, edit{s.at.Sub(voteStart), voted})
-		if voted == n && allCounted.IsZero() {
-			allCounted = s.at
+	for _, e := range edits {
+		if e.voted == n {
+			allCounted = voteStart.Add(e.at)
+			break
 		}
 	}
-	seenMu.Unlock()
 
 	if err := b.Stop(); err != nil {
 		return err
