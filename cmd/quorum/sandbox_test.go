@@ -316,6 +316,9 @@ func checkNewcomer(t *testing.T, l loginDetails, logPath string) {
 		return resp.EventID
 	}
 	say("!help")
+	// A deadline of its own: under CI's parallel homeservers the wait for
+	// the encryption state above can take most of a minute.
+	deadline = time.Now().Add(2 * time.Minute)
 	ignored := "Ignoring an event from a session its owner has not verified"
 	for !strings.Contains(string(readFile(t, logPath)), ignored) {
 		if time.Now().After(deadline) {
