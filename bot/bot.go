@@ -53,6 +53,8 @@ type Bot struct {
 	env    *commands.Env // for the language of rooms and members
 	syncer *syncer
 
+	queryMu sync.Mutex // one first key query at a time (keyquery.go)
+
 	wakeSender    chan struct{}
 	wakeScheduler chan struct{}
 	ready         chan struct{}

@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"time"
 
+	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/store"
@@ -36,4 +38,24 @@ func (b *Bot) Queue(entries ...store.Outgoing) error {
 func (b *Bot) Queued() (int, error) {
 	list, err := b.st.Outbox().Pending(context.Background(), 1_000_000)
 	return len(list), err
+}
+
+// SlowDeviceLists makes every store of a user's device list take d longer,
+// after the devices are stored and before mautrix stores the user's
+// cross-signing keys: it widens the window of a first share's race
+// (keyquery.go) so that a test meets it every time.
+func (b *Bot) SlowDeviceLists(d time.Duration) {
+	mach := b.crypto.Machine()
+	mach.CryptoStore = slowDevices{mach.CryptoStore, d}
+}
+
+type slowDevices struct {
+	crypto.Store
+	d time.Duration
+}
+
+func (s slowDevices) PutDevices(ctx context.Context, user id.UserID, devices map[id.DeviceID]*id.Device) error {
+	err := s.Store.PutDevices(ctx, user, devices)
+	time.Sleep(s.d)
+	return err
 }

@@ -154,3 +154,29 @@ func TestOutboxTakesTurns(t *testing.T) {
 		t.Errorf("a room's first message (%d ms) went out after another room's last (%d ms)", slices.Max(firsts), slices.Min(lasts))
 	}
 }
+
+// TestFirstShareInManyRooms: the bot's first messages to a member it has
+// never queried, in several rooms at once, are all readable by her. With
+// the query of her keys slowed, a share in another room during it would
+// take her devices for not cross-signed and withhold the room key.
+func TestFirstShareInManyRooms(t *testing.T) {
+	t.Parallel()
+	_, b, ana, _ := room(t)
+	botID := b.Client().UserID
+	rooms := make([]id.RoomID, 4)
+	for i := range rooms {
+		rooms[i] = ana.CreateRoom(false, botID)
+	}
+	var queue []store.Outgoing
+	for i, r := range rooms {
+		ana.WaitJoined(r, botID, wait)
+		queue = append(queue, store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("room %d", i))})
+	}
+	b.SlowDeviceLists(2 * time.Second)
+	if err := b.Queue(queue...); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rooms {
+		findNotice(ana, r, botID, fmt.Sprintf("room %d", i))
+	}
+}

@@ -395,6 +395,9 @@ func (b *Bot) deliver(ctx context.Context, o *store.Outgoing) error {
 		}
 		private = user
 	}
+	if err := b.queryNewMembers(ctx, room); err != nil {
+		return err
+	}
 	switch o.Kind {
 	case commands.KindMessage:
 		var m msg.Message
