@@ -15,6 +15,7 @@ import (
 	. "quorum/commands/commandstest"
 	"quorum/commands/reminders"
 	"quorum/msg"
+	"quorum/store"
 )
 
 // newSession schedules a session as ana and returns its announcement.
@@ -541,21 +542,37 @@ func TestStudyStats(t *testing.T) {
 
 // TestStudyRemindersKeepThePlacePrivate: of a session with a private place,
 // the reminder of a member coming says where; a member who said maybe and
-// the room's reminder do not.
+// the room's reminder do not. Each is in the room's language: what a
+// reminder is about is written when it is sent (the text stored with it,
+// in English, keeps the place from the same readers, should it be shown).
 func TestStudyRemindersKeepThePlacePrivate(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi)
+	h.SetLang("es")
 	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
 	h.Reply(Ben, "!study remind on 1h")
 	h.Reply(Chi, "!study remind on 1h")
 	h.React(Ben, a.EventID, "✅")
 	h.React(Chi, a.EventID, "❔")
 	h.Drain()
-	out := h.AdvanceTo(time.Date(2026, 11, 27, 17, 30, 0, 0, time.UTC))
-	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "12 Secret Street") {
-		t.Errorf("ben (coming) was reminded %q; want the place", dms)
+	for u, want := range map[id.UserID]string{Ben: "study session #1 “Strike history” — where: 12 Secret Street", Chi: "study session #1 “Strike history”"} {
+		stored, err := h.Env.Store.Reminders().Pending(t.Context(), u, store.ReminderSession)
+		var texts []string
+		for _, r := range stored {
+			texts = append(texts, r.Text)
+		}
+		if err != nil || len(texts) != 1 || texts[0] != want {
+			t.Errorf("%s's reminders stored: %q (%v); want %q", u, texts, err, want)
+		}
 	}
-	if dms := dmsTo(out, Chi); len(dms) != 1 || strings.Contains(dms[0], "12 Secret Street") {
-		t.Errorf("chi (maybe) was reminded %q; want no place", dms)
+	out := h.AdvanceTo(time.Date(2026, 11, 27, 17, 30, 0, 0, time.UTC))
+	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "sesión de estudio #1 «Strike history» — dónde: 12 Secret Street") {
+		t.Errorf("ben (coming) was reminded %q; want the place, in Spanish", dms)
+	}
+	if dms := dmsTo(out, Chi); len(dms) != 1 || !strings.Contains(dms[0], "sesión de estudio #1 «Strike history»") || strings.Contains(dms[0], "12 Secret Street") {
+		t.Errorf("chi (maybe) was reminded %q; want no place, in Spanish", dms)
+	}
+	if room := Saying(out, "sesión de estudio #1 «Strike history»"); len(room) != 3 || len(dmsTo(room, "")) != 1 {
+		t.Errorf("want the reminders of the room, Ben and Chi in Spanish:%s", Bodies(out))
 	}
 	for _, o := range out {
 		if o.DMUser == "" && strings.Contains(o.Msg.Body, "12 Secret Street") {
