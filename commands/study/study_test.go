@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +133,7 @@ func TestStudyBadInput(t *testing.T) {
 func TestStudyRSVPByReaction(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi, Dan)
 	a := newSession(t, h, "Reading circle at friday 18:00 where the back room")
-	h.React(Ben, a.EventID, "✅")
+	benYes := h.React(Ben, a.EventID, "✅")
 	h.React(Chi, a.EventID, "❔")
 	danNo := h.React(Dan, a.EventID, "❌️") // with a variation selector
 	h.React(Ben, a.EventID, "🎉")           // not an answer
@@ -154,6 +155,11 @@ func TestStudyRSVPByReaction(t *testing.T) {
 	}
 	if show := h.Reply(Ana, "!study 1"); !strings.Contains(show, "Going: @ben:test") || strings.Contains(show, "Maybe: @chi") {
 		t.Errorf("show = %q", show)
+	}
+	h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay)) // Chi's no shown
+	h.Redact(Ben, benYes)                            // withdrawn: Ben has no answer left
+	if _, f := lastEdit(t, h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay))); f["going"] != 0 || f["not_going"] != 2 {
+		t.Errorf("after ben's ✅ was redacted: %v", f)
 	}
 	h.Clock.Advance(3 * 24 * time.Hour) // the session has started
 	if got := h.Reply(Ana, "!rsvp 1 yes"); !strings.Contains(got, "already started") {
@@ -187,6 +193,14 @@ func TestStudyPrivateLocation(t *testing.T) {
 			t.Errorf("the place leaked to the room: %q", o.Msg.Body)
 		}
 	}
+	// By command: the place, and the reply saying it was sent, only for a yes.
+	if out := h.SendAndDrain(Chi, "!rsvp 1 maybe"); len(out) != 1 || strings.Contains(out[0].Msg.Body, "sent you the place") {
+		t.Errorf("chi (maybe):%s", Bodies(out))
+	}
+	out = h.SendAndDrain(Chi, "!rsvp 1 yes")
+	if dms := dmsTo(out, Chi); len(dms) != 1 || !strings.Contains(dms[0], "12 Secret Street") || len(Saying(out, "I've sent you the place by direct message.")) != 1 {
+		t.Errorf("chi (yes):%s", Bodies(out))
+	}
 	// The calendar file is posted in the room: it says the place is private
 	// and leaves it out.
 	ics := h.Send(Ana, "!study 1 ics")
@@ -204,24 +218,31 @@ func TestStudyPrivateLocation(t *testing.T) {
 }
 
 // TestStudyLeaver: a member who leaves is no longer counted, told of
-// changes, sent the private place or reminded.
+// changes, sent the private place or reminded, in every upcoming session.
 func TestStudyLeaver(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi)
 	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
+	b := newSession(t, h, "Reading circle at saturday 11:00")
 	h.Reply(Ben, "!study remind on 1h")
 	h.React(Ben, a.EventID, "✅")
 	if dms := dmsTo(h.Drain(), Ben); len(dms) != 1 {
 		t.Fatalf("ben (yes) got %q", dms)
 	}
+	h.React(Ben, b.EventID, "✅")
+	h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay)) // the announcements count him
 	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
 	if err := h.A.HandleLeave(context.Background(), Room, Ben, h.NextEvent(), h.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	h.Clock.Advance(time.Minute)
-	h.Due()
-	_, edited := lastEdit(t, h.Drain())
-	if going := edited["going"]; going != 0 {
-		t.Errorf("after ben left, going = %v, want 0", going)
+	edited := map[int]int{}
+	for _, o := range h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay)) {
+		if o.Msg.Edit != nil {
+			f := sessionField(t, o.Msg)
+			edited[f["id"].(int)] = f["going"].(int)
+		}
+	}
+	if len(edited) != 2 || edited[1] != 0 || edited[2] != 0 {
+		t.Errorf("after ben left, going by session = %v, want 0 in both", edited)
 	}
 	h.SendAndDrain(Ana, "!study 1 move saturday 18:00")
 	out := h.AdvanceTo(time.Date(2026, 11, 28, 17, 30, 0, 0, time.UTC))
@@ -234,6 +255,9 @@ func TestStudyLeaver(t *testing.T) {
 
 func TestStudyMoveAndCancel(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi, Dan)
+	for _, u := range []id.UserID{Ben, Chi, Dan} {
+		h.Reply(u, "!study remind on 1h")
+	}
 	a := newSession(t, h, "Reading circle at friday 18:00 where Ana's flat --private-location")
 	h.React(Ben, a.EventID, "✅")
 	h.React(Chi, a.EventID, "❔")
@@ -255,6 +279,23 @@ func TestStudyMoveAndCancel(t *testing.T) {
 	}
 	if _, f := lastEdit(t, out); f["status"] != "moved" || f["starts_at"] != "2026-11-28T17:00:00Z" {
 		t.Errorf("after move: %v", f)
+	}
+	// The reminders moved too: the room's a day before, Ben's and Chi's an
+	// hour before (Dan is not coming), and none at the old times.
+	for _, tc := range []struct {
+		at time.Time
+		to []id.UserID // "" is the room
+	}{
+		{time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC), []id.UserID{""}},
+		{time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC), []id.UserID{Ben, Chi}},
+	} {
+		var to []id.UserID
+		for _, o := range Saying(h.AdvanceTo(tc.at), "Reminder") {
+			to = append(to, o.DMUser)
+		}
+		if slices.Sort(to); !slices.Equal(to, tc.to) {
+			t.Errorf("reminded by %s: %q, want %q", tc.at, to, tc.to)
+		}
 	}
 	h.Send(Ana, "!study 1 cancel : the flat is flooded")
 	out = h.Drain()
@@ -363,6 +404,25 @@ func TestStudySeries(t *testing.T) {
 	}
 }
 
+// TestStudySeriesAfterDowntime: a series whose session ended while the bot
+// was offline moves on to its first session that has not ended, even one
+// under way; the bot wakes when that one ends, to move on again.
+func TestStudySeriesAfterDowntime(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	newSession(t, h, "Theory night at thursday 19:00 every week")
+	h.Clock.Advance(time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC).Sub(h.Clock.Now())) // offline until the next one is under way
+	wake := h.Due()
+	if f := sessionField(t, One(t, h.Drain(), "Study session #1").Msg); f["starts_at"] != "2026-12-03T19:00:00Z" {
+		t.Errorf("after the downtime: %v, want the session under way", f)
+	}
+	if !wake.Equal(time.Date(2026, 12, 3, 21, 0, 0, 0, time.UTC)) {
+		t.Errorf("next wake-up %v, want the session's end", wake)
+	}
+	if f := sessionField(t, One(t, h.AdvanceTo(wake), "Study session #1").Msg); f["starts_at"] != "2026-12-10T19:00:00Z" {
+		t.Errorf("after it ended: %v, want the next week's", f)
+	}
+}
+
 func TestStudyReading(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
 	newSession(t, h, "Reading circle at friday 18:00")
@@ -392,6 +452,8 @@ func unmarshal(t *testing.T, data []byte, v any) {
 
 func TestRemindSessions(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
+	h.Env.Config.Study.RoomReminder = "3h" // with no lead of their own, a member's is the room's
+	Expect(t, h, Ben, "!remind sessions on", "3h before each study session")
 	if got := h.Reply(Ben, "!remind sessions on 2h"); !strings.Contains(got, "2h before each study session") {
 		t.Fatalf("remind sessions on: %q", got)
 	}
