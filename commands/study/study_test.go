@@ -19,15 +19,25 @@ import (
 	"quorum/store"
 )
 
-// newSession schedules a session as ana and returns its announcement.
 // newSession creates a session as ana and returns its announcement; a
-// redaction of the command (a private place) is kept in h.last.
+// redaction of the command (a private place) is kept in h.Last.
 func newSession(t *testing.T, h *Harness, args string) Sent {
 	t.Helper()
 	cmd := h.Send(Ana, "!study new "+args)
-	out := h.Drain()
+	announcements := keepRedactions(t, h, cmd, args, h.Drain())
+	if len(announcements) != 1 || announcements[0].Msg.Anchor == nil || announcements[0].Msg.Anchor.Kind != anchorSession {
+		t.Fatalf("want one session announcement, got %+v", announcements)
+	}
+	return announcements[0]
+}
+
+// keepRedactions keeps the redactions among out, caused by the `study new`
+// command cmd with args, in h.Last and returns the rest. There must be one,
+// of cmd, exactly when args keep a place private.
+func keepRedactions(t *testing.T, h *Harness, cmd id.EventID, args string, out []Sent) []Sent {
+	t.Helper()
 	h.Last = nil
-	var announcements []Sent
+	var rest []Sent
 	for _, o := range out {
 		if o.Kind == commands.KindRedact {
 			var r msg.Redaction
@@ -38,15 +48,12 @@ func newSession(t *testing.T, h *Harness, args string) Sent {
 			h.Last = append(h.Last, o)
 			continue
 		}
-		announcements = append(announcements, o)
-	}
-	if len(announcements) != 1 || announcements[0].Msg.Anchor == nil || announcements[0].Msg.Anchor.Kind != anchorSession {
-		t.Fatalf("want one session announcement, got %+v", out)
+		rest = append(rest, o)
 	}
 	if private := strings.Contains(args, "private-location") && strings.Contains(args, " where "); private != (len(h.Last) == 1) {
 		t.Fatalf("private place %v, but %d redactions of the command", private, len(h.Last))
 	}
-	return announcements[0]
+	return rest
 }
 
 func sessionField(t *testing.T, m msg.Message) map[string]any {

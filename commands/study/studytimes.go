@@ -98,10 +98,11 @@ func candidateTimes(args string, now time.Time, loc *time.Location, cmd func(str
 		return nil, false, nil
 	}
 	// The times stand between `at` and the next keyword; split them apart
-	// and read each through the usual grammar.
+	// and read each through the usual grammar. As there, the first word is
+	// the title's, even "At".
 	words := strings.Fields(strings.ReplaceAll(args, "|", " | "))
-	at := slices.IndexFunc(words, func(w string) bool { return strings.EqualFold(w, "at") })
-	if at < 0 {
+	at := 1 + slices.IndexFunc(words[1:], func(w string) bool { return strings.EqualFold(w, "at") })
+	if at == 0 {
 		return nil, false, nil // the usual grammar says what is missing
 	}
 	end := len(words)
