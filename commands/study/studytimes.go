@@ -217,11 +217,13 @@ func singleTime(args string) string {
 	return strings.Join(out, " ")
 }
 
-// everyText is what follows `every` in args, up to the next keyword.
+// everyText is what follows `every` in args, up to the next keyword. Args
+// begin with a title (parseStudyNew read them): as there, its first word
+// is the title's, even "Every".
 func everyText(args string) string {
 	words := strings.Fields(args)
-	i := slices.IndexFunc(words, func(w string) bool { return strings.EqualFold(w, "every") })
-	if i < 0 {
+	i := 1 + slices.IndexFunc(words[1:], func(w string) bool { return strings.EqualFold(w, "every") })
+	if i == 0 {
 		return ""
 	}
 	var out []string

@@ -105,15 +105,34 @@ func TestTimePollRefusals(t *testing.T) {
 		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide saturday 12:00", Want: "Decide before the first time"},
 		{From: Ana, Cmd: "!study new Circle at friday 18:00 --decide thursday 12:00", Want: "`--decide` is for a poll on several times"},
 		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide", Want: "`--decide` needs a time"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide fridya", Want: "I couldn't read \"fridya\" as a time"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide fridya where the pub", Want: "I couldn't read \"fridya\" as a time"}, // the word after it
 		{From: Ana, Cmd: "!study new Circle at fridya 18:00 | saturday 18:00", Want: "fridya"},
 		{From: Ana, Cmd: "!study new Circle topic at friday 18:00 | saturday 18:00", Want: "Say something after `topic`"},
 	})
 	if n := strings.Count(h.Reply(Ana, "!motions"), "poll:"); n != 0 {
 		t.Errorf("%d polls were opened by refused commands", n)
 	}
-	// A | in the place is no poll; a title may begin with "At", as anywhere.
+	// A | in the place is no poll.
 	newSession(t, h, "Circle at friday 18:00 where the pub | back room")
-	askTimes(t, h, "At the barricades at friday 18:00 | saturday 18:00")
+}
+
+// TestTimePollSeries: a time poll reads a series as `study new` does: the
+// first word is the title's, even "At" or "Every"; a weekday repeat starts
+// on the first such day at or after the time chosen.
+func TestTimePollSeries(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben) // Wednesday 25 November 2026, 12:00 UTC
+	for _, tc := range []struct{ title, every, startsAt, rrule string }{
+		{"At the barricades", "week", "2026-11-28T18:00:00Z", "FREQ=WEEKLY"},
+		{"Every voice", "sunday", "2026-11-29T18:00:00Z", "FREQ=WEEKLY;BYDAY=SU"},
+	} {
+		p := askTimes(t, h, tc.title+" at friday 18:00 | saturday 18:00 every "+tc.every+" --decide 1h")
+		h.Respond(Ben, p, "2") // Saturday
+		ann := One(t, h.AdvanceTo(h.Clock.Now().Add(time.Hour)), "Study session")
+		if f := sessionField(t, ann.Msg); f["title"] != tc.title || f["starts_at"] != tc.startsAt || f["rrule"] != tc.rrule {
+			t.Errorf("%s every %s: %v", tc.title, tc.every, f)
+		}
+	}
 }
 
 // TestTimePollBounds: a poll takes up to ten times, and decides by default
@@ -142,7 +161,7 @@ func TestTimePollBounds(t *testing.T) {
 // once decided; then it goes to each member who says they are coming.
 func TestTimePollPrivatePlace(t *testing.T) {
 	h := newTimesHarness(t, Ana, Ben)
-	p := askTimes(t, h, "Strike committee at saturday 11:00 | sunday 11:00 where Ana's kitchen --private-location --decide 2h")
+	p := askTimes(t, h, "Strike committee at saturday 11:00 | sunday 11:00 where Ana's kitchen --private-location --decide=2h")
 	h.Respond(Ben, p, "2")
 	out := h.AdvanceTo(h.Clock.Now().Add(2 * time.Hour))
 	ann := One(t, out, "Study session #1: Strike committee")
