@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,17 +16,28 @@ import (
 	. "quorum/commands/commandstest"
 	"quorum/commands/reminders"
 	"quorum/msg"
+	"quorum/store"
 )
 
-// newSession schedules a session as ana and returns its announcement.
 // newSession creates a session as ana and returns its announcement; a
-// redaction of the command (a private place) is kept in h.last.
+// redaction of the command (a private place) is kept in h.Last.
 func newSession(t *testing.T, h *Harness, args string) Sent {
 	t.Helper()
 	cmd := h.Send(Ana, "!study new "+args)
-	out := h.Drain()
+	announcements := keepRedactions(t, h, cmd, args, h.Drain())
+	if len(announcements) != 1 || announcements[0].Msg.Anchor == nil || announcements[0].Msg.Anchor.Kind != anchorSession {
+		t.Fatalf("want one session announcement, got %+v", announcements)
+	}
+	return announcements[0]
+}
+
+// keepRedactions keeps the redactions among out, caused by the `study new`
+// command cmd with args, in h.Last and returns the rest. There must be one,
+// of cmd, exactly when args keep a place private.
+func keepRedactions(t *testing.T, h *Harness, cmd id.EventID, args string, out []Sent) []Sent {
+	t.Helper()
 	h.Last = nil
-	var announcements []Sent
+	var rest []Sent
 	for _, o := range out {
 		if o.Kind == commands.KindRedact {
 			var r msg.Redaction
@@ -36,15 +48,12 @@ func newSession(t *testing.T, h *Harness, args string) Sent {
 			h.Last = append(h.Last, o)
 			continue
 		}
-		announcements = append(announcements, o)
-	}
-	if len(announcements) != 1 || announcements[0].Msg.Anchor == nil || announcements[0].Msg.Anchor.Kind != anchorSession {
-		t.Fatalf("want one session announcement, got %+v", out)
+		rest = append(rest, o)
 	}
 	if private := strings.Contains(args, "private-location") && strings.Contains(args, " where "); private != (len(h.Last) == 1) {
 		t.Fatalf("private place %v, but %d redactions of the command", private, len(h.Last))
 	}
-	return announcements[0]
+	return rest
 }
 
 func sessionField(t *testing.T, m msg.Message) map[string]any {
@@ -131,7 +140,7 @@ func TestStudyBadInput(t *testing.T) {
 func TestStudyRSVPByReaction(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi, Dan)
 	a := newSession(t, h, "Reading circle at friday 18:00 where the back room")
-	h.React(Ben, a.EventID, "✅")
+	benYes := h.React(Ben, a.EventID, "✅")
 	h.React(Chi, a.EventID, "❔")
 	danNo := h.React(Dan, a.EventID, "❌️") // with a variation selector
 	h.React(Ben, a.EventID, "🎉")           // not an answer
@@ -153,6 +162,11 @@ func TestStudyRSVPByReaction(t *testing.T) {
 	}
 	if show := h.Reply(Ana, "!study 1"); !strings.Contains(show, "Going: @ben:test") || strings.Contains(show, "Maybe: @chi") {
 		t.Errorf("show = %q", show)
+	}
+	h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay)) // Chi's no shown
+	h.Redact(Ben, benYes)                            // withdrawn: Ben has no answer left
+	if _, f := lastEdit(t, h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay))); f["going"] != 0 || f["not_going"] != 2 {
+		t.Errorf("after ben's ✅ was redacted: %v", f)
 	}
 	h.Clock.Advance(3 * 24 * time.Hour) // the session has started
 	if got := h.Reply(Ana, "!rsvp 1 yes"); !strings.Contains(got, "already started") {
@@ -186,6 +200,14 @@ func TestStudyPrivateLocation(t *testing.T) {
 			t.Errorf("the place leaked to the room: %q", o.Msg.Body)
 		}
 	}
+	// By command: the place, and the reply saying it was sent, only for a yes.
+	if out := h.SendAndDrain(Chi, "!rsvp 1 maybe"); len(out) != 1 || strings.Contains(out[0].Msg.Body, "sent you the place") {
+		t.Errorf("chi (maybe):%s", Bodies(out))
+	}
+	out = h.SendAndDrain(Chi, "!rsvp 1 yes")
+	if dms := dmsTo(out, Chi); len(dms) != 1 || !strings.Contains(dms[0], "12 Secret Street") || len(Saying(out, "I've sent you the place by direct message.")) != 1 {
+		t.Errorf("chi (yes):%s", Bodies(out))
+	}
 	// The calendar file is posted in the room: it says the place is private
 	// and leaves it out.
 	ics := h.Send(Ana, "!study 1 ics")
@@ -203,24 +225,31 @@ func TestStudyPrivateLocation(t *testing.T) {
 }
 
 // TestStudyLeaver: a member who leaves is no longer counted, told of
-// changes, sent the private place or reminded.
+// changes, sent the private place or reminded, in every upcoming session.
 func TestStudyLeaver(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi)
 	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
+	b := newSession(t, h, "Reading circle at saturday 11:00")
 	h.Reply(Ben, "!study remind on 1h")
 	h.React(Ben, a.EventID, "✅")
 	if dms := dmsTo(h.Drain(), Ben); len(dms) != 1 {
 		t.Fatalf("ben (yes) got %q", dms)
 	}
+	h.React(Ben, b.EventID, "✅")
+	h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay)) // the announcements count him
 	h.Rooms.Joined[Room] = []id.UserID{Bot, Ana, Chi}
 	if err := h.A.HandleLeave(context.Background(), Room, Ben, h.NextEvent(), h.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	h.Clock.Advance(time.Minute)
-	h.Due()
-	_, edited := lastEdit(t, h.Drain())
-	if going := edited["going"]; going != 0 {
-		t.Errorf("after ben left, going = %v, want 0", going)
+	edited := map[int]int{}
+	for _, o := range h.AdvanceTo(h.Clock.Now().Add(sessionEditDelay)) {
+		if o.Msg.Edit != nil {
+			f := sessionField(t, o.Msg)
+			edited[f["id"].(int)] = f["going"].(int)
+		}
+	}
+	if len(edited) != 2 || edited[1] != 0 || edited[2] != 0 {
+		t.Errorf("after ben left, going by session = %v, want 0 in both", edited)
 	}
 	h.SendAndDrain(Ana, "!study 1 move saturday 18:00")
 	out := h.AdvanceTo(time.Date(2026, 11, 28, 17, 30, 0, 0, time.UTC))
@@ -233,6 +262,9 @@ func TestStudyLeaver(t *testing.T) {
 
 func TestStudyMoveAndCancel(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi, Dan)
+	for _, u := range []id.UserID{Ben, Chi, Dan} {
+		h.Reply(u, "!study remind on 1h")
+	}
 	a := newSession(t, h, "Reading circle at friday 18:00 where Ana's flat --private-location")
 	h.React(Ben, a.EventID, "✅")
 	h.React(Chi, a.EventID, "❔")
@@ -254,6 +286,23 @@ func TestStudyMoveAndCancel(t *testing.T) {
 	}
 	if _, f := lastEdit(t, out); f["status"] != "moved" || f["starts_at"] != "2026-11-28T17:00:00Z" {
 		t.Errorf("after move: %v", f)
+	}
+	// The reminders moved too: the room's a day before, Ben's and Chi's an
+	// hour before (Dan is not coming), and none at the old times.
+	for _, tc := range []struct {
+		at time.Time
+		to []id.UserID // "" is the room
+	}{
+		{time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC), []id.UserID{""}},
+		{time.Date(2026, 11, 28, 16, 0, 0, 0, time.UTC), []id.UserID{Ben, Chi}},
+	} {
+		var to []id.UserID
+		for _, o := range Saying(h.AdvanceTo(tc.at), "Reminder") {
+			to = append(to, o.DMUser)
+		}
+		if slices.Sort(to); !slices.Equal(to, tc.to) {
+			t.Errorf("reminded by %s: %q, want %q", tc.at, to, tc.to)
+		}
 	}
 	h.Send(Ana, "!study 1 cancel : the flat is flooded")
 	out = h.Drain()
@@ -362,6 +411,25 @@ func TestStudySeries(t *testing.T) {
 	}
 }
 
+// TestStudySeriesAfterDowntime: a series whose session ended while the bot
+// was offline moves on to its first session that has not ended, even one
+// under way; the bot wakes when that one ends, to move on again.
+func TestStudySeriesAfterDowntime(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	newSession(t, h, "Theory night at thursday 19:00 every week")
+	h.Clock.Advance(time.Date(2026, 12, 3, 20, 0, 0, 0, time.UTC).Sub(h.Clock.Now())) // offline until the next one is under way
+	wake := h.Due()
+	if f := sessionField(t, One(t, h.Drain(), "Study session #1").Msg); f["starts_at"] != "2026-12-03T19:00:00Z" {
+		t.Errorf("after the downtime: %v, want the session under way", f)
+	}
+	if !wake.Equal(time.Date(2026, 12, 3, 21, 0, 0, 0, time.UTC)) {
+		t.Errorf("next wake-up %v, want the session's end", wake)
+	}
+	if f := sessionField(t, One(t, h.AdvanceTo(wake), "Study session #1").Msg); f["starts_at"] != "2026-12-10T19:00:00Z" {
+		t.Errorf("after it ended: %v, want the next week's", f)
+	}
+}
+
 func TestStudyReading(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
 	newSession(t, h, "Reading circle at friday 18:00")
@@ -391,6 +459,8 @@ func unmarshal(t *testing.T, data []byte, v any) {
 
 func TestRemindSessions(t *testing.T) {
 	h := newHarness(t, Ana, Ben)
+	h.Env.Config.Study.RoomReminder = "3h" // with no lead of their own, a member's is the room's
+	Expect(t, h, Ben, "!remind sessions on", "3h before each study session")
 	if got := h.Reply(Ben, "!remind sessions on 2h"); !strings.Contains(got, "2h before each study session") {
 		t.Fatalf("remind sessions on: %q", got)
 	}
@@ -541,21 +611,37 @@ func TestStudyStats(t *testing.T) {
 
 // TestStudyRemindersKeepThePlacePrivate: of a session with a private place,
 // the reminder of a member coming says where; a member who said maybe and
-// the room's reminder do not.
+// the room's reminder do not. Each is in the room's language: what a
+// reminder is about is written when it is sent (the text stored with it,
+// in English, keeps the place from the same readers, should it be shown).
 func TestStudyRemindersKeepThePlacePrivate(t *testing.T) {
 	h := newHarness(t, Ana, Ben, Chi)
+	h.SetLang("es")
 	a := newSession(t, h, "Strike history at friday 18:00 where 12 Secret Street --private-location")
 	h.Reply(Ben, "!study remind on 1h")
 	h.Reply(Chi, "!study remind on 1h")
 	h.React(Ben, a.EventID, "✅")
 	h.React(Chi, a.EventID, "❔")
 	h.Drain()
-	out := h.AdvanceTo(time.Date(2026, 11, 27, 17, 30, 0, 0, time.UTC))
-	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "12 Secret Street") {
-		t.Errorf("ben (coming) was reminded %q; want the place", dms)
+	for u, want := range map[id.UserID]string{Ben: "study session #1 “Strike history” — where: 12 Secret Street", Chi: "study session #1 “Strike history”"} {
+		stored, err := h.Env.Store.Reminders().Pending(t.Context(), u, store.ReminderSession)
+		var texts []string
+		for _, r := range stored {
+			texts = append(texts, r.Text)
+		}
+		if err != nil || len(texts) != 1 || texts[0] != want {
+			t.Errorf("%s's reminders stored: %q (%v); want %q", u, texts, err, want)
+		}
 	}
-	if dms := dmsTo(out, Chi); len(dms) != 1 || strings.Contains(dms[0], "12 Secret Street") {
-		t.Errorf("chi (maybe) was reminded %q; want no place", dms)
+	out := h.AdvanceTo(time.Date(2026, 11, 27, 17, 30, 0, 0, time.UTC))
+	if dms := dmsTo(out, Ben); len(dms) != 1 || !strings.Contains(dms[0], "sesión de estudio #1 «Strike history» — dónde: 12 Secret Street") {
+		t.Errorf("ben (coming) was reminded %q; want the place, in Spanish", dms)
+	}
+	if dms := dmsTo(out, Chi); len(dms) != 1 || !strings.Contains(dms[0], "sesión de estudio #1 «Strike history»") || strings.Contains(dms[0], "12 Secret Street") {
+		t.Errorf("chi (maybe) was reminded %q; want no place, in Spanish", dms)
+	}
+	if room := Saying(out, "sesión de estudio #1 «Strike history»"); len(room) != 3 || len(dmsTo(room, "")) != 1 {
+		t.Errorf("want the reminders of the room, Ben and Chi in Spanish:%s", Bodies(out))
 	}
 	for _, o := range out {
 		if o.DMUser == "" && strings.Contains(o.Msg.Body, "12 Secret Street") {

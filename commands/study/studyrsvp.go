@@ -194,9 +194,10 @@ func reminderText(s *store.Session, place bool) msg.Text {
 // reminderSubject renders a session reminder when it is sent, in the
 // language of its reader or of the session's room.
 func (f *Feature) reminderSubject(ctx context.Context, rem *store.Reminder) (msg.Text, id.RoomID, bool, error) {
-	parts := strings.Split(rem.Ref, ":")
-	sid, err := strconv.ParseInt(parts[min(1, len(parts)-1)], 10, 64)
-	if len(parts) < 2 || parts[0] != "session" || err != nil {
+	kind, rest, _ := strings.Cut(rem.Ref, ":") // "session:<id>:…"
+	number, _, _ := strings.Cut(rest, ":")
+	sid, err := strconv.ParseInt(number, 10, 64)
+	if kind != "session" || err != nil {
 		return msg.Text{}, "", false, nil // not a session's reminder
 	}
 	s, ok, err := f.Store.Sessions().Get(ctx, sid)

@@ -98,10 +98,11 @@ func candidateTimes(args string, now time.Time, loc *time.Location, cmd func(str
 		return nil, false, nil
 	}
 	// The times stand between `at` and the next keyword; split them apart
-	// and read each through the usual grammar.
+	// and read each through the usual grammar. As there, the first word is
+	// the title's, even "At".
 	words := strings.Fields(strings.ReplaceAll(args, "|", " | "))
-	at := slices.IndexFunc(words, func(w string) bool { return strings.EqualFold(w, "at") })
-	if at < 0 {
+	at := 1 + slices.IndexFunc(words[1:], func(w string) bool { return strings.EqualFold(w, "at") })
+	if at == 0 {
 		return nil, false, nil // the usual grammar says what is missing
 	}
 	end := len(words)
@@ -216,11 +217,13 @@ func singleTime(args string) string {
 	return strings.Join(out, " ")
 }
 
-// everyText is what follows `every` in args, up to the next keyword.
+// everyText is what follows `every` in args, up to the next keyword. Args
+// begin with a title (parseStudyNew read them): as there, its first word
+// is the title's, even "Every".
 func everyText(args string) string {
 	words := strings.Fields(args)
-	i := slices.IndexFunc(words, func(w string) bool { return strings.EqualFold(w, "every") })
-	if i < 0 {
+	i := 1 + slices.IndexFunc(words[1:], func(w string) bool { return strings.EqualFold(w, "every") })
+	if i == 0 {
 		return ""
 	}
 	var out []string

@@ -29,10 +29,12 @@ func newTimesHarness(t *testing.T, members ...id.UserID) *Harness {
 	}, members...)
 }
 
-// askTimes sends a time poll as ana and returns the poll's event ID.
+// askTimes sends a time poll as ana and returns the poll's event ID; a
+// redaction of the command (a private place) is kept in h.Last.
 func askTimes(t *testing.T, h *Harness, args string) id.EventID {
 	t.Helper()
-	out := h.SendAndDrain(Ana, "!study new "+args)
+	cmd := h.Send(Ana, "!study new "+args)
+	out := keepRedactions(t, h, cmd, args, h.Drain())
 	polls := Polls(out, motions.PollStartType)
 	if len(polls) != 1 || len(Saying(out, "When can you come to")) != 1 {
 		t.Fatalf("want a notice and a poll:%s", Bodies(out))
@@ -46,7 +48,7 @@ func askTimes(t *testing.T, h *Harness, args string) id.EventID {
 // come to, with its announcement and reminders.
 func TestTimePoll(t *testing.T) {
 	h := newTimesHarness(t, Ana, Ben, Chi) // Wednesday 25 November 2026, 12:00 UTC
-	p := askTimes(t, h, "Reading circle at friday 18:00 | saturday 11:00 | sunday 17:00 where the back room topic Capital")
+	p := askTimes(t, h, "Reading circle at friday 18:00 | saturday 11:00 | sunday 17:00 where the back room every week topic Capital")
 	h.Respond(Ana, p, "1", "2")
 	h.Respond(Ben, p, "2")
 	h.Respond(Chi, p, "3")
@@ -58,8 +60,8 @@ func TestTimePoll(t *testing.T) {
 	out := h.AdvanceTo(time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)) // a day before Friday 18:00
 	One(t, out, "Poll #1 closed")
 	ann := One(t, out, "Study session #1: Reading circle")
-	if f := sessionField(t, ann.Msg); f["starts_at"] != "2026-11-28T11:00:00Z" || f["location"] != "the back room" || f["topic"] != "Capital" {
-		t.Errorf("the session = %v, want Saturday 11:00", f)
+	if f := sessionField(t, ann.Msg); f["starts_at"] != "2026-11-28T11:00:00Z" || f["location"] != "the back room" || f["topic"] != "Capital" || f["rrule"] != "FREQ=WEEKLY" {
+		t.Errorf("the session = %v, want Saturday 11:00 every week", f)
 	}
 	if len(Polls(out, motions.PollEndType)) != 1 {
 		t.Errorf("the poll was not ended:%s", Bodies(out))
@@ -79,13 +81,13 @@ func TestTimePoll(t *testing.T) {
 // nothing.
 func TestTimePollTiesAndClose(t *testing.T) {
 	h := newTimesHarness(t, Ana, Ben)
-	p := askTimes(t, h, "Strike history at saturday 11:00 | friday 18:00 --decide 2h")
-	h.Respond(Ana, p, "2") // Saturday (answers are in time order: 1 is Friday)
+	p := askTimes(t, h, "Strike history at saturday 11:00 | friday 18:00 --decide 2h where the union hall") // the longest time after --decide: 2h
+	h.Respond(Ana, p, "2")                                                                                  // Saturday (answers are in time order: 1 is Friday)
 	h.Respond(Ben, p, "1")
 	Expect(t, h, Ben, "!close 1", "Only the member who asked poll #1")
 	out := h.SendAndDrain(Ana, "!close 1")
-	if f := sessionField(t, One(t, out, "Study session #1: Strike history").Msg); f["starts_at"] != "2026-11-27T18:00:00Z" {
-		t.Errorf("a tie should go to the earliest, Friday: %v", f["starts_at"])
+	if f := sessionField(t, One(t, out, "Study session #1: Strike history").Msg); f["starts_at"] != "2026-11-27T18:00:00Z" || f["location"] != "the union hall" {
+		t.Errorf("a tie should go to the earliest, Friday, in the union hall: %v", f)
 	}
 	askTimes(t, h, "Nobody at saturday 11:00 | sunday 11:00 --decide 1h")
 	out = h.AdvanceTo(h.Clock.Now().Add(time.Hour))
@@ -103,13 +105,34 @@ func TestTimePollRefusals(t *testing.T) {
 		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide saturday 12:00", Want: "Decide before the first time"},
 		{From: Ana, Cmd: "!study new Circle at friday 18:00 --decide thursday 12:00", Want: "`--decide` is for a poll on several times"},
 		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide", Want: "`--decide` needs a time"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide fridya", Want: "I couldn't read \"fridya\" as a time"},
+		{From: Ana, Cmd: "!study new Circle at friday 18:00 | saturday 18:00 --decide fridya where the pub", Want: "I couldn't read \"fridya\" as a time"}, // the word after it
 		{From: Ana, Cmd: "!study new Circle at fridya 18:00 | saturday 18:00", Want: "fridya"},
+		{From: Ana, Cmd: "!study new Circle topic at friday 18:00 | saturday 18:00", Want: "Say something after `topic`"},
 	})
 	if n := strings.Count(h.Reply(Ana, "!motions"), "poll:"); n != 0 {
 		t.Errorf("%d polls were opened by refused commands", n)
 	}
 	// A | in the place is no poll.
 	newSession(t, h, "Circle at friday 18:00 where the pub | back room")
+}
+
+// TestTimePollSeries: a time poll reads a series as `study new` does: the
+// first word is the title's, even "At" or "Every"; a weekday repeat starts
+// on the first such day at or after the time chosen.
+func TestTimePollSeries(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben) // Wednesday 25 November 2026, 12:00 UTC
+	for _, tc := range []struct{ title, every, startsAt, rrule string }{
+		{"At the barricades", "week", "2026-11-28T18:00:00Z", "FREQ=WEEKLY"},
+		{"Every voice", "sunday", "2026-11-29T18:00:00Z", "FREQ=WEEKLY;BYDAY=SU"},
+	} {
+		p := askTimes(t, h, tc.title+" at friday 18:00 | saturday 18:00 every "+tc.every+" --decide 1h")
+		h.Respond(Ben, p, "2") // Saturday
+		ann := One(t, h.AdvanceTo(h.Clock.Now().Add(time.Hour)), "Study session")
+		if f := sessionField(t, ann.Msg); f["title"] != tc.title || f["starts_at"] != tc.startsAt || f["rrule"] != tc.rrule {
+			t.Errorf("%s every %s: %v", tc.title, tc.every, f)
+		}
+	}
 }
 
 // TestTimePollBounds: a poll takes up to ten times, and decides by default
@@ -130,5 +153,23 @@ func TestTimePollBounds(t *testing.T) {
 	out := h.AdvanceTo(time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC))
 	if f := sessionField(t, One(t, out, "Study session #1: Circle").Msg); f["starts_at"] != "2026-11-26T11:00:00Z" {
 		t.Errorf("scheduled at %v, want Thursday 11:00", f["starts_at"])
+	}
+}
+
+// TestTimePollPrivatePlace: a time poll on a session whose place is private
+// takes the command out of the room and shows the place neither there nor
+// once decided; then it goes to each member who says they are coming.
+func TestTimePollPrivatePlace(t *testing.T) {
+	h := newTimesHarness(t, Ana, Ben)
+	p := askTimes(t, h, "Strike committee at saturday 11:00 | sunday 11:00 where Ana's kitchen --private-location --decide=2h")
+	h.Respond(Ben, p, "2")
+	out := h.AdvanceTo(h.Clock.Now().Add(2 * time.Hour))
+	ann := One(t, out, "Study session #1: Strike committee")
+	if strings.Contains(Bodies(out), "kitchen") {
+		t.Errorf("the place was shown in the room:%s", Bodies(out))
+	}
+	h.React(Ben, ann.EventID, "✅")
+	if dms := dmsTo(h.Drain(), Ben); len(dms) != 1 || !strings.Contains(dms[0], "Ana's kitchen") {
+		t.Errorf("ben (coming) was sent %q; want the place", dms)
 	}
 }
