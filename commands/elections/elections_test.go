@@ -126,8 +126,13 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 	Expect(t, h, Ivy, "!rank 1 @dan:test", "not a candidate")
 	Expect(t, h, Ivy, "!rank 1 4", "there is no 4")
 	Expect(t, h, Ivy, "!rank 1", "had not ranked")
-	Expect(t, h, Hal, "!rank 1 @ana", "latest ranking counts")
+	Expect(t, h, Hal, "!rank 1 @ana @chi", "Your ranking in election #1: 1. @ana:test, 2. @chi:test. Your latest ranking counts")
 	Expect(t, h, Hal, "!rank 1", "withdrawn")
+	// Rankings are not recorded: the head now is the head at the close.
+	head, err := h.Env.Store.Records().Head(context.Background(), Room)
+	if err != nil || head == nil {
+		t.Fatalf("record head %v %v", head, err)
+	}
 	var last []Sent
 	for i, u := range nine {
 		cmd := "!rank 1 " + ballots[u]
@@ -138,6 +143,18 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 		last = h.SendAndDrain(u, cmd)
 	}
 	result := resultOf(t, last, "Stage 1")
+	// The lots are drawn from the chain head at the close, shown short.
+	if want := "Lots, if any, drawn from " + head.Hash[:16] + "….\n"; !strings.Contains(result.Msg.Body, want) {
+		t.Errorf("the result does not say %q:\n%s", want, result.Msg.Body)
+	}
+	// Stage 1 only counts; stage 2 excludes Chi and elects Ben. The one
+	// seat is filled, and an open ballot has no receipts.
+	stages := stageLines(result.Msg.Body)
+	if len(stages) != 2 || strings.Contains(stages[0], " — ") ||
+		!strings.HasSuffix(stages[1], " — excluded @chi:test — elected @ben:test") ||
+		strings.Contains(result.Msg.Body, "stay empty") || strings.Contains(result.Msg.Body, "Receipts") {
+		t.Errorf("result:\n%s", result.Msg.Body)
+	}
 	rf := field(t, result)
 	if rf["status"] != "decided" || !slices.Equal(users(t, rf["elected"]), []id.UserID{Ben}) || rf["quota"] != float64(5) {
 		t.Fatalf("result %v\n%s", rf, result.Msg.Body)
@@ -450,6 +467,17 @@ func TestSecret(t *testing.T) {
 		t.Fatal("the box outlived the election")
 	}
 	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// stageLines are the lines of a result that give its stages.
+func stageLines(body string) []string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "Stage ") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // resultOf is the one message of out saying substr that is not an edit
