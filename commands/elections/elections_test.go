@@ -84,7 +84,21 @@ func openVote(t *testing.T, h *Harness, n int, candidates ...id.UserID) []id.Use
 	if _, ok := notice.Msg.Fields["quorum.record"]; !ok {
 		t.Fatal("the ballot order is not recorded")
 	}
-	return users(t, f["candidates"])
+	order := users(t, f["candidates"])
+	if !strings.Contains(notice.Msg.Body, numbered(order)) {
+		t.Fatalf("the notice does not number the ballot %v:\n%s", order, notice.Msg.Body)
+	}
+	return order
+}
+
+// numbered is the ballot as its notice and its DM list it: a line each,
+// numbered from 1.
+func numbered(order []id.UserID) string {
+	var b strings.Builder
+	for i, u := range order {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, u)
+	}
+	return b.String() + "\n"
 }
 
 // TestOneSeatLeaderLosesAfterTransfers: nine members, one seat among Ana,
@@ -392,10 +406,38 @@ func TestShow(t *testing.T) {
 	Expect(t, h, Ben, "!close 1", "`!election 1` shows it")
 	Expect(t, h, Ben, "!withdraw 1", "is a contested election")
 	openVote(t, h, 1, Ana, Ben)
-	Expect(t, h, Ben, "!election 1", "The ballot")
+	// One seat: instant-runoff; the example ranks both, the last first.
+	if got := h.Reply(Ben, "!election 1"); !strings.Contains(got, "Rank as many as you like, your favourite first: `!rank 1 2 1`") ||
+		!strings.Contains(got, "Counted by Scottish STV (Droop quota), instant-runoff for one seat · quorum") {
+		t.Errorf("ballot notice %q", got)
+	}
 	h.SendAndDrain(Ana, "!rank 1 @ana")
 	h.SendAndDrain(Ben, "!rank 1 @ana")
 	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// TestNotice: the notice of an election of several seats through its
+// phases: the term, the candidates who accepted so far, the ballot
+// numbered, an example of three ranks, no instant-runoff.
+func TestNotice(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	notice := One(t, h.SendAndDrain(Ana, "!election negotiator --seats 2 --term 30d : Negotiate the rota"), "Nominations are open")
+	if body := notice.Msg.Body; !strings.HasPrefix(body, "Election #1 (@ana:test): 2 seats as negotiator, term 30 days.\n") ||
+		strings.Contains(body, "Candidates so far") {
+		t.Errorf("opening notice %q", body)
+	}
+	Expect(t, h, Ana, "!nominate 1 @ana:test", "stands as")
+	One(t, h.SendAndDrain(Ana, "!nominate 1 @ben:test"), "Accept with")
+	Expect(t, h, Chi, "!election 1", "\nCandidates so far: @ana:test.")
+	Expect(t, h, Ben, "!accept 1", "accepts and stands")
+	order := openVote(t, h, 1, Chi, Dan)
+	if len(order) != 4 {
+		t.Fatalf("ballot %v", order)
+	}
+	got := h.Reply(Chi, "!election 1")
+	if !strings.Contains(got, "your favourite first: `!rank 1 4 3 2` or") || !strings.Contains(got, "\nCounted by Scottish STV (Droop quota) · quorum") {
+		t.Errorf("ballot notice %q", got)
+	}
 }
 
 // TestSecret: the ballot comes by DM with a code; rankings are sent there,
@@ -421,7 +463,7 @@ func TestSecret(t *testing.T) {
 	for _, s := range out {
 		if s.DMUser != "" {
 			ballots++
-			if !strings.Contains(s.Msg.Body, "rank "+code) || !strings.Contains(s.Msg.Body, "1. "+string(order[0])) {
+			if !strings.Contains(s.Msg.Body, "`!rank "+code+" 3 2 1`") || !strings.Contains(s.Msg.Body, numbered(order)) {
 				t.Fatalf("ballot %q", s.Msg.Body)
 			}
 		}
