@@ -305,6 +305,9 @@ func TestDeadlines(t *testing.T) {
 	h.SendAndDrain(Ana, "!election secretary --seats 2 --nominations 2h --closes 3d : Take the minutes")
 	Expect(t, h, Ana, "!nominate 1 @ana:test", "stands")
 	start := h.Clock.Now()
+	if next := h.Due(); !next.Equal(start.Add(2 * time.Hour)) {
+		t.Fatalf("next due %v, want the end of the nominations", next)
+	}
 	out := h.AdvanceTo(start.Add(2 * time.Hour))
 	if len(Saying(out, "nominations stay open")) != 1 {
 		t.Fatalf("at the deadline:%s", Bodies(out))
@@ -357,6 +360,65 @@ func TestRefusals(t *testing.T) {
 		t.Fatal("no motion #1")
 	}
 	Expect(t, h, Ana, "!nominate 1 @ana:test", "no contested election #1")
+}
+
+// TestLimits: each limit of !election and !nominate at its boundary, the
+// most taken and the least refused.
+func TestLimits(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for _, tc := range []struct{ cmd, want string }{
+		{"!election treasurer : " + strings.Repeat("b", maxMandate), "Mandate: bbb"},
+		{"!election treasurer : " + strings.Repeat("b", maxMandate+1), "more than 2000 characters is too long"},
+		{"!election treasurer --seats 1 : Books", "1 seat as treasurer"},
+		{"!election negotiator --seats 50 : Negotiate", "50 seats as negotiator"},
+		{"!election negotiator --seats 51 : Negotiate", "`--seats` is a number of seats from 1 to 50."},
+		{"!election treasurer --nominations 1m : Books", "Nominations are open until Wed 25 Nov 12:01"},
+	} {
+		Expect(t, h, Ana, tc.cmd, tc.want)
+	}
+
+	// Nominations: the 100th is taken, the 101st refused.
+	var many []id.UserID
+	for i := range maxCandidates + 1 {
+		many = append(many, id.UserID(fmt.Sprintf("@m%03d:test", i)))
+	}
+	h = newHarness(t, many...)
+	h.SendAndDrain(many[0], "!election negotiator --seats 3 : Negotiate")
+	for _, u := range many[:maxCandidates] {
+		Expect(t, h, u, fmt.Sprintf("!nominate 1 %s", u), "stands as negotiator")
+	}
+	Expect(t, h, many[maxCandidates], fmt.Sprintf("!nominate 1 %s", many[maxCandidates]), "Election #1 has 100 nominations, the most I take.")
+}
+
+// TestAsManyCandidatesAsSeats: a moderator's !ballot opens the vote with
+// as many candidates as seats, and the count elects them all.
+func TestAsManyCandidatesAsSeats(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.SendAndDrain(Ana, "!election secretary --seats 2 : Take the minutes")
+	openVote(t, h, 1, Ben, Chi)
+	h.SendAndDrain(Ana, "!rank 1 @ben")
+	h.SendAndDrain(Ben, "!rank 1 @ben")
+	res := resultOf(t, h.SendAndDrain(Chi, "!rank 1 @ben"), "Stage 1")
+	if got := users(t, field(t, res)["elected"]); len(got) != 2 || !slices.Contains(got, Ben) || !slices.Contains(got, Chi) {
+		t.Fatalf("elected %v:\n%s", got, res.Msg.Body)
+	}
+}
+
+// TestSecretElectionsPerDay: a member opens at most maxSecretPerDay secret
+// ballots a day in a room, secret motions included (each DMs everyone);
+// open elections are not limited.
+func TestSecretElectionsPerDay(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!motion --secret Buy a kettle")
+	h.Clock.Advance(12 * time.Hour)
+	Expect(t, h, Ana, "!election treasurer --secret : Books", "Nominations are open")
+	Expect(t, h, Ana, "!election secretary --secret : Minutes", "Nominations are open")
+	Expect(t, h, Ana, "!election steward --secret : Stewarding", "You have opened 3 secret ballots here in the last day")
+	Expect(t, h, Ana, "!election steward : Stewarding", "Nominations are open")
+	// The secret motion's day is over: one more.
+	h.Clock.Advance(12*time.Hour + time.Minute)
+	Expect(t, h, Ana, "!election steward --secret : Stewarding", "Nominations are open")
+	Expect(t, h, Ana, "!election chair --secret : Chairing", "You have opened 3 secret ballots")
 }
 
 // TestBallotOrder is recomputable: SHA-256 of seed, number and user ID.
