@@ -566,11 +566,53 @@ func TestSecret(t *testing.T) {
 	if !strings.Contains(result.Msg.Body, "Receipts") || !strings.Contains(result.Msg.Body, anaCode+": "+string(Ana)) {
 		t.Fatalf("result without Ana's receipt %s:\n%s", anaCode, result.Msg.Body)
 	}
+	// The record keeps the receipts too.
+	if got, _ := recorded(t, h, "election.result")["receipts"].(map[string]any); len(got) != 4 || fmt.Sprint(got[anaCode]) != "["+string(Ana)+"]" {
+		t.Errorf("recorded receipts %v, want Ana's %s among 4", got, anaCode)
+	}
 	m, _, _ := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
 	if _, err := h.Env.Store.Secret().Rankings(context.Background(), m.ID); err == nil {
 		t.Fatal("the box outlived the election")
 	}
 	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// recorded is the content of the room's latest record entry of kind.
+func recorded(t *testing.T, h *Harness, kind string) map[string]any {
+	t.Helper()
+	entries, err := h.Env.Store.Records().Between(context.Background(), Room, h.Clock.Now().AddDate(-1, 0, 0), h.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].Kind == kind {
+			var content map[string]any
+			if err := json.Unmarshal(entries[i].Content, &content); err != nil {
+				t.Fatal(err)
+			}
+			return content
+		}
+	}
+	t.Fatalf("no %s in the record", kind)
+	return nil
+}
+
+// TestNoQuorumInTheRoomsLanguage: why an election was cancelled is
+// recorded in English and shown in the room's language.
+func TestNoQuorumInTheRoomsLanguage(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	h.Env.Config.StandingOrders.Quorum = "50%"
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	openVote(t, h, 1, Ana, Ben)
+	h.SetLang("de")
+	h.SendAndDrain(Chi, "!rank 1 @ben")
+	res := resultOf(t, h.AdvanceTo(h.Clock.Now().Add(49*time.Hour)), "nicht beschlussfähig: 1 von 4 abgestimmt, Quorum 2")
+	if field(t, res)["status"] != "cancelled" {
+		t.Errorf("result %s", res.Msg.Body)
+	}
+	if why := recorded(t, h, "election.result")["why"]; why != "no quorum: 1 of 4 ranked, quorum 2" {
+		t.Errorf("recorded why %q", why)
+	}
 }
 
 // stageLines are the lines of a result that give its stages.
