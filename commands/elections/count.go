@@ -393,12 +393,8 @@ func (f *Feature) notice(ctx context.Context, m *store.Motion, p payload) (msg.M
 				m.QuorumCount, electorate, timespec.Human(m.ClosesAt, loc), timespec.Remaining(m.ClosesAt.Sub(f.Clock.Now())), m.Turnout, electorate)
 			break
 		}
-		example := []string{}
-		for i := len(p.Order); i >= 1 && len(example) < 3; i-- {
-			example = append(example, fmt.Sprint(i))
-		}
 		out = out.Append("Rank as many as you like, your favourite first: `%s` or with their Matrix IDs. Your latest ranking counts; `%s` alone withdraws it.",
-			f.Cmd(fmt.Sprintf("rank %d %s", m.Number, strings.Join(example, " "))), f.Cmd(fmt.Sprintf("rank %d", m.Number))) // a command: not for members to read translated
+			f.Cmd(fmt.Sprintf("rank %d %s", m.Number, strings.Join(exampleNumbers(len(p.Order)), " "))), f.Cmd(fmt.Sprintf("rank %d", m.Number))) // a command: not for members to read translated
 		rankings, err := f.Store.Elections().Rankings(ctx, m.ID)
 		if err != nil {
 			return out, err

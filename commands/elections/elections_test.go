@@ -84,7 +84,21 @@ func openVote(t *testing.T, h *Harness, n int, candidates ...id.UserID) []id.Use
 	if _, ok := notice.Msg.Fields["quorum.record"]; !ok {
 		t.Fatal("the ballot order is not recorded")
 	}
-	return users(t, f["candidates"])
+	order := users(t, f["candidates"])
+	if !strings.Contains(notice.Msg.Body, numbered(order)) {
+		t.Fatalf("the notice does not number the ballot %v:\n%s", order, notice.Msg.Body)
+	}
+	return order
+}
+
+// numbered is the ballot as its notice and its DM list it: a line each,
+// numbered from 1.
+func numbered(order []id.UserID) string {
+	var b strings.Builder
+	for i, u := range order {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, u)
+	}
+	return b.String() + "\n"
 }
 
 // TestOneSeatLeaderLosesAfterTransfers: nine members, one seat among Ana,
@@ -126,8 +140,13 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 	Expect(t, h, Ivy, "!rank 1 @dan:test", "not a candidate")
 	Expect(t, h, Ivy, "!rank 1 4", "there is no 4")
 	Expect(t, h, Ivy, "!rank 1", "had not ranked")
-	Expect(t, h, Hal, "!rank 1 @ana", "latest ranking counts")
+	Expect(t, h, Hal, "!rank 1 @ana @chi", "Your ranking in election #1: 1. @ana:test, 2. @chi:test. Your latest ranking counts")
 	Expect(t, h, Hal, "!rank 1", "withdrawn")
+	// Rankings are not recorded: the head now is the head at the close.
+	head, err := h.Env.Store.Records().Head(context.Background(), Room)
+	if err != nil || head == nil {
+		t.Fatalf("record head %v %v", head, err)
+	}
 	var last []Sent
 	for i, u := range nine {
 		cmd := "!rank 1 " + ballots[u]
@@ -138,6 +157,18 @@ func TestOneSeatLeaderLosesAfterTransfers(t *testing.T) {
 		last = h.SendAndDrain(u, cmd)
 	}
 	result := resultOf(t, last, "Stage 1")
+	// The lots are drawn from the chain head at the close, shown short.
+	if want := "Lots, if any, drawn from " + head.Hash[:16] + "….\n"; !strings.Contains(result.Msg.Body, want) {
+		t.Errorf("the result does not say %q:\n%s", want, result.Msg.Body)
+	}
+	// Stage 1 only counts; stage 2 excludes Chi and elects Ben. The one
+	// seat is filled, and an open ballot has no receipts.
+	stages := stageLines(result.Msg.Body)
+	if len(stages) != 2 || strings.Contains(stages[0], " — ") ||
+		!strings.HasSuffix(stages[1], " — excluded @chi:test — elected @ben:test") ||
+		strings.Contains(result.Msg.Body, "stay empty") || strings.Contains(result.Msg.Body, "Receipts") {
+		t.Errorf("result:\n%s", result.Msg.Body)
+	}
 	rf := field(t, result)
 	if rf["status"] != "decided" || !slices.Equal(users(t, rf["elected"]), []id.UserID{Ben}) || rf["quota"] != float64(5) {
 		t.Fatalf("result %v\n%s", rf, result.Msg.Body)
@@ -274,6 +305,9 @@ func TestDeadlines(t *testing.T) {
 	h.SendAndDrain(Ana, "!election secretary --seats 2 --nominations 2h --closes 3d : Take the minutes")
 	Expect(t, h, Ana, "!nominate 1 @ana:test", "stands")
 	start := h.Clock.Now()
+	if next := h.Due(); !next.Equal(start.Add(2 * time.Hour)) {
+		t.Fatalf("next due %v, want the end of the nominations", next)
+	}
 	out := h.AdvanceTo(start.Add(2 * time.Hour))
 	if len(Saying(out, "nominations stay open")) != 1 {
 		t.Fatalf("at the deadline:%s", Bodies(out))
@@ -328,6 +362,65 @@ func TestRefusals(t *testing.T) {
 	Expect(t, h, Ana, "!nominate 1 @ana:test", "no contested election #1")
 }
 
+// TestLimits: each limit of !election and !nominate at its boundary, the
+// most taken and the least refused.
+func TestLimits(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	for _, tc := range []struct{ cmd, want string }{
+		{"!election treasurer : " + strings.Repeat("b", maxMandate), "Mandate: bbb"},
+		{"!election treasurer : " + strings.Repeat("b", maxMandate+1), "more than 2000 characters is too long"},
+		{"!election treasurer --seats 1 : Books", "1 seat as treasurer"},
+		{"!election negotiator --seats 50 : Negotiate", "50 seats as negotiator"},
+		{"!election negotiator --seats 51 : Negotiate", "`--seats` is a number of seats from 1 to 50."},
+		{"!election treasurer --nominations 1m : Books", "Nominations are open until Wed 25 Nov 12:01"},
+	} {
+		Expect(t, h, Ana, tc.cmd, tc.want)
+	}
+
+	// Nominations: the 100th is taken, the 101st refused.
+	var many []id.UserID
+	for i := range maxCandidates + 1 {
+		many = append(many, id.UserID(fmt.Sprintf("@m%03d:test", i)))
+	}
+	h = newHarness(t, many...)
+	h.SendAndDrain(many[0], "!election negotiator --seats 3 : Negotiate")
+	for _, u := range many[:maxCandidates] {
+		Expect(t, h, u, fmt.Sprintf("!nominate 1 %s", u), "stands as negotiator")
+	}
+	Expect(t, h, many[maxCandidates], fmt.Sprintf("!nominate 1 %s", many[maxCandidates]), "Election #1 has 100 nominations, the most I take.")
+}
+
+// TestAsManyCandidatesAsSeats: a moderator's !ballot opens the vote with
+// as many candidates as seats, and the count elects them all.
+func TestAsManyCandidatesAsSeats(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	h.SendAndDrain(Ana, "!election secretary --seats 2 : Take the minutes")
+	openVote(t, h, 1, Ben, Chi)
+	h.SendAndDrain(Ana, "!rank 1 @ben")
+	h.SendAndDrain(Ben, "!rank 1 @ben")
+	res := resultOf(t, h.SendAndDrain(Chi, "!rank 1 @ben"), "Stage 1")
+	if got := users(t, field(t, res)["elected"]); len(got) != 2 || !slices.Contains(got, Ben) || !slices.Contains(got, Chi) {
+		t.Fatalf("elected %v:\n%s", got, res.Msg.Body)
+	}
+}
+
+// TestSecretElectionsPerDay: a member opens at most maxSecretPerDay secret
+// ballots a day in a room, secret motions included (each DMs everyone);
+// open elections are not limited.
+func TestSecretElectionsPerDay(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, "!motion --secret Buy a kettle")
+	h.Clock.Advance(12 * time.Hour)
+	Expect(t, h, Ana, "!election treasurer --secret : Books", "Nominations are open")
+	Expect(t, h, Ana, "!election secretary --secret : Minutes", "Nominations are open")
+	Expect(t, h, Ana, "!election steward --secret : Stewarding", "You have opened 3 secret ballots here in the last day")
+	Expect(t, h, Ana, "!election steward : Stewarding", "Nominations are open")
+	// The secret motion's day is over: one more.
+	h.Clock.Advance(12*time.Hour + time.Minute)
+	Expect(t, h, Ana, "!election steward --secret : Stewarding", "Nominations are open")
+	Expect(t, h, Ana, "!election chair --secret : Chairing", "You have opened 3 secret ballots")
+}
+
 // TestBallotOrder is recomputable: SHA-256 of seed, number and user ID.
 func TestBallotOrder(t *testing.T) {
 	cands := []id.UserID{Ana, Ben, Chi, Dan}
@@ -375,10 +468,38 @@ func TestShow(t *testing.T) {
 	Expect(t, h, Ben, "!close 1", "`!election 1` shows it")
 	Expect(t, h, Ben, "!withdraw 1", "is a contested election")
 	openVote(t, h, 1, Ana, Ben)
-	Expect(t, h, Ben, "!election 1", "The ballot")
+	// One seat: instant-runoff; the example ranks both, the last first.
+	if got := h.Reply(Ben, "!election 1"); !strings.Contains(got, "Rank as many as you like, your favourite first: `!rank 1 2 1`") ||
+		!strings.Contains(got, "Counted by Scottish STV (Droop quota), instant-runoff for one seat · quorum") {
+		t.Errorf("ballot notice %q", got)
+	}
 	h.SendAndDrain(Ana, "!rank 1 @ana")
 	h.SendAndDrain(Ben, "!rank 1 @ana")
 	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// TestNotice: the notice of an election of several seats through its
+// phases: the term, the candidates who accepted so far, the ballot
+// numbered, an example of three ranks, no instant-runoff.
+func TestNotice(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	notice := One(t, h.SendAndDrain(Ana, "!election negotiator --seats 2 --term 30d : Negotiate the rota"), "Nominations are open")
+	if body := notice.Msg.Body; !strings.HasPrefix(body, "Election #1 (@ana:test): 2 seats as negotiator, term 30 days.\n") ||
+		strings.Contains(body, "Candidates so far") {
+		t.Errorf("opening notice %q", body)
+	}
+	Expect(t, h, Ana, "!nominate 1 @ana:test", "stands as")
+	One(t, h.SendAndDrain(Ana, "!nominate 1 @ben:test"), "Accept with")
+	Expect(t, h, Chi, "!election 1", "\nCandidates so far: @ana:test.")
+	Expect(t, h, Ben, "!accept 1", "accepts and stands")
+	order := openVote(t, h, 1, Chi, Dan)
+	if len(order) != 4 {
+		t.Fatalf("ballot %v", order)
+	}
+	got := h.Reply(Chi, "!election 1")
+	if !strings.Contains(got, "your favourite first: `!rank 1 4 3 2` or") || !strings.Contains(got, "\nCounted by Scottish STV (Droop quota) · quorum") {
+		t.Errorf("ballot notice %q", got)
+	}
 }
 
 // TestSecret: the ballot comes by DM with a code; rankings are sent there,
@@ -404,7 +525,7 @@ func TestSecret(t *testing.T) {
 	for _, s := range out {
 		if s.DMUser != "" {
 			ballots++
-			if !strings.Contains(s.Msg.Body, "rank "+code) || !strings.Contains(s.Msg.Body, "1. "+string(order[0])) {
+			if !strings.Contains(s.Msg.Body, "`!rank "+code+" 3 2 1`") || !strings.Contains(s.Msg.Body, numbered(order)) {
 				t.Fatalf("ballot %q", s.Msg.Body)
 			}
 		}
@@ -445,11 +566,64 @@ func TestSecret(t *testing.T) {
 	if !strings.Contains(result.Msg.Body, "Receipts") || !strings.Contains(result.Msg.Body, anaCode+": "+string(Ana)) {
 		t.Fatalf("result without Ana's receipt %s:\n%s", anaCode, result.Msg.Body)
 	}
+	// The record keeps the receipts too.
+	if got, _ := recorded(t, h, "election.result")["receipts"].(map[string]any); len(got) != 4 || fmt.Sprint(got[anaCode]) != "["+string(Ana)+"]" {
+		t.Errorf("recorded receipts %v, want Ana's %s among 4", got, anaCode)
+	}
 	m, _, _ := h.Env.Store.Motions().ByNumber(context.Background(), Room, 1)
 	if _, err := h.Env.Store.Secret().Rankings(context.Background(), m.ID); err == nil {
 		t.Fatal("the box outlived the election")
 	}
 	Expect(t, h, Ben, "!election 1", "Stage 1")
+}
+
+// recorded is the content of the room's latest record entry of kind.
+func recorded(t *testing.T, h *Harness, kind string) map[string]any {
+	t.Helper()
+	entries, err := h.Env.Store.Records().Between(context.Background(), Room, h.Clock.Now().AddDate(-1, 0, 0), h.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].Kind == kind {
+			var content map[string]any
+			if err := json.Unmarshal(entries[i].Content, &content); err != nil {
+				t.Fatal(err)
+			}
+			return content
+		}
+	}
+	t.Fatalf("no %s in the record", kind)
+	return nil
+}
+
+// TestNoQuorumInTheRoomsLanguage: why an election was cancelled is
+// recorded in English and shown in the room's language.
+func TestNoQuorumInTheRoomsLanguage(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi, Dan)
+	h.Env.Config.StandingOrders.Quorum = "50%"
+	h.SendAndDrain(Ana, "!election treasurer : Books")
+	openVote(t, h, 1, Ana, Ben)
+	h.SetLang("de")
+	h.SendAndDrain(Chi, "!rank 1 @ben")
+	res := resultOf(t, h.AdvanceTo(h.Clock.Now().Add(49*time.Hour)), "nicht beschlussfähig: 1 von 4 abgestimmt, Quorum 2")
+	if field(t, res)["status"] != "cancelled" {
+		t.Errorf("result %s", res.Msg.Body)
+	}
+	if why := recorded(t, h, "election.result")["why"]; why != "no quorum: 1 of 4 ranked, quorum 2" {
+		t.Errorf("recorded why %q", why)
+	}
+}
+
+// stageLines are the lines of a result that give its stages.
+func stageLines(body string) []string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "Stage ") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // resultOf is the one message of out saying substr that is not an edit
