@@ -15,6 +15,7 @@ import (
 	"quorum/commands"
 	"quorum/msg"
 	"quorum/store"
+	"quorum/testkit"
 )
 
 // TestOutboxCannotBlock: what is queued for a room the bot was kicked from
@@ -113,6 +114,19 @@ func TestOutboxCannotBlock(t *testing.T) {
 	}
 }
 
+// roomsWithBot has c create n encrypted rooms with the bot and waits until
+// it has joined them all.
+func roomsWithBot(c *testkit.Client, bot id.UserID, n int) []id.RoomID {
+	rooms := make([]id.RoomID, n)
+	for i := range rooms {
+		rooms[i] = c.CreateRoom(false, bot)
+	}
+	for _, r := range rooms {
+		c.WaitJoined(r, bot, wait)
+	}
+	return rooms
+}
+
 // TestOutboxTakesTurns: with more rooms than the sender serves at once (4),
 // each with three messages queued at the same moment (a result, an edit, a
 // reply), every room's first message goes out before any room's last: while
@@ -125,13 +139,9 @@ func TestOutboxTakesTurns(t *testing.T) {
 	// A round trip first, so that the bot has ana's keys before the burst:
 	// the test is about the order of sends, not a first share's race.
 	ana.Ask(r, "!help")
-	rooms := make([]id.RoomID, 6)
-	for i := range rooms {
-		rooms[i] = ana.CreateRoom(false, botID)
-	}
+	rooms := roomsWithBot(ana, botID, 6)
 	var queue []store.Outgoing
 	for i, r := range rooms {
-		ana.WaitJoined(r, botID, wait)
 		for k := 1; k <= 3; k++ {
 			queue = append(queue, store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("room %d, message %d", i, k))})
 		}
@@ -163,13 +173,9 @@ func TestFirstShareInManyRooms(t *testing.T) {
 	t.Parallel()
 	_, b, ana, _ := room(t)
 	botID := b.Client().UserID
-	rooms := make([]id.RoomID, 4)
-	for i := range rooms {
-		rooms[i] = ana.CreateRoom(false, botID)
-	}
+	rooms := roomsWithBot(ana, botID, 4)
 	var queue []store.Outgoing
 	for i, r := range rooms {
-		ana.WaitJoined(r, botID, wait)
 		queue = append(queue, store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("room %d", i))})
 	}
 	b.SlowDeviceLists(2 * time.Second)
