@@ -38,6 +38,7 @@ func TestResolveMember(t *testing.T) {
 		{"@", "", "@ isn't a member; write their Matrix ID, e.g. `@ana:example.org`."},
 		{"@b", "", "I can't tell who @b is here"},
 		{"@ben test", "", "isn't a member; write their Matrix ID"},
+		{" @ben", "", "isn't a member; write their Matrix ID"},
 		{"@" + strings.Repeat("a", 255), "", "isn't a member; write their Matrix ID"},
 	} {
 		got, err := h.Env.ResolveMember(ctx, Room, tc.word)
@@ -53,7 +54,7 @@ func TestResolveMember(t *testing.T) {
 		}
 	}
 	// The longest word accepted: 255 characters.
-	long := id.UserID("@" + strings.Repeat("a", 248) + ":test")
+	long := id.UserID("@" + strings.Repeat("a", 249) + ":test")
 	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], long)
 	if got, err := h.Env.ResolveMember(ctx, Room, string(long)); err != nil || got != long {
 		t.Errorf("a 255-character ID: %q, %v", got, err)
