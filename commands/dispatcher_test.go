@@ -490,11 +490,27 @@ func TestPrepare(t *testing.T) {
 }
 
 // TestForgetHandled: the scheduler forgets handled events after 90 days,
-// at most once an hour; a recent event is never forgotten, so a redelivery
-// of it does nothing.
+// at most once an hour, and logs how many when it forgot some; a recent
+// event is never forgotten, so a redelivery of it does nothing.
 func TestForgetHandled(t *testing.T) {
-	h, _, _, _ := toyHarness(t)
+	h, toys, more, _ := toyHarness(t)
 	ctx := context.Background()
+	var logged strings.Builder
+	a, err := commands.New(h.Env, zerolog.New(&logged), toys, more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.A = a
+	// due runs the scheduler and checks what it logged.
+	due := func(want string) {
+		t.Helper()
+		h.Due()
+		if logged.String() != want {
+			t.Errorf("logged %q, want %q", logged.String(), want)
+		}
+		logged.Reset()
+	}
+	const forgotOne = `{"level":"info","events":1,"message":"Forgot handled events older than 90 days"}` + "\n"
 	t0 := h.Clock.Now()
 	handle := func(evt id.EventID) int {
 		t.Helper()
@@ -506,12 +522,12 @@ func TestForgetHandled(t *testing.T) {
 	handle("$old")
 	h.Clock.Advance(30 * time.Minute)
 	handle("$later")
-	h.Due()
+	due("") // nothing to forget
 	if handle("$later") != 0 {
 		t.Fatal("a recent event was forgotten")
 	}
 	h.Clock.Advance(t0.Add(commands.HandledKept).Sub(h.Clock.Now()) + time.Millisecond)
-	h.Due() // $old is forgotten now, $later (30 minutes younger) not yet
+	due(forgotOne) // $old is forgotten now, $later (30 minutes younger) not yet
 	if handle("$old") != 1 {
 		t.Error("an event older than 90 days is still remembered")
 	}
@@ -519,12 +535,12 @@ func TestForgetHandled(t *testing.T) {
 		t.Error("an event younger than 90 days was forgotten")
 	}
 	h.Clock.Advance(time.Hour - time.Millisecond)
-	h.Due() // within the hour of the last prune: nothing is forgotten
+	due("") // within the hour of the last prune: nothing is forgotten
 	if handle("$later") != 0 {
 		t.Error("forgotten within the hour of the last prune")
 	}
 	h.Clock.Advance(time.Millisecond)
-	h.Due() // an hour after the last prune
+	due(forgotOne) // an hour after the last prune
 	if handle("$later") != 1 {
 		t.Error("not forgotten an hour after the last prune")
 	}

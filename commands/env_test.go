@@ -38,6 +38,7 @@ func TestResolveMember(t *testing.T) {
 		{"@", "", "@ isn't a member; write their Matrix ID, e.g. `@ana:example.org`."},
 		{"@b", "", "I can't tell who @b is here"},
 		{"@ben test", "", "isn't a member; write their Matrix ID"},
+		{" @ben", "", "isn't a member; write their Matrix ID"},
 		{"@" + strings.Repeat("a", 255), "", "isn't a member; write their Matrix ID"},
 	} {
 		got, err := h.Env.ResolveMember(ctx, Room, tc.word)
@@ -53,7 +54,7 @@ func TestResolveMember(t *testing.T) {
 		}
 	}
 	// The longest word accepted: 255 characters.
-	long := id.UserID("@" + strings.Repeat("a", 248) + ":test")
+	long := id.UserID("@" + strings.Repeat("a", 249) + ":test")
 	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], long)
 	if got, err := h.Env.ResolveMember(ctx, Room, string(long)); err != nil || got != long {
 		t.Errorf("a 255-character ID: %q, %v", got, err)
@@ -190,5 +191,81 @@ func TestEffects(t *testing.T) {
 	want := "message:!room:test message:@ana:test file:!room:test power:!room:test redact:!room:test"
 	if got := strings.Join(kinds, " "); got != want {
 		t.Errorf("queued %s, want %s", got, want)
+	}
+}
+
+// TestReaderLanguage: each message is rendered in its reader's language.
+// In a room: the one a moderator set with !lang, else the configured one.
+// To a member alone: the one they chose; else that of the room the
+// message comes from, remembered for what follows in their direct chat;
+// else the configured one.
+func TestReaderLanguage(t *testing.T) {
+	h, _, _, _ := toyHarness(t)
+	ctx := context.Background()
+	h.Env.Config.Language = "de"
+	anaDM, benDM := id.RoomID("!dm-ana:test"), id.RoomID("!dm-ben:test")
+	for user, room := range map[id.UserID]id.RoomID{Ana: anaDM, Ben: benDM} {
+		if err := h.Env.Store.DMs().Set(ctx, user, room); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := msg.F("I don't know `%s`. Send `%s` for the list of commands.", "!x", "!help")
+	langs := map[string]string{}
+	for _, lang := range []string{"en", "de", "es"} {
+		langs[m.Localize(lang).Body] = lang
+	}
+	// read queues m, caused by an event in from, and returns the
+	// language its reader gets it in.
+	read := func(from id.RoomID, queue func(fx *commands.Effects)) string {
+		t.Helper()
+		err := h.Env.InTx(ctx, func(_ context.Context, fx *commands.Effects) error {
+			fx.From(from)
+			queue(fx)
+			return nil
+		})
+		out := h.Drain()
+		if err != nil || len(out) != 1 {
+			t.Fatalf("%v:%s", err, Bodies(out))
+		}
+		return langs[out[0].Msg.Body]
+	}
+	say := func(room id.RoomID) func(fx *commands.Effects) {
+		return func(fx *commands.Effects) { fx.Say(room, m) }
+	}
+	dm := func(user id.UserID) func(fx *commands.Effects) {
+		return func(fx *commands.Effects) { fx.DM(user, m) }
+	}
+	setLang := func(lang string) func() { return func() { h.SetLang(lang) } }
+	setUser := func(user id.UserID, lang string) func() {
+		return func() {
+			if err := h.Env.Store.Users().SetLanguage(ctx, user, lang); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		what, want string
+		before     func()
+		from       id.RoomID
+		queue      func(fx *commands.Effects)
+	}{
+		{what: "in a room without !lang", want: "de", queue: say(Room)},
+		{what: "in a room with !lang", want: "es", before: setLang("es"), queue: say(Room)},
+		{what: "in a room with !lang, caused in another", want: "es", from: "!other:test", queue: say(Room)},
+		{what: "to a member, caused in no room", want: "de", queue: dm(Ben)},
+		{what: "to a member, caused in a room", want: "es", from: Room, queue: dm(Ben)},
+		{what: "to that member later, caused in no room", want: "es", queue: dm(Ben)},
+		{what: "to that member later, caused in their direct chat", want: "es", from: benDM, queue: dm(Ben)},
+		{what: "to that member, caused in a room without !lang", want: "de", from: "!other:test", queue: dm(Ben)},
+		{what: "to that member later again", want: "de", queue: dm(Ben)},
+		{what: "to a member with their own !lang, caused in a room", want: "en", before: setUser(Ana, "en"), from: Room, queue: dm(Ana)},
+		{what: "in a member's direct chat, caused in a room", want: "en", from: Room, queue: say(anaDM)},
+	} {
+		if tc.before != nil {
+			tc.before()
+		}
+		if got := read(tc.from, tc.queue); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.what, got, tc.want)
+		}
 	}
 }

@@ -66,6 +66,12 @@ func TestControlChar(t *testing.T) {
 			t.Errorf("%U is refused", r)
 		}
 	}
+	// Unsafe finds one anywhere, the first character too.
+	for s, want := range map[string]bool{"\x1bvote": true, "vo\x1bte": true, "vote\u202e": true, "vo\xffte": true, "vote\tyes": false, "": false} {
+		if Unsafe(s) != want {
+			t.Errorf("Unsafe(%q) = %v", s, !want)
+		}
+	}
 }
 
 func FuzzOption(f *testing.F) {
