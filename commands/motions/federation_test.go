@@ -364,9 +364,11 @@ func TestFederalMotionInCouncil(t *testing.T) {
 	}
 }
 
+// TestFederalDeadline: a federal motion closes at its deadline, given as a
+// moment, with the branches that reported.
 func TestFederalDeadline(t *testing.T) {
 	h := councilWithBranches(t)
-	h.SendAndDrain(Ben, "!motion --closes 48h Strike on Monday")
+	One(t, h.SendAndDrain(Ben, "!motion --closes "+h.Clock.Now().Add(48*time.Hour).UTC().Format("2006-01-02T15:04")+" Strike on Monday"), "Federal motion #1")
 	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "electorate": 3})
 	out := h.AdvanceTo(h.Clock.Now().Add(49 * time.Hour))
 	result := One(t, out, "Federal motion #1: Carried")
@@ -736,13 +738,20 @@ func TestFederalDeadlineUnderOrders(t *testing.T) {
 	ExpectReplies(t, h, []ReplyCase{
 		{From: Ben, Cmd: "!motion --closes 1m Strike on Monday", Want: "This council's standing orders give a motion at least 1h (`voting_time`)"},
 	})
-	announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2, "voting_time_seconds": 96 * 3600})
+	hillside := func(voting time.Duration) {
+		announce(t, h, otherBot, map[string]any{"council": Room, "room": "!hill:other.test", "name": "Hillside", "bot": otherBot, "electorate": 2, "voting_time_seconds": voting.Seconds()})
+	}
+	hillside(2 * time.Hour)
 	ExpectReplies(t, h, []ReplyCase{
-		{From: Ben, Cmd: "!motion --closes 24h Strike on Monday", Want: "The branch Hillside gives a motion at least"},
+		{From: Ben, Cmd: "!motion --closes 2h Strike on Monday", Want: "The branch Hillside gives a motion at least 2h, and reports after its vote: make this close at least 2h 20m from now."},
+	})
+	hillside(96 * time.Hour)
+	ExpectReplies(t, h, []ReplyCase{
+		{From: Ben, Cmd: "!motion --closes 24h Strike on Monday", Want: "The branch Hillside gives a motion at least 4 days"},
 	})
 	now := h.Clock.Now()
 	open := One(t, h.SendAndDrain(Ben, "!motion Strike on Monday"), "Federal motion #1")
-	if !strings.Contains(open.Msg.Body, "leaves Hillside its least voting time of") {
+	if !strings.Contains(open.Msg.Body, "leaves Hillside its least voting time of 4 days, and 20m for the motion to reach it") {
 		t.Errorf("the raised deadline is not explained: %q", open.Msg.Body)
 	}
 	closes, _ := time.Parse(time.RFC3339, open.Msg.Fields["quorum.motion"].(map[string]any)["closes_at"].(string))
