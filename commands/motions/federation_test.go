@@ -410,11 +410,14 @@ func councilNotice(t *testing.T, h *Harness, sender id.UserID, qm map[string]any
 func TestFederalMotionInBranch(t *testing.T) {
 	h := branchInCouncil(t)
 	qm := map[string]any{"id": 1, "kind": "federal", "status": "open", "text": "Strike on Monday", "closes_at": h.Clock.Now().Add(72 * time.Hour)}
-	// Only the council's bot opens federal motions here.
+	// Only the council's bot opens federal motions here, and only with an ID.
 	for _, sender := range []id.UserID{Ana, "@council:evil.test"} {
 		if out := councilNotice(t, h, sender, qm); len(out) != 0 {
 			t.Errorf("a federal motion from %s: %q", sender, Bodies(out))
 		}
+	}
+	if out := councilNotice(t, h, councilBot, map[string]any{"id": 0, "kind": "federal", "status": "open", "text": "Strike on Monday"}); len(out) != 0 {
+		t.Errorf("a federal motion without an ID: %q", Bodies(out))
 	}
 	out := councilNotice(t, h, councilBot, qm)
 	open := One(t, out, "Federal motion #1 of the council: Strike on Monday")
@@ -449,6 +452,13 @@ func TestFederalMotionInBranch(t *testing.T) {
 		t.Errorf("quorum.branch_result = %v", res)
 	}
 	One(t, out, "I reported to the council that this branch's vote on its federal motion #1")
+	// A text up to the length of a command is taken.
+	long := map[string]any{"id": 2, "kind": "federal", "status": "open", "text": strings.Repeat("x", commands.MaxCommand+1)}
+	if out := councilNotice(t, h, councilBot, long); len(out) != 0 {
+		t.Errorf("a federal motion longer than a command: %d messages", len(out))
+	}
+	long["text"] = strings.Repeat("x", commands.MaxCommand)
+	One(t, councilNotice(t, h, councilBot, long), "Federal motion #2 of the council: xxx")
 }
 
 // TestCouncilBotNamedByVote: the branch's bot joins only on the invite of
@@ -591,6 +601,25 @@ func TestAffiliateByAlias(t *testing.T) {
 // TestLeftBranchNoLongerCounts: a branch that reported and then left the
 // council neither counts in the result nor stands in for a branch that has
 // not reported.
+// TestFederalMotionSentToNone: a federal motion opened before the branches
+// it was sent to were recorded is decided by all the announced branches.
+func TestFederalMotionSentToNone(t *testing.T) {
+	h := councilWithBranches(t)
+	now := h.Clock.Now()
+	fm := &store.FederalMotion{Council: Room, Text: "Strike on Monday", Proposer: Ben, OpenedAt: now, ClosesAt: now.Add(72 * time.Hour)}
+	if err := h.Env.Store.Federation().OpenFederal(context.Background(), fm); err != nil {
+		t.Fatal(err)
+	}
+	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3}); len(out) != 0 {
+		t.Fatalf("decided with a branch still to report: %q", Bodies(out))
+	}
+	out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "electorate": 2})
+	result := One(t, out, "Federal motion #1: Failed by a majority of branches — 1 of 2 branches carried it")
+	if qm := result.Msg.Fields["quorum.motion"].(map[string]any); qm["yes"] != 3.0 || qm["no"] != 2.0 || len(qm["branches"].([]any)) != 2 {
+		t.Errorf("result = %v", qm)
+	}
+}
+
 func TestLeftBranchNoLongerCounts(t *testing.T) {
 	h := councilWithBranches(t)
 	h.SendAndDrain(Ana, "!council admit @quorum:third.test")
