@@ -375,7 +375,9 @@ func countsFit(res branchResult) bool {
 			return false
 		}
 	}
-	return res.Yes <= e-res.No && res.Abstain <= e-res.No-res.Yes
+	// Each count is in [0, e], so e-No-Yes can't overflow, and Abstain >= 0
+	// makes this Yes+No+Abstain <= e.
+	return res.Abstain <= e-res.No-res.Yes
 }
 
 // FederalOutcome decides a federal motion by a council's rule from the

@@ -681,9 +681,11 @@ func TestBranchResultWithinAnnouncement(t *testing.T) {
 }
 
 // TestBranchResultCounts: each count is between 0 and the electorate, and
-// their sum is checked without overflow.
+// their sum is checked without overflow; an electorate from 0 up to the
+// bound of an announcement is taken.
 func TestBranchResultCounts(t *testing.T) {
 	h := councilWithBranches(t)
+	announce(t, h, branchBot, map[string]any{"council": Room, "room": branchRoom, "name": "Riverside", "bot": branchBot, "electorate": maxElectorate})
 	h.SendAndDrain(Ben, "!motion Strike on Monday")
 	for _, res := range []map[string]any{
 		{"yes": int64(9223372036854775807), "no": 0, "abstain": 1, "electorate": 3},
@@ -695,9 +697,11 @@ func TestBranchResultCounts(t *testing.T) {
 		res["council_motion"], res["branch"], res["status"] = 1, branchRoom, "carried"
 		One(t, report(t, h, branchBot, res), "its status or counts are not valid")
 	}
-	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 0, "abstain": 1, "electorate": 3}); len(out) != 0 {
+	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": maxElectorate, "no": 0, "electorate": maxElectorate}); len(out) != 0 {
 		t.Errorf("a valid result: %q", Bodies(out))
 	}
+	out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 0, "electorate": 0})
+	One(t, out, "Federal motion #1: Failed by a majority of branches — 1 of 2 branches carried it")
 }
 
 // TestLateBranchNotCounted: a branch announced after a federal motion
