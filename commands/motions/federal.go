@@ -402,7 +402,7 @@ func FederalOutcome(rule string, branches int, results []*store.BranchResult) st
 			return Carried
 		}
 	default:
-		if len(results) > 0 && 2*carried > len(results) {
+		if 2*carried > len(results) {
 			return Carried
 		}
 	}

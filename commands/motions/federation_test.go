@@ -278,6 +278,7 @@ func TestFederalOutcome(t *testing.T) {
 		{"unanimous", 2, []*store.BranchResult{res("carried", 5, 1), res("carried", 2, 1)}, Carried},
 		{"unanimous", 3, []*store.BranchResult{res("carried", 5, 1), res("carried", 2, 1)}, Failed}, // one did not report
 		{"unanimous", 2, []*store.BranchResult{res("carried", 5, 1), res("failed", 1, 2)}, Failed},
+		{"unanimous", 0, nil, Failed}, // every branch left
 	} {
 		if got := FederalOutcome(tc.rule, tc.branches, tc.results); got != tc.want {
 			t.Errorf("%s, %d branches, %d results: %s, want %s", tc.rule, tc.branches, len(tc.results), got, tc.want)
@@ -368,7 +369,11 @@ func TestFederalMotionInCouncil(t *testing.T) {
 // moment, with the branches that reported.
 func TestFederalDeadline(t *testing.T) {
 	h := councilWithBranches(t)
-	One(t, h.SendAndDrain(Ben, "!motion --closes "+h.Clock.Now().Add(48*time.Hour).UTC().Format("2006-01-02T15:04")+" Strike on Monday"), "Federal motion #1")
+	closes := h.Clock.Now().Add(48 * time.Hour).Truncate(time.Minute)
+	One(t, h.SendAndDrain(Ben, "!motion --closes "+closes.UTC().Format("2006-01-02T15:04")+" Strike on Monday"), "Federal motion #1")
+	if next := h.Due(); !next.Equal(closes) {
+		t.Errorf("next wake-up %s, want the deadline %s", next, closes)
+	}
 	report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 1, "electorate": 3})
 	out := h.AdvanceTo(h.Clock.Now().Add(49 * time.Hour))
 	result := One(t, out, "Federal motion #1: Carried")
@@ -610,12 +615,15 @@ func TestFederalMotionSentToNone(t *testing.T) {
 	if err := h.Env.Store.Federation().OpenFederal(context.Background(), fm); err != nil {
 		t.Fatal(err)
 	}
-	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 3, "no": 0, "electorate": 3}); len(out) != 0 {
+	if out := report(t, h, branchBot, map[string]any{"council_motion": 1, "branch": branchRoom, "status": "carried", "yes": 2, "no": 0, "abstain": 1, "electorate": 3}); len(out) != 0 {
 		t.Fatalf("decided with a branch still to report: %q", Bodies(out))
 	}
 	out := report(t, h, otherBot, map[string]any{"council_motion": 1, "branch": "!hill:other.test", "status": "failed", "yes": 0, "no": 2, "electorate": 2})
 	result := One(t, out, "Federal motion #1: Failed by a majority of branches — 1 of 2 branches carried it")
-	if qm := result.Msg.Fields["quorum.motion"].(map[string]any); qm["yes"] != 3.0 || qm["no"] != 2.0 || len(qm["branches"].([]any)) != 2 {
+	if !strings.Contains(result.Msg.Body, "Members' votes: 2 yes, 2 no, 1 abstain.") || strings.Contains(result.Msg.Body, "Not reported") {
+		t.Errorf("result: %q", result.Msg.Body)
+	}
+	if qm := result.Msg.Fields["quorum.motion"].(map[string]any); qm["abstain"] != 1.0 || qm["electorate"] != 5.0 || len(qm["branches"].([]any)) != 2 {
 		t.Errorf("result = %v", qm)
 	}
 }
