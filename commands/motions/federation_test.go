@@ -16,6 +16,24 @@ import (
 	"quorum/store"
 )
 
+// TestCouncilName: a council is named "Council" unless named, in up to
+// 100 characters.
+func TestCouncilName(t *testing.T) {
+	h := newFedHarness(t, Ana)
+	h.Rooms.Power[Ana] = 50
+	for _, tc := range []struct{ cmd, name string }{{"!council on", "Council"}, {"!council on " + strings.Repeat("x", 100), strings.Repeat("x", 100)}} {
+		out := h.SendAndDrain(Ana, tc.cmd)
+		for _, s := range out {
+			if c, ok := s.Msg.Fields["quorum.council"].(map[string]any); ok && c["name"] != tc.name {
+				t.Errorf("%s: council named %v", tc.cmd, c["name"])
+			}
+		}
+		if c, ok, err := h.Env.Store.Federation().Council(context.Background(), Room); err != nil || !ok || c.Name != tc.name {
+			t.Errorf("%s: council %v (%v), want it named %q: %s", tc.cmd, c, err, tc.name, Bodies(out))
+		}
+	}
+}
+
 // newFedHarness is motions, delegates and federation in the test room.
 func newFedHarness(t *testing.T, members ...id.UserID) *Harness {
 	t.Helper()
@@ -63,6 +81,8 @@ func TestCouncil(t *testing.T) {
 		{From: Ben, Cmd: "!council", Want: "This room is not a council. A moderator makes it one with `!council on [name]`."},
 		{From: Ben, Cmd: "!council on Regional", Want: "Only a moderator can make this room a council."},
 		{From: Ana, Cmd: "!council on --rule most Regional", Want: "The rule is one of `branches`, `members`, `unanimous`"},
+		{From: Ana, Cmd: "!council on --rule", Want: "The rule is one of `branches`, `members`, `unanimous`"},
+		{From: Ana, Cmd: "!council on " + strings.Repeat("x", 101), Want: "That name is too long for a council (at most 100 characters)."},
 		{From: Ana, Cmd: "!council admit " + branchBot.String(), Want: "This room is not a council."},
 	})
 	on := One(t, h.SendAndDrain(Ana, "!council on Regional council"), "a council now")
