@@ -207,6 +207,7 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	ExpectReplies(t, h, []ReplyCase{
 		{From: Ana, Cmd: affiliateCmd + "#council:council.test", Want: "Give the council's room ID"},
 		{From: Ana, Cmd: affiliateCmd + string(Room), Want: "A room can't affiliate with itself."},
+		{From: Ana, Cmd: affiliateCmd + string(councilRoom) + " " + strings.Repeat("x", 101), Want: "That branch name is too long (at most 100 characters)."},
 	})
 	open := One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside branch"), "Motion #1")
 	mf := open.Msg.Fields["quorum.motion"].(map[string]any)
@@ -238,6 +239,21 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	}
 	if got := h.Reply(Ana, affiliateCmd+string(councilRoom)); !strings.Contains(got, "affiliated with that council already") {
 		t.Errorf("again: %q", got)
+	}
+}
+
+// TestAffiliationProposedAgain: a branch name of up to 100 characters is
+// taken; an affiliation that failed can be proposed again, not one that
+// awaits a second.
+func TestAffiliationProposedAgain(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" "+strings.Repeat("x", 100)), "Motion #1")
+	h.SendAndDrain(Ana, "!vote 1 no")
+	One(t, h.SendAndDrain(Ben, "!vote 1 no"), "Motion #1: Failed")
+	h.Env.Config.Motions.RequireSecond = true
+	One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside"), "Motion #2")
+	if got := h.Reply(Ben, affiliateCmd+string(councilRoom)); !strings.Contains(got, "Motion #2 already proposes that") {
+		t.Errorf("while motion #2 awaits a second: %q", got)
 	}
 }
 
