@@ -474,8 +474,9 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 	if update {
 		kind = "federation.electorate"
 	}
+	seconds := int64(voting / time.Second)
 	entry, recField, err := f.RecordDecision(ctx, a.Branch, kind, map[string]any{"council": a.Council, "motion": m.Number, "electorate": size,
-		"voting_time_seconds": int64(voting / time.Second)})
+		"voting_time_seconds": seconds})
 	if err != nil {
 		return err
 	}
@@ -484,7 +485,7 @@ func (f *Federation) announceBranch(ctx context.Context, fx *commands.Effects, a
 	}
 	a.Electorate = size
 	ann := branchAnnouncement{
-		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: size, VotingSeconds: int64(voting / time.Second),
+		Council: a.Council, Room: a.Branch, Name: p.Name, Bot: f.Bot, Electorate: size, VotingSeconds: seconds,
 		Affiliation: map[string]any{"motion": m.Number, "record": recField},
 	}
 	text := msg.F("I am the bot of the branch %q (%s, %s): it voted to affiliate with this council by its motion #%d. %s",

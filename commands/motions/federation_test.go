@@ -217,6 +217,11 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	if got := h.Reply(Ben, affiliateCmd+string(councilRoom)); !strings.Contains(got, "Motion #1 already proposes that") {
 		t.Errorf("second proposal: %q", got)
 	}
+	// While the vote is open, the council's bot's invite is kept, whatever
+	// its reason.
+	if answer, out := invite(t, h, councilRoom, councilBot, ""); answer != commands.InviteKept || len(out) != 0 {
+		t.Errorf("invite by the council's bot during the vote: %v; %q", answer, Bodies(out))
+	}
 	h.SendAndDrain(Ana, "!vote 1 yes")
 	out := h.SendAndDrain(Ben, "!vote 1 yes")
 	joined, announced := joins(out)
@@ -587,6 +592,16 @@ func TestDisaffiliate(t *testing.T) {
 	}
 	if in, err := h.Env.Store.Federation().IsBranchIn(context.Background(), councilRoom); err != nil || in {
 		t.Errorf("still a branch in the council: %v %v", in, err)
+	}
+	// Nor does an invite into it join it again: the council's bot's is kept
+	// (for a new vote), anyone else's goes the usual way.
+	for _, tc := range []struct {
+		by   id.UserID
+		want commands.InviteAnswer
+	}{{councilBot, commands.InviteKept}, {"@mod:council.test", commands.InviteUsual}} {
+		if answer, out := invite(t, h, councilRoom, tc.by, ""); answer != tc.want || len(out) != 0 {
+			t.Errorf("invite by %s after leaving: %v, want %v; %q", tc.by, answer, tc.want, Bodies(out))
+		}
 	}
 }
 
