@@ -605,6 +605,20 @@ func TestDisaffiliate(t *testing.T) {
 	}
 }
 
+// TestDisaffiliateBeforeJoining: an affiliation carried but not yet joined
+// can be undone; a disaffiliation awaiting a second is not proposed twice.
+func TestDisaffiliateBeforeJoining(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside")
+	h.SendAndDrain(Ana, "!vote 1 yes")
+	One(t, h.SendAndDrain(Ben, "!vote 1 yes"), "Motion #1: Carried")
+	h.Env.Config.Motions.RequireSecond = true
+	One(t, h.SendAndDrain(Ana, "!disaffiliate "+string(councilRoom)), "Motion #2")
+	if got := h.Reply(Ben, "!disaffiliate "+string(councilRoom)); !strings.Contains(got, "Motion #2 already proposes that") {
+		t.Errorf("while motion #2 awaits a second: %q", got)
+	}
+}
+
 func TestBranchLeftInCouncil(t *testing.T) {
 	h := councilWithBranches(t)
 	send := func(sender id.UserID, room id.RoomID) []Sent {
