@@ -658,19 +658,18 @@ func (a aliasRooms) ResolveAlias(_ context.Context, alias id.RoomAlias) (id.Room
 
 func TestAffiliateByAlias(t *testing.T) {
 	h := newFedHarness(t, Ana, Ben)
-	h.Env.Rooms = aliasRooms{h.Rooms, map[id.RoomAlias]id.RoomID{"#regional:council.test": councilRoom}}
+	// An alias is up to 255 characters.
+	regional := "#" + strings.Repeat("r", 255-len("#:council.test")) + ":council.test"
+	h.Env.Rooms = aliasRooms{h.Rooms, map[id.RoomAlias]id.RoomID{id.RoomAlias(regional): councilRoom}}
 	if got := h.Reply(Ana, affiliateCmd+"#unknown:council.test"); !strings.Contains(got, "I couldn't find the room #unknown:council.test points to") {
 		t.Errorf("unknown alias: %q", got)
 	}
-	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h --bot "+string(councilBot)+" #regional:council.test Riverside"), "Motion #1")
+	open := One(t, h.SendAndDrain(Ana, "!affiliate --closes 48h --bot "+string(councilBot)+" "+regional+" Riverside"), "Motion #1")
 	if got := open.Msg.Fields["quorum.affiliation"].(map[string]any); got["council"] != string(councilRoom) || got["name"] != "Riverside" {
 		t.Errorf("quorum.affiliation = %v", got)
 	}
 }
 
-// TestLeftBranchNoLongerCounts: a branch that reported and then left the
-// council neither counts in the result nor stands in for a branch that has
-// not reported.
 // TestFederalMotionSentToNone: a federal motion opened before the branches
 // it was sent to were recorded is decided by all the announced branches.
 func TestFederalMotionSentToNone(t *testing.T) {
@@ -693,6 +692,9 @@ func TestFederalMotionSentToNone(t *testing.T) {
 	}
 }
 
+// TestLeftBranchNoLongerCounts: a branch that reported and then left the
+// council neither counts in the result nor stands in for a branch that has
+// not reported.
 func TestLeftBranchNoLongerCounts(t *testing.T) {
 	h := councilWithBranches(t)
 	h.SendAndDrain(Ana, "!council admit @quorum:third.test")
