@@ -207,6 +207,7 @@ func TestAffiliationInviteFirst(t *testing.T) {
 	ExpectReplies(t, h, []ReplyCase{
 		{From: Ana, Cmd: affiliateCmd + "#council:council.test", Want: "Give the council's room ID"},
 		{From: Ana, Cmd: affiliateCmd + string(Room), Want: "A room can't affiliate with itself."},
+		{From: Ana, Cmd: "!affiliate " + string(councilRoom) + " --bot", Want: "`--bot` is the council's bot's full Matrix ID"},
 		{From: Ana, Cmd: affiliateCmd + string(councilRoom) + " " + strings.Repeat("x", 101), Want: "That branch name is too long (at most 100 characters)."},
 	})
 	open := One(t, h.SendAndDrain(Ana, affiliateCmd+string(councilRoom)+" Riverside branch"), "Motion #1")
