@@ -192,6 +192,7 @@ func TestQuestionPollRefusals(t *testing.T) {
 		{From: Ana, Cmd: "!poll Which? : Monday | monday", Want: `The answer "monday" is there twice.`},
 		{From: Ana, Cmd: "!poll --multiple 3 Which? : Monday | Tuesday", Want: "`--multiple` must be from 1 to the number of answers (2)."},
 		{From: Ana, Cmd: "!poll --multiple many Which? : Monday | Tuesday", Want: "`--multiple` needs how many answers"},
+		{From: Ana, Cmd: "!poll --multiple", Want: "`--multiple` needs how many answers"},
 		{From: Ana, Cmd: "!poll --secret Which? : Monday | Tuesday", Want: "I don't know the option `--secret`"},
 		{From: Ana, Cmd: "!poll --closes 2026-11-01 Which? : Monday | Tuesday", Want: "has already passed"},
 		{From: Ana, Cmd: "!poll Which? : Monday | " + strings.Repeat("x", maxAnswerLen+1), Want: "An answer is 201 characters long"},
