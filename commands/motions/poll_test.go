@@ -200,8 +200,11 @@ func TestQuestionPollRefusals(t *testing.T) {
 	if open, _ := h.Env.Store.Polls().Open(context.Background(), Room); len(open) != 0 {
 		t.Errorf("refused polls were created: %d", len(open))
 	}
-	if out := h.SendAndDrain(Ana, "!poll Which? : "+manyAnswers(20)); len(Polls(out, PollStartType)) != 1 {
-		t.Errorf("20 answers refused:%s", Bodies(out))
+	for _, cmd := range []string{"!poll Which? : " + manyAnswers(20), "!poll --multiple 2 Which? : Monday | Tuesday",
+		"!poll --closes " + h.Clock.Now().Add(48*time.Hour).UTC().Format("2006-01-02T15:04") + " Which? : Monday | Tuesday"} {
+		if out := h.SendAndDrain(Ana, cmd); len(Polls(out, PollStartType)) != 1 {
+			t.Errorf("%s refused:%s", cmd, Bodies(out))
+		}
 	}
 	// A dash after the colon is an answer, not an option.
 	out := h.SendAndDrain(Ana, "!poll Which? : --multiple | -1")
