@@ -201,6 +201,7 @@ func TestQuestionPollRefusals(t *testing.T) {
 		t.Errorf("refused polls were created: %d", len(open))
 	}
 	for _, cmd := range []string{"!poll Which? : " + manyAnswers(20), "!poll --multiple 2 Which? : Monday | Tuesday",
+		"!poll " + strings.Repeat("q", maxQuestion) + " : Monday | Tuesday",
 		"!poll --closes " + h.Clock.Now().Add(48*time.Hour).UTC().Format("2006-01-02T15:04") + " Which? : Monday | Tuesday"} {
 		if out := h.SendAndDrain(Ana, cmd); len(Polls(out, PollStartType)) != 1 {
 			t.Errorf("%s refused:%s", cmd, Bodies(out))
