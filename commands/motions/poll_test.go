@@ -2,6 +2,7 @@ package motions
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -88,10 +89,21 @@ func TestQuestionPoll(t *testing.T) {
 	if want := h.Clock.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339); f["closes_at"] != want {
 		t.Errorf("closes_at %v, want %s", f["closes_at"], want)
 	}
+	// Each answer on a line of its own, numbered from 1 (a "-1." would
+	// hold "1." too).
+	if !regexp.MustCompile("(?m)^1\\. Monday — 0\n2\\. Wednesday at 18:00 — 0\n3\\. Thursday — 0\nAnswer in the poll below \\(one answer\\) · 0 of 3 answered").MatchString(notice.Msg.Body) {
+		t.Errorf("notice:\n%s", notice.Msg.Body)
+	}
 	start := poll.Ev.Content["org.matrix.msc3381.poll.start"].(map[string]any)
 	answers := start["answers"].([]any)
 	if len(answers) != 3 || answers[1].(map[string]any)["id"] != "2" || answers[1].(map[string]any)["org.matrix.msc1767.text"] != "Wednesday at 18:00" || start["max_selections"] != 1.0 {
 		t.Errorf("poll.start = %v", start)
+	}
+	if start["kind"] != pollKindUndisclosed {
+		t.Errorf("poll kind %v, want undisclosed (the default motions.poll_kind)", start["kind"])
+	}
+	if fallback, _ := poll.Ev.Content["org.matrix.msc1767.text"].(string); !strings.HasSuffix(fallback, "\n1. Monday\n2. Wednesday at 18:00\n3. Thursday") {
+		t.Errorf("the poll's fallback text %q", fallback)
 	}
 	p := poll.EventID
 
@@ -139,6 +151,9 @@ func TestQuestionPoll(t *testing.T) {
 	}
 	if f := questionFieldOf(t, result.Msg.Fields); f["status"] != "closed" {
 		t.Errorf("result quorum.poll %v", f)
+	}
+	if last := One(t, out, "Poll #2 (@ana:test)"); last.Msg.Edit == nil || !strings.HasSuffix(last.Msg.Body, "\nClosed: 2 of 3 answered.") {
+		t.Errorf("the notice's last edit %q", last.Msg.Body)
 	}
 	ends := Polls(out, PollEndType)
 	if len(ends) != 1 || ends[0].Ev.Reference == nil || ends[0].Ev.Reference.Kind != anchorQuestionPoll {
