@@ -129,7 +129,8 @@ func roomsWithBot(c *testkit.Client, bot id.UserID, n int) []id.RoomID {
 
 // TestOutboxTakesTurns: with more rooms than the sender serves at once (4),
 // each with three messages queued at the same moment (a result, an edit, a
-// reply), every room's first message goes out before any room's last: while
+// reply), every room's first message goes out before any other room's last
+// (but the last room's, served when no one waits any more): while
 // rooms wait for a worker, the sender sends one entry of a room and moves
 // on rather than emptying it. Each room's messages stay in order.
 func TestOutboxTakesTurns(t *testing.T) {
@@ -160,8 +161,14 @@ func TestOutboxTakesTurns(t *testing.T) {
 		}
 		firsts, lasts = append(firsts, ts[0]), append(lasts, ts[2])
 	}
-	if slices.Max(firsts) >= slices.Min(lasts) {
-		t.Errorf("a room's first message (%d ms) went out after another room's last (%d ms)", slices.Max(firsts), slices.Min(lasts))
+	// The last room to get a worker has no one waiting behind it, so it
+	// empties its own at once and its last message may race the other
+	// rooms' first ones; every other room's last goes in a later pass.
+	// The old sender, which emptied each room in turn, had four rooms'
+	// last messages out before two rooms' first.
+	slices.Sort(lasts)
+	if slices.Max(firsts) >= lasts[1] {
+		t.Errorf("a room's first message (%d ms) went out after two rooms' last (%d ms)", slices.Max(firsts), lasts[1])
 	}
 }
 
