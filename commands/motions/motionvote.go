@@ -465,12 +465,7 @@ func (f *Feature) list(ctx context.Context, r *commands.Request) error {
 }
 
 // shorten cuts a motion's or poll's text to fit one line of a list.
-func shorten(text string) string {
-	if len([]rune(text)) > 60 {
-		return string([]rune(text)[:59]) + "…"
-	}
-	return text
-}
+func shorten(text string) string { return commands.Shorten(text, 60) }
 
 // decide closes m now: the tally is recounted from the acts, the result
 // stored and announced, and the kind's consequences applied, all in the
