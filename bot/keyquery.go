@@ -45,7 +45,11 @@ func (b *Bot) queryNewMembers(ctx context.Context, room id.RoomID) error {
 	if err != nil {
 		return fmt.Errorf("read known members: %w", err)
 	}
-	members = slices.DeleteFunc(members, func(u id.UserID) bool { return slices.Contains(known, u) })
+	tracked := make(map[id.UserID]bool, len(known)) // a set: a room may hold thousands
+	for _, u := range known {
+		tracked[u] = true
+	}
+	members = slices.DeleteFunc(members, func(u id.UserID) bool { return tracked[u] })
 	if len(members) == 0 {
 		return nil
 	}
