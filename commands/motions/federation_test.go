@@ -407,6 +407,15 @@ func TestFederalMotionInCouncil(t *testing.T) {
 	}
 }
 
+// TestMotionOutsideCouncils: with federation on, a room that is no council
+// opens an ordinary motion.
+func TestMotionOutsideCouncils(t *testing.T) {
+	h := newFedHarness(t, Ana, Ben)
+	if qm := motionField(t, openMotion(t, h, "Buy a banner").Msg); qm["kind"] != "motion" || qm["text"] != "Buy a banner" {
+		t.Errorf("quorum.motion = %v", qm)
+	}
+}
+
 // TestFederalDeadline: a federal motion closes at its deadline, given as a
 // moment, with the branches that reported.
 func TestFederalDeadline(t *testing.T) {
