@@ -411,18 +411,20 @@ func TestSeconding(t *testing.T) {
 }
 
 func TestMotionsList(t *testing.T) {
-	h := newHarness(t, Ana, Ben)
+	h := newHarness(t, Ana, Ben, Chi, Dan)
 	if got := h.Reply(Ana, "!motions"); !strings.Contains(got, "No open motions") {
 		t.Errorf("empty list: %q", got)
 	}
 	openMotion(t, h, "--closes 2h Pay the rent")
 	h.Send(Ben, "!vote 1 yes")
+	h.Send(Chi, "!vote 1 no")
+	h.Send(Dan, "!vote 1 abstain")
 	h.Drain()
 	got := h.Reply(Ana, "!motions")
-	if !strings.Contains(got, "#1 Pay the rent — 1 of 2 voted, closes in 2h") {
+	if !strings.Contains(got, "#1 Pay the rent — 3 of 4 voted, closes in 2h") {
 		t.Errorf("list: %q", got)
 	}
-	if got := h.Reply(Ana, "!motion 1"); !strings.Contains(got, "Tally: 1 yes") {
+	if got := h.Reply(Ana, "!motion 1"); !strings.Contains(got, "Tally: 1 yes · 1 no · 1 abstain — 3 of 4 voted") {
 		t.Errorf("show: %q", got)
 	}
 }
