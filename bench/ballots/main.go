@@ -183,8 +183,21 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	if err := benchkit.JoinAll(ctx, ana, room, ms[1:], workers, "ballots"); err != nil {
 		return err
 	}
+	// ana has spoken in the room before: her olm sessions with every
+	// member exist. Made here 100 members at a time: one claim of 1,000
+	// devices' one-time keys, made while the 1,000 started their syncs,
+	// took Dendrite longer than mautrix's 180 s.
+	if err := openOlmSessions(ctx, ana, room, ms[1:], 100); err != nil {
+		return err
+	}
 	t := &tracker{voters: make([]voter, n), room: room}
+	var synced atomic.Int32
 	for i, m := range ms {
+		var once sync.Once
+		m.Syncer.OnSync(func(context.Context, *mautrix.RespSync, string) bool {
+			once.Do(func() { synced.Add(1) })
+			return true
+		})
 		// Each reads only the bot's events and its own, and the members
 		// it shares rooms with only as far as they speak.
 		m.Syncer.FilterJSON.Room.Timeline.Senders = []id.UserID{botID, m.UserID}
@@ -196,6 +209,11 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 		return err
 	}
 	time.Sleep(3 * time.Second) // the bot sees every join
+	// The members' clients are online and idle when the motion comes: their
+	// first syncs are done.
+	if err := waitFor("first syncs", &synced, n, 10*time.Minute); err != nil {
+		return err
+	}
 	setup := time.Since(setupStart)
 	fmt.Fprintf(os.Stderr, "ballots: %d members in the room after %s\n", n, setup.Round(time.Second))
 
@@ -447,4 +465,24 @@ func readBack(ctx context.Context, m *benchkit.Member, room id.RoomID) {
 		}
 		fmt.Fprintln(os.Stderr, line)
 	}
+}
+
+// openOlmSessions has from open an olm session with every device of ms,
+// chunk members at a time: it shares a megolm session of room with each
+// chunk and then forgets it (the olm sessions stay).
+func openOlmSessions(ctx context.Context, from *benchkit.Member, room id.RoomID, ms []*benchkit.Member, chunk int) error {
+	mach := from.Crypto.Machine()
+	for i := 0; i < len(ms); i += chunk {
+		var users []id.UserID
+		for _, m := range ms[i:min(i+chunk, len(ms))] {
+			users = append(users, m.UserID)
+		}
+		if err := mach.ShareGroupSession(ctx, room, users); err != nil {
+			return fmt.Errorf("open olm sessions with members %d–%d: %w", i+1, i+len(users), err)
+		}
+		if err := mach.CryptoStore.RemoveOutboundGroupSession(ctx, room); err != nil {
+			return err
+		}
+	}
+	return nil
 }
