@@ -460,6 +460,13 @@ func TestCheckConfig(t *testing.T) {
 		}
 		*cfg = saved
 	}
+	// motions.settle: from 0s to 10m, both ends included.
+	for settle, ok := range map[string]bool{"0s": true, "10m": true, "-1s": false, "10m1s": false, "soon": false} {
+		cfg.Motions.Settle = settle
+		if err := CheckConfig(cfg); (err == nil) != ok {
+			t.Errorf("motions.settle %q: %v", settle, err)
+		}
+	}
 }
 
 // TestRedactionAfterDeadline: a redaction that arrives after the deadline,

@@ -134,6 +134,14 @@ func TestQuestionPoll(t *testing.T) {
 	if edit.Msg.Edit == nil || !equalInts(votesOf(questionFieldOf(t, edit.Msg.Fields)), []int{1, 1, 0}) {
 		t.Errorf("edit %+v", edit.Msg)
 	}
+	// Answers alone bring the next edit (chi answers and withdraws again).
+	h.Respond(Chi, p, "1")
+	h.Respond(Chi, p, "9")
+	h.Clock.Advance(time.Minute)
+	edit = One(t, h.AdvanceTo(h.Clock.Now()), "Poll #2")
+	if edit.Msg.Edit == nil || !equalInts(votesOf(questionFieldOf(t, edit.Msg.Fields)), []int{1, 1, 0}) {
+		t.Errorf("edit after chi's answers %+v", edit.Msg)
+	}
 
 	// Motions and polls share the numbering and the list.
 	h.SendAndDrain(Ana, "!motion Buy a banner") // #3
