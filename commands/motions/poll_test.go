@@ -119,7 +119,9 @@ func TestQuestionPoll(t *testing.T) {
 	if got, _ := counts(t, h, 2); !equalInts(got, []int{1, 1, 0}) {
 		t.Fatalf("after ben's redaction: %v", got)
 	}
-	h.Drain()
+	if out := h.Drain(); len(out) != 1 || out[0].DMUser != Ben || !strings.Contains(out[0].Msg.Body, "Your answer to poll #2 was deleted") {
+		t.Errorf("after ben's redaction:%s", Bodies(out))
+	}
 	// An outsider is told once, privately; the answer is not counted.
 	eve := id.UserID("@eve:test")
 	h.Rooms.Joined[Room] = append(h.Rooms.Joined[Room], eve)
@@ -189,6 +191,9 @@ func TestQuestionPollMultiple(t *testing.T) {
 	p := Polls(out, PollStartType)[0]
 	if m := p.Ev.Content["org.matrix.msc3381.poll.start"].(map[string]any)["max_selections"]; m != 2.0 {
 		t.Errorf("max_selections %v", m)
+	}
+	if next, want := h.Due(), h.Clock.Now().Add(2*time.Hour); !next.Equal(want) {
+		t.Errorf("the scheduler is next due at %v, want the poll's close, %v", next, want)
 	}
 	h.Respond(Ana, p.EventID, "1", "2", "3")
 	h.Respond(Ben, p.EventID, "3", "3")
