@@ -211,7 +211,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	time.Sleep(3 * time.Second) // the bot sees every join
 	// The members' clients are online and idle when the motion comes: their
 	// first syncs are done.
-	if err := waitFor("first syncs", &synced, n, 10*time.Minute); err != nil {
+	if err := waitFor("first syncs", &synced, n, 45*time.Minute); err != nil {
 		return err
 	}
 	setup := time.Since(setupStart)
