@@ -1,14 +1,9 @@
 package store
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/rs/zerolog"
 )
 
 // TestOpenShortValues: a value too short to hold the version, a nonce and
@@ -32,25 +27,5 @@ func TestOpenShortValues(t *testing.T) {
 		if _, err := s.open("test", empty[:n:n], bound); err == nil || errors.Is(err, ErrSealKey) || isSealed(empty[:n]) {
 			t.Errorf("a value of %d bytes: %v (sealed: %t)", n, err, isSealed(empty[:n]))
 		}
-	}
-}
-
-// TestWipeFailureLogged: a WAL emptied after a ballot change logs nothing;
-// one that fails (here a shuffler) is logged as a warning, once, and the
-// change itself stands.
-func TestWipeFailureLogged(t *testing.T) {
-	st := open(t)
-	var buf bytes.Buffer
-	log := zerolog.New(&buf)
-	st.Log = &log
-	ctx := context.Background()
-	st.wipeAfter(ctx, false)
-	if buf.Len() != 0 {
-		t.Errorf("a wipe that worked logged %q", buf.String())
-	}
-	st.OnBallotChange(func(context.Context) error { return errors.New("shuffle failed") })
-	st.wipeAfter(ctx, false)
-	if got := buf.String(); strings.Count(got, "Could not empty the database's WAL") != 1 || !strings.Contains(got, "shuffle failed") || !strings.Contains(got, `"level":"warn"`) {
-		t.Errorf("a wipe that failed logged %q", got)
 	}
 }

@@ -1,15 +1,19 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
 	"quorum/record"
@@ -301,5 +305,25 @@ func TestRecords(t *testing.T) {
 	some, _ := st.Records().Between(ctx, "!r", start.Add(time.Hour), start.Add(2*time.Hour))
 	if len(some) != 1 || some[0].Seq != 2 {
 		t.Fatalf("period query = %+v", some)
+	}
+}
+
+// TestWipeFailureLogged: a WAL emptied after a ballot change logs nothing;
+// one that fails (here a shuffler) is logged as a warning, once, with the
+// error.
+func TestWipeFailureLogged(t *testing.T) {
+	st := open(t)
+	var buf bytes.Buffer
+	log := zerolog.New(&buf)
+	st.Log = &log
+	ctx := context.Background()
+	st.wipeAfter(ctx, false)
+	if buf.Len() != 0 {
+		t.Errorf("a wipe that worked logged %q", buf.String())
+	}
+	st.OnBallotChange(func(context.Context) error { return errors.New("shuffle failed") })
+	st.wipeAfter(ctx, false)
+	if got := buf.String(); strings.Count(got, "Could not empty the database's WAL") != 1 || !strings.Contains(got, "shuffle failed") || !strings.Contains(got, `"level":"warn"`) {
+		t.Errorf("a wipe that failed logged %q", got)
 	}
 }
