@@ -90,6 +90,20 @@ func (s ratchetStore) GetGroupSession(ctx context.Context, room id.RoomID, sessi
 	return sess, nil
 }
 
+// PutGroupSession implements crypto.Store, and stores the session even
+// when ctx is cancelled: the bot stops by cancelling the context its sync
+// hands to mautrix, which may be decrypting a message then. A ratchet not
+// stored would leave in the database a session that decrypts the message.
+func (s ratchetStore) PutGroupSession(ctx context.Context, sess *crypto.InboundGroupSession) error {
+	return s.SQLCryptoStore.PutGroupSession(context.WithoutCancel(ctx), sess)
+}
+
+// RedactGroupSession implements crypto.Store, and deletes a fully used
+// session even when ctx is cancelled (as PutGroupSession).
+func (s ratchetStore) RedactGroupSession(ctx context.Context, room id.RoomID, session id.SessionID, reason string) error {
+	return s.SQLCryptoStore.RedactGroupSession(context.WithoutCancel(ctx), room, session, reason)
+}
+
 // cryptoStore is the bot's SQL crypto store.
 func (b *Bot) cryptoStore() (*crypto.SQLCryptoStore, bool) {
 	switch cs := b.crypto.Machine().CryptoStore.(type) {

@@ -336,24 +336,25 @@ type Hit struct {
 func (f *Files) Find(needles ...string) []Hit {
 	var hits []Hit
 	for _, name := range slices.Sorted(maps.Keys(f.Raw)) {
-		data := f.Raw[name]
-		for _, n := range needles {
-			for i := 0; ; {
-				j := bytes.Index(data[i:], []byte(n))
-				if j < 0 {
-					break
-				}
-				hits = append(hits, Hit{File: name, Offset: i + j, Needle: n})
-				i += j + 1
+		hits = append(hits, find(name, f.Raw[name], needles)...)
+	}
+	return hits
+}
+
+// find returns every occurrence of every needle in data, by offset.
+func find(name string, data []byte, needles []string) []Hit {
+	var hits []Hit
+	for _, n := range needles {
+		for i := 0; ; {
+			j := bytes.Index(data[i:], []byte(n))
+			if j < 0 {
+				break
 			}
+			hits = append(hits, Hit{File: name, Offset: i + j, Needle: n})
+			i += j + 1
 		}
 	}
-	slices.SortFunc(hits, func(a, b Hit) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		return a.Offset - b.Offset
-	})
+	slices.SortFunc(hits, func(a, b Hit) int { return a.Offset - b.Offset })
 	return hits
 }
 

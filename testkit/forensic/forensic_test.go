@@ -110,3 +110,29 @@ func TestLongestRun(t *testing.T) {
 		}
 	}
 }
+
+// TestWholeLists: receipt codes pass only as the sorted list of all, once
+// or more; one code alone, some of them, or all in another order do not.
+func TestWholeLists(t *testing.T) {
+	all := []string{"A", "B", "C"}
+	text := func(s string) []string {
+		var seq []string
+		for _, h := range find("", []byte(s), all) {
+			seq = append(seq, h.Needle)
+		}
+		return seq
+	}
+	for s, want := range map[string]bool{
+		"":                      true,
+		"result: A, B, C":       true,
+		"A B C and again A B C": true,
+		"receipt code is B":     false,
+		"A B":                   false,
+		"B A C":                 false,
+		"A B C then A":          false,
+	} {
+		if got := wholeLists(text(s), all); got != want {
+			t.Errorf("wholeLists(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
