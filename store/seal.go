@@ -135,7 +135,7 @@ func (s *sealer) open(purpose string, sealed, bound []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(sealed) < 1+aead.NonceSize()+aead.Overhead() || sealed[0] != sealVersion {
+	if !isSealed(sealed) {
 		return nil, errors.New("not a sealed value")
 	}
 	plain, err := aead.Open(nil, sealed[1:1+aead.NonceSize()], sealed[1+aead.NonceSize():], bound)
