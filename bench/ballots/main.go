@@ -254,6 +254,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	allBallots := time.Since(motionAt)
 	var waited strings.Builder
 	requests.Print(&waited, 6)
+	fmt.Fprintf(os.Stderr, "ballots: the bot's requests during the distribution:\n%s", waited.String())
 	if restarted != nil {
 		if err := <-restarted; err != nil {
 			return err
@@ -282,21 +283,33 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 		return err
 	}
 	votesSent := time.Since(voteStart)
+	var problems []string
 	if err := waitFor("receipts", &t.receipts, n, *receiptWait); err != nil {
 		diagnose(ctx, t, ms, botID)
 		return err
 	}
 	allReceipts := time.Since(voteStart)
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+	lastReceipt := time.Now()
+	// The result is waited for 15 minutes, so that a late one is measured,
+	// not only missed; after 2 minutes, what ana's device holds is printed.
+	for diagnosed := false; ; time.Sleep(20 * time.Millisecond) {
 		t.mu.Lock()
 		got := t.result != nil
 		t.mu.Unlock()
 		if got {
 			break
 		}
-		if time.Now().After(deadline) {
-			return errors.New("no result within 2 minutes of the last receipt")
+		if waited := time.Since(lastReceipt); waited > 15*time.Minute {
+			return errors.New("no result within 15 minutes of the last receipt")
+		} else if waited > 2*time.Minute && !diagnosed {
+			diagnosed = true
+			fmt.Fprintf(os.Stderr, "diagnose %s: no result 2 minutes after the last receipt; the room as her device reads it:\n", ana.UserID)
+			printGivenUp(ana, voteStart, "the first vote")
+			readBack(ctx, ana, room)
 		}
+	}
+	if late := t.resultAt.Sub(lastReceipt); late > 2*time.Minute {
+		problems = append(problems, fmt.Sprintf("the result came %s after the last receipt", late.Round(time.Second)))
 	}
 	stopProfile()
 	time.Sleep(3 * time.Second) // a second ballot or receipt would have come by now
@@ -318,7 +331,6 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var problems []string
 	var toBallot, toReceipt, toAgain []time.Duration
 	redelivered := 0
 	for i, v := range t.voters {
@@ -359,7 +371,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	fmt.Printf("    the bot's requests meanwhile, by time waited (the long poll of /sync left out):\n%s", waited.String())
 	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, benchkit.Secs(votesSent), benchkit.Secs(allReceipts))
 	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
-	fmt.Printf("  first vote → result in the room: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)))
+	fmt.Printf("  first vote → result in the room: %s; last receipt → result: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)), benchkit.Secs(t.resultAt.Sub(lastReceipt)))
 	if again {
 		fmt.Printf("  second motion → every member has its ballot, in the direct room made for the first: %s (%.1f ballots/s)\n", benchkit.Secs(allAgain), float64(n)/allAgain.Seconds())
 		fmt.Printf("    per member: %s\n    the bot's requests meanwhile:\n%s", pct(toAgain), waitedAgain.String())
