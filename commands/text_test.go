@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,26 @@ func TestLatestEarliest(t *testing.T) {
 		}
 		if got := Earliest(tc.a, tc.b); !got.Equal(tc.earliest) {
 			t.Errorf("Earliest(%v, %v) = %v", tc.a, tc.b, got)
+		}
+	}
+}
+
+func TestPortions(t *testing.T) {
+	size := func(s string) int { return len(s) }
+	for _, c := range []struct {
+		items  []string
+		budget int
+		want   string
+	}{
+		{nil, 10, "[]"},
+		{[]string{"abc"}, 10, "[[abc]]"},
+		{[]string{"abc", "defg", "hij"}, 10, "[[abc defg hij]]"},           // exactly the budget
+		{[]string{"abc", "defg", "hijk"}, 10, "[[abc defg] [hijk]]"},       // one byte over
+		{[]string{"abcdefghijkl", "a", "b"}, 10, "[[abcdefghijkl] [a b]]"}, // an item over the budget goes alone
+		{[]string{"ab", "abcdefghijkl"}, 10, "[[ab] [abcdefghijkl]]"},
+	} {
+		if got := fmt.Sprint(Portions(c.items, size, c.budget)); got != c.want {
+			t.Errorf("Portions(%q, %d) = %s, want %s", c.items, c.budget, got, c.want)
 		}
 	}
 }

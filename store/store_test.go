@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -325,5 +326,101 @@ func TestWipeFailureLogged(t *testing.T) {
 	st.wipeAfter(ctx, false)
 	if got := buf.String(); strings.Count(got, "Could not empty the database's WAL") != 1 || !strings.Contains(got, "shuffle failed") || !strings.Contains(got, `"level":"warn"`) {
 		t.Errorf("a wipe that failed logged %q", got)
+	}
+}
+
+// TestConcurrentCheckpoints: ballot changes commit and checkpoint from many
+// goroutines at once (1,000 votes in a few minutes); SQLite runs one
+// checkpoint at a time and refuses a second at once, whatever the busy
+// timeout, so each must wait its turn and none may fail.
+func TestConcurrentCheckpoints(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8*40)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				if _, err := st.DB.Exec(ctx, "INSERT INTO box VALUES (?)", w*100+i); err != nil {
+					errs <- err
+					return
+				}
+				errs <- st.Checkpoint(ctx)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			failed++
+			if failed == 1 {
+				t.Errorf("checkpoint: %v", err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d checkpoints failed", failed, 8*40)
+	}
+}
+
+// TestCheckpointWaitsForAnother: a checkpoint run on another connection
+// (SQLite's own, after a commit there) holds SQLite's checkpoint lock while
+// it waits for a reader; ours waits for it to finish, then empties the WAL.
+func TestCheckpointWaitsForAnother(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "quorum.db")
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := st.DB.RawDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	var n int
+	if _, err := reader.ExecContext(ctx, "BEGIN"); err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.QueryRowContext(ctx, "SELECT count(*) FROM box").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Exec(ctx, "INSERT INTO box VALUES (1)"); err != nil { // a frame the reader holds back
+		t.Fatal(err)
+	}
+	other, err := st.DB.RawDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	otherDone := make(chan error, 1)
+	go func() {
+		var busy, frames, done int
+		otherDone <- other.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
+	}()
+	time.Sleep(100 * time.Millisecond) // the other checkpoint now waits for the reader
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_, _ = reader.ExecContext(ctx, "COMMIT")
+	}()
+	if err := st.Checkpoint(ctx); err != nil {
+		t.Errorf("checkpoint while another ran: %v", err)
+	}
+	if err := <-otherDone; err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(path + "-wal"); err != nil || info.Size() != 0 {
+		t.Errorf("WAL after the checkpoint: %v, %v", info, err)
 	}
 }

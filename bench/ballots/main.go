@@ -6,8 +6,9 @@
 // y|n|a`, in turn) and waits for its receipt. It reports how long after the
 // motion the ballots arrived (every member's, and the spread), how long
 // after the votes the receipts arrived, and the result; it fails unless
-// every member got exactly one ballot and one receipt and the result counts
-// all N as cast. With -restart-at K the bot is stopped and started again
+// every member got exactly one ballot and one receipt, the result counts
+// all N as cast, and the receipts it lists (past a few hundred, in the
+// messages after it) give each member's code with the vote they cast. With -restart-at K the bot is stopped and started again
 // once K members have their ballot: nobody may get a second one.
 //
 //	CGO_ENABLED=0 go run -tags goolm ./bench/ballots -n 100
@@ -64,6 +65,7 @@ type voter struct {
 	receipts  map[id.EventID]bool
 	voteAt    time.Time
 	receipt   time.Time
+	receiptOf string              // the receipt's code
 	keyWait   time.Duration       // the receipt's arrival, encrypted → decrypted (its room key late)
 	again     map[id.EventID]bool // ballots of the second motion (-again)
 	againAt   time.Time
@@ -79,9 +81,10 @@ type tracker struct {
 	room     id.RoomID // the assembly's room
 	result   *event.Event
 	resultAt time.Time
-	ballots  atomic.Int32 // members with a ballot
-	again    atomic.Int32 // members with a ballot of the second motion (-again)
-	receipts atomic.Int32 // members with a receipt
+	listed   map[string]string // receipt code → vote, as the result and the messages after it list them
+	ballots  atomic.Int32      // members with a ballot
+	again    atomic.Int32      // members with a ballot of the second motion (-again)
+	receipts atomic.Int32      // members with a receipt
 }
 
 func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
@@ -99,8 +102,14 @@ func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
 		v := &t.voters[i]
 		switch {
 		case evt.RoomID == t.room:
-			if i == 0 && t.result == nil && strings.HasPrefix(c.Body, "Motion #1:") {
+			if i != 0 {
+				break
+			}
+			if t.result == nil && strings.HasPrefix(c.Body, "Motion #1:") {
 				t.result, t.resultAt = evt, now
+				t.list(evt.Content.Raw["quorum.motion"])
+			} else if part, ok := evt.Content.Raw["quorum.receipts"]; ok {
+				t.list(part)
 			}
 		case strings.Contains(c.Body, "Secret ballot: motion #1"):
 			if first := len(v.ballots) == 0; !v.note(&v.ballots, evt.ID) && first {
@@ -116,12 +125,26 @@ func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
 		case strings.Contains(c.Body, "receipt code is"):
 			if first := len(v.receipts) == 0; !v.note(&v.receipts, evt.ID) && first {
 				v.receipt = now
+				v.receiptOf, _ = evt.Content.Raw["quorum.receipt"].(map[string]any)["code"].(string)
 				if at := m.EncryptedAt(evt.ID); !at.IsZero() {
 					v.keyWait = now.Sub(at)
 				}
 				t.receipts.Add(1)
 			}
 		}
+	}
+}
+
+// list notes the receipts a result, or a message of receipts after it,
+// lists in its field.
+func (t *tracker) list(field any) {
+	f, _ := field.(map[string]any)
+	receipts, _ := f["receipts"].(map[string]any)
+	if t.listed == nil {
+		t.listed = map[string]string{}
+	}
+	for code, vote := range receipts {
+		t.listed[code], _ = vote.(string)
 	}
 }
 
@@ -311,6 +334,16 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	if late := t.resultAt.Sub(lastReceipt); late > 2*time.Minute {
 		problems = append(problems, fmt.Sprintf("the result came %s after the last receipt", late.Round(time.Second)))
 	}
+	// Past a few hundred, the receipts follow the result in messages of their own.
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		t.mu.Lock()
+		listed := len(t.listed)
+		t.mu.Unlock()
+		if listed >= n {
+			break
+		}
+	}
+	allListed := time.Since(lastReceipt)
 	stopProfile()
 	time.Sleep(3 * time.Second) // a second ballot or receipt would have come by now
 	var allAgain time.Duration
@@ -332,8 +365,12 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var toBallot, toReceipt, toAgain []time.Duration
-	redelivered := 0
+	redelivered, unlisted := 0, 0
+	votes := map[string]string{"y": "yes", "n": "no", "a": "abstain"}
 	for i, v := range t.voters {
+		if t.listed[v.receiptOf] != votes[choices[i%len(choices)]] {
+			unlisted++
+		}
 		if len(v.ballots) != 1 || len(v.receipts) != 1 {
 			problems = append(problems, fmt.Sprintf("%s got %d ballots and %d receipts", ms[i].UserID, len(v.ballots), len(v.receipts)))
 		}
@@ -346,6 +383,9 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 		if again {
 			toAgain = append(toAgain, v.againAt.Sub(againAt))
 		}
+	}
+	if unlisted > 0 || len(t.listed) != n {
+		problems = append(problems, fmt.Sprintf("the receipts listed after the close hold %d codes; %d members' codes are missing or with another vote", len(t.listed), unlisted))
 	}
 	got, err := benchkit.TallyOf(t.result)
 	if err != nil {
@@ -371,7 +411,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	fmt.Printf("    the bot's requests meanwhile, by time waited (the long poll of /sync left out):\n%s", waited.String())
 	fmt.Printf("  votes sent (%d at a time): %s; first vote → every receipt: %s\n", workers, benchkit.Secs(votesSent), benchkit.Secs(allReceipts))
 	fmt.Printf("    per member, vote → receipt: %s\n", pct(toReceipt))
-	fmt.Printf("  first vote → result in the room: %s; last receipt → result: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)), benchkit.Secs(t.resultAt.Sub(lastReceipt)))
+	fmt.Printf("  first vote → result in the room: %s; last receipt → result: %s, → every receipt listed with its vote: %s\n", benchkit.Secs(t.resultAt.Sub(voteStart)), benchkit.Secs(t.resultAt.Sub(lastReceipt)), benchkit.Secs(allListed))
 	if again {
 		fmt.Printf("  second motion → every member has its ballot, in the direct room made for the first: %s (%.1f ballots/s)\n", benchkit.Secs(allAgain), float64(n)/allAgain.Seconds())
 		fmt.Printf("    per member: %s\n    the bot's requests meanwhile:\n%s", pct(toAgain), waitedAgain.String())

@@ -85,12 +85,21 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 		}
 	}
 	out := f.resultMessage(m, p, len(ballots), electorate)
-	if len(receipts) > 0 {
-		out = out.AppendText(receiptLines(receipts))
+	parts := receiptParts(m.Number, receipts)
+	switch {
+	case len(parts) == 1:
+		out = out.AppendText(parts[0])
+	case len(parts) > 1:
+		out = out.Append("Receipts, each code with the ranking counted under it: in the %d messages after this one.", len(parts))
 	}
 	out = out.Append("%s", commands.RecordLine(entry)).
 		With("quorum.election", f.fieldOf(ctx, m, p)).With("quorum.record", recField)
 	fx.Say(m.Room, out)
+	if len(parts) > 1 {
+		for _, part := range parts {
+			fx.Say(m.Room, msg.FromText(part))
+		}
+	}
 	// The ballot notice shows the end.
 	if err := st.Edits().Cancel(ctx, anchorElection, m.ID); err != nil {
 		return err
@@ -151,13 +160,23 @@ func (f *Feature) ballots(ctx context.Context, m *store.Motion, p payload) ([][]
 	return out, receipts, nil
 }
 
-// receiptLines lists the receipts with the rankings counted under them.
-func receiptLines(receipts map[string][]id.UserID) msg.Text {
+// receiptParts lists the receipts with the rankings counted under them: in
+// one text, or in several when they are too long for one message (Matrix
+// refuses an event over 64 KiB).
+func receiptParts(number int, receipts map[string][]id.UserID) []msg.Text {
 	var lines []string
 	for _, code := range slices.Sorted(maps.Keys(receipts)) {
 		lines = append(lines, fmt.Sprintf("%s: %s", code, commands.UserList(receipts[code])))
 	}
-	return msg.T("Receipts (each code with the ranking counted under it):\n%s", strings.Join(lines, "\n"))
+	portions := commands.Portions(lines, func(line string) int { return len(line) + 1 }, commands.MessageBudget)
+	if len(portions) == 1 {
+		return []msg.Text{msg.T("Receipts (each code with the ranking counted under it):\n%s", strings.Join(lines, "\n"))}
+	}
+	parts := make([]msg.Text, len(portions))
+	for i, lines := range portions {
+		parts[i] = msg.T("Receipts of election #%d (%d of %d), each code with the ranking counted under it:\n%s", number, i+1, len(portions), strings.Join(lines, "\n"))
+	}
+	return parts
 }
 
 // sealedWhy and noQuorumWhy are why an election was cancelled uncounted:

@@ -717,3 +717,49 @@ func TestListedWithMotions(t *testing.T) {
 		t.Errorf("!motions after the election was decided = %q", list)
 	}
 }
+
+// TestSecretReceiptsInParts: the receipts of a secret election of 300 are
+// too long for one message (Matrix refuses an event over 64 KiB); the
+// result says how many follow, and they list every receipt once, in order,
+// with the ranking counted under it.
+func TestSecretReceiptsInParts(t *testing.T) {
+	members := []id.UserID{Ana, Ben, Chi}
+	for i := 3; i < 300; i++ {
+		members = append(members, id.UserID(fmt.Sprintf("@voter%03d:test", i)))
+	}
+	h := newHarness(t, members...)
+	h.SendAndDrain(Ana, "!election treasurer --secret : Books")
+	for _, c := range []id.UserID{Ana, Ben, Chi} {
+		Expect(t, h, c, fmt.Sprintf("!nominate 1 %s", c), "stands as")
+	}
+	f := field(t, One(t, h.SendAndDrain(Ana, "!ballot 1"), "The ballot"))
+	code, _ := f["ballot_code"].(string)
+	order := users(t, f["candidates"])
+	var codes []string
+	for i, u := range members {
+		first, second := 1+i%3, 1+(i+1)%3
+		h.SendDM(u, fmt.Sprintf("!rank %s %d %d", code, first, second))
+		c, _ := h.Last[0].Msg.Fields["quorum.receipt"].(map[string]any)["code"].(string)
+		codes = append(codes, c+": "+string(order[first-1])+" and "+string(order[second-1]))
+	}
+	slices.Sort(codes)
+	result := resultOf(t, h.Last, "Stage 1")
+	var listed []string
+	parts := Saying(h.Last, "Receipts of election #1 (")
+	for i, p := range parts {
+		if !strings.Contains(p.Msg.Body, fmt.Sprintf("(%d of %d)", i+1, len(parts))) {
+			t.Errorf("part %d says %.80q", i+1, p.Msg.Body)
+		}
+		if size := len(p.Msg.Body) + len(p.Msg.HTML); size > 40000 { // a third longer encrypted, under 65,536
+			t.Errorf("part %d is %d bytes, too long to send encrypted", i+1, size)
+		}
+		_, lines, _ := strings.Cut(p.Msg.Body, ":\n")
+		listed = append(listed, strings.Split(lines, "\n")...)
+	}
+	if len(parts) < 2 || !strings.Contains(result.Msg.Body, fmt.Sprintf("in the %d messages after this one", len(parts))) || strings.Contains(result.Msg.Body, codes[0]) {
+		t.Fatalf("%d parts after the result %.200q", len(parts), result.Msg.Body)
+	}
+	if !slices.Equal(listed, codes) {
+		t.Errorf("the parts list %d receipts, want the %d cast, in order, with their rankings", len(listed), len(codes))
+	}
+}

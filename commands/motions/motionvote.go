@@ -521,19 +521,53 @@ func (f *Feature) decide(ctx context.Context, fx *commands.Effects, m *store.Mot
 		}
 	}
 	result := f.withFields(msg.F("Motion #%d: %s. Threshold: %s. %s", m.Number, resultWords(m, electorate), thresholdName(m.Threshold), commands.RecordLine(entry)), m, electorate)
+	var parts []msg.Message
 	if m.Secret {
-		result.Fields["quorum.motion"].(map[string]any)["receipts"] = receipts
-		var list []any
-		for _, code := range slices.Sorted(maps.Keys(receipts)) {
-			list = append(list, msg.List(" ", code, voteWord{choice: Choice(receipts[code])}))
-		}
-		result = result.Append("Receipts, to find yours: %s", msg.List(" · ", list...))
+		result, parts = withReceipts(result, m, receipts)
 	}
 	if err := f.announce(ctx, fx, m, result.With("quorum.record", recField)); err != nil {
 		return err
 	}
+	for _, p := range parts {
+		fx.Say(m.Room, p)
+	}
 	fx.Then(&consequences)
 	return nil
+}
+
+// withReceipts adds a secret ballot's receipts, each code with its vote, to
+// its result: in its text and as `receipts` in its `quorum.motion`. More
+// than one message holds (a few hundred) go in the messages returned, each
+// a reply to the notice with its share as `receipts` in `quorum.receipts`,
+// and the result says how many (`receipts_parts`).
+func withReceipts(result msg.Message, m *store.Motion, receipts map[string]string) (msg.Message, []msg.Message) {
+	list := func(codes []string) msg.Text {
+		items := make([]any, len(codes))
+		for i, code := range codes {
+			items[i] = msg.List(" ", code, voteWord{choice: Choice(receipts[code])})
+		}
+		return msg.List(" · ", items...)
+	}
+	fields := result.Fields["quorum.motion"].(map[string]any)
+	codes := slices.Sorted(maps.Keys(receipts))
+	// A code, a vote in any language and the separator: 30 bytes at most.
+	portions := commands.Portions(codes, func(string) int { return 30 }, commands.MessageBudget)
+	if len(portions) <= 1 {
+		fields["receipts"] = receipts
+		return result.Append("Receipts, to find yours: %s", list(codes)), nil
+	}
+	fields["receipts_parts"] = len(portions)
+	parts := make([]msg.Message, len(portions))
+	for i, codes := range portions {
+		share := make(map[string]string, len(codes))
+		for _, code := range codes {
+			share[code] = receipts[code]
+		}
+		parts[i] = msg.F("Receipts of motion #%d (%d of %d), to find yours: %s", m.Number, i+1, len(portions), list(codes)).
+			With("quorum.receipts", map[string]any{"motion": m.Number, "part": i + 1, "parts": len(portions), "receipts": share})
+		parts[i].ReplyToAnchor = &msg.Anchor{Kind: anchorMotion, Ref: m.ID}
+	}
+	return result.Append("Receipts, to find yours: in the %d messages after this one.", len(portions)), parts
 }
 
 // announce posts result as a reply to the motion's notice and edits the

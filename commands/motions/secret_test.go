@@ -3,6 +3,7 @@ package motions
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"quorum/commands"
 	. "quorum/commands/commandstest"
+	"quorum/msg"
 	"quorum/record"
 	"quorum/store"
 )
@@ -456,5 +458,79 @@ func TestSecretTurnoutOnTheMinute(t *testing.T) {
 	}
 	if out := h.AdvanceTo(minute); len(Saying(out, "Turnout: 1 of 3")) != 1 {
 		t.Fatalf("no turnout edit at the minute:%s", Bodies(out))
+	}
+}
+
+// TestSecretBallotReceiptsInParts: the receipts of a secret ballot of 300
+// do not fit in one message (Matrix refuses an event over 64 KiB: at 1,000
+// voters the result was refused and never posted). The result says how many
+// messages follow; together they list every code with the vote cast, once,
+// in order, each message small enough to send encrypted.
+func TestSecretBallotReceiptsInParts(t *testing.T) {
+	members := []id.UserID{Ana}
+	for i := 1; i < 300; i++ {
+		members = append(members, id.UserID(fmt.Sprintf("@member%03d:example.org", i)))
+	}
+	h := newHarness(t, members...)
+	h.Send(Ana, "!motion --secret --closes 1h Strike on Friday")
+	h.Drain()
+	cast := map[string]string{}
+	for i, user := range members {
+		vote := []string{"yes", "no", "abstain"}[i%3]
+		m := receiptRE.FindStringSubmatch(h.SendDM(user, "!vote 1 "+vote))
+		if m == nil {
+			t.Fatalf("no receipt for %s", user)
+		}
+		cast[m[1]] = vote
+	}
+	var result msg.Message
+	var parts []msg.Message
+	for _, o := range h.Last {
+		if o.Msg.ReplyToAnchor == nil {
+			continue
+		}
+		if _, ok := o.Msg.Fields["quorum.receipts"]; ok {
+			parts = append(parts, o.Msg)
+		} else {
+			result = o.Msg
+		}
+		// 40,000 bytes, a third longer encrypted, and the event's envelope
+		// stay under Matrix's 65,536.
+		if size := len(o.Msg.Body) + len(o.Msg.HTML) + len(msg.Marshal(o.Msg.Fields)); size > 40000 {
+			t.Errorf("a message of %d bytes, too long to send encrypted: %.80q…", size, o.Msg.Body)
+		}
+	}
+	f := motionField(t, result)
+	if _, inline := f["receipts"]; inline || f["receipts_parts"] != len(parts) || len(parts) < 2 ||
+		!strings.Contains(result.Body, fmt.Sprintf("in the %d messages after this one", len(parts))) {
+		t.Fatalf("result %.120q (receipts in it: %t, receipts_parts %v), then %d parts", result.Body, inline, f["receipts_parts"], len(parts))
+	}
+	listed := map[string]string{}
+	last := ""
+	for i, p := range parts {
+		share := p.Fields["quorum.receipts"].(map[string]any)
+		if share["motion"] != 1.0 || share["part"] != float64(i+1) || share["parts"] != float64(len(parts)) ||
+			!strings.Contains(p.Body, fmt.Sprintf("Receipts of motion #1 (%d of %d)", i+1, len(parts))) {
+			t.Errorf("part %d: %v, %.80q", i+1, share, p.Body)
+		}
+		codes := share["receipts"].(map[string]any)
+		for code, vote := range codes {
+			if _, twice := listed[code]; twice {
+				t.Errorf("code %s listed twice", code)
+			}
+			listed[code] = vote.(string)
+			if !strings.Contains(p.Body, code+" "+vote.(string)) {
+				t.Errorf("part %d's text lacks %s %s", i+1, code, vote)
+			}
+			if code <= last {
+				t.Errorf("part %d holds %s, after %s in an earlier part", i+1, code, last)
+			}
+		}
+		for code := range codes {
+			last = max(last, code)
+		}
+	}
+	if !maps.Equal(listed, cast) {
+		t.Errorf("the parts list %d receipts, %d were cast (or with other votes)", len(listed), len(cast))
 	}
 }
