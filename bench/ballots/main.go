@@ -430,7 +430,7 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	if redelivered > 0 {
 		fmt.Printf("  (the members' devices were given %d of these events a second time by their sync; not counted twice)\n", redelivered)
 	}
-	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast", n))
+	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast and lists each member's receipt code with their vote", n))
 }
 
 // snapshot copies what the members' devices received so far.
