@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -43,6 +44,12 @@ type Store struct {
 
 	hot  *prepared
 	seal *sealer
+
+	// Checkpoints take turns; one that succeeded covers every call made
+	// before it began (see Checkpoint).
+	checkpointMu     sync.Mutex
+	checkpointsAsked atomic.Uint64
+	checkpointed     uint64 // checkpointsAsked when the last successful one began
 
 	compactMu sync.Mutex
 	scrubbers []func(ctx context.Context) error
@@ -220,12 +227,32 @@ func (s *Store) settle(ctx context.Context, after *afterCommit) {
 // truncates the WAL to nothing, so that no old version of a page (an
 // earlier state of a ballot box, a deleted message) is left in it.
 //
-// SQLite runs one checkpoint at a time and answers a second at once, busy
-// timeout or not, as busy with no frames counted: ballot changes committed
-// together (a thousand votes in minutes; eight writers at once in
-// TestConcurrentCheckpoints) saw a quarter of theirs refused.
-// Such a checkpoint is tried again, every 20 ms for a second.
+// Callers have committed what the checkpoint is for. SQLite runs one
+// checkpoint at a time and answers a second at once, busy timeout or not,
+// as busy with no frames counted: ballot changes committed together (a
+// thousand votes in minutes; eight writers at once in
+// TestConcurrentCheckpoints) saw a quarter of theirs refused. So they take
+// turns, and a call already covered by a checkpoint that began after it
+// (after its commit) and succeeded is done without running another: each
+// holds the database's write lock, and a thousand in a row kept writers
+// waiting. One that still meets a checkpoint (SQLite's own, after a large
+// commit) tries again, every 20 ms for a second.
 func (s *Store) Checkpoint(ctx context.Context) error {
+	asked := s.checkpointsAsked.Add(1)
+	s.checkpointMu.Lock()
+	defer s.checkpointMu.Unlock()
+	if s.checkpointed >= asked {
+		return nil
+	}
+	begun := s.checkpointsAsked.Load()
+	err := s.checkpoint(ctx)
+	if err == nil {
+		s.checkpointed = begun
+	}
+	return err
+}
+
+func (s *Store) checkpoint(ctx context.Context) error {
 	for try := 0; ; try++ {
 		var busy, frames, done int
 		if err := s.DB.QueryRow(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {

@@ -424,3 +424,35 @@ func TestCheckpointWaitsForAnother(t *testing.T) {
 		t.Errorf("WAL after the checkpoint: %v, %v", info, err)
 	}
 }
+
+// TestCheckpointCovered: calls waiting their turn are done by a checkpoint
+// that began after them and succeeded, without one of their own (here the
+// second could not run one: its context is done).
+func TestCheckpointCovered(t *testing.T) {
+	st := open(t)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	queue := func(ctx context.Context, errs chan<- error) {
+		asked := st.checkpointsAsked.Load()
+		go func() { errs <- st.Checkpoint(ctx) }()
+		for st.checkpointsAsked.Load() == asked {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // from asking to waiting for the lock
+	}
+	first, second := make(chan error, 1), make(chan error, 1)
+	st.checkpointMu.Lock() // a checkpoint running
+	queue(context.Background(), first)
+	queue(cancelled, second)
+	st.checkpointMu.Unlock()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Errorf("a call covered by the checkpoint after it ran its own: %v", err)
+	}
+	// A call after that checkpoint began is not covered by it.
+	if err := st.Checkpoint(cancelled); err == nil {
+		t.Error("a checkpoint with its context done succeeded")
+	}
+}
