@@ -9,7 +9,9 @@
 //     (commands), so a replay changes nothing twice;
 //   - every message is queued in the same transaction and sent with a
 //     transaction ID derived from its queue position, so a resend after a
-//     crash is dropped by the homeserver instead of posted twice;
+//     crash is dropped by the homeserver instead of posted twice, and one
+//     whose send timed out waits for its echo a while before it is sent
+//     again (echoWait);
 //   - an encrypted event whose key has not come yet is noted before the
 //     token is saved, and decrypted again on start if it was not handled
 //     (latekeys.go).
@@ -19,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,19 +42,27 @@ import (
 type Options struct {
 	// Clock replaces the system clock for the rules.
 	Clock commands.Clock
+	// Transport, when set, carries the requests to the homeserver (tests:
+	// a homeserver that answers after the bot stopped waiting).
+	Transport http.RoundTripper
 }
 
 // Bot is one running Quorum.
 type Bot struct {
-	cfg    *config.Config
-	log    zerolog.Logger
-	clock  commands.Clock
-	st     *store.Store
-	cli    *mautrix.Client
-	crypto *cryptohelper.CryptoHelper
-	asm    *commands.Dispatcher
-	env    *commands.Env // for the language of rooms and members
-	syncer *syncer
+	cfg   *config.Config
+	log   zerolog.Logger
+	clock commands.Clock
+	st    *store.Store
+
+	transport http.RoundTripper // Options.Transport
+	// timedOut holds the outbox entries whose send timed out, with when
+	// (see echoWait).
+	timedOut sync.Map
+	cli      *mautrix.Client
+	crypto   *cryptohelper.CryptoHelper
+	asm      *commands.Dispatcher
+	env      *commands.Env // for the language of rooms and members
+	syncer   *syncer
 
 	queryMu sync.Mutex // one first key query at a time (keyquery.go)
 
@@ -103,6 +114,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts Optio
 		cfg:            cfg,
 		log:            log,
 		clock:          clock,
+		transport:      opts.Transport,
 		st:             st,
 		wakeSender:     make(chan struct{}, 1),
 		wakeScheduler:  make(chan struct{}, 1),

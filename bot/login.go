@@ -83,6 +83,9 @@ func (b *Bot) login(ctx context.Context) error {
 	// mautrix logs request bodies at debug level, which would put message
 	// content and keys in the log: keep its logger at the operator's level.
 	cli.Log = b.log.With().Str("component", "matrix").Logger()
+	if b.transport != nil {
+		cli.Client.Transport = b.transport
+	}
 	// Under the homeserver's rate limits, wait as long as it asks: a join
 	// refused with 429 would otherwise never be made.
 	ratelimit.Apply(cli, b.log)

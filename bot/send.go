@@ -40,6 +40,13 @@ import (
 const (
 	maxAttempts = 5
 	maxQueueAge = 72 * time.Hour
+	// echoWait is how long an entry whose send timed out waits before it
+	// is sent again. The homeserver may still be making its event: a
+	// second request with the same transaction ID before the first is
+	// done becomes a second event (Dendrite records the ID once done; at
+	// 1,000 members a receipt came twice), while the event's echo, once
+	// the first is done, completes the entry (onOwnEcho).
+	echoWait = time.Minute
 )
 
 // errNotEncrypted refuses to send in the clear.
@@ -168,6 +175,12 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination, othersWait func()
 		if !found {
 			return progress, true
 		}
+		if at, ok := b.timedOut.Load(o.ID); ok {
+			if time.Since(at.(time.Time)) < echoWait {
+				return progress, false
+			}
+			b.timedOut.Delete(o.ID)
+		}
 		moved, sent, err := b.sendOne(ctx, o)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -225,6 +238,8 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		return true, false, nil
 	case ctx.Err() != nil:
 		return false, false, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		b.timedOut.Store(o.ID, time.Now())
 	}
 	return false, b.recordFailure(ctx, o, err), nil
 }
@@ -582,6 +597,7 @@ func (b *Bot) onOwnEcho(ctx context.Context, evt *event.Event) error {
 			}
 		}
 	}
+	b.timedOut.Delete(outID)
 	return b.st.Outbox().Done(ctx, outID)
 }
 
