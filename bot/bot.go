@@ -49,20 +49,20 @@ type Options struct {
 
 // Bot is one running Quorum.
 type Bot struct {
-	cfg   *config.Config
-	log   zerolog.Logger
-	clock commands.Clock
-	st    *store.Store
+	cfg    *config.Config
+	log    zerolog.Logger
+	clock  commands.Clock
+	st     *store.Store
+	cli    *mautrix.Client
+	crypto *cryptohelper.CryptoHelper
+	asm    *commands.Dispatcher
+	env    *commands.Env // for the language of rooms and members
+	syncer *syncer
 
 	transport http.RoundTripper // Options.Transport
 	// timedOut holds the outbox entries whose send timed out, with when
 	// (see echoWait).
 	timedOut sync.Map
-	cli      *mautrix.Client
-	crypto   *cryptohelper.CryptoHelper
-	asm      *commands.Dispatcher
-	env      *commands.Env // for the language of rooms and members
-	syncer   *syncer
 
 	queryMu sync.Mutex // one first key query at a time (keyquery.go)
 

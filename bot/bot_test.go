@@ -22,8 +22,15 @@ const wait = 30 * time.Second
 // room sets up an encrypted room with ana and the bot, the bot running.
 func room(t *testing.T) (*sandbox.Server, *testkit.Bot, *testkit.Client, id.RoomID) {
 	t.Helper()
+	return roomWith(t, func(*testkit.Bot) {})
+}
+
+// roomWith is room with the bot changed by configure before it starts.
+func roomWith(t *testing.T, configure func(*testkit.Bot)) (*sandbox.Server, *testkit.Bot, *testkit.Client, id.RoomID) {
+	t.Helper()
 	s := testkit.StartHomeserver(t)
 	b := testkit.NewBot(t, s)
+	configure(b)
 	b.Start()
 	ana := testkit.NewClient(t, s, "ana")
 	r := ana.CreateRoom(false, b.Client().UserID)

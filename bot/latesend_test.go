@@ -70,15 +70,9 @@ func (l *lateSend) RoundTrip(req *http.Request) (*http.Response, error) {
 // it, and the room has it once.
 func TestTimedOutSendNotDoubled(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
 	late := &lateSend{}
-	b.Opts.Transport = late
-	b.Start()
+	_, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport = late })
 	botID := b.Client().UserID
-	ana := testkit.NewClient(t, s, "ana")
-	r := ana.CreateRoom(false, botID)
-	ana.WaitJoined(r, botID, wait)
 
 	late.armed.Store(true)
 	if err := b.Queue(store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("Only once, please."))}); err != nil {
