@@ -129,14 +129,14 @@ func (b *Bot) forgetIndex(ctx context.Context, room id.RoomID, evt id.EventID) {
 	if err != nil {
 		return // none (a plain event), or nothing to forget
 	}
-	if err := b.forgetIndexes(ctx, cs, room, session, index+1); err != nil && ctx.Err() == nil {
+	if err := forgetIndexes(ctx, cs, room, session, index+1); err != nil && ctx.Err() == nil {
 		b.log.Warn().Err(err).Msg("Could not forget a decrypted message's index; done at the next sweep")
 	}
 }
 
 // forgetIndexes deletes the index records of session below below, as far
 // as the stored session was ratcheted (all of them if it was deleted).
-func (b *Bot) forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room id.RoomID, session id.SessionID, below uint32) error {
+func forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room id.RoomID, session id.SessionID, below uint32) error {
 	sess, err := cs.GetGroupSession(ctx, room, session)
 	switch {
 	case errors.Is(err, crypto.ErrGroupSessionWithheld) || err == nil && sess == nil:
@@ -157,10 +157,18 @@ func (b *Bot) forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room
 // the message indexes the sessions were ratcheted past, and blurs the
 // crypto store's timestamps to the day.
 func (b *Bot) forgetCryptoMetadata(ctx context.Context) error {
-	if err := b.sweepIndexes(ctx); err != nil {
+	cs, ok := b.cryptoStore()
+	if !ok {
+		return nil
+	}
+	return forgetCryptoMetadata(ctx, cs)
+}
+
+func forgetCryptoMetadata(ctx context.Context, cs *crypto.SQLCryptoStore) error {
+	if err := sweepIndexes(ctx, cs); err != nil {
 		return err
 	}
-	return b.blurCryptoTimes(ctx)
+	return blurCryptoTimes(ctx, cs)
 }
 
 // forgetOnStop runs forgetCryptoMetadata, rewrites the database and empties
@@ -187,11 +195,7 @@ func (b *Bot) forgetOnStop() {
 // (rotated after a week), whether an inbound session's arrival is known,
 // and, for the olm sessions of one device, which is the newest, which is
 // kept by giving them the same day and milliseconds in the old order.
-func (b *Bot) blurCryptoTimes(ctx context.Context) error {
-	cs, ok := b.cryptoStore()
-	if !ok {
-		return nil
-	}
+func blurCryptoTimes(ctx context.Context, cs *crypto.SQLCryptoStore) error {
 	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 	return cs.DB.DoTxn(ctx, nil, func(ctx context.Context) error {
 		type outbound struct {
@@ -237,12 +241,12 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 			}
 		}
 		type olmSession struct {
-			sender, session string
-			created, last   time.Time
+			sender, session          string
+			created, last, encrypted time.Time
 		}
-		rows, err = cs.DB.Query(ctx, "SELECT sender_key, session_id, created_at, last_decrypted FROM crypto_olm_session WHERE account_id=$1", cs.AccountID)
+		rows, err = cs.DB.Query(ctx, "SELECT sender_key, session_id, created_at, last_decrypted, last_encrypted FROM crypto_olm_session WHERE account_id=$1", cs.AccountID)
 		olm, err := dbutil.NewRowIterWithError(rows, func(row dbutil.Scannable) (o olmSession, err error) {
-			err = row.Scan(&o.sender, &o.session, &o.created, &o.last)
+			err = row.Scan(&o.sender, &o.session, &o.created, &o.last, &o.encrypted)
 			return
 		}, err).AsList()
 		if err != nil {
@@ -259,6 +263,9 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 			base := day(olm[j-1].last) // the day of the device's newest session
 			for k := i; k < j; k++ {
 				at := base.Add(time.Duration(k-i) * time.Millisecond)
+				if o := olm[k]; o.created.Equal(day(o.created)) && o.last.Equal(at) && o.encrypted.Equal(at) {
+					continue // blurred by an earlier run
+				}
 				if _, err := cs.DB.Exec(ctx, `UPDATE crypto_olm_session SET created_at=$3, last_decrypted=$4, last_encrypted=$4
 					WHERE account_id=$1 AND session_id=$2`, cs.AccountID, olm[k].session, day(olm[k].created), at); err != nil {
 					return fmt.Errorf("blur olm sessions: %w", err)
@@ -310,11 +317,7 @@ func (b *Bot) blurCryptoTimes(ctx context.Context) error {
 }
 
 // sweepIndexes is forgetIndex for every session.
-func (b *Bot) sweepIndexes(ctx context.Context) error {
-	cs, ok := b.cryptoStore()
-	if !ok {
-		return nil
-	}
+func sweepIndexes(ctx context.Context, cs *crypto.SQLCryptoStore) error {
 	rows, err := cs.DB.Query(ctx, `SELECT DISTINCT m.session_id, COALESCE(s.room_id, '') FROM crypto_message_index m
 		LEFT JOIN crypto_megolm_inbound_session s ON s.session_id=m.session_id AND s.account_id=$1`, cs.AccountID)
 	if err != nil {
@@ -335,7 +338,7 @@ func (b *Bot) sweepIndexes(ctx context.Context) error {
 	}
 	rows.Close()
 	for _, p := range list {
-		if err := b.forgetIndexes(ctx, cs, p.room, p.session, ^uint32(0)); err != nil {
+		if err := forgetIndexes(ctx, cs, p.room, p.session, ^uint32(0)); err != nil {
 			return fmt.Errorf("sweep message indexes: %w", err)
 		}
 	}
