@@ -150,10 +150,10 @@ func forgetIndexes(ctx context.Context, cs *crypto.SQLCryptoStore, room id.RoomI
 	return err
 }
 
-// forgetCryptoMetadata is what the bot does on start, on a clean stop, after
-// every change of an open secret ballot (before the WAL is emptied into the
-// database file: the ballot's !vote was decrypted and handled by then) and
-// before the database is compacted when a secret ballot ends: it deletes
+// forgetCryptoMetadata is what the bot does on start, on a clean stop, soon
+// after every change of an open secret ballot (in the background, followed
+// by a checkpoint: store.OnBallotChange) and before the database is
+// compacted when a secret ballot ends: it deletes
 // the message indexes the sessions were ratcheted past, and blurs the
 // crypto store's timestamps to the day.
 func (b *Bot) forgetCryptoMetadata(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"encoding/hex"
 	"errors"
@@ -58,9 +59,11 @@ type Store struct {
 	// The shufflers run in the background, one run at a time; a run covers
 	// every ballot change committed before it began (see shuffleSoon).
 	shuffleMu      sync.Mutex
-	shuffleWanted  bool // a change came since the running shuffle began
-	shuffleRunning bool
-	shuffleIdle    *sync.Cond // broadcast when a run ends with none wanted
+	shuffleWanted  bool       // a change came since the last run began
+	shuffleRunning bool       // the goroutine of shuffle
+	shuffleBegun   int        // runs begun
+	shuffleDone    int        // runs done
+	shuffleIdle    *sync.Cond // broadcast when a run ends, and when the goroutine does
 
 	// Log, when set, hears of failed checkpoints and compactions after a
 	// commit (the commit itself succeeded).
@@ -261,21 +264,13 @@ func (s *Store) shuffleSoon() {
 
 func (s *Store) shuffle() {
 	ctx := context.Background()
-	for took := time.Duration(0); ; {
-		s.shuffleMu.Lock()
-		if !s.shuffleWanted {
-			s.shuffleRunning = false
-			s.shuffleIdle.Broadcast()
-			s.shuffleMu.Unlock()
-			return
-		}
-		s.shuffleMu.Unlock()
+	for rest := time.Duration(0); s.nextShuffle(false); {
 		// A run holds the write lock most of the time it takes; as long
 		// again without one lets the ballots that wait for it in.
-		time.Sleep(took)
-		s.shuffleMu.Lock()
-		s.shuffleWanted = false
-		s.shuffleMu.Unlock()
+		time.Sleep(rest)
+		if !s.nextShuffle(true) {
+			return
+		}
 		began := time.Now()
 		s.compactMu.Lock()
 		shufflers := s.shufflers
@@ -287,15 +282,50 @@ func (s *Store) shuffle() {
 			}
 		}
 		s.logWipe(errors.Join(err, s.Checkpoint(ctx)))
-		took = time.Since(began)
+		rest = time.Since(began)
+		s.shuffleMu.Lock()
+		s.shuffleDone++
+		s.shuffleIdle.Broadcast()
+		s.shuffleMu.Unlock()
 	}
 }
 
-// waitShuffled waits until no shuffle runs or is wanted.
+// nextShuffle ends the goroutine of shuffle, reporting false, unless a run
+// is wanted; with begin, that run begins (it covers every change so far).
+func (s *Store) nextShuffle(begin bool) bool {
+	s.shuffleMu.Lock()
+	defer s.shuffleMu.Unlock()
+	if !s.shuffleWanted {
+		s.shuffleRunning = false
+		s.shuffleIdle.Broadcast()
+		return false
+	}
+	if begin {
+		s.shuffleWanted = false
+		s.shuffleBegun++
+	}
+	return true
+}
+
+// waitShuffled waits until no run is under way or wanted.
 func (s *Store) waitShuffled() {
 	s.shuffleMu.Lock()
 	defer s.shuffleMu.Unlock()
 	for s.shuffleRunning {
+		s.shuffleIdle.Wait()
+	}
+}
+
+// forgoShuffles drops the run wanted, if any, and waits for the one under
+// way: a compaction does what it would (the bot registers the same work
+// with OnCompact, and VACUUM rewrites every table in the order of its
+// keys). Waiting for runs to stop altogether could take as long as ballots
+// keep coming in another motion.
+func (s *Store) forgoShuffles() {
+	s.shuffleMu.Lock()
+	defer s.shuffleMu.Unlock()
+	s.shuffleWanted = false
+	for s.shuffleDone < s.shuffleBegun {
 		s.shuffleIdle.Wait()
 	}
 }
@@ -330,8 +360,8 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 }
 
 // checkpoint runs one TRUNCATE checkpoint, trying again for busyTimeout
-// while readers hold an older state of the database or another checkpoint
-// runs. A TRUNCATE checkpoint holds the write lock while it waits for
+// while a writer holds the write lock, readers an older state of the
+// database, or another checkpoint runs. A TRUNCATE checkpoint holds the write lock while it waits for
 // readers: with the connections' busy timeout it held it for up to 10 s,
 // and a writer waiting as long was refused, "database is locked" (twice in
 // a secret ballot of 1,000). So each try waits for nothing, and writers
@@ -342,10 +372,18 @@ func (s *Store) checkpoint(ctx context.Context) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout=0"); err != nil {
+	// The connection goes back to the pool with the usual timeout, or not
+	// at all: with none, each of its writers would be refused at once. The
+	// pragmas run whatever ctx says (modernc can report a cancelled
+	// context for a statement that took effect).
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout=%d", busyTimeout.Milliseconds())); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout=0"); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA busy_timeout=%d", busyTimeout.Milliseconds()))
 	for deadline := time.Now().Add(busyTimeout); ; time.Sleep(20 * time.Millisecond) {
 		var busy, frames, done int
 		if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
@@ -356,7 +394,7 @@ func (s *Store) checkpoint(ctx context.Context) error {
 			return nil
 		case time.Now().Before(deadline):
 		case frames >= 0:
-			return fmt.Errorf("%w: readers kept %d of %d WAL frames", errCheckpointBusy, frames-done, frames)
+			return fmt.Errorf("%w: readers or writers kept %d of %d WAL frames", errCheckpointBusy, frames-done, frames)
 		default:
 			return fmt.Errorf("%w: another checkpoint was running", errCheckpointBusy)
 		}
@@ -368,7 +406,9 @@ func (s *Store) checkpoint(ctx context.Context) error {
 // nothing of the order they were written in, and free pages are gone.
 // Every function registered with OnCompact runs first.
 func (s *Store) Compact(ctx context.Context) error {
-	s.waitShuffled() // its rewrite and checkpoint would follow the VACUUM's
+	// A run under way would rewrite and checkpoint beside the VACUUM (SQLite
+	// takes them in turn; one begun later does, harmlessly).
+	s.forgoShuffles()
 	s.compactMu.Lock()
 	scrubbers := s.scrubbers
 	s.compactMu.Unlock()

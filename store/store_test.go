@@ -472,35 +472,52 @@ func TestCheckpointCovered(t *testing.T) {
 // without waiting for the shufflers (rewriting the crypto store took 0.15 s
 // a ballot with a thousand members and held up the next); changes
 // committed while they run are covered by one more run, which begins after
-// the last of them; Close waits for it.
+// the last of them and no sooner than the first run took; what it wrote is
+// checkpointed; Close waits for it.
 func TestShuffleInBackground(t *testing.T) {
-	st := open(t)
 	ctx := context.Background()
-	began, release := make(chan int, 10), make(chan struct{})
-	runs := 0
-	st.OnBallotChange(func(context.Context) error {
-		runs++
-		began <- runs
+	path := filepath.Join(t.TempDir(), "quorum.db")
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	began, release := make(chan time.Time, 10), make(chan struct{})
+	var ended []time.Time
+	st.OnBallotChange(func(ctx context.Context) error {
+		began <- time.Now()
 		<-release
-		return nil
+		_, err := st.DB.Exec(ctx, "INSERT INTO box VALUES (1)")
+		ended = append(ended, time.Now())
+		return err
 	})
-	changes := make(chan struct{})
+	within := func(what string, c <-chan time.Time) time.Time {
+		t.Helper()
+		select {
+		case at := <-c:
+			return at
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no %s", what)
+		}
+		return time.Time{}
+	}
+	changed := make(chan time.Time)
 	go func() {
 		st.wipeAfter(ctx, false)
-		close(changes)
+		changed <- time.Now()
 	}()
-	select {
-	case <-changes:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the ballot change waited for the shuffle")
-	}
-	<-began
+	within("return from the ballot change while the shuffle runs", changed)
+	first := within("first run", began)
 	for range 5 {
 		st.wipeAfter(ctx, false) // while the first run is under way
 	}
+	time.Sleep(100 * time.Millisecond)
 	release <- struct{}{}
-	if second := <-began; second != 2 {
-		t.Fatalf("run %d began, want the second", second)
+	second := within("second run", began)
+	if rest, took := second.Sub(ended[0]), ended[0].Sub(first); rest < took {
+		t.Errorf("the second run began %s after the first, which took %s", rest, took)
 	}
 	closed := make(chan error)
 	go func() { closed <- st.Close() }()
@@ -510,11 +527,82 @@ func TestShuffleInBackground(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	release <- struct{}{}
-	if err := <-closed; err != nil {
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if len(ended) != 2 {
+		t.Errorf("%d runs for six changes, five of them during the first run; want 2", len(ended))
+	}
+}
+
+// TestShuffleCheckpointed: what the shufflers write leaves no page in the
+// WAL once they are done (the order voters came in, as the crypto store
+// had it before the rewrite).
+func TestShuffleCheckpointed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "quorum.db")
+	st, err := Open(ctx, path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if runs != 2 {
-		t.Errorf("%d runs for six changes, five of them during the first run; want 2", runs)
+	defer st.Close()
+	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	st.OnBallotChange(func(ctx context.Context) error {
+		_, err := st.DB.Exec(ctx, "INSERT INTO box VALUES (1)")
+		return err
+	})
+	st.wipeAfter(ctx, false)
+	st.waitShuffled()
+	if info, err := os.Stat(path + "-wal"); err != nil || info.Size() != 0 {
+		t.Errorf("WAL after the shuffle: %v, %v", info, err)
+	}
+}
+
+// TestCompactForgoesShuffles: a compaction (a secret ballot closing) waits
+// for the shuffle under way, not for shuffles to stop: ballots of another
+// motion may keep asking for them.
+func TestCompactForgoesShuffles(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	running := make(chan struct{}, 1)
+	st.OnBallotChange(func(context.Context) error {
+		select {
+		case running <- struct{}{}:
+		default:
+		}
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				st.wipeAfter(ctx, false)
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}()
+	<-running
+	compacted := make(chan error)
+	go func() { compacted <- st.Compact(ctx) }()
+	select {
+	case err := <-compacted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the compaction waited for ballots to stop")
 	}
 }
 
@@ -527,7 +615,11 @@ func TestCheckpointLetsWritersIn(t *testing.T) {
 	ctx := context.Background()
 	reader := holdBack(t, st)
 	checkpointed := make(chan error, 1)
+	asked := st.checkpointsAsked.Load()
 	go func() { checkpointed <- st.Checkpoint(ctx) }()
+	for st.checkpointsAsked.Load() == asked {
+		time.Sleep(time.Millisecond)
+	}
 	time.Sleep(200 * time.Millisecond) // the checkpoint waits for the reader
 	writer, err := st.DB.RawDB.Conn(ctx)
 	if err != nil {
