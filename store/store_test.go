@@ -23,13 +23,28 @@ import (
 
 func open(t testing.TB) *Store {
 	t.Helper()
+	st, _ := openAt(t)
+	return st
+}
+
+// openAt opens a store in a new folder and returns its path too.
+func openAt(t testing.TB) (*Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "quorum.db")
 	st, err := Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	return st
+	return st, path
+}
+
+// boxTable makes a table to write in.
+func boxTable(t *testing.T, st *Store) {
+	t.Helper()
+	if _, err := st.DB.Exec(context.Background(), "CREATE TABLE box (n INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestOpen(t *testing.T) {
@@ -338,9 +353,7 @@ func TestWipeFailureLogged(t *testing.T) {
 func TestConcurrentCheckpoints(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
-	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
+	boxTable(t, st)
 	errs := make(chan error, 8*40)
 	var wg sync.WaitGroup
 	for w := range 8 {
@@ -377,12 +390,7 @@ func TestConcurrentCheckpoints(t *testing.T) {
 // it waits for a reader; ours waits for it to finish, then empties the WAL.
 func TestCheckpointWaitsForAnother(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "quorum.db")
-	st, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, path := openAt(t)
 	reader := holdBack(t, st)
 	other, err := st.DB.RawDB.Conn(ctx)
 	if err != nil {
@@ -415,9 +423,7 @@ func TestCheckpointWaitsForAnother(t *testing.T) {
 func holdBack(t *testing.T, st *Store) *sql.Conn {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
+	boxTable(t, st)
 	reader, err := st.DB.RawDB.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -472,18 +478,12 @@ func TestCheckpointCovered(t *testing.T) {
 // without waiting for the shufflers (rewriting the crypto store took 0.15 s
 // a ballot with a thousand members and held up the next); changes
 // committed while they run are covered by one more run, which begins after
-// the last of them and no sooner than the first run took; what it wrote is
-// checkpointed; Close waits for it.
+// the last of them and no sooner than the first run took; Close waits for
+// it.
 func TestShuffleInBackground(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "quorum.db")
-	st, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
+	st := open(t)
+	boxTable(t, st)
 	began, release := make(chan time.Time, 10), make(chan struct{})
 	var ended []time.Time
 	st.OnBallotChange(func(ctx context.Context) error {
@@ -545,15 +545,8 @@ func TestShuffleInBackground(t *testing.T) {
 // had it before the rewrite).
 func TestShuffleCheckpointed(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "quorum.db")
-	st, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.DB.Exec(ctx, "CREATE TABLE box (n INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
+	st, path := openAt(t)
+	boxTable(t, st)
 	st.OnBallotChange(func(ctx context.Context) error {
 		_, err := st.DB.Exec(ctx, "INSERT INTO box VALUES (1)")
 		return err
