@@ -22,7 +22,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -159,6 +158,24 @@ func (t *tracker) list(field any) {
 	if len(t.listed) >= len(t.voters) && t.listedAt.IsZero() {
 		t.listedAt = time.Now()
 	}
+}
+
+// await polls done (under t.mu) until it holds or 15 minutes passed since
+// from, and reports whether it held; diagnose runs once, after 2 minutes.
+func (t *tracker) await(from time.Time, done func() bool, diagnose func()) bool {
+	for diagnosed := false; time.Since(from) < 15*time.Minute; time.Sleep(20 * time.Millisecond) {
+		t.mu.Lock()
+		ok := done()
+		t.mu.Unlock()
+		if ok {
+			return true
+		}
+		if time.Since(from) > 2*time.Minute && !diagnosed {
+			diagnosed = true
+			diagnose()
+		}
+	}
+	return false
 }
 
 // note adds evt to set and reports whether it was there already (the same
@@ -326,44 +343,27 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	}
 	allReceipts := time.Since(voteStart)
 	lastReceipt := time.Now()
-	// The result is waited for 15 minutes, so that a late one is measured,
+	// The result, and past a few hundred voters the messages of receipts
+	// after it, are waited for 15 minutes, so that a late one is measured,
 	// not only missed; after 2 minutes, what ana's device holds is printed.
-	for diagnosed := false; ; time.Sleep(20 * time.Millisecond) {
-		t.mu.Lock()
-		got := t.result != nil
-		t.mu.Unlock()
-		if got {
-			break
-		}
-		if waited := time.Since(lastReceipt); waited > 15*time.Minute {
-			return errors.New("no result within 15 minutes of the last receipt")
-		} else if waited > 2*time.Minute && !diagnosed {
-			diagnosed = true
-			fmt.Fprintf(os.Stderr, "diagnose %s: no result 2 minutes after the last receipt; the room as her device reads it:\n", ana.UserID)
-			printGivenUp(ana, voteStart, "the first vote")
-			readBack(ctx, ana, room)
-		}
+	if !t.await(lastReceipt, func() bool { return t.result != nil }, func() {
+		fmt.Fprintf(os.Stderr, "diagnose %s: no result 2 minutes after the last receipt; the room as her device reads it:\n", ana.UserID)
+		printGivenUp(ana, voteStart, "the first vote")
+		readBack(ctx, ana, room)
+	}) {
+		return errors.New("no result within 15 minutes of the last receipt")
 	}
 	if late := t.resultAt.Sub(lastReceipt); late > 2*time.Minute {
 		problems = append(problems, fmt.Sprintf("the result came %s after the last receipt", late.Round(time.Second)))
 	}
-	// Past a few hundred, the receipts follow the result in messages of
-	// their own: waited 15 minutes, so that a late one is measured; after 2
-	// minutes, what ana's device holds is printed.
-	for diagnosed := false; time.Since(t.resultAt) < 15*time.Minute; time.Sleep(50 * time.Millisecond) {
+	t.await(t.resultAt, func() bool { return !t.listedAt.IsZero() }, func() {
 		t.mu.Lock()
-		listed, parts := !t.listedAt.IsZero(), slices.Clone(t.parts)
+		parts := strings.Join(t.parts, "; ")
 		t.mu.Unlock()
-		if listed {
-			break
-		}
-		if time.Since(t.resultAt) > 2*time.Minute && !diagnosed {
-			diagnosed = true
-			fmt.Fprintf(os.Stderr, "diagnose %s: not every receipt listed 2 minutes after the result; the messages of receipts so far: %s; the room as her device reads it:\n", ana.UserID, strings.Join(parts, "; "))
-			printGivenUp(ana, t.resultAt, "the result")
-			readBack(ctx, ana, room)
-		}
-	}
+		fmt.Fprintf(os.Stderr, "diagnose %s: not every receipt listed 2 minutes after the result; the messages of receipts so far: %s; the room as her device reads it:\n", ana.UserID, parts)
+		printGivenUp(ana, t.resultAt, "the result")
+		readBack(ctx, ana, room)
+	})
 	stopProfile()
 	time.Sleep(3 * time.Second) // a second ballot or receipt would have come by now
 	var allAgain time.Duration
