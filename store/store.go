@@ -239,9 +239,9 @@ func (s *Store) logWipe(err error) {
 // shuffleSoon runs the functions of OnBallotChange and empties the WAL
 // again, in the background: the WAL was emptied of the ballot box's last
 // version already, and what they rewrite (every session of the crypto
-// store: 0.15 s a ballot with a thousand members, BenchmarkBallotChange)
-// held up the next ballot when they ran in line, a thousand ballots in a
-// row taking minutes. One run at a time; changes committed while one runs
+// store: 0.06–0.15 s a ballot with a thousand members,
+// BenchmarkBallotChange) held up the next ballot when they ran in line, a
+// thousand ballots in a row taking minutes. One run at a time; changes committed while one runs
 // are covered by the next, which begins as long after it ended as it took.
 // The price: a copy of the files taken in between shows in which order
 // the ballots since the last run came (one, unless several came within
@@ -361,11 +361,11 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 
 // checkpoint runs one TRUNCATE checkpoint, trying again for busyTimeout
 // while a writer holds the write lock, readers an older state of the
-// database, or another checkpoint runs. A TRUNCATE checkpoint holds the write lock while it waits for
-// readers: with the connections' busy timeout it held it for up to 10 s,
-// and a writer waiting as long was refused, "database is locked" (twice in
-// a secret ballot of 1,000). So each try waits for nothing, and writers
-// get their turn in between.
+// database, or another checkpoint runs. A TRUNCATE checkpoint holds the
+// write lock while it waits for readers: with the connections' busy
+// timeout it held it for up to 10 s, and a writer waiting as long was
+// refused, "database is locked" (twice in a secret ballot of 1,000). So
+// each try waits for nothing, and writers get their turn in between.
 func (s *Store) checkpoint(ctx context.Context) error {
 	conn, err := s.DB.RawDB.Conn(ctx)
 	if err != nil {

@@ -493,29 +493,19 @@ func TestShuffleInBackground(t *testing.T) {
 		ended = append(ended, time.Now())
 		return err
 	})
-	within := func(what string, c <-chan time.Time) time.Time {
-		t.Helper()
-		select {
-		case at := <-c:
-			return at
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no %s", what)
-		}
-		return time.Time{}
-	}
 	changed := make(chan time.Time)
 	go func() {
 		st.wipeAfter(ctx, false)
 		changed <- time.Now()
 	}()
-	within("return from the ballot change while the shuffle runs", changed)
-	first := within("first run", began)
+	within(t, "return from the ballot change while the shuffle runs", changed, 10*time.Second)
+	first := within(t, "first run", began, 10*time.Second)
 	for range 5 {
 		st.wipeAfter(ctx, false) // while the first run is under way
 	}
 	time.Sleep(100 * time.Millisecond)
 	release <- struct{}{}
-	second := within("second run", began)
+	second := within(t, "second run", began, 10*time.Second)
 	if rest, took := second.Sub(ended[0]), ended[0].Sub(first); rest < took {
 		t.Errorf("the second run began %s after the first, which took %s", rest, took)
 	}
@@ -527,13 +517,8 @@ func TestShuffleInBackground(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	release <- struct{}{}
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Close did not return")
+	if err := within(t, "return from Close", closed, 10*time.Second); err != nil {
+		t.Fatal(err)
 	}
 	if len(ended) != 2 {
 		t.Errorf("%d runs for six changes, five of them during the first run; want 2", len(ended))
@@ -589,14 +574,22 @@ func TestCompactForgoesShuffles(t *testing.T) {
 	<-running
 	compacted := make(chan error)
 	go func() { compacted <- st.Compact(ctx) }()
-	select {
-	case err := <-compacted:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the compaction waited for ballots to stop")
+	if err := within(t, "end of the compaction: it waited for ballots to stop", compacted, 5*time.Second); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// within receives from c, failing t if nothing comes within wait.
+func within[T any](t *testing.T, what string, c <-chan T, wait time.Duration) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(wait):
+		t.Fatalf("no %s within %s", what, wait)
+	}
+	var none T
+	return none
 }
 
 // TestCheckpointLetsWritersIn: a checkpoint that waits for a reader (an
