@@ -60,9 +60,10 @@ type Bot struct {
 	syncer *syncer
 
 	transport http.RoundTripper // Options.Transport
-	// timedOut holds the outbox entries whose send timed out, with when
-	// (see echoWait).
-	timedOut sync.Map
+	// doubts holds the outbox entries whose send may have reached the
+	// homeserver unheard (see doubt), syncs how many syncs were processed.
+	doubts sync.Map
+	syncs  atomic.Int64
 
 	queryMu sync.Mutex // one first key query at a time (keyquery.go)
 

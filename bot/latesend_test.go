@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,10 +25,11 @@ import (
 // encrypted send reaches it only after the bot was told the request timed
 // out, together with the bot's next try at it, if one comes within 5 s.
 type lateSend struct {
-	armed atomic.Bool
-	mu    sync.Mutex
-	path  string        // the held send's URL path: its transaction ID
-	again chan struct{} // closed when the bot sends it again
+	armed  atomic.Bool
+	mu     sync.Mutex
+	path   string        // the held send's URL path: its transaction ID
+	again  chan struct{} // closed when the bot sends it again
+	resent atomic.Bool
 }
 
 func (l *lateSend) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -54,6 +57,9 @@ func (l *lateSend) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, context.DeadlineExceeded // as http.Client's timeout says it
 		}
 		l.mu.Lock()
+		if req.URL.Path == l.path {
+			l.resent.Store(true)
+		}
 		if req.URL.Path == l.path && l.again != nil {
 			close(l.again)
 			l.again = nil
@@ -61,6 +67,104 @@ func (l *lateSend) RoundTrip(req *http.Request) (*http.Response, error) {
 		l.mu.Unlock()
 	}
 	return http.DefaultTransport.RoundTrip(req)
+}
+
+// forgetsTxn is a homeserver that makes the bot's next encrypted send once
+// armed, then answers it 500 (as Dendrite does when stopped meanwhile) and
+// forgets its transaction ID (as Dendrite does when it restarts): a second
+// request with that ID is a new transaction. While down, the bot's syncs
+// fail (a restart that takes long), its sends do not.
+type forgetsTxn struct {
+	armed  atomic.Bool
+	down   atomic.Bool
+	mu     sync.Mutex
+	path   string // the failed send's URL path: its transaction ID
+	resent atomic.Bool
+}
+
+func (f *forgetsTxn) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/sync") {
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err == nil && f.down.Load() {
+			_ = res.Body.Close()
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+		}
+		return res, err
+	}
+	if req.Method != http.MethodPut || !strings.Contains(req.URL.Path, "/send/m.room.encrypted/") {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.armed.CompareAndSwap(true, false) {
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		_ = res.Body.Close()
+		f.path = req.URL.Path
+		return &http.Response{
+			StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
+			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req,
+		}, nil
+	}
+	if req.URL.Path == f.path {
+		f.resent.Store(true)
+		req = req.Clone(req.Context())
+		req.URL.Path += ".forgotten"
+		req.URL.RawPath = ""
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestAnsweredSendNotDoubled: a send the homeserver made but answered 500,
+// then forgot the transaction ID of, is not sent again: the sync shows its
+// echo first, and that completes it. At a homeserver restart the bot sent
+// such a reply again, once the homeserver was back, before its sync had
+// caught up: the room had it twice.
+func TestAnsweredSendNotDoubled(t *testing.T) {
+	t.Parallel()
+	f := &forgetsTxn{}
+	sentOnce(t, f, &f.armed, &f.resent)
+}
+
+// TestLongOutageSendNotDoubled: as above, with the bot's syncs failing for
+// longer than it waits for an echo (echoWait). It sends the message again
+// only after a sync that would have shown the echo; here that sync shows
+// it, so it is not sent again.
+func TestLongOutageSendNotDoubled(t *testing.T) {
+	t.Parallel()
+	f := &forgetsTxn{}
+	clock := &testkit.Clock{}
+	_, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport, b.Opts.Clock = f, clock })
+	botID := b.Client().UserID
+
+	f.down.Store(true)
+	f.armed.Store(true)
+	if err := b.Queue(store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("Only once, please."))}); err != nil {
+		t.Fatal(err)
+	}
+	findNotice(ana, r, botID, "Only once")
+	for f.armed.Load() {
+		time.Sleep(50 * time.Millisecond) // the 500 is on its way back
+	}
+	clock.Advance(2 * time.Minute)
+	b.Wake()
+	time.Sleep(5 * time.Second) // the sender retries failures after 1 s
+	if f.resent.Load() {
+		t.Fatal("the message was sent again before a sync could show its echo")
+	}
+	f.down.Store(false)
+	deadline := time.Now().Add(90 * time.Second)
+	for q, err := b.Queued(); q != 0 || err != nil; q, err = b.Queued() {
+		if err != nil || time.Now().After(deadline) {
+			t.Fatalf("%d entries still queued 90 s after the outage (%v)", q, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if f.resent.Load() {
+		t.Error("the message was sent again although the sync showed its echo")
+	}
 }
 
 // TestTimedOutSendNotDoubled: a send that reaches the homeserver after the
@@ -71,10 +175,18 @@ func (l *lateSend) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestTimedOutSendNotDoubled(t *testing.T) {
 	t.Parallel()
 	late := &lateSend{}
-	_, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport = late })
+	sentOnce(t, late, &late.armed, &late.resent)
+}
+
+// sentOnce arms transport (a homeserver whose next encrypted send goes
+// wrong), queues a message and checks that the room gets it once, and that
+// the bot did not send it again (resent).
+func sentOnce(t *testing.T, transport http.RoundTripper, armed, resent *atomic.Bool) {
+	t.Helper()
+	_, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport = transport })
 	botID := b.Client().UserID
 
-	late.armed.Store(true)
+	armed.Store(true)
 	if err := b.Queue(store.Outgoing{Room: r, Kind: commands.KindMessage, Payload: msg.Marshal(msg.F("Only once, please."))}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +205,7 @@ func TestTimedOutSendNotDoubled(t *testing.T) {
 			n++
 		}
 	}
-	if late.armed.Load() || n != 1 {
-		t.Errorf("the room has the message %d times, want once (held: %t)", n, !late.armed.Load())
+	if armed.Load() || n != 1 || resent.Load() {
+		t.Errorf("the room has the message %d times, want once (went wrong: %t, sent again: %t)", n, !armed.Load(), resent.Load())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,14 +41,47 @@ import (
 const (
 	maxAttempts = 5
 	maxQueueAge = 72 * time.Hour
-	// echoWait is how long an entry whose send timed out waits before it
-	// is sent again. The homeserver may still be making its event: a
-	// second request with the same transaction ID before the first is
-	// done becomes a second event (Dendrite records the ID once done; at
-	// 1,000 members a receipt came twice), while the event's echo, once
-	// the first is done, completes the entry (onOwnEcho).
+	// echoWait is how long an entry whose send may have reached the
+	// homeserver (see inDoubt) waits before it is sent again. The
+	// homeserver may still be making its event: a second request with the
+	// same transaction ID before the first is done becomes a second event
+	// (Dendrite records the ID once done; at 1,000 members a receipt came
+	// twice), while the event's echo, once the first is done, completes
+	// the entry (onOwnEcho).
 	echoWait = time.Minute
 )
+
+// doubt is an entry whose send may have reached the homeserver although
+// the bot heard no success: when it failed, and how many syncs the bot had
+// processed then. It is sent again only after echoWait and two more syncs,
+// the second begun after the failure, which shows the event's echo if the
+// homeserver has it. Waiting for the time alone is not enough: Dendrite
+// forgets transaction IDs when it restarts, and a resend after a restart
+// longer than echoWait, before the sync caught up, made a second event.
+type doubt struct {
+	at    time.Time
+	syncs int64
+}
+
+// inDoubt says whether a send that failed with err may have reached the
+// homeserver: it timed out, the homeserver failed while answering (5xx: a
+// stopping Dendrite has made the event, then answers 500), or the
+// connection broke after it was made. A refusal (4xx) or a connection never
+// made is not in doubt.
+func inDoubt(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var httpErr mautrix.HTTPError
+	if !errors.As(err, &httpErr) {
+		return false
+	}
+	if httpErr.Response != nil {
+		return httpErr.Response.StatusCode >= http.StatusInternalServerError
+	}
+	var opErr *net.OpError
+	return httpErr.WrappedError != nil && !(errors.As(err, &opErr) && opErr.Op == "dial")
+}
 
 // errNotEncrypted refuses to send in the clear.
 var errNotEncrypted = errors.New("room is not encrypted; refusing to send in the clear")
@@ -165,7 +199,7 @@ const maxReplacements = 3
 func (b *Bot) sendTo(ctx context.Context, d store.Destination, othersWait func() bool) (progress, ok bool) {
 	replaced := 0
 	for ctx.Err() == nil {
-		o, found, err := b.st.Outbox().Next(ctx, d)
+		o, found, hold, err := b.next(ctx, d)
 		if err != nil {
 			if ctx.Err() == nil {
 				b.log.Error().Err(err).Msg("Reading the outbox failed")
@@ -175,11 +209,8 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination, othersWait func()
 		if !found {
 			return progress, true
 		}
-		if at, ok := b.timedOut.Load(o.ID); ok {
-			if time.Since(at.(time.Time)) < echoWait {
-				return progress, false
-			}
-			b.timedOut.Delete(o.ID)
+		if hold {
+			return progress, false
 		}
 		moved, sent, err := b.sendOne(ctx, o)
 		if err != nil {
@@ -202,6 +233,28 @@ func (b *Bot) sendTo(ctx context.Context, d store.Destination, othersWait func()
 		}
 	}
 	return progress, false
+}
+
+// next reads d's next entry, and says whether it is held back: its send
+// is in doubt, and no echo has completed it yet.
+func (b *Bot) next(ctx context.Context, d store.Destination) (o *store.Outgoing, found, hold bool, err error) {
+	for {
+		if o, found, err = b.st.Outbox().Next(ctx, d); err != nil || !found {
+			return o, found, false, err
+		}
+		if v, ok := b.doubts.Load(o.ID); ok {
+			if v := v.(doubt); b.clock.Now().Sub(v.at) < echoWait || b.syncs.Load() < v.syncs+2 {
+				return o, true, true, nil
+			}
+			b.doubts.Delete(o.ID)
+		}
+		// The echo of an entry in doubt may have come since o was read:
+		// it completes the entry, then drops the doubt (onOwnEcho). Read
+		// again after looking at the doubt, o is still to be sent.
+		if _, found, err = b.st.Outbox().Get(ctx, o.ID); err != nil || found {
+			return o, found, false, err
+		}
+	}
 }
 
 // sendOne delivers o and records the outcome. It reports whether o was
@@ -238,8 +291,8 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		return true, false, nil
 	case ctx.Err() != nil:
 		return false, false, nil
-	case errors.Is(err, context.DeadlineExceeded):
-		b.timedOut.Store(o.ID, time.Now())
+	case inDoubt(err):
+		b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load()})
 	}
 	return false, b.recordFailure(ctx, o, err), nil
 }
@@ -597,8 +650,12 @@ func (b *Bot) onOwnEcho(ctx context.Context, evt *event.Event) error {
 			}
 		}
 	}
-	b.timedOut.Delete(outID)
-	return b.st.Outbox().Done(ctx, outID)
+	// Done first: the sender reads the entry again once its doubt is gone.
+	if err := b.st.Outbox().Done(ctx, outID); err != nil {
+		return err
+	}
+	b.doubts.Delete(outID)
+	return nil
 }
 
 func (b *Bot) requireEncrypted(ctx context.Context, room id.RoomID, plaintextAllowed bool) error {

@@ -95,6 +95,7 @@ func (s *syncer) ProcessResponse(ctx context.Context, res *mautrix.RespSync, sin
 		return err
 	}
 	s.failures = 0
+	s.b.syncs.Add(1)
 	s.b.markReady()
 	return nil
 }
