@@ -152,6 +152,7 @@ func (b *Bot) login(ctx context.Context) error {
 		helper.Machine().SendKeysMinTrust = id.TrustStateCrossSignedTOFU
 	}
 	forgetful(helper.Machine())
+	b.sendAgainOnKeyRequest(helper.Machine())
 	if err := b.forgetCryptoMetadata(ctx); err != nil {
 		return err
 	}

@@ -54,11 +54,7 @@ func findNotice(c *testkit.Client, r id.RoomID, bot id.UserID, substr string) *e
 // after it comes back.
 func TestMotionEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	clock := &testkit.Clock{}
-	b.Opts.Clock = clock
-	b.Start()
+	s, b, clock := clockedBot(t)
 	r, cs := assembly(t, s, b, "ana", "ben", "chi")
 	ana, ben := cs[0], cs[1] // chi does not vote
 	botID := b.Client().UserID

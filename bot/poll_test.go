@@ -24,11 +24,7 @@ import (
 // twice.
 func TestPollVotes(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	clock := &testkit.Clock{}
-	b.Opts.Clock = clock
-	b.Start()
+	s, b, clock := clockedBot(t)
 	r, cs := assembly(t, s, b, "ana", "ben", "chi", "dan")
 	ana, ben, chi, dan := cs[0], cs[1], cs[2], cs[3] // dan does not vote
 	botID := b.Client().UserID
@@ -280,11 +276,7 @@ func TestQuestionPollEndToEnd(t *testing.T) {
 // session.
 func TestTimePollEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := testkit.StartHomeserver(t)
-	b := testkit.NewBot(t, s)
-	clock := &testkit.Clock{}
-	b.Opts.Clock = clock
-	b.Start()
+	s, b, clock := clockedBot(t)
 	r, cs := assembly(t, s, b, "ana", "ben")
 	ana, ben := cs[0], cs[1]
 	botID := b.Client().UserID

@@ -137,6 +137,13 @@ type Redactor interface {
 	Redaction(ctx context.Context, fx *Effects, rd Redaction) (bool, error)
 }
 
+// Balloter sends a member again the ballot of an open secret motion, if
+// the motion is of its kinds (see Dispatcher.SendAgain); it reports
+// whether it was.
+type Balloter interface {
+	BallotAgain(ctx context.Context, fx *Effects, m *store.Motion, user id.UserID) (bool, error)
+}
+
 // Leaver is told when a member leaves a room.
 type Leaver interface {
 	Left(ctx context.Context, fx *Effects, room id.RoomID, user id.UserID, at time.Time) error
@@ -485,6 +492,41 @@ func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.Us
 				}
 			}
 		}
+		return fx.flush(ctx, d.env)
+	})
+}
+
+// SendAgain is told that a device of user's could not read messages the
+// bot sent them in their direct room, and that the bot no longer holds
+// their key (it forgets what it has read): the features send again what
+// the member still needs (the ballots of the open secret motions they have
+// not voted on), after a word on why. If nothing is needed,
+// nothing is sent. It reports how many messages it queued.
+func (d *Dispatcher) SendAgain(ctx context.Context, user id.UserID) (queued int, err error) {
+	return queued, d.env.Store.Tx(ctx, func(ctx context.Context) error {
+		open, err := d.env.Store.Secret().Unvoted(ctx, user)
+		if err != nil {
+			return err
+		}
+		var again Effects
+		for _, m := range open {
+			for _, f := range d.features {
+				if b, ok := f.(Balloter); ok {
+					if sent, err := b.BallotAgain(ctx, &again, m, user); err != nil {
+						return err
+					} else if sent {
+						break
+					}
+				}
+			}
+		}
+		if len(again.out) == 0 {
+			return nil
+		}
+		fx := Effects{from: again.from}
+		fx.DM(user, msg.F("Your device could not read some of my earlier messages here, and I no longer hold their key. What you still need of them comes again below."))
+		fx.Then(&again)
+		queued = len(fx.out)
 		return fx.flush(ctx, d.env)
 	})
 }

@@ -198,7 +198,7 @@ func (sc Secret) castInto(ctx context.Context, motionID int64, voter id.UserID, 
 	if err != nil {
 		return false, err
 	}
-	if roll[i/8]&(1<<(i%8)) != 0 {
+	if onRoll(roll, i) {
 		return false, nil
 	}
 	roll[i/8] |= 1 << (i % 8)
@@ -220,6 +220,9 @@ func (sc Secret) castInto(ctx context.Context, motionID int64, voter id.UserID, 
 	slices.SortFunc(slots[:free+1], bytes.Compare)
 	return true, sc.write(ctx, motionID, roll, bytes.Join(slots, nil), turnout+1, false)
 }
+
+// onRoll says whether the i-th voter of a roll has voted.
+func onRoll(roll []byte, i int) bool { return roll[i/8]&(1<<(i%8)) != 0 }
 
 // slotsOf splits a box into its slots, copied.
 func slotsOf(box []byte) [][]byte {
@@ -281,6 +284,32 @@ func (sc Secret) destroy(ctx context.Context, motionID int64) error {
 func (sc Secret) OpenByNumber(ctx context.Context, voter id.UserID, n int) ([]*Motion, error) {
 	return sc.st.Motions().list(ctx, `WHERE secret=1 AND status=$1 AND number=$2
 		AND id IN (SELECT motion_id FROM electorate WHERE user_id=$3) ORDER BY id`, MotionOpen, n, voter)
+}
+
+// Unvoted lists the open secret motions and the secret elections being
+// voted on in whose electorate voter is and on which they have not voted
+// yet, oldest first.
+func (sc Secret) Unvoted(ctx context.Context, voter id.UserID) ([]*Motion, error) {
+	open, err := sc.st.Motions().list(ctx, `WHERE secret=1 AND status IN ($1, $2)
+		AND id IN (SELECT motion_id FROM electorate WHERE user_id=$3) ORDER BY id`, MotionOpen, ElectionVoting, voter)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Motion
+	for _, m := range open {
+		voters, err := sc.electorate(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		roll, _, _, err := sc.read(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		if i, found := slices.BinarySearch(voters, voter); found && i/8 < len(roll) && !onRoll(roll, i) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // ByCode finds the secret motion with ballot code code (in any state).

@@ -70,8 +70,32 @@ func TestSecretBallots(t *testing.T) {
 		})
 		return ok, err
 	}
+	unvoted := func(voter id.UserID) []int64 {
+		t.Helper()
+		list, err := st.Secret().Unvoted(ctx, voter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, m := range list {
+			ids = append(ids, m.ID)
+		}
+		return ids
+	}
+	if got := unvoted("@a:x"); !slices.Equal(got, []int64{m.ID, other.ID}) {
+		t.Fatalf("@a:x has not voted on %v, want both motions (%d, %d)", got, m.ID, other.ID)
+	}
 	if ok, err := cast("@a:x", "yes", "AAAAAAAAA2"); err != nil || !ok {
 		t.Fatalf("cast: %v %v", ok, err)
+	}
+	if got := unvoted("@a:x"); !slices.Equal(got, []int64{other.ID}) {
+		t.Fatalf("after voting, @a:x has not voted on %v, want only motion %d", got, other.ID)
+	}
+	if got := unvoted("@c:x"); len(got) != 2 {
+		t.Fatalf("@c:x, who has not voted, has %v left, want both motions", got)
+	}
+	if got := unvoted("@z:x"); len(got) != 0 {
+		t.Fatalf("@z:x, outside the electorate, has %v left", got)
 	}
 	if ok, err := cast("@a:x", "no", "AAAAAAAAA3"); ok || err != nil {
 		t.Fatalf("a second secret vote: %v %v", ok, err)

@@ -44,6 +44,8 @@ type Client struct {
 	events []*event.Event
 	// undecryptable are the encrypted events the device could not decrypt.
 	undecryptable []*event.Event
+	// sessions are the megolm sessions of the encrypted events seen.
+	sessions map[id.EventID]id.SessionID
 	// HoldInvites, once set, leaves new invites for the test to accept
 	// (Join), as a member who opens a direct chat only when they need it.
 	HoldInvites atomic.Bool
@@ -101,7 +103,7 @@ func login(t testing.TB, acct member.Account) *Client {
 		t.Fatalf("crypto init for %s: %v", acct.UserID, err)
 	}
 	cli := m.Client
-	c := &Client{Client: cli, Member: m, t: t, crypto: m.Crypto, acct: acct}
+	c := &Client{Client: cli, Member: m, t: t, crypto: m.Crypto, acct: acct, sessions: map[id.EventID]id.SessionID{}}
 	c.cond = sync.NewCond(&c.mu)
 	m.Crypto.DecryptErrorCallback = func(evt *event.Event, _ error) {
 		c.mu.Lock()
@@ -135,6 +137,11 @@ func login(t testing.TB, acct member.Account) *Client {
 
 func (c *Client) record(_ context.Context, evt *event.Event) {
 	if evt.Type == event.EventEncrypted {
+		if content, ok := evt.Content.Parsed.(*event.EncryptedEventContent); ok {
+			c.mu.Lock()
+			c.sessions[evt.ID] = content.SessionID
+			c.mu.Unlock()
+		}
 		return // the decrypted copy is dispatched too
 	}
 	c.mu.Lock()
@@ -337,6 +344,14 @@ func (c *Client) waitIn(list *[]*event.Event, timeout time.Duration, what string
 		}
 		c.cond.Wait()
 	}
+}
+
+// Session returns the megolm session an encrypted event came in ("" if the
+// device saw no such event).
+func (c *Client) Session(evt id.EventID) id.SessionID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessions[evt]
 }
 
 // RoomKey says what the device holds for the megolm session of an

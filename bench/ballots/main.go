@@ -77,17 +77,18 @@ type voter struct {
 // tracker records, per member, the bot's ballots and receipts as they
 // arrive.
 type tracker struct {
-	mu       sync.Mutex
-	voters   []voter
-	room     id.RoomID // the assembly's room
-	result   *event.Event
-	resultAt time.Time
-	listed   map[string]string // receipt code → vote, as the result and the messages after it list them
-	listedAt time.Time         // when listed came to hold a code for every member
-	parts    []string          // each message of receipts after the result as ana's device had it: its part, when, its key's wait
-	ballots  atomic.Int32      // members with a ballot
-	again    atomic.Int32      // members with a ballot of the second motion (-again)
-	receipts atomic.Int32      // members with a receipt
+	mu        sync.Mutex
+	voters    []voter
+	room      id.RoomID // the assembly's room
+	result    *event.Event
+	resultAt  time.Time
+	listed    map[string]string // receipt code → vote, as the result and the messages after it list them
+	listedAt  time.Time         // when listed came to hold a code for every member
+	parts     []string          // each message of receipts after the result as ana's device had it: its part, when, its key's wait
+	ballots   atomic.Int32      // members with a ballot
+	again     atomic.Int32      // members with a ballot of the second motion (-again)
+	receipts  atomic.Int32      // members with a receipt
+	sentAgain atomic.Int32      // members told their device could not read the bot's messages (their ballot comes again)
 }
 
 func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
@@ -131,6 +132,8 @@ func (t *tracker) watch(i int, m *benchkit.Member, botID id.UserID) {
 				v.againAt, v.againDM = now, evt.RoomID
 				t.again.Add(1)
 			}
+		case strings.Contains(c.Body, "could not read some of my earlier messages"):
+			t.sentAgain.Add(1)
 		case strings.Contains(c.Body, "receipt code is"):
 			if first := len(v.receipts) == 0; !v.note(&v.receipts, evt.ID) && first {
 				v.receipt = now
@@ -456,6 +459,9 @@ func run(n, workers, restartAt int, dir, cpuProfile string, again bool) error {
 	fmt.Printf("    receipt's room key late (encrypted event → decrypted): %s; over 1 s: %d; events given up undecrypted by the members: %d\n", pct(keyWaits), late, givenUp)
 	if redelivered > 0 {
 		fmt.Printf("  (the members' devices were given %d of these events a second time by their sync; not counted twice)\n", redelivered)
+	}
+	if n := t.sentAgain.Load(); n > 0 {
+		fmt.Printf("  members whose device could not read their ballot, sent it again: %d\n", n)
 	}
 	return benchkit.Verdict(problems, fmt.Sprintf("every member got one ballot and one receipt; the result counts all %d as cast and lists each member's receipt code with their vote", n))
 }

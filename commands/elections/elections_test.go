@@ -763,3 +763,54 @@ func TestSecretReceiptsInParts(t *testing.T) {
 		t.Errorf("the parts list %d receipts, want the %d cast, in order, with their rankings", len(listed), len(codes))
 	}
 }
+
+// TestBallotAgain: a member whose device could not read their ballots is
+// sent again those still open that they have not cast, election and motion
+// alike, after a word on why; one who cast everything, or who has no
+// ballot, is sent nothing.
+func TestBallotAgain(t *testing.T) {
+	h := newHarness(t, Ana, Ben, Chi)
+	ctx := context.Background()
+	h.SendAndDrain(Ana, "!election treasurer --secret : Books")
+	for _, c := range []id.UserID{Ana, Ben} {
+		Expect(t, h, c, fmt.Sprintf("!nominate 1 %s", c), "stands as")
+	}
+	code, _ := field(t, One(t, h.SendAndDrain(Ana, "!ballot 1"), "The ballot"))["ballot_code"].(string)
+	h.SendAndDrain(Ana, "!motion --secret Buy a kettle")
+	h.SendDM(Ana, "!rank "+code+" 1")
+	h.Drain()
+	again := func(u id.UserID) []string {
+		t.Helper()
+		n, err := h.A.SendAgain(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bodies []string
+		for _, s := range h.Drain() {
+			if s.DMUser != u {
+				t.Errorf("%s's ballots sent again went to %q", u, s.DMUser)
+			}
+			bodies = append(bodies, s.Msg.Body)
+		}
+		if n != len(bodies) {
+			t.Errorf("SendAgain says it queued %d, the outbox had %d", n, len(bodies))
+		}
+		return bodies
+	}
+	ben := again(Ben)
+	if len(ben) != 3 || !strings.Contains(ben[0], "could not read some of my earlier messages") ||
+		!strings.Contains(ben[1], "Secret ballot: election #1") || !strings.Contains(ben[2], "Secret ballot: motion #2") {
+		t.Fatalf("sent Ben again:\n%s", strings.Join(ben, "\n---\n"))
+	}
+	if ana := again(Ana); len(ana) != 2 || !strings.Contains(ana[1], "Secret ballot: motion #2") {
+		t.Fatalf("sent Ana, who ranked, again:\n%s", strings.Join(ana, "\n---\n"))
+	}
+	h.SendDM(Ana, "!vote 2 y")
+	h.Drain()
+	if ana := again(Ana); len(ana) != 0 {
+		t.Fatalf("sent Ana, who cast both, again:\n%s", strings.Join(ana, "\n---\n"))
+	}
+	if dan := again(Dan); len(dan) != 0 {
+		t.Fatalf("sent Dan, in no electorate, again:\n%s", strings.Join(dan, "\n---\n"))
+	}
+}

@@ -40,6 +40,19 @@ func (f *Feature) sendBallots(fx *commands.Effects, m *store.Motion, p payload, 
 	}
 }
 
+// BallotAgain implements commands.Balloter for contested elections.
+func (f *Feature) BallotAgain(_ context.Context, fx *commands.Effects, m *store.Motion, user id.UserID) (bool, error) {
+	if m.Kind != store.KindContested {
+		return false, nil
+	}
+	p, err := decode(m)
+	if err != nil {
+		return false, err
+	}
+	f.sendBallots(fx, m, p, []id.UserID{user})
+	return true, nil
+}
+
 // exampleNumbers is a ranking to show: the last candidates first, at most
 // three.
 func exampleNumbers(n int) []string {

@@ -36,6 +36,17 @@ func (f *Feature) sendBallots(fx *commands.Effects, m *store.Motion, electorate 
 	}
 }
 
+// BallotAgain implements commands.Balloter for every kind of motion but
+// contested elections (package elections).
+func (f *Feature) BallotAgain(_ context.Context, fx *commands.Effects, m *store.Motion, user id.UserID) (bool, error) {
+	if m.Kind == store.KindContested {
+		return false, nil
+	}
+	fx.From(m.Room)
+	f.sendBallots(fx, m, []id.UserID{user}, f.Config.CommandPrefixes[0])
+	return true, nil
+}
+
 // castSecret takes a secret ballot sent in the voter's direct room. ref
 // names the ballot: its ballot code, unique across rooms, or its motion
 // number when only one open secret ballot of the voter's has it. word is

@@ -1,0 +1,101 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"quorum/testkit"
+)
+
+// lostKeyNotice begins what the bot says before sending things again.
+const lostKeyNotice = "Your device could not read some of my earlier messages here"
+
+// TestBallotSentAgain: a member's device that lost the room key of its
+// ballot asks the bot for it. The bot, which ratcheted its copy past the
+// ballot, can forward the session only from a later message; it sends the
+// ballot again, under a new session whose key comes as a room key (some
+// clients take forwarded keys only from their own devices), and the member
+// votes with it. Asked
+// for the assembly room's session, or by a member who voted already, it
+// sends nothing.
+func TestBallotSentAgain(t *testing.T) {
+	t.Parallel()
+	s, b, clock := clockedBot(t)
+	r, cs := assembly(t, s, b, "ana", "ben")
+	ana, ben := cs[0], cs[1]
+	bot := b.Client()
+	ana.Say(r, "!motion --secret --closes 1h Strike on Friday")
+	findNotice(ana, r, bot.UserID, "Motion #1")
+	ballots := func(c *testkit.Client) []*event.Event {
+		var out []*event.Event
+		for _, evt := range c.Events() {
+			if evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, bot.UserID, "Secret ballot: motion #1") {
+				out = append(out, evt)
+			}
+		}
+		return out
+	}
+	for _, c := range cs {
+		c.WaitFor(wait, "a ballot", func(evt *event.Event) bool {
+			return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, bot.UserID, "Secret ballot: motion #1")
+		})
+	}
+	anaDM, benDM := ballots(ana)[0].RoomID, ballots(ben)[0].RoomID
+	ana.Ask(anaDM, "!vote 1 y")
+	// A reply after the ballot: the bot has read its ballot back (and
+	// ratcheted past it) before it answers.
+	ben.Ask(benDM, "!help")
+
+	lose := func(c *testkit.Client, room id.RoomID) map[id.SessionID]int {
+		t.Helper()
+		lost := c.LoseRoomKeys(room, bot.UserID, bot.DeviceID, wait)
+		for sess, first := range lost {
+			if first < 0 {
+				t.Fatalf("%s: the bot forwarded nothing for session %s", c.UserID, sess)
+			}
+			if room != r && first == 0 {
+				t.Fatalf("%s: the bot forwarded session %s whole: it kept what decrypts the ballot", c.UserID, sess)
+			}
+		}
+		return lost
+	}
+	lose(ben, r)
+	lose(ana, anaDM)
+	// Past the limit of one sending again per member and 10 minutes: had
+	// the assembly room's key sent ben anything, the next would too.
+	clock.Advance(11 * time.Minute)
+	lost := lose(ben, benDM)
+
+	first := ballots(ben)[0].ID
+	again := ben.WaitFor(wait, "the ballot sent again", func(evt *event.Event) bool {
+		return testkit.IsNotice(evt, benDM, bot.UserID, "Secret ballot: motion #1") && evt.ID != first
+	})
+	if sess := ben.Session(again.ID); sess == "" {
+		t.Error("the ballot sent again came unencrypted")
+	} else if _, old := lost[sess]; old {
+		t.Error("the ballot sent again is in a session whose key was lost: a client that takes no forwarded key from another user's device could not read it")
+	}
+	// Asked again at once, the bot sends nothing more: what it queues now
+	// would come before the receipt below.
+	ben.LoseRoomKeys(benDM, bot.UserID, bot.DeviceID, wait)
+	code := again.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
+	receipt := ben.Ask(benDM, "!vote "+code+" n")
+	if !strings.Contains(receipt.Content.AsMessage().Body, "Your receipt code is") {
+		t.Fatalf("ben's vote with the ballot sent again: %q", receipt.Content.AsMessage().Body)
+	}
+	findNotice(ana, r, bot.UserID, "Motion #1: Failed 1–1")
+
+	if n := len(ballots(ben)); n != 2 {
+		t.Errorf("ben has %d ballots, want 2 (the first and the one sent again)", n)
+	}
+	if n := len(ben.Notices(benDM, bot.UserID, lostKeyNotice)); n != 1 {
+		t.Errorf("ben was told %d times that his device could not read messages, want once", n)
+	}
+	if n, told := len(ballots(ana)), len(ana.Notices(anaDM, bot.UserID, lostKeyNotice)); n != 1 || told != 0 {
+		t.Errorf("ana, who had voted, has %d ballots and was told %d times of unreadable messages, want 1 and 0", n, told)
+	}
+}
