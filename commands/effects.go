@@ -23,6 +23,7 @@ type Effects struct {
 type outgoing struct {
 	store.Outgoing
 	message *msg.Message
+	ifLost  *msg.Message // an unkept message's fallback (DMUnkept)
 }
 
 // Say posts m in room.
@@ -33,6 +34,20 @@ func (e *Effects) Say(room id.RoomID, m msg.Message) {
 // DM sends m to user in their encrypted direct room with the bot.
 func (e *Effects) DM(user id.UserID, m msg.Message) {
 	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{DMUser: user, Kind: KindMessage}, message: &m})
+}
+
+// DMUnkept sends m to user's direct room without it ever being written
+// down readably: no copy of the files, even with the seal key, opens it
+// (store.Outgoing.Fallback). If the bot stops before sending it, ifLost
+// goes instead. A secret ballot's receipt is sent so: its code next to its
+// member would tie them to their vote.
+func (e *Effects) DMUnkept(user id.UserID, m, ifLost msg.Message) {
+	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{DMUser: user, Kind: KindMessage}, message: &m, ifLost: &ifLost})
+}
+
+// SayUnkept is DMUnkept for a room (a direct room the command came from).
+func (e *Effects) SayUnkept(room id.RoomID, m, ifLost msg.Message) {
+	e.out = append(e.out, outgoing{Outgoing: store.Outgoing{Room: room, Kind: KindMessage}, message: &m, ifLost: &ifLost})
 }
 
 // From names the room whose event caused what follows (see Effects.from):
@@ -111,6 +126,9 @@ func (e *Effects) flush(ctx context.Context, env *Env) error {
 				return err
 			}
 			o.Payload = msg.Marshal(o.message.Localize(lang))
+			if o.ifLost != nil {
+				o.Fallback = msg.Marshal(o.ifLost.Localize(lang))
+			}
 		}
 		if _, err := env.Store.Outbox().Add(ctx, o.Outgoing, now); err != nil {
 			return err

@@ -27,6 +27,14 @@ type Outgoing struct {
 	// Unreadable is set on an entry whose payload does not open with the
 	// seal key beside the database (Payload is then nil).
 	Unreadable bool
+	// Fallback, given to Add, makes the entry unkept: Payload is sealed
+	// with a key that only this run of the bot holds, so that no copy of
+	// the files, even with the seal key, opens it (a secret ballot's
+	// receipt: its code and its member together would tie the member to
+	// their vote). If the bot stops before sending it, Fallback is read
+	// and sent instead (Lost is then set).
+	Fallback json.RawMessage
+	Lost     bool
 }
 
 // Outbox is the queue of messages to send. Rules write to it in the same
@@ -53,28 +61,37 @@ var ErrUnreadable = errors.New("queued message cannot be read with this seal key
 
 // Add queues o and returns its ID.
 func (o Outbox) Add(ctx context.Context, out Outgoing, now time.Time) (int64, error) {
-	sealed, err := o.st.seal.seal("outbox", out.Payload, nil)
+	sealPayload := o.st.seal
+	var fallback []byte // NULL unless unkept
+	if out.Fallback != nil {
+		sealPayload = o.st.unkept
+		var err error
+		if fallback, err = o.st.seal.seal("outbox", out.Fallback, nil); err != nil {
+			return 0, fmt.Errorf("queue message: %w", err)
+		}
+	}
+	sealed, err := sealPayload.seal("outbox", out.Payload, nil)
 	if err != nil {
 		return 0, fmt.Errorf("queue message: %w", err)
 	}
 	res, err := o.db.Exec(ctx,
-		"INSERT INTO outbox (room_id, dm_user, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-		out.Room, out.DMUser, out.Kind, sealed, now.UnixMilli())
+		"INSERT INTO outbox (room_id, dm_user, kind, payload, created_at, fallback) VALUES ($1, $2, $3, $4, $5, $6)",
+		out.Room, out.DMUser, out.Kind, sealed, now.UnixMilli(), fallback)
 	if err != nil {
 		return 0, fmt.Errorf("queue message: %w", err)
 	}
 	return res.LastInsertId()
 }
 
-const outboxColumns = "id, room_id, dm_user, kind, payload, attempts, created_at"
+const outboxColumns = "id, room_id, dm_user, kind, payload, attempts, created_at, fallback"
 
 // scanOutgoing reads an entry; one whose payload does not open is returned
 // with Payload nil and Unreadable set.
 func (o Outbox) scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
 	var out Outgoing
-	var payload []byte
+	var payload, fallback []byte
 	var queued int64
-	err := row.Scan(&out.ID, &out.Room, &out.DMUser, &out.Kind, &payload, &out.Attempts, &queued)
+	err := row.Scan(&out.ID, &out.Room, &out.DMUser, &out.Kind, &payload, &out.Attempts, &queued, &fallback)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +99,16 @@ func (o Outbox) scanOutgoing(row dbutil.Scannable) (*Outgoing, error) {
 	if !isSealed(payload) {
 		out.Payload = json.RawMessage(payload) // queued before payloads were sealed
 		return &out, nil
+	}
+	if fallback != nil {
+		plain, err := o.st.unkept.open("outbox", payload, nil)
+		if err == nil {
+			out.Payload = plain
+			return &out, nil
+		} else if !errors.Is(err, ErrSealKey) {
+			return nil, err
+		}
+		out.Lost, payload = true, fallback // sealed by an earlier run
 	}
 	plain, err := o.st.seal.open("outbox", payload, nil)
 	if errors.Is(err, ErrSealKey) {
@@ -172,7 +199,16 @@ func (o Outbox) ForRoom(ctx context.Context, room id.RoomID) ([]*Outgoing, error
 // Readdress sends the entry outID to user's direct room instead of the room
 // it was queued for, with payload (sealed again) instead of what it had.
 func (o Outbox) Readdress(ctx context.Context, outID int64, user id.UserID, payload json.RawMessage) error {
-	sealed, err := o.st.seal.seal("outbox", payload, nil)
+	// An unkept entry stays unkept.
+	var unkept bool
+	if err := o.db.QueryRow(ctx, "SELECT fallback IS NOT NULL FROM outbox WHERE id=$1", outID).Scan(&unkept); err != nil {
+		return fmt.Errorf("readdress queued message: %w", err)
+	}
+	sealer := o.st.seal
+	if unkept {
+		sealer = o.st.unkept
+	}
+	sealed, err := sealer.seal("outbox", payload, nil)
 	if err != nil {
 		return fmt.Errorf("readdress queued message: %w", err)
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -225,5 +227,57 @@ func TestDMPending(t *testing.T) {
 	rooms, err := dms.Rooms(ctx)
 	if err != nil || len(rooms) != 1 || !rooms["!two"] {
 		t.Errorf("rooms %v %v", rooms, err)
+	}
+}
+
+// TestUnkeptOutbox: an unkept entry's payload opens in the run that queued
+// it only; a later run, with the same files and seal key, reads its
+// fallback instead, marked lost. Kept entries are untouched, and an unkept
+// one readdressed stays unkept.
+func TestUnkeptOutbox(t *testing.T) {
+	st, path := openAt(t)
+	ctx := context.Background()
+	now := time.Now()
+	add := func(st *Store, out Outgoing) int64 {
+		t.Helper()
+		id, err := st.Outbox().Add(ctx, out, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	receipt := add(st, Outgoing{DMUser: "@a:x", Kind: "message", Payload: json.RawMessage(`"code K3P7"`), Fallback: json.RawMessage(`"lost"`)})
+	kept := add(st, Outgoing{DMUser: "@b:x", Kind: "message", Payload: json.RawMessage(`"kept"`)})
+	moved := add(st, Outgoing{Room: "!r", Kind: "message", Payload: json.RawMessage(`"reply"`), Fallback: json.RawMessage(`"reply lost"`)})
+	if err := st.Outbox().Readdress(ctx, moved, "@c:x", json.RawMessage(`"reply, moved"`)); err != nil {
+		t.Fatal(err)
+	}
+	read := func(st *Store) map[int64]string {
+		t.Helper()
+		list, err := st.Outbox().Pending(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]string{}
+		for _, o := range list {
+			out[o.ID] = fmt.Sprintf("%s lost=%t", o.Payload, o.Lost)
+		}
+		return out
+	}
+	want := map[int64]string{receipt: `"code K3P7" lost=false`, kept: `"kept" lost=false`, moved: `"reply, moved" lost=false`}
+	if got := read(st); !maps.Equal(got, want) {
+		t.Fatalf("in the run that queued them: %v, want %v", got, want)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	want = map[int64]string{receipt: `"lost" lost=true`, kept: `"kept" lost=false`, moved: `"reply lost" lost=true`}
+	if got := read(again); !maps.Equal(got, want) {
+		t.Fatalf("in the next run: %v, want %v", got, want)
 	}
 }

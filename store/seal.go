@@ -71,6 +71,14 @@ func (s *sealer) master() ([]byte, error) {
 	return key, nil
 }
 
+// newUnkeptSealer makes a sealer whose random key is never written down:
+// what it seals opens in this process only.
+func newUnkeptSealer() *sealer {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &sealer{key: key}
+}
+
 // createSealKey writes a new random key to path, mode 0600; if another
 // process made one meanwhile, that one stays.
 func createSealKey(path string) error {

@@ -45,6 +45,9 @@ type Store struct {
 
 	hot  *prepared
 	seal *sealer
+	// unkept seals queued messages that must not outlive this run of the
+	// bot (Outgoing.Fallback); its key is in memory only.
+	unkept *sealer
 
 	// Checkpoints take turns; one that succeeded covers every call made
 	// before it began (see Checkpoint).
@@ -117,7 +120,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{DB: db, hot: &prepared{db: db}, seal: &sealer{path: SealKeyPath(path)}}
+	s := &Store{DB: db, hot: &prepared{db: db}, seal: &sealer{path: SealKeyPath(path)}, unkept: newUnkeptSealer()}
 	s.shuffleIdle = sync.NewCond(&s.shuffleMu)
 	if err := s.upgrade(ctx); err != nil {
 		_ = raw.Close()

@@ -814,3 +814,28 @@ func TestBallotAgain(t *testing.T) {
 		t.Fatalf("sent Dan, in no electorate, again:\n%s", strings.Join(dan, "\n---\n"))
 	}
 }
+
+// TestSecretReceiptUnkept: a ranking's receipt is queued unkept (sealed
+// with the running bot's key alone, store.Outgoing.Fallback), so that a copy
+// of the files cannot tie the voter to their receipt code.
+func TestSecretReceiptUnkept(t *testing.T) {
+	h := newHarness(t, Ana, Ben)
+	ctx := context.Background()
+	h.SendAndDrain(Ana, "!election treasurer --secret : Books")
+	for _, c := range []id.UserID{Ana, Ben} {
+		Expect(t, h, c, fmt.Sprintf("!nominate 1 %s", c), "stands as")
+	}
+	code, _ := field(t, One(t, h.SendAndDrain(Ana, "!ballot 1"), "The ballot"))["ballot_code"].(string)
+	if _, err := h.A.HandleMessage(ctx, commands.Message{Room: "!dm-ben:test", Sender: Ben, Event: h.NextEvent(), Time: h.Clock.Now(),
+		Body: "!rank " + code + " 1", InDM: true}); err != nil {
+		t.Fatal(err)
+	}
+	var unkept, kept int
+	if err := h.Env.Store.DB.QueryRow(ctx, "SELECT COUNT(fallback), COUNT(*) - COUNT(fallback) FROM outbox").Scan(&unkept, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if unkept != 1 || kept != 0 {
+		t.Fatalf("queued: %d unkept, %d kept; want the receipt, unkept", unkept, kept)
+	}
+	One(t, h.Drain(), "receipt code is")
+}

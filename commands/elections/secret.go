@@ -103,7 +103,10 @@ func (f *Feature) rankSecret(ctx context.Context, r *commands.Request, words []s
 	receipt := msg.F("Your secret ranking in election #%d (ballot `%s`) is counted. Your receipt code is `%s`: the result lists every code with the ranking counted under it, so you can check yours. Keep it to yourself.",
 		m.Number, m.BallotCode, code).With("quorum.receipt", map[string]any{"election": m.Number, "code": code})
 	receipt.ReplyTo, receipt.PadTo = r.Event, receiptPad
-	r.Say(r.Room, receipt)
+	lost := msg.F("Your secret ranking in election #%d (ballot `%s`) is counted, but I restarted before its receipt went out, and I keep no copy of a receipt: with your name, it would tie you to your ranking. This one is lost.",
+		m.Number, m.BallotCode)
+	lost.ReplyTo, lost.PadTo = r.Event, receiptPad
+	r.SayUnkept(r.Room, receipt, lost)
 	// The turnout moves on whole minutes: an edit right after each ranking
 	// would tell the room when each came.
 	at := r.Clock.Now().Truncate(time.Minute).Add(time.Minute)

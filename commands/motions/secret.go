@@ -88,7 +88,10 @@ func (f *Feature) castSecret(ctx context.Context, r *commands.Request, ref, word
 	// The vote is about m's room: what is said to the voter alone comes in
 	// their language, else that room's, as their ballot did.
 	r.From(m.Room)
-	r.DM(r.Sender, receipt)
+	lost := msg.F("Your secret ballot on motion #%d (ballot `%s`) is counted, but I restarted before its receipt went out, and I keep no copy of a receipt: with your name, it would tie you to your vote. This one is lost.",
+		m.Number, m.BallotCode)
+	lost.ReplyTo, lost.PadTo = r.Event, receiptPad
+	r.DMUnkept(r.Sender, receipt, lost)
 	return f.changed(ctx, &r.Effects, m, r.Time)
 }
 

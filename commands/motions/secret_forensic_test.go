@@ -1,11 +1,13 @@
 package motions
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,5 +251,82 @@ func TestSecretBallotForensicsExport(t *testing.T) {
 		if hits := f.Find(code); len(hits) > 0 {
 			t.Errorf("the export holds %s's receipt code: %+v", v, hits[0])
 		}
+	}
+}
+
+// TestQueuedReceiptUnlinkable: a copy of the files taken while a voter's
+// receipt waits in the outbox (a kill, a power cut, a snapshot), seal key
+// included, holds their receipt code nowhere the key opens, although the
+// opened box holds it with the vote: the receipt is sealed with a key of
+// the running bot's alone. Restarted from that copy, the bot tells the
+// voter their vote is counted and its receipt lost.
+func TestQueuedReceiptUnlinkable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	h := NewHarnessIn(t, dir, forensicFeatures, electors...)
+	h.Send(Ana, "!motion --secret --closes 2h Strike on Friday")
+	var code string
+	for _, o := range h.Drain() {
+		if f, ok := o.Msg.Fields["quorum.ballot"].(map[string]any); ok {
+			code = f["code"].(string)
+		}
+	}
+	if _, err := h.A.HandleMessage(ctx, commands.Message{Room: dmRoom(Ben), Sender: Ben, Event: voteEvent(Ben),
+		Time: h.Clock.Now(), Body: "!vote " + code + " n", InDM: true}); err != nil {
+		t.Fatal(err)
+	}
+	queued, err := h.Env.Store.Outbox().Pending(ctx, 10)
+	if err != nil || len(queued) != 1 {
+		t.Fatalf("%d entries queued (%v), want Ben's receipt", len(queued), err)
+	}
+	m := receiptRE.FindStringSubmatch(string(queued[0].Payload))
+	if m == nil {
+		t.Fatalf("the queued entry is no receipt: %s", queued[0].Payload)
+	}
+	receipt := m[1]
+
+	killed := t.TempDir()
+	forensic.CopyFiles(t, dir, killed)
+	raw, err := os.ReadFile(store.SealKeyPath(filepath.Join(killed, "quorum.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := forensic.SealKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := forensic.Read(killed, "quorum.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inBox := false
+	for _, c := range f.Cells() {
+		for _, v := range c.Values {
+			blob, ok := v.([]byte)
+			if !ok {
+				continue
+			}
+			purpose, plain, ok := forensic.Open(key, blob, 10)
+			if !ok || !bytes.Contains(plain, []byte(receipt)) {
+				continue
+			}
+			if purpose != "ballot box" {
+				t.Errorf("the copy's %s, opened with the seal key, holds Ben's receipt code %s: %q", purpose, receipt, plain)
+			}
+			inBox = true
+		}
+	}
+	if hits := f.Find(receipt); len(hits) > 0 {
+		t.Errorf("the copy holds Ben's receipt code in the clear at %+v", hits[0])
+	}
+	if !inBox {
+		t.Fatal("the opened box does not hold Ben's receipt code: the check looked in the wrong place")
+	}
+
+	h = NewHarnessIn(t, killed, forensicFeatures, electors...)
+	sent := h.Drain()
+	lost := One(t, sent, "I restarted before its receipt went out")
+	if lost.DMUser != Ben || strings.Contains(lost.Msg.Body, receipt) || lost.Msg.PadTo != receiptPad {
+		t.Fatalf("after the restart, sent %s (pad %d): %q", lost.DMUser, lost.Msg.PadTo, lost.Msg.Body)
 	}
 }
