@@ -64,8 +64,8 @@ type Bot struct {
 	// homeserver unheard (see doubt), syncs how many syncs were processed.
 	doubts sync.Map
 	syncs  atomic.Int64
-	// sentAgain holds when each member was last sent again what their
-	// device could not read (sendagain.go).
+	// sentAgain holds, by member, when and how often they were sent again
+	// what their device could not read (sendagain.go).
 	sentAgain sync.Map
 
 	queryMu sync.Mutex // one first key query at a time (keyquery.go)

@@ -250,9 +250,11 @@ func (b *Bot) next(ctx context.Context, d store.Destination) (o *store.Outgoing,
 		}
 		// The echo of an entry in doubt may have come since o was read:
 		// it completes the entry, then drops the doubt (onOwnEcho). Read
-		// again after looking at the doubt, o is still to be sent.
-		if _, found, err = b.st.Outbox().Get(ctx, o.ID); err != nil || found {
-			return o, found, false, err
+		// again after looking at the doubt, o is still to be sent, unless
+		// it was moved meanwhile (readdressed to a direct room).
+		again, found, err := b.st.Outbox().Get(ctx, o.ID)
+		if err != nil || (found && again.Destination() == d) {
+			return again, found, false, err
 		}
 	}
 }
@@ -284,6 +286,9 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 	err = b.deliver(ctx, o)
 	switch {
 	case err == nil:
+		if o.Lost {
+			b.logDestination(ctx, b.log.Info(), o).Msg("Sent, in place of a message sealed by the bot's last run (a receipt), the word that it was lost")
+		}
 		// The homeserver has the event: record that even if the bot is
 		// stopping, or it would be sent again.
 		return false, true, b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID)
@@ -364,6 +369,7 @@ func (b *Bot) sameRoom(ctx context.Context, o *store.Outgoing) []store.Destinati
 
 // giveUp drops an entry that will not be sent, and counts it.
 func (b *Bot) giveUp(ctx context.Context, o *store.Outgoing, why string) {
+	b.doubts.Delete(o.ID)
 	n := b.givenUp.Add(1)
 	b.logDestination(ctx, b.log.Warn(), o).Str("why", why).Int64("given_up", n).Msg("Giving up on a queued message")
 	if err := b.st.Outbox().Done(context.WithoutCancel(ctx), o.ID); err != nil {

@@ -503,32 +503,43 @@ func (d *Dispatcher) HandleLeave(ctx context.Context, room id.RoomID, user id.Us
 // not voted on), after a word on why. If nothing is needed,
 // nothing is sent. It reports how many messages it queued.
 func (d *Dispatcher) SendAgain(ctx context.Context, user id.UserID) (queued int, err error) {
-	return queued, d.env.Store.Tx(ctx, func(ctx context.Context) error {
+	err = d.env.Store.Tx(ctx, func(ctx context.Context) error {
 		open, err := d.env.Store.Secret().Unvoted(ctx, user)
 		if err != nil {
 			return err
 		}
-		var again Effects
+		// One Effects a ballot: each in its room's language, for a member
+		// who chose none.
+		var ballots []*Effects
 		for _, m := range open {
+			fx := &Effects{from: m.Room}
 			for _, f := range d.features {
 				if b, ok := f.(Balloter); ok {
-					if sent, err := b.BallotAgain(ctx, &again, m, user); err != nil {
+					if sent, err := b.BallotAgain(ctx, fx, m, user); err != nil {
 						return err
 					} else if sent {
 						break
 					}
 				}
 			}
+			if len(fx.out) > 0 {
+				ballots = append(ballots, fx)
+			}
 		}
-		if len(again.out) == 0 {
+		if len(ballots) == 0 {
 			return nil
 		}
-		fx := Effects{from: again.from}
-		fx.DM(user, msg.F("Your device could not read some of my earlier messages here, and I no longer hold their key. What you still need of them comes again below."))
-		fx.Then(&again)
-		queued = len(fx.out)
-		return fx.flush(ctx, d.env)
+		why := Effects{from: ballots[0].from}
+		why.DM(user, msg.F("Your device could not read some of my earlier messages here, and I no longer hold their key. What you still need of them comes again below."))
+		for _, fx := range append([]*Effects{&why}, ballots...) {
+			queued += len(fx.out)
+			if err := fx.flush(ctx, d.env); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	return queued, err
 }
 
 // RunDue runs everything that is due and returns when something next falls

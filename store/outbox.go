@@ -74,6 +74,11 @@ func (o Outbox) Add(ctx context.Context, out Outgoing, now time.Time) (int64, er
 	if err != nil {
 		return 0, fmt.Errorf("queue message: %w", err)
 	}
+	if out.DMUser != "" || out.Fallback != nil {
+		// For one member: when it was queued (a receipt: when they voted)
+		// is kept to the hour, enough to give it up after maxQueueAge.
+		now = now.Truncate(time.Hour)
+	}
 	res, err := o.db.Exec(ctx,
 		"INSERT INTO outbox (room_id, dm_user, kind, payload, created_at, fallback) VALUES ($1, $2, $3, $4, $5, $6)",
 		out.Room, out.DMUser, out.Kind, sealed, now.UnixMilli(), fallback)

@@ -233,7 +233,8 @@ func TestDMPending(t *testing.T) {
 // TestUnkeptOutbox: an unkept entry's payload opens in the run that queued
 // it only; a later run, with the same files and seal key, reads its
 // fallback instead, marked lost. Kept entries are untouched, and an unkept
-// one readdressed stays unkept.
+// one readdressed stays unkept. Entries for one member, and unkept ones,
+// keep when they were queued to the hour only.
 func TestUnkeptOutbox(t *testing.T) {
 	st, path := openAt(t)
 	ctx := context.Background()
@@ -263,6 +264,15 @@ func TestUnkeptOutbox(t *testing.T) {
 			out[o.ID] = fmt.Sprintf("%s lost=%t", o.Payload, o.Lost)
 		}
 		return out
+	}
+	list, err := st.Outbox().Pending(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range list {
+		if !o.Queued.Equal(now.Truncate(time.Hour)) {
+			t.Errorf("entry %d (for %q) was queued at %s, want %s: its time to the hour", o.ID, o.DMUser, o.Queued, now.Truncate(time.Hour))
+		}
 	}
 	want := map[int64]string{receipt: `"code K3P7" lost=false`, kept: `"kept" lost=false`, moved: `"reply, moved" lost=false`}
 	if got := read(st); !maps.Equal(got, want) {

@@ -17,11 +17,7 @@ func (c *Client) LoseRoomKeys(room id.RoomID, owner id.UserID, device id.DeviceI
 	c.t.Helper()
 	ctx := context.Background()
 	mach := c.crypto.Machine()
-	devices, err := mach.CryptoStore.GetDevices(ctx, owner)
-	if err != nil || devices[device] == nil {
-		c.t.Fatalf("%s does not know %s's device %s (%v)", c.UserID, owner, device, err)
-	}
-	senderKey := devices[device].IdentityKey
+	senderKey := c.identityOf(owner, device)
 	db := mach.CryptoStore.(*crypto.SQLCryptoStore).DB
 	rows, err := db.Query(ctx, "SELECT session_id FROM crypto_megolm_inbound_session WHERE room_id=$1 AND sender_key=$2", room, senderKey)
 	if err != nil {
@@ -43,8 +39,12 @@ func (c *Client) LoseRoomKeys(room id.RoomID, owner id.UserID, device id.DeviceI
 		if _, err := db.Exec(ctx, "DELETE FROM crypto_megolm_inbound_session WHERE session_id=$1", s); err != nil {
 			c.t.Fatal(err)
 		}
-		if err := mach.SendRoomKeyRequest(ctx, room, senderKey, s, "", map[id.UserID][]id.DeviceID{owner: {device}}); err != nil {
-			c.t.Fatal(err)
+		// Three requests at once, as a client that asks again before an
+		// answer comes: the owner gets them in one batch.
+		for range 3 {
+			if err := mach.SendRoomKeyRequest(ctx, room, senderKey, s, "", map[id.UserID][]id.DeviceID{owner: {device}}); err != nil {
+				c.t.Fatal(err)
+			}
 		}
 		got[s] = -1
 		if mach.WaitForSession(ctx, room, senderKey, s, timeout) {
@@ -54,4 +54,24 @@ func (c *Client) LoseRoomKeys(room id.RoomID, owner id.UserID, device id.DeviceI
 		}
 	}
 	return got
+}
+
+// AskKeyAs asks owner's device for the key of session, naming room as the
+// session's room, whether or not it is: a hostile client's request.
+func (c *Client) AskKeyAs(room id.RoomID, session id.SessionID, owner id.UserID, device id.DeviceID) {
+	c.t.Helper()
+	ctx := context.Background()
+	if err := c.crypto.Machine().SendRoomKeyRequest(ctx, room, c.identityOf(owner, device), session, "", map[id.UserID][]id.DeviceID{owner: {device}}); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// identityOf is the identity key of owner's device, as c knows it.
+func (c *Client) identityOf(owner id.UserID, device id.DeviceID) id.IdentityKey {
+	c.t.Helper()
+	devices, err := c.crypto.Machine().CryptoStore.GetDevices(context.Background(), owner)
+	if err != nil || devices[device] == nil {
+		c.t.Fatalf("%s does not know %s's device %s (%v)", c.UserID, owner, device, err)
+	}
+	return devices[device].IdentityKey
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,7 +105,7 @@ func JoinAll(ctx context.Context, host *Member, room id.RoomID, ms []*Member, wo
 		if _, err := host.InviteUser(ctx, room, &mautrix.ReqInviteUser{UserID: m.UserID}); err != nil {
 			return fmt.Errorf("invite %s: %w", m.UserID, err)
 		}
-		if _, err := m.JoinRoomByID(ctx, room); err != nil {
+		if err := join(ctx, m.Client.Client, room); err != nil {
 			return fmt.Errorf("%s: join: %w", m.UserID, err)
 		}
 		if d := done.Add(1); d%100 == 0 || int(d) == len(ms) {
@@ -165,9 +166,23 @@ func SpreadRoom(ctx context.Context, host *Member, bot id.UserID, r, n int, ligh
 		return "", err
 	}
 	for _, c := range mine {
-		if _, err := c.JoinRoomByID(ctx, room); err != nil {
+		if err := join(ctx, c, room); err != nil {
 			return "", fmt.Errorf("%s: join: %w", c.UserID, err)
 		}
 	}
 	return room, nil
+}
+
+// join joins room, asking again (a join is idempotent) when the answer
+// names no room: Dendrite under a thousand members' load once answered a
+// join so, and mautrix then fails to record it.
+func join(ctx context.Context, c *mautrix.Client, room id.RoomID) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if _, err = c.JoinRoomByID(ctx, room); err == nil || !strings.Contains(err.Error(), "room ID is empty") {
+			return err
+		}
+		time.Sleep(2 * time.Second)
+	}
+	return err
 }
