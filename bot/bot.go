@@ -252,7 +252,7 @@ func (b *Bot) scheduleLoop(ctx context.Context) {
 	case <-b.ready:
 	}
 	for {
-		next := b.asm.RunDue(ctx)
+		next := commands.Sooner(b.asm.RunDue(ctx), b.sendAgainDue(ctx))
 		b.signalSender()
 		wait := time.Minute
 		if !next.IsZero() {

@@ -530,7 +530,7 @@ func (d *Dispatcher) SendAgain(ctx context.Context, user id.UserID) (queued int,
 			return nil
 		}
 		why := Effects{from: ballots[0].from}
-		why.DM(user, msg.F("Your device could not read some of my earlier messages here, and I no longer hold their key. What you still need of them comes again below."))
+		why.DM(user, msg.F("Your device asked me for the key of earlier messages here, which I no longer hold. In case it could not read your ballot, here it is again."))
 		for _, fx := range append([]*Effects{&why}, ballots...) {
 			queued += len(fx.out)
 			if err := fx.flush(ctx, d.env); err != nil {

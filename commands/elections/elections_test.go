@@ -798,7 +798,7 @@ func TestBallotAgain(t *testing.T) {
 		return bodies
 	}
 	ben := again(Ben)
-	if len(ben) != 3 || !strings.Contains(ben[0], "could not read some of my earlier messages") ||
+	if len(ben) != 3 || !strings.Contains(ben[0], "asked me for the key of earlier messages") ||
 		!strings.Contains(ben[1], "Secret ballot: election #1") || !strings.Contains(ben[2], "Secret ballot: motion #2") {
 		t.Fatalf("sent Ben again:\n%s", strings.Join(ben, "\n---\n"))
 	}
