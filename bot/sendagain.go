@@ -120,8 +120,8 @@ func (b *Bot) sendAgainDue(ctx context.Context) time.Time {
 	return next
 }
 
-// sendAgain ends user's direct room's session (what comes next goes with a
-// new room key) and queues what they still need.
+// sendAgain queues what user still needs and, if anything, ends their
+// direct room's session: it goes with a new room key.
 func (b *Bot) sendAgain(ctx context.Context, user id.UserID) error {
 	defer b.lockDM(user)()
 	last, _ := b.sentAgain.Load(user)
@@ -132,15 +132,15 @@ func (b *Bot) sendAgain(ctx context.Context, user id.UserID) error {
 	if err != nil || !ok {
 		return err
 	}
+	queued, err := b.asm.SendAgain(ctx, user)
+	if err != nil || queued == 0 {
+		return err
+	}
+	s.at, s.times = b.clock.Now(), s.times+1
+	// After queuing, before sending (the sender takes the member's lock
+	// too): a new session only when something goes out in it.
 	if err := b.crypto.Machine().CryptoStore.RemoveOutboundGroupSession(ctx, room); err != nil {
 		return err
-	}
-	queued, err := b.asm.SendAgain(ctx, user)
-	if err != nil {
-		return err
-	}
-	if queued > 0 {
-		s.at, s.times = b.clock.Now(), s.times+1
 	}
 	// Whom for is not logged: a member's open ballots are their own affair.
 	b.log.Info().Int("queued", queued).Msg("Queued again what a member's device could not read")

@@ -61,16 +61,14 @@ var ErrUnreadable = errors.New("queued message cannot be read with this seal key
 
 // Add queues o and returns its ID.
 func (o Outbox) Add(ctx context.Context, out Outgoing, now time.Time) (int64, error) {
-	sealPayload := o.st.seal
 	var fallback []byte // NULL unless unkept
 	if out.Fallback != nil {
-		sealPayload = o.st.unkept
 		var err error
 		if fallback, err = o.st.seal.seal("outbox", out.Fallback, nil); err != nil {
 			return 0, fmt.Errorf("queue message: %w", err)
 		}
 	}
-	sealed, err := sealPayload.seal("outbox", out.Payload, nil)
+	sealed, err := o.payloadSealer(out.Fallback != nil).seal("outbox", out.Payload, nil)
 	if err != nil {
 		return 0, fmt.Errorf("queue message: %w", err)
 	}
@@ -86,6 +84,15 @@ func (o Outbox) Add(ctx context.Context, out Outgoing, now time.Time) (int64, er
 		return 0, fmt.Errorf("queue message: %w", err)
 	}
 	return res.LastInsertId()
+}
+
+// payloadSealer seals the payload of an entry: with this run's key if it
+// is unkept (Outgoing.Fallback), else with the seal key.
+func (o Outbox) payloadSealer(unkept bool) *sealer {
+	if unkept {
+		return o.st.unkept
+	}
+	return o.st.seal
 }
 
 const outboxColumns = "id, room_id, dm_user, kind, payload, attempts, created_at, fallback"
@@ -209,11 +216,7 @@ func (o Outbox) Readdress(ctx context.Context, outID int64, user id.UserID, payl
 	if err := o.db.QueryRow(ctx, "SELECT fallback IS NOT NULL FROM outbox WHERE id=$1", outID).Scan(&unkept); err != nil {
 		return fmt.Errorf("readdress queued message: %w", err)
 	}
-	sealer := o.st.seal
-	if unkept {
-		sealer = o.st.unkept
-	}
-	sealed, err := sealer.seal("outbox", payload, nil)
+	sealed, err := o.payloadSealer(unkept).seal("outbox", payload, nil)
 	if err != nil {
 		return fmt.Errorf("readdress queued message: %w", err)
 	}

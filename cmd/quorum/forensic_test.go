@@ -191,13 +191,7 @@ func TestSecretBallotForensicsRealBot(t *testing.T) {
 			t.Errorf("%s is left after a clean stop", name)
 		}
 	}
-	key, err := os.ReadFile(store.SealKeyPath(filepath.Join(dir, "quorum.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.Key, err = forensic.SealKey(key); err != nil {
-		t.Fatal(err)
-	}
+	b.Key = forensic.ReadSealKey(t, dir, "quorum.db")
 	f, _ := forensic.Inspect(t, "after the clean stop", dir, "quorum.db", b)
 	forensic.CastOrder(t, "after the clean stop", f, b, cast, 7)
 

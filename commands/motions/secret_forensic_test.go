@@ -117,13 +117,7 @@ func playBallot(t *testing.T, p play) played {
 	if err := h.Env.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	key, err := os.ReadFile(store.SealKeyPath(filepath.Join(out.dir, "quorum.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.sealKey, err = forensic.SealKey(key); err != nil {
-		t.Fatal(err)
-	}
+	out.sealKey = forensic.ReadSealKey(t, out.dir, "quorum.db")
 	return out
 }
 
@@ -287,14 +281,7 @@ func TestQueuedReceiptUnlinkable(t *testing.T) {
 
 	killed := t.TempDir()
 	forensic.CopyFiles(t, dir, killed)
-	raw, err := os.ReadFile(store.SealKeyPath(filepath.Join(killed, "quorum.db")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := forensic.SealKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := forensic.ReadSealKey(t, killed, "quorum.db")
 	f, err := forensic.Read(killed, "quorum.db")
 	if err != nil {
 		t.Fatal(err)

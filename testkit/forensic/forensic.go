@@ -14,7 +14,6 @@ import (
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,7 +22,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 )
 
 // Image is one version of one page: a page of the database file, or a
@@ -372,15 +370,6 @@ func Integers(v int64) []string {
 		out = append(out, string(b[8-n:]))
 	}
 	return append(out, fmt.Sprint(v))
-}
-
-// SealKey reads a seal key file as the bot writes it (base64 of 32 bytes).
-func SealKey(data []byte) ([]byte, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(key) != 32 {
-		return nil, errors.New("not a seal key")
-	}
-	return key, nil
 }
 
 // Purposes are the purposes the bot seals values for (store/seal.go).

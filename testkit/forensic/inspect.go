@@ -2,6 +2,7 @@ package forensic
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"os"
@@ -367,6 +368,21 @@ func Describe(voters [][]string, seq []int) string {
 		names = append(names, voters[v][0])
 	}
 	return fmt.Sprint(names)
+}
+
+// ReadSealKey reads the seal key beside database db in dir, as the bot
+// writes it (base64 of 32 bytes).
+func ReadSealKey(t testing.TB, dir, db string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, db) + ".seal-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != 32 {
+		t.Fatalf("%s does not hold a seal key", filepath.Join(dir, db)+".seal-key")
+	}
+	return key
 }
 
 // CopyFiles copies the files of dir (not its folders) into to, byte for
