@@ -46,6 +46,7 @@ type Client struct {
 	undecryptable []*event.Event
 	// sessions are the megolm sessions of the encrypted events seen.
 	sessions map[id.EventID]id.SessionID
+	seen     map[id.EventID]bool // the events recorded, by ID
 	// HoldInvites, once set, leaves new invites for the test to accept
 	// (Join), as a member who opens a direct chat only when they need it.
 	HoldInvites atomic.Bool
@@ -103,7 +104,7 @@ func login(t testing.TB, acct member.Account) *Client {
 		t.Fatalf("crypto init for %s: %v", acct.UserID, err)
 	}
 	cli := m.Client
-	c := &Client{Client: cli, Member: m, t: t, crypto: m.Crypto, acct: acct, sessions: map[id.EventID]id.SessionID{}}
+	c := &Client{Client: cli, Member: m, t: t, crypto: m.Crypto, acct: acct, sessions: map[id.EventID]id.SessionID{}, seen: map[id.EventID]bool{}}
 	c.cond = sync.NewCond(&c.mu)
 	m.Crypto.DecryptErrorCallback = func(evt *event.Event, _ error) {
 		c.mu.Lock()
@@ -145,7 +146,12 @@ func (c *Client) record(_ context.Context, evt *event.Event) {
 		return // the decrypted copy is dispatched too
 	}
 	c.mu.Lock()
-	c.events = append(c.events, evt)
+	// An event comes a second time when a homeserver restarts and gives
+	// it again, or when its key came late: it is still one event.
+	if evt.ID == "" || !c.seen[evt.ID] {
+		c.seen[evt.ID] = true
+		c.events = append(c.events, evt)
+	}
 	c.mu.Unlock()
 	c.cond.Broadcast()
 }
