@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
 )
 
 // TestHomeserverRestart: the homeserver restarts mid-run; the bot finds it
@@ -31,8 +32,12 @@ func TestHomeserverRestart(t *testing.T) {
 	ana.WaitFor(afterRestart, "the tally edit after the restart", func(evt *event.Event) bool {
 		return isEditOf(evt, notice.ID, "1 yes · 0 no · 0 abstain")
 	})
-	if n := len(ana.Replies(r, before)); n != 1 {
-		t.Errorf("the command from before the restart was answered %d times, want 1", n)
+	if replies := ana.Replies(r, before); len(replies) != 1 {
+		var ids []id.EventID
+		for _, evt := range replies {
+			ids = append(ids, evt.ID)
+		}
+		t.Errorf("the command from before the restart was answered %d times (%v), want 1", len(replies), ids)
 	}
 	if n := len(ana.Notices(r, botID, "Motion #1")); n != 1 {
 		t.Errorf("%d motion notices, want 1", n)
