@@ -209,3 +209,40 @@ func sentOnce(t *testing.T, transport http.RoundTripper, armed, resent *atomic.B
 		t.Errorf("the room has the message %d times, want once (went wrong: %t, sent again: %t)", n, !armed.Load(), resent.Load())
 	}
 }
+
+// refusesOnce is a homeserver whose next request to a path ending in
+// suffix fails with 500 once armed, without doing anything.
+type refusesOnce struct {
+	suffix string
+	armed  atomic.Bool
+}
+
+func (r *refusesOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, r.suffix) && r.armed.CompareAndSwap(true, false) {
+		return &http.Response{
+			StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
+			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req,
+		}, nil
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestMembershipRetriedAtOnce: an invite (or join) that failed with 500 is
+// tried again at once: doing it twice does no harm, so it is not held for
+// an echo as a message is. Held, a join across federation that failed once
+// waited a minute, longer than the test waits (CI: TestFederation).
+func TestMembershipRetriedAtOnce(t *testing.T) {
+	t.Parallel()
+	refuse := &refusesOnce{suffix: "/invite"}
+	s, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport = refuse })
+	ben := testkit.NewClient(t, s, "ben")
+
+	refuse.armed.Store(true)
+	if err := b.Queue(store.Outgoing{Room: r, Kind: commands.KindMembership, Payload: msg.Marshal(msg.Membership{User: ben.UserID})}); err != nil {
+		t.Fatal(err)
+	}
+	ana.WaitJoined(r, ben.UserID, wait)
+	if refuse.armed.Load() {
+		t.Error("the invite never failed: the test proves nothing")
+	}
+}

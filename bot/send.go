@@ -83,6 +83,14 @@ func inDoubt(err error) bool {
 	return httpErr.WrappedError != nil && !(errors.As(err, &opErr) && opErr.Op == "dial")
 }
 
+// echoed says whether an entry of kind is sent as an event with the
+// bot's transaction ID, whose echo completes it (onOwnEcho): sent twice,
+// it would be posted twice. Power levels, redactions and memberships come
+// out the same when done twice, so a failed one is tried again at once.
+func echoed(kind string) bool {
+	return kind == commands.KindMessage || kind == commands.KindFile || kind == commands.KindEvent
+}
+
 // errNotEncrypted refuses to send in the clear.
 var errNotEncrypted = errors.New("room is not encrypted; refusing to send in the clear")
 
@@ -296,7 +304,7 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		return true, false, nil
 	case ctx.Err() != nil:
 		return false, false, nil
-	case inDoubt(err):
+	case inDoubt(err) && echoed(o.Kind):
 		b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load()})
 	}
 	return false, b.recordFailure(ctx, o, err), nil
