@@ -6,7 +6,6 @@ import (
 	"maps"
 	"strings"
 
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
@@ -44,7 +43,7 @@ func (b *Bot) sendEvent(ctx context.Context, room id.RoomID, e msg.Event, txnID 
 		content["m.relates_to"] = map[string]any{"rel_type": event.RelReference, "event_id": target}
 	}
 	typ := event.Type{Type: e.Type, Class: event.MessageEventType}
-	resp, err := b.cli.SendMessageEvent(ctx, room, typ, content, mautrix.ReqSendEvent{TransactionID: txnID})
+	resp, err := b.post(ctx, room, "", typ, content, txnID)
 	if err != nil {
 		return err
 	}

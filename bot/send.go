@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,9 +56,13 @@ const (
 // homeserver has it. Waiting for the time alone is not enough: Dendrite
 // forgets transaction IDs when it restarts, and a resend after a restart
 // longer than echoWait, before the sync caught up, made a second event.
+// Nor is the echo: after a restart, the bot's sync did not show it (why is
+// not known), and the reply came twice. So before sending again, the bot
+// looks for the event in the room itself (madeEarlier).
 type doubt struct {
 	at    time.Time
 	syncs int64
+	sent  *sentCipher // what was sent, if it was encrypted
 }
 
 // inDoubt says whether a send that failed with err may have reached the
@@ -251,8 +253,21 @@ func (b *Bot) next(ctx context.Context, d store.Destination) (o *store.Outgoing,
 			return o, found, false, err
 		}
 		if v, ok := b.doubts.Load(o.ID); ok {
-			if v := v.(doubt); b.clock.Now().Sub(v.at) < echoWait || b.syncs.Load() < v.syncs+2 {
+			v := v.(doubt)
+			if b.clock.Now().Sub(v.at) < echoWait || b.syncs.Load() < v.syncs+2 {
 				return o, true, true, nil
+			}
+			if v.sent != nil {
+				made, err := b.madeEarlier(ctx, o.ID, *v.sent)
+				if err != nil {
+					// Not known: wait as long again.
+					b.log.Warn().Str("error", safeError(err)).Int64("outbox_id", o.ID).Msg("Could not look for a send in doubt in its room")
+					b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load(), sent: v.sent})
+					return o, true, true, nil
+				}
+				if made {
+					continue
+				}
 			}
 			b.doubts.Delete(o.ID)
 		}
@@ -292,6 +307,7 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		o = again
 	}
 	err = b.deliver(ctx, o)
+	sent, _ := b.sent.LoadAndDelete(b.txnID(o))
 	switch {
 	case err == nil:
 		if o.Lost {
@@ -305,7 +321,11 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 	case ctx.Err() != nil:
 		return false, false, nil
 	case inDoubt(err) && echoed(o.Kind):
-		b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load()})
+		d := doubt{at: b.clock.Now(), syncs: b.syncs.Load()}
+		if c, ok := sent.(sentCipher); ok {
+			d.sent = &c
+		}
+		b.doubts.Store(o.ID, d)
 	}
 	return false, b.recordFailure(ctx, o, err), nil
 }
@@ -612,7 +632,7 @@ func (b *Bot) sendMessage(ctx context.Context, room id.RoomID, private id.UserID
 			return err
 		}
 	}
-	resp, err := b.post(ctx, room, private, content, txnID)
+	resp, err := b.post(ctx, room, private, event.EventMessage, content, txnID)
 	if err != nil {
 		return err
 	}
@@ -625,51 +645,6 @@ func (b *Bot) anchor(ctx context.Context, m msg.Message, room id.RoomID, evt id.
 		return nil
 	}
 	return b.st.Anchors().Put(ctx, evt, room, store.Anchor(*m.Anchor))
-}
-
-// onOwnEcho completes the outbox entry an event of the bot's own came from,
-// recognised by its transaction ID (the homeserver returns it to the session
-// that sent the event). This closes the window between the homeserver
-// accepting an event and the bot recording it: after a crash there, the
-// entry is finished from the sync instead of being sent again.
-func (b *Bot) onOwnEcho(ctx context.Context, evt *event.Event) error {
-	if evt.Sender != b.cli.UserID || evt.Unsigned.TransactionID == "" {
-		return nil
-	}
-	rest, ok := strings.CutPrefix(evt.Unsigned.TransactionID, "quorum."+b.st.ID+".")
-	if !ok {
-		return nil
-	}
-	outID, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil {
-		return nil
-	}
-	o, found, err := b.st.Outbox().Get(ctx, outID)
-	if err != nil || !found {
-		return err
-	}
-	if o.Kind == commands.KindMessage {
-		var m msg.Message
-		if err := json.Unmarshal(o.Payload, &m); err == nil {
-			if err := b.anchor(ctx, m, evt.RoomID, evt.ID); err != nil {
-				return err
-			}
-		}
-	}
-	if o.Kind == commands.KindEvent {
-		var e msg.Event
-		if err := json.Unmarshal(o.Payload, &e); err == nil && e.Anchor != nil {
-			if err := b.st.Anchors().Put(ctx, evt.ID, evt.RoomID, store.Anchor(*e.Anchor)); err != nil {
-				return err
-			}
-		}
-	}
-	// Done first: the sender reads the entry again once its doubt is gone.
-	if err := b.st.Outbox().Done(ctx, outID); err != nil {
-		return err
-	}
-	b.doubts.Delete(outID)
-	return nil
 }
 
 func (b *Bot) requireEncrypted(ctx context.Context, room id.RoomID, plaintextAllowed bool) error {
@@ -713,41 +688,46 @@ func (b *Bot) sendFile(ctx context.Context, room id.RoomID, private id.UserID, f
 	if f.ReplyTo != "" {
 		c.RelatesTo = &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: f.ReplyTo}}
 	}
-	_, err = b.post(ctx, room, private, c, txnID)
+	_, err = b.post(ctx, room, private, event.EventMessage, c, txnID)
 	return err
 }
 
-// post sends a message event. In the direct room of private, it encrypts
-// the event itself and sends it only if the megolm session was given to no
-// one but the bot and that member: the session is shared with whoever the
-// state store lists at that moment, which the sync may have changed since
-// the members were checked.
-func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, content any, txnID string) (*mautrix.RespSendEvent, error) {
+// post sends a message event of type typ. In an encrypted room it encrypts
+// the event itself, and notes what it sent (b.sent) for the sender to look
+// for should the send fail in doubt. In the direct room of private, it
+// sends only if the megolm session was given to no one but the bot and
+// that member: the session is shared with whoever the state store lists at
+// that moment, which the sync may have changed since the members were
+// checked.
+func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, typ event.Type, content any, txnID string) (*mautrix.RespSendEvent, error) {
 	enc, err := b.cli.StateStore.IsEncrypted(ctx, room)
 	if err != nil {
 		return nil, err
 	}
-	if private == "" || !enc || b.crypto == nil {
-		return b.cli.SendMessageEvent(ctx, room, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txnID})
+	if !enc || b.crypto == nil {
+		return b.cli.SendMessageEvent(ctx, room, typ, content, mautrix.ReqSendEvent{TransactionID: txnID})
 	}
-	encrypted, err := b.crypto.Encrypt(ctx, room, event.EventMessage, content)
+	encrypted, err := b.crypto.Encrypt(ctx, room, typ, content)
 	if err != nil {
 		return nil, fmt.Errorf("encrypt: %w", err)
 	}
-	holders, err := b.keyHolders(ctx, encrypted.SessionID)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range holders {
-		if u != b.cli.UserID && u != private {
-			// Not sent: the message's key went to someone else, whose
-			// join the checks before missed. The room is left.
-			if err := b.leaveDM(ctx, private, room, store.DMIntruded); err != nil {
-				return nil, err
+	if private != "" {
+		holders, err := b.keyHolders(ctx, encrypted.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range holders {
+			if u != b.cli.UserID && u != private {
+				// Not sent: the message's key went to someone else, whose
+				// join the checks before missed. The room is left.
+				if err := b.leaveDM(ctx, private, room, store.DMIntruded); err != nil {
+					return nil, err
+				}
+				return nil, errDMReplaced
 			}
-			return nil, errDMReplaced
 		}
 	}
+	b.sent.Store(txnID, sentCipher{room: room, session: encrypted.SessionID, ciphertext: string(encrypted.MegolmCiphertext)})
 	return b.cli.SendMessageEvent(ctx, room, event.EventEncrypted, encrypted, mautrix.ReqSendEvent{TransactionID: txnID, DontEncrypt: true})
 }
 
