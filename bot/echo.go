@@ -21,9 +21,10 @@ import (
 // bot's last few.
 const echoSearch = 50
 
-// sentCipher is what an encrypted send put on the wire: its room, megolm
-// session and ciphertext. No two events share a ciphertext, so an event of
-// the bot's own that carries it is the one that send made.
+// sentCipher is what a send put on the wire: its room, and if it was
+// encrypted its megolm session and ciphertext. No two events share a
+// ciphertext, so an event of the bot's own that carries it is the one that
+// send made.
 type sentCipher struct {
 	room       id.RoomID
 	session    id.SessionID

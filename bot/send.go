@@ -62,7 +62,7 @@ const (
 type doubt struct {
 	at    time.Time
 	syncs int64
-	sent  *sentCipher // what was sent, if it was encrypted
+	sent  *sentCipher
 }
 
 // inDoubt says whether a send that failed with err may have reached the
@@ -83,14 +83,6 @@ func inDoubt(err error) bool {
 	}
 	var opErr *net.OpError
 	return httpErr.WrappedError != nil && !(errors.As(err, &opErr) && opErr.Op == "dial")
-}
-
-// echoed says whether an entry of kind is sent as an event with the
-// bot's transaction ID, whose echo completes it (onOwnEcho): sent twice,
-// it would be posted twice. Power levels, redactions and memberships come
-// out the same when done twice, so a failed one is tried again at once.
-func echoed(kind string) bool {
-	return kind == commands.KindMessage || kind == commands.KindFile || kind == commands.KindEvent
 }
 
 // errNotEncrypted refuses to send in the clear.
@@ -257,7 +249,7 @@ func (b *Bot) next(ctx context.Context, d store.Destination) (o *store.Outgoing,
 			if b.clock.Now().Sub(v.at) < echoWait || b.syncs.Load() < v.syncs+2 {
 				return o, true, true, nil
 			}
-			if v.sent != nil {
+			if v.sent.ciphertext != "" {
 				made, err := b.madeEarlier(ctx, o.ID, *v.sent)
 				if err != nil {
 					// Not known: wait as long again.
@@ -320,12 +312,13 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		return true, false, nil
 	case ctx.Err() != nil:
 		return false, false, nil
-	case inDoubt(err) && echoed(o.Kind):
-		d := doubt{at: b.clock.Now(), syncs: b.syncs.Load()}
-		if c, ok := sent.(sentCipher); ok {
-			d.sent = &c
-		}
-		b.doubts.Store(o.ID, d)
+	case sent != nil && inDoubt(err):
+		// Only the event's own request can have made it: one that failed
+		// before (a key query, an upload) is tried again at once, and so
+		// are invites, joins, kicks, redactions and power levels, which
+		// come out the same when done twice.
+		c := sent.(sentCipher)
+		b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load(), sent: &c})
 	}
 	return false, b.recordFailure(ctx, o, err), nil
 }
@@ -692,9 +685,10 @@ func (b *Bot) sendFile(ctx context.Context, room id.RoomID, private id.UserID, f
 	return err
 }
 
-// post sends a message event of type typ. In an encrypted room it encrypts
-// the event itself, and notes what it sent (b.sent) for the sender to look
-// for should the send fail in doubt. In the direct room of private, it
+// post sends a message event of type typ. It notes the send (b.sent),
+// which puts it in doubt should it fail so that it may have reached the
+// homeserver. In an encrypted room it encrypts the event itself and notes
+// the ciphertext too, for the sender to look for (madeEarlier). In the direct room of private, it
 // sends only if the megolm session was given to no one but the bot and
 // that member: the session is shared with whoever the state store lists at
 // that moment, which the sync may have changed since the members were
@@ -705,6 +699,7 @@ func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, typ e
 		return nil, err
 	}
 	if !enc || b.crypto == nil {
+		b.sent.Store(txnID, sentCipher{room: room})
 		return b.cli.SendMessageEvent(ctx, room, typ, content, mautrix.ReqSendEvent{TransactionID: txnID})
 	}
 	encrypted, err := b.crypto.Encrypt(ctx, room, typ, content)
