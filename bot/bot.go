@@ -185,7 +185,7 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); b.sendLoop(ctx) }()
+	go func() { defer wg.Done(); b.sendLoop(b.draining(ctx)) }()
 	go func() { defer wg.Done(); b.scheduleLoop(ctx) }()
 	go func() { defer wg.Done(); b.describeLoop(ctx) }()
 	err = b.syncLoop(ctx)

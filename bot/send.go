@@ -47,6 +47,9 @@ const (
 	// twice), while the event's echo, once the first is done, completes
 	// the entry (onOwnEcho).
 	echoWait = time.Minute
+	// drainWait is how long a stop waits for unkept entries still queued
+	// (draining).
+	drainWait = 5 * time.Second
 )
 
 // doubt is an entry whose send may have reached the homeserver although
@@ -93,6 +96,37 @@ var errCannotSucceed = errors.New("cannot be sent")
 
 // errOriginalMissing is an edit whose original has no event (yet).
 var errOriginalMissing = errors.New("message to edit not sent")
+
+// draining returns the sender's context: it ends when ctx does, unless
+// unkept entries (receipts: lost if the bot stops before sending them) are
+// queued then. Those are sent for up to drainWait more, with whatever is
+// queued before them.
+func (b *Bot) draining(ctx context.Context) context.Context {
+	send, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		defer cancel()
+		<-ctx.Done()
+		select {
+		case <-b.ready:
+		default:
+			return // the sender has not begun
+		}
+		b.wake() // the sender waits for ctx no more
+		deadline := time.After(drainWait)
+		for {
+			if unkept, err := b.st.Outbox().Unkept(send); err != nil || !unkept {
+				return
+			}
+			select {
+			case <-deadline:
+				b.log.Info().Msg("Stopping with receipts unsent; their voters will be told they were lost")
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return send
+}
 
 // sendLoop delivers the outbox, oldest first. An entry that fails holds back
 // the later entries of its destination (order matters: a result after its

@@ -180,6 +180,16 @@ func (o Outbox) Next(ctx context.Context, d Destination) (*Outgoing, bool, error
 	return out, true, nil
 }
 
+// Unkept says whether an unkept entry (Outgoing.Fallback) is queued: one
+// that is lost if the bot stops now.
+func (o Outbox) Unkept(ctx context.Context) (bool, error) {
+	var unkept bool
+	if err := o.db.QueryRow(ctx, "SELECT EXISTS(SELECT 1 FROM outbox WHERE fallback IS NOT NULL)").Scan(&unkept); err != nil {
+		return false, fmt.Errorf("read outbox: %w", err)
+	}
+	return unkept, nil
+}
+
 // QueuedBefore says whether an entry for one of dests was queued before
 // the entry outID.
 func (o Outbox) QueuedBefore(ctx context.Context, outID int64, dests ...Destination) (bool, error) {

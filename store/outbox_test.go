@@ -290,4 +290,15 @@ func TestUnkeptOutbox(t *testing.T) {
 	if got := read(again); !maps.Equal(got, want) {
 		t.Fatalf("in the next run: %v, want %v", got, want)
 	}
+	for _, done := range []int64{receipt, moved} {
+		if unkept, err := again.Outbox().Unkept(ctx); err != nil || !unkept {
+			t.Fatalf("Unkept = %t (%v) with entry %d yet to go, want true", unkept, err, done)
+		}
+		if err := again.Outbox().Done(ctx, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if unkept, err := again.Outbox().Unkept(ctx); err != nil || unkept {
+		t.Errorf("Unkept = %t (%v) with only a kept entry queued, want false", unkept, err)
+	}
 }
