@@ -121,3 +121,41 @@ func TestBallotSentAgain(t *testing.T) {
 		t.Errorf("ana, who had voted, has %d ballots and was told %d times of unreadable messages, want 1 and 0", n, k)
 	}
 }
+
+// TestBallotSentAgainAtMostThrice: a device that keeps losing its keys (or
+// a member who keeps asking for them) is sent its ballot again three times
+// in a run of the bot, not more: each time posts a new line and ballot in
+// the member's direct room.
+func TestBallotSentAgainAtMostThrice(t *testing.T) {
+	t.Parallel()
+	s, b, clock := clockedBot(t)
+	r, cs := assembly(t, s, b, "ana", "ben")
+	ana, ben := cs[0], cs[1]
+	bot := b.Client()
+	ana.Say(r, "!motion --secret --closes 48h Strike on Friday")
+	dm := ben.WaitFor(wait, "a ballot", func(evt *event.Event) bool {
+		return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, bot.UserID, "Secret ballot: motion #1")
+	}).RoomID
+	ballots := func() int { return len(ben.Notices(dm, bot.UserID, "Secret ballot: motion #1")) }
+	for asked := 1; asked <= 4; asked++ {
+		// A reply after the last ballot: the bot has read it back (and
+		// ratcheted past it) before it answers.
+		ben.Ask(dm, "!help")
+		ben.LoseRoomKeys(dm, bot.UserID, bot.DeviceID, wait)
+		clock.Advance(11 * time.Minute) // what the request scheduled is due
+		b.Wake()
+		if asked == 4 {
+			break
+		}
+		for deadline := time.Now().Add(wait); ballots() < asked+1; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("request %d: the ballot was not sent again (%d ballots)", asked, ballots())
+			}
+		}
+		clock.Advance(11 * time.Minute) // past the limit of once in 10 minutes
+	}
+	time.Sleep(3 * time.Second) // a fifth ballot, sent by then, has reached ben's device
+	if n, told := ballots(), len(ben.Notices(dm, bot.UserID, lostKeyNotice)); n != 4 || told != 3 {
+		t.Errorf("after 4 requests ben has %d ballots and was told %d times, want 4 and 3", n, told)
+	}
+}
