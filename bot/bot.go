@@ -64,9 +64,6 @@ type Bot struct {
 	// homeserver unheard (see doubt), syncs how many syncs were processed.
 	doubts sync.Map
 	syncs  atomic.Int64
-	// sent holds, by transaction ID, the sends under way (post), for the
-	// sender to keep with the entry if one fails in doubt.
-	sent sync.Map
 	// sentAgain holds, by member, when and how often they were sent again
 	// what their device could not read (sendagain.go).
 	sentAgain sync.Map

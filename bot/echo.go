@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -15,20 +16,50 @@ import (
 	"quorum/store"
 )
 
-// echoSearch is how many of its own latest events in a room the bot looks
-// through for a send in doubt. Entries for a room are sent in order, and
-// one in doubt holds back the rest, so the event, if made, is among the
-// bot's last few.
-const echoSearch = 50
+// echoSearch bounds the look for a send in doubt: it reads the room's
+// events, latest first, a page of echoSearchPage at a time, back to a
+// little before the send (echoSkew) or for echoSearchPages pages.
+// Dendrite filters /messages after taking a page, so a filter on the
+// bot's events would look through the room's latest page only.
+const (
+	echoSearchPage  = 100
+	echoSearchPages = 20
+	echoSkew        = 5 * time.Minute // between the homeserver's clock and the bot's
+)
 
-// sentCipher is what a send put on the wire: its room, and if it was
-// encrypted its megolm session and ciphertext. No two events share a
+// sentCipher is what a send put on the wire: its room and when, and if it
+// was encrypted its megolm session and ciphertext. No two events share a
 // ciphertext, so an event of the bot's own that carries it is the one that
 // send made.
 type sentCipher struct {
 	room       id.RoomID
+	at         time.Time // the wall clock: compared with the homeserver's
 	session    id.SessionID
 	ciphertext string
+}
+
+// attempt is a send of the outbox entry whose transaction ID is txnID,
+// under way; sent is what its event's request put on the wire, if it got
+// that far. Other sends made meanwhile (the explanation before a new
+// direct room's first message) have their own transaction IDs and do not
+// count.
+type attempt struct {
+	txnID string
+	sent  *sentCipher
+}
+
+type attemptKey struct{}
+
+func withAttempt(ctx context.Context, a *attempt) context.Context {
+	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+// noteAttempt records, for the attempt of ctx if it is that of txnID, what
+// its request put on the wire.
+func noteAttempt(ctx context.Context, txnID string, c sentCipher) {
+	if a, ok := ctx.Value(attemptKey{}).(*attempt); ok && a.txnID == txnID {
+		a.sent = &c
+	}
 }
 
 // onOwnEcho completes the outbox entry an event of the bot's own came from,
@@ -52,23 +83,33 @@ func (b *Bot) onOwnEcho(ctx context.Context, evt *event.Event) error {
 }
 
 // madeEarlier looks for the event a send in doubt (entry outID) may have
-// made among the bot's latest events in its room. If there, it completes
-// the entry and says so.
+// made among the room's events since a little before it. If there, it
+// completes the entry and says so.
 func (b *Bot) madeEarlier(ctx context.Context, outID int64, c sentCipher) (bool, error) {
-	filter := &mautrix.FilterPart{Types: []event.Type{event.EventEncrypted}, Senders: []id.UserID{b.cli.UserID}}
-	resp, err := b.cli.Messages(ctx, c.room, "", "", mautrix.DirectionBackward, filter, echoSearch)
-	if err != nil {
-		return false, err
-	}
-	for _, evt := range resp.Chunk {
-		var content event.EncryptedEventContent
-		if evt.Sender != b.cli.UserID || json.Unmarshal(evt.Content.VeryRaw, &content) != nil {
-			continue
+	since := c.at.Add(-echoSkew).UnixMilli()
+	from := ""
+	for range echoSearchPages {
+		resp, err := b.cli.Messages(ctx, c.room, from, "", mautrix.DirectionBackward, nil, echoSearchPage)
+		if err != nil {
+			return false, err
 		}
-		if content.SessionID == c.session && string(content.MegolmCiphertext) == c.ciphertext {
-			b.log.Info().Int64("outbox_id", outID).Msg("Found the event of a send in doubt in its room; not sending it again")
-			return true, b.complete(ctx, outID, c.room, evt.ID)
+		for _, evt := range resp.Chunk {
+			if evt.Timestamp < since {
+				return false, nil
+			}
+			var content event.EncryptedEventContent
+			if evt.Sender != b.cli.UserID || evt.Type != event.EventEncrypted || json.Unmarshal(evt.Content.VeryRaw, &content) != nil {
+				continue
+			}
+			if content.SessionID == c.session && string(content.MegolmCiphertext) == c.ciphertext {
+				b.log.Info().Int64("outbox_id", outID).Msg("Found the event of a send in doubt in its room; not sending it again")
+				return true, b.complete(ctx, outID, c.room, evt.ID)
+			}
 		}
+		if resp.End == "" || len(resp.Chunk) == 0 {
+			return false, nil
+		}
+		from = resp.End
 	}
 	return false, nil
 }

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -148,7 +149,7 @@ func TestAnsweredSendNotDoubled(t *testing.T) {
 func TestLongOutageSendNotDoubled(t *testing.T) {
 	t.Parallel()
 	f := &forgetsTxn{}
-	b, _, _ := failInDoubt(t, f, true)
+	b, _, _ := failInDoubt(t, f, true, 0)
 	time.Sleep(5 * time.Second) // the sender retries failures after 1 s
 	if f.resent.Load() {
 		t.Fatal("the message was sent again before a sync could show its echo")
@@ -163,11 +164,13 @@ func TestLongOutageSendNotDoubled(t *testing.T) {
 // TestUnheardEchoNotDoubled: as TestAnsweredSendNotDoubled, with the
 // bot's syncs not showing it its echo. Before sending the message again,
 // it looks for it in the room, finds it, and does not send it again. After
-// a homeserver restart in CI, a reply came twice this way.
+// a homeserver restart in CI, a reply came twice this way. The room is
+// busy meanwhile: 150 messages come after the one in doubt, more than a
+// page of the room's history.
 func TestUnheardEchoNotDoubled(t *testing.T) {
 	t.Parallel()
 	f := &forgetsTxn{deaf: true}
-	b, ana, r := failInDoubt(t, f, false)
+	b, ana, r := failInDoubt(t, f, false, 150)
 	waitSent(t, b)
 	time.Sleep(3 * time.Second) // a second event, made by then, has reached ana's device
 	if n := len(ana.Notices(r, b.Client().UserID, "Only once")); n != 1 || f.resent.Load() {
@@ -177,8 +180,8 @@ func TestUnheardEchoNotDoubled(t *testing.T) {
 
 // failInDoubt starts a bot on a clock behind f, queues a message that f
 // makes and answers 500 (with the bot's syncs failing from then on if
-// down), and moves the clock past echoWait once the answer is back.
-func failInDoubt(t *testing.T, f *forgetsTxn, down bool) (*testkit.Bot, *testkit.Client, id.RoomID) {
+// down), has ana say chatter messages, and moves the clock past echoWait.
+func failInDoubt(t *testing.T, f *forgetsTxn, down bool, chatter int) (*testkit.Bot, *testkit.Client, id.RoomID) {
 	t.Helper()
 	clock := &testkit.Clock{}
 	_, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport, b.Opts.Clock = f, clock })
@@ -190,6 +193,9 @@ func failInDoubt(t *testing.T, f *forgetsTxn, down bool) (*testkit.Bot, *testkit
 	findNotice(ana, r, b.Client().UserID, "Only once")
 	for f.armed.Load() {
 		time.Sleep(50 * time.Millisecond) // the 500 is on its way back
+	}
+	for i := range chatter {
+		ana.Say(r, fmt.Sprintf("chatter %d", i))
 	}
 	clock.Advance(2 * time.Minute)
 	b.Wake()
@@ -246,20 +252,36 @@ func sentOnce(t *testing.T, transport http.RoundTripper, armed, resent *atomic.B
 }
 
 // refusesOnce is a homeserver whose next request to a path ending in
-// suffix fails with 500 once armed, without doing anything.
+// suffix fails with 500 once armed: without doing anything, or if made,
+// done, with the next such request held until proceed is closed.
 type refusesOnce struct {
-	suffix string
-	armed  atomic.Bool
+	suffix  string
+	armed   atomic.Bool
+	made    bool
+	proceed chan struct{}
 }
 
 func (r *refusesOnce) RoundTrip(req *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(req.URL.Path, r.suffix) && r.armed.CompareAndSwap(true, false) {
-		return &http.Response{
-			StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
-			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req,
-		}, nil
+	if !strings.HasSuffix(req.URL.Path, r.suffix) {
+		return http.DefaultTransport.RoundTrip(req)
 	}
-	return http.DefaultTransport.RoundTrip(req)
+	if !r.armed.CompareAndSwap(true, false) {
+		if r.made {
+			<-r.proceed
+		}
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	if r.made {
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		_ = res.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
+		Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req,
+	}, nil
 }
 
 // TestMembershipRetriedAtOnce: an invite (or join) that failed with 500 is
@@ -279,5 +301,29 @@ func TestMembershipRetriedAtOnce(t *testing.T) {
 	ana.WaitJoined(r, ben.UserID, wait)
 	if refuse.armed.Load() {
 		t.Error("the invite never failed: the test proves nothing")
+	}
+}
+
+// TestInviteDoneUnheardNotRefused: an invite the homeserver made but
+// answered 500, whose invitee joined before the bot tried again, is not
+// taken for a want of power when the homeserver refuses to invite a
+// member: the bot says nothing.
+func TestInviteDoneUnheardNotRefused(t *testing.T) {
+	t.Parallel()
+	refuse := &refusesOnce{suffix: "/invite", made: true, proceed: make(chan struct{})}
+	s, b, ana, r := roomWith(t, func(b *testkit.Bot) { b.Opts.Transport = refuse })
+	ben := testkit.NewClient(t, s, "ben")
+
+	refuse.armed.Store(true)
+	const refused = "I lack the power to invite ben."
+	if err := b.Queue(store.Outgoing{Room: r, Kind: commands.KindMembership, Payload: msg.Marshal(msg.Membership{User: ben.UserID, IfRefused: refused})}); err != nil {
+		t.Fatal(err)
+	}
+	ana.WaitJoined(r, ben.UserID, wait)
+	close(refuse.proceed)
+	waitSent(t, b)
+	ana.Ask(r, "!help") // what the bot said before its answer has reached ana
+	if n := len(ana.Notices(r, b.Client().UserID, refused)); n != 0 {
+		t.Errorf("the bot said %d times it lacked the power to invite a member it had invited", n)
 	}
 }

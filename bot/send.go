@@ -284,14 +284,16 @@ func (b *Bot) next(ctx context.Context, d store.Destination) (o *store.Outgoing,
 				return o, true, true, nil
 			}
 			if v.sent.ciphertext != "" {
-				made, err := b.madeEarlier(ctx, o.ID, *v.sent)
-				if err != nil {
-					// Not known: wait as long again.
+				// Quiet: mautrix would log a failed request's URL, which
+				// names the room, a direct room perhaps.
+				made, err := b.madeEarlier(b.quiet(ctx), o.ID, *v.sent)
+				if err != nil && !permanent(err) {
+					// Not known (the homeserver is away): wait as long again.
 					b.log.Warn().Str("error", safeError(err)).Int64("outbox_id", o.ID).Msg("Could not look for a send in doubt in its room")
 					b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load(), sent: v.sent})
 					return o, true, true, nil
 				}
-				if made {
+				if made && err == nil {
 					continue
 				}
 			}
@@ -332,8 +334,8 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		}
 		o = again
 	}
-	err = b.deliver(ctx, o)
-	sent, _ := b.sent.LoadAndDelete(b.txnID(o))
+	try := &attempt{txnID: b.txnID(o)}
+	err = b.deliver(withAttempt(ctx, try), o)
 	switch {
 	case err == nil:
 		if o.Lost {
@@ -346,13 +348,12 @@ func (b *Bot) sendOne(ctx context.Context, o *store.Outgoing) (moved, done bool,
 		return true, false, nil
 	case ctx.Err() != nil:
 		return false, false, nil
-	case sent != nil && inDoubt(err):
+	case try.sent != nil && inDoubt(err):
 		// Only the event's own request can have made it: one that failed
 		// before (a key query, an upload) is tried again at once, and so
 		// are invites, joins, kicks, redactions and power levels, which
 		// come out the same when done twice.
-		c := sent.(sentCipher)
-		b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load(), sent: &c})
+		b.doubts.Store(o.ID, doubt{at: b.clock.Now(), syncs: b.syncs.Load(), sent: try.sent})
 	}
 	return false, b.recordFailure(ctx, o, err), nil
 }
@@ -719,9 +720,9 @@ func (b *Bot) sendFile(ctx context.Context, room id.RoomID, private id.UserID, f
 	return err
 }
 
-// post sends a message event of type typ. It notes the send (b.sent),
-// which puts it in doubt should it fail so that it may have reached the
-// homeserver. In an encrypted room it encrypts the event itself and notes
+// post sends a message event of type typ. It notes the send of an outbox
+// entry (noteAttempt), which puts it in doubt should it fail so that it may
+// have reached the homeserver. In an encrypted room it encrypts the event itself and notes
 // the ciphertext too, for the sender to look for (madeEarlier). In the direct room of private, it
 // sends only if the megolm session was given to no one but the bot and
 // that member: the session is shared with whoever the state store lists at
@@ -733,7 +734,7 @@ func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, typ e
 		return nil, err
 	}
 	if !enc || b.crypto == nil {
-		b.sent.Store(txnID, sentCipher{room: room})
+		noteAttempt(ctx, txnID, sentCipher{room: room, at: time.Now()})
 		return b.cli.SendMessageEvent(ctx, room, typ, content, mautrix.ReqSendEvent{TransactionID: txnID})
 	}
 	encrypted, err := b.crypto.Encrypt(ctx, room, typ, content)
@@ -756,7 +757,7 @@ func (b *Bot) post(ctx context.Context, room id.RoomID, private id.UserID, typ e
 			}
 		}
 	}
-	b.sent.Store(txnID, sentCipher{room: room, session: encrypted.SessionID, ciphertext: string(encrypted.MegolmCiphertext)})
+	noteAttempt(ctx, txnID, sentCipher{room: room, at: time.Now(), session: encrypted.SessionID, ciphertext: string(encrypted.MegolmCiphertext)})
 	return b.cli.SendMessageEvent(ctx, room, event.EventEncrypted, encrypted, mautrix.ReqSendEvent{TransactionID: txnID, DontEncrypt: true})
 }
 
@@ -839,6 +840,16 @@ func (b *Bot) inviteOrKick(ctx context.Context, room id.RoomID, m msg.Membership
 	}
 	var httpErr mautrix.HTTPError
 	if m.IfRefused != "" && errors.As(err, &httpErr) && httpErr.IsStatus(http.StatusForbidden) {
+		// A try before may have done it, unheard (it failed with 5xx), and
+		// the invitee joined since: the homeserver refuses to invite a
+		// member. Not for want of power, then.
+		var now event.MemberEventContent
+		if err := b.cli.StateEvent(ctx, room, event.StateMember, m.User.String(), &now); err != nil && !errors.Is(err, mautrix.MNotFound) {
+			return err
+		}
+		if in := now.Membership == event.MembershipJoin || now.Membership == event.MembershipInvite; in != m.Kick {
+			return nil
+		}
 		b.log.Info().Stringer("room_id", room).Bool("kick", m.Kick).Msg("Lacking the power to invite or remove a member")
 		return b.say(ctx, room, m.IfRefused)
 	}

@@ -14,9 +14,9 @@ import (
 )
 
 // holdsSend is a homeserver that, once armed, holds the bot's next
-// encrypted send to a room other than except until release is closed.
+// encrypted send to room until release is closed.
 type holdsSend struct {
-	except  id.RoomID // set before arming
+	room    id.RoomID // set before arming
 	armed   atomic.Bool
 	held    chan struct{} // closed when the send is held
 	release chan struct{}
@@ -24,7 +24,7 @@ type holdsSend struct {
 
 func (h *holdsSend) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/send/m.room.encrypted/") &&
-		h.armed.Load() && !strings.Contains(req.URL.Path, string(h.except)) && h.armed.CompareAndSwap(true, false) {
+		h.armed.Load() && strings.Contains(req.URL.Path, "/rooms/"+string(h.room)+"/") && h.armed.CompareAndSwap(true, false) {
 		close(h.held)
 		select {
 		case <-h.release:
@@ -84,7 +84,7 @@ func receiptHeld(t *testing.T) (*testkit.Bot, *testkit.Client, id.RoomID, id.Eve
 		return evt.RoomID != r && testkit.IsNotice(evt, evt.RoomID, botID, "Secret ballot: motion #1")
 	})
 	code, _ := ballot.Content.Raw["quorum.ballot"].(map[string]any)["code"].(string)
-	hold.except = r
+	hold.room = ballot.RoomID
 	hold.armed.Store(true)
 	vote := ben.Say(ballot.RoomID, "!vote "+code+" y")
 	select {

@@ -180,14 +180,25 @@ func (o Outbox) Next(ctx context.Context, d Destination) (*Outgoing, bool, error
 	return out, true, nil
 }
 
-// Unkept says whether an unkept entry (Outgoing.Fallback) is queued: one
-// that is lost if the bot stops now.
+// Unkept says whether an unkept entry (Outgoing.Fallback) of this run is
+// queued: one that is lost if the bot stops now. Those of an earlier run
+// are lost already; their fallback goes whenever the bot runs.
 func (o Outbox) Unkept(ctx context.Context) (bool, error) {
-	var unkept bool
-	if err := o.db.QueryRow(ctx, "SELECT EXISTS(SELECT 1 FROM outbox WHERE fallback IS NOT NULL)").Scan(&unkept); err != nil {
+	rows, err := o.db.Query(ctx, "SELECT payload FROM outbox WHERE fallback IS NOT NULL")
+	if err != nil {
 		return false, fmt.Errorf("read outbox: %w", err)
 	}
-	return unkept, nil
+	defer rows.Close()
+	for rows.Next() {
+		var payload []byte
+		if err := rows.Scan(&payload); err != nil {
+			return false, fmt.Errorf("read outbox: %w", err)
+		}
+		if _, err := o.st.unkept.open("outbox", payload, nil); err == nil {
+			return true, nil
+		}
+	}
+	return false, rows.Err()
 }
 
 // QueuedBefore says whether an entry for one of dests was queued before
