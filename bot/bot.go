@@ -180,12 +180,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.asm = asm
 	b.register()
 
+	// The loops end with the sync, also when it ends on its own (a login
+	// the homeserver no longer accepts): Run must return then, not wait
+	// for a stop nobody will ask for.
+	loops, endLoops := context.WithCancel(ctx)
+	defer endLoops()
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); b.sendLoop(b.draining(ctx)) }()
-	go func() { defer wg.Done(); b.scheduleLoop(ctx) }()
-	go func() { defer wg.Done(); b.describeLoop(ctx) }()
+	go func() { defer wg.Done(); b.sendLoop(b.draining(loops)) }()
+	go func() { defer wg.Done(); b.scheduleLoop(loops) }()
+	go func() { defer wg.Done(); b.describeLoop(loops) }()
 	err = b.syncLoop(ctx)
+	endLoops()
 	wg.Wait()
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		b.log.Info().Msg("Stopped")

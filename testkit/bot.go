@@ -115,6 +115,21 @@ func (b *Bot) Stop() {
 	b.stop()
 }
 
+// Ended waits up to d for the bot to stop on its own and returns what
+// Run returned; it fails the test if the bot is still running.
+func (b *Bot) Ended(d time.Duration) error {
+	b.t.Helper()
+	select {
+	case err := <-b.done:
+		b.cancel()
+		b.cancel = nil
+		return err
+	case <-time.After(d):
+		b.t.Fatalf("the bot still runs after %s", d)
+		return nil
+	}
+}
+
 func (b *Bot) stop() {
 	if b.cancel == nil {
 		return
