@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -576,6 +577,53 @@ func TestCompactForgoesShuffles(t *testing.T) {
 	go func() { compacted <- st.Compact(ctx) }()
 	if err := within(t, "end of the compaction: it waited for ballots to stop", compacted, 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompactWaitsForShuffle: a compaction waits for the shuffle under
+// way (they would rewrite the same tables at once) and runs after it.
+func TestCompactWaitsForShuffle(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	began, release := make(chan struct{}), make(chan struct{})
+	st.OnBallotChange(func(context.Context) error {
+		close(began)
+		<-release
+		return nil
+	})
+	st.wipeAfter(ctx, false)
+	within(t, "shuffle", began, 10*time.Second)
+	compacted := make(chan error)
+	go func() { compacted <- st.Compact(ctx) }()
+	select {
+	case err := <-compacted:
+		close(release) // Close waits for the shuffle
+		t.Fatalf("the compaction ended (%v) while a shuffle ran", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := within(t, "end of the compaction after the shuffle", compacted, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShufflersAllRun: every function registered with OnBallotChange runs
+// in a shuffle, not the first alone.
+func TestShufflersAllRun(t *testing.T) {
+	st := open(t)
+	var ran [2]atomic.Bool
+	for i := range ran {
+		st.OnBallotChange(func(context.Context) error {
+			ran[i].Store(true)
+			return nil
+		})
+	}
+	st.wipeAfter(context.Background(), false)
+	st.waitShuffled()
+	for i := range ran {
+		if !ran[i].Load() {
+			t.Errorf("shuffler %d of 2 did not run", i+1)
+		}
 	}
 }
 
