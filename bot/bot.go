@@ -135,9 +135,14 @@ func (b *Bot) Ready() <-chan struct{} { return b.ready }
 // tests use it to know the bot's device and token).
 func (b *Bot) Client() *mautrix.Client { return b.cli }
 
-// Run logs in, sets up encryption and runs until ctx is done. It returns nil
-// on a clean stop.
-func (b *Bot) Run(ctx context.Context) error {
+// Run logs in, sets up encryption and runs until asked is done. It returns
+// nil on a clean stop.
+func (b *Bot) Run(asked context.Context) error {
+	// What the bot runs ends when it is asked to stop, and also when the
+	// sync ends on its own (a login the homeserver no longer accepts): Run
+	// must return then, not wait for a stop nobody will ask for.
+	ctx, end := context.WithCancel(asked)
+	defer end()
 	b.stop = ctx.Done()
 	defer b.st.Close()
 	if err := b.login(ctx); err != nil {
@@ -180,20 +185,20 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.asm = asm
 	b.register()
 
-	// The loops end with the sync, also when it ends on its own (a login
-	// the homeserver no longer accepts): Run must return then, not wait
-	// for a stop nobody will ask for.
-	loops, endLoops := context.WithCancel(ctx)
-	defer endLoops()
+	send, unsendable := context.WithCancel(b.draining(ctx))
+	defer unsendable()
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); b.sendLoop(b.draining(loops)) }()
-	go func() { defer wg.Done(); b.scheduleLoop(loops) }()
-	go func() { defer wg.Done(); b.describeLoop(loops) }()
+	go func() { defer wg.Done(); b.sendLoop(send) }()
+	go func() { defer wg.Done(); b.scheduleLoop(ctx) }()
+	go func() { defer wg.Done(); b.describeLoop(ctx) }()
 	err = b.syncLoop(ctx)
-	endLoops()
+	if asked.Err() == nil {
+		unsendable() // the login is refused: no receipt can go out
+	}
+	end()
 	wg.Wait()
-	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+	if errors.Is(err, context.Canceled) || asked.Err() != nil {
 		b.log.Info().Msg("Stopped")
 		return nil
 	}

@@ -586,6 +586,8 @@ func TestCompactWaitsForShuffle(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
 	began, release := make(chan struct{}), make(chan struct{})
+	done := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(done) // before Close, which waits for the shuffle
 	st.OnBallotChange(func(context.Context) error {
 		close(began)
 		<-release
@@ -593,15 +595,14 @@ func TestCompactWaitsForShuffle(t *testing.T) {
 	})
 	st.wipeAfter(ctx, false)
 	within(t, "shuffle", began, 10*time.Second)
-	compacted := make(chan error)
+	compacted := make(chan error, 1)
 	go func() { compacted <- st.Compact(ctx) }()
 	select {
 	case err := <-compacted:
-		close(release) // Close waits for the shuffle
 		t.Fatalf("the compaction ended (%v) while a shuffle ran", err)
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(time.Second):
 	}
-	close(release)
+	done()
 	if err := within(t, "end of the compaction after the shuffle", compacted, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}

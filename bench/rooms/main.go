@@ -8,7 +8,7 @@
 // once, -due after they were set), split at the homeserver's timestamp of the
 // bot's message into the bot's part ("sent") and the delivery to ana's device
 // ("delivered"); and the catch-up after -down of downtime: a motion closes
-// and a reminder falls due in every room half-way through it, and ana sends
+// and a reminder falls due in every room meanwhile (about half-way), and ana sends
 // a command in every room; the time from the restart to ready, to the last
 // answer and to each result and reminder is printed. It fails unless every
 // deadline and reminder was processed and every command answered exactly
@@ -40,7 +40,7 @@ func main() {
 	members := flag.Int("members", 1000, "distinct lightweight members, spread evenly over the rooms")
 	workers := flag.Int("workers", 8, "requests of the set-up made at once")
 	due := flag.Duration("due", 3*time.Minute, "the motions close and the reminders are due this long after they are set")
-	down := flag.Duration("down", 2*time.Minute, "how long the bot is down for the catch-up; a motion closes and a reminder falls due in every room half-way through")
+	down := flag.Duration("down", 2*time.Minute, "how long the bot is down for the catch-up; a motion closes and a reminder falls due in every room meanwhile (set before the stop, due after half of it, in whole minutes)")
 	dir := flag.String("dir", "", "work folder (default: a new temporary folder, removed afterwards)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the minute before the deadlines and reminders and their processing (bot and ana; the bot's samples carry the label side=bot) to this file")
 	flag.Parse()
@@ -185,6 +185,7 @@ func run(nRooms, nMembers, workers int, due, down time.Duration, dir, cpuProfile
 	// room.
 	whileDown := round{tag: "rooms-down", motion: 2}
 	downDue := max(time.Minute, (down / 2).Truncate(time.Minute))
+	downSet := time.Now()
 	_, remindedAt, err := whileDown.set(ctx, ana, reminding, rooms, downDue, workers)
 	if err != nil {
 		return err
@@ -202,6 +203,9 @@ func run(nRooms, nMembers, workers int, due, down time.Duration, dir, cpuProfile
 		return err
 	}
 	stoppedAt := time.Now()
+	if stoppedAt.Sub(downSet) >= downDue {
+		return fmt.Errorf("the second round fell due %s after it was set, before the bot was stopped (%s): give a longer -down", downDue, stoppedAt.Sub(downSet).Round(time.Second))
+	}
 	fmt.Fprintf(os.Stderr, "rooms: the bot is down for %s\n", down)
 	asked := make([]id.EventID, nRooms)
 	if err := benchkit.Pool(nRooms, workers, func(r int) error {
@@ -246,6 +250,11 @@ func run(nRooms, nMembers, workers int, due, down time.Duration, dir, cpuProfile
 	time.Sleep(5 * time.Second) // a second answer would have come by now
 	answers := benchkit.RepliesIn(ana.Events(), botID)
 	var problems []string
+	for r := range rooms {
+		if f.results[r].at.Before(t0) || f.reminded[r].at.Before(t0) {
+			problems = append(problems, fmt.Sprintf("room %d: the second motion's result or reminder came before the restart", r))
+		}
+	}
 	for r, evt := range asked {
 		if answers[evt] != 1 {
 			problems = append(problems, fmt.Sprintf("room %d: %d answers to the command sent while the bot was down", r, answers[evt]))
@@ -258,7 +267,7 @@ func run(nRooms, nMembers, workers int, due, down time.Duration, dir, cpuProfile
 	fmt.Printf("  restart → ready in %d rooms: %s\n", nRooms, benchkit.Secs(ready))
 	printLate(dueLate, "after due")
 	fmt.Printf("  catch-up after %s down, %d commands sent while down: restart → ready %s, → last answer %s\n", down, nRooms, benchkit.Secs(catchReady), benchkit.Secs(last))
-	printLate(afterStart, fmt.Sprintf("due %s after the stop; after the restart", downDue))
+	printLate(afterStart, fmt.Sprintf("due while down, %s after being set; after the restart", downDue))
 	return benchkit.Verdict(problems, "every deadline and reminder processed; every command answered exactly once")
 }
 
